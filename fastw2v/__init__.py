@@ -1,0 +1,28 @@
+"""fastw2v: fast word2vec skip-gram with negative sampling (SGNS) from Python.
+
+    import fastw2v
+    vectors = fastw2v.train(dataset="../shared/data/imdb", epochs=1)
+    vectors.most_similar("movie")
+
+Drop-in for the tutorial's code: ``SkipGramNS`` is its model; ``SkipGramDataset`` its (slow) dataset;
+``SkipGramBatches`` replaces ``DataLoader(SkipGramDataset(...))`` in one line.
+"""
+
+from .batching import DeviceBatches, NumbaBatches
+from .batching import from_indexed_docs as SkipGramBatches
+from .config import Config
+from .corpus import EncodedCorpus, encode, from_dataset, from_files, from_texts, open_source
+from .errors import UserError
+from .model import SkipGramNS
+from .naive import SkipGramDataset
+from .train import TrainStats, train
+from .vectors import Vectors
+from .vocab import Vocab
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Config", "DeviceBatches", "EncodedCorpus", "NumbaBatches", "SkipGramBatches", "SkipGramDataset", "SkipGramNS",
+    "TrainStats", "UserError", "Vectors", "Vocab", "encode", "from_dataset", "from_files", "from_texts",
+    "open_source", "train",
+]

@@ -1,0 +1,127 @@
+"""The ``fastw2v`` command. It only parses flags, builds a Config and calls the library.
+
+    fastw2v train  [--dataset NAME_OR_PATH | --data FILE_OR_GLOB] [--output vectors.bin] [--epochs 5] ...
+    fastw2v similar VECTORS WORD [-n 10]
+
+Flags are Config's fields (--vector-size <-> vector_size); --help shows each default and why it is so.
+Bad input prints one line, ``fastw2v: error: ...``, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+import sys
+import time
+import typing
+from dataclasses import MISSING, fields
+
+from .config import Config
+from .errors import UserError
+
+EXAMPLE = "example: fastw2v train --dataset ../shared/data/imdb --epochs 1 --output vectors.bin"
+
+
+def _field_help() -> dict[str, str]:
+    """The comment after each Config field, which says what it is and why its default is what it is."""
+    src = inspect.getsource(Config)
+    return {m.group(1): m.group(2).strip() for m in re.finditer(r"^\s+(\w+):[^=\n]+=[^#\n]+#(.*)$", src, re.M)}
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    helps = _field_help()
+    hints = typing.get_type_hints(Config)
+    group = parser.add_argument_group("training settings (Config fields; gensim's names)")
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        names = [flag, "--dim"] if f.name == "vector_size" else [flag]
+        help_text = f"{helps.get(f.name, '')} (default: {f.default})"
+        kind = hints[f.name]
+        if kind is bool:
+            group.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default,
+                               help=help_text)
+            continue
+        base = {int: int, float: float, str: str}.get(kind)
+        if base is None:  # Optional[int] / Optional[float]
+            base = next(t for t in typing.get_args(kind) if t is not type(None))
+        group.add_argument(*names, dest=f.name, type=base, default=f.default if f.default is not MISSING else None,
+                           metavar=f.name.upper(), help=help_text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fastw2v", description="Fast word2vec (skip-gram, negative sampling).",
+                                     epilog=EXAMPLE)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train word vectors", epilog=EXAMPLE,
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    src = p.add_argument_group("the text")
+    src.add_argument("--dataset", help="Hugging Face dataset name, or a local folder laid out like one "
+                     "(default when --data is absent: stanfordnlp/imdb, all splits)")
+    src.add_argument("--data", help="local files: .txt (one document per line), .jsonl, .csv or .parquet; a glob is fine")
+    src.add_argument("--text-column", default="text", help="the column holding the text")
+    src.add_argument("--split", action="append", dest="splits", help="use only this split (repeatable)")
+    out = p.add_argument_group("output")
+    out.add_argument("--output", "-o", default="vectors.bin", help="where the vectors go: .bin, .txt or .npy")
+    out.add_argument("--cache-dir", default=None, help="where encoded corpora are cached (default ~/.cache/fastw2v)")
+    out.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_config_flags(p)
+
+    s = sub.add_parser("similar", help="nearest neighbours of a word")
+    s.add_argument("vectors", help="a vectors file written by fastw2v train (.bin, .txt or .npy)")
+    s.add_argument("word")
+    s.add_argument("-n", type=int, default=10, help="how many neighbours (default: 10)")
+    return parser
+
+
+def cmd_train(args) -> None:
+    from .corpus import DEFAULT_CACHE_DIR
+    from .train import probe_neighbours, train
+
+    config = Config(**{f.name: getattr(args, f.name) for f in fields(Config)})
+    started = time.perf_counter()
+    vectors = train(dataset=args.dataset, data=args.data, text_column=args.text_column, splits=args.splits,
+                    output=args.output, cache_dir=args.cache_dir or DEFAULT_CACHE_DIR,
+                    progress=not args.no_progress, config=config)
+    st = vectors.stats
+    print(f"vocabulary   {st.vocab_size:,} words (min_count={config.min_count})")
+    print(f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} pairs")
+    print(f"backend      {st.backend} on {st.device}")
+    print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
+          f"(total wall time {time.perf_counter() - started:.1f} s)")
+    print(f"final loss   {st.final_loss:.4f}")
+    print(f"vectors      {args.output}")
+    for word, neighbours in probe_neighbours(vectors).items():
+        print(f"  {word:<8} " + ", ".join(f"{w} {s:.2f}" for w, s in neighbours))
+
+
+def cmd_similar(args) -> None:
+    from .vectors import Vectors
+
+    if args.n < 1:
+        raise UserError(f"-n must be >= 1, got {args.n}")
+    vectors = Vectors.load(args.vectors)
+    for word, score in vectors.most_similar(args.word, topn=args.n):
+        print(f"{word}\t{score:.4f}")
+
+
+COMMANDS = {"train": cmd_train, "similar": cmd_similar}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (UserError, KeyError) as e:
+        message = e.args[0] if e.args else str(e)
+        print(f"fastw2v: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fastw2v: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

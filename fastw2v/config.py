@@ -1,0 +1,116 @@
+"""Every hyper-parameter in one dataclass, with gensim's ``Word2Vec`` names where gensim has one.
+
+Each default carries its reason. ``__post_init__`` validates and raises ``UserError`` with a one-line
+message naming the bad value and the fix; the CLI builds its flags from these fields.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+
+from .errors import UserError
+
+OPTIMIZERS = ("sgd", "adam", "sparse_adam")
+BACKENDS = ("auto", "torch", "hogwild")
+TOKENIZERS = ("simple", "whitespace")
+FINAL_VECTORS = ("in", "avg")
+
+
+@dataclass
+class Config:
+    # --- the model and objective (word2vec / gensim defaults) ---
+    vector_size: int = 100  # embedding dimension d; the tutorial's EMBED_DIM
+    window: int = 5  # maximum distance between center and context
+    shrink_windows: bool = True  # word2vec.c/gensim draw a reach in [1, window] per center; False = static
+    negative: int = 5  # negatives per (center, context) pair, k
+    ns_exponent: float = 0.75  # negatives ~ count ** ns_exponent (Mikolov et al. 2013)
+    sample: float = 1e-3  # sub-sampling threshold; 0 turns it off. word2vec.c's default
+    min_count: int = 5  # words seen fewer times are dropped before windowing, as in word2vec.c
+    max_vocab_size: int | None = None  # keep only the most frequent words (None: no cap)
+    # --- optimisation ---
+    epochs: int = 5  # passes over the corpus
+    alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild, 0.001 for adam (tutorial)
+    min_alpha: float = 1e-4  # sgd/hogwild: lr decays linearly from alpha to min_alpha over all epochs
+    optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
+    batch_size: int = 16384  # pairs per batch for the torch backend; large batches keep a GPU busy
+    backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: see resolve
+    device: str = "auto"  # torch device; auto = cuda when available, else cpu
+    workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
+    seed: int = 1  # one seed drives init, sub-sampling, windows, negatives and shuffling
+    shuffle: bool = True  # shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))
+    # --- corpus ---
+    tokenizer: str = "simple"  # simple: lowercase, strip HTML tags, words with inner apostrophes; whitespace
+    max_piece_length: int = 10000  # longer documents are cut into pieces (gensim's MAX_WORDS_IN_BATCH)
+    chunk_tokens: int = 1 << 20  # tokens per chunk: memory is O(chunk), not O(corpus)
+    # --- the result ---
+    final_vectors: str = "in"  # in: word2vec's input vectors; avg: the tutorial's (in + out) / 2
+
+    def __post_init__(self):
+        for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
+                     "max_piece_length", "chunk_tokens"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                flag = "--" + name.replace("_", "-")
+                raise UserError(f"{name} must be a whole number >= 1, got {value!r}: pass e.g. {flag} {_default(name)}")
+        if self.max_vocab_size is not None and self.max_vocab_size < 1:
+            raise UserError(f"max_vocab_size must be >= 1 or None, got {self.max_vocab_size}: drop --max-vocab-size or raise it")
+        if self.sample < 0:
+            raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
+        if self.alpha is not None and self.alpha <= 0:
+            raise UserError(f"alpha must be > 0, got {self.alpha}: pass e.g. --alpha 0.025")
+        if self.min_alpha < 0:
+            raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. --min-alpha 0.0001")
+        if self.workers < 0:
+            raise UserError(f"workers must be >= 0, got {self.workers}: pass 0 for all cores")
+        for name, allowed in (("optimizer", OPTIMIZERS), ("backend", BACKENDS), ("tokenizer", TOKENIZERS),
+                              ("final_vectors", FINAL_VECTORS)):
+            if getattr(self, name) not in allowed:
+                raise UserError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(allowed)}")
+        if self.device != "auto":
+            import torch
+
+            try:
+                device = torch.device(self.device)
+            except RuntimeError:
+                raise UserError(f"unknown device {self.device!r}: use auto, cpu, cuda or cuda:N") from None
+            if device.type == "cuda" and not torch.cuda.is_available():
+                raise UserError(f"device {self.device!r} asked for but no CUDA GPU is available: use --device cpu")
+
+    @property
+    def lr(self) -> float:
+        if self.alpha is not None:
+            return self.alpha
+        return 0.001 if self.optimizer in ("adam", "sparse_adam") else 0.025
+
+    @property
+    def threads(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+    def torch_device(self):
+        import torch
+
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    def resolved_backend(self) -> str:
+        """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer when it exists."""
+        if self.backend != "auto":
+            return self.backend
+        return "torch"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Config:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise UserError(f"unknown config key(s) {', '.join(unknown)}: known keys are {', '.join(sorted(known))}")
+        return cls(**d)
+
+
+def _default(name: str):
+    return next(f.default for f in fields(Config) if f.name == name)

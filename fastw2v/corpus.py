@@ -1,0 +1,340 @@
+"""Text sources -> tokens -> Vocab -> token ids on disk (int32 memmap) + piece boundaries (int64).
+
+Two streaming passes, memory O(vocabulary + chunk), never O(corpus):
+  1. tokenize every document once, give each distinct word a provisional id and write those ids to
+     ``raw.int32`` chunk by chunk; count them (np.bincount per chunk);
+  2. build the Vocab from the counts, then map ``raw.int32`` to final ids chunk by chunk, dropping
+     out-of-vocabulary tokens before any windowing (as word2vec.c does), into ``ids.int32``.
+Pass 2 reads integers, not text, so text is tokenized once. The result is cached under a key of the
+source, the tokenizer and the vocabulary settings, so a second run skips both passes.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from .errors import UserError
+from .vocab import Vocab
+
+CACHE_FORMAT = 1  # bump when the cached files change meaning
+DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "fastw2v")
+
+# ---------------------------------------------------------------------------------------------------
+# Tokenizers
+
+_TAG = re.compile(r"<[^>]*>")  # IMDB reviews carry <br /> tags
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # runs of letters/digits, inner apostrophes kept: don't, o'brien
+
+
+def simple_tokenize(text: str) -> list[str]:
+    return _WORD.findall(_TAG.sub(" ", text.lower()))
+
+
+def whitespace_tokenize(text: str) -> list[str]:
+    """The tutorial's tokenizer: ``[w.lower() for w in f.split()]``."""
+    return text.lower().split()
+
+
+TOKENIZERS: dict[str, Callable[[str], list[str]]] = {"simple": simple_tokenize, "whitespace": whitespace_tokenize}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Text sources: anything that yields batches of raw documents and has a fingerprint for the cache key.
+
+
+@dataclass
+class TextSource:
+    description: str  # for messages and the summary
+    fingerprint: str  # changes when the text may have changed
+    batches: Callable[[], Iterator[list[str]]]  # a fresh iterator over batches of documents
+
+
+def from_texts(texts: Iterable[str], name: str = "texts") -> TextSource:
+    texts = list(texts)
+    digest = hashlib.sha1("\x00".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
+    return TextSource(f"{name} ({len(texts)} documents)", digest, lambda: iter([texts]))
+
+
+def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None) -> TextSource:
+    """A Hugging Face dataset: a hub name (``stanfordnlp/imdb``) or a local folder laid out like one.
+
+    All splits are concatenated in the dataset's order unless ``splits`` names some.
+    """
+    import datasets
+
+    local = os.path.exists(name_or_path)
+    try:
+        dd = datasets.load_dataset(name_or_path)
+    except Exception as e:  # noqa: BLE001 - the hub raises many types; all mean "cannot load"
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if local:
+            raise UserError(f"cannot read dataset folder {name_or_path!r} ({reason}): "
+                            "check it is laid out like a hub dataset, or pass --data FILES") from None
+        raise UserError(f"cannot load dataset {name_or_path!r} from the Hugging Face hub ({reason[:160]}): "
+                        "without network pass --dataset PATH to a local copy (e.g. ../shared/data/imdb) "
+                        "or --data FILE_OR_GLOB") from None
+    if not isinstance(dd, datasets.DatasetDict):
+        dd = datasets.DatasetDict({"train": dd})
+    names = list(dd) if splits is None else splits
+    for s in names:
+        if s not in dd:
+            raise UserError(f"dataset {name_or_path!r} has no split {s!r}: choose from {', '.join(dd)}")
+    for s in names:
+        if text_column not in dd[s].column_names:
+            raise UserError(f"split {s!r} of {name_or_path!r} has no column {text_column!r}: "
+                            f"pass --text-column with one of {', '.join(dd[s].column_names)}")
+    parts = [dd[s].select_columns([text_column]) for s in names]
+    fingerprint = json.dumps([name_or_path, names, text_column, [p._fingerprint for p in parts]])
+
+    def batches():
+        for part in parts:
+            for b in part.iter(batch_size=1000):
+                yield b[text_column]
+
+    return TextSource(f"{name_or_path} [{', '.join(names)}]", fingerprint, batches)
+
+
+_FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+def from_files(pattern: str, text_column: str = "text") -> TextSource:
+    """Local files: .txt (one document per line), .jsonl/.json, .csv or .parquet (a text column)."""
+    files = sorted(glob.glob(os.path.expanduser(pattern))) if glob.has_magic(pattern) else [pattern]
+    if not files or not all(os.path.isfile(f) for f in files):
+        missing = pattern if not files else next(f for f in files if not os.path.isfile(f))
+        raise UserError(f"no such file {missing!r}: check the path given to --data")
+    exts = {os.path.splitext(f)[1].lower() for f in files}
+    if len(exts) > 1:
+        raise UserError(f"--data matched files of several kinds ({', '.join(sorted(exts))}): give one kind at a time")
+    ext = exts.pop()
+    if ext != ".txt" and ext not in _FILE_BUILDERS:
+        raise UserError(f"cannot read {ext or 'extension-less'} files: --data takes .txt, .jsonl, .csv or .parquet")
+    for f in files:
+        if not os.access(f, os.R_OK):
+            raise UserError(f"cannot read {f!r} (permission denied): fix its permissions or copy it")
+    stats = [(os.path.abspath(f), os.path.getsize(f), os.path.getmtime(f)) for f in files]
+    fingerprint = json.dumps([stats, text_column])
+    description = files[0] if len(files) == 1 else f"{pattern} ({len(files)} files)"
+
+    if ext == ".txt":
+        def batches():
+            for f in files:
+                try:
+                    with open(f, encoding="utf-8") as fh:
+                        batch = []
+                        for line in fh:
+                            batch.append(line)
+                            if len(batch) == 1000:
+                                yield batch
+                                batch = []
+                        if batch:
+                            yield batch
+                except UnicodeDecodeError as e:
+                    raise UserError(f"{f!r} is not UTF-8 text ({e.reason} at byte {e.start}): convert it to UTF-8") from None
+        return TextSource(description, fingerprint, batches)
+
+    def batches():
+        import datasets
+
+        try:
+            ds = datasets.load_dataset(_FILE_BUILDERS[ext], data_files=files, split="train", streaming=True)
+            first = True
+            for b in ds.iter(batch_size=1000):
+                if first and text_column not in b:
+                    raise UserError(f"{description} has no column {text_column!r}: pass --text-column with one of "
+                                    f"{', '.join(b)}")
+                first = False
+                yield [t or "" for t in b[text_column]]
+        except UserError:
+            raise
+        except Exception as e:  # noqa: BLE001 - arrow/json/csv parsers raise many types
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise UserError(f"cannot read {description} as {ext[1:]} ({reason[:160]}): check the file") from None
+
+    return TextSource(description, fingerprint, batches)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The encoded corpus
+
+
+@dataclass
+class EncodedCorpus:
+    """Token ids of the whole corpus and where its pieces start.
+
+    ``ids``: int32[N], in-vocabulary tokens only, memory-mapped from disk.
+    ``starts``: int64[P + 1], first position of each piece and N last. A piece is a document or, for a
+    document longer than ``max_piece_length``, a part of one; windows never cross a piece boundary.
+    """
+
+    ids: np.ndarray
+    starts: np.ndarray
+    vocab: Vocab
+    n_documents: int
+    description: str = ""
+    path: str | None = None  # the cache folder, when there is one
+    _tmp: object = None  # keeps a temporary folder alive as long as the corpus
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.ids.shape[0])
+
+    def chunk_bounds(self, chunk_tokens: int) -> np.ndarray:
+        """Piece indices that cut the corpus into chunks of at most ``chunk_tokens`` tokens (or one piece)."""
+        bounds = [0]
+        n_pieces = self.starts.shape[0] - 1
+        while bounds[-1] < n_pieces:
+            first = bounds[-1]
+            limit = self.starts[first] + chunk_tokens
+            last = int(np.searchsorted(self.starts, limit, side="right")) - 1
+            bounds.append(min(max(last, first + 1), n_pieces))
+        return np.array(bounds, dtype=np.int64)
+
+    def chunks(self, chunk_tokens: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, local piece starts) of each chunk, read from disk one chunk at a time."""
+        bounds = self.chunk_bounds(chunk_tokens)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            starts = self.starts[a:b + 1]
+            yield np.ascontiguousarray(self.ids[starts[0]:starts[-1]]), starts - starts[0]
+
+    def documents(self) -> Iterator[np.ndarray]:
+        """Token ids piece by piece (for tests and the naive pipeline)."""
+        for a, b in zip(self.starts[:-1], self.starts[1:]):
+            yield np.asarray(self.ids[a:b])
+
+
+def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, max_vocab_size: int | None = None,
+           max_piece_length: int = 10000, cache_dir: str | None = DEFAULT_CACHE_DIR,
+           progress: bool = False) -> EncodedCorpus:
+    """Encode a text source, or load it from the cache when the same source and settings were seen."""
+    if tokenizer not in TOKENIZERS:
+        raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
+    key_fields = [CACHE_FORMAT, source.fingerprint, tokenizer, min_count, max_vocab_size, max_piece_length]
+    key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
+    tmp_holder = None
+    if cache_dir is None:
+        tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
+        folder = tmp_holder.name
+    else:
+        folder = os.path.join(cache_dir, key)
+        if os.path.exists(os.path.join(folder, "meta.json")):
+            return _load(folder, source.description)
+        os.makedirs(cache_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir) if cache_dir else folder
+    try:
+        _encode_into(work, source, TOKENIZERS[tokenizer], min_count, max_vocab_size, max_piece_length, progress)
+        if cache_dir is not None:
+            try:
+                os.replace(work, folder)  # atomic: a cache folder is complete or absent
+            except OSError:  # another process finished first: use theirs
+                shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        if cache_dir is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    corpus = _load(folder, source.description)
+    corpus._tmp = tmp_holder
+    return corpus
+
+
+def _encode_into(folder, source, tokenize, min_count, max_vocab_size, max_piece_length, progress):
+    provisional: dict[str, int] = {}
+    doc_lengths: list[int] = []
+    counts = np.zeros(0, dtype=np.int64)
+    raw_path = os.path.join(folder, "raw.int32")
+    bar = _progress_bar(progress, "pass 1/2: tokenize + count", "docs")
+    with open(raw_path, "wb") as raw:
+        for batch in source.batches():
+            ids: list[int] = []
+            for text in batch:
+                tokens = tokenize(text or "")
+                ids.extend([provisional.setdefault(t, len(provisional)) for t in tokens])
+                doc_lengths.append(len(tokens))
+            arr = np.array(ids, dtype=np.int32)
+            arr.tofile(raw)
+            c = np.bincount(arr, minlength=len(provisional))
+            c[:counts.shape[0]] += counts
+            counts = c
+            bar.update(len(batch))
+    bar.close()
+    if not doc_lengths or counts.sum() == 0:
+        raise UserError(f"the corpus {source.description} is empty (no tokens): check the path and --text-column")
+    words = list(provisional)
+    vocab = Vocab.from_counts(dict(zip(words, counts.tolist())), min_count, max_vocab_size)
+    remap = np.full(len(words), -1, dtype=np.int32)  # provisional id -> final id, -1 = out of vocabulary
+    remap[[provisional[w] for w in vocab.words]] = np.arange(len(vocab), dtype=np.int32)
+    del provisional
+
+    # Pass 2: map ids, drop OOV tokens, and count what each document keeps.
+    raw_ids = np.memmap(raw_path, dtype=np.int32, mode="r")
+    doc_ends = np.cumsum(np.array(doc_lengths, dtype=np.int64))
+    kept_before = np.zeros(doc_ends.shape[0] + 1, dtype=np.int64)  # kept tokens before each document end
+    step = 1 << 24
+    n_kept = 0
+    with open(os.path.join(folder, "ids.int32"), "wb") as out:
+        for a in range(0, raw_ids.shape[0], step):
+            mapped = remap[raw_ids[a:a + step]]
+            keep = mapped >= 0
+            mapped[keep].tofile(out)
+            # kept count at each document end that falls inside this block
+            in_block = (doc_ends > a) & (doc_ends <= a + step)
+            csum = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+            kept_before[1:][in_block] = n_kept + csum[doc_ends[in_block] - a]
+            n_kept += int(keep.sum())
+    del raw_ids
+    os.remove(raw_path)
+    kept_lengths = np.diff(kept_before)
+    starts = _piece_starts(kept_lengths, max_piece_length)
+    np.save(os.path.join(folder, "starts.npy"), starts)
+    vocab.save(os.path.join(folder, "vocab.tsv"))
+    with open(os.path.join(folder, "meta.json"), "w") as f:
+        json.dump({"format": CACHE_FORMAT, "n_documents": len(doc_lengths), "n_tokens": n_kept,
+                   "raw_tokens": int(doc_ends[-1]) if doc_ends.size else 0}, f)
+
+
+def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:
+    """Cut each document into pieces of at most max_piece_length tokens; drop empty documents."""
+    n_pieces = -(-lengths // max_piece_length)  # ceil; 0 for empty documents
+    doc_start = np.concatenate([[0], np.cumsum(lengths)])[:-1]
+    doc_of_piece = np.repeat(np.arange(lengths.shape[0]), n_pieces)
+    first_piece = np.concatenate([[0], np.cumsum(n_pieces)])[:-1]
+    rank = np.arange(doc_of_piece.shape[0]) - first_piece[doc_of_piece]
+    starts = doc_start[doc_of_piece] + rank * max_piece_length
+    return np.concatenate([starts, [lengths.sum()]]).astype(np.int64)
+
+
+def _load(folder: str, description: str) -> EncodedCorpus:
+    with open(os.path.join(folder, "meta.json")) as f:
+        meta = json.load(f)
+    ids_path = os.path.join(folder, "ids.int32")
+    # np.memmap cannot map an empty file; a corpus with no kept token fails earlier, in Vocab.from_counts.
+    ids = np.memmap(ids_path, dtype=np.int32, mode="r")
+    return EncodedCorpus(ids=ids, starts=np.load(os.path.join(folder, "starts.npy")),
+                         vocab=Vocab.load(os.path.join(folder, "vocab.tsv")), n_documents=meta["n_documents"],
+                         description=description, path=folder)
+
+
+def _progress_bar(enabled: bool, desc: str, unit: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True)
+
+
+def open_source(dataset: str | None = None, data: str | None = None, text_column: str = "text",
+                splits: list[str] | None = None) -> TextSource:
+    """The CLI's and train()'s choice of source: --data files, else a dataset (hub name or folder)."""
+    if data is not None and dataset is not None:
+        raise UserError("give either --dataset or --data, not both")
+    if data is not None:
+        return from_files(data, text_column)
+    return from_dataset(dataset or "stanfordnlp/imdb", text_column, splits)

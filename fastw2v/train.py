@@ -1,0 +1,148 @@
+"""The training loop: a Config and an encoded corpus in, Vectors out.
+
+The torch backend feeds SkipGramNS whole batches from a batch builder (numba on the CPU, device-resident
+on a GPU) and applies the fused SGD step, or the tutorial's Adam, or SparseAdam. The learning rate of
+sgd decays linearly from alpha to min_alpha over all epochs, as word2vec.c does, here per batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from .batching import DeviceBatches, NumbaBatches
+from .config import Config
+from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, open_source
+from .model import SkipGramNS
+from .vectors import Vectors
+
+
+@dataclass
+class TrainStats:
+    backend: str
+    device: str
+    epochs: int
+    vocab_size: int
+    tokens: int  # in-vocabulary tokens per epoch (before sub-sampling)
+    pairs: int = 0  # (center, context) pairs trained on, all epochs
+    seconds: float = 0.0
+    final_loss: float = float("nan")  # mean loss per pair over the last part of training
+    loss_history: list = field(default_factory=list)
+
+    @property
+    def words_per_sec(self) -> float:
+        """word2vec.c's count: in-vocabulary corpus tokens per second of training, before sub-sampling."""
+        return self.tokens * self.epochs / self.seconds if self.seconds else float("nan")
+
+
+def make_batches(corpus: EncodedCorpus, config: Config, device: torch.device):
+    kw = dict(batch_size=config.batch_size, window=config.window, negative=config.negative, sample=config.sample,
+              ns_exponent=config.ns_exponent, shrink_windows=config.shrink_windows, shuffle=config.shuffle,
+              seed=config.seed, chunk_tokens=config.chunk_tokens, threads=config.threads)
+    if device.type == "cpu":
+        return NumbaBatches(corpus, **kw)
+    return DeviceBatches(corpus, device=device, **kw)
+
+
+def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) -> tuple[Vectors, TrainStats]:
+    device = config.torch_device()
+    torch.manual_seed(config.seed)  # the embeddings' initialisation
+    if device.type == "cpu" and config.workers:
+        torch.set_num_threads(config.threads)
+    V, d = len(corpus.vocab), config.vector_size
+    model = SkipGramNS(V, d, sparse=config.optimizer == "sparse_adam").to(device)
+    batches = make_batches(corpus, config, device)
+    if config.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    elif config.optimizer == "sparse_adam":
+        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=config.lr)
+    else:
+        optimizer = None
+    stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens)
+    done = 0
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=corpus.n_tokens * config.epochs, unit="w", unit_scale=True, disable=not progress,
+               dynamic_ncols=True, desc="train")
+    smoothed = None
+    loss_sum = torch.zeros((), device=device)
+    pairs_since = 0
+    start = time.perf_counter()
+    for epoch in range(config.epochs):
+        batches.set_epoch(epoch)
+        n_batches = len(batches)
+        tokens_per_batch = corpus.n_tokens / max(n_batches, 1)
+        for b, (center, pos, negs) in enumerate(batches):
+            center, pos, negs = center.to(device), pos.to(device), negs.to(device)
+            if optimizer is None:
+                progress_frac = (epoch + b / n_batches) / config.epochs
+                lr = config.lr - (config.lr - config.min_alpha) * progress_frac
+                loss_sum += model.sgd_step(center, pos, negs, lr)
+            else:
+                loss = model(center, pos, negs)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                loss_sum += loss.detach() * center.shape[0]
+            pairs_since += center.shape[0]
+            stats.pairs += center.shape[0]
+            done += 1
+            if done % 50 == 0 or b == n_batches - 1:  # reading the loss syncs with the device: not every batch
+                mean = loss_sum.item() / pairs_since
+                stats.loss_history.append((done, mean))
+                smoothed = mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
+                loss_sum.zero_()
+                pairs_since = 0
+                elapsed = time.perf_counter() - start
+                bar.set_postfix(epoch=f"{epoch + 1}/{config.epochs}", loss=f"{smoothed:.4f}",
+                                words_s=f"{bar.n / elapsed:,.0f}" if elapsed else "-", refresh=False)
+            bar.update(min(round((b + 1) * tokens_per_batch), corpus.n_tokens) - round(b * tokens_per_batch))
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    stats.seconds = time.perf_counter() - start
+    bar.close()
+    stats.final_loss = smoothed if smoothed is not None else float("nan")
+    w_in = model.in_embed.weight.detach()
+    final = w_in if config.final_vectors == "in" else (w_in + model.out_embed.weight.detach()) / 2
+    vectors = Vectors(corpus.vocab.words, final.float().cpu().numpy(), corpus.vocab.counts)
+    return vectors, stats
+
+
+def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True) -> tuple[Vectors, TrainStats]:
+    backend = config.resolved_backend()
+    if backend == "hogwild":
+        from .hogwild import train_hogwild
+
+        return train_hogwild(corpus, config, progress=progress)
+    return train_torch(corpus, config, progress=progress)
+
+
+def probe_neighbours(vectors: Vectors, words=("good", "movie", "actor", "horror", "funny"), topn: int = 5):
+    """Nearest neighbours of the probe words that are in the vocabulary (for the summary)."""
+    return {w: vectors.most_similar(w, topn=topn) for w in words if w in vectors}
+
+def train(dataset: str | None = None, data: str | None = None, *, corpus: EncodedCorpus | None = None,
+          text_column: str = "text", splits: list[str] | None = None, output: str | None = None,
+          cache_dir: str | None = DEFAULT_CACHE_DIR, progress: bool = True, **config) -> Vectors:
+    """Train word vectors end to end and return them (``vectors.stats`` holds the TrainStats).
+
+    The text comes from ``data`` (files: .txt, .jsonl, .csv, .parquet, or a glob), else ``dataset`` (a hub
+    name or a local folder laid out like one; default ``stanfordnlp/imdb``), or an already encoded
+    ``corpus``. ``config`` takes the fields of ``Config`` (gensim's names: vector_size, window, ...).
+    With ``output`` the vectors are also saved there (.txt, .bin or .npy).
+    """
+    cfg = dataclasses.replace(config.pop("config", None) or Config(), **config)
+    if output is not None:
+        Vectors.check_path(output)  # before hours of training, not after
+    if corpus is None:
+        source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits)
+        corpus = encode(source, cfg.tokenizer, cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length,
+                        cache_dir=cache_dir, progress=progress)
+    vectors, stats = train_corpus(corpus, cfg, progress=progress)
+    vectors.stats = stats
+    if output is not None:
+        vectors.save(output)
+    return vectors
