@@ -66,7 +66,9 @@ class SkipGramNS(nn.Module):
         grad_u = grad_u.reshape(-1, grad_u.shape[-1])
         if row_mean:
             V = W_in.shape[0]
-            grad_u *= (1.0 / torch.bincount(flat_targets, minlength=V)[flat_targets]).unsqueeze(1)
+            # skipped negatives do not count as occurrences of their row
+            n_rows = torch.bincount(flat_targets, weights=mask.reshape(-1), minlength=V).clamp_(min=1)
+            grad_u *= (1.0 / n_rows[flat_targets]).unsqueeze(1).to(grad_u.dtype)
             grad_v *= (1.0 / torch.bincount(center, minlength=V)[center]).unsqueeze(1)
         W_out.index_add_(0, flat_targets, grad_u.to(W_out.dtype), alpha=lr)
         W_in.index_add_(0, center, grad_v.to(W_in.dtype), alpha=lr)

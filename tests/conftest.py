@@ -1,0 +1,47 @@
+import os
+
+import numpy as np
+import pytest
+
+import fastw2v
+
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
+IMDB = os.path.join(SHARED, "data", "imdb")
+
+
+def planted_texts(n_groups=4, group_size=8, n_docs=400, doc_len=30, seed=0):
+    """Documents that each draw their words from one group, so a word's neighbours are its group.
+
+    Words are named g{group}w{i}; a few shared filler words make sub-sampling and negatives non-trivial.
+    """
+    rng = np.random.default_rng(seed)
+    fillers = ["the", "a", "of"]
+    texts = []
+    for d in range(n_docs):
+        g = d % n_groups
+        words = [f"g{g}w{i}" for i in rng.integers(0, group_size, doc_len)]
+        for pos in rng.integers(0, doc_len, 5):
+            words[pos] = fillers[rng.integers(0, len(fillers))]
+        texts.append(" ".join(words))
+    return texts
+
+
+@pytest.fixture(scope="session")
+def planted_corpus():
+    return fastw2v.encode(fastw2v.from_texts(planted_texts()), min_count=1, cache_dir=None)
+
+
+@pytest.fixture(scope="session")
+def zipf_corpus():
+    """~60k tokens over 500 words with Zipfian counts, in documents of varied length."""
+    rng = np.random.default_rng(42)
+    p = 1.0 / np.arange(1, 501)
+    p /= p.sum()
+    lengths = rng.integers(1, 120, 1000)
+    texts = [" ".join(f"w{i}" for i in rng.choice(500, n, p=p)) for n in lengths]
+    return fastw2v.encode(fastw2v.from_texts(texts), min_count=1, cache_dir=None)
+
+
+@pytest.fixture
+def seed():
+    return 1234
