@@ -1,0 +1,161 @@
+"""Text sources -> tokens -> vocabulary -> encoded ids: exact small cases, the cache and bad input."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import fastw2v
+from fastw2v.corpus import _piece_starts, simple_tokenize, whitespace_tokenize
+from fastw2v.vocab import Vocab
+
+
+def test_simple_tokenizer_strips_tags_keeps_inner_apostrophes():
+    text = "I didn't like it.<br /><br />The END, O'Brien's 2nd-best_film!"
+    assert simple_tokenize(text) == ["i", "didn't", "like", "it", "the", "end", "o'brien's", "2nd", "best", "film"]
+
+
+def test_whitespace_tokenizer_is_the_tutorials():
+    assert whitespace_tokenize("A b<br />C  d") == ["a", "b<br", "/>c", "d"]
+
+
+def test_vocab_order_is_count_then_word_and_min_count_applies():
+    v = Vocab.from_counts({"b": 3, "a": 3, "c": 5, "rare": 1}, min_count=2)
+    assert v.words == ["c", "a", "b"] and v.counts.tolist() == [5, 3, 3]
+    assert Vocab.from_counts({"b": 3, "a": 3, "c": 5}, min_count=1, max_vocab_size=2).words == ["c", "a"]
+
+
+def test_encode_drops_oov_before_windowing_and_keeps_document_boundaries():
+    texts = ["x a b x", "b b rare", "", "a"]
+    c = fastw2v.encode(fastw2v.from_texts(texts), min_count=2, cache_dir=None)
+    # counts: b 3, a 2, x 2, rare 1 -> vocab b, a, x (ties by word)
+    assert c.vocab.words == ["b", "a", "x"]
+    words = [[c.vocab.words[i] for i in doc] for doc in c.documents()]
+    assert words == [["x", "a", "b", "x"], ["b", "b"], ["a"]]  # 'rare' dropped, the empty doc has no piece
+    assert c.n_tokens == 7 and c.n_documents == 4 and c.vocab.total == 7
+
+
+def test_long_documents_are_cut_into_pieces():
+    assert _piece_starts(np.array([5, 0, 12]), 5).tolist() == [0, 5, 10, 15, 17]
+    c = fastw2v.encode(fastw2v.from_texts([" ".join(["w"] * 23)]), min_count=1, max_piece_length=10, cache_dir=None)
+    assert c.starts.tolist() == [0, 10, 20, 23]
+
+
+def test_chunks_hold_whole_pieces():
+    c = fastw2v.encode(fastw2v.from_texts(["a b c"] * 10 + ["a " * 40]), min_count=1, cache_dir=None)
+    bounds = c.chunk_bounds(7)
+    sizes = np.diff(c.starts[bounds])
+    assert bounds[0] == 0 and bounds[-1] == len(c.starts) - 1
+    assert (sizes[:-1] <= 7).all() and sizes[-1] == 40  # a piece longer than a chunk is a chunk of its own
+
+
+def test_cache_is_reused_and_keyed_by_settings(tmp_path):
+    src = fastw2v.from_texts(["one two two three three three"] * 3)
+    a = fastw2v.encode(src, min_count=1, cache_dir=str(tmp_path))
+    b = fastw2v.encode(src, min_count=1, cache_dir=str(tmp_path))
+    c = fastw2v.encode(src, min_count=4, cache_dir=str(tmp_path))
+    assert a.path == b.path != c.path
+    assert len(os.listdir(tmp_path)) == 2  # no stray temporary folders
+    np.testing.assert_array_equal(a.ids, b.ids)
+    assert c.vocab.words == ["three", "two"]
+
+
+def write_files(tmp_path, texts):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "c.txt").write_text("\n".join(texts) + "\n")
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"text": t, "label": 1}) + "\n" for t in texts))
+    (tmp_path / "c.csv").write_text("text,label\n" + "".join(f'"{t}",0\n' for t in texts))
+    pq.write_table(pa.table({"text": texts}), tmp_path / "c.parquet")
+
+
+@pytest.mark.parametrize("ext", ["txt", "jsonl", "csv", "parquet"])
+def test_every_file_format_gives_the_same_corpus(tmp_path, ext):
+    texts = ["the cat sat", "on the mat", "the end"]
+    write_files(tmp_path, texts)
+    c = fastw2v.encode(fastw2v.from_files(str(tmp_path / f"c.{ext}")), min_count=1, cache_dir=None)
+    ref = fastw2v.encode(fastw2v.from_texts(texts), min_count=1, cache_dir=None)
+    assert c.vocab.words == ref.vocab.words
+    np.testing.assert_array_equal(np.asarray(c.ids), np.asarray(ref.ids))
+    np.testing.assert_array_equal(c.starts, ref.starts)
+
+
+def test_a_glob_reads_every_matching_file_in_order(tmp_path):
+    (tmp_path / "a.txt").write_text("alpha\n")
+    (tmp_path / "b.txt").write_text("beta\nbeta\n")
+    c = fastw2v.encode(fastw2v.from_files(str(tmp_path / "*.txt")), min_count=1, cache_dir=None)
+    assert c.n_documents == 3 and c.vocab.words == ["beta", "alpha"]
+
+
+def test_dataset_folder_like_the_hub(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "data").mkdir()
+    pq.write_table(pa.table({"text": ["a b", "b c"], "label": [0, 1]}), tmp_path / "data" / "train-00000-of-00001.parquet")
+    pq.write_table(pa.table({"text": ["c d"], "label": [0]}), tmp_path / "data" / "test-00000-of-00001.parquet")
+    c = fastw2v.encode(fastw2v.from_dataset(str(tmp_path)), min_count=1, cache_dir=None)
+    assert c.n_documents == 3 and c.n_tokens == 6
+    with pytest.raises(fastw2v.UserError, match="no column 'review'.*--text-column"):
+        fastw2v.from_dataset(str(tmp_path), text_column="review")
+    with pytest.raises(fastw2v.UserError, match="no split 'dev'"):
+        fastw2v.from_dataset(str(tmp_path), splits=["dev"])
+
+
+# -- bad input: one line, naming the fix --------------------------------------------------------------
+
+def one_line(excinfo):
+    message = str(excinfo.value)
+    assert "\n" not in message
+    return message
+
+
+def test_empty_corpus(tmp_path):
+    (tmp_path / "empty.txt").write_text("\n\n")
+    with pytest.raises(fastw2v.UserError, match="is empty") as e:
+        fastw2v.encode(fastw2v.from_files(str(tmp_path / "empty.txt")), cache_dir=None)
+    one_line(e)
+
+
+def test_every_word_under_min_count():
+    with pytest.raises(fastw2v.UserError, match="min_count=5.*lower --min-count") as e:
+        fastw2v.encode(fastw2v.from_texts(["a b c", "a"]), min_count=5, cache_dir=None)
+    one_line(e)
+
+
+def test_missing_file_and_unknown_extension(tmp_path):
+    with pytest.raises(fastw2v.UserError, match="no such file"):
+        fastw2v.from_files(str(tmp_path / "nope.txt"))
+    with pytest.raises(fastw2v.UserError, match="no such file"):
+        fastw2v.from_files(str(tmp_path / "*.txt"))
+    (tmp_path / "x.docx").write_text("hi")
+    with pytest.raises(fastw2v.UserError, match=r"\.txt, \.jsonl, \.csv or \.parquet"):
+        fastw2v.from_files(str(tmp_path / "x.docx"))
+
+
+def test_unreadable_files(tmp_path):
+    (tmp_path / "bad.txt").write_bytes(b"ok line\n\xff\xfe\xfa broken\n")
+    with pytest.raises(fastw2v.UserError, match="not UTF-8") as e:
+        fastw2v.encode(fastw2v.from_files(str(tmp_path / "bad.txt")), cache_dir=None)
+    one_line(e)
+    (tmp_path / "bad.parquet").write_bytes(b"this is not parquet")
+    with pytest.raises(fastw2v.UserError, match="cannot read") as e:
+        fastw2v.encode(fastw2v.from_files(str(tmp_path / "bad.parquet")), cache_dir=None)
+    one_line(e)
+
+
+def test_missing_text_column_in_files(tmp_path):
+    (tmp_path / "c.jsonl").write_text('{"body": "a b"}\n')
+    with pytest.raises(fastw2v.UserError, match="no column 'text'.*body") as e:
+        fastw2v.encode(fastw2v.from_files(str(tmp_path / "c.jsonl")), min_count=1, cache_dir=None)
+    one_line(e)
+
+
+def test_unreachable_hub_names_the_way_out(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(fastw2v.UserError, match="--dataset PATH.*--data") as e:
+        fastw2v.from_dataset("no-such-user/no-such-dataset-xyz")
+    one_line(e)
