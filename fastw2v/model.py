@@ -34,7 +34,7 @@ class SkipGramNS(nn.Module):
 
     @torch.no_grad()
     def sgd_step(self, center: torch.Tensor, pos: torch.Tensor, negs: torch.Tensor, lr: float,
-                 row_mean: bool = True) -> torch.Tensor:
+                 row_cap: float | None = 64.0) -> torch.Tensor:
         """One SGD step from analytic gradients, word2vec-style: no autograd, no optimizer state.
 
         For each pair, with g = label - σ(score) (word2vec.c: "g is the gradient multiplied by the
@@ -43,10 +43,13 @@ class SkipGramNS(nn.Module):
         This is SGD with step lr on the *summed* loss, i.e. torch.optim.SGD(lr=lr·B) on ``forward``'s mean.
 
         A negative equal to the pair's positive word is skipped, as in word2vec.c (``if (target == word)
-        continue``). With ``row_mean``, a row that occurs n > 1 times in the batch moves by the mean of its
-        n updates instead of their sum: per-pair SGD applies them one after another, each seeing the last,
-        and summing thousands of stale updates of a frequent word in one large batch diverges.
-        Rows that occur once (all of them in small batches) get exactly the per-pair SGD step.
+        continue``). ``row_cap``: a row that occurs n times in the batch moves by min(n, row_cap) / n of the
+        sum of its n updates, i.e. by at most row_cap per-pair steps' worth. Per-pair SGD applies a frequent
+        word's updates one after another, each seeing the last, so they saturate; a batch sums them from the
+        same stale vectors, and a word that occurs thousands of times in a batch of 2^16 pairs diverges.
+        The cap changes nothing for rows under it (rare words, and every row of a small batch).
+        ``row_cap=None`` is the plain sum (exact SGD on the summed loss); ``row_cap=1`` the per-row mean,
+        which learns frequent words far too slowly (IMDB experiment in README "Large batches").
         Returns the summed loss of the batch as a 0-d tensor on the device (no host sync).
         """
         W_in, W_out = self.in_embed.weight, self.out_embed.weight
@@ -64,12 +67,13 @@ class SkipGramNS(nn.Module):
         grad_u = g.unsqueeze(2) * v.unsqueeze(1)  # (B, 1+k, d)
         flat_targets = targets.reshape(-1)
         grad_u = grad_u.reshape(-1, grad_u.shape[-1])
-        if row_mean:
+        if row_cap is not None:
             V = W_in.shape[0]
             # skipped negatives do not count as occurrences of their row
-            n_rows = torch.bincount(flat_targets, weights=mask.reshape(-1), minlength=V).clamp_(min=1)
-            grad_u *= (1.0 / n_rows[flat_targets]).unsqueeze(1).to(grad_u.dtype)
-            grad_v *= (1.0 / torch.bincount(center, minlength=V)[center]).unsqueeze(1)
+            n_out = torch.bincount(flat_targets, weights=mask.reshape(-1), minlength=V)[flat_targets]
+            n_in = torch.bincount(center, minlength=V)[center].to(grad_v.dtype)
+            grad_u *= (row_cap / n_out).clamp_(max=1.0).unsqueeze(1).to(grad_u.dtype)
+            grad_v *= (row_cap / n_in).clamp_(max=1.0).unsqueeze(1)
         W_out.index_add_(0, flat_targets, grad_u.to(W_out.dtype), alpha=lr)
         W_in.index_add_(0, center, grad_v.to(W_in.dtype), alpha=lr)
         return loss

@@ -68,7 +68,7 @@ def test_fused_sgd_step_equals_autograd_sgd(seed):
     fused = SkipGramNS(V, 8)
     ref = SkipGramNS(V, 8)
     ref.load_state_dict(fused.state_dict())
-    fused.sgd_step(c, p, n, lr, row_mean=False)
+    fused.sgd_step(c, p, n, lr, row_cap=None)
     opt = torch.optim.SGD(ref.parameters(), lr=lr * B)
     opt.zero_grad()
     ref(c, p, n).backward()
@@ -85,21 +85,22 @@ def test_fused_step_returns_the_summed_loss():
     assert abs(m.sgd_step(c, p, n, 0.01).item() - expected) < 1e-4
 
 
-def test_row_mean_averages_repeated_rows_and_keeps_single_rows_exact():
+@pytest.mark.parametrize("cap", [1.0, 2.0, 3.0])
+def test_row_cap_limits_repeated_rows_and_keeps_single_rows_exact(cap):
     torch.manual_seed(0)
     V, lr = 30, 0.1
     c = torch.tensor([3, 3, 3, 4])
     p = torch.tensor([5, 6, 7, 8])
     n = torch.tensor([[10], [11], [12], [13]])
-    summed, averaged = SkipGramNS(V, 6), SkipGramNS(V, 6)
-    averaged.load_state_dict(summed.state_dict())
+    summed, capped = SkipGramNS(V, 6), SkipGramNS(V, 6)
+    capped.load_state_dict(summed.state_dict())
     before = summed.in_embed.weight.clone()
-    summed.sgd_step(c, p, n, lr, row_mean=False)
-    averaged.sgd_step(c, p, n, lr, row_mean=True)
+    summed.sgd_step(c, p, n, lr, row_cap=None)
+    capped.sgd_step(c, p, n, lr, row_cap=cap)
     d_sum = summed.in_embed.weight - before
-    d_avg = averaged.in_embed.weight - before
-    torch.testing.assert_close(d_avg[3], d_sum[3] / 3)  # center 3 occurs three times
-    torch.testing.assert_close(d_avg[4], d_sum[4])  # center 4 once: the plain per-pair step
+    d_cap = capped.in_embed.weight - before
+    torch.testing.assert_close(d_cap[3], d_sum[3] * min(cap, 3) / 3)  # center 3 occurs three times
+    torch.testing.assert_close(d_cap[4], d_sum[4])  # center 4 once: the plain per-pair step
 
 
 def test_negative_equal_to_positive_is_skipped():
@@ -108,7 +109,7 @@ def test_negative_equal_to_positive_is_skipped():
     m = SkipGramNS(10, 4)
     v, u = m.in_embed.weight[1].clone(), m.out_embed.weight[2].clone()
     lr = 0.5
-    loss = m.sgd_step(torch.tensor([1]), torch.tensor([2]), torch.tensor([[2, 2]]), lr)
+    loss = m.sgd_step(torch.tensor([1]), torch.tensor([2]), torch.tensor([[2, 2]]), lr, row_cap=1)
     g = 1 - torch.sigmoid(u @ v)
     torch.testing.assert_close(m.out_embed.weight[2], u + lr * g * v)
     torch.testing.assert_close(m.in_embed.weight[1], v + lr * g * u)
