@@ -2,8 +2,13 @@ import os
 
 import numpy as np
 import pytest
+import torch
 
 import fastw2v
+
+# One intra-op thread: these tests are tiny, and OpenMP threads that spin-wait on a busy 2-core machine
+# make small torch ops 100x slower.
+torch.set_num_threads(1)
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 IMDB = os.path.join(SHARED, "data", "imdb")

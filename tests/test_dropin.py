@@ -10,7 +10,7 @@ from tests.conftest import planted_texts
 
 
 def tutorial_data():
-    corpus = naive.read_corpus(planted_texts(n_docs=200))
+    corpus = naive.read_corpus(planted_texts(n_docs=120))
     word2idx, idx2word, indexed_docs = naive.build_vocab(corpus, sort=True)
     return word2idx, indexed_docs
 
