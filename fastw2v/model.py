@@ -69,9 +69,10 @@ class SkipGramNS(nn.Module):
         grad_u = grad_u.reshape(-1, grad_u.shape[-1])
         if row_cap is not None:
             V = W_in.shape[0]
-            # skipped negatives do not count as occurrences of their row
-            n_out = torch.bincount(flat_targets, weights=mask.reshape(-1), minlength=V)[flat_targets]
-            n_in = torch.bincount(center, minlength=V)[center].to(grad_v.dtype)
+            # Occurrences per row, by index_add_ rather than torch.bincount, which syncs with the host on
+            # CUDA to find its output size. Skipped negatives do not count as occurrences of their row.
+            n_out = score.new_zeros(V).index_add_(0, flat_targets, mask.reshape(-1))[flat_targets]
+            n_in = score.new_zeros(V).index_add_(0, center, torch.ones_like(score[:, 0]))[center]
             grad_u *= (row_cap / n_out).clamp_(max=1.0).unsqueeze(1).to(grad_u.dtype)
             grad_v *= (row_cap / n_in).clamp_(max=1.0).unsqueeze(1)
         W_out.index_add_(0, flat_targets, grad_u.to(W_out.dtype), alpha=lr)
