@@ -98,10 +98,10 @@ class Config:
         return torch.device(self.device)
 
     def resolved_backend(self) -> str:
-        """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer when it exists."""
+        """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer (hogwild), the faster there."""
         if self.backend != "auto":
             return self.backend
-        return "torch"
+        return "hogwild" if self.torch_device().type == "cpu" else "torch"
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,0 +1,245 @@
+"""The CPU backend: word2vec.c's per-pair SGD in numba, on lock-free ("Hogwild") threads.
+
+Each chunk of the corpus goes through the same kernels as the batch builders (``kernels.subsample``, the
+window draw of ``kernels._reach``, the pair order of ``kernels.fill_pairs``, negatives keyed by pair index
+as in ``kernels.draw_negatives``), so with ``shuffle=False`` this trainer sees exactly the pairs and
+negatives that ``NumbaBatches`` yields; it just trains on each pair as soon as it is made, without
+materialising it. Within a chunk, each thread owns a block of consecutive pieces (documents) holding about
+the same number of pairs, and the threads write into the shared matrices without locks, as word2vec.c and
+gensim do. With one thread the result is a pure function of the seed.
+
+Orientation: word2vec.c's. For a pair (center, context) the CONTEXT word's input row is trained against the
+CENTER's output row, and the negatives replace the center (``l1 = last_word * layer1_size``, word2vec.c:502).
+The batch builders follow the tutorial (center's input row against the context's output row); over a
+symmetric window both orientations see the same set of pairs, so the two objectives are the same sum.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+from . import kernels as K
+from .batching import numba_threads
+from .config import Config
+from .corpus import EncodedCorpus
+from .vectors import Vectors
+
+MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] before its sigmoid table (word2vec.c:517)
+# The loss (an exp and a log per score) is only for the progress bar: it is summed over one pair in 16
+# (by pair index, so deterministic) and scaled up; on every pair it cost ~20% of the time.
+LOSS_EVERY_MASK = 15
+
+
+def init_weights(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Input rows uniform in [-0.5/d, 0.5/d) (word2vec.c:355, the tutorial's init), output rows zero.
+
+    Zero output rows are word2vec.c's syn1neg (word2vec.c:349) and gensim's: the first updates then move
+    only the output rows, and the input rows start learning from a clean signal. (The tutorial's uniform
+    output init trains as well; zeros need no random draw.)
+    """
+    rng = np.random.default_rng(seed)
+    w_in = (rng.random((vocab_size, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    return w_in, np.zeros((vocab_size, dim), dtype=np.float32)
+
+
+@intrinsic
+def _prefetch(typingctx, arr, i, j):
+    """llvm.prefetch of arr[i, j]'s cache line (read, keep in all cache levels); a hint, never a fault."""
+
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, i, j), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def _prefetch_row(w, row, d):
+    for c in range(0, d, 16):  # one 64-byte line holds 16 float32
+        _prefetch(w, row, c)
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _score(w_in, w_out, a, b, d):
+    f = np.float32(0.0)
+    for c in range(d):
+        f += w_in[a, c] * w_out[b, c]
+    return f
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _gradient(f, label, lr):
+    """g = (label - σ(f))·lr: word2vec.c's "gradient multiplied by the learning rate" (word2vec.c:519).
+
+    f is clipped to ±MAX_EXP as word2vec.c's table is; an exact float32 sigmoid is as fast as its table
+    here, and fastmath assumes no infinities, so exp must not overflow anyway.
+    """
+    f = min(max(f, -MAX_EXP), MAX_EXP)
+    return (np.float32(label) - np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-f)))) * lr
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _loss(f, label):
+    """-log σ(f) for the positive, -log σ(-f) for a negative (for the progress bar only)."""
+    f = min(max(f, -MAX_EXP), MAX_EXP)
+    return math.log(1.0 + math.exp(-f if label else f))
+
+
+@numba.njit(cache=True, inline="always")
+def _lr(lr_start, lr_end, position, total):
+    """Linear decay over all epochs as a function of the token position, so no thread counter is involved."""
+    return lr_start - (lr_start - lr_end) * min(position / total, 1.0)
+
+
+@numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
+def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, window, shrink, base_window,
+                      alias_threshold, alias, base_neg, base_coin, negative, lr_start, lr_end, position0, total,
+                      out):
+    """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
+
+    kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
+    the learning rate's token position); pair_offsets[p]: the index of piece p's first pair; blocks: the
+    pieces each parallel iteration owns. out[b] = (loss estimate, pairs) of block b.
+
+    The rows are memory-bound random reads (two 23 MB matrices on IMDB): the negatives of pair o+1 are drawn
+    one pair ahead (negatives depend on the pair index only) and their rows prefetched, with the next
+    center's output row and the input row entering the window. That halves the time per pair.
+    """
+    d = w_in.shape[1]
+    for b in numba.prange(blocks.shape[0] - 1):
+        neu1e = np.empty(d, dtype=np.float32)
+        ring = np.empty((2, negative), dtype=np.int64)  # the negatives of pairs o and o + 1
+        loss = 0.0
+        pairs = 0
+        o = pair_offsets[blocks[b]]
+        for t in range(negative):
+            ring[o & 1, t] = K.alias_draw(alias_threshold, alias, base_neg, base_coin, o * negative + t)
+        last = kept_starts[blocks[b + 1]]
+        for p in range(blocks[b], blocks[b + 1]):
+            s, e = kept_starts[p], kept_starts[p + 1]
+            span = (starts[p + 1] - starts[p]) / max(e - s, 1)
+            for i in range(s, e):
+                lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
+                center = kept[i]
+                if i + 1 < last:
+                    _prefetch_row(w_out, kept[i + 1], d)
+                if i + window + 1 < last:
+                    _prefetch_row(w_in, kept[i + window + 1], d)
+                r = K._reach(window, shrink, base_window, i)
+                for j in range(max(s, i - r), min(e, i + r + 1)):
+                    if j == i:
+                        continue
+                    for t in range(negative):
+                        w = K.alias_draw(alias_threshold, alias, base_neg, base_coin, (o + 1) * negative + t)
+                        ring[(o + 1) & 1, t] = w
+                        _prefetch_row(w_out, w, d)
+                    ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
+                    for c in range(d):
+                        neu1e[c] = 0.0
+                    for t in range(negative + 1):
+                        if t == 0:
+                            target, label = center, 1
+                        else:
+                            target = ring[o & 1, t - 1]
+                            if target == center:  # word2vec.c:530 `if (target == word) continue;`
+                                continue
+                            label = 0
+                        f = _score(w_in, w_out, ctx, target, d)
+                        if (o & LOSS_EVERY_MASK) == 0:
+                            loss += _loss(f, label)
+                        g = _gradient(f, label, lr)
+                        for c in range(d):
+                            neu1e[c] += g * w_out[target, c]
+                            w_out[target, c] += g * w_in[ctx, c]
+                    for c in range(d):
+                        w_in[ctx, c] += neu1e[c]
+                    o += 1
+                    pairs += 1
+        out[b, 0] = loss * (LOSS_EVERY_MASK + 1)
+        out[b, 1] = pairs
+
+
+def _blocks(pair_offsets: np.ndarray, n_blocks: int) -> np.ndarray:
+    """Piece bounds of n_blocks blocks of consecutive pieces with about equal numbers of pairs."""
+    targets = np.linspace(0, pair_offsets[-1], n_blocks + 1)
+    bounds = np.searchsorted(pair_offsets, targets, side="left")
+    bounds[0], bounds[-1] = 0, pair_offsets.shape[0] - 1
+    return np.maximum.accumulate(bounds).astype(np.int64)
+
+
+def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
+    """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
+
+    The learning rate decays linearly from config.lr to config.min_alpha over all epochs, as a function
+    of the token position (epoch·N + position) / (epochs·N): the same schedule whatever the thread count.
+    With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
+    """
+    from tqdm.auto import tqdm
+
+    from .train import TrainStats  # here, not at the top: train.py imports this module lazily
+
+    V, d = len(corpus.vocab), config.vector_size
+    w_in, w_out = init_weights(V, d, config.seed)
+    keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
+    alias_threshold, alias = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
+    bounds = corpus.chunk_bounds(config.chunk_tokens)
+    N, epochs = corpus.n_tokens, config.epochs
+    stats = TrainStats("hogwild", "cpu", epochs, V, N)
+    bar = tqdm(total=N * epochs, unit="w", unit_scale=True, disable=not progress, dynamic_ncols=True, desc="train")
+
+    def base(epoch, stream, c):
+        return int(K.stream_base(config.seed, epoch, stream, c))
+
+    smoothed = None
+    start = time.perf_counter()
+    try:
+        with numba_threads(config.threads):
+            n_blocks = numba.get_num_threads()  # one block of pieces per thread
+            for epoch in range(epochs):
+                for c in range(bounds.shape[0] - 1):
+                    # the chunk as batching._Batches._chunk cuts it, sub-sampled and windowed as NumbaBatches
+                    starts = corpus.starts[bounds[c]:bounds[c + 1] + 1]
+                    ids = np.array(corpus.ids[starts[0]:starts[-1]])  # read this chunk from the memmap
+                    local = starts - starts[0]
+                    kept, kept_starts = K.subsample(ids, local, keep_threshold, base(epoch, K.STREAM_SUBSAMPLE, c))
+                    w_base = base(epoch, K.STREAM_WINDOW, c)
+                    counts = K.count_pairs(kept_starts, config.window, config.shrink_windows, w_base)
+                    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each piece's first pair index
+                    np.cumsum(counts, out=offsets[1:])
+                    out = np.zeros((n_blocks, 2), dtype=np.float64)
+                    train_chunk_pairs(
+                        kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, config.window,
+                        config.shrink_windows, w_base, alias_threshold, alias, base(epoch, K.STREAM_NEGATIVE, c),
+                        base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.lr, config.min_alpha,
+                        float(epoch * N + starts[0]), float(epochs * N), out)
+                    n_pairs = int(out[:, 1].sum())
+                    stats.pairs += n_pairs
+                    if n_pairs:
+                        mean = float(out[:, 0].sum()) / n_pairs
+                        stats.loss_history.append((len(stats.loss_history) + 1, mean))
+                        smoothed = mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
+                    elapsed = max(time.perf_counter() - start, 1e-9)
+                    lr = config.lr - (config.lr - config.min_alpha) * (epoch * N + starts[-1]) / (epochs * N)
+                    bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
+                                    lr=f"{lr:.5f}", words_s=f"{(bar.n + ids.shape[0]) / elapsed:,.0f}", refresh=False)
+                    bar.update(ids.shape[0])
+    finally:
+        bar.close()
+    stats.seconds = time.perf_counter() - start
+    stats.final_loss = smoothed if smoothed is not None else float("nan")
+    final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)
+    return Vectors(corpus.vocab.words, final, corpus.vocab.counts), stats
