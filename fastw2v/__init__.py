@@ -13,6 +13,7 @@ from .batching import from_indexed_docs as SkipGramBatches
 from .config import Config
 from .corpus import EncodedCorpus, encode, from_dataset, from_files, from_texts, open_source
 from .errors import UserError
+from .evaluate import evaluate_analogies, evaluate_word_pairs
 from .model import SkipGramNS
 from .naive import SkipGramDataset
 from .train import TrainStats, train
@@ -23,6 +24,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Config", "DeviceBatches", "EncodedCorpus", "NumbaBatches", "SkipGramBatches", "SkipGramDataset", "SkipGramNS",
-    "TrainStats", "UserError", "Vectors", "Vocab", "encode", "from_dataset", "from_files", "from_texts",
-    "open_source", "train",
+    "TrainStats", "UserError", "Vectors", "Vocab", "encode", "evaluate_analogies", "evaluate_word_pairs",
+    "from_dataset", "from_files", "from_texts", "open_source", "train",
 ]

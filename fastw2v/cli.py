@@ -2,6 +2,7 @@
 
     fastw2v train  [--dataset NAME_OR_PATH | --data FILE_OR_GLOB] [--output vectors.bin] [--epochs 5] ...
     fastw2v similar VECTORS WORD [-n 10]
+    fastw2v eval VECTORS [--analogies FILE] [--similarity FILE ...] [--restrict-vocab 30000] [--sections]
 
 Flags are Config's fields (--vector-size <-> vector_size); --help shows each default and why it is so.
 Bad input prints one line, ``fastw2v: error: ...``, and exits with status 2.
@@ -18,6 +19,7 @@ import typing
 from dataclasses import MISSING, fields
 
 from .config import Config
+from .corpus import DEFAULT_CACHE_DIR
 from .errors import UserError
 
 EXAMPLE = "example: fastw2v train --dataset ../shared/data/imdb --epochs 1 --output vectors.bin"
@@ -36,7 +38,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     for f in fields(Config):
         flag = "--" + f.name.replace("_", "-")
         names = [flag, "--dim"] if f.name == "vector_size" else [flag]
-        help_text = f"{helps.get(f.name, '')} (default: {f.default})"
+        help_text = helps.get(f.name, "")  # ArgumentDefaultsHelpFormatter appends the default
         kind = hints[f.name]
         if kind is bool:
             group.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default,
@@ -64,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--split", action="append", dest="splits", help="use only this split (repeatable)")
     out = p.add_argument_group("output")
     out.add_argument("--output", "-o", default="vectors.bin", help="where the vectors go: .bin, .txt or .npy")
-    out.add_argument("--cache-dir", default=None, help="where encoded corpora are cached (default ~/.cache/fastw2v)")
+    out.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="where encoded corpora are cached")
     out.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_config_flags(p)
 
@@ -72,17 +74,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("vectors", help="a vectors file written by fastw2v train (.bin, .txt or .npy)")
     s.add_argument("word")
     s.add_argument("-n", type=int, default=10, help="how many neighbours (default: 10)")
+
+    e = sub.add_parser("eval", help="analogy accuracy and word-similarity rho of a vectors file",
+                       epilog=f"example: fastw2v eval vectors.bin --analogies {EVAL_FILES[0]} --similarity {EVAL_FILES[1]}")
+    e.add_argument("vectors", help="a vectors file written by fastw2v train (.bin, .txt or .npy)")
+    e.add_argument("--analogies", metavar="FILE", help="questions in the questions-words.txt format "
+                   f"(default when neither file flag is given: {EVAL_FILES[0]}, if it exists)")
+    e.add_argument("--similarity", metavar="FILE", nargs="+", help="word pairs with a human score, WordSim353 format "
+                   f"(default when neither file flag is given: {EVAL_FILES[1]}, if it exists)")
+    e.add_argument("--restrict-vocab", type=int, default=30000, help="analogies use only the most frequent words, "
+                   "as word2vec.c's compute-accuracy (default: 30000)")
+    e.add_argument("--sections", action="store_true", help="also print the accuracy of each analogy section")
     return parser
 
 
 def cmd_train(args) -> None:
-    from .corpus import DEFAULT_CACHE_DIR
     from .train import probe_neighbours, train
 
     config = Config(**{f.name: getattr(args, f.name) for f in fields(Config)})
     started = time.perf_counter()
     vectors = train(dataset=args.dataset, data=args.data, text_column=args.text_column, splits=args.splits,
-                    output=args.output, cache_dir=args.cache_dir or DEFAULT_CACHE_DIR,
+                    output=args.output, cache_dir=args.cache_dir,
                     progress=not args.no_progress, config=config)
     st = vectors.stats
     print(f"vocabulary   {st.vocab_size:,} words (min_count={config.min_count})")
@@ -106,7 +118,38 @@ def cmd_similar(args) -> None:
         print(f"{word}\t{score:.4f}")
 
 
-COMMANDS = {"train": cmd_train, "similar": cmd_similar}
+EVAL_FILES = ("../shared/data/eval/questions-words.txt", "../shared/data/eval/wordsim353.tsv")
+
+
+def cmd_eval(args) -> None:
+    import os
+
+    from .evaluate import evaluate_analogies, evaluate_word_pairs
+    from .vectors import Vectors
+
+    analogies, similarity = args.analogies, args.similarity or []
+    if analogies is None and not similarity:
+        analogies = EVAL_FILES[0] if os.path.isfile(EVAL_FILES[0]) else None
+        similarity = [EVAL_FILES[1]] if os.path.isfile(EVAL_FILES[1]) else []
+        if analogies is None and not similarity:
+            raise UserError(f"no evaluation file: pass --analogies FILE and/or --similarity FILE "
+                            f"({EVAL_FILES[0]} and {EVAL_FILES[1]} do not exist here)")
+    vectors = Vectors.load(args.vectors)
+    print(f"vectors: {args.vectors} ({len(vectors):,} words, d={vectors.vector_size})")
+    print(f"{'test':<28} {'score':>12} {'evaluated':>10} {'OOV':>14}")
+    if analogies is not None:
+        r = evaluate_analogies(vectors, analogies, restrict_vocab=args.restrict_vocab)
+        print(f"{os.path.basename(analogies):<28} {100 * r.accuracy:>11.1f}% {r.total:>10,} "
+              f"{r.skipped:>6,} ({r.skipped_percent:4.1f}%)")
+        for sec in r.sections if args.sections else []:
+            print(f"  {sec.name:<26} {100 * sec.accuracy:>11.1f}% {sec.total:>10,}")
+    for path in similarity:
+        r = evaluate_word_pairs(vectors, path)
+        print(f"{os.path.basename(path):<28} {'rho ' + format(r.spearman, '.3f'):>12} {r.pairs:>10,} "
+              f"{r.oov:>6,} ({r.oov_percent:4.1f}%)")
+
+
+COMMANDS = {"train": cmd_train, "similar": cmd_similar, "eval": cmd_eval}
 
 
 def main(argv=None) -> int:

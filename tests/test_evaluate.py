@@ -1,0 +1,218 @@
+"""evaluate.py: hand-made vectors with known answers, numpy Spearman against scipy, both numbers against gensim,
+and the ``fastw2v eval`` command."""
+
+import os
+
+import numpy as np
+import pytest
+
+from fastw2v import Vectors
+from fastw2v.cli import main
+from fastw2v.errors import UserError
+from fastw2v.evaluate import evaluate_analogies, evaluate_word_pairs, rankdata, spearman
+
+EVAL = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "eval")
+QUESTIONS = os.path.join(EVAL, "questions-words.txt")
+WORDSIM = os.path.join(EVAL, "wordsim353.tsv")
+
+
+def unit(*xs):
+    v = np.array(xs, dtype=np.float64)
+    return v / np.linalg.norm(v)
+
+
+@pytest.fixture
+def royal():
+    """2-D vectors in which queen lies exactly along unit(king) - unit(man) + unit(woman)."""
+    man, woman, king = unit(1, 0), unit(0, 1), unit(1, 1)
+    queen = king - man + woman
+    vecs = {"the": unit(1, -1), "man": man, "woman": woman, "king": king, "queen": queen * 3.0,
+            "apple": unit(-1, -0.2), "prince": unit(0.9, 0.1)}
+    words = list(vecs)  # frequency order: "prince" is the rarest
+    return Vectors(words, np.array([vecs[w] for w in words]))
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_analogy_known_answers(royal, tmp_path):
+    path = write(tmp_path / "q.txt",
+                 ": royal\n"
+                 "man woman king queen\n"    # right: queen is exactly on the 3CosAdd direction
+                 "Man Woman King Queen\n"    # case-insensitive, right
+                 "man woman king apple\n"    # wrong
+                 "\n"
+                 "man woman king\n"          # malformed: ignored, like gensim
+                 ": other\n"
+                 "man woman king unicorn\n"  # unknown word: skipped and counted
+                 "man woman king prince\n")  # prince is outside restrict_vocab=6: skipped
+    r = evaluate_analogies(royal, path, restrict_vocab=6)
+    assert (r.correct, r.total, r.skipped) == (2, 3, 2)
+    assert r.accuracy == pytest.approx(2 / 3)
+    assert [(s.name, s.correct, s.total) for s in r.sections] == [("royal", 2, 3), ("other", 0, 0)]
+    assert r.skipped_percent == pytest.approx(40.0)
+    # case-sensitive: the capitalised question is now unknown
+    r = evaluate_analogies(royal, path, restrict_vocab=6, case_insensitive=False)
+    assert (r.correct, r.total, r.skipped) == (1, 2, 3)
+    # with the whole vocabulary prince is a candidate, and the question about it is asked (and wrong)
+    r = evaluate_analogies(royal, path, restrict_vocab=None)
+    assert (r.correct, r.total, r.skipped) == (2, 4, 1)
+
+
+def test_analogy_answer_excludes_inputs(tmp_path):
+    """The nearest word to b + c - a is often b or c itself; the answer must skip a, b and c."""
+    words = ["a", "b", "c", "d", "e"]
+    vecs = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [-0.2, -0.5, 1], [-1, 1, 1]], dtype=np.float32)
+    # unit(b)+unit(c)-unit(a) = (-1, 1, 1): e exactly; then b and c (cos .58, inputs), then d (.36)
+    path = write(tmp_path / "q.txt", ": s\na b c e\na b c d\n")
+    r = evaluate_analogies(Vectors(words, vecs), path)
+    assert (r.correct, r.total) == (1, 2)
+    r = evaluate_analogies(Vectors(words[:4], vecs[:4]), write(tmp_path / "q2.txt", ": s\na b c d\n"))
+    assert (r.correct, r.total) == (1, 1)
+
+
+def test_word_pairs_rho_plus_minus_one_and_oov(royal, tmp_path):
+    # cosine to "man": prince .99 > king .71 > woman 0 > apple -.98
+    up = write(tmp_path / "up.tsv", "# a comment\nman\tprince\t9.0\nman\tking\t7\nMAN\twoman\t3\n"
+               "man\tapple\t1\nman\tunicorn\t5\n")
+    r = evaluate_word_pairs(royal, up)
+    assert r.spearman == 1.0
+    assert (r.pairs, r.oov) == (4, 1)
+    assert r.oov_percent == pytest.approx(20.0)
+    down = write(tmp_path / "down.txt", "man prince 1\nman  king 3\nman woman 7\nman apple 9.5\n")  # white space
+    assert evaluate_word_pairs(royal, down).spearman == -1.0
+
+
+def test_rankdata_and_spearman_ties_match_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    x = np.array([3.0, 1.0, 3.0, 2.0, 3.0, 1.0])
+    np.testing.assert_array_equal(rankdata(x), [5.0, 1.5, 5.0, 3.0, 5.0, 1.5])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a = rng.integers(0, 5, 40).astype(float)  # many ties
+        b = a + rng.integers(0, 3, 40)
+        assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b)[0], abs=1e-12)
+    assert np.isnan(spearman(np.ones(5), np.arange(5.0)))
+
+
+def test_bad_input_is_a_user_error(royal, tmp_path):
+    for fn in (evaluate_analogies, evaluate_word_pairs):
+        with pytest.raises(UserError, match="no such"):
+            fn(royal, str(tmp_path / "missing.txt"))
+        with pytest.raises(UserError, match="format"):
+            fn(royal, write(tmp_path / "junk.txt", "# nothing\nhello\n"))
+    with pytest.raises(UserError, match="section"):
+        evaluate_analogies(royal, write(tmp_path / "nohead.txt", "man woman king queen\n"))
+    with pytest.raises(UserError, match="vocabulary"):
+        evaluate_word_pairs(royal, write(tmp_path / "oov.tsv", "foo\tbar\t1\n"))
+    with pytest.raises(UserError, match="restrict"):
+        evaluate_analogies(royal, write(tmp_path / "ok.txt", ": s\nman woman king queen\n"), restrict_vocab=0)
+
+
+# --- the same numbers as gensim -------------------------------------------------------------------------------------
+
+def gensim_kv(vectors):
+    models = pytest.importorskip("gensim.models")
+    kv = models.KeyedVectors(vectors.vector_size)
+    kv.add_vectors(vectors.index_to_key, vectors.vectors)
+    return kv
+
+
+def structured_vectors(words, d=24, seed=0):
+    """Random vectors plus a shared offset between the words of each analogy pair, so that a good part of the
+    questions are answered right, and some wrong: accuracy is neither 0 nor 1."""
+    rng = np.random.default_rng(seed)
+    base = {w: rng.normal(size=d) for w in words}
+    offset = rng.normal(size=d) * 1.5
+    for i, w in enumerate(words[1::2]):
+        base[w] = base[words[2 * i]] + offset + rng.normal(size=d) * 1.2
+    return Vectors(words, np.array([base[w] for w in words], dtype=np.float32))
+
+
+def test_analogies_equal_gensim_synthetic(tmp_path):
+    words = [f"w{i}" for i in range(300)] + ["Case", "case"]
+    vectors = structured_vectors(words)
+    rng = np.random.default_rng(1)
+    lines = []
+    for s in range(3):
+        lines.append(f": section{s}")
+        for _ in range(200):
+            i, j = rng.choice(150, 2, replace=False)
+            lines.append(f"w{2 * i} w{2 * i + 1} W{2 * j} w{2 * j + 1}")
+        lines += ["w1 w2 w3 unknown", "w1 w2 w3 w299", "case w2 w3 w4", "w0 w1 w2 CASE"]
+    path = write(tmp_path / "q.txt", "\n".join(lines) + "\n")
+    kv = gensim_kv(vectors)
+    for restrict in (250, 302):
+        ours = evaluate_analogies(vectors, path, restrict_vocab=restrict)
+        score, sections = kv.evaluate_word_analogies(path, restrict_vocab=restrict)
+        assert 0.05 < ours.accuracy < 0.95
+        assert ours.accuracy == score
+        assert [(s.name, s.correct, s.total) for s in ours.sections] == [
+            (s["section"], len(s["correct"]), len(s["correct"]) + len(s["incorrect"])) for s in sections[:-1]]
+
+
+@pytest.mark.skipif(not os.path.exists(QUESTIONS), reason="questions-words.txt not in ../shared/data/eval")
+def test_analogies_equal_gensim_questions_words():
+    words, seen = [], set()
+    with open(QUESTIONS) as f:
+        for line in f:
+            if not line.startswith(":"):
+                for w in line.lower().split():
+                    if w not in seen:
+                        seen.add(w)
+                        words.append(w)
+    vectors = structured_vectors(words, d=50)
+    restrict = len(words) - 40  # some questions skipped
+    ours = evaluate_analogies(vectors, QUESTIONS, restrict_vocab=restrict)
+    score, sections = gensim_kv(vectors).evaluate_word_analogies(QUESTIONS, restrict_vocab=restrict)
+    assert ours.questions == 19544 and ours.skipped > 0
+    assert ours.accuracy == score
+    assert ours.correct == len(sections[-1]["correct"])
+
+
+def test_word_pairs_equal_gensim(tmp_path):
+    words = [f"w{i}" for i in range(60)]
+    vectors = structured_vectors(words, d=8)
+    rng = np.random.default_rng(2)
+    lines = ["# w1\tw2\tscore"]
+    for _ in range(150):
+        i, j = rng.choice(70, 2, replace=False)  # w60..w69 are unknown; no self-pairs: gensim's float32 may
+        # score a word with itself 1.0000001 for one word and 0.99999994 for another, we score exactly 1
+        lines.append(f"w{i}\tW{j}\t{rng.integers(0, 10) / 2}")  # scores with ties
+    path = write(tmp_path / "p.tsv", "\n".join(lines) + "\n")
+    ours = evaluate_word_pairs(vectors, path)
+    _, (rho, _), oov = gensim_kv(vectors).evaluate_word_pairs(path)
+    assert ours.spearman == pytest.approx(rho, abs=1e-9)
+    assert ours.oov_percent == pytest.approx(oov, abs=1e-12)
+    assert 0 < ours.oov < 150
+
+
+@pytest.mark.skipif(not os.path.exists(WORDSIM), reason="wordsim353.tsv not in ../shared/data/eval")
+def test_word_pairs_equal_gensim_wordsim353():
+    words = sorted({w.lower() for line in open(WORDSIM) if not line.startswith("#") for w in line.split("\t")[:2]})
+    vectors = structured_vectors(words[:-30], d=16)  # 30 words unknown
+    ours = evaluate_word_pairs(vectors, WORDSIM)
+    _, (rho, _), oov = gensim_kv(vectors).evaluate_word_pairs(WORDSIM)
+    assert ours.spearman == pytest.approx(rho, abs=1e-9)
+    assert ours.oov_percent == pytest.approx(oov, abs=1e-12)
+    assert ours.pairs + ours.oov == 353
+
+
+# --- fastw2v eval ---------------------------------------------------------------------------------------------------
+
+def test_cli_eval(royal, tmp_path, capsys):
+    vec = str(tmp_path / "v.txt")
+    royal.save(vec)
+    q = write(tmp_path / "q.txt",
+              ": royal\nman woman king queen\nman woman king apple\n: other\nman woman king unicorn\n")
+    p = write(tmp_path / "p.tsv", "man\tprince\t9\nman\tking\t7\nman\twoman\t3\nman\tapple\t1\n")
+    assert main(["eval", vec, "--analogies", q, "--similarity", p, "--sections"]) == 0
+    out = capsys.readouterr().out
+    assert "50.0%" in out and "royal" in out and "1.000" in out
+
+    assert main(["eval", vec, "--analogies", str(tmp_path / "nope.txt"), "--similarity", p]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastw2v: error:") and "nope.txt" in err and err.count("\n") == 1
+    assert main(["eval", str(tmp_path / "missing.bin"), "--analogies", q]) == 2
