@@ -34,7 +34,7 @@ class Config:
     min_alpha: float = 1e-4  # sgd/hogwild: lr decays linearly from alpha to min_alpha over all epochs
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
     batch_size: int = 16384  # pairs per batch for the torch backend; large batches keep a GPU busy
-    row_cap: float | None = 64.0  # sgd: a row moves by at most this many per-pair steps a batch (model.sgd_step)
+    trust: float | None = 4.0  # sgd: per-row step bound for large batches (model.sgd_step); 4 held at 2^14-2^16
     backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: see resolve
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
@@ -58,8 +58,8 @@ class Config:
             raise UserError(f"max_vocab_size must be >= 1 or None, got {self.max_vocab_size}: drop --max-vocab-size or raise it")
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
-        if self.row_cap is not None and self.row_cap <= 0:
-            raise UserError(f"row_cap must be > 0, got {self.row_cap}: pass e.g. --row-cap 64")
+        if self.trust is not None and self.trust <= 0:
+            raise UserError(f"trust must be > 0, got {self.trust}: pass e.g. --trust 4")
         if self.alpha is not None and self.alpha <= 0:
             raise UserError(f"alpha must be > 0, got {self.alpha}: pass e.g. --alpha 0.025")
         if self.min_alpha < 0:

@@ -34,7 +34,7 @@ class SkipGramNS(nn.Module):
 
     @torch.no_grad()
     def sgd_step(self, center: torch.Tensor, pos: torch.Tensor, negs: torch.Tensor, lr: float,
-                 row_cap: float | None = 64.0) -> torch.Tensor:
+                 trust: float | None = 4.0) -> torch.Tensor:
         """One SGD step from analytic gradients, word2vec-style: no autograd, no optimizer state.
 
         For each pair, with g = label - σ(score) (word2vec.c: "g is the gradient multiplied by the
@@ -43,13 +43,17 @@ class SkipGramNS(nn.Module):
         This is SGD with step lr on the *summed* loss, i.e. torch.optim.SGD(lr=lr·B) on ``forward``'s mean.
 
         A negative equal to the pair's positive word is skipped, as in word2vec.c (``if (target == word)
-        continue``). ``row_cap``: a row that occurs n times in the batch moves by min(n, row_cap) / n of the
-        sum of its n updates, i.e. by at most row_cap per-pair steps' worth. Per-pair SGD applies a frequent
-        word's updates one after another, each seeing the last, so they saturate; a batch sums them from the
-        same stale vectors, and a word that occurs thousands of times in a batch of 2^16 pairs diverges.
-        The cap changes nothing for rows under it (rare words, and every row of a small batch).
-        ``row_cap=None`` is the plain sum (exact SGD on the summed loss); ``row_cap=1`` the per-row mean,
-        which learns frequent words far too slowly (IMDB experiment in README "Large batches").
+        continue``).
+
+        ``trust`` bounds how far one row moves per batch. Per-pair SGD applies a frequent word's updates one
+        after another, each seeing the last, so they saturate; a batch sums them from the same stale vectors,
+        and a word that occurs thousands of times in a batch of 2^16 pairs diverges. The summed update of row r
+        changes its scores by up to lr·H_r, where H_r sums |x|^2 over the vectors x it was multiplied with
+        (|v_c|^2 for an output row, Σ_j |u_j|^2 for an input row). When lr·H_r > trust the row's update is
+        scaled by trust / (lr·H_r): a trust region on each row's scores. A row seen once has lr·H_r far
+        below trust, so small batches get exactly the per-pair SGD step; ``trust=None`` is the plain sum.
+        Averaging repeated rows instead (1/n) learns frequent words far too slowly, and capping n at a
+        constant needs a different constant for each batch size (README, "Large batches").
         Returns the summed loss of the batch as a 0-d tensor on the device (no host sync).
         """
         W_in, W_out = self.in_embed.weight, self.out_embed.weight
@@ -67,14 +71,14 @@ class SkipGramNS(nn.Module):
         grad_u = g.unsqueeze(2) * v.unsqueeze(1)  # (B, 1+k, d)
         flat_targets = targets.reshape(-1)
         grad_u = grad_u.reshape(-1, grad_u.shape[-1])
-        if row_cap is not None:
+        if trust is not None:
             V = W_in.shape[0]
-            # Occurrences per row, by index_add_ rather than torch.bincount, which syncs with the host on
-            # CUDA to find its output size. Skipped negatives do not count as occurrences of their row.
-            n_out = score.new_zeros(V).index_add_(0, flat_targets, mask.reshape(-1))[flat_targets]
-            n_in = score.new_zeros(V).index_add_(0, center, torch.ones_like(score[:, 0]))[center]
-            grad_u *= (row_cap / n_out).clamp_(max=1.0).unsqueeze(1).to(grad_u.dtype)
-            grad_v *= (row_cap / n_in).clamp_(max=1.0).unsqueeze(1)
+            # Per-row sums by index_add_ rather than torch.bincount, which syncs with the host on CUDA.
+            # Skipped negatives (mask 0) add nothing.
+            h_out = score.new_zeros(V).index_add_(0, flat_targets, ((v * v).sum(1, keepdim=True) * mask).reshape(-1))
+            h_in = score.new_zeros(V).index_add_(0, center, ((u * u).sum(2) * mask).sum(1))
+            grad_u *= (trust / (lr * h_out[flat_targets])).clamp_(max=1.0).unsqueeze(1).to(grad_u.dtype)
+            grad_v *= (trust / (lr * h_in[center])).clamp_(max=1.0).unsqueeze(1)
         W_out.index_add_(0, flat_targets, grad_u.to(W_out.dtype), alpha=lr)
         W_in.index_add_(0, center, grad_v.to(W_in.dtype), alpha=lr)
         return loss

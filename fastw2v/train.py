@@ -80,7 +80,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
             if optimizer is None:
                 progress_frac = (epoch + b / n_batches) / config.epochs
                 lr = config.lr - (config.lr - config.min_alpha) * progress_frac
-                loss_sum += model.sgd_step(center, pos, negs, lr, row_cap=config.row_cap)
+                loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
             else:
                 loss = model(center, pos, negs)
                 optimizer.zero_grad(set_to_none=True)

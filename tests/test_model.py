@@ -68,7 +68,7 @@ def test_fused_sgd_step_equals_autograd_sgd(seed):
     fused = SkipGramNS(V, 8)
     ref = SkipGramNS(V, 8)
     ref.load_state_dict(fused.state_dict())
-    fused.sgd_step(c, p, n, lr, row_cap=None)
+    fused.sgd_step(c, p, n, lr, trust=None)
     opt = torch.optim.SGD(ref.parameters(), lr=lr * B)
     opt.zero_grad()
     ref(c, p, n).backward()
@@ -85,22 +85,34 @@ def test_fused_step_returns_the_summed_loss():
     assert abs(m.sgd_step(c, p, n, 0.01).item() - expected) < 1e-4
 
 
-@pytest.mark.parametrize("cap", [1.0, 2.0, 3.0])
-def test_row_cap_limits_repeated_rows_and_keeps_single_rows_exact(cap):
+@pytest.mark.parametrize("trust", [0.05, 0.5, 100.0])
+def test_trust_scales_rows_whose_summed_step_is_large_and_keeps_others_exact(trust):
     torch.manual_seed(0)
     V, lr = 30, 0.1
     c = torch.tensor([3, 3, 3, 4])
     p = torch.tensor([5, 6, 7, 8])
     n = torch.tensor([[10], [11], [12], [13]])
-    summed, capped = SkipGramNS(V, 6), SkipGramNS(V, 6)
-    capped.load_state_dict(summed.state_dict())
+    summed, trusted = SkipGramNS(V, 6), SkipGramNS(V, 6)
+    with torch.no_grad():
+        summed.out_embed.weight.mul_(100)  # make |u|^2 large enough for the bound to bite on row 3
+    trusted.load_state_dict(summed.state_dict())
     before = summed.in_embed.weight.clone()
-    summed.sgd_step(c, p, n, lr, row_cap=None)
-    capped.sgd_step(c, p, n, lr, row_cap=cap)
+    u = summed.out_embed.weight.detach()
+    summed.sgd_step(c, p, n, lr, trust=None)
+    trusted.sgd_step(c, p, n, lr, trust=trust)
     d_sum = summed.in_embed.weight - before
-    d_cap = capped.in_embed.weight - before
-    torch.testing.assert_close(d_cap[3], d_sum[3] * min(cap, 3) / 3)  # center 3 occurs three times
-    torch.testing.assert_close(d_cap[4], d_sum[4])  # center 4 once: the plain per-pair step
+    d_trust = trusted.in_embed.weight - before
+    for row, partners in ((3, [5, 6, 7, 10, 11, 12]), (4, [8, 13])):
+        h = (u[partners] ** 2).sum()
+        scale = min(1.0, trust / (lr * h.item()))
+        torch.testing.assert_close(d_trust[row], d_sum[row] * scale)
+    # small vectors (the initialisation): every row gets exactly the per-pair step
+    a, b = SkipGramNS(V, 6), SkipGramNS(V, 6)
+    b.load_state_dict(a.state_dict())
+    a.sgd_step(c, p, n, lr, trust=None)
+    b.sgd_step(c, p, n, lr, trust=trust)
+    torch.testing.assert_close(a.in_embed.weight, b.in_embed.weight)
+    torch.testing.assert_close(a.out_embed.weight, b.out_embed.weight)
 
 
 def test_negative_equal_to_positive_is_skipped():
@@ -109,7 +121,7 @@ def test_negative_equal_to_positive_is_skipped():
     m = SkipGramNS(10, 4)
     v, u = m.in_embed.weight[1].clone(), m.out_embed.weight[2].clone()
     lr = 0.5
-    loss = m.sgd_step(torch.tensor([1]), torch.tensor([2]), torch.tensor([[2, 2]]), lr, row_cap=1)
+    loss = m.sgd_step(torch.tensor([1]), torch.tensor([2]), torch.tensor([[2, 2]]), lr)
     g = 1 - torch.sigmoid(u @ v)
     torch.testing.assert_close(m.out_embed.weight[2], u + lr * g * v)
     torch.testing.assert_close(m.in_embed.weight[1], v + lr * g * u)
