@@ -149,22 +149,41 @@ class _Batches:
 class NumbaBatches(_Batches):
     """Pairs and negatives from the numba kernels; tensors on the CPU (move them with ``.to(device)``)."""
 
+    NEGATIVE_ROWS = 1 << 18  # negatives are drawn this many rows ahead: one parallel region per 2^18 pairs
+
+    def __init__(self, corpus: EncodedCorpus, **kw):
+        super().__init__(corpus, **kw)
+        self._alias_table = K.pack_alias_table(self.alias_threshold, self.alias)
+        self._chunk_sizes: dict[tuple[int, int], int] = {}  # (epoch, chunk) -> pairs, of the chunks in flight
+        self._ahead = (-1, -1, 0, np.empty((0, self.negative), dtype=np.int64))  # (epoch, chunk, first row, negs)
+
     def _chunk_pairs(self, epoch, c):
         ids, starts = self._chunk(c)
         with numba_threads(self.threads):
             kept, kept_starts = K.subsample(ids, starts, self.keep_threshold, self._base(epoch, K.STREAM_SUBSAMPLE, c))
-            center, context = K.skipgram_pairs(kept, kept_starts, self.window, self.shrink_windows,
-                                               self._base(epoch, K.STREAM_WINDOW, c))
-            if self.shuffle:
-                K.shuffle_pairs(center, context, self._base(epoch, K.STREAM_SHUFFLE, c))
+            window_base = self._base(epoch, K.STREAM_WINDOW, c)
+            if self.shuffle:  # the pairs of skipgram_pairs after shuffle_pairs, in fewer passes
+                center, context = K.skipgram_pairs_shuffled(kept, kept_starts, self.window, self.shrink_windows,
+                                                            window_base, self._base(epoch, K.STREAM_SHUFFLE, c))
+            else:
+                center, context = K.skipgram_pairs(kept, kept_starts, self.window, self.shrink_windows, window_base)
+        self._chunk_sizes = {k: v for k, v in self._chunk_sizes.items() if k[0] == epoch and k[1] >= c - 1}
+        self._chunk_sizes[epoch, c] = center.shape[0]
         return torch.from_numpy(center), torch.from_numpy(context)
 
     def _negatives(self, epoch, c, first, n):
-        out = np.empty((n, self.negative), dtype=np.int64)
-        with numba_threads(self.threads):
-            K.draw_negatives(self.alias_threshold, self.alias, self._base(epoch, K.STREAM_NEGATIVE, c),
-                             self._base(epoch, K.STREAM_NEGATIVE_COIN, c), first, out)
-        return torch.from_numpy(out)
+        # Negatives depend only on (epoch, chunk, row), so drawing them for many batches at once gives the same
+        # values with far fewer parallel regions: per-batch regions cost ~0.1 ms each with small batches, and
+        # much more when the cores are shared, as every region waits for its slowest thread.
+        e, ch, start, negs = self._ahead
+        if (e, ch) != (epoch, c) or first < start or first + n > start + negs.shape[0]:
+            rows = max(n, min(self.NEGATIVE_ROWS, self._chunk_sizes.get((epoch, c), n) - first))
+            negs = np.empty((rows, self.negative), dtype=np.int64)
+            with numba_threads(self.threads):
+                K.draw_negatives_packed(self._alias_table, self._base(epoch, K.STREAM_NEGATIVE, c),
+                                        self._base(epoch, K.STREAM_NEGATIVE_COIN, c), first, negs)
+            self._ahead = e, ch, start, negs = epoch, c, first, negs
+        return torch.from_numpy(negs[first - start:first - start + n])
 
 
 def hash32(x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,225 @@
+"""The measured workloads, shared by the asv classes and the runner (``python -m benchmarks``).
+
+Each ``prepare_*`` does the untimed work (data, numba/CUDA warm-up) and returns a callable that runs the
+timed part and returns a ``Rate``. Rates: "pairs/s" for batch pipelines ((center, context) pairs with their
+negatives, yielded as tensors), "words/s" for trainers (word2vec.c's count: in-vocabulary tokens before
+sub-sampling per second of training). Slow workloads run on a fixed amount of work and are scaled to a rate.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+from . import common
+
+TUTORIAL_BATCH = 512  # the tutorial's DataLoader(batch_size=512, shuffle=True)
+TUTORIAL_WORKERS = 2
+
+
+@dataclass
+class Rate:
+    value: float  # units per second
+    unit: str  # "pairs/s" or "words/s"
+    work: float  # units done in the timed part
+    seconds: float
+    note: str = ""
+
+
+def _sync(device: str) -> None:
+    if str(device).startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Batch pipelines (pairs/s)
+
+
+def prepare_tutorial_pipeline(c, n_batches: int = 30, workers: int = TUTORIAL_WORKERS, warmup: int = 2):
+    """The tutorial's DataLoader(SkipGramDataset, batch_size=512, shuffle=True, num_workers=2), timed over
+    ``n_batches`` batches after ``warmup`` (worker start-up and the pair list are not timed)."""
+    from fastw2v import naive
+
+    docs = common.indexed_docs(c)
+    loader = naive.tutorial_dataloader(docs, len(c.vocab), window=5, k=5, batch_size=TUTORIAL_BATCH,
+                                       num_workers=workers)
+
+    def run() -> Rate:
+        it = iter(loader)
+        for _ in range(warmup):
+            next(it)
+        start = time.perf_counter()
+        pairs = 0
+        for _ in range(n_batches):
+            center, _, _ = next(it)
+            pairs += center.shape[0]
+        seconds = time.perf_counter() - start
+        del it  # stops the workers
+        return Rate(pairs / seconds, "pairs/s", pairs, seconds, f"{n_batches} batches of {TUTORIAL_BATCH}")
+
+    return run
+
+
+def prepare_pipeline(c, kind: str = "numba", batch_size: int = 16384, threads: int | None = None,
+                     device: str = "cpu", max_pairs: int | None = None):
+    """One epoch of fastw2v.NumbaBatches / DeviceBatches (with the default sample=1e-3, shrinking window,
+    shuffle, 5 negatives), or its first ``max_pairs`` pairs."""
+    import fastw2v
+
+    kw = dict(batch_size=batch_size, window=5, negative=5, sample=1e-3, threads=threads)
+    if kind == "numba":
+        builder = fastw2v.NumbaBatches(c, **kw)
+    else:
+        builder = fastw2v.DeviceBatches(c, device=device, **kw)
+    for i, _ in enumerate(builder):  # warm up numba / CUDA kernels and the allocator
+        if i == 2:
+            break
+    builder.set_epoch(0)
+
+    def run() -> Rate:
+        pairs = 0
+        start = time.perf_counter()
+        for center, _, negs in builder:
+            pairs += center.shape[0]
+            if max_pairs is not None and pairs >= max_pairs:
+                break
+        _sync(device)
+        seconds = time.perf_counter() - start
+        builder.set_epoch(0)
+        return Rate(pairs / seconds, "pairs/s", pairs, seconds)
+
+    return run
+
+
+def naive_pair_bytes(c) -> float:
+    """Bytes of Python heap per pair of the tutorial's pair list (tracemalloc, exact)."""
+    import tracemalloc
+
+    from fastw2v import naive
+
+    docs = common.indexed_docs(c)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    pairs = naive.build_skipgram_pairs_docs(docs, 5)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return (after - before) / max(len(pairs), 1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Trainers (words/s)
+
+
+def prepare_tutorial_training(c, n_batches: int = 20, workers: int = TUTORIAL_WORKERS, warmup: int = 3):
+    """fastw2v.naive.tutorial_train (the tutorial's Adam loop) over its DataLoader, for ``n_batches`` batches.
+
+    Timed as tutorial_train(max_batches=warmup + n) minus tutorial_train(max_batches=warmup), so model
+    creation and worker start-up cancel out. words/s = pairs/s / (pairs per token of the tutorial's static
+    window on this corpus): how fast it gets through the corpus (it neither sub-samples nor shrinks windows).
+    """
+    from fastw2v import naive
+
+    docs = common.indexed_docs(c)
+    loader = naive.tutorial_dataloader(docs, len(c.vocab), window=5, k=5, batch_size=TUTORIAL_BATCH,
+                                       num_workers=workers)
+    pairs_per_token = len(loader.dataset) / c.n_tokens
+
+    def timed(batches):
+        start = time.perf_counter()
+        naive.tutorial_train(loader, len(c.vocab), embed_dim=100, lr=0.001, max_batches=batches)
+        return time.perf_counter() - start
+
+    def run() -> Rate:
+        seconds = max(timed(warmup + n_batches) - timed(warmup), 1e-9)
+        words = n_batches * TUTORIAL_BATCH / pairs_per_token
+        return Rate(words / seconds, "words/s", words, seconds,
+                    f"{n_batches} batches of {TUTORIAL_BATCH}; {pairs_per_token:.2f} pairs/token")
+
+    return run
+
+
+def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", device: str = "cpu",
+                             threads: int = 0, batch_size: int = 16384):
+    """fastw2v.train(corpus=c, backend=..., optimizer=..., epochs=1); the rate from ``vectors.stats``."""
+    import fastw2v
+
+    if backend == "hogwild":
+        try:
+            import fastw2v.hogwild  # noqa: F401 - being written; skip cleanly until it imports
+        except Exception as e:  # noqa: BLE001 - any import failure means "not available yet"
+            raise common.Skip(f"fastw2v.hogwild does not import ({type(e).__name__}: {e})") from None
+    kw = dict(common.SETTINGS, backend=backend, optimizer=optimizer, device=device, workers=threads,
+              batch_size=batch_size, progress=False)
+    warm = common.corpus(None, 20_000) if c.n_tokens > 20_000 else c
+    fastw2v.train(corpus=warm, **kw)  # compile the numba kernels / warm CUDA up, untimed
+
+    def run() -> Rate:
+        stats = fastw2v.train(corpus=c, **kw).stats
+        return Rate(stats.words_per_sec, "words/s", stats.tokens * stats.epochs, stats.seconds)
+
+    return run
+
+
+def _gensim_model(workers: int):
+    from gensim.models import Word2Vec
+
+    s = common.SETTINGS
+    return Word2Vec(sg=1, hs=0, negative=s["negative"], window=s["window"], vector_size=s["vector_size"],
+                    sample=s["sample"], min_count=common.FILE_MIN_COUNT, epochs=s["epochs"], workers=workers, seed=1)
+
+
+def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 2):
+    """gensim 4 Word2Vec on the same token stream: ``corpus_file`` (its Cython file reader, no GIL) or an
+    iterable of token lists (its Python producer thread + workers). Vocabulary building is not timed."""
+    if not common.has_module("gensim"):
+        raise common.Skip("gensim is not installed (pip install gensim)")
+    from gensim.models.word2vec import LineSentence
+
+    sentences = list(LineSentence(text_path)) if mode == "iterable" else None  # in memory: time the trainer
+    tokens = c.n_tokens  # the same in-vocabulary tokens as fastw2v's rows (same file, same min_count)
+
+    def run() -> Rate:
+        m = _gensim_model(workers)
+        if mode == "corpus_file":
+            m.build_vocab(corpus_file=text_path)
+            data = dict(corpus_file=text_path, total_words=m.corpus_total_words)
+        else:
+            m.build_vocab(corpus_iterable=sentences)
+            data = dict(corpus_iterable=sentences, total_examples=m.corpus_count)
+        start = time.perf_counter()
+        m.train(epochs=1, **data)
+        seconds = time.perf_counter() - start
+        return Rate(tokens / seconds, "words/s", tokens, seconds)
+
+    return run
+
+
+def prepare_word2vec_c(c, text_path: str, threads: int = 2):
+    """word2vec.c (a ``word2vec`` binary on PATH) on the same file; its own Words/thread/sec x threads."""
+    binary = common.word2vec_binary()
+    if binary is None:
+        raise common.Skip("no word2vec binary on PATH (build tmikolov/word2vec and add it to PATH)")
+    s = common.SETTINGS
+
+    def run() -> Rate:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [binary, "-train", text_path, "-output", os.path.join(tmp, "v.txt"), "-cbow", "0",
+                   "-size", str(s["vector_size"]), "-window", str(s["window"]), "-negative", str(s["negative"]),
+                   "-hs", "0", "-sample", str(s["sample"]), "-min-count", str(common.FILE_MIN_COUNT),
+                   "-threads", str(threads), "-iter", "1", "-binary", "1"]
+            start = time.perf_counter()
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            seconds = time.perf_counter() - start
+        rates = re.findall(r"Words/thread/sec:\s*([\d.]+)k", out)
+        if not rates:  # no progress line (tiny corpus): fall back to the wall time, vocabulary included
+            return Rate(c.n_tokens / seconds, "words/s", c.n_tokens, seconds, "wall time incl. vocabulary")
+        value = float(rates[-1]) * 1000 * threads
+        return Rate(value, "words/s", c.n_tokens, c.n_tokens / value, "its Words/thread/sec x threads")
+
+    return run
