@@ -79,8 +79,7 @@ class _Batches:
         return self.epoch
 
     def _chunk(self, c: int) -> tuple[np.ndarray, np.ndarray]:
-        starts = self.corpus.starts[self.chunk_bounds[c]:self.chunk_bounds[c + 1] + 1]
-        return np.array(self.corpus.ids[starts[0]:starts[-1]]), starts - starts[0]  # a writable copy
+        return self.corpus.chunk(self.chunk_bounds, c)
 
     @property
     def n_chunks(self) -> int:
@@ -225,7 +224,7 @@ class DeviceBatches(_Batches):
         kept_starts = torch.zeros(P + 1, dtype=torch.long, device=dev)
         kept_starts[1:] = torch.cumsum(torch.bincount(piece, minlength=P), 0)
         pos = torch.arange(m, device=dev)
-        if self.shrink_windows:  # reach in [1, window], the same draw as kernels._reach
+        if self.shrink_windows:  # reach in [1, window], the same draw as kernels.window_reach
             reach = self.window - draw(self._base(epoch, K.STREAM_WINDOW, c), pos) % self.window
         else:
             reach = torch.full((m,), self.window, device=dev)

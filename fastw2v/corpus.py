@@ -200,12 +200,10 @@ class EncodedCorpus:
             bounds.append(min(max(last, first + 1), n_pieces))
         return np.array(bounds, dtype=np.int64)
 
-    def chunks(self, chunk_tokens: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(ids, local piece starts) of each chunk, read from disk one chunk at a time."""
-        bounds = self.chunk_bounds(chunk_tokens)
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            starts = self.starts[a:b + 1]
-            yield np.ascontiguousarray(self.ids[starts[0]:starts[-1]]), starts - starts[0]
+    def chunk(self, bounds: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk c of ``chunk_bounds``: (a writable copy of its ids read from disk, its local piece starts)."""
+        starts = self.starts[bounds[c]:bounds[c + 1] + 1]
+        return np.array(self.ids[starts[0]:starts[-1]]), starts - starts[0]
 
     def documents(self) -> Iterator[np.ndarray]:
         """Token ids piece by piece (for tests and the naive pipeline)."""

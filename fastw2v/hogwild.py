@@ -1,7 +1,7 @@
 """The CPU backend: word2vec.c's per-pair SGD in numba, on lock-free ("Hogwild") threads.
 
 Each chunk of the corpus goes through the same kernels as the batch builders (``kernels.subsample``, the
-window draw of ``kernels._reach``, the pair order of ``kernels.fill_pairs``, negatives keyed by pair index
+window draw of ``kernels.window_reach``, the pair order of ``kernels.fill_pairs``, negatives keyed by pair index
 as in ``kernels.draw_negatives``), so with ``shuffle=False`` this trainer sees exactly the pairs and
 negatives that ``NumbaBatches`` yields; it just trains on each pair as soon as it is made, without
 materialising it. Within a chunk, each thread owns a block of consecutive pieces (documents) holding about
@@ -139,7 +139,7 @@ def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_o
                     _prefetch_row(w_out, kept[i + 1], d)
                 if i + window + 1 < last:
                     _prefetch_row(w_in, kept[i + window + 1], d)
-                r = K._reach(window, shrink, base_window, i)
+                r = K.window_reach(window, shrink, base_window, i)
                 for j in range(max(s, i - r), min(e, i + r + 1)):
                     if j == i:
                         continue
@@ -211,10 +211,9 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
             n_blocks = numba.get_num_threads()  # one block of pieces per thread
             for epoch in range(epochs):
                 for c in range(bounds.shape[0] - 1):
-                    # the chunk as batching._Batches._chunk cuts it, sub-sampled and windowed as NumbaBatches
-                    starts = corpus.starts[bounds[c]:bounds[c + 1] + 1]
-                    ids = np.array(corpus.ids[starts[0]:starts[-1]])  # read this chunk from the memmap
-                    local = starts - starts[0]
+                    # the chunk the batch builders see, sub-sampled and windowed as NumbaBatches does
+                    ids, local = corpus.chunk(bounds, c)
+                    first, last = int(corpus.starts[bounds[c]]), int(corpus.starts[bounds[c + 1]])
                     kept, kept_starts = K.subsample(ids, local, keep_threshold, base(epoch, K.STREAM_SUBSAMPLE, c))
                     w_base = base(epoch, K.STREAM_WINDOW, c)
                     counts = K.count_pairs(kept_starts, config.window, config.shrink_windows, w_base)
@@ -225,7 +224,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                         kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, config.window,
                         config.shrink_windows, w_base, alias_threshold, alias, base(epoch, K.STREAM_NEGATIVE, c),
                         base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.lr, config.min_alpha,
-                        float(epoch * N + starts[0]), float(epochs * N), out)
+                        float(epoch * N + first), float(epochs * N), out)
                     n_pairs = int(out[:, 1].sum())
                     stats.pairs += n_pairs
                     if n_pairs:
@@ -233,7 +232,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                         stats.loss_history.append((len(stats.loss_history) + 1, mean))
                         smoothed = mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
                     elapsed = max(time.perf_counter() - start, 1e-9)
-                    lr = config.lr - (config.lr - config.min_alpha) * (epoch * N + starts[-1]) / (epochs * N)
+                    lr = config.lr - (config.lr - config.min_alpha) * (epoch * N + last) / (epochs * N)
                     bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
                                     lr=f"{lr:.5f}", words_s=f"{(bar.n + ids.shape[0]) / elapsed:,.0f}", refresh=False)
                     bar.update(ids.shape[0])

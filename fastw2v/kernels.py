@@ -161,7 +161,7 @@ def subsample(ids, starts, keep_threshold, base):
 
 
 @numba.njit(cache=True, inline="always")
-def _reach(window, shrink, base, i):
+def window_reach(window, shrink, base, i):
     # word2vec.c: b = next_random % window; the window is window - b on each side.
     if shrink:
         return window - (draw(base, i) % window)
@@ -178,7 +178,7 @@ def count_pairs(starts, window, shrink, base):
         e = starts[p + 1]
         c = 0
         for i in range(s, e):
-            r = _reach(window, shrink, base, i)
+            r = window_reach(window, shrink, base, i)
             c += min(e - 1, i + r) - max(s, i - r)
         counts[p] = c
     return counts
@@ -193,7 +193,7 @@ def fill_pairs(ids, starts, offsets, window, shrink, base, center, context):
         e = starts[p + 1]
         o = offsets[p]
         for i in range(s, e):
-            r = _reach(window, shrink, base, i)
+            r = window_reach(window, shrink, base, i)
             for j in range(max(s, i - r), min(e, i + r + 1)):
                 if j != i:
                     center[o] = ids[i]
@@ -297,7 +297,7 @@ def _fill_pairs_bucketed(ids, starts, offsets, window, shrink, base, piece_bound
             e = starts[p + 1]
             o = offsets[p]
             for i in range(s, e):
-                r = _reach(window, shrink, base, i)
+                r = window_reach(window, shrink, base, i)
                 for j in range(max(s, i - r), min(e, i + r + 1)):
                     if j != i:
                         q = _bucket(bucket_base, o, n_buckets)
