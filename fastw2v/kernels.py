@@ -348,11 +348,6 @@ def shuffle_pairs(center, context, base):
     context[:] = out_context
 
 
-@numba.njit(cache=True)
-def unigram_weights(counts, power):
-    return counts.astype(np.float64) ** power
-
-
 def keep_thresholds(counts, sample):
     """word2vec.c's keep probability, as 32-bit thresholds for ``draw() < threshold``.
 
@@ -363,5 +358,6 @@ def keep_thresholds(counts, sample):
     if sample <= 0:
         return np.full(counts.shape[0], 1 << 32, dtype=np.int64)
     threshold_count = sample * counts.sum()
-    keep = (np.sqrt(counts / threshold_count) + 1.0) * threshold_count / counts
+    with np.errstate(divide="ignore"):  # a word of count 0 (SkipGramBatches' unseen ids) is never drawn
+        keep = (np.sqrt(counts / threshold_count) + 1.0) * threshold_count / counts
     return np.minimum(np.floor(keep * TWO32), TWO32).astype(np.int64)

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from fastw2v import kernels as K
@@ -128,3 +130,16 @@ def test_shuffle_is_a_permutation_of_pairs():
 def test_streams_differ_by_seed_epoch_and_chunk():
     bases = {K.stream_base(s, e, st, c) for s in (1, 2) for e in (0, 1) for st in (1, 2, 3) for c in (0, 1, 2**33)}
     assert len(bases) == 2 * 2 * 3 * 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(docs=st.lists(st.lists(st.integers(0, 9), max_size=15), min_size=1, max_size=8), window=st.integers(1, 6))
+def test_static_window_pairs_equal_brute_force_on_any_corpus(docs, window):
+    lengths = np.array([len(d) for d in docs], dtype=np.int64)
+    ids = np.array([i for d in docs for i in d], dtype=np.int32)
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    center, context = K.skipgram_pairs(ids, starts, window, False, 0)
+    expected = brute_force_pairs(ids.tolist(), starts, window)
+    assert list(zip(center.tolist(), context.tolist())) == expected
+    shuffled = K.skipgram_pairs_shuffled(ids, starts, window, False, 0, 99)
+    assert sorted(zip(*(a.tolist() for a in shuffled))) == sorted(expected)
