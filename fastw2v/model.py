@@ -75,8 +75,11 @@ class SkipGramNS(nn.Module):
             V = W_in.shape[0]
             # Per-row sums by index_add_ rather than torch.bincount, which syncs with the host on CUDA.
             # Skipped negatives (mask 0) add nothing.
-            h_out = score.new_zeros(V).index_add_(0, flat_targets, ((v * v).sum(1, keepdim=True) * mask).reshape(-1))
-            h_in = score.new_zeros(V).index_add_(0, center, ((u * u).sum(2) * mask).sum(1))
+            # squared norms by a reduction (vector_norm), not a (B, 1+k, d) temporary of u * u
+            v_sq = torch.linalg.vector_norm(v, dim=1, keepdim=True).square()  # (B, 1)
+            u_sq = torch.linalg.vector_norm(u, dim=2).square()  # (B, 1+k)
+            h_out = score.new_zeros(V).index_add_(0, flat_targets, (v_sq * mask).reshape(-1))
+            h_in = score.new_zeros(V).index_add_(0, center, (u_sq * mask).sum(1))
             grad_u *= (trust / (lr * h_out[flat_targets])).clamp_(max=1.0).unsqueeze(1).to(grad_u.dtype)
             grad_v *= (trust / (lr * h_in[center])).clamp_(max=1.0).unsqueeze(1)
         W_out.index_add_(0, flat_targets, grad_u.to(W_out.dtype), alpha=lr)
