@@ -70,6 +70,9 @@ class Config:
                               ("final_vectors", FINAL_VECTORS)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(allowed)}")
+        if self.backend == "hogwild" and self.optimizer != "sgd":
+            raise UserError(f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: "
+                            "drop --optimizer or pass --backend torch")
         if self.device != "auto":
             import torch
 
@@ -101,6 +104,8 @@ class Config:
         """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer (hogwild), the faster there."""
         if self.backend != "auto":
             return self.backend
+        if self.optimizer != "sgd":  # adam / sparse_adam are torch optimizers; hogwild is per-pair SGD
+            return "torch"
         return "hogwild" if self.torch_device().type == "cpu" else "torch"
 
     def to_dict(self) -> dict:

@@ -50,8 +50,6 @@ def make_batches(corpus: EncodedCorpus, config: Config, device: torch.device):
 def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) -> tuple[Vectors, TrainStats]:
     device = config.torch_device()
     torch.manual_seed(config.seed)  # the embeddings' initialisation
-    if device.type == "cpu" and config.workers:
-        torch.set_num_threads(config.threads)
     V, d = len(corpus.vocab), config.vector_size
     model = SkipGramNS(V, d, sparse=config.optimizer == "sparse_adam").to(device)
     batches = make_batches(corpus, config, device)
@@ -117,7 +115,13 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True) -
         from .hogwild import train_hogwild
 
         return train_hogwild(corpus, config, progress=progress)
-    return train_torch(corpus, config, progress=progress)
+    threads = torch.get_num_threads()
+    if config.workers and config.torch_device().type == "cpu":
+        torch.set_num_threads(config.threads)
+    try:
+        return train_torch(corpus, config, progress=progress)
+    finally:
+        torch.set_num_threads(threads)  # a library call leaves the process as it found it
 
 
 def probe_neighbours(vectors: Vectors, words=("good", "movie", "actor", "horror", "funny"), topn: int = 5):

@@ -58,3 +58,18 @@ def test_bad_output_path_fails_before_training(tmp_path, planted_corpus):
 def test_unknown_setting_is_a_clear_error(planted_corpus):
     with pytest.raises(TypeError, match="window_size"):
         fastw2v.train(corpus=planted_corpus, window_size=3, progress=False)
+
+
+def test_auto_backend_follows_the_optimizer():
+    assert fastw2v.Config(device="cpu").resolved_backend() == "hogwild"
+    assert fastw2v.Config(device="cpu", optimizer="adam").resolved_backend() == "torch"
+    with pytest.raises(fastw2v.UserError, match="per-pair SGD, not adam.*--backend torch"):
+        fastw2v.Config(backend="hogwild", optimizer="adam")
+
+
+def test_torch_threads_are_restored(planted_corpus):
+    import torch
+
+    before = torch.get_num_threads()
+    fastw2v.train(corpus=planted_corpus, epochs=1, progress=False, **(SMALL | {"workers": 2}))
+    assert torch.get_num_threads() == before
