@@ -9,29 +9,29 @@ from . import workloads as W
 from .common import Skip, cpu_count, corpus, cuda_available, text_file
 
 
-class TutorialTraining:
-    """fastw2v.naive.tutorial_train: the tutorial's DataLoader + Adam loop, 10 batches of 512."""
+class _Trainer:
+    """What every row shares: one untimed setup builds ``self.run``; each sample is one run's words/s.
+    (asv skips names that start with an underscore, so this base is no benchmark itself.)"""
 
-    number = 1
-    repeat = (1, 3, 60.0)
-    timeout = 300
 
-    def setup(self):
-        self.run = W.prepare_tutorial_training(corpus(None, 20_000), n_batches=10)
-
-    def track_words_per_sec(self):
+    def track_words_per_sec(self, *params):
         return self.run().value
 
     track_words_per_sec.unit = "words/s"
 
 
-class TorchTraining:
+class TutorialTraining(_Trainer):
+    """fastw2v.naive.tutorial_train: the tutorial's DataLoader + Adam loop, 10 batches of 512."""
+
+    def setup(self):
+        self.run = W.prepare_tutorial_training(corpus(None, 20_000), n_batches=10)
+
+
+class TorchTraining(_Trainer):
     """fastw2v.train(backend="torch", optimizer=..., epochs=1): batches of 16384 pairs."""
 
     params = [["sgd", "adam", "sparse_adam"], ["cpu", "cuda"]]
     param_names = ["optimizer", "device"]
-    number = 1
-    repeat = (1, 3, 60.0)
     timeout = 600
 
     def setup(self, optimizer, device):
@@ -43,61 +43,33 @@ class TorchTraining:
     def time_epoch(self, optimizer, device):
         self.run()
 
-    def track_words_per_sec(self, optimizer, device):
-        return self.run().value
 
-    track_words_per_sec.unit = "words/s"
-
-
-class Hogwild:
+class Hogwild(_Trainer):
     """fastw2v.train(backend="hogwild"): numba per-pair SGD on lock-free threads (word2vec.c's algorithm)."""
 
     params = [[1, 2]]
     param_names = ["threads"]
-    number = 1
-    repeat = (1, 3, 60.0)
-    timeout = 300
 
     def setup(self, threads):
         self.run = W.prepare_fastw2v_training(corpus(None, 1_000_000), "hogwild", threads=threads)
 
-    def track_words_per_sec(self, threads):
-        return self.run().value
 
-    track_words_per_sec.unit = "words/s"
-
-
-class Gensim:
+class Gensim(_Trainer):
     """gensim 4 Word2Vec, from corpus_file (Cython reader) or an in-memory iterable; workers = threads."""
 
     params = [["corpus_file", "iterable"], [1, 2]]
     param_names = ["mode", "workers"]
-    number = 1
-    repeat = (1, 3, 60.0)
-    timeout = 300
 
     def setup(self, mode, workers):
         self.run = W.prepare_gensim(corpus(None, 1_000_000), text_file(None, 1_000_000), mode, workers)
 
-    def track_words_per_sec(self, mode, workers):
-        return self.run().value
 
-    track_words_per_sec.unit = "words/s"
-
-
-class Word2VecC:
+class Word2VecC(_Trainer):
     """word2vec.c, when a ``word2vec`` binary is on PATH."""
 
     params = [[1, 2]]
     param_names = ["threads"]
-    number = 1
-    repeat = (1, 3, 60.0)
-    timeout = 300
 
     def setup(self, threads):
         self.run = W.prepare_word2vec_c(corpus(None, 1_000_000), text_file(None, 1_000_000), threads)
 
-    def track_words_per_sec(self, threads):
-        return self.run().value
-
-    track_words_per_sec.unit = "words/s"
