@@ -34,7 +34,7 @@ class Config:
     min_alpha: float = 1e-4  # sgd/hogwild: lr decays linearly from alpha to min_alpha over all epochs
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
     batch_size: int = 16384  # pairs per batch for the torch backend; large batches keep a GPU busy
-    trust: float | None = 4.0  # sgd: per-row step bound for large batches (model.sgd_step); 4 held at 2^14-2^16
+    trust: float | None = 16.0  # sgd: per-row step bound for large batches (model.sgd_step); README "Large batches"
     backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: see resolve
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
@@ -59,7 +59,7 @@ class Config:
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
         if self.trust is not None and self.trust <= 0:
-            raise UserError(f"trust must be > 0, got {self.trust}: pass e.g. --trust 4")
+            raise UserError(f"trust must be > 0, got {self.trust}: pass e.g. --trust 16")
         if self.alpha is not None and self.alpha <= 0:
             raise UserError(f"alpha must be > 0, got {self.alpha}: pass e.g. --alpha 0.025")
         if self.min_alpha < 0:

@@ -34,7 +34,7 @@ class SkipGramNS(nn.Module):
 
     @torch.no_grad()
     def sgd_step(self, center: torch.Tensor, pos: torch.Tensor, negs: torch.Tensor, lr: float,
-                 trust: float | None = 4.0) -> torch.Tensor:
+                 trust: float | None = 16.0) -> torch.Tensor:
         """One SGD step from analytic gradients, word2vec-style: no autograd, no optimizer state.
 
         For each pair, with g = label - σ(score) (word2vec.c: "g is the gradient multiplied by the
