@@ -204,7 +204,7 @@ def prepare_word2vec_c(c, text_path: str, threads: int = 2):
     """word2vec.c (a ``word2vec`` binary on PATH) on the same file; its own Words/thread/sec x threads."""
     binary = common.word2vec_binary()
     if binary is None:
-        raise common.Skip("no word2vec binary on PATH (build tmikolov/word2vec and add it to PATH)")
+        raise common.Skip("no word2vec binary on PATH (pip install --no-deps word2vec compiles word2vec.c into the venv)")
     s = common.SETTINGS
 
     def run() -> Rate:
