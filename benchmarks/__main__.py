@@ -240,7 +240,7 @@ def profile_numba(c, threads_list=(1, 2)) -> str:
                 t3 = time.perf_counter()
                 for first in range(0, center.shape[0], b.NEGATIVE_ROWS):
                     out = np.empty((min(b.NEGATIVE_ROWS, center.shape[0] - first), 5), dtype=np.int64)
-                    K.draw_negatives_packed(b._alias_table, 1, 2, first, out)
+                    K.draw_negatives(b.alias_table, 1, 2, first, out)
                 t4 = time.perf_counter()
                 for k, v in zip(t, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                     t[k] += v

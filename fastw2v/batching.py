@@ -59,7 +59,7 @@ class _Batches:
         self.threads = threads
         self.chunk_bounds = corpus.chunk_bounds(chunk_tokens)
         self.keep_threshold = K.keep_thresholds(corpus.vocab.counts, sample)
-        self.alias_threshold, self.alias = K.build_alias_table(corpus.vocab.unigram_weights(ns_exponent))
+        self.alias_table = K.build_alias_table(corpus.vocab.unigram_weights(ns_exponent))  # (V, 2)
         self.epoch = 0
         self._started = False
         self._pair_counts: dict[int, np.ndarray] = {}
@@ -152,7 +152,6 @@ class NumbaBatches(_Batches):
 
     def __init__(self, corpus: EncodedCorpus, **kw):
         super().__init__(corpus, **kw)
-        self._alias_table = K.pack_alias_table(self.alias_threshold, self.alias)
         self._chunk_sizes: dict[tuple[int, int], int] = {}  # (epoch, chunk) -> pairs, of the chunks in flight
         self._ahead = (-1, -1, 0, np.empty((0, self.negative), dtype=np.int64))  # (epoch, chunk, first row, negs)
 
@@ -179,7 +178,7 @@ class NumbaBatches(_Batches):
             rows = max(n, min(self.NEGATIVE_ROWS, self._chunk_sizes.get((epoch, c), n) - first))
             negs = np.empty((rows, self.negative), dtype=np.int64)
             with numba_threads(self.threads):
-                K.draw_negatives_packed(self._alias_table, self._base(epoch, K.STREAM_NEGATIVE, c),
+                K.draw_negatives(self.alias_table, self._base(epoch, K.STREAM_NEGATIVE, c),
                                         self._base(epoch, K.STREAM_NEGATIVE_COIN, c), first, negs)
             self._ahead = e, ch, start, negs = epoch, c, first, negs
         return torch.from_numpy(negs[first - start:first - start + n])
@@ -206,8 +205,7 @@ class DeviceBatches(_Batches):
         super().__init__(corpus, **kw)
         self.device = torch.device(device)
         self._keep = torch.from_numpy(self.keep_threshold).to(self.device)
-        self._alias_threshold = torch.from_numpy(self.alias_threshold).to(self.device)
-        self._alias = torch.from_numpy(self.alias.astype(np.int64)).to(self.device)
+        self._alias_table = torch.from_numpy(self.alias_table).to(self.device)
         W = self.window
         self._offsets = torch.cat([torch.arange(-W, 0), torch.arange(1, W + 1)]).to(self.device)  # (2W,)
 
@@ -244,9 +242,10 @@ class DeviceBatches(_Batches):
     def _negatives(self, epoch, c, first, n):
         k = self.negative
         index = torch.arange(first * k, (first + n) * k, device=self.device)
-        col = (draw(self._base(epoch, K.STREAM_NEGATIVE, c), index) * self._alias.shape[0]) >> 32
+        col = (draw(self._base(epoch, K.STREAM_NEGATIVE, c), index) * self._alias_table.shape[0]) >> 32
         coin = draw(self._base(epoch, K.STREAM_NEGATIVE_COIN, c), index)
-        negs = torch.where(coin < self._alias_threshold[col], col, self._alias[col])
+        threshold, alias = self._alias_table[col].unbind(1)  # one gather of both fields
+        negs = torch.where(coin < threshold, col, alias)
         return negs.view(n, k)
 
 

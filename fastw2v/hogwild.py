@@ -107,7 +107,7 @@ def _lr(lr_start, lr_end, position, total):
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, window, shrink, base_window,
-                      alias_threshold, alias, base_neg, base_coin, negative, lr_start, lr_end, position0, total,
+                      alias_table, base_neg, base_coin, negative, lr_start, lr_end, position0, total,
                       out):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
@@ -127,7 +127,7 @@ def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_o
         pairs = 0
         o = pair_offsets[blocks[b]]
         for t in range(negative):
-            ring[o & 1, t] = K.alias_draw(alias_threshold, alias, base_neg, base_coin, o * negative + t)
+            ring[o & 1, t] = K.alias_draw(alias_table, base_neg, base_coin, o * negative + t)
         last = kept_starts[blocks[b + 1]]
         for p in range(blocks[b], blocks[b + 1]):
             s, e = kept_starts[p], kept_starts[p + 1]
@@ -144,7 +144,7 @@ def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_o
                     if j == i:
                         continue
                     for t in range(negative):
-                        w = K.alias_draw(alias_threshold, alias, base_neg, base_coin, (o + 1) * negative + t)
+                        w = K.alias_draw(alias_table, base_neg, base_coin, (o + 1) * negative + t)
                         ring[(o + 1) & 1, t] = w
                         _prefetch_row(w_out, w, d)
                     ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
@@ -195,7 +195,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     V, d = len(corpus.vocab), config.vector_size
     w_in, w_out = init_weights(V, d, config.seed)
     keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
-    alias_threshold, alias = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
+    alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
     bounds = corpus.chunk_bounds(config.chunk_tokens)
     N, epochs = corpus.n_tokens, config.epochs
     stats = TrainStats("hogwild", "cpu", epochs, V, N)
@@ -222,7 +222,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                     out = np.zeros((n_blocks, 2), dtype=np.float64)
                     train_chunk_pairs(
                         kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, config.window,
-                        config.shrink_windows, w_base, alias_threshold, alias, base(epoch, K.STREAM_NEGATIVE, c),
+                        config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
                         base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.lr, config.min_alpha,
                         float(epoch * N + first), float(epochs * N), out)
                     n_pairs = int(out[:, 1].sum())

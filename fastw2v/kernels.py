@@ -57,10 +57,11 @@ def draw(base, index):
 
 @numba.njit(cache=True)
 def build_alias_table(weights):
-    """Vose's alias method. Returns (threshold uint32[V], alias int32[V]).
+    """Vose's alias method. Returns table int64[V, 2]: (threshold, alias) of each column side by side.
 
-    Column i is kept when a 32-bit coin is below threshold[i], else alias[i] is taken. Thresholds are
-    stored as 32-bit integers so that the CPU and the torch builder compare the same integers.
+    Column i is kept when a 32-bit coin is below table[i, 0], else table[i, 1] is taken. Thresholds are
+    32-bit integers so that the CPU and the torch builder compare the same integers; the two fields share a
+    cache line, so a draw costs one miss instead of two (negatives were 4 of 7 s of a NumbaBatches epoch).
     """
     n = weights.shape[0]
     p = weights.astype(np.float64) * n / weights.sum()
@@ -89,49 +90,27 @@ def build_alias_table(weights):
             small[ns] = g
             ns += 1
     # Whatever is left has probability 1 up to rounding (Vose's note on numerical stability).
-    threshold = np.empty(n, dtype=np.int64)
+    table = np.empty((n, 2), dtype=np.int64)
     for i in range(n):
-        t = np.int64(prob[i] * TWO32)
-        threshold[i] = min(t, np.int64(MASK32) + 1)
-    return threshold, alias
+        table[i, 0] = min(np.int64(prob[i] * TWO32), np.int64(MASK32) + 1)
+        table[i, 1] = alias[i]
+    return table
 
 
 @numba.njit(cache=True, inline="always")
-def alias_draw(threshold, alias, base_col, base_coin, index):
-    n = threshold.shape[0]
-    col = (draw(base_col, index) * n) >> 32
-    if draw(base_coin, index) < threshold[col]:
-        return col
-    return alias[col]
+def alias_draw(table, base_col, base_coin, index):
+    col = (draw(base_col, index) * table.shape[0]) >> 32
+    return col if draw(base_coin, index) < table[col, 0] else table[col, 1]
 
 
 @numba.njit(cache=True, parallel=True)
-def draw_negatives(threshold, alias, base_col, base_coin, first_row, out):
+def draw_negatives(table, base_col, base_coin, first_row, out):
     """Fill ``out[r, t]`` with the negative for slot ``(first_row + r) * k + t`` of the stream."""
     rows, k = out.shape
-    for r in numba.prange(rows):
-        start = (first_row + r) * k
-        for t in range(k):
-            out[r, t] = alias_draw(threshold, alias, base_col, base_coin, start + t)
-
-
-def pack_alias_table(threshold, alias):
-    """(threshold, alias) side by side in one int64[V, 2] array, for ``draw_negatives_packed``."""
-    return np.ascontiguousarray(np.stack([threshold.astype(np.int64), alias.astype(np.int64)], axis=1))
-
-
-@numba.njit(cache=True, parallel=True)
-def draw_negatives_packed(table, base_col, base_coin, first_row, out):
-    """``draw_negatives`` with the alias table packed by ``pack_alias_table``: the same negatives, about
-    twice as fast, because a draw's threshold and alias share one cache line instead of costing two misses
-    into two arrays (profile: 4 of 7 s of the NumbaBatches epoch on IMDB were negatives)."""
-    rows, k = out.shape
     flat = out.reshape(-1)
-    n = table.shape[0]
     start = first_row * k
     for i in numba.prange(rows * k):
-        col = (draw(base_col, start + i) * n) >> 32
-        flat[i] = col if draw(base_coin, start + i) < table[col, 0] else table[col, 1]
+        flat[i] = alias_draw(table, base_col, base_coin, start + i)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -86,10 +86,10 @@ def test_sample_zero_keeps_everything():
 def test_alias_table_matches_distribution_chi_square():
     rng = np.random.default_rng(0)
     weights = rng.zipf(1.5, 300).astype(np.float64) ** 0.75
-    thr, alias = K.build_alias_table(weights)
+    table = K.build_alias_table(weights)
     n = 400_000
     out = np.empty((n // 5, 5), dtype=np.int64)
-    K.draw_negatives(thr, alias, K.stream_base(1, 0, K.STREAM_NEGATIVE, 0),
+    K.draw_negatives(table, K.stream_base(1, 0, K.STREAM_NEGATIVE, 0),
                      K.stream_base(1, 0, K.STREAM_NEGATIVE_COIN, 0), 0, out)
     observed = np.bincount(out.ravel(), minlength=300)
     expected = weights / weights.sum() * n
@@ -97,9 +97,9 @@ def test_alias_table_matches_distribution_chi_square():
 
 
 def test_alias_table_of_one_word_and_zero_weights():
-    thr, alias = K.build_alias_table(np.array([0.0, 3.0, 0.0]))
+    table = K.build_alias_table(np.array([0.0, 3.0, 0.0]))
     out = np.empty((1000, 2), dtype=np.int64)
-    K.draw_negatives(thr, alias, 5, 6, 0, out)
+    K.draw_negatives(table, 5, 6, 0, out)
     assert (out == 1).all()
 
 
@@ -112,7 +112,7 @@ def test_kernels_give_the_same_result_with_one_and_two_threads():
         with numba_threads(n):
             c, x = K.skipgram_pairs(ids, starts.astype(np.int64), 5, True, 12345)
             negs = np.empty((1000, 5), dtype=np.int64)
-            K.draw_negatives(*K.build_alias_table(np.ones(50)), 1, 2, 0, negs)
+            K.draw_negatives(K.build_alias_table(np.ones(50)), 1, 2, 0, negs)
         results.append((c, x, negs))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
