@@ -197,7 +197,7 @@ def table(results: list[dict], info: dict, args) -> str:
             f"numba {info['numba']} ({info.get('numba_threading_layer') or '?'}), numpy {info['numpy']}, "
             f"gensim {info['gensim']}; GPU: {info['gpu'] or 'none'}. "
             f"Load average at start {info['load_average'][0]:.1f}, at end {info.get('load_average_end', (0,))[0]:.1f}.",
-            f"Corpus: {results[0].get('corpus_description', '')}. Settings: skip-gram, negative 5, window 5, dim 100, "
+            f"Corpus: {results[0].get('corpus_description', '') if results else '-'}. Settings: skip-gram, negative 5, window 5, dim 100, "
             "sample 1e-3, min_count 5 (applied at encoding), 1 epoch. Rates: median of the runs; "
             "words/s = in-vocabulary tokens before sub-sampling per second of training.", ""]
     return "\n".join(head + out)
@@ -294,6 +294,45 @@ def _profile_torch(c, device, batch_size, steps):
             f"(torch threads {torch.get_num_threads()}, V={len(c.vocab)})\n```\n{summary}```")
 
 
+def profile_device_loop(c, device: str, batch_size: int = 1 << 16, steps: int = 200) -> str:
+    """torch.profiler over the whole device loop (DeviceBatches + sgd_step), and how busy the GPU was: when
+    the kernels' summed time is far below the wall time, the loop is bound by the host (Python, launches)."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from fastw2v import DeviceBatches
+    from fastw2v.model import SkipGramNS
+
+    torch.manual_seed(1)
+    model = SkipGramNS(len(c.vocab), 100).to(device)
+    batches = DeviceBatches(c, device=device, batch_size=batch_size)
+
+    def run(n):
+        pairs = 0
+        for i, (center, pos, negs) in enumerate(batches):
+            model.sgd_step(center, pos, negs, lr=0.025)
+            pairs += center.shape[0]
+            if i + 1 == n:
+                break
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return pairs
+
+    run(20)  # warm-up
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.startswith("cuda") else [])
+    with profile(activities=activities) as prof:
+        start = time.perf_counter()
+        pairs = run(steps)
+        wall = time.perf_counter() - start
+    events = prof.key_averages()
+    # the kernels' own rows (device_type CUDA); the ops that launched them carry the same time again
+    busy = sum(e.self_device_time_total for e in events if str(e.device_type).endswith("CUDA")) / 1e6  # us -> s
+    summary = events.table(sort_by="self_device_time_total", row_limit=15, max_name_column_width=40)
+    return (f"{steps} batches of {batch_size} pairs (chunks of 2^20 tokens; profiler on): wall {wall * 1e3 / steps:.2f} ms "
+            f"a batch, GPU kernels {busy * 1e3 / steps:.2f} ms a batch ({100 * busy / wall:.0f}% busy), "
+            f"{pairs / wall / 1e6:.1f}M pairs/s\n```\n{summary}```")
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -342,18 +381,22 @@ def main(argv=None) -> int:
     print(text, flush=True)
     profiles = {}
     if args.profile:
-        c = common.corpus(args.corpus, 1_000_000 if args.quick else 5_000_000)  # the pipeline rows' slice
-        profiles["numba"] = profile_numba(c)
-        profiles["torch_cpu"] = profile_torch(common.corpus(args.corpus, 200_000), "cpu")
-        profiles["torch_cpu_1thread"] = profile_torch(common.corpus(args.corpus, 200_000), "cpu", threads=1)
+        text += "\n\nWhere the time goes"
+        if any("cuda" not in r["label"] for r in rows):  # the CPU profiles, unless only CUDA rows were asked for
+            c = common.corpus(args.corpus, 1_000_000 if args.quick else 5_000_000)  # the pipeline rows' slice
+            profiles["numba"] = profile_numba(c)
+            profiles["torch_cpu"] = profile_torch(common.corpus(args.corpus, 200_000), "cpu")
+            profiles["torch_cpu_1thread"] = profile_torch(common.corpus(args.corpus, 200_000), "cpu", threads=1)
+            text += ("\n\nNumbaBatches stages (B=16384), one epoch of the pipeline slice\n\n" + profiles["numba"])
+            text += "\n\nThe torch CPU sgd step (torch.profiler, 20 steps)\n\n" + profiles["torch_cpu"]
+            text += "\n\nThe same with 1 torch thread\n\n" + profiles["torch_cpu_1thread"]
         if args.device.startswith("cuda"):
             profiles["torch_cuda"] = profile_torch(full, args.device, batch_size=1 << 18, steps=50)
-        text += ("\n\nWhere the time goes: NumbaBatches stages (B=16384), one epoch of the pipeline slice\n\n"
-                 + profiles["numba"])
-        text += "\n\nThe torch CPU sgd step (torch.profiler, 20 steps)\n\n" + profiles["torch_cpu"]
-        text += "\n\nThe same with 1 torch thread\n\n" + profiles["torch_cpu_1thread"]
-        if "torch_cuda" in profiles:
             text += "\n\nThe torch CUDA sgd step (torch.profiler, 50 steps of 2^18)\n\n" + profiles["torch_cuda"]
+            for e in (14, 16, 18):
+                key = f"cuda_loop_2^{e}"
+                profiles[key] = profile_device_loop(full, args.device, batch_size=1 << e, steps=max(50, 2 ** (22 - e)))
+                text += f"\n\nThe whole CUDA loop, DeviceBatches + sgd step, B=2^{e}\n\n" + profiles[key]
         print(text[text.index("\n\nWhere the time goes"):])
     print(f"\n(total {time.perf_counter() - started:.0f} s; "
           f"command: python -m benchmarks {shlex.join(argv if argv is not None else sys.argv[1:])})")

@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 import fastw2v
-from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus
+from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, is_encoded_folder
 from fastw2v.evaluate import evaluate_analogies, evaluate_word_pairs
 from fastw2v.vocab import Vocab
 
@@ -127,7 +127,7 @@ def plan(args) -> list[tuple[str, str, int | None]]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="dataset name or folder (fastw2v.open_source(dataset=))")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="dataset name or folder (fastw2v.open_source(dataset=)), or an encoded corpus folder")
     p.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="where the encoded corpus is cached")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
@@ -159,8 +159,11 @@ def main(argv=None) -> int:
         if not os.path.isfile(path):
             p.error(f"no such evaluation file {path!r}: pass --analogies / --similarity")
 
-    full = fastw2v.encode(fastw2v.open_source(dataset=args.corpus), "simple", SETTINGS["min_count"],
-                          cache_dir=args.cache_dir, progress=sys.stderr.isatty())
+    if is_encoded_folder(args.corpus):  # e.g. unpacked by benchmarks.carry on a machine without the dataset
+        full = EncodedCorpus.load(args.corpus)
+    else:
+        full = fastw2v.encode(fastw2v.open_source(dataset=args.corpus), "simple", SETTINGS["min_count"],
+                              cache_dir=args.cache_dir, progress=sys.stderr.isatty())
     if args.quick:
         full = slice_corpus(full, 1_000_000, SETTINGS["min_count"])
     corpora = {"full": full}
@@ -193,7 +196,8 @@ def main(argv=None) -> int:
             wall = time.perf_counter() - started
             an = evaluate_analogies(vectors, args.analogies, restrict_vocab=args.restrict_vocab)
             ws = evaluate_word_pairs(vectors, args.similarity)
-            row = dict(backend=backend, batch_size=B, corpus=which, corpus_tokens=corpus.n_tokens,
+            device = getattr(getattr(vectors, "stats", None), "device", "cpu")  # gensim: the CPU
+            row = dict(backend=backend, device=device, batch_size=B, corpus=which, corpus_tokens=corpus.n_tokens,
                        vocab=len(corpus.vocab), epochs=args.epochs, analogy=100 * an.accuracy,
                        analogy_evaluated=an.total, analogy_skipped=an.skipped, ws353_rho=ws.spearman,
                        ws353_oov_percent=ws.oov_percent, words_per_sec=wps, train_seconds=seconds,
@@ -205,9 +209,15 @@ def main(argv=None) -> int:
                   f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
             with open(args.out, "w") as f:
                 json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
-                               corpora=names, rows=results), f, indent=1)
+                               gpu=gpu_name(), corpora=names, rows=results), f, indent=1)
     print(table(results, names))
     return 0
+
+
+def gpu_name() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 
 
 def table(rows: list[dict], names: dict) -> str:
@@ -217,7 +227,8 @@ def table(rows: list[dict], names: dict) -> str:
     for r in rows:
         g = ref.get(r["corpus"])
         gap = (lambda k, f: "—" if g is None or r is g else format(r[k] - g[k], f))
-        lines.append(f"| {r['backend']} | {r['batch_size'] or '—'} | {r['corpus']} | {r['epochs']} | "
+        on = f" ({r['device']})" if r.get("device", "cpu") != "cpu" else ""
+        lines.append(f"| {r['backend']}{on} | {r['batch_size'] or '—'} | {r['corpus']} | {r['epochs']} | "
                      f"{r['analogy']:.1f} | {gap('analogy', '+.1f')} | "
                      f"{r['ws353_rho']:.3f} | {gap('ws353_rho', '+.3f')} | "
                      f"{r['words_per_sec']:,.0f} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |")

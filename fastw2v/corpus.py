@@ -210,6 +210,35 @@ class EncodedCorpus:
         for a, b in zip(self.starts[:-1], self.starts[1:]):
             yield np.asarray(self.ids[a:b])
 
+    def save(self, folder: str) -> None:
+        """Write the corpus in the cache layout (ids.int32, starts.npy, vocab.tsv, meta.json): a slice or
+        a corpus encoded elsewhere can then be loaded with ``EncodedCorpus.load``, e.g. on a GPU machine
+        that has neither the dataset nor ``datasets``. meta.json is written last: a folder holding it is whole."""
+        os.makedirs(folder, exist_ok=True)
+        step = 1 << 24
+        with open(os.path.join(folder, "ids.int32"), "wb") as f:
+            for a in range(0, self.n_tokens, step):
+                np.asarray(self.ids[a:a + step], dtype=np.int32).tofile(f)
+        np.save(os.path.join(folder, "starts.npy"), np.asarray(self.starts, dtype=np.int64))
+        self.vocab.save(os.path.join(folder, "vocab.tsv"))
+        with open(os.path.join(folder, "meta.json"), "w") as f:
+            json.dump({"format": CACHE_FORMAT, "n_documents": self.n_documents, "n_tokens": self.n_tokens,
+                       "raw_tokens": self.n_tokens, "description": self.description}, f)
+
+    @classmethod
+    def load(cls, folder: str, description: str | None = None) -> "EncodedCorpus":
+        """An encoded corpus from its folder (a cache folder of ``encode``, or one written by ``save``)."""
+        if not os.path.isfile(os.path.join(folder, "meta.json")):
+            raise UserError(f"{folder!r} is not an encoded corpus (no meta.json): encode the text first, "
+                            "or pass the folder that fastw2v.encode / EncodedCorpus.save wrote")
+        with open(os.path.join(folder, "meta.json")) as f:
+            saved = json.load(f).get("description")
+        return _load(folder, description or saved or f"encoded corpus {folder}")
+
+
+def is_encoded_folder(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "meta.json"))
+
 
 def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, max_vocab_size: int | None = None,
            max_piece_length: int = 10000, cache_dir: str | None = DEFAULT_CACHE_DIR,

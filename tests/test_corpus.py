@@ -159,3 +159,32 @@ def test_unreachable_hub_names_the_way_out(monkeypatch):
     with pytest.raises(fastw2v.UserError, match="--dataset PATH.*--data") as e:
         fastw2v.from_dataset("no-such-user/no-such-dataset-xyz")
     one_line(e)
+
+
+def _same_corpus(a, b):
+    assert np.array_equal(np.asarray(a.ids), np.asarray(b.ids)) and np.array_equal(a.starts, b.starts)
+    assert a.vocab.words == b.vocab.words and np.array_equal(a.vocab.counts, b.vocab.counts)
+    assert a.n_documents == b.n_documents and a.description == b.description
+
+
+def test_save_then_load_gives_the_same_corpus(tmp_path, zipf_corpus):
+    zipf_corpus.save(str(tmp_path / "enc"))
+    again = fastw2v.EncodedCorpus.load(str(tmp_path / "enc"))
+    _same_corpus(zipf_corpus, again)
+    assert again.ids.dtype == np.int32 and isinstance(again.ids, np.memmap)
+
+
+def test_load_a_folder_that_is_not_an_encoded_corpus(tmp_path):
+    with pytest.raises(fastw2v.UserError, match="not an encoded corpus"):
+        fastw2v.EncodedCorpus.load(str(tmp_path))
+
+
+def test_carry_pack_unpack_round_trip(tmp_path, zipf_corpus):
+    """What benchmarks/gpu_session.sh trains on is exactly the corpus packed here (uint16 ids when V <= 2^16)."""
+    from benchmarks import carry
+
+    carry.pack(zipf_corpus, str(tmp_path / "c.npz"))
+    assert np.load(tmp_path / "c.npz")["ids"].dtype == np.uint16
+    _same_corpus(zipf_corpus, carry.unpack(str(tmp_path / "c.npz")))
+    carry.main(["unpack", str(tmp_path / "c.npz"), str(tmp_path / "enc")])
+    _same_corpus(zipf_corpus, fastw2v.EncodedCorpus.load(str(tmp_path / "enc")))

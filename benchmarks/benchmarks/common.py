@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 import fastw2v
-from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus
+from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, is_encoded_folder
 from fastw2v.vocab import Vocab
 
 # keep_thresholds divides by the count of words absent from a slice (harmless: they are never drawn)
@@ -42,7 +42,9 @@ class Skip(NotImplementedError):
 
 
 def corpus_path(path: str | None = None) -> str:
-    """The corpus to measure: ``path``, else ``$FASTW2V_BENCH_CORPUS``, else IMDB when present, else 'zipf'."""
+    """The corpus to measure: ``path``, else ``$FASTW2V_BENCH_CORPUS``, else IMDB when present, else 'zipf'.
+
+    A path is a dataset folder, a text file, or an encoded corpus folder (one with meta.json)."""
     path = path or os.environ.get("FASTW2V_BENCH_CORPUS") or (IMDB if os.path.isdir(IMDB) else "zipf")
     return path if path == "zipf" else os.path.abspath(path)
 
@@ -75,6 +77,8 @@ def full_corpus(path: str | None = None) -> EncodedCorpus:
     path = corpus_path(path)
     if path == "zipf":
         return fastw2v.encode(fastw2v.from_files(zipf_text()), tokenizer="whitespace", min_count=SETTINGS["min_count"])
+    if is_encoded_folder(path):  # already encoded (e.g. unpacked by benchmarks.carry on a GPU machine)
+        return EncodedCorpus.load(path)
     source = fastw2v.open_source(dataset=path) if os.path.isdir(path) else fastw2v.open_source(data=path)
     return fastw2v.encode(source)
 
