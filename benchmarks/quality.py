@@ -4,6 +4,8 @@
                                                         # gensim + torch rows on the first 5M tokens
     python -m benchmarks.quality --quick                # 1M tokens, 1 epoch: a smoke run
     python -m benchmarks.quality --backends gensim,sgd --batch-sizes 1024,16384 --epochs 3 --out results.json
+    python -m benchmarks.quality --corpus '/usr/share/vim/vim90/doc/*.txt' --slice-tokens 0 --gensim-seeds 1,2
+                                                        # any text: compare by neighbour agreement
 
 Both sides get one encoded corpus (fastw2v's simple tokenizer, min_count=5). gensim reads it back as a
 ``corpus_file`` (one piece per line, words from the vocabulary, space-separated) with min_count=5, so both
@@ -12,6 +14,11 @@ rows use a slice (the first ``--slice-tokens`` tokens, vocabulary recounted on t
 and gensim is trained on that same slice for their comparison; the table's ``corpus`` column says which
 rows used which corpus, and each gap is to the gensim row on the same corpus.
 
+word2vec.c (``word2vec_c``, when a ``word2vec`` binary is on PATH) reads the same file. Besides the two
+benchmarks, every row gets its neighbour agreement with the first gensim row: the share of the 10 nearest
+neighbours of the 1,000 most frequent words that both give. A second gensim seed (``--gensim-seeds 1,2``)
+shows how far gensim agrees with itself, so the check works on text that has no evaluation set.
+
 Settings for every row: skip-gram, vector_size=100, window=5, negative=5, sample=1e-3, min_count=5,
 the learning rate's defaults (0.025 -> 1e-4 linear for sgd/hogwild/gensim, 0.001 for adam), 2 workers.
 """
@@ -19,6 +26,7 @@ the learning rate's defaults (0.025 -> 1e-4 linear for sgd/hogwild/gensim, 0.001
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import platform
@@ -36,7 +44,7 @@ from fastw2v.vocab import Vocab
 HERE = os.path.dirname(os.path.abspath(__file__))
 EVAL = os.path.join(HERE, "..", "..", "shared", "data", "eval")
 DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "shared", "data", "imdb")
-BACKENDS = ("gensim", "sgd", "adam", "sparse_adam", "hogwild")
+BACKENDS = ("gensim", "word2vec_c", "sgd", "adam", "sparse_adam", "hogwild")
 SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5)
 
 
@@ -87,6 +95,30 @@ def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tm
     return vectors, model.corpus_total_words * epochs / seconds, seconds
 
 
+def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str):
+    """word2vec.c (a ``word2vec`` binary on PATH) on the same corpus file; its rate from the wall time, which
+    includes its vocabulary pass (a few seconds). It has no seed option: its streams are keyed by thread."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which("word2vec")
+    if binary is None:
+        raise ImportError("no word2vec binary on PATH (pip install --no-deps word2vec compiles word2vec.c)")
+    path = os.path.join(tmp, f"corpus-{corpus.n_tokens}.txt")
+    if not os.path.exists(path):
+        write_corpus_file(corpus, path)
+    out = os.path.join(tmp, "word2vec-c.bin")
+    s = SETTINGS
+    cmd = [binary, "-train", path, "-output", out, "-cbow", "0", "-size", str(s["vector_size"]),
+           "-window", str(s["window"]), "-negative", str(s["negative"]), "-hs", "0", "-sample", str(s["sample"]),
+           "-min-count", str(s["min_count"]), "-threads", str(workers), "-iter", str(epochs), "-binary", "1"]
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - start
+    vectors = fastw2v.Vectors.load(out)
+    return vectors, corpus.n_tokens * epochs / seconds, seconds
+
+
 def train_fastw2v(corpus: EncodedCorpus, backend: str, optimizer: str, batch_size: int, epochs: int, workers: int,
                   seed: int, extra: dict):
     vectors = fastw2v.train(corpus=corpus, backend=backend, optimizer=optimizer, batch_size=batch_size,
@@ -107,27 +139,48 @@ def parse_extra(items: list[str]) -> dict:
     return out
 
 
-def plan(args) -> list[tuple[str, str, int | None]]:
-    """(backend, corpus name, batch size) for each row; gensim once on each corpus a fastw2v row uses."""
+def plan(args) -> list[tuple[str, str, int | None, int, dict]]:
+    """(backend, corpus name, batch size, seed, settings) for each row; gensim on each corpus a fastw2v row
+    uses; then one row per --variant."""
     rows = []
     torch_corpus = "slice" if args.slice_tokens else "full"
+    fast_corpus = args.hogwild_corpus if args.slice_tokens else "full"
+
+    def row(b: str, settings: dict) -> tuple:
+        if b == "sgd":
+            return ("sgd", torch_corpus, int(settings.pop("batch_size", args.batch_sizes[0])), args.seed, settings)
+        if b in ("adam", "sparse_adam"):
+            return (b, torch_corpus, int(settings.pop("batch_size", args.adam_batch_size)), args.seed, settings)
+        return (b, fast_corpus, None, args.seed, settings)
+
     for b in args.backends:
         if b == "sgd":
-            rows += [("sgd", torch_corpus, B) for B in args.batch_sizes]
-        elif b in ("adam", "sparse_adam"):
-            rows.append((b, torch_corpus, args.adam_batch_size))
-        elif b == "hogwild":
-            rows.append(("hogwild", args.hogwild_corpus if args.slice_tokens else "full", None))
+            rows += [row("sgd", {"batch_size": B}) for B in args.batch_sizes]
+        elif b != "gensim":
+            rows.append(row(b, {}))
+    for backend, settings in args.variants:
+        rows.append(row(backend, dict(settings)))
     if "gensim" in args.backends:
         used = [c for c in ("full", "slice") if any(r[1] == c for r in rows)] or ["full"]
-        rows = [("gensim", c, None) for c in used] + rows
+        # the first seed's row is the reference; more seeds show how much gensim differs from itself
+        rows = [("gensim", c, None, seed, {}) for c in used for seed in args.gensim_seeds] + rows
     return rows
+
+
+def parse_variant(text: str) -> tuple[str, dict]:
+    """'hogwild:hot_rows=256' or 'adam:alpha=0.003:batch_size=65536' -> (backend, settings)."""
+    backend, *items = text.split(":")
+    if backend not in BACKENDS or backend in ("gensim", "word2vec_c"):
+        raise argparse.ArgumentTypeError(f"--variant {text!r}: the backend must be one of sgd, adam, sparse_adam, "
+                                         "hogwild, e.g. hogwild:hot_rows=256")
+    return backend, parse_extra(items)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="dataset name or folder (fastw2v.open_source(dataset=)), or an encoded corpus folder")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="dataset name or folder (fastw2v.open_source(dataset=)), text files (a path or a glob, "
+                   "as --data takes), or an encoded corpus folder")
     p.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="where the encoded corpus is cached")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
@@ -136,9 +189,16 @@ def main(argv=None) -> int:
     p.add_argument("--slice-tokens", type=int, default=5_000_000,
                    help="torch rows (and their gensim row) train on the first N tokens; 0: the whole corpus")
     p.add_argument("--hogwild-corpus", choices=("full", "slice"), default="full",
-                   help="hogwild is fast enough for the whole corpus; 'slice' sets it beside the torch rows")
+                   help="hogwild and word2vec_c are fast enough for the whole corpus; 'slice' sets them beside the torch rows")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--gensim-seeds", default=None,
+                   help="comma-separated seeds of the gensim rows (default: --seed); the first is the reference")
+    p.add_argument("--agreement-words", type=int, default=1000,
+                   help="neighbour agreement with the reference gensim row over this many most frequent words")
+    p.add_argument("--variant", action="append", default=[], dest="variants", type=parse_variant,
+                   metavar="BACKEND:KEY=VALUE[:KEY=VALUE]",
+                   help="one more row with its own Config fields, e.g. hogwild:hot_rows=256 (repeatable)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a Config field for the fastw2v rows, e.g. --set alpha=0.05 (repeatable)")
     p.add_argument("--analogies", default=os.path.join(EVAL, "questions-words.txt"))
@@ -152,6 +212,7 @@ def main(argv=None) -> int:
     if unknown:
         p.error(f"unknown backend(s) {', '.join(unknown)}: choose from {', '.join(BACKENDS)}")
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
+    args.gensim_seeds = [int(x) for x in (args.gensim_seeds or str(args.seed)).split(",") if x.strip()]
     extra = parse_extra(args.set)
     if args.quick:
         args.epochs = 1
@@ -162,8 +223,10 @@ def main(argv=None) -> int:
     if is_encoded_folder(args.corpus):  # e.g. unpacked by benchmarks.carry on a machine without the dataset
         full = EncodedCorpus.load(args.corpus)
     else:
-        full = fastw2v.encode(fastw2v.open_source(dataset=args.corpus), "simple", SETTINGS["min_count"],
-                              cache_dir=args.cache_dir, progress=sys.stderr.isatty())
+        is_files = glob.has_magic(args.corpus) or os.path.isfile(args.corpus)
+        source = fastw2v.open_source(data=args.corpus) if is_files else fastw2v.open_source(dataset=args.corpus)
+        full = fastw2v.encode(source, "simple", SETTINGS["min_count"], cache_dir=args.cache_dir,
+                              progress=sys.stderr.isatty())
     if args.quick:
         full = slice_corpus(full, 1_000_000, SETTINGS["min_count"])
     corpora = {"full": full}
@@ -176,42 +239,72 @@ def main(argv=None) -> int:
 
     results = []
     with tempfile.TemporaryDirectory(prefix="fastw2v-quality-") as tmp:
-        for backend, which, B in plan(args):
+        reference = {}  # corpus -> the first gensim row's Vectors
+        for backend, which, B, seed, settings in plan(args):
             corpus = corpora[which]
-            label = backend if B is None else f"{backend} B={B}"
+            label = ((backend if B is None else f"{backend} B={B}") + (f" seed {seed}" if seed != args.seed else "")
+                     + "".join(f" {k}={v}" for k, v in settings.items()))
+            row_extra = {**extra, **settings}
             print(f"--- {label} on {names[which]}, {args.epochs} epoch(s)", file=sys.stderr, flush=True)
             started = time.perf_counter()
             try:
                 if backend == "gensim":
-                    vectors, wps, seconds = train_gensim(corpus, args.epochs, args.workers, args.seed, tmp)
+                    vectors, wps, seconds = train_gensim(corpus, args.epochs, args.workers, seed, tmp)
+                elif backend == "word2vec_c":
+                    vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp)
                 elif backend == "hogwild":
                     vectors, wps, seconds = train_fastw2v(corpus, "hogwild", "sgd", 16384, args.epochs,
-                                                          args.workers, args.seed, extra)
+                                                          args.workers, seed, row_extra)
                 else:
                     vectors, wps, seconds = train_fastw2v(corpus, "torch", backend, B, args.epochs, args.workers,
-                                                          args.seed, extra)
-            except ImportError as e:  # hogwild not written yet, gensim not installed
+                                                          seed, row_extra)
+            except ImportError as e:  # gensim not installed, no word2vec binary
                 print(f"    skipped: {e}", file=sys.stderr)
                 continue
             wall = time.perf_counter() - started
             an = evaluate_analogies(vectors, args.analogies, restrict_vocab=args.restrict_vocab)
             ws = evaluate_word_pairs(vectors, args.similarity)
+            if backend == "gensim" and which not in reference:
+                reference[which] = vectors
+            agree = (neighbour_agreement(vectors, reference[which], args.agreement_words)
+                     if which in reference and vectors is not reference[which] else float("nan"))
             device = getattr(getattr(vectors, "stats", None), "device", "cpu")  # gensim: the CPU
-            row = dict(backend=backend, device=device, batch_size=B, corpus=which, corpus_tokens=corpus.n_tokens,
+            row = dict(backend=backend, variant=settings, seed=seed, device=device, batch_size=B, agreement=agree, corpus=which, corpus_tokens=corpus.n_tokens,
                        vocab=len(corpus.vocab), epochs=args.epochs, analogy=100 * an.accuracy,
                        analogy_evaluated=an.total, analogy_skipped=an.skipped, ws353_rho=ws.spearman,
                        ws353_oov_percent=ws.oov_percent, words_per_sec=wps, train_seconds=seconds,
-                       wall_seconds=wall, settings={**SETTINGS, **(extra if backend != "gensim" else {})},
+                       wall_seconds=wall, settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c") else {})},
                        probe={w: [n for n, _ in vectors.most_similar(w, topn=5)]
                               for w in ("good", "horror") if w in vectors})
             results.append(row)
-            print(f"    analogy {row['analogy']:.1f}%  rho {ws.spearman:.3f}  {wps:,.0f} words/s  {seconds:.0f} s  "
+            print(f"    analogy {row['analogy']:.1f}%  rho {ws.spearman:.3f}  agreement {agree:.3f}  "
+                  f"{wps:,.0f} words/s  {seconds:.0f} s  "
                   f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
             with open(args.out, "w") as f:
                 json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
                                gpu=gpu_name(), corpora=names, rows=results), f, indent=1)
     print(table(results, names))
     return 0
+
+
+def neighbour_agreement(a: fastw2v.Vectors, b: fastw2v.Vectors, n_words: int = 1000, topn: int = 10) -> float:
+    """Mean share of the ``topn`` nearest neighbours (cosine) that ``a`` and ``b`` give for the same word, over
+    the ``n_words`` most frequent words both know: how far two trainings of one corpus agree, without any
+    evaluation set. Both neighbour searches run in ``b``'s vocabulary order restricted to the shared words."""
+    words = [w for w in b.index_to_key if w in a][:max(n_words, topn + 1)]
+    shared = [w for w in b.index_to_key if w in a]
+    if len(shared) <= topn:
+        return float("nan")
+
+    def neighbours(v: fastw2v.Vectors) -> np.ndarray:
+        m = np.asarray(v.vectors, dtype=np.float32)[[v.key_to_index[w] for w in shared]]
+        m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+        sims = m[:len(words)] @ m.T
+        sims[np.arange(len(words)), np.arange(len(words))] = -np.inf  # not the word itself
+        return np.argpartition(-sims, topn, axis=1)[:, :topn]
+
+    na, nb = neighbours(a), neighbours(b)
+    return float(np.mean([len(set(x) & set(y)) / topn for x, y in zip(na, nb)]))
 
 
 def gpu_name() -> str | None:
@@ -221,19 +314,27 @@ def gpu_name() -> str | None:
 
 
 def table(rows: list[dict], names: dict) -> str:
-    ref = {r["corpus"]: r for r in rows if r["backend"] == "gensim"}
-    lines = ["| backend | batch | corpus | epochs | analogy % | Δ analogy (pts) | WS353 rho | Δ rho | words/s | "
-             "train s | wall s |", "|" + "---|" * 11]
+    ref = {}
+    for r in rows:
+        if r["backend"] == "gensim":
+            ref.setdefault(r["corpus"], r)
+    lines = ["| backend | seed | batch | corpus | epochs | analogy % | Δ analogy (pts) | WS353 rho | Δ rho "
+             "| agreement | words/s | train s | wall s |", "|" + "---|" * 13]
     for r in rows:
         g = ref.get(r["corpus"])
         gap = (lambda k, f: "—" if g is None or r is g else format(r[k] - g[k], f))
         on = f" ({r['device']})" if r.get("device", "cpu") != "cpu" else ""
-        lines.append(f"| {r['backend']}{on} | {r['batch_size'] or '—'} | {r['corpus']} | {r['epochs']} | "
-                     f"{r['analogy']:.1f} | {gap('analogy', '+.1f')} | "
-                     f"{r['ws353_rho']:.3f} | {gap('ws353_rho', '+.3f')} | "
+        agree = r.get("agreement", float("nan"))
+        on += "".join(f" {k}={v}" for k, v in r.get("variant", {}).items())
+        lines.append(f"| {r['backend']}{on} | {r.get('seed', '—')} | {r['batch_size'] or '—'} | {r['corpus']} "
+                     f"| {r['epochs']} | {r['analogy']:.1f} | {gap('analogy', '+.1f')} | "
+                     f"{r['ws353_rho']:.3f} | {gap('ws353_rho', '+.3f')} | {'—' if agree != agree else f'{agree:.3f}'} | "
                      f"{r['words_per_sec']:,.0f} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |")
     lines.append("")
     lines += [f"corpus `{k}`: {v}" for k, v in names.items()]
+    lines.append("agreement: the share of each word's 10 nearest neighbours that the reference gensim row (the "
+                 "first gensim row on the same corpus) also has, over the most frequent words: compare it with "
+                 "a gensim row of another seed. It needs no evaluation set, so it works on any text.")
     lines.append("Δ: difference to the gensim row on the same corpus. analogy: questions-words.txt, 3CosAdd, "
                  "30,000 most frequent words, accuracy over the questions with all words known.")
     return "\n".join(lines)

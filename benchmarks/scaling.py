@@ -1,7 +1,7 @@
 """Thread scaling of the CPU trainers: words/s of hogwild (and gensim, when installed) for 1, 2, 4, ... threads.
 
     python -m benchmarks.scaling                         # IMDB's first 4M tokens, threads 1..cores, median of 3
-    python -m benchmarks.scaling --threads 1,2 --tokens 2000000 --repeat 5 --gensim
+    python -m benchmarks.scaling --threads 1,2 --tokens 2000000 --repeat 5 --gensim --hot-rows 0,256
 
 Each thread count trains one epoch on the same slice (the runner's settings: skip-gram, negative 5,
 window 5, dim 100, sample 1e-3), after one untimed warm-up run. gensim reads the same slice as a
@@ -21,8 +21,9 @@ from .benchmarks import common
 from .benchmarks import workloads as W
 
 
-def hogwild_rate(c, threads: int) -> float:
-    stats = fastw2v.train(corpus=c, backend="hogwild", workers=threads, progress=False, **common.SETTINGS).stats
+def hogwild_rate(c, threads: int, hot_rows: int = 0) -> float:
+    stats = fastw2v.train(corpus=c, backend="hogwild", workers=threads, hot_rows=hot_rows, progress=False,
+                          **common.SETTINGS).stats
     return stats.words_per_sec
 
 
@@ -33,6 +34,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1, 2, 4, ... cores)")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--gensim", action="store_true", help="also gensim corpus_file with as many workers")
+    p.add_argument("--hot-rows", default="256", help="comma-separated hogwild hot_rows settings (default: the Config default), e.g. 0,256")
     args = p.parse_args(argv)
     cores = common.cpu_count()
     if args.threads:
@@ -40,8 +42,9 @@ def main(argv=None) -> int:
     else:
         counts = sorted({min(1 << i, cores) for i in range(cores.bit_length() + 1)})
     c = common.corpus(args.corpus, args.tokens)
-    hogwild_rate(c, counts[-1])  # compile, warm the caches
-    trainers = {"hogwild": lambda t: hogwild_rate(c, t)}
+    hots = [int(h) for h in args.hot_rows.split(",")]
+    hogwild_rate(c, counts[-1], hots[-1])  # compile, warm the caches
+    trainers = {f"hogwild{f' hot_rows={h}' if h else ''}": (lambda t, h=h: hogwild_rate(c, t, h)) for h in hots}
     if args.gensim and common.has_module("gensim"):
         text = common.text_file(args.corpus, args.tokens)
         trainers["gensim corpus_file"] = lambda t: W.prepare_gensim(c, text, workers=t)().value

@@ -38,6 +38,7 @@ class Config:
     backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: see resolve
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
+    hot_rows: int = 256  # hogwild, 2+ threads: the N most frequent words' rows are trained on per-thread copies, merged every 1024 pairs (less cache-line traffic between cores); 0 = off
     seed: int = 1  # one seed drives init, sub-sampling, windows, negatives and shuffling
     shuffle: bool = True  # shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))
     # --- corpus ---
@@ -66,6 +67,8 @@ class Config:
             raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. --min-alpha 0.0001")
         if self.workers < 0:
             raise UserError(f"workers must be >= 0, got {self.workers}: pass 0 for all cores")
+        if self.hot_rows < 0:
+            raise UserError(f"hot_rows must be >= 0, got {self.hot_rows}: pass 0 to turn it off")
         for name, allowed in (("optimizer", OPTIMIZERS), ("backend", BACKENDS), ("tokenizer", TOKENIZERS),
                               ("final_vectors", FINAL_VECTORS)):
             if getattr(self, name) not in allowed:

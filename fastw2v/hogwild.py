@@ -35,6 +35,7 @@ MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] befo
 # The loss (an exp and a log per score) is only for the progress bar: it is summed over one pair in 16
 # (by pair index, so deterministic) and scaled up; on every pair it cost ~20% of the time.
 LOSS_EVERY_MASK = 15
+MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
 
 
 def init_weights(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -105,10 +106,22 @@ def _lr(lr_start, lr_end, position, total):
     return lr_start - (lr_start - lr_end) * min(position / total, 1.0)
 
 
+@numba.njit(cache=True, inline="always")
+def _merge_hot(shared, private, base, hot):
+    """Add this thread's changes to the hot rows (private - base) into the shared rows, then take the sum as
+    the new private copy and base: the other threads' changes since the last merge arrive here."""
+    for r in range(hot):
+        for c in range(shared.shape[1]):
+            v = shared[r, c] + (private[r, c] - base[r, c])
+            shared[r, c] = v
+            private[r, c] = v
+            base[r, c] = v
+
+
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, window, shrink, base_window,
                       alias_table, base_neg, base_coin, negative, lr_start, lr_end, position0, total,
-                      out):
+                      hot, merge_every, out):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
     kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
@@ -118,11 +131,22 @@ def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_o
     The rows are memory-bound random reads (two 23 MB matrices on IMDB): the negatives of pair o+1 are drawn
     one pair ahead (negatives depend on the pair index only) and their rows prefetched, with the next
     center's output row and the input row entering the window. That halves the time per pair.
+
+    Hot rows (``Config.hot_rows``, 256 by default, used with 2+ threads): the most frequent words (ids below
+    ``hot``) take a large share of every pair's row writes (IMDB's top 256: 31% of the negatives, 50% of the
+    kept tokens), and a cache line that two cores keep writing travels between them at each write. Each
+    block trains on a private copy of those rows of both matrices and merges its changes into the shared
+    rows every ``merge_every`` pairs and at its end (``_merge_hot``): the other threads' updates of a hot row
+    arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
     """
     d = w_in.shape[1]
     for b in numba.prange(blocks.shape[0] - 1):
         neu1e = np.empty(d, dtype=np.float32)
         ring = np.empty((2, negative), dtype=np.int64)  # the negatives of pairs o and o + 1
+        hot_in = w_in[:hot].copy()
+        hot_out = w_out[:hot].copy()
+        base_in = hot_in.copy()
+        base_out = hot_out.copy()
         loss = 0.0
         pairs = 0
         o = pair_offsets[blocks[b]]
@@ -135,9 +159,9 @@ def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_o
             for i in range(s, e):
                 lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
                 center = kept[i]
-                if i + 1 < last:
+                if i + 1 < last and kept[i + 1] >= hot:
                     _prefetch_row(w_out, kept[i + 1], d)
-                if i + window + 1 < last:
+                if i + window + 1 < last and kept[i + window + 1] >= hot:
                     _prefetch_row(w_in, kept[i + window + 1], d)
                 r = K.window_reach(window, shrink, base_window, i)
                 for j in range(max(s, i - r), min(e, i + r + 1)):
@@ -146,8 +170,10 @@ def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_o
                     for t in range(negative):
                         w = K.alias_draw(alias_table, base_neg, base_coin, (o + 1) * negative + t)
                         ring[(o + 1) & 1, t] = w
-                        _prefetch_row(w_out, w, d)
+                        if w >= hot:
+                            _prefetch_row(w_out, w, d)
                     ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
+                    m_in = hot_in if ctx < hot else w_in
                     for c in range(d):
                         neu1e[c] = 0.0
                     for t in range(negative + 1):
@@ -158,17 +184,23 @@ def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_o
                             if target == center:  # word2vec.c:530 `if (target == word) continue;`
                                 continue
                             label = 0
-                        f = _score(w_in, w_out, ctx, target, d)
+                        m_out = hot_out if target < hot else w_out
+                        f = _score(m_in, m_out, ctx, target, d)
                         if (o & LOSS_EVERY_MASK) == 0:
                             loss += _loss(f, label)
                         g = _gradient(f, label, lr)
                         for c in range(d):
-                            neu1e[c] += g * w_out[target, c]
-                            w_out[target, c] += g * w_in[ctx, c]
+                            neu1e[c] += g * m_out[target, c]
+                            m_out[target, c] += g * m_in[ctx, c]
                     for c in range(d):
-                        w_in[ctx, c] += neu1e[c]
+                        m_in[ctx, c] += neu1e[c]
                     o += 1
                     pairs += 1
+                    if hot and pairs % merge_every == 0:
+                        _merge_hot(w_in, hot_in, base_in, hot)
+                        _merge_hot(w_out, hot_out, base_out, hot)
+        _merge_hot(w_in, hot_in, base_in, hot)
+        _merge_hot(w_out, hot_out, base_out, hot)
         out[b, 0] = loss * (LOSS_EVERY_MASK + 1)
         out[b, 1] = pairs
 
@@ -209,6 +241,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     try:
         with numba_threads(config.threads):
             n_blocks = numba.get_num_threads()  # one block of pieces per thread
+            hot = min(config.hot_rows, V) if n_blocks > 1 else 0  # one thread shares no cache lines
             for epoch in range(epochs):
                 for c in range(bounds.shape[0] - 1):
                     # the chunk the batch builders see, sub-sampled and windowed as NumbaBatches does
@@ -224,7 +257,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                         kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, config.window,
                         config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
                         base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.lr, config.min_alpha,
-                        float(epoch * N + first), float(epochs * N), out)
+                        float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out)
                     n_pairs = int(out[:, 1].sum())
                     stats.pairs += n_pairs
                     if n_pairs:

@@ -15,7 +15,7 @@ import torch
 
 from .batching import DeviceBatches, NumbaBatches
 from .config import Config
-from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, open_source
+from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
 from .model import SkipGramNS
 from .vectors import Vectors
 
@@ -134,13 +134,16 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     """Train word vectors end to end and return them (``vectors.stats`` holds the TrainStats).
 
     The text comes from ``data`` (files: .txt, .jsonl, .csv, .parquet, or a glob), else ``dataset`` (a hub
-    name or a local folder laid out like one; default ``stanfordnlp/imdb``), or an already encoded
-    ``corpus``. ``config`` takes the fields of ``Config`` (gensim's names: vector_size, window, ...).
+    name or a local folder laid out like one; default ``stanfordnlp/imdb``; or a folder written by
+    ``fastw2v.encode`` / ``EncodedCorpus.save``, whose tokenizer and vocabulary are then fixed), or an
+    already encoded ``corpus``. ``config`` takes the fields of ``Config`` (gensim's names: vector_size, window, ...).
     With ``output`` the vectors are also saved there (.txt, .bin or .npy).
     """
     cfg = dataclasses.replace(config.pop("config", None) or Config(), **config)
     if output is not None:
         Vectors.check_path(output)  # before hours of training, not after
+    if corpus is None and dataset is not None and is_encoded_folder(dataset):
+        corpus = EncodedCorpus.load(dataset)  # encoded elsewhere: its tokenizer and vocabulary are fixed
     if corpus is None:
         source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits)
         corpus = encode(source, cfg.tokenizer, cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length,

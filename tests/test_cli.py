@@ -54,6 +54,17 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, corpus_file, capsys, ar
     assert not (tmp_path / "v.bin").exists()
 
 
+def test_train_on_an_encoded_corpus_folder(tmp_path, planted_corpus, capsys):
+    """--dataset takes a folder written by EncodedCorpus.save (or a cache folder): no text, same vocabulary."""
+    planted_corpus.save(str(tmp_path / "enc"))
+    out = tmp_path / "v.txt"
+    assert main(["train", "--dataset", str(tmp_path / "enc"), "--output", str(out), *TINY]) == 0
+    assert f"vocabulary   {len(planted_corpus.vocab):,} words" in capsys.readouterr().out
+    from fastw2v import Vectors
+
+    assert Vectors.load(str(out)).index_to_key == planted_corpus.vocab.words
+
+
 def test_similar_unknown_word_and_missing_file(tmp_path, capsys):
     assert main(["similar", str(tmp_path / "nope.bin"), "movie"]) == 2
     assert "no such vectors file" in capsys.readouterr().err

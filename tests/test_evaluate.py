@@ -216,3 +216,28 @@ def test_cli_eval(royal, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("fastw2v: error:") and "nope.txt" in err and err.count("\n") == 1
     assert main(["eval", str(tmp_path / "missing.bin"), "--analogies", q]) == 2
+
+
+def test_neighbour_agreement_known_answers():
+    """benchmarks.quality's agreement column: 1.0 for the same space (cosine ignores rotation and scale), a
+    hand-counted share when neighbours partly differ, and chance level for unrelated vectors."""
+    from benchmarks.quality import neighbour_agreement
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(300)]
+    m = rng.normal(size=(300, 20))
+    rotation, _ = np.linalg.qr(rng.normal(size=(20, 20)))
+    a = Vectors(words, m)
+    assert neighbour_agreement(a, Vectors(words, 3.0 * m @ rotation), n_words=100) == 1.0
+    # words in a different order and one word missing: only shared words count, matched by name
+    order = rng.permutation(299)
+    assert neighbour_agreement(a, Vectors([words[i] for i in order], m[order]), n_words=50) == 1.0
+    unrelated = neighbour_agreement(a, Vectors(words, rng.normal(size=(300, 20))), n_words=300)
+    assert 0.0 <= unrelated < 0.1  # chance: 10 / 299
+    # by hand, topn=1, words at angles (degrees): A: a 0, b 10, c 30, d 100 -> a:b, b:a, c:b, d:c
+    #                                             B: a 0, b 10, c 30, d 35  -> a:b, b:a, c:d, d:c: 3 of 4 agree
+    def at(*degrees):
+        r = np.radians(degrees)
+        return Vectors(["a", "b", "c", "d"], np.stack([np.cos(r), np.sin(r)], axis=1))
+
+    assert neighbour_agreement(at(0, 10, 30, 100), at(0, 10, 30, 35), n_words=4, topn=1) == 0.75

@@ -31,7 +31,8 @@ def own_group_precision(vectors):
 # 1.000 in every run for each option below (workers=1 and 2, final_vectors="avg", a static window); an
 # untrained model (lr 1e-6) scores 0.16-0.20 (7 of the 34 other words are group mates). 0.9 leaves room for
 # the thread interleaving of workers=2.
-@pytest.mark.parametrize("options", [{}, {"workers": 2}, {"final_vectors": "avg"}, {"shrink_windows": False}])
+@pytest.mark.parametrize("options", [{}, {"workers": 2}, {"final_vectors": "avg"}, {"shrink_windows": False},
+                                     {"workers": 2, "hot_rows": 0}])
 def test_planted_structure_is_learnt(planted_corpus, options):
     vectors, stats = train_hogwild(planted_corpus, dataclasses.replace(BASE, **options), progress=False)
     assert stats.backend == "hogwild" and stats.device == "cpu" and stats.tokens == planted_corpus.n_tokens
@@ -83,9 +84,16 @@ def reference_sgd(corpus, cfg):
     return w_in, w_out
 
 
-def test_equals_per_pair_sgd_over_the_batch_builders_stream():
+@pytest.mark.parametrize("hot", [False, True])
+def test_equals_per_pair_sgd_over_the_batch_builders_stream(hot, monkeypatch):
+    """hot: 2 threads with hot_rows=8, merged every 16 pairs, on chunks of one document each, so one of the two
+    blocks of each chunk is empty and the run is serial: the private copies and merges then do the same
+    arithmetic as shared rows, up to the rounding of a merge (shared + (private - base))."""
     corpus = fastw2v.encode(fastw2v.from_texts(planted_texts(n_docs=40, seed=3)), min_count=1, cache_dir=None)
     cfg = dataclasses.replace(BASE, epochs=2, chunk_tokens=300, alpha=0.05, min_alpha=0.05)  # constant lr
+    if hot:
+        monkeypatch.setattr(fastw2v.hogwild, "MERGE_EVERY", 16)
+        cfg = dataclasses.replace(cfg, workers=2, hot_rows=8, chunk_tokens=1)
     w_in, w_out = reference_sgd(corpus, cfg)
     assert np.abs(w_in).max() > 0.05  # it trained
     got_in, _ = train_hogwild(corpus, cfg, progress=False)
