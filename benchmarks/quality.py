@@ -41,6 +41,8 @@ from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, is_encoded_folder
 from fastw2v.evaluate import evaluate_analogies, evaluate_word_pairs
 from fastw2v.vocab import Vocab
 
+from .benchmarks.workloads import word2vec_c_command
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EVAL = os.path.join(HERE, "..", "..", "shared", "data", "eval")
 DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "shared", "data", "imdb")
@@ -108,10 +110,7 @@ def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str)
     if not os.path.exists(path):
         write_corpus_file(corpus, path)
     out = os.path.join(tmp, "word2vec-c.bin")
-    s = SETTINGS
-    cmd = [binary, "-train", path, "-output", out, "-cbow", "0", "-size", str(s["vector_size"]),
-           "-window", str(s["window"]), "-negative", str(s["negative"]), "-hs", "0", "-sample", str(s["sample"]),
-           "-min-count", str(s["min_count"]), "-threads", str(workers), "-iter", str(epochs), "-binary", "1"]
+    cmd = word2vec_c_command(binary, path, out, workers, epochs, min_count=SETTINGS["min_count"])
     start = time.perf_counter()
     subprocess.run(cmd, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start

@@ -200,19 +200,24 @@ def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 
     return run
 
 
+def word2vec_c_command(binary: str, text_path: str, output: str, threads: int, epochs: int = 1,
+                       min_count: int = common.FILE_MIN_COUNT) -> list[str]:
+    """word2vec.c's command line with the shared settings (skip-gram, negative sampling, binary output)."""
+    s = common.SETTINGS
+    return [binary, "-train", text_path, "-output", output, "-cbow", "0", "-size", str(s["vector_size"]),
+            "-window", str(s["window"]), "-negative", str(s["negative"]), "-hs", "0", "-sample", str(s["sample"]),
+            "-min-count", str(min_count), "-threads", str(threads), "-iter", str(epochs), "-binary", "1"]
+
+
 def prepare_word2vec_c(c, text_path: str, threads: int = 2):
     """word2vec.c (a ``word2vec`` binary on PATH) on the same file; its own Words/thread/sec x threads."""
     binary = common.word2vec_binary()
     if binary is None:
         raise common.Skip("no word2vec binary on PATH (pip install --no-deps word2vec compiles word2vec.c into the venv)")
-    s = common.SETTINGS
 
     def run() -> Rate:
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [binary, "-train", text_path, "-output", os.path.join(tmp, "v.txt"), "-cbow", "0",
-                   "-size", str(s["vector_size"]), "-window", str(s["window"]), "-negative", str(s["negative"]),
-                   "-hs", "0", "-sample", str(s["sample"]), "-min-count", str(common.FILE_MIN_COUNT),
-                   "-threads", str(threads), "-iter", "1", "-binary", "1"]
+            cmd = word2vec_c_command(binary, text_path, os.path.join(tmp, "v.bin"), threads)
             start = time.perf_counter()
             out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
             seconds = time.perf_counter() - start
