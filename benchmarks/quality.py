@@ -120,8 +120,9 @@ def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str)
 
 def train_fastw2v(corpus: EncodedCorpus, backend: str, optimizer: str, batch_size: int, epochs: int, workers: int,
                   seed: int, extra: dict):
+    settings = {**SETTINGS, "workers": workers, "seed": seed, **extra}  # a --set / --variant may override these
     vectors = fastw2v.train(corpus=corpus, backend=backend, optimizer=optimizer, batch_size=batch_size,
-                            epochs=epochs, workers=workers, seed=seed, progress=False, **{**SETTINGS, **extra})
+                            epochs=epochs, progress=False, **settings)
     st = vectors.stats
     return vectors, st.words_per_sec, st.seconds
 
