@@ -194,6 +194,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--gensim-seeds", default=None,
                    help="comma-separated seeds of the gensim rows (default: --seed); the first is the reference")
+    p.add_argument("--pairwise", action="store_true",
+                   help="also print the neighbour agreement of every two rows (keeps every row's vectors)")
     p.add_argument("--agreement-words", type=int, default=1000,
                    help="neighbour agreement with the reference gensim row over this many most frequent words")
     p.add_argument("--variant", action="append", default=[], dest="variants", type=parse_variant,
@@ -240,11 +242,13 @@ def main(argv=None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="fastw2v-quality-") as tmp:
         reference = {}  # corpus -> the first gensim row's Vectors
+        kept = {}  # row label -> Vectors, with --pairwise
         for backend, which, B, seed, settings in plan(args):
             corpus = corpora[which]
             label = ((backend if B is None else f"{backend} B={B}") + (f" seed {seed}" if seed != args.seed else "")
                      + "".join(f" {k}={v}" for k, v in settings.items()))
             row_extra = {**extra, **settings}
+            seed = row_extra.get("seed", seed)
             print(f"--- {label} on {names[which]}, {args.epochs} epoch(s)", file=sys.stderr, flush=True)
             started = time.perf_counter()
             try:
@@ -277,13 +281,24 @@ def main(argv=None) -> int:
                        probe={w: [n for n, _ in vectors.most_similar(w, topn=5)]
                               for w in ("good", "horror") if w in vectors})
             results.append(row)
+            if args.pairwise:
+                kept[f"{label} ({which})"] = vectors
             print(f"    analogy {row['analogy']:.1f}%  rho {ws.spearman:.3f}  agreement {agree:.3f}  "
                   f"{wps:,.0f} words/s  {seconds:.0f} s  "
                   f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
             with open(args.out, "w") as f:
                 json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
                                gpu=gpu_name(), corpora=names, rows=results), f, indent=1)
+        pairs = pairwise_agreement(kept, args.agreement_words) if args.pairwise else None
+    if pairs:
+        with open(args.out, "w") as f:
+            json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
+                           gpu=gpu_name(), corpora=names, rows=results, pairwise_agreement=pairs), f, indent=1)
     print(table(results, names))
+    if pairs:
+        print("\nNeighbour agreement between every two rows:\n")
+        print("| row | row | agreement |\n|---|---|---:|")
+        print("\n".join(f"| {a} | {b} | {v:.3f} |" for a, b, v in pairs))
     return 0
 
 
@@ -305,6 +320,14 @@ def neighbour_agreement(a: fastw2v.Vectors, b: fastw2v.Vectors, n_words: int = 1
 
     na, nb = neighbours(a), neighbours(b)
     return float(np.mean([len(set(x) & set(y)) / topn for x, y in zip(na, nb)]))
+
+
+def pairwise_agreement(vectors: dict, n_words: int) -> list[tuple[str, str, float]]:
+    """neighbour_agreement of every two rows: does a backend agree with itself across seeds as much as gensim
+    does, and with gensim as much as word2vec.c does?"""
+    names = list(vectors)
+    return [(a, b, neighbour_agreement(vectors[a], vectors[b], n_words))
+            for i, a in enumerate(names) for b in names[i + 1:]]
 
 
 def gpu_name() -> str | None:
