@@ -109,11 +109,17 @@ def _lr(lr_start, lr_end, position, total):
 @numba.njit(cache=True, inline="always")
 def _merge_hot(shared, private, base, hot):
     """Add this thread's changes to the hot rows (private - base) into the shared rows, then take the sum as
-    the new private copy and base: the other threads' changes since the last merge arrive here."""
+    the new private copy and base: the other threads' changes since the last merge arrive here. A value this
+    thread did not change is only read: writing it back could undo another thread's merge (and costs a
+    cache line transfer)."""
     for r in range(hot):
         for c in range(shared.shape[1]):
-            v = shared[r, c] + (private[r, c] - base[r, c])
-            shared[r, c] = v
+            delta = private[r, c] - base[r, c]
+            if delta != 0.0:
+                v = shared[r, c] + delta
+                shared[r, c] = v
+            else:
+                v = shared[r, c]
             private[r, c] = v
             base[r, c] = v
 
