@@ -6,7 +6,9 @@ as in ``kernels.draw_negatives``), so with ``shuffle=False`` this trainer sees e
 negatives that ``NumbaBatches`` yields; it just trains on each pair as soon as it is made, without
 materialising it. Within a chunk, each thread owns a block of consecutive pieces (documents) holding about
 the same number of pairs, and the threads write into the shared matrices without locks, as word2vec.c and
-gensim do. With one thread the result is a pure function of the seed.
+gensim do, except for the rows of the most frequent words (``Config.hot_rows``): each thread trains those on
+a private copy and merges its changes every ``MERGE_EVERY`` pairs. With one thread the result is a pure
+function of the seed.
 
 Orientation: word2vec.c's. For a pair (center, context) the CONTEXT word's input row is trained against the
 CENTER's output row, and the negatives replace the center (``l1 = last_word * layer1_size``, word2vec.c:502).
