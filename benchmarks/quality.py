@@ -26,7 +26,6 @@ the learning rate's defaults (0.025 -> 1e-4 linear for sgd/hogwild/gensim, 0.001
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import platform
@@ -37,7 +36,7 @@ import time
 import numpy as np
 
 import fastw2v
-from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, is_encoded_folder
+from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, load_corpus
 from fastw2v.evaluate import evaluate_analogies, evaluate_word_pairs
 from fastw2v.vocab import Vocab
 
@@ -222,13 +221,8 @@ def main(argv=None) -> int:
         if not os.path.isfile(path):
             p.error(f"no such evaluation file {path!r}: pass --analogies / --similarity")
 
-    if is_encoded_folder(args.corpus):  # e.g. unpacked by benchmarks.carry on a machine without the dataset
-        full = EncodedCorpus.load(args.corpus)
-    else:
-        is_files = glob.has_magic(args.corpus) or os.path.isfile(args.corpus)
-        source = fastw2v.open_source(data=args.corpus) if is_files else fastw2v.open_source(dataset=args.corpus)
-        full = fastw2v.encode(source, "simple", SETTINGS["min_count"], cache_dir=args.cache_dir,
-                              progress=sys.stderr.isatty())
+    full = load_corpus(args.corpus, "simple", SETTINGS["min_count"], cache_dir=args.cache_dir,
+                       progress=sys.stderr.isatty())
     if args.quick:
         full = slice_corpus(full, 1_000_000, SETTINGS["min_count"])
     corpora = {"full": full}
@@ -286,28 +280,30 @@ def main(argv=None) -> int:
             print(f"    analogy {row['analogy']:.1f}%  rho {ws.spearman:.3f}  agreement {agree:.3f}  "
                   f"{wps:,.0f} words/s  {seconds:.0f} s  "
                   f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
-            with open(args.out, "w") as f:
-                json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
-                               gpu=gpu_name(), corpora=names, rows=results), f, indent=1)
+            write_results(args.out, names, results)
         pairs = pairwise_agreement(kept, args.agreement_words) if args.pairwise else None
-    if pairs:
-        with open(args.out, "w") as f:
-            json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
-                           gpu=gpu_name(), corpora=names, rows=results, pairwise_agreement=pairs), f, indent=1)
     print(table(results, names))
     if pairs:
+        write_results(args.out, names, results, pairwise_agreement=pairs)
         print("\nNeighbour agreement between every two rows:\n")
         print("| row | row | agreement |\n|---|---|---:|")
         print("\n".join(f"| {a} | {b} | {v:.3f} |" for a, b, v in pairs))
     return 0
 
 
+def write_results(path: str, names: dict, rows: list[dict], **more) -> None:
+    """The rows so far as JSON (rewritten after each row, so a stopped run keeps what it measured)."""
+    with open(path, "w") as f:
+        json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(), gpu=gpu_name(),
+                       corpora=names, rows=rows, **more), f, indent=1)
+
+
 def neighbour_agreement(a: fastw2v.Vectors, b: fastw2v.Vectors, n_words: int = 1000, topn: int = 10) -> float:
     """Mean share of the ``topn`` nearest neighbours (cosine) that ``a`` and ``b`` give for the same word, over
     the ``n_words`` most frequent words both know: how far two trainings of one corpus agree, without any
     evaluation set. Both neighbour searches run in ``b``'s vocabulary order restricted to the shared words."""
-    words = [w for w in b.index_to_key if w in a][:max(n_words, topn + 1)]
     shared = [w for w in b.index_to_key if w in a]
+    words = shared[:max(n_words, topn + 1)]
     if len(shared) <= topn:
         return float("nan")
 

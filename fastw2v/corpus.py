@@ -240,6 +240,17 @@ def is_encoded_folder(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "meta.json"))
 
 
+def load_corpus(path: str, tokenizer: str = "simple", min_count: int = 5, cache_dir: str | None = DEFAULT_CACHE_DIR,
+                progress: bool = False) -> EncodedCorpus:
+    """The corpus a path names: an encoded folder (loaded as it is), text files or a glob (``--data``), or a
+    dataset name or folder (``--dataset``); text is encoded with the given settings, through the cache."""
+    if is_encoded_folder(path):
+        return EncodedCorpus.load(path)
+    is_files = glob.has_magic(path) or os.path.isfile(path)
+    source = open_source(data=path) if is_files else open_source(dataset=path)
+    return encode(source, tokenizer, min_count, cache_dir=cache_dir, progress=progress)
+
+
 def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, max_vocab_size: int | None = None,
            max_piece_length: int = 10000, cache_dir: str | None = DEFAULT_CACHE_DIR,
            progress: bool = False) -> EncodedCorpus:

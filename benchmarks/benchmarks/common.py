@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 import fastw2v
-from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, is_encoded_folder
+from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, load_corpus
 from fastw2v.vocab import Vocab
 
 # keep_thresholds divides by the count of words absent from a slice (harmless: they are never drawn)
@@ -77,10 +77,7 @@ def full_corpus(path: str | None = None) -> EncodedCorpus:
     path = corpus_path(path)
     if path == "zipf":
         return fastw2v.encode(fastw2v.from_files(zipf_text()), tokenizer="whitespace", min_count=SETTINGS["min_count"])
-    if is_encoded_folder(path):  # already encoded (e.g. unpacked by benchmarks.carry on a GPU machine)
-        return EncodedCorpus.load(path)
-    source = fastw2v.open_source(dataset=path) if os.path.isdir(path) else fastw2v.open_source(data=path)
-    return fastw2v.encode(source)
+    return load_corpus(path)  # an encoded folder (e.g. unpacked by benchmarks.carry), files, or a dataset folder
 
 
 @lru_cache(maxsize=None)
