@@ -31,7 +31,7 @@ class Config:
     # --- optimisation ---
     epochs: int = 5  # passes over the corpus
     alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild, 0.001 for adam (tutorial)
-    min_alpha: float = 1e-4  # sgd/hogwild: lr decays linearly from alpha to min_alpha over all epochs
+    min_alpha: float | None = None  # lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 (word2vec.c) for sgd/hogwild, alpha (constant, the tutorial's) for adam
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
     batch_size: int = 16384  # pairs per batch for the torch backend; large batches keep a GPU busy
     trust: float | None = 16.0  # sgd: per-row step bound for large batches (model.sgd_step); README "Large batches"
@@ -63,7 +63,7 @@ class Config:
             raise UserError(f"trust must be > 0, got {self.trust}: pass e.g. --trust 16")
         if self.alpha is not None and self.alpha <= 0:
             raise UserError(f"alpha must be > 0, got {self.alpha}: pass e.g. --alpha 0.025")
-        if self.min_alpha < 0:
+        if self.min_alpha is not None and self.min_alpha < 0:
             raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. --min-alpha 0.0001")
         if self.workers < 0:
             raise UserError(f"workers must be >= 0, got {self.workers}: pass 0 for all cores")
@@ -91,6 +91,17 @@ class Config:
         if self.alpha is not None:
             return self.alpha
         return 0.001 if self.optimizer in ("adam", "sparse_adam") else 0.025
+
+    @property
+    def end_lr(self) -> float:
+        """The learning rate at the end of training (Config.min_alpha resolved)."""
+        if self.min_alpha is not None:
+            return self.min_alpha
+        return self.lr if self.optimizer in ("adam", "sparse_adam") else 1e-4
+
+    def lr_at(self, progress: float) -> float:
+        """Linear decay from lr to end_lr; progress is the share of training done, in [0, 1]."""
+        return self.lr - (self.lr - self.end_lr) * min(max(progress, 0.0), 1.0)
 
     @property
     def threads(self) -> int:

@@ -224,7 +224,7 @@ def _blocks(pair_offsets: np.ndarray, n_blocks: int) -> np.ndarray:
 def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
 
-    The learning rate decays linearly from config.lr to config.min_alpha over all epochs, as a function
+    The learning rate decays linearly from config.lr to config.end_lr over all epochs, as a function
     of the token position (epoch·N + position) / (epochs·N): the same schedule whatever the thread count.
     With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
     """
@@ -264,7 +264,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                     train_chunk_pairs(
                         kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, config.window,
                         config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
-                        base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.lr, config.min_alpha,
+                        base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.lr, config.end_lr,
                         float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out)
                     n_pairs = int(out[:, 1].sum())
                     stats.pairs += n_pairs
@@ -273,7 +273,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                         stats.loss_history.append((len(stats.loss_history) + 1, mean))
                         smoothed = mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
                     elapsed = max(time.perf_counter() - start, 1e-9)
-                    lr = config.lr - (config.lr - config.min_alpha) * (epoch * N + last) / (epochs * N)
+                    lr = config.lr_at((epoch * N + last) / (epochs * N))
                     bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
                                     lr=f"{lr:.5f}", words_s=f"{(bar.n + ids.shape[0]) / elapsed:,.0f}", refresh=False)
                     bar.update(ids.shape[0])

@@ -1,8 +1,9 @@
 """The training loop: a Config and an encoded corpus in, Vectors out.
 
 The torch backend feeds SkipGramNS whole batches from a batch builder (numba on the CPU, device-resident
-on a GPU) and applies the fused SGD step, or the tutorial's Adam, or SparseAdam. The learning rate of
-sgd decays linearly from alpha to min_alpha over all epochs, as word2vec.c does, here per batch.
+on a GPU) and applies the fused SGD step, or the tutorial's Adam, or SparseAdam. The learning rate
+decays linearly from alpha to min_alpha over all epochs, as word2vec.c does, here per batch (Config.lr_at;
+adam's default min_alpha is its alpha: the tutorial's constant rate).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
     model = SkipGramNS(V, d, sparse=config.optimizer == "sparse_adam").to(device)
     batches = make_batches(corpus, config, device)
     if config.optimizer == "adam":
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=device.type == "cuda")
     elif config.optimizer == "sparse_adam":
         optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=config.lr)
     else:
@@ -75,11 +77,12 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
         tokens_per_batch = corpus.n_tokens / max(n_batches, 1)
         for b, (center, pos, negs) in enumerate(batches):
             center, pos, negs = center.to(device), pos.to(device), negs.to(device)
+            lr = config.lr_at((epoch + b / n_batches) / config.epochs)
             if optimizer is None:
-                progress_frac = (epoch + b / n_batches) / config.epochs
-                lr = config.lr - (config.lr - config.min_alpha) * progress_frac
                 loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
             else:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
                 loss = model(center, pos, negs)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -73,3 +73,22 @@ def test_torch_threads_are_restored(planted_corpus):
     before = torch.get_num_threads()
     fastw2v.train(corpus=planted_corpus, epochs=1, progress=False, **(SMALL | {"workers": 2}))
     assert torch.get_num_threads() == before
+
+
+def test_learning_rate_schedule_per_optimizer():
+    sgd, adam = fastw2v.Config(), fastw2v.Config(optimizer="adam")
+    assert (sgd.lr_at(0.0), sgd.lr_at(0.5), sgd.lr_at(1.0)) == pytest.approx((0.025, 0.01255, 1e-4))
+    assert adam.lr_at(0.0) == adam.lr_at(1.0) == 0.001  # the tutorial's constant rate
+    decayed = fastw2v.Config(optimizer="adam", min_alpha=0.0)
+    assert decayed.lr_at(0.25) == pytest.approx(0.00075) and decayed.lr_at(1.0) == 0.0
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sparse_adam"])
+def test_adam_follows_the_schedule(planted_corpus, optimizer):
+    kw = dict(corpus=planted_corpus, optimizer=optimizer, epochs=2, alpha=0.01, seed=7, progress=False, **SMALL)
+    constant = fastw2v.train(**kw)
+    np.testing.assert_array_equal(fastw2v.train(min_alpha=0.01, **kw).vectors, constant.vectors)
+    decayed = fastw2v.train(min_alpha=0.0, **kw)
+    # a decaying rate takes smaller steps: the vectors move less far from the same initialisation
+    init = fastw2v.train(min_alpha=0.0, **(kw | {"alpha": 1e-12})).vectors
+    assert np.linalg.norm(decayed.vectors - init) < np.linalg.norm(constant.vectors - init)
