@@ -2,8 +2,8 @@
 
 The torch backend feeds SkipGramNS whole batches from a batch builder (numba on the CPU, device-resident
 on a GPU) and applies the fused SGD step, or the tutorial's Adam, or SparseAdam. The learning rate
-decays linearly from alpha to min_alpha over all epochs, as word2vec.c does, here per batch (Config.lr_at;
-adam's default min_alpha is its alpha: the tutorial's constant rate).
+decays linearly from alpha to min_alpha over all epochs, as word2vec.c does, here per batch (Config.lr_at),
+for Adam as well: the tutorial's constant rate is ``alpha=min_alpha=0.001``.
 """
 
 from __future__ import annotations

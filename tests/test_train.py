@@ -78,17 +78,18 @@ def test_torch_threads_are_restored(planted_corpus):
 def test_learning_rate_schedule_per_optimizer():
     sgd, adam = fastw2v.Config(), fastw2v.Config(optimizer="adam")
     assert (sgd.lr_at(0.0), sgd.lr_at(0.5), sgd.lr_at(1.0)) == pytest.approx((0.025, 0.01255, 1e-4))
-    assert adam.lr_at(0.0) == adam.lr_at(1.0) == 0.001  # the tutorial's constant rate
-    decayed = fastw2v.Config(optimizer="adam", min_alpha=0.0)
-    assert decayed.lr_at(0.25) == pytest.approx(0.00075) and decayed.lr_at(1.0) == 0.0
+    assert (adam.lr_at(0.0), adam.lr_at(0.25), adam.lr_at(1.0)) == pytest.approx((0.002, 0.0015, 0.0))
+    assert fastw2v.Config(optimizer="sparse_adam").lr_at(0.0) == 0.003
+    tutorial = fastw2v.Config(optimizer="adam", alpha=0.001, min_alpha=0.001)
+    assert tutorial.lr_at(0.0) == tutorial.lr_at(0.7) == 0.001
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sparse_adam"])
 def test_adam_follows_the_schedule(planted_corpus, optimizer):
     kw = dict(corpus=planted_corpus, optimizer=optimizer, epochs=2, alpha=0.01, seed=7, progress=False, **SMALL)
-    constant = fastw2v.train(**kw)
-    np.testing.assert_array_equal(fastw2v.train(min_alpha=0.01, **kw).vectors, constant.vectors)
-    decayed = fastw2v.train(min_alpha=0.0, **kw)
+    decayed = fastw2v.train(**kw)  # the default: down to 0
+    np.testing.assert_array_equal(fastw2v.train(min_alpha=0.0, **kw).vectors, decayed.vectors)
+    constant = fastw2v.train(min_alpha=0.01, **kw)
     # a decaying rate takes smaller steps: the vectors move less far from the same initialisation
-    init = fastw2v.train(min_alpha=0.0, **(kw | {"alpha": 1e-12})).vectors
+    init = fastw2v.train(**(kw | {"alpha": 1e-12})).vectors
     assert np.linalg.norm(decayed.vectors - init) < np.linalg.norm(constant.vectors - init)
