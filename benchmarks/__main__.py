@@ -65,6 +65,10 @@ def plan(args) -> list[dict]:
         (TRAINING, f"fastw2v hogwild, {threads} threads", "fastw2v_training",
          dict(backend="hogwild", threads=threads), fast_tokens),
         (TRAINING, "fastw2v hogwild, 1 thread", "fastw2v_training", dict(backend="hogwild", threads=1), fast_tokens),
+        (TRAINING, f"fastw2v hogwild, shared negatives, {threads} threads", "fastw2v_training",
+         dict(backend="hogwild", threads=threads, shared_negatives=True), fast_tokens),
+        (TRAINING, "fastw2v hogwild, shared negatives, 1 thread", "fastw2v_training",
+         dict(backend="hogwild", threads=1, shared_negatives=True), fast_tokens),
         (TRAINING, f"gensim 4 corpus_file, {threads} workers", "gensim", dict(mode="corpus_file", workers=threads),
          fast_tokens),
         (TRAINING, "gensim 4 corpus_file, 1 worker", "gensim", dict(mode="corpus_file", workers=1), fast_tokens),
@@ -74,6 +78,7 @@ def plan(args) -> list[dict]:
     ]
     if q:  # the quick run keeps one row per implementation
         drop = {"NumbaBatches B=16384, 1 thread", "fastw2v hogwild, 1 thread", "gensim 4 corpus_file, 1 worker",
+                "fastw2v hogwild, shared negatives, 1 thread",
                 "fastw2v torch cpu, sparse_adam, B=16384", "fastw2v torch cpu, adam, B=16384",
                 "fastw2v torch cpu, sgd (fused step), B=16384, 1 thread",
                 f"gensim 4 iterable, {threads} workers"}
@@ -178,11 +183,12 @@ def table(results: list[dict], info: dict, args) -> str:
     naive[CUDA] = naive[TRAINING]
     threads = common.cpu_count()
     gensim = rate.get(f"gensim 4 corpus_file, {threads} workers")
+    w2v = rate.get(f"word2vec.c, {threads} threads")
     out = [f"| group | implementation | tokens | median rate | runs (min–max) | × tutorial | × gensim corpus_file "
-           f"| peak RSS MiB |", "|---|---|---:|---:|---|---:|---:|---:|"]
+           f"| × word2vec.c | peak RSS MiB |", "|---|---|---:|---:|---|---:|---:|---:|---:|"]
     for r in results:
         if "rates" not in r:
-            out.append(f"| {r['group']} | {r['label']} | - | skipped: {r['skipped']} | | | | |")
+            out.append(f"| {r['group']} | {r['label']} | - | skipped: {r['skipped']} | | | | | |")
             continue
         med = statistics.median(r["rates"])
         spread = f"{len(r['rates'])} ({_fmt(min(r['rates']))}–{_fmt(max(r['rates']))})"
@@ -190,9 +196,10 @@ def table(results: list[dict], info: dict, args) -> str:
         if r["workload"].startswith("tutorial"):
             rss += f" + workers {r['children_maxrss_mib']:.0f}"
         tokens = f"{r['tokens']:,}" + (f" ({r['note']})" if r["note"] else "")
-        vs_gensim = _ratio(med, gensim) if r["unit"] == "words/s" else "-"
+        words = r["unit"] == "words/s"
         out.append(f"| {r['group']} | {r['label']} | {tokens} | {_fmt(med)} {r['unit']} | {spread} "
-                   f"| {_ratio(med, naive[r['group']])} | {vs_gensim} | {rss} |")
+                   f"| {_ratio(med, naive[r['group']])} | {_ratio(med, gensim) if words else '-'} "
+                   f"| {_ratio(med, w2v) if words else '-'} | {rss} |")
     head = [f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, torch {info['torch']}, "
             f"numba {info['numba']} ({info.get('numba_threading_layer') or '?'}), numpy {info['numpy']}, "
             f"gensim {info['gensim']}; GPU: {info['gpu'] or 'none'}. "
@@ -346,7 +353,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=None, help="runs per row (default 3; 1 with --quick)")
     p.add_argument("--out", default=None, help="also write the results as JSON here")
     p.add_argument("--profile", action="store_true", help="add where the time goes (NumbaBatches, sgd step)")
-    p.add_argument("--rows", default=None, help="only rows whose label contains this text")
+    p.add_argument("--rows", default=None,
+                   help="only rows whose label contains this text (or one of these, comma-separated: hogwild,word2vec.c)")
     p.add_argument("--row-timeout", type=float, default=600, help="seconds before a row is given up")
     p.add_argument("--_row", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -368,7 +376,8 @@ def main(argv=None) -> int:
 
     K.count_pairs(np.array([0, 3]), 5, True, 1)  # a parallel kernel, so that numba picks its threading layer
     info["numba_threading_layer"] = numba.threading_layer()
-    rows = [r for r in plan(args) if not args.rows or args.rows in r["label"]]
+    wanted = [w.strip() for w in (args.rows or "").split(",") if w.strip()]
+    rows = [r for r in plan(args) if not wanted or any(w in r["label"] for w in wanted)]
     results = []
     for spec in rows:
         r = measure(spec, args)

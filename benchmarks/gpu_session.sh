@@ -10,7 +10,8 @@
 # 1. quality: torch sgd at 2^16 and 2^14, adam and sparse_adam on all of IMDB, 5 epochs (the CPU rows of the
 #    README's Quality table are too slow for that on 2 cores);
 # 2. the runner's CUDA rows (DeviceBatches, torch sgd at 2^14..2^20) and where the time goes;
-# 3. hogwild's thread scaling on this machine's cores, without and with private hot rows (Config.hot_rows).
+# 3. hogwild's thread scaling on this machine's cores: shared or private hot rows (Config.hot_rows), per-pair or
+#    shared negatives (Config.shared_negatives).
 # Each step has its own time limit, and writes its results as it goes, so one failing step loses nothing else.
 set -uo pipefail
 OUT=${1:-gpu-results}
@@ -30,4 +31,4 @@ timeout "${QUALITY_S:-210}" $PY -m benchmarks.quality --corpus "$FASTW2V_BENCH_C
 timeout "${RUNNER_S:-200}" $PY -m benchmarks --device cuda --rows cuda --quick --repeat 2 --profile \
   --out "$OUT/runner.json" 2>&1 | grep -v '^USDT' | tee "$OUT/runner.log"
 
-timeout "${SCALING_S:-100}" $PY -m benchmarks.scaling --repeat 1 --hot-rows 0,256 2>&1 | grep -v '^USDT' | tee "$OUT/scaling.log"
+timeout "${SCALING_S:-160}" $PY -m benchmarks.scaling --repeat 1 --hot-rows 0,256 --shared-negatives both 2>&1 | grep -v '^USDT' | tee "$OUT/scaling.log"

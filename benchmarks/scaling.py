@@ -2,6 +2,7 @@
 
     python -m benchmarks.scaling                         # IMDB's first 4M tokens, threads 1..cores, median of 3
     python -m benchmarks.scaling --threads 1,2 --tokens 2000000 --repeat 5 --gensim --hot-rows 0,256
+    python -m benchmarks.scaling --shared-negatives both    # per-pair negatives and HogBatch's, side by side
 
 Each thread count trains one epoch on the same slice (the runner's settings: skip-gram, negative 5,
 window 5, dim 100, sample 1e-3), after one untimed warm-up run. gensim reads the same slice as a
@@ -21,9 +22,9 @@ from .benchmarks import common
 from .benchmarks import workloads as W
 
 
-def hogwild_rate(c, threads: int, hot_rows: int = 0) -> float:
-    stats = fastw2v.train(corpus=c, backend="hogwild", workers=threads, hot_rows=hot_rows, progress=False,
-                          **common.SETTINGS).stats
+def hogwild_rate(c, threads: int, hot_rows: int = 0, shared_negatives: bool = False) -> float:
+    stats = fastw2v.train(corpus=c, backend="hogwild", workers=threads, hot_rows=hot_rows,
+                          shared_negatives=shared_negatives, progress=False, **common.SETTINGS).stats
     return stats.words_per_sec
 
 
@@ -35,6 +36,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--gensim", action="store_true", help="also gensim corpus_file with as many workers")
     p.add_argument("--hot-rows", default="256", help="comma-separated hogwild hot_rows settings (default: the Config default), e.g. 0,256")
+    p.add_argument("--shared-negatives", choices=("off", "on", "both"), default="off",
+                   help="hogwild's Config.shared_negatives: off (the default), on, or both side by side")
     args = p.parse_args(argv)
     cores = common.cpu_count()
     if args.threads:
@@ -43,8 +46,11 @@ def main(argv=None) -> int:
         counts = sorted({min(1 << i, cores) for i in range(cores.bit_length() + 1)})
     c = common.corpus(args.corpus, args.tokens)
     hots = [int(h) for h in args.hot_rows.split(",")]
-    hogwild_rate(c, counts[-1], hots[-1])  # compile, warm the caches
-    trainers = {f"hogwild{f' hot_rows={h}' if h else ''}": (lambda t, h=h: hogwild_rate(c, t, h)) for h in hots}
+    shared = {"off": [False], "on": [True], "both": [False, True]}[args.shared_negatives]
+    for sn in shared:
+        hogwild_rate(c, counts[-1], hots[-1], sn)  # compile, warm the caches
+    trainers = {f"hogwild{f' hot_rows={h}' if h else ''}{' shared negatives' if sn else ''}":
+                (lambda t, h=h, sn=sn: hogwild_rate(c, t, h, sn)) for sn in shared for h in hots}
     if args.gensim and common.has_module("gensim"):
         text = common.text_file(args.corpus, args.tokens)
         trainers["gensim corpus_file"] = lambda t: W.prepare_gensim(c, text, workers=t)().value

@@ -38,6 +38,7 @@ class Config:
     backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: see resolve
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
+    shared_negatives: bool = False  # hogwild: one set of negatives per center for its whole window, whose updates become a small matrix product (Ji et al. 2016, HogBatch): fewer row reads
     hot_rows: int = 256  # hogwild, 2+ threads: the N most frequent words' rows are trained on per-thread copies, merged every 1024 pairs (less cache-line traffic between cores); 0 = off
     seed: int = 1  # one seed drives init, sub-sampling, windows, negatives and shuffling
     shuffle: bool = True  # shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))
@@ -76,6 +77,9 @@ class Config:
         if self.backend == "hogwild" and self.optimizer != "sgd":
             raise UserError(f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: "
                             "drop --optimizer or pass --backend torch")
+        if self.shared_negatives and self.backend == "torch":
+            raise UserError("shared_negatives is an option of the hogwild backend: drop --shared-negatives "
+                            "or pass --backend hogwild")
         if self.device != "auto":
             import torch
 

@@ -8,7 +8,8 @@ materialising it. Within a chunk, each thread owns a block of consecutive pieces
 the same number of pairs, and the threads write into the shared matrices without locks, as word2vec.c and
 gensim do, except for the rows of the most frequent words (``Config.hot_rows``): each thread trains those on
 a private copy and merges its changes every ``MERGE_EVERY`` pairs. With one thread the result is a pure
-function of the seed.
+function of the seed. ``Config.shared_negatives`` (HogBatch) trades that pair-for-pair identity for speed:
+one set of negatives per center, shared by its window.
 
 Orientation: word2vec.c's. For a pair (center, context) the CONTEXT word's input row is trained against the
 CENTER's output row, and the negatives replace the center (``l1 = last_word * layer1_size``, word2vec.c:502).
@@ -126,19 +127,36 @@ def _merge_hot(shared, private, base, hot):
             base[r, c] = v
 
 
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_out, d):
+    """Draw the negatives of index ``key`` (a pair, or a center with shared negatives) into ``ring[key & 1]``
+    and prefetch their output rows: they are needed one step later, when the row reads would stall."""
+    for t in range(negative):
+        w = K.alias_draw(alias_table, base_neg, base_coin, key * negative + t)
+        ring[key & 1, t] = w
+        if w >= hot:
+            _prefetch_row(w_out, w, d)
+
+
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
-def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, window, shrink, base_window,
-                      alias_table, base_neg, base_coin, negative, lr_start, lr_end, position0, total,
-                      hot, merge_every, out):
+def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, window, shrink, base_window,
+                alias_table, base_neg, base_coin, negative, shared_negatives, lr_start, lr_end, position0, total,
+                hot, merge_every, out):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
     kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
     the learning rate's token position); pair_offsets[p]: the index of piece p's first pair; blocks: the
     pieces each parallel iteration owns. out[b] = (loss estimate, pairs) of block b.
 
-    The rows are memory-bound random reads (two 23 MB matrices on IMDB): the negatives of pair o+1 are drawn
-    one pair ahead (negatives depend on the pair index only) and their rows prefetched, with the next
+    The rows are memory-bound random reads (two 23 MB matrices on IMDB): the negatives of the next pair are
+    drawn one pair ahead (negatives depend on the pair index only) and their rows prefetched, with the next
     center's output row and the input row entering the window. That halves the time per pair.
+
+    shared_negatives (``Config.shared_negatives``; Ji et al. 2016, "HogBatch"): one set of negatives per
+    center, keyed by the center's index, for every context of its window; the window is then one small
+    matrix product: each context's input row is trained against the same 1 + k output rows (the center's
+    and the negatives'), whose updates are summed over the window and applied once at its end. That reads
+    k + 1 output rows per window instead of per pair.
 
     Hot rows (``Config.hot_rows``, 256 by default, used with 2+ threads): the most frequent words (ids below
     ``hot``) take a large share of every pair's row writes (IMDB's top 256: 31% of the negatives, 50% of the
@@ -150,63 +168,85 @@ def train_chunk_pairs(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_o
     d = w_in.shape[1]
     for b in numba.prange(blocks.shape[0] - 1):
         neu1e = np.empty(d, dtype=np.float32)
-        ring = np.empty((2, negative), dtype=np.int64)  # the negatives of pairs o and o + 1
+        ring = np.empty((2, negative), dtype=np.int64)  # the negatives of this pair (center) and the next
+        grad_out = np.zeros((negative + 1, d), dtype=np.float32)  # shared_negatives: the window's output updates
         hot_in = w_in[:hot].copy()
         hot_out = w_out[:hot].copy()
         base_in = hot_in.copy()
         base_out = hot_out.copy()
         loss = 0.0
         pairs = 0
-        o = pair_offsets[blocks[b]]
-        for t in range(negative):
-            ring[o & 1, t] = K.alias_draw(alias_table, base_neg, base_coin, o * negative + t)
+        next_merge = merge_every
+        o = pair_offsets[blocks[b]]  # the index of the next pair
         last = kept_starts[blocks[b + 1]]
+        if shared_negatives:
+            _draw_ahead(ring, kept_starts[blocks[b]], alias_table, base_neg, base_coin, negative, hot, w_out, d)
+        else:
+            _draw_ahead(ring, o, alias_table, base_neg, base_coin, negative, hot, w_out, d)
         for p in range(blocks[b], blocks[b + 1]):
             s, e = kept_starts[p], kept_starts[p + 1]
             span = (starts[p + 1] - starts[p]) / max(e - s, 1)
             for i in range(s, e):
                 lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
                 center = kept[i]
+                sampled = False  # is this pair's loss in the progress estimate
                 if i + 1 < last and kept[i + 1] >= hot:
                     _prefetch_row(w_out, kept[i + 1], d)
                 if i + window + 1 < last and kept[i + window + 1] >= hot:
                     _prefetch_row(w_in, kept[i + window + 1], d)
+                if shared_negatives:
+                    _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+                    sampled = (i & LOSS_EVERY_MASK) == 0
                 r = K.window_reach(window, shrink, base_window, i)
                 for j in range(max(s, i - r), min(e, i + r + 1)):
                     if j == i:
                         continue
-                    for t in range(negative):
-                        w = K.alias_draw(alias_table, base_neg, base_coin, (o + 1) * negative + t)
-                        ring[(o + 1) & 1, t] = w
-                        if w >= hot:
-                            _prefetch_row(w_out, w, d)
+                    if not shared_negatives:
+                        _draw_ahead(ring, o + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+                        sampled = (o & LOSS_EVERY_MASK) == 0
                     ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
                     m_in = hot_in if ctx < hot else w_in
+                    slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
                     for c in range(d):
                         neu1e[c] = 0.0
                     for t in range(negative + 1):
                         if t == 0:
                             target, label = center, 1
                         else:
-                            target = ring[o & 1, t - 1]
+                            target = ring[slot, t - 1]
                             if target == center:  # word2vec.c:530 `if (target == word) continue;`
                                 continue
                             label = 0
                         m_out = hot_out if target < hot else w_out
                         f = _score(m_in, m_out, ctx, target, d)
-                        if (o & LOSS_EVERY_MASK) == 0:
+                        if sampled:
                             loss += _loss(f, label)
                         g = _gradient(f, label, lr)
-                        for c in range(d):
-                            neu1e[c] += g * m_out[target, c]
-                            m_out[target, c] += g * m_in[ctx, c]
+                        if shared_negatives:  # the output rows move at the end of the window
+                            for c in range(d):
+                                neu1e[c] += g * m_out[target, c]
+                                grad_out[t, c] += g * m_in[ctx, c]
+                        else:
+                            for c in range(d):
+                                neu1e[c] += g * m_out[target, c]
+                                m_out[target, c] += g * m_in[ctx, c]
                     for c in range(d):
                         m_in[ctx, c] += neu1e[c]
                     o += 1
                     pairs += 1
-                    if hot and pairs % merge_every == 0:
-                        _merge_hot(w_in, hot_in, base_in, hot)
-                        _merge_hot(w_out, hot_out, base_out, hot)
+                if shared_negatives:
+                    for t in range(negative + 1):
+                        target = center if t == 0 else ring[i & 1, t - 1]
+                        if t > 0 and target == center:
+                            continue  # skipped above: its update is zero
+                        m_out = hot_out if target < hot else w_out
+                        for c in range(d):
+                            m_out[target, c] += grad_out[t, c]
+                            grad_out[t, c] = 0.0
+                if hot and pairs >= next_merge:
+                    next_merge = pairs + merge_every
+                    _merge_hot(w_in, hot_in, base_in, hot)
+                    _merge_hot(w_out, hot_out, base_out, hot)
         _merge_hot(w_in, hot_in, base_in, hot)
         _merge_hot(w_out, hot_out, base_out, hot)
         out[b, 0] = loss * (LOSS_EVERY_MASK + 1)
@@ -261,10 +301,11 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                     offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each piece's first pair index
                     np.cumsum(counts, out=offsets[1:])
                     out = np.zeros((n_blocks, 2), dtype=np.float64)
-                    train_chunk_pairs(
+                    train_chunk(
                         kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, config.window,
                         config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
-                        base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.lr, config.end_lr,
+                        base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.shared_negatives,
+                        config.lr, config.end_lr,
                         float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out)
                     n_pairs = int(out[:, 1].sum())
                     stats.pairs += n_pairs

@@ -17,6 +17,7 @@ import torch
 from .batching import DeviceBatches, NumbaBatches
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
+from .errors import UserError
 from .model import SkipGramNS
 from .vectors import Vectors
 
@@ -118,6 +119,10 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True) -
         from .hogwild import train_hogwild
 
         return train_hogwild(corpus, config, progress=progress)
+    if config.shared_negatives:  # backend auto chose torch (a GPU, or an Adam optimizer)
+        raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
+                        f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "
+                        "--backend hogwild --device cpu")
     threads = torch.get_num_threads()
     if config.workers and config.torch_device().type == "cpu":
         torch.set_num_threads(config.threads)

@@ -9,6 +9,7 @@ import pytest
 
 import fastw2v
 from fastw2v.batching import NumbaBatches
+from fastw2v import kernels as K
 from fastw2v.hogwild import MAX_EXP, init_weights, train_hogwild
 
 from .conftest import planted_texts
@@ -32,7 +33,8 @@ def own_group_precision(vectors):
 # untrained model (lr 1e-6) scores 0.16-0.20 (7 of the 34 other words are group mates). 0.9 leaves room for
 # the thread interleaving of workers=2.
 @pytest.mark.parametrize("options", [{}, {"workers": 2}, {"final_vectors": "avg"}, {"shrink_windows": False},
-                                     {"workers": 2, "hot_rows": 0}])
+                                     {"workers": 2, "hot_rows": 0}, {"shared_negatives": True},
+                                     {"shared_negatives": True, "workers": 2}])
 def test_planted_structure_is_learnt(planted_corpus, options):
     vectors, stats = train_hogwild(planted_corpus, dataclasses.replace(BASE, **options), progress=False)
     assert stats.backend == "hogwild" and stats.device == "cpu" and stats.tokens == planted_corpus.n_tokens
@@ -42,17 +44,20 @@ def test_planted_structure_is_learnt(planted_corpus, options):
     assert precision >= 0.9, f"own-group precision {precision:.3f} < 0.9"
 
 
-def test_one_thread_is_reproducible(planted_corpus):
-    a, _ = train_hogwild(planted_corpus, BASE, progress=False)
-    b, _ = train_hogwild(planted_corpus, BASE, progress=False)
-    c, _ = train_hogwild(planted_corpus, dataclasses.replace(BASE, seed=2), progress=False)
+@pytest.mark.parametrize("shared", [False, True])
+def test_one_thread_is_reproducible(planted_corpus, shared):
+    cfg = dataclasses.replace(BASE, shared_negatives=shared)
+    a, _ = train_hogwild(planted_corpus, cfg, progress=False)
+    b, _ = train_hogwild(planted_corpus, cfg, progress=False)
+    c, _ = train_hogwild(planted_corpus, dataclasses.replace(cfg, seed=2), progress=False)
     assert np.array_equal(a.vectors, b.vectors)
     assert not np.array_equal(a.vectors, c.vectors)
 
 
-@pytest.mark.parametrize("shrink", [True, False])
-def test_trains_on_the_batch_builders_pairs(zipf_corpus, shrink):
-    cfg = dataclasses.replace(BASE, epochs=2, workers=2, shrink_windows=shrink, chunk_tokens=5000, seed=7)
+@pytest.mark.parametrize("shrink, shared", [(True, False), (False, False), (True, True)])
+def test_trains_on_the_batch_builders_pairs(zipf_corpus, shrink, shared):
+    cfg = dataclasses.replace(BASE, epochs=2, workers=2, shrink_windows=shrink, chunk_tokens=5000, seed=7,
+                              shared_negatives=shared)
     before = numba.get_num_threads()
     _, stats = train_hogwild(zipf_corpus, cfg, progress=False)
     assert numba.get_num_threads() == before  # restored
@@ -108,3 +113,62 @@ def test_auto_backend_is_hogwild_on_a_cpu(planted_corpus):
     assert fastw2v.Config(device="cpu", backend="torch").resolved_backend() == "torch"
     vectors = fastw2v.train(corpus=planted_corpus, device="cpu", epochs=1, vector_size=8, workers=1, progress=False)
     assert vectors.stats.backend == "hogwild" and vectors.stats.pairs > 0
+
+
+def reference_shared_negatives(corpus, cfg):
+    """HogBatch in numpy, constant lr, from the kernels' streams (sub-sampling, window reach, negatives keyed
+    by the center's index in the chunk): for each center, every context's input row is trained against the
+    center's output row and the center's k negatives, from the output rows as they were before the window;
+    the output rows' updates are summed over the window and applied at its end."""
+    w_in, w_out = init_weights(len(corpus.vocab), cfg.vector_size, cfg.seed)
+    lr, k = np.float32(cfg.lr), cfg.negative
+    keep = K.keep_thresholds(corpus.vocab.counts, cfg.sample)
+    table = K.build_alias_table(corpus.vocab.unigram_weights(cfg.ns_exponent))
+    bounds = corpus.chunk_bounds(cfg.chunk_tokens)
+    for epoch in range(cfg.epochs):
+        for c in range(bounds.shape[0] - 1):
+            def base(stream):
+                return int(K.stream_base(cfg.seed, epoch, stream, c))
+
+            ids, local = corpus.chunk(bounds, c)
+            kept, kept_starts = K.subsample(ids, local, keep, base(K.STREAM_SUBSAMPLE))
+            for s, e in zip(kept_starts[:-1].tolist(), kept_starts[1:].tolist()):
+                for i in range(s, e):
+                    center = int(kept[i])
+                    negs = [int(K.alias_draw(table, base(K.STREAM_NEGATIVE), base(K.STREAM_NEGATIVE_COIN), i * k + t))
+                            for t in range(k)]
+                    targets = [(center, 1)] + [(n, 0) for n in negs if n != center]
+                    grad_out = np.zeros((len(targets), cfg.vector_size), dtype=np.float32)
+                    r = int(K.window_reach(cfg.window, cfg.shrink_windows, base(K.STREAM_WINDOW), i))
+                    for j in range(max(s, i - r), min(e, i + r + 1)):
+                        if j == i:
+                            continue
+                        h = w_in[kept[j]].copy()
+                        neu1e = np.zeros_like(h)
+                        for slot, (target, label) in enumerate(targets):
+                            f = np.clip(h @ w_out[target], -MAX_EXP, MAX_EXP)
+                            g = (label - 1 / (1 + np.exp(-f))) * lr
+                            neu1e += g * w_out[target]
+                            grad_out[slot] += g * h
+                        w_in[kept[j]] += neu1e
+                    for slot, (target, _) in enumerate(targets):
+                        w_out[target] += grad_out[slot]
+    return w_in, w_out
+
+
+@pytest.mark.parametrize("hot", [False, True])
+def test_shared_negatives_equal_hogbatch_in_numpy(hot, monkeypatch):
+    """As test_equals_per_pair_sgd_over_the_batch_builders_stream, for shared_negatives: hot runs 2 threads
+    on one-document chunks (in fact serial) with 8 private hot rows merged every 16 pairs."""
+    corpus = fastw2v.encode(fastw2v.from_texts(planted_texts(n_docs=40, seed=3)), min_count=1, cache_dir=None)
+    cfg = dataclasses.replace(BASE, epochs=2, chunk_tokens=300, alpha=0.05, min_alpha=0.05, shared_negatives=True)
+    if hot:
+        monkeypatch.setattr(fastw2v.hogwild, "MERGE_EVERY", 16)
+        cfg = dataclasses.replace(cfg, workers=2, hot_rows=8, chunk_tokens=1)
+    w_in, w_out = reference_shared_negatives(corpus, cfg)
+    assert np.abs(w_in).max() > 0.05  # it trained
+    got, _ = train_hogwild(corpus, dataclasses.replace(cfg, final_vectors="avg"), progress=False)
+    np.testing.assert_allclose(got.vectors, (w_in + w_out) / 2, rtol=1e-4, atol=1e-5)
+    per_pair, _ = train_hogwild(corpus, dataclasses.replace(cfg, shared_negatives=False, final_vectors="avg"),
+                                progress=False)
+    assert not np.allclose(per_pair.vectors, got.vectors, rtol=1e-4, atol=1e-5)  # the option does something

@@ -67,6 +67,13 @@ def test_auto_backend_follows_the_optimizer():
         fastw2v.Config(backend="hogwild", optimizer="adam")
 
 
+def test_shared_negatives_is_a_hogwild_option(planted_corpus):
+    with pytest.raises(fastw2v.UserError, match="hogwild backend: drop --shared-negatives"):
+        fastw2v.Config(backend="torch", shared_negatives=True)
+    with pytest.raises(fastw2v.UserError, match="trains with torch \\(adam on cpu\\)"):  # auto chose torch
+        fastw2v.train(corpus=planted_corpus, optimizer="adam", shared_negatives=True, device="cpu", progress=False)
+
+
 def test_torch_threads_are_restored(planted_corpus):
     import torch
 

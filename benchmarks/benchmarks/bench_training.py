@@ -45,13 +45,15 @@ class TorchTraining(_Trainer):
 
 
 class Hogwild(_Trainer):
-    """fastw2v.train(backend="hogwild"): numba per-pair SGD on lock-free threads (word2vec.c's algorithm)."""
+    """fastw2v.train(backend="hogwild"): numba per-pair SGD on lock-free threads (word2vec.c's algorithm), with
+    per-pair negatives or one set per window (shared_negatives, HogBatch)."""
 
-    params = [[1, 2]]
-    param_names = ["threads"]
+    params = [[1, 2], [False, True]]
+    param_names = ["threads", "shared_negatives"]
 
-    def setup(self, threads):
-        self.run = W.prepare_fastw2v_training(corpus(None, 1_000_000), "hogwild", threads=threads)
+    def setup(self, threads, shared_negatives):
+        self.run = W.prepare_fastw2v_training(corpus(None, 1_000_000), "hogwild", threads=threads,
+                                              shared_negatives=shared_negatives)
 
 
 class Gensim(_Trainer):

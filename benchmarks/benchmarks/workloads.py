@@ -145,17 +145,12 @@ def prepare_tutorial_training(c, n_batches: int = 20, workers: int = TUTORIAL_WO
 
 
 def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", device: str = "cpu",
-                             threads: int = 0, batch_size: int = 16384):
-    """fastw2v.train(corpus=c, backend=..., optimizer=..., epochs=1); the rate from ``vectors.stats``."""
+                             threads: int = 0, batch_size: int = 16384, **options):
+    """fastw2v.train(corpus=c, backend=..., optimizer=..., epochs=1, **options); the rate from ``vectors.stats``."""
     import fastw2v
 
-    if backend == "hogwild":
-        try:
-            import fastw2v.hogwild  # noqa: F401 - being written; skip cleanly until it imports
-        except Exception as e:  # noqa: BLE001 - any import failure means "not available yet"
-            raise common.Skip(f"fastw2v.hogwild does not import ({type(e).__name__}: {e})") from None
     kw = dict(common.SETTINGS, backend=backend, optimizer=optimizer, device=device, workers=threads,
-              batch_size=batch_size, progress=False)
+              batch_size=batch_size, progress=False, **options)
     warm = common.corpus(None, 20_000) if c.n_tokens > 20_000 else c
     fastw2v.train(corpus=warm, **kw)  # compile the numba kernels / warm CUDA up, untimed
 
