@@ -6,12 +6,18 @@ message naming the bad value and the fix; the CLI builds its flags from these fi
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, fields
 
 from .errors import UserError
 
 OPTIMIZERS = ("sgd", "adam", "sparse_adam")
+# Adam's default start learning rate is SCALE / sqrt(optimizer steps): Adam moves a parameter by about lr a
+# step whatever its gradient, so fewer steps need a larger rate. Calibrated on all of IMDB, 5 epochs, B=16384
+# (31,699 steps: 0.002 and 0.003, the best rates measured there), and it gives the best rate measured on
+# Vim's manual (1,276 steps: 0.01) too (README "Quality").
+ADAM_LR_SCALE = {"adam": 0.356, "sparse_adam": 0.534}
 BACKENDS = ("auto", "torch", "hogwild")
 TOKENIZERS = ("simple", "whitespace")
 FINAL_VECTORS = ("in", "avg")
@@ -30,7 +36,7 @@ class Config:
     max_vocab_size: int | None = None  # keep only the most frequent words (None: no cap)
     # --- optimisation ---
     epochs: int = 5  # passes over the corpus
-    alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c), 0.002 for adam, 0.003 for sparse_adam (README "Quality"; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
+    alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam: 0.002 and 0.003 on IMDB at B=16384, 5 epochs (README "Quality"; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
     min_alpha: float | None = None  # lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 for sgd/hogwild (word2vec.c), 0 for adam/sparse_adam
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
     batch_size: int = 16384  # pairs per batch for the torch backend; large batches keep a GPU busy
@@ -90,13 +96,21 @@ class Config:
             if device.type == "cuda" and not torch.cuda.is_available():
                 raise UserError(f"device {self.device!r} asked for but no CUDA GPU is available: use --device cpu")
 
-    @property
-    def lr(self) -> float:
+    def start_lr(self, steps: int | None = None) -> float:
+        """alpha, else the optimizer's default: 0.025 for sgd/hogwild; for Adam it depends on the number of
+        optimizer steps of the whole run (ADAM_LR_SCALE)."""
         if self.alpha is not None:
             return self.alpha
-        # Adam: measured on all of IMDB, 5 epochs, 2 seeds (README "Quality"): the tutorial's constant 0.001 is
-        # 0.7 analogy points and 0.034 rho behind gensim; these, decaying to 0, within 0.3 points and 0.015 rho
-        return {"adam": 0.002, "sparse_adam": 0.003}.get(self.optimizer, 0.025)
+        if self.optimizer in ADAM_LR_SCALE:
+            if not steps:
+                raise ValueError(f"{self.optimizer}'s default learning rate depends on the number of steps: pass steps")
+            return ADAM_LR_SCALE[self.optimizer] / math.sqrt(steps)
+        return 0.025
+
+    @property
+    def lr(self) -> float:
+        """The start learning rate of sgd / hogwild, or an explicit alpha."""
+        return self.start_lr()
 
     @property
     def end_lr(self) -> float:
@@ -105,9 +119,10 @@ class Config:
             return self.min_alpha
         return 0.0 if self.optimizer in ("adam", "sparse_adam") else 1e-4
 
-    def lr_at(self, progress: float) -> float:
-        """Linear decay from lr to end_lr; progress is the share of training done, in [0, 1]."""
-        return self.lr - (self.lr - self.end_lr) * min(max(progress, 0.0), 1.0)
+    def lr_at(self, progress: float, steps: int | None = None) -> float:
+        """Linear decay from start_lr(steps) to end_lr; progress is the share of training done, in [0, 1]."""
+        start = self.start_lr(steps)
+        return start - (start - self.end_lr) * min(max(progress, 0.0), 1.0)
 
     @property
     def threads(self) -> int:

@@ -278,7 +278,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
     bounds = corpus.chunk_bounds(config.chunk_tokens)
     N, epochs = corpus.n_tokens, config.epochs
-    stats = TrainStats("hogwild", "cpu", epochs, V, N)
+    stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr)
     bar = tqdm(total=N * epochs, unit="w", unit_scale=True, disable=not progress, dynamic_ncols=True, desc="train")
 
     def base(epoch, stream, c):

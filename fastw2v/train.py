@@ -3,7 +3,8 @@
 The torch backend feeds SkipGramNS whole batches from a batch builder (numba on the CPU, device-resident
 on a GPU) and applies the fused SGD step, or the tutorial's Adam, or SparseAdam. The learning rate
 decays linearly from alpha to min_alpha over all epochs, as word2vec.c does, here per batch (Config.lr_at),
-for Adam as well: the tutorial's constant rate is ``alpha=min_alpha=0.001``.
+for Adam as well, whose default alpha depends on the number of steps (config.ADAM_LR_SCALE); the tutorial's
+constant rate is ``alpha=min_alpha=0.001``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class TrainStats:
     epochs: int
     vocab_size: int
     tokens: int  # in-vocabulary tokens per epoch (before sub-sampling)
+    start_lr: float = float("nan")  # the learning rate at the start (Config.start_lr)
     pairs: int = 0  # (center, context) pairs trained on, all epochs
     seconds: float = 0.0
     final_loss: float = float("nan")  # mean loss per pair over the last part of training
@@ -55,14 +57,16 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
     V, d = len(corpus.vocab), config.vector_size
     model = SkipGramNS(V, d, sparse=config.optimizer == "sparse_adam").to(device)
     batches = make_batches(corpus, config, device)
+    batches.set_epoch(0)
+    steps = max(len(batches), 1) * config.epochs  # Adam's default learning rate depends on it
     if config.optimizer == "adam":
         # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=device.type == "cuda")
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.start_lr(steps), fused=device.type == "cuda")
     elif config.optimizer == "sparse_adam":
-        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=config.lr)
+        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=config.start_lr(steps))
     else:
         optimizer = None
-    stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens)
+    stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens, start_lr=config.start_lr(steps))
     done = 0
     from tqdm.auto import tqdm
 
@@ -78,7 +82,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
         tokens_per_batch = corpus.n_tokens / max(n_batches, 1)
         for b, (center, pos, negs) in enumerate(batches):
             center, pos, negs = center.to(device), pos.to(device), negs.to(device)
-            lr = config.lr_at((epoch + b / n_batches) / config.epochs)
+            lr = config.lr_at((epoch + b / n_batches) / config.epochs, steps)
             if optimizer is None:
                 loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
             else:

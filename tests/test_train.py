@@ -85,10 +85,25 @@ def test_torch_threads_are_restored(planted_corpus):
 def test_learning_rate_schedule_per_optimizer():
     sgd, adam = fastw2v.Config(), fastw2v.Config(optimizer="adam")
     assert (sgd.lr_at(0.0), sgd.lr_at(0.5), sgd.lr_at(1.0)) == pytest.approx((0.025, 0.01255, 1e-4))
-    assert (adam.lr_at(0.0), adam.lr_at(0.25), adam.lr_at(1.0)) == pytest.approx((0.002, 0.0015, 0.0))
-    assert fastw2v.Config(optimizer="sparse_adam").lr_at(0.0) == 0.003
+    # Adam's default start is SCALE / sqrt(steps): IMDB's 31,699 steps give the rates measured best there
+    assert adam.start_lr(31_699) == pytest.approx(0.002, rel=1e-3)
+    assert fastw2v.Config(optimizer="sparse_adam").start_lr(31_699) == pytest.approx(0.003, rel=1e-3)
+    assert adam.start_lr(31_699 // 4) == pytest.approx(2 * adam.start_lr(31_699), rel=1e-3)  # 4x fewer steps
+    assert (adam.lr_at(0.25, 31_699), adam.lr_at(1.0, 31_699)) == pytest.approx((0.0015, 0.0), rel=1e-3)
+    with pytest.raises(ValueError, match="number of steps"):
+        adam.start_lr()
     tutorial = fastw2v.Config(optimizer="adam", alpha=0.001, min_alpha=0.001)
     assert tutorial.lr_at(0.0) == tutorial.lr_at(0.7) == 0.001
+
+
+def test_adam_default_rate_comes_from_the_step_count(planted_corpus):
+    kw = dict(corpus=planted_corpus, optimizer="adam", epochs=2, seed=7, progress=False, **SMALL)
+    default = fastw2v.train(**kw)
+    steps = 2 * len(fastw2v.NumbaBatches(planted_corpus, batch_size=SMALL["batch_size"], window=SMALL["window"],
+                                         sample=SMALL["sample"], seed=7))
+    assert default.stats.start_lr == pytest.approx(fastw2v.config.ADAM_LR_SCALE["adam"] / steps ** 0.5)
+    explicit = fastw2v.train(alpha=default.stats.start_lr, **kw)
+    np.testing.assert_array_equal(explicit.vectors, default.vectors)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sparse_adam"])
