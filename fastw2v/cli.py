@@ -100,7 +100,7 @@ def cmd_train(args) -> None:
     st = vectors.stats
     print(f"vocabulary   {st.vocab_size:,} words (min_count={config.min_count})")
     print(f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} pairs")
-    print(f"backend      {st.backend} on {st.device}")
+    print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
           f"(total wall time {time.perf_counter() - started:.1f} s)")
     print(f"final loss   {st.final_loss:.4f}")

@@ -23,6 +23,7 @@ def test_train_then_similar(tmp_path, corpus_file, capsys):
     assert main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"), *TINY]) == 0
     printed = capsys.readouterr().out
     assert "vocabulary" in printed and "words/s" in printed and str(out) in printed
+    assert "sgd, lr 0.025 -> 0.0001" in printed
     assert out.exists()
     assert main(["similar", str(out), "g0w1", "-n", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -41,6 +42,8 @@ def test_train_then_similar(tmp_path, corpus_file, capsys):
     (["--min-count", "100000"], "lower --min-count"),
     (["--output", "/no/such/dir/v.bin"], "does not exist"),
     (["--output", "v.weird"], "name the file .txt, .bin or .npy"),
+    (["--shared-negatives", "--backend", "torch"], "option of the hogwild backend"),
+    (["--shared-negatives", "--optimizer", "adam", "--device", "cpu"], "drop --shared-negatives"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, corpus_file, capsys, args, message):
     import torch
@@ -52,6 +55,13 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, corpus_file, capsys, ar
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("fastw2v: error:") and message in err
     assert not (tmp_path / "v.bin").exists()
+
+
+def test_train_with_shared_negatives(tmp_path, corpus_file, capsys):
+    out = tmp_path / "v.npy"
+    assert main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"),
+                 "--backend", "hogwild", "--shared-negatives", *TINY]) == 0
+    assert out.exists() and "words/s" in capsys.readouterr().out
 
 
 def test_train_on_an_encoded_corpus_folder(tmp_path, planted_corpus, capsys):
