@@ -83,9 +83,9 @@ class Config:
         if self.backend == "hogwild" and self.optimizer != "sgd":
             raise UserError(f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: "
                             "drop --optimizer or pass --backend torch")
-        if self.shared_negatives and self.backend == "torch":
-            raise UserError("shared_negatives is an option of the hogwild backend: drop --shared-negatives "
-                            "or pass --backend hogwild")
+        if self.shared_negatives and (self.backend == "torch" or self.optimizer != "sgd"):
+            raise UserError(f"shared_negatives is an option of the hogwild backend (per-pair SGD), not of torch "
+                            f"{self.optimizer}: drop --shared-negatives, or pass --backend hogwild --optimizer sgd")
         if self.device != "auto":
             import torch
 
@@ -109,7 +109,8 @@ class Config:
 
     @property
     def lr(self) -> float:
-        """The start learning rate of sgd / hogwild, or an explicit alpha."""
+        """The start learning rate of sgd / hogwild, or an explicit alpha (Adam's default needs the step
+        count: start_lr(steps))."""
         return self.start_lr()
 
     @property

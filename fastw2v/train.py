@@ -123,7 +123,7 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True) -
         from .hogwild import train_hogwild
 
         return train_hogwild(corpus, config, progress=progress)
-    if config.shared_negatives:  # backend auto chose torch (a GPU, or an Adam optimizer)
+    if config.shared_negatives:  # backend auto chose torch: a GPU (Config rejects the other cases)
         raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
                         f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "
                         "--backend hogwild --device cpu")

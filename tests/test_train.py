@@ -68,10 +68,17 @@ def test_auto_backend_follows_the_optimizer():
 
 
 def test_shared_negatives_is_a_hogwild_option(planted_corpus):
-    with pytest.raises(fastw2v.UserError, match="hogwild backend: drop --shared-negatives"):
+    with pytest.raises(fastw2v.UserError, match="hogwild backend .* not of torch sgd: drop --shared-negatives"):
         fastw2v.Config(backend="torch", shared_negatives=True)
-    with pytest.raises(fastw2v.UserError, match="trains with torch \\(adam on cpu\\)"):  # auto chose torch
-        fastw2v.train(corpus=planted_corpus, optimizer="adam", shared_negatives=True, device="cpu", progress=False)
+    with pytest.raises(fastw2v.UserError, match="not of torch adam: drop --shared-negatives"):  # before any encoding
+        fastw2v.Config(optimizer="adam", shared_negatives=True)
+
+
+def test_shared_negatives_on_a_gpu_is_a_clear_error(planted_corpus, monkeypatch):
+    """backend auto picks torch on a GPU; the trainer then names the option and the fix."""
+    monkeypatch.setattr(fastw2v.Config, "resolved_backend", lambda self: "torch")
+    with pytest.raises(fastw2v.UserError, match="trains with torch .*--backend hogwild --device cpu"):
+        fastw2v.train(corpus=planted_corpus, shared_negatives=True, device="cpu", progress=False)
 
 
 def test_torch_threads_are_restored(planted_corpus):
@@ -99,8 +106,12 @@ def test_learning_rate_schedule_per_optimizer():
 def test_adam_default_rate_comes_from_the_step_count(planted_corpus):
     kw = dict(corpus=planted_corpus, optimizer="adam", epochs=2, seed=7, progress=False, **SMALL)
     default = fastw2v.train(**kw)
-    steps = 2 * len(fastw2v.NumbaBatches(planted_corpus, batch_size=SMALL["batch_size"], window=SMALL["window"],
-                                         sample=SMALL["sample"], seed=7))
+    from fastw2v.train import make_batches
+
+    cfg = fastw2v.Config(optimizer="adam", epochs=2, seed=7, **SMALL)
+    batches = make_batches(planted_corpus, cfg, cfg.torch_device())
+    batches.set_epoch(0)
+    steps = 2 * len(batches)
     assert default.stats.start_lr == pytest.approx(fastw2v.config.ADAM_LR_SCALE["adam"] / steps ** 0.5)
     explicit = fastw2v.train(alpha=default.stats.start_lr, **kw)
     np.testing.assert_array_equal(explicit.vectors, default.vectors)
