@@ -59,14 +59,15 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
     batches = make_batches(corpus, config, device)
     batches.set_epoch(0)
     steps = max(len(batches), 1) * config.epochs  # Adam's default learning rate depends on it
+    start_lr = config.start_lr(steps)
     if config.optimizer == "adam":
         # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.start_lr(steps), fused=device.type == "cuda")
+        optimizer = torch.optim.Adam(model.parameters(), lr=start_lr, fused=device.type == "cuda")
     elif config.optimizer == "sparse_adam":
-        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=config.start_lr(steps))
+        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=start_lr)
     else:
         optimizer = None
-    stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens, start_lr=config.start_lr(steps))
+    stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens, start_lr=start_lr)
     done = 0
     from tqdm.auto import tqdm
 
