@@ -20,7 +20,8 @@ neighbours of the 1,000 most frequent words that both give. A second gensim seed
 shows how far gensim agrees with itself, so the check works on text that has no evaluation set.
 
 Settings for every row: skip-gram, vector_size=100, window=5, negative=5, sample=1e-3, min_count=5,
-the learning rate's defaults (0.025 -> 1e-4 linear for sgd/hogwild/gensim, 0.001 for adam), 2 workers.
+the learning rate's defaults (Config.start_lr / end_lr: 0.025 -> 1e-4 linear for sgd/hogwild/gensim; for
+adam / sparse_adam a start that depends on the number of steps, decaying to 0), 2 workers.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, load_corpus
 from fastw2v.evaluate import evaluate_analogies, evaluate_word_pairs
 from fastw2v.vocab import Vocab
 
+from .benchmarks.common import word2vec_binary
 from .benchmarks.workloads import word2vec_c_command
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -99,10 +101,9 @@ def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tm
 def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str):
     """word2vec.c (a ``word2vec`` binary on PATH) on the same corpus file; its rate from the wall time, which
     includes its vocabulary pass (a few seconds). It has no seed option: its streams are keyed by thread."""
-    import shutil
     import subprocess
 
-    binary = shutil.which("word2vec")
+    binary = word2vec_binary()
     if binary is None:
         raise ImportError("no word2vec binary on PATH (pip install --no-deps word2vec compiles word2vec.c)")
     path = os.path.join(tmp, f"corpus-{corpus.n_tokens}.txt")

@@ -118,7 +118,7 @@ class Config:
         """The learning rate at the end of training (Config.min_alpha resolved)."""
         if self.min_alpha is not None:
             return self.min_alpha
-        return 0.0 if self.optimizer in ("adam", "sparse_adam") else 1e-4
+        return 0.0 if self.optimizer in ADAM_LR_SCALE else 1e-4
 
     def lr_at(self, progress: float, steps: int | None = None) -> float:
         """Linear decay from start_lr(steps) to end_lr; progress is the share of training done, in [0, 1]."""

@@ -179,10 +179,8 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
         next_merge = merge_every
         o = pair_offsets[blocks[b]]  # the index of the next pair
         last = kept_starts[blocks[b + 1]]
-        if shared_negatives:
-            _draw_ahead(ring, kept_starts[blocks[b]], alias_table, base_neg, base_coin, negative, hot, w_out, d)
-        else:
-            _draw_ahead(ring, o, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+        first_key = kept_starts[blocks[b]] if shared_negatives else o  # the block's first center, or pair
+        _draw_ahead(ring, first_key, alias_table, base_neg, base_coin, negative, hot, w_out, d)
         for p in range(blocks[b], blocks[b + 1]):
             s, e = kept_starts[p], kept_starts[p + 1]
             span = (starts[p + 1] - starts[p]) / max(e - s, 1)
