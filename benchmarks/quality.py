@@ -73,11 +73,14 @@ def slice_corpus(corpus: EncodedCorpus, n_tokens: int, min_count: int) -> Encode
 
 
 def write_corpus_file(corpus: EncodedCorpus, path: str) -> None:
-    """One piece per line, words separated by a space (gensim's corpus_file / LineSentence format)."""
+    """One piece per line, words separated by a space (gensim's corpus_file / LineSentence format). Written
+    under a temporary name and renamed, so rows running in parallel (--jobs) never read a half-written file."""
     words = np.array(corpus.vocab.words, dtype=object)
-    with open(path, "w", encoding="utf-8") as f:
+    part = f"{path}.{os.getpid()}.part"
+    with open(part, "w", encoding="utf-8") as f:
         for a, b in zip(corpus.starts[:-1], corpus.starts[1:]):
             f.write(" ".join(words[np.asarray(corpus.ids[a:b])]) + "\n")
+    os.replace(part, path)
 
 
 def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tmp: str):
@@ -109,7 +112,7 @@ def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str)
     path = os.path.join(tmp, f"corpus-{corpus.n_tokens}.txt")
     if not os.path.exists(path):
         write_corpus_file(corpus, path)
-    out = os.path.join(tmp, "word2vec-c.bin")
+    out = os.path.join(tmp, f"word2vec-c-{os.getpid()}.bin")
     cmd = word2vec_c_command(binary, path, out, workers, epochs, min_count=SETTINGS["min_count"])
     start = time.perf_counter()
     subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -208,6 +211,9 @@ def main(argv=None) -> int:
     p.add_argument("--restrict-vocab", type=int, default=30000)
     p.add_argument("--quick", action="store_true", help="everything on the first 1M tokens, 1 epoch")
     p.add_argument("--out", default="results.json", help="rows as JSON, rewritten after each row")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="train this many rows at a time, each in its own process with --workers threads (for a "
+                        "machine with jobs x workers cores; words/s are then not comparable between rows)")
     args = p.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -215,73 +221,41 @@ def main(argv=None) -> int:
         p.error(f"unknown backend(s) {', '.join(unknown)}: choose from {', '.join(BACKENDS)}")
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
     args.gensim_seeds = [int(x) for x in (args.gensim_seeds or str(args.seed)).split(",") if x.strip()]
-    extra = parse_extra(args.set)
+    if args.jobs < 1:
+        p.error(f"--jobs {args.jobs}: give 1 or more rows at a time")
     if args.quick:
         args.epochs = 1
     for path in (args.analogies, args.similarity):
         if not os.path.isfile(path):
             p.error(f"no such evaluation file {path!r}: pass --analogies / --similarity")
 
-    full = load_corpus(args.corpus, "simple", SETTINGS["min_count"], cache_dir=args.cache_dir,
-                       progress=sys.stderr.isatty())
-    if args.quick:
-        full = slice_corpus(full, 1_000_000, SETTINGS["min_count"])
-    corpora = {"full": full}
-    if args.slice_tokens and not args.quick:
-        corpora["slice"] = slice_corpus(full, args.slice_tokens, SETTINGS["min_count"])
-    names = {k: f"{'first ' + format(c.n_tokens / 1e6, '.1f') + 'M tokens' if k == 'slice' or args.quick else 'all'} "
-                f"({c.n_tokens / 1e6:.1f}M tok, V={len(c.vocab):,})" for k, c in corpora.items()}
+    corpora, names = load_corpora(args, progress=sys.stderr.isatty())
     if args.quick:
         args.slice_tokens = 0
-
-    results = []
+    rows = plan(args)
+    finished = []  # (plan index, label, row, its Vectors while they may still be needed)
     with tempfile.TemporaryDirectory(prefix="fastw2v-quality-") as tmp:
+        if args.jobs > 1:
+            done = run_parallel(args, rows, tmp)
+        else:
+            done = (train_row(args, corpora, tmp, i, *r) for i, r in enumerate(rows))
         reference = {}  # corpus -> the first gensim row's Vectors
-        kept = {}  # row label -> Vectors, with --pairwise
-        for backend, which, B, seed, settings in plan(args):
-            corpus = corpora[which]
-            label = ((backend if B is None else f"{backend} B={B}") + (f" seed {seed}" if seed != args.seed else "")
-                     + "".join(f" {k}={v}" for k, v in settings.items()))
-            row_extra = {**extra, **settings}
-            seed = row_extra.get("seed", seed)
-            print(f"--- {label} on {names[which]}, {args.epochs} epoch(s)", file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            try:
-                if backend == "gensim":
-                    vectors, wps, seconds = train_gensim(corpus, args.epochs, args.workers, seed, tmp)
-                elif backend == "word2vec_c":
-                    vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp)
-                elif backend == "hogwild":
-                    vectors, wps, seconds = train_fastw2v(corpus, "hogwild", "sgd", 16384, args.epochs,
-                                                          args.workers, seed, row_extra)
-                else:
-                    vectors, wps, seconds = train_fastw2v(corpus, "torch", backend, B, args.epochs, args.workers,
-                                                          seed, row_extra)
-            except ImportError as e:  # gensim not installed, no word2vec binary
-                print(f"    skipped: {e}", file=sys.stderr)
+        for i, label, row, vectors in done:
+            if row is None:
                 continue
-            wall = time.perf_counter() - started
-            an = evaluate_analogies(vectors, args.analogies, restrict_vocab=args.restrict_vocab)
-            ws = evaluate_word_pairs(vectors, args.similarity)
-            if backend == "gensim" and which not in reference:
-                reference[which] = vectors
-            agree = (neighbour_agreement(vectors, reference[which], args.agreement_words)
-                     if which in reference and vectors is not reference[which] else float("nan"))
-            device = getattr(getattr(vectors, "stats", None), "device", "cpu")  # gensim: the CPU
-            row = dict(backend=backend, variant=settings, seed=seed, device=device, batch_size=B, agreement=agree, corpus=which, corpus_tokens=corpus.n_tokens,
-                       vocab=len(corpus.vocab), epochs=args.epochs, analogy=100 * an.accuracy,
-                       analogy_evaluated=an.total, analogy_skipped=an.skipped, ws353_rho=ws.spearman,
-                       ws353_oov_percent=ws.oov_percent, words_per_sec=wps, train_seconds=seconds,
-                       wall_seconds=wall, settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c") else {})},
-                       probe={w: [n for n, _ in vectors.most_similar(w, topn=5)]
-                              for w in ("good", "horror") if w in vectors})
-            results.append(row)
-            if args.pairwise:
-                kept[f"{label} ({which})"] = vectors
-            print(f"    analogy {row['analogy']:.1f}%  rho {ws.spearman:.3f}  agreement {agree:.3f}  "
-                  f"{wps:,.0f} words/s  {seconds:.0f} s  "
-                  f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
-            write_results(args.out, names, results)
+            if args.jobs == 1:  # the plan trains the reference gensim rows first
+                add_agreement(args, row, vectors, reference)
+            keep = args.jobs > 1 or args.pairwise
+            finished.append((i, label, row, vectors if keep else None))
+            report(row, label, names)
+            write_results(args.out, names, [r for _, _, r, _ in finished])
+        finished.sort(key=lambda x: x[0])
+        if args.jobs > 1:  # rows finish in any order: agreement once all are in, in the plan's order
+            for _, _, row, vectors in finished:
+                add_agreement(args, row, vectors, reference)
+        results = [r for _, _, r, _ in finished]
+        write_results(args.out, names, results)
+        kept = {f"{label} ({row['corpus']})": v for _, label, row, v in finished}
         pairs = pairwise_agreement(kept, args.agreement_words) if args.pairwise else None
     print(table(results, names))
     if pairs:
@@ -290,6 +264,100 @@ def main(argv=None) -> int:
         print("| row | row | agreement |\n|---|---|---:|")
         print("\n".join(f"| {a} | {b} | {v:.3f} |" for a, b, v in pairs))
     return 0
+
+
+def load_corpora(args, progress: bool) -> tuple[dict, dict]:
+    """{'full': the corpus, 'slice': its first --slice-tokens tokens} and a description of each."""
+    full = load_corpus(args.corpus, "simple", SETTINGS["min_count"], cache_dir=args.cache_dir, progress=progress)
+    if args.quick:
+        full = slice_corpus(full, 1_000_000, SETTINGS["min_count"])
+    corpora = {"full": full}
+    if args.slice_tokens and not args.quick:
+        corpora["slice"] = slice_corpus(full, args.slice_tokens, SETTINGS["min_count"])
+    names = {k: f"{'first ' + format(c.n_tokens / 1e6, '.1f') + 'M tokens' if k == 'slice' or args.quick else 'all'} "
+                f"({c.n_tokens / 1e6:.1f}M tok, V={len(c.vocab):,})" for k, c in corpora.items()}
+    return corpora, names
+
+
+def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B: int | None, seed: int,
+              settings: dict):
+    """Train and evaluate row i of the plan: (i, label, row dict without its agreement, Vectors), or
+    (i, label, None, None) when its trainer is not installed."""
+    corpus = corpora[which]
+    label = ((backend if B is None else f"{backend} B={B}") + (f" seed {seed}" if seed != args.seed else "")
+             + "".join(f" {k}={v}" for k, v in settings.items()))
+    row_extra = {**parse_extra(args.set), **settings}
+    seed = row_extra.get("seed", seed)
+    print(f"--- {label} on {which} corpus, {args.epochs} epoch(s)", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    try:
+        if backend == "gensim":
+            vectors, wps, seconds = train_gensim(corpus, args.epochs, args.workers, seed, tmp)
+        elif backend == "word2vec_c":
+            vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp)
+        elif backend == "hogwild":
+            vectors, wps, seconds = train_fastw2v(corpus, "hogwild", "sgd", 16384, args.epochs, args.workers, seed,
+                                                  row_extra)
+        else:
+            vectors, wps, seconds = train_fastw2v(corpus, "torch", backend, B, args.epochs, args.workers, seed,
+                                                  row_extra)
+    except ImportError as e:  # gensim not installed, no word2vec binary
+        print(f"    skipped {label}: {e}", file=sys.stderr)
+        return i, label, None, None
+    wall = time.perf_counter() - started
+    an = evaluate_analogies(vectors, args.analogies, restrict_vocab=args.restrict_vocab)
+    ws = evaluate_word_pairs(vectors, args.similarity)
+    device = getattr(getattr(vectors, "stats", None), "device", "cpu")  # gensim: the CPU
+    row = dict(backend=backend, variant=settings, seed=seed, device=device, batch_size=B, agreement=float("nan"),
+               corpus=which, corpus_tokens=corpus.n_tokens, vocab=len(corpus.vocab), epochs=args.epochs,
+               analogy=100 * an.accuracy, analogy_evaluated=an.total, analogy_skipped=an.skipped,
+               ws353_rho=ws.spearman, ws353_oov_percent=ws.oov_percent, words_per_sec=wps, train_seconds=seconds,
+               wall_seconds=wall, jobs=args.jobs,
+               settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c") else {})},
+               probe={w: [n for n, _ in vectors.most_similar(w, topn=5)] for w in ("good", "horror") if w in vectors})
+    return i, label, row, vectors
+
+
+_WORKER = {}  # in a --jobs worker process: its args and corpora
+
+
+def _init_worker(args) -> None:
+    _WORKER["args"] = args
+    _WORKER["corpora"], _ = load_corpora(args, progress=False)
+
+
+def _train_row_in_worker(tmp: str, i: int, row: tuple):
+    return train_row(_WORKER["args"], _WORKER["corpora"], tmp, i, *row)
+
+
+def run_parallel(args, rows: list[tuple], tmp: str):
+    """Yield train_row's results as --jobs worker processes finish them. Each worker loads the corpus itself
+    (a fresh "spawn" process: numba's and torch's threads do not survive a fork)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(args,)) as pool:
+        futures = [pool.submit(_train_row_in_worker, tmp, i, r) for i, r in enumerate(rows)]
+        for f in as_completed(futures):
+            yield f.result()
+
+
+def add_agreement(args, row: dict, vectors, reference: dict) -> None:
+    """The row's neighbour agreement with the first gensim row on its corpus (which it becomes if it is one)."""
+    which = row["corpus"]
+    if row["backend"] == "gensim" and which not in reference:
+        reference[which] = vectors
+    elif which in reference:
+        row["agreement"] = neighbour_agreement(vectors, reference[which], args.agreement_words)
+
+
+def report(row: dict, label: str, names: dict) -> None:
+    agree = row["agreement"]
+    print(f"    {label} on {names[row['corpus']]}: analogy {row['analogy']:.1f}%  rho {row['ws353_rho']:.3f}  "
+          f"agreement {agree:.3f}  {row['words_per_sec']:,.0f} words/s  {row['train_seconds']:.0f} s  "
+          f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
 
 
 def write_results(path: str, names: dict, rows: list[dict], **more) -> None:
@@ -352,6 +420,9 @@ def table(rows: list[dict], names: dict) -> str:
                      f"{r['words_per_sec']:,.0f} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |")
     lines.append("")
     lines += [f"corpus `{k}`: {v}" for k, v in names.items()]
+    jobs = max((r.get("jobs", 1) for r in rows), default=1)
+    if jobs > 1:
+        lines.append(f"Rows trained {jobs} at a time in parallel processes (--jobs): their words/s are not comparable.")
     lines.append("agreement: the share of each word's 10 nearest neighbours that the reference gensim row (the "
                  "first gensim row on the same corpus) also has, over the most frequent words: compare it with "
                  "a gensim row of another seed. It needs no evaluation set, so it works on any text.")

@@ -1,6 +1,7 @@
 """evaluate.py: hand-made vectors with known answers, numpy Spearman against scipy, both numbers against gensim,
 and the ``fastw2v eval`` command."""
 
+import json
 import os
 
 import numpy as np
@@ -241,3 +242,32 @@ def test_neighbour_agreement_known_answers():
         return Vectors(["a", "b", "c", "d"], np.stack([np.cos(r), np.sin(r)], axis=1))
 
     assert neighbour_agreement(at(0, 10, 30, 100), at(0, 10, 30, 35), n_words=4, topn=1) == 0.75
+
+
+def test_quality_script_jobs_equal_sequential(tmp_path, capsys):
+    """benchmarks.quality --jobs 2 trains rows in worker processes: one-thread hogwild rows are a pure function
+    of their seed, so they score exactly what the sequential run scores, and every row is compared with the
+    reference gensim row, whichever finished first."""
+    pytest.importorskip("gensim")
+    from benchmarks.quality import main as quality
+    from tests.conftest import planted_texts
+
+    text = tmp_path / "planted.txt"
+    text.write_text("\n".join(planted_texts()) + "\n")
+    (tmp_path / "q.txt").write_text(": groups\ng0w0 g0w1 g1w0 g1w1\ng0w2 g0w3 g2w2 g2w3\ng1w4 g1w5 g3w4 g3w5\n")
+    (tmp_path / "s.tsv").write_text("g0w0\tg0w1\t9\ng0w0\tg1w0\t1\ng2w3\tg2w5\t8\ng1w1\tg3w2\t2\ng3w3\tg3w4\t9\n")
+    rows = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"rows-{jobs}.json"
+        assert quality(["--corpus", str(text), "--cache-dir", str(tmp_path / "cache"), "--slice-tokens", "0",
+                        "--epochs", "1", "--backends", "gensim,hogwild", "--variant", "hogwild:seed=2",
+                        "--workers", "1", "--jobs", str(jobs), "--analogies", str(tmp_path / "q.txt"),
+                        "--similarity", str(tmp_path / "s.tsv"), "--out", str(out)]) == 0
+        rows[jobs] = json.loads(out.read_text())["rows"]
+    assert "Rows trained 2 at a time" in capsys.readouterr().out
+    assert [(r["backend"], r["seed"]) for r in rows[2]] == [("gensim", 1), ("hogwild", 1), ("hogwild", 2)]
+    for seq, par in zip(rows[1][1:], rows[2][1:]):
+        assert (seq["analogy"], seq["ws353_rho"], seq["probe"]) == (par["analogy"], par["ws353_rho"], par["probe"])
+        assert 0.0 < par["agreement"] <= 1.0
+    assert rows[2][0]["agreement"] != rows[2][0]["agreement"]  # the reference itself: nan
+    assert rows[2][1]["ws353_rho"] != rows[2][2]["ws353_rho"] or rows[2][1]["probe"] != rows[2][2]["probe"]
