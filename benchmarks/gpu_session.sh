@@ -11,7 +11,9 @@
 #    README's Quality table are too slow for that on 2 cores);
 # 2. the runner's CUDA rows (DeviceBatches, torch sgd at 2^14..2^20) and where the time goes;
 # 3. hogwild's thread scaling on this machine's cores: shared or private hot rows (Config.hot_rows), per-pair or
-#    shared negatives (Config.shared_negatives).
+#    shared negatives (Config.shared_negatives);
+# 4. optional (SEEDS_S=300, ~4 minutes on 16 cores): hogwild over 7 seeds on all of IMDB, 5 epochs, 7 rows at a time
+#    (--jobs), the seed-to-seed spread that a quality gap has to exceed.
 # Each step has its own time limit, and writes its results as it goes, so one failing step loses nothing else.
 set -uo pipefail
 OUT=${1:-gpu-results}
@@ -32,3 +34,9 @@ timeout "${RUNNER_S:-200}" $PY -m benchmarks --device cuda --rows cuda --quick -
   --out "$OUT/runner.json" 2>&1 | grep -v '^USDT' | tee "$OUT/runner.log"
 
 timeout "${SCALING_S:-160}" $PY -m benchmarks.scaling --repeat 1 --hot-rows 0,256 --shared-negatives both 2>&1 | grep -v '^USDT' | tee "$OUT/scaling.log"
+
+if [ "${SEEDS_S:-0}" -gt 0 ]; then
+  timeout "$SEEDS_S" $PY -m benchmarks.quality --corpus "$FASTW2V_BENCH_CORPUS" --slice-tokens 0 --epochs 5 --backends "" \
+    --jobs 7 --workers 2 $(for s in 1 2 3 4 5 6 7; do printf -- '--variant hogwild:seed=%s ' $s; done) $EVAL \
+    --out "$OUT/seeds.json" 2>&1 | grep -v '^USDT' | tee "$OUT/seeds.log"
+fi
