@@ -5,11 +5,14 @@
     python -m benchmarks --profile            # plus where the time goes (NumbaBatches stages, torch sgd step)
     python -m benchmarks --device cuda        # plus the CUDA group: torch words/s for batch sizes 2^14..2^20
     python -m benchmarks --corpus FILE_OR_DIR --repeat 5 --out results.json
+    python -m benchmarks --rows hogwild,corpus_file,word2vec.c --rounds 3 --repeat 2   # ratios robust to drift
 
 No asv environment machinery: each row runs in a fresh ``python -m benchmarks --_row ...`` subprocess (its
 repeats inside it, after one untimed setup), so a row's peak RSS (``ru_maxrss`` of that process; the
 tutorial's DataLoader workers reported apart) and its warm caches never leak into another row. The rate is
-the median of the repeats. Slow rows (the tutorial's pipeline and loop, torch on the CPU) run on a slice of
+the median of the repeats. With ``--rounds N`` the whole list of rows runs N times in turn and each row's
+rate is the median over all its rounds: a machine whose speed drifts over minutes then slows every row
+alike, instead of whichever rows ran during a slow spell. Slow rows (the tutorial's pipeline and loop, torch on the CPU) run on a slice of
 the corpus, or a fixed number of batches, and are scaled to a rate; the table's ``tokens`` column says which.
 """
 
@@ -131,6 +134,17 @@ def measure(spec: dict, args) -> dict:
             tail = tail.split(": ", 1)[1]
         result["skipped"] = tail[:160]
     return result
+
+
+def merge_rounds(a: dict, b: dict) -> dict:
+    """One row's results over two rounds: the runs side by side, the larger peak RSS, the summed wall time. A
+    row skipped in one round keeps the runs of the other."""
+    if "rates" not in a or "rates" not in b:
+        return a if "rates" in a else b
+    out = dict(a, rates=a["rates"] + b["rates"], seconds=a["seconds"] + b["seconds"], wall_s=a["wall_s"] + b["wall_s"])
+    for k in ("maxrss_mib", "children_maxrss_mib"):
+        out[k] = max(a[k], b[k])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -355,10 +369,15 @@ def main(argv=None) -> int:
     p.add_argument("--profile", action="store_true", help="add where the time goes (NumbaBatches, sgd step)")
     p.add_argument("--rows", default=None,
                    help="only rows whose label contains this text (or one of these, comma-separated: hogwild,word2vec.c)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run the list of rows this many times in turn (each row's repeats per round); the rate is "
+                        "the median over all rounds, so slow spells of the machine hit every row alike")
     p.add_argument("--row-timeout", type=float, default=600, help="seconds before a row is given up")
     p.add_argument("--_row", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.repeat = args.repeat or (1 if args.quick else 3)
+    if args.rounds < 1 or args.repeat < 1:
+        p.error(f"--rounds {args.rounds} --repeat {args.repeat}: both must be 1 or more")
     if args._row:
         print(json.dumps(run_row(json.loads(args._row), args.corpus, args.repeat)))
         return 0
@@ -378,13 +397,17 @@ def main(argv=None) -> int:
     info["numba_threading_layer"] = numba.threading_layer()
     wanted = [w.strip() for w in (args.rows or "").split(",") if w.strip()]
     rows = [r for r in plan(args) if not wanted or any(w in r["label"] for w in wanted)]
-    results = []
-    for spec in rows:
-        r = measure(spec, args)
-        r["corpus_description"] = full.description
-        results.append(r)
-        status = f"{_fmt(statistics.median(r['rates']))} {r['unit']}" if "rates" in r else f"skipped: {r['skipped']}"
-        print(f"[{time.perf_counter() - started:5.0f}s] {spec['label']}: {status}", file=sys.stderr, flush=True)
+    results = [None] * len(rows)
+    for round_ in range(args.rounds):
+        for i, spec in enumerate(rows):
+            r = measure(spec, args)
+            r["corpus_description"] = full.description
+            results[i] = r if results[i] is None else merge_rounds(results[i], r)
+            r = results[i]
+            status = (f"{_fmt(statistics.median(r['rates']))} {r['unit']}" if "rates" in r
+                      else f"skipped: {r['skipped']}")
+            where = f" (round {round_ + 1}/{args.rounds})" if args.rounds > 1 else ""
+            print(f"[{time.perf_counter() - started:5.0f}s] {spec['label']}{where}: {status}", file=sys.stderr, flush=True)
     info["load_average_end"] = os.getloadavg()
     text = table(results, info, args)
     print(text, flush=True)
