@@ -123,7 +123,11 @@ def measure(spec: dict, args) -> dict:
     if args.corpus:
         cmd += ["--corpus", args.corpus]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=common.REPO, timeout=args.row_timeout)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=common.REPO, timeout=args.row_timeout)
+    except subprocess.TimeoutExpired:  # one slow row must not lose the others (or the other rounds)
+        return dict(spec, wall_s=time.perf_counter() - start, skipped=f"timed out after {args.row_timeout:.0f} s "
+                    "(--row-timeout)")
     result = dict(spec, wall_s=time.perf_counter() - start)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode == 0 and lines:
@@ -138,9 +142,11 @@ def measure(spec: dict, args) -> dict:
 
 def merge_rounds(a: dict, b: dict) -> dict:
     """One row's results over two rounds: the runs side by side, the larger peak RSS, the summed wall time. A
-    row skipped in one round keeps the runs of the other."""
+    row skipped in one round keeps the runs of the other, and counts the round in ``skipped_rounds`` (the
+    table shows it: its median then misses a round's share of the machine's drift)."""
     if "rates" not in a or "rates" not in b:
-        return a if "rates" in a else b
+        kept = a if "rates" in a else b
+        return dict(kept, skipped_rounds=a.get("skipped_rounds", 0) + b.get("skipped_rounds", 0) + 1)
     out = dict(a, rates=a["rates"] + b["rates"], seconds=a["seconds"] + b["seconds"], wall_s=a["wall_s"] + b["wall_s"])
     for k in ("maxrss_mib", "children_maxrss_mib"):
         out[k] = max(a[k], b[k])
@@ -206,6 +212,8 @@ def table(results: list[dict], info: dict, args) -> str:
             continue
         med = statistics.median(r["rates"])
         spread = f"{len(r['rates'])} ({_fmt(min(r['rates']))}–{_fmt(max(r['rates']))})"
+        if r.get("skipped_rounds"):
+            spread += f"; {r['skipped_rounds']} round(s) skipped"
         rss = f"{r['maxrss_mib']:.0f}"
         if r["workload"].startswith("tutorial"):
             rss += f" + workers {r['children_maxrss_mib']:.0f}"
@@ -375,7 +383,8 @@ def main(argv=None) -> int:
     p.add_argument("--row-timeout", type=float, default=600, help="seconds before a row is given up")
     p.add_argument("--_row", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    args.repeat = args.repeat or (1 if args.quick else 3)
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
     if args.rounds < 1 or args.repeat < 1:
         p.error(f"--rounds {args.rounds} --repeat {args.repeat}: both must be 1 or more")
     if args._row:

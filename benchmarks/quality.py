@@ -27,6 +27,7 @@ adam / sparse_adam a start that depends on the number of steps, decaying to 0), 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -223,6 +224,11 @@ def main(argv=None) -> int:
     args.gensim_seeds = [int(x) for x in (args.gensim_seeds or str(args.seed)).split(",") if x.strip()]
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: give 1 or more rows at a time")
+    fields = {f.name for f in dataclasses.fields(fastw2v.Config)}
+    for key in [k for _, settings in args.variants for k in settings] + list(parse_extra(args.set)):
+        if key not in fields:
+            p.error(f"--variant / --set {key!r}: not a fastw2v.Config field (e.g. alpha, seed, batch_size, "
+                    "shared_negatives, hot_rows)")
     if args.quick:
         args.epochs = 1
     for path in (args.analogies, args.similarity):
@@ -238,7 +244,8 @@ def main(argv=None) -> int:
         if args.jobs > 1:
             done = run_parallel(args, rows, tmp)
         else:
-            done = (train_row(args, corpora, tmp, i, *r) for i, r in enumerate(rows))
+            done = (guarded(i, rows[i], lambda i=i: train_row(args, corpora, tmp, i, *rows[i]))
+                    for i in range(len(rows)))
         reference = {}  # corpus -> the first gensim row's Vectors
         for i, label, row, vectors in done:
             if row is None:
@@ -247,9 +254,9 @@ def main(argv=None) -> int:
                 add_agreement(args, row, vectors, reference)
             keep = args.jobs > 1 or args.pairwise
             finished.append((i, label, row, vectors if keep else None))
-            report(row, label, names)
+            finished.sort(key=lambda x: x[0])  # the plan's order, also in a file a stopped run leaves
+            report(row, label, names, agreement_later=args.jobs > 1)
             write_results(args.out, names, [r for _, _, r, _ in finished])
-        finished.sort(key=lambda x: x[0])
         if args.jobs > 1:  # rows finish in any order: agreement once all are in, in the plan's order
             for _, _, row, vectors in finished:
                 add_agreement(args, row, vectors, reference)
@@ -339,9 +346,19 @@ def run_parallel(args, rows: list[tuple], tmp: str):
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(args,)) as pool:
-        futures = [pool.submit(_train_row_in_worker, tmp, i, r) for i, r in enumerate(rows)]
+        futures = {pool.submit(_train_row_in_worker, tmp, i, r): i for i, r in enumerate(rows)}
         for f in as_completed(futures):
-            yield f.result()
+            yield guarded(futures[f], rows[futures[f]], f.result)
+
+
+def guarded(i: int, row: tuple, result):
+    """result() (train_row's tuple), or, when the row failed, a one-line message and (i, None, None, None):
+    one failed row must not throw away the other rows' training."""
+    try:
+        return result()
+    except Exception as e:
+        print(f"    row {i + 1} ({row[0]} {row[4]}) failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        return i, None, None, None
 
 
 def add_agreement(args, row: dict, vectors, reference: dict) -> None:
@@ -353,10 +370,10 @@ def add_agreement(args, row: dict, vectors, reference: dict) -> None:
         row["agreement"] = neighbour_agreement(vectors, reference[which], args.agreement_words)
 
 
-def report(row: dict, label: str, names: dict) -> None:
-    agree = row["agreement"]
+def report(row: dict, label: str, names: dict, agreement_later: bool = False) -> None:
+    agree = "at the end" if agreement_later else f"{row['agreement']:.3f}"
     print(f"    {label} on {names[row['corpus']]}: analogy {row['analogy']:.1f}%  rho {row['ws353_rho']:.3f}  "
-          f"agreement {agree:.3f}  {row['words_per_sec']:,.0f} words/s  {row['train_seconds']:.0f} s  "
+          f"agreement {agree}  {row['words_per_sec']:,.0f} words/s  {row['train_seconds']:.0f} s  "
           f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
 
 

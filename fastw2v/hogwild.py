@@ -58,7 +58,8 @@ def _prefetch(typingctx, arr, i, j):
     """llvm.prefetch of arr[i, j]'s cache line for writing (PREFETCHW on x86), kept in all cache levels; a hint,
     never a fault. Every row prefetched here is written soon after it is read; fetched for writing, its line
     arrives exclusive, so when another thread last wrote it the write needs no second trip between cores
-    (2 threads: +6-10% words/s over a read prefetch, interleaved scratch runs)."""
+    (2 threads: +6-10% words/s over a read prefetch in interleaved runs; ``python -m benchmarks.ab`` measures
+    such a change between two commits)."""
 
     def codegen(context, builder, sig, args):
         aryty = sig.args[0]
@@ -104,6 +105,61 @@ def _loss(f, label):
     """-log σ(f) for the positive, -log σ(-f) for a negative (for the progress bar only)."""
     f = min(max(f, -MAX_EXP), MAX_EXP)
     return math.log(1.0 + math.exp(-f if label else f))
+
+
+@numba.njit(cache=True, inline="always")
+def _distinct(ring, slot, center, negative):
+    """Are the pair's negatives all different, and none of them the center?"""
+    for t in range(negative):
+        w = ring[slot, t]
+        if w == center:
+            return False
+        for u in range(t):
+            if ring[slot, u] == w:
+                return False
+    return True
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, d):
+    """One pair's per-pair SGD step with k = 5, in one pass over the columns: each of the six output rows
+    (the center's and the negatives', all distinct) moves by g_t * x, and the context's input row x by
+    sum_t g_t * (row t before its move), word2vec.c's neu1e (word2vec.c:538-543). Each column is read and
+    written once, where the general loop reads the input row and neu1e once per row (1.25-1.29x words/s on
+    one thread, interleaved scratch runs)."""
+    g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
+    for c in range(d):
+        x = m_in[ctx, c]
+        o0 = m0[r0, c]
+        o1 = m1[r1, c]
+        o2 = m2[r2, c]
+        o3 = m3[r3, c]
+        o4 = m4[r4, c]
+        o5 = m5[r5, c]
+        m0[r0, c] = o0 + g0 * x
+        m1[r1, c] = o1 + g1 * x
+        m2[r2, c] = o2 + g2 * x
+        m3[r3, c] = o3 + g3 * x
+        m4[r4, c] = o4 + g4 * x
+        m5[r5, c] = o5 + g5 * x
+        m_in[ctx, c] = x + (((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5)
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _accumulate_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, grad_out, d):
+    """_update_pair6 for shared negatives: the six output rows only add to the window's grad_out (applied at
+    the window's end), the input row moves now. Rows may repeat here: nothing is written to them."""
+    g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
+    for c in range(d):
+        x = m_in[ctx, c]
+        grad_out[0, c] += g0 * x
+        grad_out[1, c] += g1 * x
+        grad_out[2, c] += g2 * x
+        grad_out[3, c] += g3 * x
+        grad_out[4, c] += g4 * x
+        grad_out[5, c] += g5 * x
+        m_in[ctx, c] = x + (((((g0 * m0[r0, c] + g1 * m1[r1, c]) + g2 * m2[r2, c]) + g3 * m3[r3, c])
+                             + g4 * m4[r4, c]) + g5 * m5[r5, c])
 
 
 @numba.njit(cache=True, inline="always")
@@ -153,7 +209,11 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
 
     The rows are memory-bound random reads (two 23 MB matrices on IMDB): the negatives of the next pair are
     drawn one pair ahead (negatives depend on the pair index only) and their rows prefetched, with the next
-    center's output row and the input row entering the window. That halves the time per pair.
+    center's output row and the input row entering the window. That halves the time per pair. A pair's 1 + k
+    scores are computed before its updates (their row reads and dot products overlap), and with the default
+    k = 5 one pass over the columns then updates all six rows (``_update_pair6``); a pair whose negatives
+    repeat or hit the center takes the general loop, where a negative drawn twice is rescored after its
+    first update, as in word2vec.c. The two orders of the float32 sums differ only in rounding.
 
     shared_negatives (``Config.shared_negatives``; Ji et al. 2016, "HogBatch"): one set of negatives per
     center, keyed by the center's index, for every context of its window; the window is then one small
@@ -173,6 +233,7 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
         neu1e = np.empty(d, dtype=np.float32)
         ring = np.empty((2, negative), dtype=np.int64)  # the negatives of this pair (center) and the next
         scores = np.empty(negative + 1, dtype=np.float32)  # this pair's scores against its 1 + k output rows
+        grads = np.empty(negative + 1, dtype=np.float32)
         grad_out = np.zeros((negative + 1, d), dtype=np.float32)  # shared_negatives: the window's output updates
         hot_in = w_in[:hot].copy()
         hot_out = w_out[:hot].copy()
@@ -215,6 +276,29 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
                         target = center if t == 0 else ring[slot, t - 1]
                         m_out = hot_out if target < hot else w_out
                         scores[t] = _score(m_in, m_out, ctx, target, d)
+                    if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
+                        # the default k: one pass over the columns updates all six rows (below, the general case)
+                        for t in range(6):
+                            grads[t] = 0.0  # a negative equal to the center is skipped: its gradient stays 0
+                            if t == 0 or ring[slot, t - 1] != center:
+                                if sampled:
+                                    loss += _loss(scores[t], t == 0)
+                                grads[t] = _gradient(scores[t], 1 if t == 0 else 0, lr)
+                        r0, r1, r2, r3, r4 = ring[slot, 0], ring[slot, 1], ring[slot, 2], ring[slot, 3], ring[slot, 4]
+                        m0 = hot_out if center < hot else w_out
+                        m1 = hot_out if r0 < hot else w_out
+                        m2 = hot_out if r1 < hot else w_out
+                        m3 = hot_out if r2 < hot else w_out
+                        m4 = hot_out if r3 < hot else w_out
+                        m5 = hot_out if r4 < hot else w_out
+                        if shared_negatives:  # the output rows' updates wait in grad_out for the window's end
+                            _accumulate_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4,
+                                              grads, grad_out, d)
+                        else:
+                            _update_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, d)
+                        o += 1
+                        pairs += 1
+                        continue
                     for t in range(negative + 1):
                         if t == 0:
                             target, label = center, 1

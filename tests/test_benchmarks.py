@@ -1,8 +1,11 @@
 """The benchmark runner's bookkeeping (its rows themselves run in benchmarks/, not in the tests)."""
 
+import json
+import types
+
 import pytest
 
-from benchmarks.__main__ import main as runner
+import benchmarks.__main__ as runner
 from benchmarks.__main__ import merge_rounds
 
 
@@ -12,12 +15,42 @@ def test_merge_rounds_keeps_every_run():
     m = merge_rounds(a, b)
     assert m["rates"] == [3.0, 5.0, 1.0] and m["seconds"] == [1.0, 2.0, 3.0]
     assert (m["wall_s"], m["maxrss_mib"], m["children_maxrss_mib"]) == (6.0, 12.0, 1.0)
-    assert a["rates"] == [3.0, 5.0]  # the inputs are left as they were
-    skipped = dict(label="x", skipped="no gensim")
-    assert merge_rounds(skipped, b) is b and merge_rounds(a, skipped) is a
+    assert a["rates"] == [3.0, 5.0] and "skipped_rounds" not in m  # the inputs are left as they were
+    skipped = dict(label="x", skipped="timed out")
+    for merged in (merge_rounds(skipped, b), merge_rounds(b, skipped)):
+        assert merged["rates"] == [1.0] and merged["skipped_rounds"] == 1  # a lost round is counted, not hidden
+    assert merge_rounds(merge_rounds(skipped, b), skipped)["skipped_rounds"] == 2
 
 
-def test_runner_rejects_zero_rounds(capsys):
-    with pytest.raises(SystemExit) as e:
-        runner(["--rounds", "0"])
-    assert e.value.code == 2 and "--rounds 0" in capsys.readouterr().err
+def fake_rows(monkeypatch):
+    """The runner with its subprocess rows replaced by a recorder: row i's n-th run measures n."""
+    calls = []
+
+    def measure(spec, args):
+        calls.append(spec["label"])
+        return dict(spec, wall_s=1.0, rates=[float(len(calls))], unit="words/s", work=1, seconds=[1.0], note="",
+                    tokens=10, maxrss_mib=1.0, children_maxrss_mib=0.0)
+
+    monkeypatch.setattr(runner, "measure", measure)
+    monkeypatch.setattr(runner.common, "full_corpus", lambda arg: types.SimpleNamespace(description="fake"))
+    return calls
+
+
+def test_rounds_run_the_rows_in_turn(monkeypatch, tmp_path, capsys):
+    calls = fake_rows(monkeypatch)
+    out = tmp_path / "r.json"
+    assert runner.main(["--rows", "word2vec.c,1 worker", "--rounds", "3", "--repeat", "1", "--out", str(out)]) == 0
+    first, second = calls[0], calls[1]
+    assert first != second and calls == [first, second] * 3  # row A, row B, A, B, A, B
+    rows = {r["label"]: r["rates"] for r in json.loads(out.read_text())["rows"]}
+    assert rows == {first: [1.0, 3.0, 5.0], second: [2.0, 4.0, 6.0]}
+    assert "| 3 (1–5) |" in capsys.readouterr().out
+
+
+def test_runner_rejects_zero_rounds_or_repeats(monkeypatch, capsys):
+    calls = fake_rows(monkeypatch)
+    for bad in (["--rounds", "0"], ["--repeat", "0"]):
+        with pytest.raises(SystemExit) as e:
+            runner.main(bad)
+        assert e.value.code == 2 and f"{bad[0]} 0" in capsys.readouterr().err
+    assert calls == []

@@ -261,10 +261,13 @@ def test_quality_script_jobs_equal_sequential(tmp_path, capsys):
         out = tmp_path / f"rows-{jobs}.json"
         assert quality(["--corpus", str(text), "--cache-dir", str(tmp_path / "cache"), "--slice-tokens", "0",
                         "--epochs", "1", "--backends", "gensim,hogwild", "--variant", "hogwild:seed=2",
+                        "--variant", "hogwild:window=0",  # a row that fails: the others are kept
                         "--workers", "1", "--jobs", str(jobs), "--analogies", str(tmp_path / "q.txt"),
                         "--similarity", str(tmp_path / "s.tsv"), "--out", str(out)]) == 0
         rows[jobs] = json.loads(out.read_text())["rows"]
-    assert "Rows trained 2 at a time" in capsys.readouterr().out
+        err = capsys.readouterr()
+        assert "row 4 (hogwild {'window': 0}) failed: UserError" in err.err
+    assert "Rows trained 2 at a time" in err.out
     assert [(r["backend"], r["seed"]) for r in rows[2]] == [("gensim", 1), ("hogwild", 1), ("hogwild", 2)]
     for seq, par in zip(rows[1][1:], rows[2][1:]):
         assert (seq["analogy"], seq["ws353_rho"], seq["probe"]) == (par["analogy"], par["ws353_rho"], par["probe"])
