@@ -262,8 +262,8 @@ def main(argv=None) -> int:
                 add_agreement(args, row, vectors, reference)
         results = [r for _, _, r, _ in finished]
         write_results(args.out, names, results)
-        kept = {f"{label} ({row['corpus']})": v for _, label, row, v in finished}
-        pairs = pairwise_agreement(kept, args.agreement_words) if args.pairwise else None
+        pairs = (pairwise_agreement({f"{label} ({row['corpus']})": v for _, label, row, v in finished},
+                                    args.agreement_words) if args.pairwise else None)
     print(table(results, names))
     if pairs:
         write_results(args.out, names, results, pairwise_agreement=pairs)

@@ -58,8 +58,8 @@ def _prefetch(typingctx, arr, i, j):
     """llvm.prefetch of arr[i, j]'s cache line for writing (PREFETCHW on x86), kept in all cache levels; a hint,
     never a fault. Every row prefetched here is written soon after it is read; fetched for writing, its line
     arrives exclusive, so when another thread last wrote it the write needs no second trip between cores
-    (2 threads: +6-10% words/s over a read prefetch in interleaved runs; ``python -m benchmarks.ab`` measures
-    such a change between two commits)."""
+    (at 2 threads a few percent over a read prefetch in scratch runs; ``python -m benchmarks.ab`` measures a
+    kernel change between two commits)."""
 
     def codegen(context, builder, sig, args):
         aryty = sig.args[0]
@@ -125,8 +125,9 @@ def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, 
     """One pair's per-pair SGD step with k = 5, in one pass over the columns: each of the six output rows
     (the center's and the negatives', all distinct) moves by g_t * x, and the context's input row x by
     sum_t g_t * (row t before its move), word2vec.c's neu1e (word2vec.c:538-543). Each column is read and
-    written once, where the general loop reads the input row and neu1e once per row (1.25-1.29x words/s on
-    one thread, interleaved scratch runs)."""
+    written once, where the general loop reads the input row and neu1e once per row. With the scores first
+    and PREFETCHW, 1.22x words/s on one thread and 1.37x on two over the kernel before them
+    (benchmarks/results/cpu-2core-xeon-ab-f7df891.txt)."""
     g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
     for c in range(d):
         x = m_in[ctx, c]
@@ -270,8 +271,6 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
                     ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
                     m_in = hot_in if ctx < hot else w_in
                     slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
-                    for c in range(d):
-                        neu1e[c] = 0.0
                     for t in range(negative + 1):  # every score first: independent reads and dot products
                         target = center if t == 0 else ring[slot, t - 1]
                         m_out = hot_out if target < hot else w_out
@@ -299,6 +298,8 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
                         o += 1
                         pairs += 1
                         continue
+                    for c in range(d):
+                        neu1e[c] = 0.0
                     for t in range(negative + 1):
                         if t == 0:
                             target, label = center, 1

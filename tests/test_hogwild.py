@@ -89,6 +89,18 @@ def reference_sgd(corpus, cfg):
     return w_in, w_out
 
 
+def reference_case(hot, negative, shared, monkeypatch):
+    """The small corpus and constant-lr Config of the numpy-reference tests; hot: 2 threads on one-document
+    chunks with 8 private hot rows merged every 16 pairs."""
+    corpus = fastw2v.encode(fastw2v.from_texts(planted_texts(n_docs=40, seed=3)), min_count=1, cache_dir=None)
+    cfg = dataclasses.replace(BASE, epochs=2, chunk_tokens=300, alpha=0.05, min_alpha=0.05, negative=negative,
+                              shared_negatives=shared)
+    if hot:
+        monkeypatch.setattr(fastw2v.hogwild, "MERGE_EVERY", 16)
+        cfg = dataclasses.replace(cfg, workers=2, hot_rows=8, chunk_tokens=1)
+    return corpus, cfg
+
+
 @pytest.mark.parametrize("hot, negative", [(False, 5), (True, 5), (False, 3)])
 def test_equals_per_pair_sgd_over_the_batch_builders_stream(hot, negative, monkeypatch):
     """hot: 2 threads with hot_rows=8, merged every 16 pairs, on chunks of one document each, so one of the two
@@ -96,12 +108,7 @@ def test_equals_per_pair_sgd_over_the_batch_builders_stream(hot, negative, monke
     arithmetic as shared rows, up to the rounding of a merge (shared + (private - base)). negative=5 takes the
     kernel's one-pass update for k = 5 on pairs whose six rows differ and its general loop on the others (a
     negative drawn twice, or equal to the center: frequent in this 35-word vocabulary); 3, the general loop."""
-    corpus = fastw2v.encode(fastw2v.from_texts(planted_texts(n_docs=40, seed=3)), min_count=1, cache_dir=None)
-    cfg = dataclasses.replace(BASE, epochs=2, chunk_tokens=300, alpha=0.05, min_alpha=0.05,  # constant lr
-                              negative=negative)
-    if hot:
-        monkeypatch.setattr(fastw2v.hogwild, "MERGE_EVERY", 16)
-        cfg = dataclasses.replace(cfg, workers=2, hot_rows=8, chunk_tokens=1)
+    corpus, cfg = reference_case(hot, negative, False, monkeypatch)
     w_in, w_out = reference_sgd(corpus, cfg)
     assert np.abs(w_in).max() > 0.05  # it trained
     got_in, _ = train_hogwild(corpus, cfg, progress=False)
@@ -163,12 +170,7 @@ def reference_shared_negatives(corpus, cfg):
 def test_shared_negatives_equal_hogbatch_in_numpy(hot, negative, monkeypatch):
     """As test_equals_per_pair_sgd_over_the_batch_builders_stream, for shared_negatives: hot runs 2 threads
     on one-document chunks (in fact serial) with 8 private hot rows merged every 16 pairs."""
-    corpus = fastw2v.encode(fastw2v.from_texts(planted_texts(n_docs=40, seed=3)), min_count=1, cache_dir=None)
-    cfg = dataclasses.replace(BASE, epochs=2, chunk_tokens=300, alpha=0.05, min_alpha=0.05, shared_negatives=True,
-                              negative=negative)
-    if hot:
-        monkeypatch.setattr(fastw2v.hogwild, "MERGE_EVERY", 16)
-        cfg = dataclasses.replace(cfg, workers=2, hot_rows=8, chunk_tokens=1)
+    corpus, cfg = reference_case(hot, negative, True, monkeypatch)
     w_in, w_out = reference_shared_negatives(corpus, cfg)
     assert np.abs(w_in).max() > 0.05  # it trained
     got, _ = train_hogwild(corpus, dataclasses.replace(cfg, final_vectors="avg"), progress=False)
