@@ -62,12 +62,12 @@ def main(argv=None) -> int:
     p.add_argument("--tokens", type=int, default=2_000_000, help="train on the first N tokens (whole pieces)")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--rounds", type=int, default=6, help="runs of each side per setting, alternating")
-    p.add_argument("--shared-negatives", choices=("off", "on", "both"), default="off")
+    common.add_shared_negatives_option(p)
     args = p.parse_args(argv)
     if args.rounds < 1:
         p.error(f"--rounds {args.rounds}: give 1 or more")
     threads = [int(t) for t in args.threads.split(",")]
-    shared = {"off": [False], "on": [True], "both": [False, True]}[args.shared_negatives]
+    shared = common.SHARED_NEGATIVES[args.shared_negatives]
     rows = []
     with tempfile.TemporaryDirectory(prefix="fastw2v-ab-") as tmp:
         try:

@@ -36,8 +36,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--gensim", action="store_true", help="also gensim corpus_file with as many workers")
     p.add_argument("--hot-rows", default="256", help="comma-separated hogwild hot_rows settings (default: the Config default), e.g. 0,256")
-    p.add_argument("--shared-negatives", choices=("off", "on", "both"), default="off",
-                   help="hogwild's Config.shared_negatives: off (the default), on, or both side by side")
+    common.add_shared_negatives_option(p)
     args = p.parse_args(argv)
     cores = common.cpu_count()
     if args.threads:
@@ -46,7 +45,7 @@ def main(argv=None) -> int:
         counts = sorted({min(1 << i, cores) for i in range(cores.bit_length() + 1)})
     c = common.corpus(args.corpus, args.tokens)
     hots = [int(h) for h in args.hot_rows.split(",")]
-    shared = {"off": [False], "on": [True], "both": [False, True]}[args.shared_negatives]
+    shared = common.SHARED_NEGATIVES[args.shared_negatives]
     for sn in shared:
         hogwild_rate(c, counts[-1], hots[-1], sn)  # compile, warm the caches
     trainers = {f"hogwild{f' hot_rows={h}' if h else ''}{' shared negatives' if sn else ''}":

@@ -163,6 +163,71 @@ def _accumulate_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5,
                              + g4 * m4[r4, c]) + g5 * m5[r5, c])
 
 
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads, grad_out, shared_negatives,
+                 sampled, lr, d):
+    """One pair with the default k = 5, from its six scores: one pass over the columns updates all six rows
+    (with shared negatives: adds to the window's grad_out). Returns the pair's sampled loss."""
+    loss = 0.0
+    for t in range(6):
+        grads[t] = 0.0  # a negative equal to the center is skipped: its gradient stays 0
+        if t == 0 or ring[slot, t - 1] != center:
+            if sampled:
+                loss += _loss(scores[t], t == 0)
+            grads[t] = _gradient(scores[t], 1 if t == 0 else 0, lr)
+    r0, r1, r2, r3, r4 = ring[slot, 0], ring[slot, 1], ring[slot, 2], ring[slot, 3], ring[slot, 4]
+    m0 = hot_out if center < hot else w_out
+    m1 = hot_out if r0 < hot else w_out
+    m2 = hot_out if r1 < hot else w_out
+    m3 = hot_out if r2 < hot else w_out
+    m4 = hot_out if r3 < hot else w_out
+    m5 = hot_out if r4 < hot else w_out
+    if shared_negatives:  # the output rows' updates wait in grad_out for the window's end
+        _accumulate_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, grad_out, d)
+    else:
+        _update_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, d)
+    return loss
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, neu1e, grad_out,
+                shared_negatives, sampled, lr, d):
+    """One pair, any k, target after target (word2vec.c:519-543), from the scores computed first; a negative
+    drawn twice is rescored after its first update, as word2vec.c scores it. Returns the pair's sampled loss."""
+    loss = 0.0
+    for c in range(d):
+        neu1e[c] = 0.0
+    for t in range(negative + 1):
+        if t == 0:
+            target, label = center, 1
+        else:
+            target = ring[slot, t - 1]
+            if target == center:  # word2vec.c:530 `if (target == word) continue;`
+                continue
+            label = 0
+        m_out = hot_out if target < hot else w_out
+        f = scores[t]
+        if not shared_negatives:
+            for u in range(t - 1):  # drawn twice: word2vec.c scores it after its first update
+                if ring[slot, u] == target:
+                    f = _score(m_in, m_out, ctx, target, d)
+                    break
+        if sampled:
+            loss += _loss(f, label)
+        g = _gradient(f, label, lr)
+        if shared_negatives:  # the output rows move at the end of the window
+            for c in range(d):
+                neu1e[c] += g * m_out[target, c]
+                grad_out[t, c] += g * m_in[ctx, c]
+        else:
+            for c in range(d):
+                neu1e[c] += g * m_out[target, c]
+                m_out[target, c] += g * m_in[ctx, c]
+    for c in range(d):
+        m_in[ctx, c] += neu1e[c]
+    return loss
+
+
 @numba.njit(cache=True, inline="always")
 def _lr(lr_start, lr_end, position, total):
     """Linear decay over all epochs as a function of the token position, so no thread counter is involved."""
@@ -276,58 +341,11 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
                         m_out = hot_out if target < hot else w_out
                         scores[t] = _score(m_in, m_out, ctx, target, d)
                     if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
-                        # the default k: one pass over the columns updates all six rows (below, the general case)
-                        for t in range(6):
-                            grads[t] = 0.0  # a negative equal to the center is skipped: its gradient stays 0
-                            if t == 0 or ring[slot, t - 1] != center:
-                                if sampled:
-                                    loss += _loss(scores[t], t == 0)
-                                grads[t] = _gradient(scores[t], 1 if t == 0 else 0, lr)
-                        r0, r1, r2, r3, r4 = ring[slot, 0], ring[slot, 1], ring[slot, 2], ring[slot, 3], ring[slot, 4]
-                        m0 = hot_out if center < hot else w_out
-                        m1 = hot_out if r0 < hot else w_out
-                        m2 = hot_out if r1 < hot else w_out
-                        m3 = hot_out if r2 < hot else w_out
-                        m4 = hot_out if r3 < hot else w_out
-                        m5 = hot_out if r4 < hot else w_out
-                        if shared_negatives:  # the output rows' updates wait in grad_out for the window's end
-                            _accumulate_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4,
-                                              grads, grad_out, d)
-                        else:
-                            _update_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, d)
-                        o += 1
-                        pairs += 1
-                        continue
-                    for c in range(d):
-                        neu1e[c] = 0.0
-                    for t in range(negative + 1):
-                        if t == 0:
-                            target, label = center, 1
-                        else:
-                            target = ring[slot, t - 1]
-                            if target == center:  # word2vec.c:530 `if (target == word) continue;`
-                                continue
-                            label = 0
-                        m_out = hot_out if target < hot else w_out
-                        f = scores[t]
-                        if not shared_negatives:
-                            for u in range(t - 1):  # drawn twice: word2vec.c scores it after its first update
-                                if ring[slot, u] == target:
-                                    f = _score(m_in, m_out, ctx, target, d)
-                                    break
-                        if sampled:
-                            loss += _loss(f, label)
-                        g = _gradient(f, label, lr)
-                        if shared_negatives:  # the output rows move at the end of the window
-                            for c in range(d):
-                                neu1e[c] += g * m_out[target, c]
-                                grad_out[t, c] += g * m_in[ctx, c]
-                        else:
-                            for c in range(d):
-                                neu1e[c] += g * m_out[target, c]
-                                m_out[target, c] += g * m_in[ctx, c]
-                    for c in range(d):
-                        m_in[ctx, c] += neu1e[c]
+                        loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
+                                             grad_out, shared_negatives, sampled, lr, d)
+                    else:
+                        loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
+                                            neu1e, grad_out, shared_negatives, sampled, lr, d)
                     o += 1
                     pairs += 1
                 if shared_negatives:

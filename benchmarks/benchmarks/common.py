@@ -149,3 +149,12 @@ def word2vec_binary() -> str | None:
 
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+# --shared-negatives of the scripts that time hogwild (scaling, ab): the Config.shared_negatives values to run
+SHARED_NEGATIVES = {"off": (False,), "on": (True,), "both": (False, True)}
+
+
+def add_shared_negatives_option(parser) -> None:
+    parser.add_argument("--shared-negatives", choices=tuple(SHARED_NEGATIVES), default="off",
+                        help="hogwild's Config.shared_negatives: off (the default), on, or both side by side")
