@@ -8,6 +8,13 @@ Each thread count trains one epoch on the same slice (the runner's settings: ski
 window 5, dim 100, sample 1e-3), after one untimed warm-up run. gensim reads the same slice as a
 ``corpus_file``, so the two scaling curves are measured side by side in one run: if both flatten at the
 same thread count, the machine (memory, shared cores) is the limit rather than the trainer.
+
+The runs go in rounds (``--repeat``): each round measures every trainer at every thread count, so a
+machine whose speed drifts hits all of them alike, and a trainer's gain over one thread is the median of
+its per-round gains. Each round also times a control: a compute-bound numba loop (no memory traffic, no
+shared data) at the same thread counts, whose gain is what the machine's cores gave at that moment. On
+a virtual machine whose cores are shared with other tenants it can fall well below the thread count;
+a trainer's scaling is only meaningful next to it.
 """
 
 from __future__ import annotations
@@ -15,6 +22,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
+
+import numba
+import numpy as np
 
 import fastw2v
 
@@ -26,6 +37,39 @@ def hogwild_rate(c, threads: int, hot_rows: int = 0, shared_negatives: bool = Fa
     stats = fastw2v.train(corpus=c, backend="hogwild", workers=threads, hot_rows=hot_rows,
                           shared_negatives=shared_negatives, progress=False, **common.SETTINGS).stats
     return stats.words_per_sec
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True)
+def _control_loop(rows, reps):
+    """Independent multiply-adds on a few KiB per row (in L1): scales with the cores a machine really gives."""
+    out = np.zeros(rows.shape[0])
+    for t in numba.prange(rows.shape[0]):
+        x = rows[t]
+        acc = np.zeros(16, np.float32)
+        for r in range(reps):
+            for k in range(x.shape[0]):
+                acc[k % 16] += x[k] * x[(k + r) % x.shape[0]]
+        out[t] = acc.sum()
+    return out
+
+
+def control_rate(threads: int, reps: int = 6000) -> float:
+    """Row passes per second of the control loop with 4 rows per thread (weak scaling: about 0.3 s whatever
+    the thread count, so every count is timed over the same stretch)."""
+    rows = np.random.default_rng(0).random((4 * threads, 4096), dtype=np.float32)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        start = time.perf_counter()
+        _control_loop(rows, reps)
+        return rows.shape[0] * reps / (time.perf_counter() - start)
+    finally:
+        numba.set_num_threads(before)
+
+
+def gains(runs: list[dict], base: int) -> dict:
+    """The median over rounds of each thread count's rate divided by the same round's rate at ``base``."""
+    return {t: statistics.median(run[t] / run[base] * base for run in runs) for t in runs[0]}
 
 
 def main(argv=None) -> int:
@@ -53,17 +97,23 @@ def main(argv=None) -> int:
     if args.gensim and common.has_module("gensim"):
         text = common.text_file(args.corpus, args.tokens)
         trainers["gensim corpus_file"] = lambda t: W.prepare_gensim(c, text, workers=t)().value
-    rates = {name: {} for name in trainers}
-    for t in counts:
+    trainers["control: compute-bound loop"] = control_rate
+    control_rate(1, 1)  # compile
+    rounds = {name: [] for name in trainers}  # per trainer, one {threads: rate} per round
+    for r in range(args.repeat):
         for name, rate in trainers.items():
-            rates[name][t] = statistics.median(rate(t) for _ in range(args.repeat))
-            print(f"{name}, {t} threads: {rates[name][t]:,.0f} words/s", file=sys.stderr, flush=True)
-    print(f"{c.description}; {cores} cores; median of {args.repeat} runs, 1 epoch\n")
-    print("| trainer | threads | words/s | × 1 thread | efficiency |\n|---|---:|---:|---:|---:|")
-    for name, by_t in rates.items():
-        for t, r in by_t.items():
-            speedup = r / by_t[counts[0]] * counts[0]
-            print(f"| {name} | {t} | {r:,.0f} | {speedup:.2f}× | {100 * speedup / t:.0f}% |")
+            rounds[name].append({t: rate(t) for t in counts})
+            print(f"round {r + 1}, {name}: " + ", ".join(f"{t} threads {v:,.0f}" for t, v in rounds[name][-1].items()),
+                  file=sys.stderr, flush=True)
+    print(f"{c.description}; {cores} cores; {args.repeat} rounds, 1 epoch; words/s (the control: row passes/s): "
+          "median of the rounds; × 1 thread: median of the rounds' own ratios\n")
+    print("| trainer | threads | words/s | × 1 thread | efficiency | × 1 thread, each round |\n|---|---:|---:|---:|---:|---|")
+    for name, runs in rounds.items():
+        gain = gains(runs, counts[0])
+        for t in counts:
+            rate = statistics.median(run[t] for run in runs)
+            each = " ".join(f"{run[t] / run[counts[0]] * counts[0]:.2f}" for run in runs)
+            print(f"| {name} | {t} | {rate:,.0f} | {gain[t]:.2f}× | {100 * gain[t] / t:.0f}% | {each} |")
     return 0
 
 

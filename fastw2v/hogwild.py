@@ -4,8 +4,8 @@ Each chunk of the corpus goes through the same kernels as the batch builders (``
 window draw of ``kernels.window_reach``, the pair order of ``kernels.fill_pairs``, negatives keyed by pair index
 as in ``kernels.draw_negatives``), so with ``shuffle=False`` this trainer sees exactly the pairs and
 negatives that ``NumbaBatches`` yields; it just trains on each pair as soon as it is made, without
-materialising it. Within a chunk, each thread owns a block of consecutive pieces (documents) holding about
-the same number of pairs, and the threads write into the shared matrices without locks, as word2vec.c and
+materialising it. A chunk's pieces (documents) are cut into blocks of consecutive pieces, which the threads
+claim one at a time, and the threads write into the shared matrices without locks, as word2vec.c and
 gensim do, except for the rows of the most frequent words (``Config.hot_rows``): each thread trains those on
 a private copy and merges its changes every ``MERGE_EVERY`` pairs. With one thread the result is a pure
 function of the seed. ``Config.shared_negatives`` (HogBatch) trades that pair-for-pair identity for speed:
@@ -39,6 +39,7 @@ MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] befo
 # (by pair index, so deterministic) and scaled up; on every pair it cost ~20% of the time.
 LOSS_EVERY_MASK = 15
 MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
+BLOCKS_PER_THREAD = 32  # a chunk's pieces are cut into this many blocks per thread, which the threads claim in turn
 
 
 def init_weights(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,6 +74,21 @@ def _prefetch(typingctx, arr, i, j):
         return context.get_dummy_value()
 
     return types.void(arr, i, j), codegen
+
+
+@intrinsic
+def _claim(typingctx, counter):
+    """Atomically add 1 to counter[0] and return its value before: the index of the next unclaimed block
+    (an LLVM ``atomicrmw add``, LOCK XADD on x86)."""
+
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [zero], wraparound=False)
+        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "monotonic")
+
+    return types.int64(counter), codegen
 
 
 @numba.njit(cache=True, inline="always")
@@ -264,14 +280,23 @@ def _draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_ou
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
-def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, window, shrink, base_window,
+def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, claimed, w_in, w_out, d, window, shrink, base_window,
                 alias_table, base_neg, base_coin, negative, shared_negatives, lr_start, lr_end, position0, total,
                 hot, merge_every, out):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
     kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
     the learning rate's token position); pair_offsets[p]: the index of piece p's first pair; blocks: the
-    pieces each parallel iteration owns. out[b] = (loss estimate, pairs) of block b.
+    bounds of blocks of consecutive pieces; claimed[0]: 0, the counter of claimed blocks. out has a row per
+    thread: out[t] = (loss estimate, pairs) of thread t. w_in/w_out: rows padded to whole cache lines
+    (``padded_rows``), of which the first d columns are the vectors.
+
+    Each thread claims the next block (``_claim``, an atomic counter) until none is left, so a thread that
+    runs slower (a core shared with another process, a block with rarer, uncached rows) takes fewer blocks,
+    and the threads reach the chunk's end within one block of each other: with one fixed block per thread
+    the chunk waited for the slowest (on the 2-core machine a thread's block took up to 1.5x the other's).
+    The blocks' order does not change what a pair is: its negatives, sampled loss and learning rate come
+    from its index and position, so one thread, taking the blocks in order, trains as on one block.
 
     The rows are memory-bound random reads (two 23 MB matrices on IMDB): the negatives of the next pair are
     drawn one pair ahead (negatives depend on the pair index only) and their rows prefetched, with the next
@@ -290,12 +315,12 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
     Hot rows (``Config.hot_rows``, 256 by default, used with 2+ threads): the most frequent words (ids below
     ``hot``) take a large share of every pair's row writes (IMDB's top 256: 31% of the negatives, 50% of the
     kept tokens), and a cache line that two cores keep writing travels between them at each write. Each
-    block trains on a private copy of those rows of both matrices and merges its changes into the shared
-    rows every ``merge_every`` pairs and at its end (``_merge_hot``): the other threads' updates of a hot row
+    thread trains on a private copy of those rows of both matrices and merges its changes into the shared
+    rows every ``merge_every`` pairs and at the chunk's end (``_merge_hot``): the other threads' updates of a hot row
     arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
     """
-    d = w_in.shape[1]
-    for b in numba.prange(blocks.shape[0] - 1):
+    n_blocks = blocks.shape[0] - 1
+    for thread in numba.prange(out.shape[0]):
         neu1e = np.empty(d, dtype=np.float32)
         ring = np.empty((2, negative), dtype=np.int64)  # the negatives of this pair (center) and the next
         scores = np.empty(negative + 1, dtype=np.float32)  # this pair's scores against its 1 + k output rows
@@ -308,63 +333,84 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, wi
         loss = 0.0
         pairs = 0
         next_merge = merge_every
-        o = pair_offsets[blocks[b]]  # the index of the next pair
-        last = kept_starts[blocks[b + 1]]
-        first_key = kept_starts[blocks[b]] if shared_negatives else o  # the block's first center, or pair
-        _draw_ahead(ring, first_key, alias_table, base_neg, base_coin, negative, hot, w_out, d)
-        for p in range(blocks[b], blocks[b + 1]):
-            s, e = kept_starts[p], kept_starts[p + 1]
-            span = (starts[p + 1] - starts[p]) / max(e - s, 1)
-            for i in range(s, e):
-                lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
-                center = kept[i]
-                sampled = False  # is this pair's loss in the progress estimate
-                if i + 1 < last and kept[i + 1] >= hot:
-                    _prefetch_row(w_out, kept[i + 1], d)
-                if i + window + 1 < last and kept[i + window + 1] >= hot:
-                    _prefetch_row(w_in, kept[i + window + 1], d)
-                if shared_negatives:
-                    _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
-                    sampled = (i & LOSS_EVERY_MASK) == 0
-                r = K.window_reach(window, shrink, base_window, i)
-                for j in range(max(s, i - r), min(e, i + r + 1)):
-                    if j == i:
-                        continue
-                    if not shared_negatives:
-                        _draw_ahead(ring, o + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
-                        sampled = (o & LOSS_EVERY_MASK) == 0
-                    ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
-                    m_in = hot_in if ctx < hot else w_in
-                    slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
-                    for t in range(negative + 1):  # every score first: independent reads and dot products
-                        target = center if t == 0 else ring[slot, t - 1]
-                        m_out = hot_out if target < hot else w_out
-                        scores[t] = _score(m_in, m_out, ctx, target, d)
-                    if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
-                        loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                             grad_out, shared_negatives, sampled, lr, d)
-                    else:
-                        loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
-                                            neu1e, grad_out, shared_negatives, sampled, lr, d)
-                    o += 1
-                    pairs += 1
-                if shared_negatives:
-                    for t in range(negative + 1):
-                        target = center if t == 0 else ring[i & 1, t - 1]
-                        if t > 0 and target == center:
-                            continue  # skipped above: its update is zero
-                        m_out = hot_out if target < hot else w_out
-                        for c in range(d):
-                            m_out[target, c] += grad_out[t, c]
-                            grad_out[t, c] = 0.0
-                if hot and pairs >= next_merge:
-                    next_merge = pairs + merge_every
-                    _merge_hot(w_in, hot_in, base_in, hot)
-                    _merge_hot(w_out, hot_out, base_out, hot)
+        while True:
+            b = _claim(claimed)
+            if b >= n_blocks:
+                break
+            o = pair_offsets[blocks[b]]  # the index of the next pair
+            last = kept_starts[blocks[b + 1]]
+            first_key = kept_starts[blocks[b]] if shared_negatives else o  # the block's first center, or pair
+            _draw_ahead(ring, first_key, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+            for p in range(blocks[b], blocks[b + 1]):
+                s, e = kept_starts[p], kept_starts[p + 1]
+                span = (starts[p + 1] - starts[p]) / max(e - s, 1)
+                for i in range(s, e):
+                    lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
+                    center = kept[i]
+                    sampled = False  # is this pair's loss in the progress estimate
+                    if i + 1 < last and kept[i + 1] >= hot:
+                        _prefetch_row(w_out, kept[i + 1], d)
+                    if i + window + 1 < last and kept[i + window + 1] >= hot:
+                        _prefetch_row(w_in, kept[i + window + 1], d)
+                    if shared_negatives:
+                        _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+                        sampled = (i & LOSS_EVERY_MASK) == 0
+                    r = K.window_reach(window, shrink, base_window, i)
+                    for j in range(max(s, i - r), min(e, i + r + 1)):
+                        if j == i:
+                            continue
+                        if not shared_negatives:
+                            _draw_ahead(ring, o + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+                            sampled = (o & LOSS_EVERY_MASK) == 0
+                        ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
+                        m_in = hot_in if ctx < hot else w_in
+                        slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
+                        for t in range(negative + 1):  # every score first: independent reads and dot products
+                            target = center if t == 0 else ring[slot, t - 1]
+                            m_out = hot_out if target < hot else w_out
+                            scores[t] = _score(m_in, m_out, ctx, target, d)
+                        if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
+                            loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
+                                                 grad_out, shared_negatives, sampled, lr, d)
+                        else:
+                            loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
+                                                neu1e, grad_out, shared_negatives, sampled, lr, d)
+                        o += 1
+                        pairs += 1
+                    if shared_negatives:
+                        for t in range(negative + 1):
+                            target = center if t == 0 else ring[i & 1, t - 1]
+                            if t > 0 and target == center:
+                                continue  # skipped above: its update is zero
+                            m_out = hot_out if target < hot else w_out
+                            for c in range(d):
+                                m_out[target, c] += grad_out[t, c]
+                                grad_out[t, c] = 0.0
+                    if hot and pairs >= next_merge:
+                        next_merge = pairs + merge_every
+                        _merge_hot(w_in, hot_in, base_in, hot)
+                        _merge_hot(w_out, hot_out, base_out, hot)
         _merge_hot(w_in, hot_in, base_in, hot)
         _merge_hot(w_out, hot_out, base_out, hot)
-        out[b, 0] = loss * (LOSS_EVERY_MASK + 1)
-        out[b, 1] = pairs
+        out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
+        out[thread, 1] = pairs
+
+
+def padded_rows(m: np.ndarray) -> np.ndarray:
+    """A copy of m whose rows start on 64-byte cache-line boundaries, each padded with zeros to whole lines.
+
+    With d = 100 a row is 400 bytes, so unpadded the rows share their first and last lines with their
+    neighbours: two threads writing neighbouring rows (the most frequent words have neighbouring ids) then
+    pass those lines between their cores although they share no row. Padded, a row is 7 lines of its own
+    (12% more memory at d = 100, 1% at d = 300), and the kernels still read and write only its d columns.
+    """
+    rows, d = m.shape
+    stride = -(-d // 16) * 16  # 16 float32 to a line
+    buf = np.zeros(rows * stride + 16, dtype=np.float32)
+    first = (-buf.ctypes.data % 64) // 4  # the first float32 on a line boundary
+    out = buf[first:first + rows * stride].reshape(rows, stride)
+    out[:, :d] = m
+    return out
 
 
 def _blocks(pair_offsets: np.ndarray, n_blocks: int) -> np.ndarray:
@@ -387,7 +433,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     from .train import TrainStats  # here, not at the top: train.py imports this module lazily
 
     V, d = len(corpus.vocab), config.vector_size
-    w_in, w_out = init_weights(V, d, config.seed)
+    w_in, w_out = (padded_rows(m) for m in init_weights(V, d, config.seed))
     keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
     alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
     bounds = corpus.chunk_bounds(config.chunk_tokens)
@@ -402,8 +448,9 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     start = time.perf_counter()
     try:
         with numba_threads(config.threads):
-            n_blocks = numba.get_num_threads()  # one block of pieces per thread
-            hot = min(config.hot_rows, V) if n_blocks > 1 else 0  # one thread shares no cache lines
+            n_threads = numba.get_num_threads()
+            n_blocks = n_threads * BLOCKS_PER_THREAD
+            hot = min(config.hot_rows, V) if n_threads > 1 else 0  # one thread shares no cache lines
             for epoch in range(epochs):
                 for c in range(bounds.shape[0] - 1):
                     # the chunk the batch builders see, sub-sampled and windowed as NumbaBatches does
@@ -414,9 +461,11 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                     counts = K.count_pairs(kept_starts, config.window, config.shrink_windows, w_base)
                     offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each piece's first pair index
                     np.cumsum(counts, out=offsets[1:])
-                    out = np.zeros((n_blocks, 2), dtype=np.float64)
+                    out = np.zeros((n_threads, 2), dtype=np.float64)
+                    claimed = np.zeros(1, dtype=np.int64)
                     train_chunk(
-                        kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, config.window,
+                        kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), claimed, w_in, w_out, d,
+                        config.window,
                         config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
                         base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.shared_negatives,
                         config.lr, config.end_lr,
@@ -436,5 +485,6 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
         bar.close()
     stats.seconds = time.perf_counter() - start
     stats.final_loss = smoothed if smoothed is not None else float("nan")
+    w_in, w_out = w_in[:, :d], w_out[:, :d]  # Vectors copies them without the padding
     final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)
     return Vectors(corpus.vocab.words, final, corpus.vocab.counts), stats

@@ -10,7 +10,7 @@ import pytest
 import fastw2v
 from fastw2v.batching import NumbaBatches
 from fastw2v import kernels as K
-from fastw2v.hogwild import MAX_EXP, init_weights, train_hogwild
+from fastw2v.hogwild import MAX_EXP, init_weights, padded_rows, train_hogwild
 
 from .conftest import planted_texts
 
@@ -52,6 +52,28 @@ def test_one_thread_is_reproducible(planted_corpus, shared):
     c, _ = train_hogwild(planted_corpus, dataclasses.replace(cfg, seed=2), progress=False)
     assert np.array_equal(a.vectors, b.vectors)
     assert not np.array_equal(a.vectors, c.vectors)
+
+
+@pytest.mark.parametrize("d, stride", [(100, 112), (16, 16), (300, 304), (1, 16)])
+def test_padded_rows_start_on_cache_lines(d, stride):
+    m = np.random.default_rng(0).random((37, d), dtype=np.float32)
+    p = padded_rows(m)
+    assert p.shape == (37, stride) and p.flags["C_CONTIGUOUS"]
+    assert p.ctypes.data % 64 == 0 and p.strides[0] % 64 == 0  # so every row starts on a 64-byte line
+    assert np.array_equal(p[:, :d], m) and not p[:, d:].any()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_one_thread_trains_the_same_whatever_the_blocks(planted_corpus, shared, monkeypatch):
+    """Threads claim a chunk's blocks in turn; one thread takes them in order and must train exactly as on a
+    single block (a pair's negatives, sampled loss and learning rate depend on its index, not its block)."""
+    cfg = dataclasses.replace(BASE, shared_negatives=shared)
+    monkeypatch.setattr(fastw2v.hogwild, "BLOCKS_PER_THREAD", 1)
+    one, one_stats = train_hogwild(planted_corpus, cfg, progress=False)
+    monkeypatch.setattr(fastw2v.hogwild, "BLOCKS_PER_THREAD", 7)
+    seven, seven_stats = train_hogwild(planted_corpus, cfg, progress=False)
+    assert np.array_equal(one.vectors, seven.vectors)
+    assert one_stats.loss_history == seven_stats.loss_history and one_stats.pairs == seven_stats.pairs
 
 
 @pytest.mark.parametrize("shrink, shared", [(True, False), (False, False), (True, True)])
