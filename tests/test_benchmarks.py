@@ -55,3 +55,13 @@ def test_runner_rejects_zero_rounds_or_repeats(monkeypatch, capsys):
             runner.main(bad)
         assert e.value.code == 2 and f"{bad[0]} 0" in capsys.readouterr().err
     assert calls == []
+
+
+def test_scaling_gains_are_medians_of_each_rounds_own_ratio():
+    from benchmarks.scaling import control_rate, gains
+
+    # round 2 ran at half speed: its ratios still count as 1.5x and 3x, unlike a ratio of the medians
+    runs = [{1: 100.0, 2: 150.0, 4: 300.0}, {1: 50.0, 2: 75.0, 4: 150.0}, {1: 100.0, 2: 190.0, 4: 280.0}]
+    assert gains(runs, 1) == {1: 1.0, 2: 1.5, 4: 3.0}
+    assert gains([{2: 10.0, 4: 15.0}], 2) == {2: 2.0, 4: 3.0}  # relative to the first count, in threads
+    assert control_rate(1, reps=5) > 0
