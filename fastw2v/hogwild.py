@@ -280,16 +280,16 @@ def _draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_ou
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
-def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, claimed, w_in, w_out, d, window, shrink, base_window,
+def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d, window, shrink, base_window,
                 alias_table, base_neg, base_coin, negative, shared_negatives, lr_start, lr_end, position0, total,
                 hot, merge_every, out):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
     kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
     the learning rate's token position); pair_offsets[p]: the index of piece p's first pair; blocks: the
-    bounds of blocks of consecutive pieces; claimed[0]: 0, the counter of claimed blocks. out has a row per
-    thread: out[t] = (loss estimate, pairs) of thread t. w_in/w_out: rows padded to whole cache lines
-    (``padded_rows``), of which the first d columns are the vectors.
+    bounds of blocks of consecutive pieces. out has a row per thread: out[t] = (loss estimate, pairs) of
+    thread t. w_in/w_out: rows padded to whole cache lines (``padded_rows``), of which the first d columns
+    are the vectors.
 
     Each thread claims the next block (``_claim``, an atomic counter) until none is left, so a thread that
     runs slower (a core shared with another process, a block with rarer, uncached rows) takes fewer blocks,
@@ -320,6 +320,7 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, claimed, w_in, 
     arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
     """
     n_blocks = blocks.shape[0] - 1
+    claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
     for thread in numba.prange(out.shape[0]):
         neu1e = np.empty(d, dtype=np.float32)
         ring = np.empty((2, negative), dtype=np.int64)  # the negatives of this pair (center) and the next
@@ -462,9 +463,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                     offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each piece's first pair index
                     np.cumsum(counts, out=offsets[1:])
                     out = np.zeros((n_threads, 2), dtype=np.float64)
-                    claimed = np.zeros(1, dtype=np.int64)
                     train_chunk(
-                        kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), claimed, w_in, w_out, d,
+                        kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, d,
                         config.window,
                         config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
                         base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.shared_negatives,
