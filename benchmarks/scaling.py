@@ -14,13 +14,17 @@ machine whose speed drifts hits all of them alike, and a trainer's gain over one
 its per-round gains. Each round also times a control: a compute-bound numba loop (no memory traffic, no
 shared data) at the same thread counts, whose gain is what the machine's cores gave at that moment. On
 a virtual machine whose cores are shared with other tenants it can fall well below the thread count;
-a trainer's scaling is only meaningful next to it.
+a trainer's scaling is only meaningful next to it. ``--processes`` adds a second control that is the
+trainer's own work: N separate one-thread hogwild processes at once, each counting the words it trains
+within one shared wall-clock window. They share no row, no lock and no memory, so their summed rate is what
+the machine gives N copies of this memory-bound load; N threads of one process can hardly beat it.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 
@@ -67,6 +71,38 @@ def control_rate(threads: int, reps: int = 6000) -> float:
         numba.set_num_threads(before)
 
 
+PROCESS_CHILD = """
+import sys, time
+import fastw2v
+from benchmarks.benchmarks import common
+path, tokens, start, seconds = sys.argv[1] or None, int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+kw = dict(corpus=common.corpus(path, tokens), backend="hogwild", workers=1, progress=False, **common.SETTINGS)
+fastw2v.train(**kw)  # compile or load numba's cache, warm up
+if time.time() > start:
+    print("benchmarks.scaling: a process was not ready when the window opened: raise --process-lead", file=sys.stderr)
+time.sleep(max(0.0, start - time.time()))
+words = seconds_trained = 0.0
+while True:
+    stats = fastw2v.train(**kw).stats
+    if time.time() > start + seconds:  # only runs that ended inside the window, while every process ran
+        break
+    words, seconds_trained = words + stats.tokens, seconds_trained + stats.seconds
+print(words / seconds_trained if seconds_trained else float("nan"))
+"""
+
+
+def processes_rate(path: str | None, tokens: int, n: int, seconds: float = 20.0, lead: float = 30.0) -> float:
+    """The summed words/s of n one-thread hogwild processes training at once over one window of ``seconds``
+    that opens ``lead`` seconds from now (time to start, load and warm up)."""
+    start = time.time() + lead
+    children = [subprocess.Popen([sys.executable, "-c", PROCESS_CHILD, path or "", str(tokens), str(start), str(seconds)],
+                                 stdout=subprocess.PIPE, text=True, cwd=common.REPO) for _ in range(n)]
+    outputs = [child.communicate()[0] for child in children]
+    if any(child.returncode for child in children):
+        raise SystemExit("benchmarks.scaling: a --processes child failed (its error is above)")
+    return sum(float(out.split()[-1]) for out in outputs)
+
+
 def gains(runs: list[dict], base: int) -> dict:
     """The median over rounds of each thread count's rate divided by the same round's rate at ``base``."""
     return {t: statistics.median(run[t] / run[base] * base for run in runs) for t in runs[0]}
@@ -80,6 +116,10 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--gensim", action="store_true", help="also gensim corpus_file with as many workers")
     p.add_argument("--hot-rows", default="256", help="comma-separated hogwild hot_rows settings (default: the Config default), e.g. 0,256")
+    p.add_argument("--processes", action="store_true",
+                   help="also N one-thread hogwild processes at once, over one wall-clock window (a minute each)")
+    p.add_argument("--process-lead", type=float, default=30.0,
+                   help="seconds the --processes children get to start and warm up before the window opens")
     common.add_shared_negatives_option(p)
     args = p.parse_args(argv)
     cores = common.cpu_count()
@@ -97,6 +137,9 @@ def main(argv=None) -> int:
     if args.gensim and common.has_module("gensim"):
         text = common.text_file(args.corpus, args.tokens)
         trainers["gensim corpus_file"] = lambda t: W.prepare_gensim(c, text, workers=t)().value
+    if args.processes:
+        trainers["control: N one-thread hogwild processes"] = lambda t: processes_rate(
+            args.corpus, args.tokens, t, lead=args.process_lead)
     trainers["control: compute-bound loop"] = control_rate
     control_rate(1, 1)  # compile
     rounds = {name: [] for name in trainers}  # per trainer, one {threads: rate} per round
@@ -105,7 +148,7 @@ def main(argv=None) -> int:
             rounds[name].append({t: rate(t) for t in counts})
             print(f"round {r + 1}, {name}: " + ", ".join(f"{t} threads {v:,.0f}" for t, v in rounds[name][-1].items()),
                   file=sys.stderr, flush=True)
-    print(f"{c.description}; {cores} cores; {args.repeat} rounds, 1 epoch; words/s (the control: row passes/s): "
+    print(f"{c.description}; {cores} cores; {args.repeat} rounds, 1 epoch; words/s (the compute-bound control: row passes/s): "
           "median of the rounds; × 1 thread: median of the rounds' own ratios\n")
     print("| trainer | threads | words/s | × 1 thread | efficiency | × 1 thread, each round |\n|---|---:|---:|---:|---:|---|")
     for name, runs in rounds.items():

@@ -65,3 +65,24 @@ def test_scaling_gains_are_medians_of_each_rounds_own_ratio():
     assert gains(runs, 1) == {1: 1.0, 2: 1.5, 4: 3.0}
     assert gains([{2: 10.0, 4: 15.0}], 2) == {2: 2.0, 4: 3.0}  # relative to the first count, in threads
     assert control_rate(1, reps=5) > 0
+
+
+def test_processes_rate_sums_children_over_one_window(monkeypatch):
+    """The plumbing of --processes with a stand-in child: n processes, each given the same window, summed."""
+    import benchmarks.scaling as scaling
+
+    child = "import sys; print(f'starting {sys.argv[3]}', file=sys.stderr); print(float(sys.argv[4]) * 10)"
+    monkeypatch.setattr(scaling, "PROCESS_CHILD", child)
+    starts = []
+    real_popen = scaling.subprocess.Popen
+
+    def popen(cmd, **kw):
+        starts.append(cmd[-2])  # the window's opening time, the same for every child
+        return real_popen(cmd, **kw)
+
+    monkeypatch.setattr(scaling.subprocess, "Popen", popen)
+    assert scaling.processes_rate(None, 1000, 3, seconds=2.0, lead=0.0) == 60.0
+    assert len(starts) == 3 and len(set(starts)) == 1
+    monkeypatch.setattr(scaling, "PROCESS_CHILD", "raise SystemExit(3)")
+    with pytest.raises(SystemExit, match="child failed"):
+        scaling.processes_rate(None, 1000, 2, seconds=1.0, lead=0.0)
