@@ -71,7 +71,7 @@ def test_processes_rate_sums_children_over_one_window(monkeypatch):
     """The plumbing of --processes with a stand-in child: n processes, each given the same window, summed."""
     import benchmarks.scaling as scaling
 
-    child = "import sys; print(f'starting {sys.argv[3]}', file=sys.stderr); print(float(sys.argv[4]) * 10)"
+    child = "import sys; print(float(sys.argv[2]) / 50)"  # its 'rate': the token count it was given / 50
     monkeypatch.setattr(scaling, "PROCESS_CHILD", child)
     starts = []
     real_popen = scaling.subprocess.Popen
@@ -81,7 +81,8 @@ def test_processes_rate_sums_children_over_one_window(monkeypatch):
         return real_popen(cmd, **kw)
 
     monkeypatch.setattr(scaling.subprocess, "Popen", popen)
-    assert scaling.processes_rate(None, 1000, 3, seconds=2.0, lead=0.0) == 60.0
+    total = scaling.processes_rate(None, 1000, 3, seconds=2.0, lead=0.0)
+    assert total == 3 * 1000 / 50  # three children's outputs, summed
     assert len(starts) == 3 and len(set(starts)) == 1
     monkeypatch.setattr(scaling, "PROCESS_CHILD", "raise SystemExit(3)")
     with pytest.raises(SystemExit, match="child failed"):
