@@ -244,6 +244,30 @@ def _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, sc
     return loss
 
 
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d):
+    """A pair's 1 + k scores (the center's output row, then the negatives'), all before any update: their row
+    reads and dot products are independent, so they overlap."""
+    for t in range(negative + 1):
+        target = center if t == 0 else ring[slot, t - 1]
+        m_out = hot_out if target < hot else w_out
+        scores[t] = _score(m_in, m_out, ctx, target, d)
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _apply_window(center, ring, slot, negative, hot, hot_out, w_out, grad_out, d):
+    """Shared negatives, at a window's end: each of its 1 + k output rows moves by the updates its contexts
+    summed in grad_out, which is cleared for the next window."""
+    for t in range(negative + 1):
+        target = center if t == 0 else ring[slot, t - 1]
+        if t > 0 and target == center:
+            continue  # skipped in the window: its update is zero
+        m_out = hot_out if target < hot else w_out
+        for c in range(d):
+            m_out[target, c] += grad_out[t, c]
+            grad_out[t, c] = 0.0
+
+
 @numba.njit(cache=True, inline="always")
 def _lr(lr_start, lr_end, position, total):
     """Linear decay over all epochs as a function of the token position, so no thread counter is involved."""
@@ -251,13 +275,13 @@ def _lr(lr_start, lr_end, position, total):
 
 
 @numba.njit(cache=True, inline="always")
-def _merge_hot(shared, private, base, hot):
+def _merge_hot(shared, private, base, hot, d):
     """Add this thread's changes to the hot rows (private - base) into the shared rows, then take the sum as
     the new private copy and base: the other threads' changes since the last merge arrive here. A value this
     thread did not change is only read: writing it back could undo another thread's merge (and costs a
     cache line transfer)."""
     for r in range(hot):
-        for c in range(shared.shape[1]):
+        for c in range(d):  # not the padding (padded_rows)
             delta = private[r, c] - base[r, c]
             if delta != 0.0:
                 v = shared[r, c] + delta
@@ -366,10 +390,7 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
                         ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
                         m_in = hot_in if ctx < hot else w_in
                         slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
-                        for t in range(negative + 1):  # every score first: independent reads and dot products
-                            target = center if t == 0 else ring[slot, t - 1]
-                            m_out = hot_out if target < hot else w_out
-                            scores[t] = _score(m_in, m_out, ctx, target, d)
+                        _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
                         if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
                             loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
                                                  grad_out, shared_negatives, sampled, lr, d)
@@ -379,20 +400,13 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
                         o += 1
                         pairs += 1
                     if shared_negatives:
-                        for t in range(negative + 1):
-                            target = center if t == 0 else ring[i & 1, t - 1]
-                            if t > 0 and target == center:
-                                continue  # skipped above: its update is zero
-                            m_out = hot_out if target < hot else w_out
-                            for c in range(d):
-                                m_out[target, c] += grad_out[t, c]
-                                grad_out[t, c] = 0.0
+                        _apply_window(center, ring, i & 1, negative, hot, hot_out, w_out, grad_out, d)
                     if hot and pairs >= next_merge:
                         next_merge = pairs + merge_every
-                        _merge_hot(w_in, hot_in, base_in, hot)
-                        _merge_hot(w_out, hot_out, base_out, hot)
-        _merge_hot(w_in, hot_in, base_in, hot)
-        _merge_hot(w_out, hot_out, base_out, hot)
+                        _merge_hot(w_in, hot_in, base_in, hot, d)
+                        _merge_hot(w_out, hot_out, base_out, hot, d)
+        _merge_hot(w_in, hot_in, base_in, hot, d)
+        _merge_hot(w_out, hot_out, base_out, hot, d)
         out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
         out[thread, 1] = pairs
 

@@ -125,8 +125,8 @@ def reference_case(hot, negative, shared, monkeypatch):
 
 @pytest.mark.parametrize("hot, negative", [(False, 5), (True, 5), (False, 3)])
 def test_equals_per_pair_sgd_over_the_batch_builders_stream(hot, negative, monkeypatch):
-    """hot: 2 threads with hot_rows=8, merged every 16 pairs, on chunks of one document each, so one of the two
-    blocks of each chunk is empty and the run is serial: the private copies and merges then do the same
+    """hot: 2 threads with hot_rows=8, merged every 16 pairs, on chunks of one document each, so one block of
+    each chunk holds it, the others are empty and the run is serial: the private copies and merges then do the same
     arithmetic as shared rows, up to the rounding of a merge (shared + (private - base)). negative=5 takes the
     kernel's one-pass update for k = 5 on pairs whose six rows differ and its general loop on the others (a
     negative drawn twice, or equal to the center: frequent in this 35-word vocabulary); 3, the general loop."""
