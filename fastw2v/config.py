@@ -6,7 +6,9 @@ message naming the bad value and the fix; the CLI builds its flags from these fi
 
 from __future__ import annotations
 
+import difflib
 import math
+import numbers
 import os
 from dataclasses import asdict, dataclass, fields
 
@@ -59,11 +61,32 @@ class Config:
         for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
                      "max_piece_length", "chunk_tokens"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not _is_int(value) or value < 1:
                 flag = "--" + name.replace("_", "-")
                 raise UserError(f"{name} must be a whole number >= 1, got {value!r}: pass e.g. {flag} {_default(name)}")
-        if self.max_vocab_size is not None and self.max_vocab_size < 1:
-            raise UserError(f"max_vocab_size must be >= 1 or None, got {self.max_vocab_size}: drop --max-vocab-size or raise it")
+            setattr(self, name, int(value))
+        for name, fix in (("workers", "pass 0 for all cores"), ("hot_rows", "pass 0 to turn it off"),
+                          ("seed", "pass e.g. --seed 1")):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 0:
+                raise UserError(f"{name} must be a whole number >= 0, got {value!r}: {fix}")
+            setattr(self, name, int(value))
+        if self.seed >= 2 ** 63:
+            raise UserError(f"seed must be below 2**63, got {self.seed}: pass a smaller --seed")
+        if self.max_vocab_size is not None:
+            if not _is_int(self.max_vocab_size) or self.max_vocab_size < 1:
+                raise UserError(f"max_vocab_size must be a whole number >= 1 or None, got {self.max_vocab_size!r}: "
+                                "drop --max-vocab-size or raise it")
+            self.max_vocab_size = int(self.max_vocab_size)
+        for name in ("ns_exponent", "sample", "alpha", "min_alpha", "trust"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
+                                      or not math.isfinite(value)):
+                raise UserError(f"{name} must be a finite number, got {value!r}: pass e.g. "
+                                f"--{name.replace('_', '-')} {_default(name) if _default(name) is not None else 0.025}")
+        for name in ("shrink_windows", "shared_negatives", "shuffle"):
+            if not isinstance(getattr(self, name), bool):
+                raise UserError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
         if self.trust is not None and self.trust <= 0:
@@ -72,10 +95,9 @@ class Config:
             raise UserError(f"alpha must be > 0, got {self.alpha}: pass e.g. --alpha 0.025")
         if self.min_alpha is not None and self.min_alpha < 0:
             raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. --min-alpha 0.0001")
-        if self.workers < 0:
-            raise UserError(f"workers must be >= 0, got {self.workers}: pass 0 for all cores")
-        if self.hot_rows < 0:
-            raise UserError(f"hot_rows must be >= 0, got {self.hot_rows}: pass 0 to turn it off")
+        if self.alpha is not None and self.min_alpha is not None and self.min_alpha > self.alpha:
+            raise UserError(f"min_alpha ({self.min_alpha}) is above alpha ({self.alpha}): the learning rate decays "
+                            "from alpha to min_alpha; pass a min_alpha <= alpha")
         for name, allowed in (("optimizer", OPTIMIZERS), ("backend", BACKENDS), ("tokenizer", TOKENIZERS),
                               ("final_vectors", FINAL_VECTORS)):
             if getattr(self, name) not in allowed:
@@ -148,12 +170,23 @@ class Config:
         return asdict(self)
 
     @classmethod
+    def check_keys(cls, keys) -> None:
+        """UserError for a name that is not a Config field, with the closest field when there is one."""
+        known = [f.name for f in fields(cls)]
+        for key in keys:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(sorted(known))}"
+                raise UserError(f"unknown setting {key!r}: {hint}")
+
+    @classmethod
     def from_dict(cls, d: dict) -> Config:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise UserError(f"unknown config key(s) {', '.join(unknown)}: known keys are {', '.join(sorted(known))}")
+        cls.check_keys(d)
         return cls(**d)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _default(name: str):

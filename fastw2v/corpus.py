@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -57,6 +58,7 @@ class TextSource:
     description: str  # for messages and the summary
     fingerprint: str  # changes when the text may have changed
     batches: Callable[[], Iterator[list[str]]]  # a fresh iterator over batches of documents
+    files: tuple[str, ...] = ()  # the local files read, when the source is files
 
 
 def from_texts(texts: Iterable[str], name: str = "texts") -> TextSource:
@@ -93,6 +95,11 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
         if text_column not in dd[s].column_names:
             raise UserError(f"split {s!r} of {name_or_path!r} has no column {text_column!r}: "
                             f"pass --text-column with one of {', '.join(dd[s].column_names)}")
+    for s in names:
+        feature = dd[s].features[text_column]
+        if getattr(feature, "dtype", None) not in ("string", "large_string"):
+            raise UserError(f"column {text_column!r} of split {s!r} holds {getattr(feature, 'dtype', feature)}, not "
+                            f"text: pass --text-column with a text column ({_text_columns(dd[s].features)})")
     parts = [dd[s].select_columns([text_column]) for s in names]
     fingerprint = json.dumps([name_or_path, names, text_column, [p._fingerprint for p in parts]])
 
@@ -102,6 +109,11 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
                 yield b[text_column]
 
     return TextSource(f"{name_or_path} [{', '.join(names)}]", fingerprint, batches)
+
+
+def _text_columns(features) -> str:
+    text = [name for name, f in features.items() if getattr(f, "dtype", None) in ("string", "large_string")]
+    return "text columns: " + ", ".join(text) if text else "it has none"
 
 
 _FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
@@ -141,7 +153,7 @@ def from_files(pattern: str, text_column: str = "text") -> TextSource:
                             yield batch
                 except UnicodeDecodeError as e:
                     raise UserError(f"{f!r} is not UTF-8 text ({e.reason} at byte {e.start}): convert it to UTF-8") from None
-        return TextSource(description, fingerprint, batches)
+        return TextSource(description, fingerprint, batches, tuple(files))
 
     def batches():
         import datasets
@@ -154,6 +166,10 @@ def from_files(pattern: str, text_column: str = "text") -> TextSource:
                     raise UserError(f"{description} has no column {text_column!r}: pass --text-column with one of "
                                     f"{', '.join(b)}")
                 first = False
+                bad = next((t for t in b[text_column] if t is not None and not isinstance(t, str)), None)
+                if bad is not None:
+                    raise UserError(f"column {text_column!r} of {description} holds {type(bad).__name__} values "
+                                    f"such as {bad!r}, not text: pass --text-column with a text column")
                 yield [t or "" for t in b[text_column]]
         except UserError:
             raise
@@ -161,7 +177,7 @@ def from_files(pattern: str, text_column: str = "text") -> TextSource:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise UserError(f"cannot read {description} as {ext[1:]} ({reason[:160]}): check the file") from None
 
-    return TextSource(description, fingerprint, batches)
+    return TextSource(description, fingerprint, batches, tuple(files))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -203,7 +219,12 @@ class EncodedCorpus:
     def chunk(self, bounds: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunk c of ``chunk_bounds``: (a writable copy of its ids read from disk, its local piece starts)."""
         starts = self.starts[bounds[c]:bounds[c + 1] + 1]
-        return np.array(self.ids[starts[0]:starts[-1]]), starts - starts[0]
+        ids = np.array(self.ids[starts[0]:starts[-1]])
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self.vocab)):  # the kernels index rows with them
+            where = f"encoded corpus {self.path!r}" if self.path else "the corpus"
+            raise UserError(f"{where} is damaged (token ids up to {ids.max()}, a vocabulary of {len(self.vocab)} "
+                            "words): delete the folder and encode the text again")
+        return ids, starts - starts[0]
 
     def documents(self) -> Iterator[np.ndarray]:
         """Token ids piece by piece (for tests and the naive pipeline)."""
@@ -231,9 +252,7 @@ class EncodedCorpus:
         if not os.path.isfile(os.path.join(folder, "meta.json")):
             raise UserError(f"{folder!r} is not an encoded corpus (no meta.json): encode the text first, "
                             "or pass the folder that fastw2v.encode / EncodedCorpus.save wrote")
-        with open(os.path.join(folder, "meta.json")) as f:
-            saved = json.load(f).get("description")
-        return _load(folder, description or saved or f"encoded corpus {folder}")
+        return _load(folder, description)
 
 
 def is_encoded_folder(path: str) -> bool:
@@ -266,8 +285,16 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     else:
         folder = os.path.join(cache_dir, key)
         if os.path.exists(os.path.join(folder, "meta.json")):
-            return _load(folder, source.description)
-        os.makedirs(cache_dir, exist_ok=True)
+            try:
+                return _load(folder, source.description)
+            except UserError as e:  # a cache entry is derived data: rebuild it
+                print(f"fastw2v: {e.args[0].split(': delete')[0]}; encoding the text again", file=sys.stderr)
+                shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot use {cache_dir!r} as the cache folder ({e.strerror}): pass --cache-dir "
+                            "a writable folder") from None
     work = tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir) if cache_dir else folder
     try:
         _encode_into(work, source, TOKENIZERS[tokenizer], min_count, max_vocab_size, max_piece_length, progress)
@@ -351,14 +378,37 @@ def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:
     return np.concatenate([starts, [lengths.sum()]]).astype(np.int64)
 
 
-def _load(folder: str, description: str) -> EncodedCorpus:
-    with open(os.path.join(folder, "meta.json")) as f:
-        meta = json.load(f)
-    ids_path = os.path.join(folder, "ids.int32")
+def _load(folder: str, description: str | None = None) -> EncodedCorpus:
+    """The corpus in ``folder``, after checks that its files agree (sizes, piece bounds, vocabulary): a
+    damaged folder (a copy cut short, a file edited by hand) is a UserError here, never a crash later
+    inside a kernel. Token ids are checked against the vocabulary chunk by chunk (``EncodedCorpus.chunk``)."""
+    fix = "delete the folder and encode the text again"
+    try:
+        with open(os.path.join(folder, "meta.json")) as f:
+            meta = json.load(f)
+        if not isinstance(meta, dict):
+            raise ValueError("meta.json is not a JSON object")
+        n_tokens, n_documents = int(meta["n_tokens"]), int(meta["n_documents"])
+        ids_path = os.path.join(folder, "ids.int32")
+        size = os.path.getsize(ids_path)
+        if size != 4 * n_tokens:
+            raise ValueError(f"ids.int32 holds {size / 4:,.0f} tokens, meta.json says {n_tokens:,}")
+        starts = np.load(os.path.join(folder, "starts.npy"), allow_pickle=False)
+        if (starts.ndim != 1 or starts.dtype.kind not in "iu" or starts.shape[0] < 1 or starts[0] != 0
+                or starts[-1] != n_tokens or np.any(np.diff(starts) < 0)):
+            raise ValueError(f"starts.npy does not cut the {n_tokens:,} tokens into pieces")
+        vocab = Vocab.load(os.path.join(folder, "vocab.tsv"))
+    except FileNotFoundError as e:
+        raise UserError(f"encoded corpus {folder!r} is damaged ({os.path.basename(e.filename)} is missing): {fix}") from None
+    except KeyError as e:
+        raise UserError(f"encoded corpus {folder!r} is damaged (meta.json has no {e.args[0]!r}): {fix}") from None
+    except (OSError, ValueError, TypeError) as e:  # JSONDecodeError is a ValueError
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"encoded corpus {folder!r} is damaged ({reason}): {fix}") from None
     # np.memmap cannot map an empty file; a corpus with no kept token fails earlier, in Vocab.from_counts.
-    ids = np.memmap(ids_path, dtype=np.int32, mode="r")
-    return EncodedCorpus(ids=ids, starts=np.load(os.path.join(folder, "starts.npy")),
-                         vocab=Vocab.load(os.path.join(folder, "vocab.tsv")), n_documents=meta["n_documents"],
+    ids = np.memmap(ids_path, dtype=np.int32, mode="r") if n_tokens else np.zeros(0, dtype=np.int32)
+    description = description or meta.get("description") or f"encoded corpus {folder}"
+    return EncodedCorpus(ids=ids, starts=starts.astype(np.int64, copy=False), vocab=vocab, n_documents=n_documents,
                          description=description, path=folder)
 
 

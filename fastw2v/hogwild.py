@@ -445,7 +445,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     """
     from tqdm.auto import tqdm
 
-    from .train import TrainStats  # here, not at the top: train.py imports this module lazily
+    from .train import TrainStats, diverged  # here, not at the top: train.py imports this module lazily
 
     V, d = len(corpus.vocab), config.vector_size
     w_in, w_out = (padded_rows(m) for m in init_weights(V, d, config.seed))
@@ -454,49 +454,62 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     bounds = corpus.chunk_bounds(config.chunk_tokens)
     N, epochs = corpus.n_tokens, config.epochs
     stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr)
-    bar = tqdm(total=N * epochs, unit="w", unit_scale=True, disable=not progress, dynamic_ncols=True, desc="train")
 
     def base(epoch, stream, c):
         return int(K.stream_base(config.seed, epoch, stream, c))
 
+    def chunk(epoch, c):
+        """Chunk c of an epoch as the batch builders see it, sub-sampled and windowed as NumbaBatches does."""
+        ids, local = corpus.chunk(bounds, c)
+        kept, kept_starts = K.subsample(ids, local, keep_threshold, base(epoch, K.STREAM_SUBSAMPLE, c))
+        w_base = base(epoch, K.STREAM_WINDOW, c)
+        counts = K.count_pairs(kept_starts, config.window, config.shrink_windows, w_base)
+        offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each piece's first pair index
+        np.cumsum(counts, out=offsets[1:])
+        return ids, local, kept, kept_starts, offsets, w_base
+
+    def train(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out):
+        first = int(corpus.starts[bounds[c]])
+        train_chunk(
+            kept, kept_starts, local, offsets, blocks, w_in, w_out, d, config.window,
+            config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
+            base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.shared_negatives,
+            config.lr, config.end_lr, float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out)
+
     smoothed = None
-    start = time.perf_counter()
-    try:
-        with numba_threads(config.threads):
-            n_threads = numba.get_num_threads()
-            n_blocks = n_threads * BLOCKS_PER_THREAD
-            hot = min(config.hot_rows, V) if n_threads > 1 else 0  # one thread shares no cache lines
+    with numba_threads(config.threads):
+        n_threads = numba.get_num_threads()
+        n_blocks = n_threads * BLOCKS_PER_THREAD
+        hot = min(config.hot_rows, V) if n_threads > 1 else 0  # one thread shares no cache lines
+        # numba compiles the kernels on their first call (tens of seconds in a fresh install, then a cache
+        # load): make that call, on no block at all, before the clock starts, so words/s is training only
+        ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
+        train(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
+              np.zeros((n_threads, 2), dtype=np.float64))
+        bar = tqdm(total=N * epochs, unit="w", unit_scale=True, disable=not progress, dynamic_ncols=True, desc="train")
+        start = time.perf_counter()
+        try:
             for epoch in range(epochs):
                 for c in range(bounds.shape[0] - 1):
-                    # the chunk the batch builders see, sub-sampled and windowed as NumbaBatches does
-                    ids, local = corpus.chunk(bounds, c)
-                    first, last = int(corpus.starts[bounds[c]]), int(corpus.starts[bounds[c + 1]])
-                    kept, kept_starts = K.subsample(ids, local, keep_threshold, base(epoch, K.STREAM_SUBSAMPLE, c))
-                    w_base = base(epoch, K.STREAM_WINDOW, c)
-                    counts = K.count_pairs(kept_starts, config.window, config.shrink_windows, w_base)
-                    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each piece's first pair index
-                    np.cumsum(counts, out=offsets[1:])
+                    ids, local, kept, kept_starts, offsets, w_base = chunk(epoch, c)
                     out = np.zeros((n_threads, 2), dtype=np.float64)
-                    train_chunk(
-                        kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_in, w_out, d,
-                        config.window,
-                        config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
-                        base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.shared_negatives,
-                        config.lr, config.end_lr,
-                        float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out)
+                    train(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
                     n_pairs = int(out[:, 1].sum())
                     stats.pairs += n_pairs
                     if n_pairs:
                         mean = float(out[:, 0].sum()) / n_pairs
+                        if not math.isfinite(mean):  # stop now: nothing after this chunk can be used
+                            raise diverged(config.lr)
                         stats.loss_history.append((len(stats.loss_history) + 1, mean))
                         smoothed = mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
                     elapsed = max(time.perf_counter() - start, 1e-9)
+                    last = int(corpus.starts[bounds[c + 1]])
                     lr = config.lr_at((epoch * N + last) / (epochs * N))
                     bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
                                     lr=f"{lr:.5f}", words_s=f"{(bar.n + ids.shape[0]) / elapsed:,.0f}", refresh=False)
                     bar.update(ids.shape[0])
-    finally:
-        bar.close()
+        finally:
+            bar.close()
     stats.seconds = time.perf_counter() - start
     stats.final_loss = smoothed if smoothed is not None else float("nan")
     w_in, w_out = w_in[:, :d], w_out[:, :d]  # Vectors copies them without the padding

@@ -10,9 +10,11 @@ constant rate is ``alpha=min_alpha=0.001``.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from .batching import DeviceBatches, NumbaBatches
@@ -152,17 +154,37 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     already encoded ``corpus``. ``config`` takes the fields of ``Config`` (gensim's names: vector_size, window, ...).
     With ``output`` the vectors are also saved there (.txt, .bin or .npy).
     """
-    cfg = dataclasses.replace(config.pop("config", None) or Config(), **config)
+    base = config.pop("config", None) or Config()
+    Config.check_keys(config)
+    cfg = dataclasses.replace(base, **config)
+    dataset, data, output, cache_dir = (None if p is None else os.fspath(p) for p in (dataset, data, output, cache_dir))
     if output is not None:
         Vectors.check_path(output)  # before hours of training, not after
     if corpus is None and dataset is not None and is_encoded_folder(dataset):
         corpus = EncodedCorpus.load(dataset)  # encoded elsewhere: its tokenizer and vocabulary are fixed
     if corpus is None:
         source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits)
+        if output is not None and os.path.realpath(output) in {os.path.realpath(f) for f in source.files}:
+            raise UserError(f"--output {output!r} is one of the input files: choose another output path")
         corpus = encode(source, cfg.tokenizer, cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length,
                         cache_dir=cache_dir, progress=progress)
     vectors, stats = train_corpus(corpus, cfg, progress=progress)
+    check_trained(vectors, stats)
     vectors.stats = stats
     if output is not None:
         vectors.save(output)
     return vectors
+
+
+def check_trained(vectors: Vectors, stats: TrainStats) -> None:
+    """UserError, before anything is saved, for a run that trained nothing or diverged."""
+    if stats.pairs == 0:
+        raise UserError("no (center, context) pair to train on: every document keeps fewer than 2 tokens after "
+                        "min_count and sub-sampling; give longer documents, or lower --min-count or --sample")
+    if not np.isfinite(vectors.vectors).all():
+        raise diverged(stats.start_lr)
+
+
+def diverged(start_lr: float) -> UserError:
+    return UserError(f"training diverged (the loss or the vectors became NaN or inf) at start learning rate "
+                     f"{start_lr:g}: lower --alpha (word2vec's default is 0.025)")

@@ -56,10 +56,12 @@ class Vocab:
     def load(cls, path: str) -> Vocab:
         words, counts = [], []
         with open(path, encoding="utf-8") as f:
-            for line in f:
-                w, c = line.rstrip("\n").split("\t")
-                words.append(w)
-                counts.append(int(c))
+            for i, line in enumerate(f, 1):
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) != 2 or not parts[1].isdigit():
+                    raise ValueError(f"line {i} of {os.path.basename(path)} is not 'word<TAB>count'")
+                words.append(parts[0])
+                counts.append(int(parts[1]))
         return cls(words, np.array(counts, dtype=np.int64))
 
     def unigram_weights(self, ns_exponent: float = 0.75) -> np.ndarray:

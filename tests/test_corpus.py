@@ -102,6 +102,8 @@ def test_dataset_folder_like_the_hub(tmp_path):
         fastw2v.from_dataset(str(tmp_path), text_column="review")
     with pytest.raises(fastw2v.UserError, match="no split 'dev'"):
         fastw2v.from_dataset(str(tmp_path), splits=["dev"])
+    with pytest.raises(fastw2v.UserError, match="'label' of split 'train' holds int64, not text.*text columns: text"):
+        fastw2v.from_dataset(str(tmp_path), text_column="label")
 
 
 # -- bad input: one line, naming the fix --------------------------------------------------------------
@@ -153,6 +155,13 @@ def test_missing_text_column_in_files(tmp_path):
     one_line(e)
 
 
+def test_a_text_column_of_numbers_in_files(tmp_path):
+    (tmp_path / "c.csv").write_text("id,text\n1,a b\n2,b c\n")
+    with pytest.raises(fastw2v.UserError, match="column 'id' of .* holds int values such as 1, not text") as e:
+        fastw2v.encode(fastw2v.from_files(str(tmp_path / "c.csv"), text_column="id"), min_count=1, cache_dir=None)
+    one_line(e)
+
+
 def test_unreachable_hub_names_the_way_out(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
@@ -188,3 +197,68 @@ def test_carry_pack_unpack_round_trip(tmp_path, zipf_corpus):
     _same_corpus(zipf_corpus, carry.unpack(str(tmp_path / "c.npz")))
     carry.main(["unpack", str(tmp_path / "c.npz"), str(tmp_path / "enc")])
     _same_corpus(zipf_corpus, fastw2v.EncodedCorpus.load(str(tmp_path / "enc")))
+
+
+def _damage(folder, how):
+    """One way an encoded folder gets damaged: a copy cut short, a file lost, a file edited by hand."""
+    if how == "ids cut short":
+        with open(folder / "ids.int32", "r+b") as f:
+            f.truncate(os.path.getsize(folder / "ids.int32") - 8)
+    elif how == "no starts.npy":
+        os.remove(folder / "starts.npy")
+    elif how == "meta.json not JSON":
+        (folder / "meta.json").write_text("{oops")
+    elif how == "meta.json without n_documents":
+        meta = json.loads((folder / "meta.json").read_text())
+        del meta["n_documents"]
+        (folder / "meta.json").write_text(json.dumps(meta))
+    elif how == "vocab.tsv edited":
+        (folder / "vocab.tsv").write_text("a b c\n")
+    elif how == "starts past the end":
+        starts = np.load(folder / "starts.npy")
+        starts[-1] += 5
+        np.save(folder / "starts.npy", starts)
+
+
+DAMAGES = ["ids cut short", "no starts.npy", "meta.json not JSON", "meta.json without n_documents", "vocab.tsv edited",
+           "starts past the end"]
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_a_damaged_encoded_folder_is_a_one_line_error(tmp_path, zipf_corpus, how):
+    zipf_corpus.save(str(tmp_path / "enc"))
+    _damage(tmp_path / "enc", how)
+    with pytest.raises(fastw2v.UserError, match="is damaged .*: delete the folder and encode the text again") as e:
+        fastw2v.EncodedCorpus.load(str(tmp_path / "enc"))
+    one_line(e)
+
+
+@pytest.mark.parametrize("how", ["ids cut short", "meta.json without n_documents"])
+def test_a_damaged_cache_entry_is_encoded_again(tmp_path, how, capsys):
+    source = fastw2v.from_texts(["a b c a", "b c d", "a a d c"], name="tiny")
+    first = fastw2v.encode(source, min_count=1, cache_dir=str(tmp_path))
+    ids, starts, words = np.array(first.ids), first.starts.copy(), list(first.vocab.words)
+    del first  # its memmap would see the damage
+    (entry,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    _damage(entry, how)
+    again = fastw2v.encode(source, min_count=1, cache_dir=str(tmp_path))
+    assert "is damaged" in capsys.readouterr().err
+    assert np.array_equal(np.asarray(again.ids), ids) and np.array_equal(again.starts, starts)
+    assert again.vocab.words == words
+
+
+def test_token_ids_beyond_the_vocabulary_stop_training_with_a_clear_error(tmp_path, zipf_corpus):
+    """vocab.tsv cut to 10 words, still well formed: the ids of the other words would index past the rows."""
+    zipf_corpus.save(str(tmp_path / "enc"))
+    lines = (tmp_path / "enc" / "vocab.tsv").read_text().splitlines(keepends=True)
+    (tmp_path / "enc" / "vocab.tsv").write_text("".join(lines[:10]))
+    for backend in ("hogwild", "torch"):
+        with pytest.raises(fastw2v.UserError, match="is damaged \\(token ids up to .* a vocabulary of 10 words\\)"):
+            fastw2v.train(dataset=str(tmp_path / "enc"), backend=backend, device="cpu", epochs=1, progress=False)
+
+
+def test_an_unusable_cache_folder_is_a_one_line_error(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(fastw2v.UserError, match="cannot use .*a-file' as the cache folder .*--cache-dir") as e:
+        fastw2v.encode(fastw2v.from_texts(["a b"]), min_count=1, cache_dir=str(tmp_path / "a-file"))
+    one_line(e)

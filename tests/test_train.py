@@ -56,8 +56,63 @@ def test_bad_output_path_fails_before_training(tmp_path, planted_corpus):
 
 
 def test_unknown_setting_is_a_clear_error(planted_corpus):
-    with pytest.raises(TypeError, match="window_size"):
+    with pytest.raises(fastw2v.UserError, match="unknown setting 'window_size': did you mean 'window'"):
         fastw2v.train(corpus=planted_corpus, window_size=3, progress=False)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"hot_rows": 2.5}, "hot_rows must be a whole number >= 0, got 2.5"),
+    ({"workers": 1.5}, "workers must be a whole number >= 0"),
+    ({"seed": -1}, "seed must be a whole number >= 0"),
+    ({"seed": 2 ** 64}, "seed must be below 2\\*\\*63"),
+    ({"window": True}, "window must be a whole number >= 1"),
+    ({"alpha": float("nan")}, "alpha must be a finite number"),
+    ({"sample": float("inf")}, "sample must be a finite number"),
+    ({"ns_exponent": "0.75"}, "ns_exponent must be a finite number"),
+    ({"sample": "1e-3"}, "sample must be a finite number"),
+    ({"alpha": 0.025, "min_alpha": 1.0}, "min_alpha \\(1.0\\) is above alpha"),
+    ({"shuffle": "no"}, "shuffle must be True or False"),
+])
+def test_a_setting_of_the_wrong_type_or_range_is_a_clear_error(setting, message):
+    with pytest.raises(fastw2v.UserError, match=message):
+        fastw2v.Config(**setting)
+
+
+def test_whole_numbers_of_any_integer_type_are_taken_as_int():
+    cfg = fastw2v.Config(vector_size=np.int64(32), hot_rows=np.int32(64), seed=np.uint8(3))
+    assert (cfg.vector_size, cfg.hot_rows, cfg.seed) == (32, 64, 3)
+    assert all(type(v) is int for v in (cfg.vector_size, cfg.hot_rows, cfg.seed))
+
+
+def test_a_diverging_run_is_an_error_and_leaves_the_output_as_it_was(tmp_path, planted_corpus):
+    """alpha = 1e30: the first updates overflow float32, so the loss and the vectors turn NaN; the trainer
+    stops with a one-line error and the vectors of an earlier run stay in place."""
+    out = tmp_path / "v.bin"
+    out.write_bytes(b"earlier run")
+    for backend in ("hogwild", "torch"):
+        with pytest.raises(fastw2v.UserError, match="diverged .* start learning rate 1e\\+30: lower --alpha"):
+            fastw2v.train(corpus=planted_corpus, output=str(out), progress=False,
+                          **(SMALL | {"backend": backend, "alpha": 1e30, "trust": None, "epochs": 1, "workers": 1}))
+        assert out.read_bytes() == b"earlier run"
+
+
+def test_a_corpus_without_a_pair_is_an_error(tmp_path):
+    """One word per document: nothing to pair, so no vectors are written."""
+    data, out = tmp_path / "one-word-lines.txt", tmp_path / "v.bin"
+    data.write_text("".join(f"w{i % 7}\n" for i in range(200)))
+    with pytest.raises(fastw2v.UserError, match="no \\(center, context\\) pair"):
+        fastw2v.train(data=str(data), output=str(out), cache_dir=None, progress=False, **(SMALL | {"epochs": 1}))
+    assert not out.exists()
+
+
+def test_output_may_not_overwrite_an_input_file(tmp_path):
+    data = tmp_path / "corpus.txt"
+    data.write_text("a b c a b c\n" * 50)
+    with pytest.raises(fastw2v.UserError, match="is one of the input files"):
+        fastw2v.train(data=data, output=tmp_path / "." / "corpus.txt", cache_dir=None, progress=False, **SMALL)
+    assert data.read_text() == "a b c a b c\n" * 50
+    v = fastw2v.train(data=data, output=tmp_path / "v.txt", cache_dir=None, progress=False, **(SMALL | {"epochs": 1}))
+    assert (tmp_path / "v.txt").exists() and len(v) == 3  # paths as pathlib.Path are fine
 
 
 def test_auto_backend_follows_the_optimizer():
