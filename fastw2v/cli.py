@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import re
 import sys
 import time
@@ -52,7 +53,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fastw2v", description="Fast word2vec (skip-gram, negative sampling).",
+    parser = _Parser(prog="fastw2v", description="Fast word2vec (skip-gram, negative sampling).",
                                      epilog=EXAMPLE)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -98,7 +99,7 @@ def cmd_train(args) -> None:
                     output=args.output, cache_dir=args.cache_dir,
                     progress=not args.no_progress, config=config)
     st = vectors.stats
-    print(f"vocabulary   {st.vocab_size:,} words (min_count={config.min_count})")
+    print(f"vocabulary   {st.vocab_size:,} words" + (f" (min_count={st.min_count})" if st.min_count is not None else ""))
     print(f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} pairs")
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
@@ -123,8 +124,6 @@ EVAL_FILES = ("../shared/data/eval/questions-words.txt", "../shared/data/eval/wo
 
 
 def cmd_eval(args) -> None:
-    import os
-
     from .evaluate import evaluate_analogies, evaluate_word_pairs
     from .vectors import Vectors
 
@@ -135,6 +134,11 @@ def cmd_eval(args) -> None:
         if analogies is None and not similarity:
             raise UserError(f"no evaluation file: pass --analogies FILE and/or --similarity FILE "
                             f"({EVAL_FILES[0]} and {EVAL_FILES[1]} do not exist here)")
+    for path, flag in [(analogies, "--analogies")] + [(p, "--similarity") for p in similarity]:
+        if path is not None and not os.path.isfile(path):
+            raise UserError(f"no such file {path!r}: pass an existing file with {flag}")
+    if args.restrict_vocab < 1:
+        raise UserError(f"--restrict-vocab must be >= 1, got {args.restrict_vocab}: pass e.g. --restrict-vocab 30000")
     vectors = Vectors.load(args.vectors)
     print(f"vectors: {args.vectors} ({len(vectors):,} words, d={vectors.vector_size})")
     print(f"{'test':<28} {'score':>12} {'evaluated':>10} {'OOV':>14}")
@@ -153,6 +157,13 @@ def cmd_eval(args) -> None:
 COMMANDS = {"train": cmd_train, "similar": cmd_similar, "eval": cmd_eval}
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad flag reported in one line (and where to look) instead of the whole usage."""
+
+    def error(self, message):
+        self.exit(2, f"fastw2v: error: {message} (see {self.prog} --help)\n")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -164,6 +175,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("fastw2v: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the output went to a pipe that closed (| head): the rest is not wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

@@ -43,7 +43,7 @@ class Config:
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
     batch_size: int = 16384  # pairs per batch for the torch backend; large batches keep a GPU busy
     trust: float | None = 16.0  # sgd: per-row step bound for large batches (model.sgd_step); README "Large batches"
-    backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: see resolve
+    backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: hogwild on a CPU, torch on a GPU (adam and sparse_adam: torch)
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
     shared_negatives: bool = False  # hogwild: one set of negatives per center for its whole window, whose updates become a small matrix product (Ji et al. 2016, HogBatch): fewer row reads

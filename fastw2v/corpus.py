@@ -75,6 +75,10 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     import datasets
 
     local = os.path.exists(name_or_path)
+    if os.path.isfile(name_or_path):
+        raise UserError(f"{name_or_path!r} is a file, not a dataset folder: pass it with --data")
+    if not local and name_or_path.startswith((os.sep, ".", "~")):
+        raise UserError(f"no such dataset folder {name_or_path!r}: check the path given to --dataset")
     try:
         dd = datasets.load_dataset(name_or_path)
     except Exception as e:  # noqa: BLE001 - the hub raises many types; all mean "cannot load"
@@ -121,6 +125,8 @@ _FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": 
 
 def from_files(pattern: str, text_column: str = "text") -> TextSource:
     """Local files: .txt (one document per line), .jsonl/.json, .csv or .parquet (a text column)."""
+    if os.path.isdir(pattern):
+        raise UserError(f"{pattern!r} is a folder: pass the files in it, e.g. --data '{os.path.join(pattern, '*.txt')}'")
     files = sorted(glob.glob(os.path.expanduser(pattern))) if glob.has_magic(pattern) else [pattern]
     if not files or not all(os.path.isfile(f) for f in files):
         missing = pattern if not files else next(f for f in files if not os.path.isfile(f))
@@ -199,6 +205,7 @@ class EncodedCorpus:
     n_documents: int
     description: str = ""
     path: str | None = None  # the cache folder, when there is one
+    settings: dict | None = None  # what it was encoded with (tokenizer, min_count, ...), when known
     _tmp: object = None  # keeps a temporary folder alive as long as the corpus
 
     @property
@@ -244,7 +251,7 @@ class EncodedCorpus:
         self.vocab.save(os.path.join(folder, "vocab.tsv"))
         with open(os.path.join(folder, "meta.json"), "w") as f:
             json.dump({"format": CACHE_FORMAT, "n_documents": self.n_documents, "n_tokens": self.n_tokens,
-                       "raw_tokens": self.n_tokens, "description": self.description}, f)
+                       "raw_tokens": self.n_tokens, "description": self.description, "settings": self.settings}, f)
 
     @classmethod
     def load(cls, folder: str, description: str | None = None) -> "EncodedCorpus":
@@ -297,7 +304,9 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
                             "a writable folder") from None
     work = tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir) if cache_dir else folder
     try:
-        _encode_into(work, source, TOKENIZERS[tokenizer], min_count, max_vocab_size, max_piece_length, progress)
+        settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
+                    "max_piece_length": max_piece_length}
+        _encode_into(work, source, settings, progress)
         if cache_dir is not None:
             try:
                 os.replace(work, folder)  # atomic: a cache folder is complete or absent
@@ -312,7 +321,9 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     return corpus
 
 
-def _encode_into(folder, source, tokenize, min_count, max_vocab_size, max_piece_length, progress):
+def _encode_into(folder, source, settings, progress):
+    tokenize = TOKENIZERS[settings["tokenizer"]]
+    min_count, max_vocab_size, max_piece_length = (settings[k] for k in ("min_count", "max_vocab_size", "max_piece_length"))
     provisional: dict[str, int] = {}
     doc_lengths: list[int] = []
     counts = np.zeros(0, dtype=np.int64)
@@ -364,7 +375,7 @@ def _encode_into(folder, source, tokenize, min_count, max_vocab_size, max_piece_
     vocab.save(os.path.join(folder, "vocab.tsv"))
     with open(os.path.join(folder, "meta.json"), "w") as f:
         json.dump({"format": CACHE_FORMAT, "n_documents": len(doc_lengths), "n_tokens": n_kept,
-                   "raw_tokens": int(doc_ends[-1]) if doc_ends.size else 0}, f)
+                   "raw_tokens": int(doc_ends[-1]) if doc_ends.size else 0, "settings": settings}, f)
 
 
 def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:
@@ -408,8 +419,9 @@ def _load(folder: str, description: str | None = None) -> EncodedCorpus:
     # np.memmap cannot map an empty file; a corpus with no kept token fails earlier, in Vocab.from_counts.
     ids = np.memmap(ids_path, dtype=np.int32, mode="r") if n_tokens else np.zeros(0, dtype=np.int32)
     description = description or meta.get("description") or f"encoded corpus {folder}"
+    settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else None
     return EncodedCorpus(ids=ids, starts=starts.astype(np.int64, copy=False), vocab=vocab, n_documents=n_documents,
-                         description=description, path=folder)
+                         description=description, path=folder, settings=settings)
 
 
 def _progress_bar(enabled: bool, desc: str, unit: str):

@@ -125,6 +125,9 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict_vocab: int | None =
     if not sections:
         raise UserError(f"{path!r} has no ': section' line and no 'a b c d' question: "
                         "pass a file in the questions-words.txt format")
+    if not quads and skipped:
+        raise UserError(f"none of the {skipped:,} questions in {path!r} has all four words among the "
+                        f"{limit:,} words used: raise --restrict-vocab or train on a larger corpus")
 
     unit = vectors.unit_vectors[:limit]
     keys = vectors.index_to_key

@@ -36,6 +36,7 @@ class TrainStats:
     pairs: int = 0  # (center, context) pairs trained on, all epochs
     seconds: float = 0.0
     final_loss: float = float("nan")  # mean loss per pair over the last part of training
+    min_count: int | None = None  # the corpus's, when known (an encoded folder keeps the one it was encoded with)
     loss_history: list = field(default_factory=list)
 
     @property
@@ -162,6 +163,7 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
         Vectors.check_path(output)  # before hours of training, not after
     if corpus is None and dataset is not None and is_encoded_folder(dataset):
         corpus = EncodedCorpus.load(dataset)  # encoded elsewhere: its tokenizer and vocabulary are fixed
+        note_fixed_settings(corpus, cfg)
     if corpus is None:
         source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits)
         if output is not None and os.path.realpath(output) in {os.path.realpath(f) for f in source.files}:
@@ -169,11 +171,24 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
         corpus = encode(source, cfg.tokenizer, cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length,
                         cache_dir=cache_dir, progress=progress)
     vectors, stats = train_corpus(corpus, cfg, progress=progress)
+    stats.min_count = (corpus.settings or {}).get("min_count")
     check_trained(vectors, stats)
     vectors.stats = stats
     if output is not None:
         vectors.save(output)
     return vectors
+
+
+def note_fixed_settings(corpus: EncodedCorpus, config: Config) -> None:
+    """An encoded folder's tokenizer and vocabulary are fixed: say so (stderr) when the settings given differ,
+    rather than train on what the folder holds in silence."""
+    differ = [f"{k}={v} (this run: {getattr(config, k)})" for k, v in (corpus.settings or {}).items()
+              if hasattr(config, k) and getattr(config, k) != v]
+    if differ:
+        import sys
+
+        print(f"fastw2v: note: {corpus.path} is encoded already, with {', '.join(differ)}: "
+              "encode the text again to change them", file=sys.stderr)
 
 
 def check_trained(vectors: Vectors, stats: TrainStats) -> None:

@@ -1,7 +1,8 @@
 """The result: word vectors with gensim's KeyedVectors names, and their file formats.
 
-Formats, chosen by the file name: ``.txt`` word2vec text, ``.bin`` word2vec binary (both load in gensim's
-``KeyedVectors.load_word2vec_format``), ``.npy`` a float32 matrix with a ``.vocab.txt`` word list beside it.
+Formats, chosen by the file name when saving: ``.txt`` word2vec text, ``.bin`` word2vec binary (both load in
+gensim's ``KeyedVectors.load_word2vec_format``), ``.npy`` a float32 matrix with a ``.vocab.txt`` word list beside
+it. Loading tells the two word2vec formats apart by their first vector, whatever the name.
 Every save writes to a temporary name in the same folder and renames it: a file is whole or absent.
 """
 
@@ -109,14 +110,32 @@ class Vectors:
 
     @classmethod
     def load(cls, path: str) -> Vectors:
+        """A vectors file: ``.npy`` (with its ``.vocab.txt``), else word2vec text or binary, told apart by
+        their content (a text file named .bin loads as text)."""
+        path = os.fspath(path)
         if not os.path.isfile(path):
             raise UserError(f"no such vectors file {path!r}: train first (fastw2v train --output {path})")
-        ext = os.path.splitext(path)[1].lower()
-        if ext == ".npy":
-            with open(_vocab_path(path), encoding="utf-8") as f:
+        if os.path.splitext(path)[1].lower() == ".npy":
+            return cls._load_npy(path)
+        return cls.load_word2vec_format(path)
+
+    @classmethod
+    def _load_npy(cls, path: str) -> Vectors:
+        vocab = _vocab_path(path)
+        if not os.path.isfile(vocab):
+            raise UserError(f"{path!r} has no word list beside it ({os.path.basename(vocab)} is missing): "
+                            "copy it along, or save the vectors as .bin or .txt")
+        try:
+            with open(vocab, encoding="utf-8") as f:
                 words = f.read().split("\n")[:-1]
-            return cls(words, np.load(path))
-        return cls.load_word2vec_format(path, binary=None if ext not in (".txt", ".bin") else ext == ".bin")
+            matrix = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, UnicodeDecodeError) as e:
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise UserError(f"cannot read {path!r} ({reason[:120]}): is it a file that fastw2v saved?") from None
+        if matrix.ndim != 2 or matrix.shape[0] != len(words) or matrix.dtype.kind != "f":
+            raise UserError(f"{path!r} holds a {matrix.dtype} array of shape {matrix.shape} for the "
+                            f"{len(words):,} words of {os.path.basename(vocab)}: they do not belong together")
+        return cls(words, matrix)
 
     def save_word2vec_format(self, fname: str, binary: bool = False) -> None:
         """word2vec.c's formats: a "V d" header, then per word ``word v1 v2 ...`` (text) or ``word `` followed
@@ -140,13 +159,16 @@ class Vectors:
 
     @classmethod
     def load_word2vec_format(cls, fname: str, binary: bool | None = None) -> Vectors:
+        """word2vec.c's text or binary format; binary=None tells them apart by the first vector."""
         with open(fname, "rb") as f:
             header = f.readline().split()
             if len(header) != 2 or not all(h.isdigit() for h in header):
                 raise UserError(f"{fname!r} does not start with a 'count dim' header: is it a word2vec file?")
             n, d = int(header[0]), int(header[1])
             if binary is None:
-                binary = _looks_binary(f.peek(4 * d + 64)[: 4 * d + 64])
+                start = f.tell()
+                binary = _text_vector(f.readline(), d) is None
+                f.seek(start)
             words, vectors = [], np.empty((n, d), dtype=np.float32)
             for i in range(n):
                 if binary:
@@ -161,21 +183,31 @@ class Vectors:
                         raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
                     vectors[i] = np.frombuffer(raw, dtype="<f4")
                 else:
-                    parts = f.readline().rstrip(b"\n").split(b" ")
-                    if len(parts) != d + 1:
-                        raise UserError(f"line {i + 2} of {fname!r} has {len(parts) - 1} numbers, expected {d}")
-                    word = parts[0]
-                    vectors[i] = np.array(parts[1:], dtype=np.float32)
-                words.append(word.decode("utf-8"))
+                    line = f.readline()
+                    if not line:
+                        raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
+                    row = _text_vector(line, d)
+                    if row is None:
+                        raise UserError(f"line {i + 2} of {fname!r} is not a word and {d} numbers "
+                                        f"(it has {len(line.split()) - 1} fields after the word): the file is damaged")
+                    word, vectors[i] = row
+                try:
+                    words.append(word.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise UserError(f"word {i + 1} of {fname!r} ({word[:40]!r}) is not UTF-8: "
+                                    "convert the file to UTF-8") from None
         return cls(words, vectors)
 
 
-def _looks_binary(sample: bytes) -> bool:
+def _text_vector(line: bytes, d: int):
+    """(word, d floats) from one line of the text format (word2vec.c ends a line with a space), or None."""
+    parts = line.split()
+    if len(parts) != d + 1:
+        return None
     try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
+        return parts[0], np.array(parts[1:], dtype=np.float32)
+    except ValueError:
+        return None
 
 
 def _vocab_path(npy_path: str) -> str:

@@ -44,6 +44,12 @@ def test_train_then_similar(tmp_path, corpus_file, capsys):
     (["--output", "v.weird"], "name the file .txt, .bin or .npy"),
     (["--shared-negatives", "--backend", "torch"], "option of the hogwild backend"),
     (["--shared-negatives", "--optimizer", "adam", "--device", "cpu"], "drop --shared-negatives"),
+    (["--alpha", "nan"], "alpha must be a finite number"),
+    (["--alpha", "0.01", "--min-alpha", "0.1"], "min_alpha (0.1) is above alpha (0.01)"),
+    (["--seed", "-1"], "seed must be a whole number >= 0"),
+    (["--alpha", "1e30", "--backend", "hogwild"], "training diverged"),
+    (["--epochs", "1.5"], "argument --epochs: invalid int value: '1.5' (see fastw2v train --help)"),
+    (["--text-column", "text", "--cache-dir", "CORPUS"], "as the cache folder"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, corpus_file, capsys, args, message):
     import torch
@@ -51,7 +57,11 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, corpus_file, capsys, ar
     if "cuda" in args and torch.cuda.is_available():
         pytest.skip("a GPU is present")
     base = ["train", "--data", str(corpus_file), "--cache-dir", str(tmp_path / "c"), "--output", str(tmp_path / "v.bin"), *TINY]
-    assert main(base + args) == 2
+    args = [str(corpus_file) if a == "CORPUS" else a for a in args]
+    try:
+        assert main(base + args) == 2
+    except SystemExit as e:  # argparse's own errors exit from parse_args
+        assert e.code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("fastw2v: error:") and message in err
     assert not (tmp_path / "v.bin").exists()
@@ -89,3 +99,35 @@ def test_help_shows_defaults_and_reasons():
     text = " ".join(result.stdout.split())
     assert "--vector-size" in text and "(default: 100)" in text
     assert "word2vec.c's default" in text  # the reason written next to the field in config.py
+
+
+def test_an_encoded_folder_keeps_its_settings_and_says_so(tmp_path, corpus_file, capsys):
+    """--dataset FOLDER trains on the folder's vocabulary; asking for another min_count or tokenizer gets a
+    note on stderr, and the summary shows the min_count the vocabulary really has."""
+    cache = tmp_path / "c"
+    assert main(["train", "--data", str(corpus_file), "--cache-dir", str(cache), "-o", str(tmp_path / "a.bin"), *TINY]) == 0
+    (folder,) = [p for p in cache.iterdir() if p.is_dir()]
+    capsys.readouterr()
+    args = ["train", "--dataset", str(folder), "-o", str(tmp_path / "b.bin"), *TINY, "--min-count", "50",
+            "--tokenizer", "whitespace"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "is encoded already, with tokenizer=simple (this run: whitespace), min_count=1 (this run: 50)" in captured.err
+    assert "(min_count=1)" in captured.out
+
+
+def test_eval_checks_its_files_before_loading_vectors(tmp_path, capsys):
+    assert main(["eval", str(tmp_path / "no-vectors.bin"), "--analogies", str(tmp_path / "no-questions.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "no such file" in err and "no-questions.txt" in err and "--analogies" in err and "vectors" not in err
+
+
+def test_eval_with_no_answerable_question_is_an_error(tmp_path, capsys):
+    import numpy as np
+
+    from fastw2v import Vectors
+
+    Vectors(["a", "b", "c"], np.eye(3, dtype=np.float32)).save(str(tmp_path / "v.txt"))
+    (tmp_path / "q.txt").write_text(": capitals\nathens greece berlin germany\n")
+    assert main(["eval", str(tmp_path / "v.txt"), "--analogies", str(tmp_path / "q.txt")]) == 2
+    assert "none of the 1 questions" in capsys.readouterr().err

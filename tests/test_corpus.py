@@ -162,6 +162,16 @@ def test_a_text_column_of_numbers_in_files(tmp_path):
     one_line(e)
 
 
+def test_a_path_given_as_the_wrong_kind_says_which_flag_takes_it(tmp_path):
+    (tmp_path / "c.txt").write_text("a b\n")
+    with pytest.raises(fastw2v.UserError, match="is a file, not a dataset folder: pass it with --data"):
+        fastw2v.from_dataset(str(tmp_path / "c.txt"))
+    with pytest.raises(fastw2v.UserError, match="no such dataset folder"):
+        fastw2v.from_dataset(str(tmp_path / "nothing-here"))
+    with pytest.raises(fastw2v.UserError, match="is a folder: pass the files in it, e.g. --data '.*\\*.txt'"):
+        fastw2v.from_files(str(tmp_path))
+
+
 def test_unreachable_hub_names_the_way_out(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")

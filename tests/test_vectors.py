@@ -79,3 +79,48 @@ def test_bad_paths(tmp_path, vectors):
     (tmp_path / "junk.txt").write_text("hello world\n")
     with pytest.raises(fastw2v.UserError, match="header"):
         Vectors.load(str(tmp_path / "junk.txt"))
+
+
+def test_word2vec_c_text_with_a_space_before_each_newline_loads(tmp_path, vectors):
+    """word2vec.c writes ``fprintf(fo, "%lf ", ...)`` and then a newline: every line ends with a space."""
+    path = tmp_path / "w2vc.txt"
+    lines = [f"{len(vectors)} {vectors.vector_size}\n"]
+    lines += [w + " " + "".join(f"{x:f} " for x in row) + "\n" for w, row in zip(vectors.index_to_key, vectors.vectors)]
+    path.write_text("".join(lines))
+    back = Vectors.load(str(path))
+    assert back.index_to_key == vectors.index_to_key
+    np.testing.assert_allclose(back.vectors, vectors.vectors, atol=1e-6)
+
+
+def test_the_word2vec_format_is_told_by_content_not_by_name(tmp_path, vectors):
+    vectors.save(str(tmp_path / "v.txt"))
+    vectors.save(str(tmp_path / "v.bin"))
+    os.replace(tmp_path / "v.txt", tmp_path / "text-named.bin")
+    os.replace(tmp_path / "v.bin", tmp_path / "binary-named.txt")
+    for name in ("text-named.bin", "binary-named.txt"):
+        np.testing.assert_array_equal(Vectors.load(str(tmp_path / name)).vectors, vectors.vectors)
+
+
+def test_damaged_vectors_files_are_one_line_errors(tmp_path, vectors):
+    def error(path, match):
+        with pytest.raises(fastw2v.UserError, match=match) as e:
+            Vectors.load(str(path))
+        assert "\n" not in str(e.value)
+
+    text = tmp_path / "v.txt"
+    vectors.save(str(text))
+    lines = text.read_bytes().split(b"\n")
+    (tmp_path / "x.txt").write_bytes(b"\n".join(lines[:2] + [lines[2].replace(b" ", b" x", 1)] + lines[3:]))
+    error(tmp_path / "x.txt", "line 3 of .* is not a word and 7 numbers")
+    (tmp_path / "latin.txt").write_bytes(b"\n".join(lines[:1] + [b"caf\xe9" + lines[1][lines[1].index(b" "):]] + lines[2:]))
+    error(tmp_path / "latin.txt", "word 1 of .*is not UTF-8: convert the file")
+    (tmp_path / "short.txt").write_bytes(b"\n".join(lines[:3]) + b"\n")
+    error(tmp_path / "short.txt", "ends after 2 of")
+    npy = tmp_path / "v.npy"
+    vectors.save(str(npy))
+    os.replace(tmp_path / "v.vocab.txt", tmp_path / "elsewhere.txt")
+    error(npy, "no word list beside it \\(v.vocab.txt is missing\\)")
+    (tmp_path / "v.vocab.txt").write_text("a\nb\n")
+    error(npy, "for the 2 words of v.vocab.txt: they do not belong together")
+    npy.write_bytes(b"not numpy at all")
+    error(npy, "cannot read .*v.npy")
