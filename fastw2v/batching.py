@@ -16,6 +16,7 @@ Orientation: the tutorial's. ``center`` goes through ``in_embed``; ``pos`` and t
 from __future__ import annotations
 
 import contextlib
+import operator
 from typing import Iterator
 
 import numba
@@ -103,6 +104,9 @@ class _Batches:
         return int(self.pair_counts(epoch).sum())
 
     def __len__(self) -> int:
+        """Batches of the epoch being iterated, or last iterated: what the tutorial's loop asks inside and
+        after each epoch (``total_loss / len(dataloader)``). With sub-sampling or shrinking windows each
+        epoch has its own length; to know it before a loop (``tqdm(builder)``), call ``set_epoch(e)`` first."""
         return -(-self.n_pairs() // self.batch_size)
 
     def _base(self, epoch: int, stream: int, chunk: int) -> int:
@@ -268,11 +272,21 @@ def from_indexed_docs(indexed_docs, vocab_size: int | None = None, batch_size: i
 
 def corpus_from_indexed_docs(indexed_docs, vocab_size: int | None = None) -> EncodedCorpus:
     """An in-memory EncodedCorpus that keeps the caller's word ids (words are named by their id)."""
-    lengths = np.array([len(d) for d in indexed_docs], dtype=np.int64)
-    ids = np.fromiter((i for d in indexed_docs for i in d), dtype=np.int32, count=int(lengths.sum()))
+    try:
+        lengths = np.array([len(d) for d in indexed_docs], dtype=np.int64)
+        ids = np.fromiter((operator.index(i) for d in indexed_docs for i in d), dtype=np.int64,
+                          count=int(lengths.sum()))
+    except (TypeError, ValueError, OverflowError) as e:
+        raise UserError(f"indexed_docs must be lists of integer word ids ({e}): map the words to ids first, "
+                        "as the tutorial's word2idx does") from None
     if ids.size == 0:
         raise UserError("indexed_docs holds no token: give at least one non-empty document")
     V = int(vocab_size if vocab_size is not None else ids.max() + 1)
+    if ids.min() < 0 or ids.max() >= V:
+        bad = int(ids.min() if ids.min() < 0 else ids.max())
+        raise UserError(f"indexed_docs holds word id {bad}, outside 0..{V - 1} for vocab_size={V}: "
+                        "pass vocab_size=len(word2idx), with ids from 0 to vocab_size - 1")
+    ids = ids.astype(np.int32)
     counts = np.bincount(ids, minlength=V).astype(np.int64)
     # Words that never occur would get weight 0 in both distributions; that is what the tutorial does too.
     starts = np.concatenate([[0], np.cumsum(lengths[lengths > 0])]).astype(np.int64)

@@ -107,3 +107,34 @@ def test_shuffled_batches_hold_the_same_pairs_as_unshuffled(zipf_corpus):
 def test_bad_builder_arguments_are_one_line_errors(zipf_corpus):
     with pytest.raises(fastw2v.UserError, match="batch_size must be >= 1"):
         NumbaBatches(zipf_corpus, batch_size=0)
+
+
+@pytest.mark.parametrize("cls", BUILDERS)
+def test_len_follows_the_tutorials_loop_when_epochs_differ(zipf_corpus, cls):
+    """With sub-sampling and shrinking windows every epoch has its own length. The tutorial asks len() inside
+    and after each epoch (``total_loss / len(dataloader)``): both give that epoch's batch count; set_epoch(e)
+    before a loop gives it beforehand too (for ``tqdm(builder)``)."""
+    builder = cls(zipf_corpus, batch_size=101, chunk_tokens=3000, seed=2, sample=1e-3, shrink_windows=True)
+    lengths = []
+    for epoch in range(3):
+        yielded = 0
+        for _ in builder:
+            yielded += 1
+            assert len(builder) == -(-builder.n_pairs(epoch) // 101)
+        assert len(builder) == yielded
+        lengths.append(yielded)
+    assert len(set(lengths)) > 1  # the epochs differ, so the test can tell them apart
+    builder.set_epoch(7)
+    before = len(builder)
+    assert before == sum(1 for _ in builder) == len(builder)
+
+
+@pytest.mark.parametrize("docs, vocab_size, message", [
+    ([[0, 1, 6000]], 10, "word id 6000, outside 0..9 for vocab_size=10"),
+    ([[0, -1, 2]], None, "word id -1, outside"),
+    ([["the", "cat"]], None, "must be lists of integer word ids"),
+    ([[0, 1.5]], None, "must be lists of integer word ids"),
+])
+def test_dropin_rejects_ids_the_model_cannot_embed(docs, vocab_size, message):
+    with pytest.raises(fastw2v.UserError, match=message):
+        fastw2v.SkipGramBatches(docs, vocab_size)
