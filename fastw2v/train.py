@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .batching import DeviceBatches, NumbaBatches
+from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
 from .errors import UserError
@@ -74,6 +74,10 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
     done = 0
     from tqdm.auto import tqdm
 
+    # numba compiles the batch kernels on first use (tens of seconds in a fresh install): on a one-document
+    # corpus of the same types, before the clock starts, so words/s is training only
+    for _ in make_batches(corpus_from_indexed_docs([[0, 1, 2, 1, 0]], 3), config, device):
+        break
     bar = tqdm(total=corpus.n_tokens * config.epochs, unit="w", unit_scale=True, disable=not progress,
                dynamic_ncols=True, desc="train")
     smoothed = None
