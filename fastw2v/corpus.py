@@ -145,6 +145,9 @@ def from_files(pattern: str, text_column: str = "text") -> TextSource:
     description = files[0] if len(files) == 1 else f"{pattern} ({len(files)} files)"
 
     if ext == ".txt":
+        if text_column != "text":
+            raise UserError(f"a .txt file has no columns (one document per line): drop --text-column {text_column}")
+
         def batches():
             for f in files:
                 try:
@@ -436,5 +439,7 @@ def open_source(dataset: str | None = None, data: str | None = None, text_column
     if data is not None and dataset is not None:
         raise UserError("give either --dataset or --data, not both")
     if data is not None:
+        if splits:
+            raise UserError("--split picks splits of a --dataset; --data files have none: drop --split")
         return from_files(data, text_column)
     return from_dataset(dataset or "stanfordnlp/imdb", text_column, splits)

@@ -170,6 +170,10 @@ def test_a_path_given_as_the_wrong_kind_says_which_flag_takes_it(tmp_path):
         fastw2v.from_dataset(str(tmp_path / "nothing-here"))
     with pytest.raises(fastw2v.UserError, match="is a folder: pass the files in it, e.g. --data '.*\\*.txt'"):
         fastw2v.from_files(str(tmp_path))
+    with pytest.raises(fastw2v.UserError, match="--data files have none: drop --split"):
+        fastw2v.open_source(data=str(tmp_path / "c.txt"), splits=["train"])
+    with pytest.raises(fastw2v.UserError, match="a .txt file has no columns .*: drop --text-column review"):
+        fastw2v.from_files(str(tmp_path / "c.txt"), text_column="review")
 
 
 def test_unreachable_hub_names_the_way_out(monkeypatch):
