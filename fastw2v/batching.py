@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from . import kernels as K
+from .config import Config
 from .corpus import EncodedCorpus
 from .errors import UserError
 from .vocab import Vocab
@@ -262,9 +263,11 @@ def from_indexed_docs(indexed_docs, vocab_size: int | None = None, batch_size: i
     Takes the tutorial's ``indexed_docs`` (lists of word ids) and keeps its semantics by default: the ids
     as given, a static window, no sub-sampling, negatives ~ count**0.75. No pair list is ever built.
     """
-    corpus = corpus_from_indexed_docs(indexed_docs, vocab_size)
     kw = dict(batch_size=batch_size, window=window, negative=negative, sample=sample, ns_exponent=ns_exponent,
               shrink_windows=shrink_windows, shuffle=shuffle, seed=seed)
+    checked = Config(backend="torch", **kw)  # the same one-line errors as train() for bad values
+    kw = {k: getattr(checked, k) for k in kw}
+    corpus = corpus_from_indexed_docs(indexed_docs, vocab_size)
     if device is None or torch.device(device).type == "cpu":
         return NumbaBatches(corpus, **kw)
     return DeviceBatches(corpus, device=device, **kw)
@@ -272,6 +275,8 @@ def from_indexed_docs(indexed_docs, vocab_size: int | None = None, batch_size: i
 
 def corpus_from_indexed_docs(indexed_docs, vocab_size: int | None = None) -> EncodedCorpus:
     """An in-memory EncodedCorpus that keeps the caller's word ids (words are named by their id)."""
+    if not hasattr(indexed_docs, "__len__"):  # a generator: read it once
+        indexed_docs = [list(d) for d in indexed_docs]
     try:
         lengths = np.array([len(d) for d in indexed_docs], dtype=np.int64)
         ids = np.fromiter((operator.index(i) for d in indexed_docs for i in d), dtype=np.int64,

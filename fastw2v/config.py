@@ -12,6 +12,8 @@ import numbers
 import os
 from dataclasses import asdict, dataclass, fields
 
+import numpy as np
+
 from .errors import UserError
 
 OPTIMIZERS = ("sgd", "adam", "sparse_adam")
@@ -85,7 +87,7 @@ class Config:
                 raise UserError(f"{name} must be a finite number, got {value!r}: pass e.g. "
                                 f"--{name.replace('_', '-')} {_default(name) if _default(name) is not None else 0.025}")
         for name in ("shrink_windows", "shared_negatives", "shuffle"):
-            if not isinstance(getattr(self, name), bool):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise UserError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
@@ -95,8 +97,11 @@ class Config:
             raise UserError(f"alpha must be > 0, got {self.alpha}: pass e.g. --alpha 0.025")
         if self.min_alpha is not None and self.min_alpha < 0:
             raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. --min-alpha 0.0001")
-        if self.alpha is not None and self.min_alpha is not None and self.min_alpha > self.alpha:
-            raise UserError(f"min_alpha ({self.min_alpha}) is above alpha ({self.alpha}): the learning rate decays "
+        for name in ("shrink_windows", "shared_negatives", "shuffle"):
+            setattr(self, name, bool(getattr(self, name)))  # numpy's bool_ too
+        known_start = self.alpha is not None or self.optimizer not in ADAM_LR_SCALE  # Adam's needs the step count
+        if self.min_alpha is not None and known_start and self.min_alpha > self.start_lr():
+            raise UserError(f"min_alpha ({self.min_alpha}) is above alpha ({self.start_lr()}): the learning rate decays "
                             "from alpha to min_alpha; pass a min_alpha <= alpha")
         for name, allowed in (("optimizer", OPTIMIZERS), ("backend", BACKENDS), ("tokenizer", TOKENIZERS),
                               ("final_vectors", FINAL_VECTORS)):

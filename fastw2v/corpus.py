@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -74,11 +75,16 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     """
     import datasets
 
+    name_or_path = os.fspath(name_or_path)
+
     local = os.path.exists(name_or_path)
     if os.path.isfile(name_or_path):
         raise UserError(f"{name_or_path!r} is a file, not a dataset folder: pass it with --data")
     if not local and name_or_path.startswith((os.sep, ".", "~")):
         raise UserError(f"no such dataset folder {name_or_path!r}: check the path given to --dataset")
+    hub_log = logging.getLogger("huggingface_hub")
+    level = hub_log.level
+    hub_log.setLevel(logging.ERROR)  # its retry warnings would come before our one line
     try:
         dd = datasets.load_dataset(name_or_path)
     except Exception as e:  # noqa: BLE001 - the hub raises many types; all mean "cannot load"
@@ -89,6 +95,8 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
         raise UserError(f"cannot load dataset {name_or_path!r} from the Hugging Face hub ({reason[:160]}): "
                         "without network pass --dataset PATH to a local copy (e.g. ../shared/data/imdb) "
                         "or --data FILE_OR_GLOB") from None
+    finally:
+        hub_log.setLevel(level)
     if not isinstance(dd, datasets.DatasetDict):
         dd = datasets.DatasetDict({"train": dd})
     names = list(dd) if splits is None else splits
@@ -125,6 +133,7 @@ _FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": 
 
 def from_files(pattern: str, text_column: str = "text") -> TextSource:
     """Local files: .txt (one document per line), .jsonl/.json, .csv or .parquet (a text column)."""
+    pattern = os.fspath(pattern)
     if os.path.isdir(pattern):
         raise UserError(f"{pattern!r} is a folder: pass the files in it, e.g. --data '{os.path.join(pattern, '*.txt')}'")
     files = sorted(glob.glob(os.path.expanduser(pattern))) if glob.has_magic(pattern) else [pattern]
@@ -412,6 +421,8 @@ def _load(folder: str, description: str | None = None) -> EncodedCorpus:
                 or starts[-1] != n_tokens or np.any(np.diff(starts) < 0)):
             raise ValueError(f"starts.npy does not cut the {n_tokens:,} tokens into pieces")
         vocab = Vocab.load(os.path.join(folder, "vocab.tsv"))
+        if vocab.total != n_tokens:  # every kept token is a vocabulary word, counted once
+            raise ValueError(f"vocab.tsv counts {vocab.total:,} tokens, meta.json says {n_tokens:,}")
     except FileNotFoundError as e:
         raise UserError(f"encoded corpus {folder!r} is damaged ({os.path.basename(e.filename)} is missing): {fix}") from None
     except KeyError as e:

@@ -128,6 +128,9 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict_vocab: int | None =
     if not quads and skipped:
         raise UserError(f"none of the {skipped:,} questions in {path!r} has all four words among the "
                         f"{limit:,} words used: raise --restrict-vocab or train on a larger corpus")
+    if not quads:
+        raise UserError(f"{path!r} has no 'a b c d' question under its section lines: "
+                        "pass a file in the questions-words.txt format")
 
     unit = vectors.unit_vectors[:limit]
     keys = vectors.index_to_key

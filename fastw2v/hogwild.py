@@ -483,9 +483,10 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
         hot = min(config.hot_rows, V) if n_threads > 1 else 0  # one thread shares no cache lines
         # numba compiles the kernels on their first call (tens of seconds in a fresh install, then a cache
         # load): make that call, on no block at all, before the clock starts, so words/s is training only
-        ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
-        train(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
-              np.zeros((n_threads, 2), dtype=np.float64))
+        if bounds.shape[0] > 1:  # a corpus with a chunk
+            ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
+            train(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
+                  np.zeros((n_threads, 2), dtype=np.float64))
         bar = tqdm(total=N * epochs, unit="w", unit_scale=True, disable=not progress, dynamic_ncols=True, desc="train")
         start = time.perf_counter()
         try:

@@ -337,6 +337,6 @@ def keep_thresholds(counts, sample):
     if sample <= 0:
         return np.full(counts.shape[0], 1 << 32, dtype=np.int64)
     threshold_count = sample * counts.sum()
-    with np.errstate(divide="ignore"):  # a word of count 0 (SkipGramBatches' unseen ids) is never drawn
-        keep = (np.sqrt(counts / threshold_count) + 1.0) * threshold_count / counts
-    return np.minimum(np.floor(keep * TWO32), TWO32).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a word of count 0 (SkipGramBatches' unseen ids,
+        keep = (np.sqrt(counts / threshold_count) + 1.0) * threshold_count / counts  # an empty corpus) is never drawn
+    return np.minimum(np.floor(np.nan_to_num(keep, nan=1.0, posinf=1.0) * TWO32), TWO32).astype(np.int64)

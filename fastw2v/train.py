@@ -63,6 +63,9 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
     batches.set_epoch(0)
     steps = max(len(batches), 1) * config.epochs  # Adam's default learning rate depends on it
     start_lr = config.start_lr(steps)
+    if config.end_lr > start_lr:  # Adam's default start is known only now (Config checks the others)
+        raise UserError(f"min_alpha ({config.end_lr}) is above {config.optimizer}'s start learning rate for this run "
+                        f"({start_lr:.4g}): pass a smaller --min-alpha, or --alpha")
     if config.optimizer == "adam":
         # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
         optimizer = torch.optim.Adam(model.parameters(), lr=start_lr, fused=device.type == "cuda")
@@ -76,7 +79,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
 
     # numba compiles the batch kernels on first use (tens of seconds in a fresh install): on a one-document
     # corpus of the same types, before the clock starts, so words/s is training only
-    for _ in make_batches(corpus_from_indexed_docs([[0, 1, 2, 1, 0]], 3), config, device):
+    for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 kept tokens
         break
     bar = tqdm(total=corpus.n_tokens * config.epochs, unit="w", unit_scale=True, disable=not progress,
                dynamic_ncols=True, desc="train")
@@ -166,12 +169,17 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     if output is not None:
         Vectors.check_path(output)  # before hours of training, not after
     if corpus is None and dataset is not None and is_encoded_folder(dataset):
+        for given, flag in ((data, "--data"), (splits, "--split"), (text_column != "text", "--text-column")):
+            if given:
+                raise UserError(f"{dataset!r} is an encoded corpus (its text is already chosen): drop {flag}")
         corpus = EncodedCorpus.load(dataset)  # encoded elsewhere: its tokenizer and vocabulary are fixed
         note_fixed_settings(corpus, cfg)
     if corpus is None:
         source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits)
-        if output is not None and os.path.realpath(output) in {os.path.realpath(f) for f in source.files}:
-            raise UserError(f"--output {output!r} is one of the input files: choose another output path")
+        inputs = {os.path.realpath(f) for f in source.files}
+        for path in Vectors.paths_written(output) if output is not None else ():
+            if os.path.realpath(path) in inputs:
+                raise UserError(f"--output {output!r} would overwrite the input file {path!r}: choose another output path")
         corpus = encode(source, cfg.tokenizer, cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length,
                         cache_dir=cache_dir, progress=progress)
     vectors, stats = train_corpus(corpus, cfg, progress=progress)
@@ -200,10 +208,15 @@ def check_trained(vectors: Vectors, stats: TrainStats) -> None:
     if stats.pairs == 0:
         raise UserError("no (center, context) pair to train on: every document keeps fewer than 2 tokens after "
                         "min_count and sub-sampling; give longer documents, or lower --min-count or --sample")
-    if not np.isfinite(vectors.vectors).all():
+    if not np.isfinite(vectors.vectors).all() or np.abs(vectors.vectors).max() > DIVERGED_ABOVE:
         raise diverged(stats.start_lr)
 
 
+# SGNS vectors have components of order 1 (word2vec.c's and gensim's too); a component past this has run
+# away (their squared norms overflow float32 from ~1e18 on, so similarities are meaningless long before).
+DIVERGED_ABOVE = 1e6
+
+
 def diverged(start_lr: float) -> UserError:
-    return UserError(f"training diverged (the loss or the vectors became NaN or inf) at start learning rate "
-                     f"{start_lr:g}: lower --alpha (word2vec's default is 0.025)")
+    return UserError(f"training diverged (the loss or the vectors became NaN, inf or larger than {DIVERGED_ABOVE:g}) "
+                     f"at start learning rate {start_lr:g}: lower --alpha (word2vec's default is 0.025)")

@@ -99,6 +99,11 @@ class Vectors:
         if not os.access(folder, os.W_OK):
             raise UserError(f"cannot write to folder {folder!r}: choose another --output")
 
+    @staticmethod
+    def paths_written(path: str) -> list[str]:
+        """The files ``save(path)`` writes: path, and for .npy the word list beside it."""
+        return [path, _vocab_path(path)] if os.path.splitext(path)[1].lower() == ".npy" else [path]
+
     def save(self, path: str) -> None:
         self.check_path(path)
         ext = os.path.splitext(path)[1].lower()
@@ -127,7 +132,9 @@ class Vectors:
                             "copy it along, or save the vectors as .bin or .txt")
         try:
             with open(vocab, encoding="utf-8") as f:
-                words = f.read().split("\n")[:-1]
+                words = f.read().split("\n")
+            if words and words[-1] == "":  # the last line's newline (a file written without one is fine too)
+                words.pop()
             matrix = np.load(path, allow_pickle=False)
         except (OSError, ValueError, UnicodeDecodeError) as e:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -167,7 +174,7 @@ class Vectors:
             n, d = int(header[0]), int(header[1])
             if binary is None:
                 start = f.tell()
-                binary = _text_vector(f.readline(), d) is None
+                binary = not _is_text(f.read(4 * d + 64))
                 f.seek(start)
             words, vectors = [], np.empty((n, d), dtype=np.float32)
             for i in range(n):
@@ -197,6 +204,15 @@ class Vectors:
                     raise UserError(f"word {i + 1} of {fname!r} ({word[:40]!r}) is not UTF-8: "
                                     "convert the file to UTF-8") from None
         return cls(words, vectors)
+
+
+def _is_text(sample: bytes) -> bool:
+    """Is the start of the first vector text (a word and numbers), not a word and raw float32 bytes? Raw
+    floats are almost never printable UTF-8 (a sample cut inside a character is allowed for)."""
+    text = sample.decode("utf-8", errors="ignore") if len(sample) else ""
+    if sample.decode("utf-8", errors="replace").count("\ufffd") > 1:
+        return False
+    return all(c.isprintable() or c in "\t\r\n " for c in text)
 
 
 def _text_vector(line: bytes, d: int):

@@ -138,3 +138,17 @@ def test_len_follows_the_tutorials_loop_when_epochs_differ(zipf_corpus, cls):
 def test_dropin_rejects_ids_the_model_cannot_embed(docs, vocab_size, message):
     with pytest.raises(fastw2v.UserError, match=message):
         fastw2v.SkipGramBatches(docs, vocab_size)
+
+
+@pytest.mark.parametrize("setting, message", [({"sample": "1e-3"}, "sample must be a finite number"),
+                                              ({"window": 2.5}, "window must be a whole number")])
+def test_dropin_checks_its_settings_as_train_does(setting, message):
+    with pytest.raises(fastw2v.UserError, match=message):
+        fastw2v.SkipGramBatches([[0, 1, 2]], 3, **setting)
+
+
+def test_dropin_takes_a_generator_of_documents():
+    docs = [[0, 1, 2, 1], [2, 0, 1]]
+    a = fastw2v.SkipGramBatches((d for d in docs), 3, window=1, shuffle=False)
+    b = fastw2v.SkipGramBatches(docs, 3, window=1, shuffle=False)
+    assert [c.tolist() for c, _, _ in a] == [c.tolist() for c, _, _ in b] and len(a) == len(b) == 1

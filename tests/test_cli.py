@@ -131,3 +131,6 @@ def test_eval_with_no_answerable_question_is_an_error(tmp_path, capsys):
     (tmp_path / "q.txt").write_text(": capitals\nathens greece berlin germany\n")
     assert main(["eval", str(tmp_path / "v.txt"), "--analogies", str(tmp_path / "q.txt")]) == 2
     assert "none of the 1 questions" in capsys.readouterr().err
+    (tmp_path / "q.txt").write_text(": capitals\n")
+    assert main(["eval", str(tmp_path / "v.txt"), "--analogies", str(tmp_path / "q.txt")]) == 2
+    assert "has no 'a b c d' question under its section lines" in capsys.readouterr().err

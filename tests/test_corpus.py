@@ -228,6 +228,9 @@ def _damage(folder, how):
         (folder / "meta.json").write_text(json.dumps(meta))
     elif how == "vocab.tsv edited":
         (folder / "vocab.tsv").write_text("a b c\n")
+    elif how == "vocab.tsv cut short":
+        lines = (folder / "vocab.tsv").read_text().splitlines(keepends=True)
+        (folder / "vocab.tsv").write_text("".join(lines[:-1]))
     elif how == "starts past the end":
         starts = np.load(folder / "starts.npy")
         starts[-1] += 5
@@ -235,7 +238,7 @@ def _damage(folder, how):
 
 
 DAMAGES = ["ids cut short", "no starts.npy", "meta.json not JSON", "meta.json without n_documents", "vocab.tsv edited",
-           "starts past the end"]
+           "vocab.tsv cut short", "starts past the end"]
 
 
 @pytest.mark.parametrize("how", DAMAGES)
@@ -247,7 +250,7 @@ def test_a_damaged_encoded_folder_is_a_one_line_error(tmp_path, zipf_corpus, how
     one_line(e)
 
 
-@pytest.mark.parametrize("how", ["ids cut short", "meta.json without n_documents"])
+@pytest.mark.parametrize("how", ["ids cut short", "meta.json without n_documents", "vocab.tsv cut short"])
 def test_a_damaged_cache_entry_is_encoded_again(tmp_path, how, capsys):
     source = fastw2v.from_texts(["a b c a", "b c d", "a a d c"], name="tiny")
     first = fastw2v.encode(source, min_count=1, cache_dir=str(tmp_path))
@@ -262,10 +265,13 @@ def test_a_damaged_cache_entry_is_encoded_again(tmp_path, how, capsys):
 
 
 def test_token_ids_beyond_the_vocabulary_stop_training_with_a_clear_error(tmp_path, zipf_corpus):
-    """vocab.tsv cut to 10 words, still well formed: the ids of the other words would index past the rows."""
+    """vocab.tsv cut to 10 words whose counts still add up to the token count (so the folder loads): the ids
+    of the other words would index past the rows."""
     zipf_corpus.save(str(tmp_path / "enc"))
-    lines = (tmp_path / "enc" / "vocab.tsv").read_text().splitlines(keepends=True)
-    (tmp_path / "enc" / "vocab.tsv").write_text("".join(lines[:10]))
+    counts = zipf_corpus.vocab.counts.copy()[:10]
+    counts[-1] += zipf_corpus.n_tokens - counts.sum()
+    words = zipf_corpus.vocab.words[:10]
+    (tmp_path / "enc" / "vocab.tsv").write_text("".join(f"{w}\t{c}\n" for w, c in zip(words, counts)))
     for backend in ("hogwild", "torch"):
         with pytest.raises(fastw2v.UserError, match="is damaged \\(token ids up to .* a vocabulary of 10 words\\)"):
             fastw2v.train(dataset=str(tmp_path / "enc"), backend=backend, device="cpu", epochs=1, progress=False)
@@ -276,3 +282,27 @@ def test_an_unusable_cache_folder_is_a_one_line_error(tmp_path):
     with pytest.raises(fastw2v.UserError, match="cannot use .*a-file' as the cache folder .*--cache-dir") as e:
         fastw2v.encode(fastw2v.from_texts(["a b"]), min_count=1, cache_dir=str(tmp_path / "a-file"))
     one_line(e)
+
+
+def test_an_encoded_folder_takes_no_text_options(tmp_path, zipf_corpus):
+    zipf_corpus.save(str(tmp_path / "enc"))
+    for option, flag in (({"data": "x.txt"}, "--data"), ({"splits": ["test"]}, "--split"),
+                         ({"text_column": "review"}, "--text-column")):
+        with pytest.raises(fastw2v.UserError, match=f"is an encoded corpus .*: drop {flag}"):
+            fastw2v.train(dataset=str(tmp_path / "enc"), progress=False, **option)
+
+
+def test_an_encoded_folder_without_tokens_trains_nothing_and_says_so(tmp_path):
+    (tmp_path / "enc").mkdir()
+    (tmp_path / "enc" / "ids.int32").write_bytes(b"")
+    np.save(tmp_path / "enc" / "starts.npy", np.zeros(1, dtype=np.int64))
+    (tmp_path / "enc" / "vocab.tsv").write_text("a\t0\n")
+    (tmp_path / "enc" / "meta.json").write_text(json.dumps({"format": 1, "n_documents": 0, "n_tokens": 0}))
+    for backend in ("hogwild", "torch"):
+        with pytest.raises(fastw2v.UserError, match="no \\(center, context\\) pair"):
+            fastw2v.train(dataset=str(tmp_path / "enc"), backend=backend, device="cpu", epochs=1, progress=False)
+
+
+def test_paths_may_be_path_objects(tmp_path):
+    (tmp_path / "c.txt").write_text("a b c\n")
+    assert fastw2v.encode(fastw2v.open_source(data=tmp_path / "c.txt"), min_count=1, cache_dir=None).n_tokens == 3

@@ -71,6 +71,7 @@ def test_unknown_setting_is_a_clear_error(planted_corpus):
     ({"ns_exponent": "0.75"}, "ns_exponent must be a finite number"),
     ({"sample": "1e-3"}, "sample must be a finite number"),
     ({"alpha": 0.025, "min_alpha": 1.0}, "min_alpha \\(1.0\\) is above alpha"),
+    ({"min_alpha": 0.05}, "min_alpha \\(0.05\\) is above alpha \\(0.025\\)"),
     ({"shuffle": "no"}, "shuffle must be True or False"),
 ])
 def test_a_setting_of_the_wrong_type_or_range_is_a_clear_error(setting, message):
@@ -108,9 +109,14 @@ def test_a_corpus_without_a_pair_is_an_error(tmp_path):
 def test_output_may_not_overwrite_an_input_file(tmp_path):
     data = tmp_path / "corpus.txt"
     data.write_text("a b c a b c\n" * 50)
-    with pytest.raises(fastw2v.UserError, match="is one of the input files"):
+    with pytest.raises(fastw2v.UserError, match="would overwrite the input file"):
         fastw2v.train(data=data, output=tmp_path / "." / "corpus.txt", cache_dir=None, progress=False, **SMALL)
     assert data.read_text() == "a b c a b c\n" * 50
+    words = tmp_path / "corpus.vocab.txt"  # what corpus.npy's word list would be named
+    words.write_text("a b c a b c\n" * 50)
+    with pytest.raises(fastw2v.UserError, match="would overwrite the input file .*corpus.vocab.txt"):
+        fastw2v.train(data=words, output=tmp_path / "corpus.npy", cache_dir=None, progress=False, **SMALL)
+    assert words.read_text() == "a b c a b c\n" * 50
     v = fastw2v.train(data=data, output=tmp_path / "v.txt", cache_dir=None, progress=False, **(SMALL | {"epochs": 1}))
     assert (tmp_path / "v.txt").exists() and len(v) == 3  # paths as pathlib.Path are fine
 
@@ -181,3 +187,22 @@ def test_adam_follows_the_schedule(planted_corpus, optimizer):
     # a decaying rate takes smaller steps: the vectors move less far from the same initialisation
     init = fastw2v.train(**(kw | {"alpha": 1e-12})).vectors
     assert np.linalg.norm(decayed.vectors - init) < np.linalg.norm(constant.vectors - init)
+
+
+def test_adams_default_start_below_min_alpha_is_an_error(planted_corpus):
+    with pytest.raises(fastw2v.UserError, match="min_alpha \\(0.5\\) is above adam's start learning rate"):
+        fastw2v.train(corpus=planted_corpus, optimizer="adam", min_alpha=0.5, progress=False, **SMALL)
+
+
+def test_runaway_vectors_count_as_divergence():
+    """Finite but huge (hogwild at alpha 0.5 on one thread reached 3e15 on IMDB reviews): as unusable as NaN."""
+    from fastw2v.train import TrainStats, check_trained
+
+    stats = TrainStats("hogwild", "cpu", 1, 2, 10, start_lr=0.5, pairs=10)
+    check_trained(fastw2v.Vectors(["a", "b"], np.array([[3.0, -40.0], [1e5, 0.0]])), stats)  # large, still fine
+    with pytest.raises(fastw2v.UserError, match="larger than 1e\\+06\\) at start learning rate 0.5"):
+        check_trained(fastw2v.Vectors(["a", "b"], np.array([[3.0, -40.0], [2e6, 0.0]])), stats)
+
+
+def test_numpy_bools_are_taken():
+    assert fastw2v.Config(shuffle=np.True_, shrink_windows=np.False_).shuffle is True

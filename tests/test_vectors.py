@@ -112,6 +112,8 @@ def test_damaged_vectors_files_are_one_line_errors(tmp_path, vectors):
     lines = text.read_bytes().split(b"\n")
     (tmp_path / "x.txt").write_bytes(b"\n".join(lines[:2] + [lines[2].replace(b" ", b" x", 1)] + lines[3:]))
     error(tmp_path / "x.txt", "line 3 of .* is not a word and 7 numbers")
+    (tmp_path / "first.txt").write_bytes(b"\n".join(lines[:1] + [lines[1].replace(b" ", b" x", 1)] + lines[2:]))
+    error(tmp_path / "first.txt", "line 2 of .* is not a word and 7 numbers")  # not read as binary garbage
     (tmp_path / "latin.txt").write_bytes(b"\n".join(lines[:1] + [b"caf\xe9" + lines[1][lines[1].index(b" "):]] + lines[2:]))
     error(tmp_path / "latin.txt", "word 1 of .*is not UTF-8: convert the file")
     (tmp_path / "short.txt").write_bytes(b"\n".join(lines[:3]) + b"\n")
@@ -124,3 +126,9 @@ def test_damaged_vectors_files_are_one_line_errors(tmp_path, vectors):
     error(npy, "for the 2 words of v.vocab.txt: they do not belong together")
     npy.write_bytes(b"not numpy at all")
     error(npy, "cannot read .*v.npy")
+
+
+def test_an_npy_word_list_without_a_final_newline_loads(tmp_path, vectors):
+    vectors.save(str(tmp_path / "v.npy"))
+    (tmp_path / "v.vocab.txt").write_text("\n".join(vectors.index_to_key))
+    assert Vectors.load(str(tmp_path / "v.npy")).index_to_key == vectors.index_to_key
