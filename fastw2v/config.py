@@ -80,15 +80,17 @@ class Config:
                 raise UserError(f"max_vocab_size must be a whole number >= 1 or None, got {self.max_vocab_size!r}: "
                                 "drop --max-vocab-size or raise it")
             self.max_vocab_size = int(self.max_vocab_size)
-        for name in ("ns_exponent", "sample", "alpha", "min_alpha", "trust"):
+        for name, example in (("ns_exponent", 0.75), ("sample", 1e-3), ("alpha", 0.025), ("min_alpha", 1e-4),
+                              ("trust", 16)):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
                                       or not math.isfinite(value)):
                 raise UserError(f"{name} must be a finite number, got {value!r}: pass e.g. "
-                                f"--{name.replace('_', '-')} {_default(name) if _default(name) is not None else 0.025}")
+                                f"--{name.replace('_', '-')} {example}")
         for name in ("shrink_windows", "shared_negatives", "shuffle"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise UserError(f"{name} must be True or False, got {getattr(self, name)!r}")
+            setattr(self, name, bool(getattr(self, name)))  # numpy's bool_ too
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
         if self.trust is not None and self.trust <= 0:
@@ -97,8 +99,6 @@ class Config:
             raise UserError(f"alpha must be > 0, got {self.alpha}: pass e.g. --alpha 0.025")
         if self.min_alpha is not None and self.min_alpha < 0:
             raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. --min-alpha 0.0001")
-        for name in ("shrink_windows", "shared_negatives", "shuffle"):
-            setattr(self, name, bool(getattr(self, name)))  # numpy's bool_ too
         known_start = self.alpha is not None or self.optimizer not in ADAM_LR_SCALE  # Adam's needs the step count
         if self.min_alpha is not None and known_start and self.min_alpha > self.start_lr():
             raise UserError(f"min_alpha ({self.min_alpha}) is above alpha ({self.start_lr()}): the learning rate decays "

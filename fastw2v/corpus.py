@@ -29,6 +29,7 @@ from .errors import UserError
 from .vocab import Vocab
 
 CACHE_FORMAT = 1  # bump when the cached files change meaning
+DAMAGED_FIX = "delete the folder and encode the text again"  # the end of every damaged-folder message
 DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "fastw2v")
 
 # ---------------------------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ class EncodedCorpus:
         if ids.size and (ids.min() < 0 or ids.max() >= len(self.vocab)):  # the kernels index rows with them
             where = f"encoded corpus {self.path!r}" if self.path else "the corpus"
             raise UserError(f"{where} is damaged (token ids up to {ids.max()}, a vocabulary of {len(self.vocab)} "
-                            "words): delete the folder and encode the text again")
+                            f"words): {DAMAGED_FIX}")
         return ids, starts - starts[0]
 
     def documents(self) -> Iterator[np.ndarray]:
@@ -307,7 +308,7 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
             try:
                 return _load(folder, source.description)
             except UserError as e:  # a cache entry is derived data: rebuild it
-                print(f"fastw2v: {e.args[0].split(': delete')[0]}; encoding the text again", file=sys.stderr)
+                print(f"fastw2v: {e.args[0].removesuffix(': ' + DAMAGED_FIX)}; encoding the text again", file=sys.stderr)
                 shutil.rmtree(folder, ignore_errors=True)
         try:
             os.makedirs(cache_dir, exist_ok=True)
@@ -405,7 +406,6 @@ def _load(folder: str, description: str | None = None) -> EncodedCorpus:
     """The corpus in ``folder``, after checks that its files agree (sizes, piece bounds, vocabulary): a
     damaged folder (a copy cut short, a file edited by hand) is a UserError here, never a crash later
     inside a kernel. Token ids are checked against the vocabulary chunk by chunk (``EncodedCorpus.chunk``)."""
-    fix = "delete the folder and encode the text again"
     try:
         with open(os.path.join(folder, "meta.json")) as f:
             meta = json.load(f)
@@ -424,12 +424,12 @@ def _load(folder: str, description: str | None = None) -> EncodedCorpus:
         if vocab.total != n_tokens:  # every kept token is a vocabulary word, counted once
             raise ValueError(f"vocab.tsv counts {vocab.total:,} tokens, meta.json says {n_tokens:,}")
     except FileNotFoundError as e:
-        raise UserError(f"encoded corpus {folder!r} is damaged ({os.path.basename(e.filename)} is missing): {fix}") from None
+        raise UserError(f"encoded corpus {folder!r} is damaged ({os.path.basename(e.filename)} is missing): {DAMAGED_FIX}") from None
     except KeyError as e:
-        raise UserError(f"encoded corpus {folder!r} is damaged (meta.json has no {e.args[0]!r}): {fix}") from None
+        raise UserError(f"encoded corpus {folder!r} is damaged (meta.json has no {e.args[0]!r}): {DAMAGED_FIX}") from None
     except (OSError, ValueError, TypeError) as e:  # JSONDecodeError is a ValueError
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise UserError(f"encoded corpus {folder!r} is damaged ({reason}): {fix}") from None
+        raise UserError(f"encoded corpus {folder!r} is damaged ({reason}): {DAMAGED_FIX}") from None
     # np.memmap cannot map an empty file; a corpus with no kept token fails earlier, in Vocab.from_counts.
     ids = np.memmap(ids_path, dtype=np.int32, mode="r") if n_tokens else np.zeros(0, dtype=np.int32)
     description = description or meta.get("description") or f"encoded corpus {folder}"

@@ -468,7 +468,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
         np.cumsum(counts, out=offsets[1:])
         return ids, local, kept, kept_starts, offsets, w_base
 
-    def train(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out):
+    def run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out):
         first = int(corpus.starts[bounds[c]])
         train_chunk(
             kept, kept_starts, local, offsets, blocks, w_in, w_out, d, config.window,
@@ -485,8 +485,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
         # load): make that call, on no block at all, before the clock starts, so words/s is training only
         if bounds.shape[0] > 1:  # a corpus with a chunk
             ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
-            train(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
-                  np.zeros((n_threads, 2), dtype=np.float64))
+            run_chunk(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
+                      np.zeros((n_threads, 2), dtype=np.float64))
         bar = tqdm(total=N * epochs, unit="w", unit_scale=True, disable=not progress, dynamic_ncols=True, desc="train")
         start = time.perf_counter()
         try:
@@ -494,7 +494,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                 for c in range(bounds.shape[0] - 1):
                     ids, local, kept, kept_starts, offsets, w_base = chunk(epoch, c)
                     out = np.zeros((n_threads, 2), dtype=np.float64)
-                    train(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
+                    run_chunk(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
                     n_pairs = int(out[:, 1].sum())
                     stats.pairs += n_pairs
                     if n_pairs:

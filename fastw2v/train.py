@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -197,8 +198,6 @@ def note_fixed_settings(corpus: EncodedCorpus, config: Config) -> None:
     differ = [f"{k}={v} (this run: {getattr(config, k)})" for k, v in (corpus.settings or {}).items()
               if hasattr(config, k) and getattr(config, k) != v]
     if differ:
-        import sys
-
         print(f"fastw2v: note: {corpus.path} is encoded already, with {', '.join(differ)}: "
               "encode the text again to change them", file=sys.stderr)
 

@@ -209,10 +209,8 @@ class Vectors:
 def _is_text(sample: bytes) -> bool:
     """Is the start of the first vector text (a word and numbers), not a word and raw float32 bytes? Raw
     floats are almost never printable UTF-8 (a sample cut inside a character is allowed for)."""
-    text = sample.decode("utf-8", errors="ignore") if len(sample) else ""
-    if sample.decode("utf-8", errors="replace").count("\ufffd") > 1:
-        return False
-    return all(c.isprintable() or c in "\t\r\n " for c in text)
+    text = sample.decode("utf-8", errors="replace")
+    return text.count("\ufffd") <= 1 and all(c.isprintable() or c in "\t\r\n " for c in text)
 
 
 def _text_vector(line: bytes, d: int):
