@@ -124,7 +124,7 @@ EVAL_FILES = ("../shared/data/eval/questions-words.txt", "../shared/data/eval/wo
 
 
 def cmd_eval(args) -> None:
-    from .evaluate import evaluate_analogies, evaluate_word_pairs
+    from .evaluate import check_inputs, evaluate_analogies, evaluate_word_pairs
     from .vectors import Vectors
 
     analogies, similarity = args.analogies, args.similarity or []
@@ -134,11 +134,7 @@ def cmd_eval(args) -> None:
         if analogies is None and not similarity:
             raise UserError(f"no evaluation file: pass --analogies FILE and/or --similarity FILE "
                             f"({EVAL_FILES[0]} and {EVAL_FILES[1]} do not exist here)")
-    for path, flag in [(analogies, "--analogies")] + [(p, "--similarity") for p in similarity]:
-        if path is not None and not os.path.isfile(path):
-            raise UserError(f"no such file {path!r}: pass an existing file with {flag}")
-    if args.restrict_vocab < 1:
-        raise UserError(f"--restrict-vocab must be >= 1, got {args.restrict_vocab}: pass e.g. --restrict-vocab 30000")
+    check_inputs(analogies, similarity, args.restrict_vocab)  # before loading the vectors, which can take long
     vectors = Vectors.load(args.vectors)
     print(f"vectors: {args.vectors} ({len(vectors):,} words, d={vectors.vector_size})")
     print(f"{'test':<28} {'score':>12} {'evaluated':>10} {'OOV':>14}")

@@ -85,9 +85,24 @@ def _ok_vocab(vectors: Vectors, restrict_vocab: int | None, case_insensitive: bo
     return ok
 
 
-def _open_lines(path: str, what: str, flag: str):
+def check_inputs(analogies: str | None = None, similarity=(), restrict_vocab: int | None = 30000) -> None:
+    """The checks of evaluate_analogies / evaluate_word_pairs that need no vectors, so that a caller can run
+    them before loading a large vectors file."""
+    if analogies is not None:
+        _check_file(analogies, "analogy", "--analogies")
+    for path in similarity:
+        _check_file(path, "word-similarity", "--similarity")
+    if restrict_vocab is not None and restrict_vocab < 1:
+        raise UserError(f"restrict_vocab must be >= 1, got {restrict_vocab}: pass e.g. --restrict-vocab 30000")
+
+
+def _check_file(path: str, what: str, flag: str) -> None:
     if not os.path.isfile(path):
-        raise UserError(f"no such {what} file {path!r}: pass an existing file with {flag}")
+        raise UserError(f"no such file {path!r} (the {what} file): pass an existing file with {flag}")
+
+
+def _open_lines(path: str, what: str, flag: str):
+    _check_file(path, what, flag)
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read().splitlines()
 
@@ -98,8 +113,7 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict_vocab: int | None =
 
     ``restrict_vocab``: only the most frequent words take part, as questions and as answers (None: all).
     """
-    if restrict_vocab is not None and restrict_vocab < 1:
-        raise UserError(f"restrict_vocab must be >= 1, got {restrict_vocab}: pass e.g. --restrict-vocab 30000")
+    check_inputs(restrict_vocab=restrict_vocab)
     ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
     limit = len(vectors) if restrict_vocab is None else min(restrict_vocab, len(vectors))
     sections: list[SectionResult] = []

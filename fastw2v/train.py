@@ -25,6 +25,10 @@ from .errors import UserError
 from .model import SkipGramNS
 from .vectors import Vectors
 
+# SGNS vectors have components of order 1 (word2vec.c's and gensim's too); a component past this has run
+# away (their squared norms overflow float32 from ~1e18 on, so similarities are meaningless long before).
+DIVERGED_ABOVE = 1e6
+
 
 @dataclass
 class TrainStats:
@@ -209,11 +213,6 @@ def check_trained(vectors: Vectors, stats: TrainStats) -> None:
                         "min_count and sub-sampling; give longer documents, or lower --min-count or --sample")
     if not np.isfinite(vectors.vectors).all() or np.abs(vectors.vectors).max() > DIVERGED_ABOVE:
         raise diverged(stats.start_lr)
-
-
-# SGNS vectors have components of order 1 (word2vec.c's and gensim's too); a component past this has run
-# away (their squared norms overflow float32 from ~1e18 on, so similarities are meaningless long before).
-DIVERGED_ABOVE = 1e6
 
 
 def diverged(start_lr: float) -> UserError:
