@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numba
 import numpy as np
@@ -39,6 +39,19 @@ def numba_threads(n: int | None):
         yield
     finally:
         numba.set_num_threads(before)
+
+
+class ChunkBatch(NamedTuple):
+    """A batch of one chunk's pairs (``_Batches.chunk_batches``): pairs ``first .. first + len(center) - 1``
+    of chunk ``chunk``, and the share of the epoch's tokens done before and after it (the lr schedule's
+    position and the progress bar's)."""
+
+    chunk: int
+    first: int
+    center: torch.Tensor
+    context: torch.Tensor
+    start: float
+    end: float
 
 
 class _Batches:
@@ -138,6 +151,27 @@ class _Batches:
                 n_pending += n - i
         if n_pending:
             yield self._assemble(epoch, pending)
+
+    def chunk_batches(self, epoch: int) -> Iterator[ChunkBatch]:
+        """The epoch's pairs in batches that never cross a chunk, without negatives: the caller draws them
+        (``negatives(epoch, chunk, first, n)``, or the fused kernel from the same stream), so that a GPU step
+        can draw them where they are used. A chunk's last batch is short. The pairs, and each pair's
+        negatives, are those of ``iter(self)``; only the batch boundaries at the end of a chunk differ."""
+        B = self.batch_size
+        token_starts = self.corpus.starts[self.chunk_bounds]
+        total = max(int(self.corpus.n_tokens), 1)
+        for c in range(self.n_chunks):
+            center, context = self._chunk_pairs(epoch, c)
+            n = center.shape[0]
+            t0, t1 = int(token_starts[c]), int(token_starts[c + 1])
+            for first in range(0, n, B):
+                last = min(first + B, n)
+                yield ChunkBatch(c, first, center[first:last], context[first:last],
+                                 (t0 + (t1 - t0) * first / n) / total, (t0 + (t1 - t0) * last / n) / total)
+
+    def negatives(self, epoch: int, chunk: int, first: int, n: int) -> torch.Tensor:
+        """(n, k) negatives of pairs first .. first + n - 1 of ``chunk`` in ``epoch``."""
+        return self._negatives(epoch, chunk, first, n)
 
     def _assemble(self, epoch, parts):
         negs = [self._negatives(epoch, c, first, center.shape[0]) for c, first, center, _ in parts]

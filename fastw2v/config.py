@@ -25,6 +25,8 @@ ADAM_LR_SCALE = {"adam": 0.356, "sparse_adam": 0.534}
 BACKENDS = ("auto", "torch", "hogwild")
 TOKENIZERS = ("simple", "whitespace")
 FINAL_VECTORS = ("in", "avg")
+SGD_KERNELS = ("auto", "triton", "torch")
+CPU_BATCH_SIZE, GPU_BATCH_SIZE = 16384, 65536  # Config.batch_size's default on each kind of device
 
 
 @dataclass
@@ -43,7 +45,8 @@ class Config:
     alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam: 0.002 and 0.003 on IMDB at B=16384, 5 epochs (README "Quality"; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
     min_alpha: float | None = None  # lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 for sgd/hogwild (word2vec.c), 0 for adam/sparse_adam
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
-    batch_size: int = 16384  # pairs per batch for the torch backend; large batches keep a GPU busy
+    batch_size: int | None = None  # pairs per batch of the torch backend; None: 65536 on a GPU (the fused step's speed and quality were measured there), 16384 on a CPU
+    sgd_kernel: str = "auto"  # torch backend, sgd: triton = the fused SGNS kernels (fastw2v.fused; needs Triton, which CUDA builds of torch bring), torch = tensor ops (SkipGramNS.sgd_step); auto: triton on a GPU when it imports
     trust: float | None = 16.0  # sgd: per-row step bound for large batches (model.sgd_step); README "Large batches"
     backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: hogwild on a CPU, torch on a GPU (adam and sparse_adam: torch)
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
@@ -60,6 +63,8 @@ class Config:
     final_vectors: str = "in"  # in: word2vec's input vectors; avg: the tutorial's (in + out) / 2
 
     def __post_init__(self):
+        if self.batch_size is None:
+            self.batch_size = GPU_BATCH_SIZE if self._device_type() == "cuda" else CPU_BATCH_SIZE
         for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
                      "max_piece_length", "chunk_tokens"):
             value = getattr(self, name)
@@ -104,7 +109,7 @@ class Config:
             raise UserError(f"min_alpha ({self.min_alpha}) is above alpha ({self.start_lr()}): the learning rate decays "
                             "from alpha to min_alpha; pass a min_alpha <= alpha")
         for name, allowed in (("optimizer", OPTIMIZERS), ("backend", BACKENDS), ("tokenizer", TOKENIZERS),
-                              ("final_vectors", FINAL_VECTORS)):
+                              ("final_vectors", FINAL_VECTORS), ("sgd_kernel", SGD_KERNELS)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(allowed)}")
         if self.backend == "hogwild" and self.optimizer != "sgd":
@@ -156,12 +161,32 @@ class Config:
     def threads(self) -> int:
         return self.workers or os.cpu_count() or 1
 
+    def _device_type(self) -> str:
+        if self.device == "auto":
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device.split(":")[0]
+
     def torch_device(self):
         import torch
 
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
+
+    def resolved_sgd_kernel(self) -> str:
+        """auto: the fused Triton kernels where they run (a CUDA device with Triton), else torch's ops."""
+        from . import fused
+
+        device = self.torch_device()
+        if self.sgd_kernel == "torch" or (self.sgd_kernel == "auto" and not (device.type == "cuda" and fused.available(device))):
+            return "torch"
+        if not fused.available(device):
+            why = ((fused.UNAVAILABLE or "Triton is not installed (pip install triton)") if fused.triton is None
+                   else "the Triton kernels run on CUDA devices")
+            raise UserError(f"sgd_kernel='triton' on {device}: {why}; drop --sgd-kernel or pass --sgd-kernel torch")
+        return "triton"
 
     def resolved_backend(self) -> str:
         """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer (hogwild), the faster there."""

@@ -41,6 +41,7 @@ class TrainStats:
     pairs: int = 0  # (center, context) pairs trained on, all epochs
     seconds: float = 0.0
     final_loss: float = float("nan")  # mean loss per pair over the last part of training
+    kernel: str | None = None  # the torch backend's sgd step: triton (fastw2v.fused) or torch
     min_count: int | None = None  # the corpus's, when known (an encoded folder keeps the one it was encoded with)
     loss_history: list = field(default_factory=list)
 
@@ -59,12 +60,66 @@ def make_batches(corpus: EncodedCorpus, config: Config, device: torch.device):
     return DeviceBatches(corpus, device=device, **kw)
 
 
+class _Progress:
+    """The progress bar and the loss history of the torch loops: the loss is read from the device (a sync)
+    every ``every`` batches and at the end of each epoch, never per batch."""
+
+    def __init__(self, stats: TrainStats, config: Config, device: torch.device, progress: bool, every: int = 50):
+        from tqdm.auto import tqdm
+
+        self.stats, self.epochs, self.every = stats, config.epochs, every
+        self.bar = tqdm(total=stats.tokens * config.epochs, unit="w", unit_scale=True, disable=not progress,
+                        dynamic_ncols=True, desc="train")
+        self.loss_sum = torch.zeros((), device=device)  # summed loss of the pairs since the last read
+        self.pairs_since = 0
+        self.batches = 0
+        self.smoothed = None
+        self.start = time.perf_counter()
+
+    def batch(self, epoch: int, pairs: int, tokens_done: int) -> None:
+        """After a batch of ``pairs`` pairs; ``tokens_done``: the epoch's tokens done so far."""
+        self.stats.pairs += pairs
+        self.pairs_since += pairs
+        self.batches += 1
+        if self.batches % self.every == 0:
+            self._read_loss(epoch)
+        self.bar.update(epoch * self.stats.tokens + tokens_done - self.bar.n)
+
+    def end_epoch(self, epoch: int) -> None:
+        if self.pairs_since:
+            self._read_loss(epoch)
+        self.bar.update((epoch + 1) * self.stats.tokens - self.bar.n)
+
+    def _read_loss(self, epoch: int) -> None:
+        mean = self.loss_sum.item() / self.pairs_since
+        self.stats.loss_history.append((self.batches, mean))
+        self.smoothed = mean if self.smoothed is None else 0.7 * self.smoothed + 0.3 * mean
+        self.loss_sum.zero_()
+        self.pairs_since = 0
+        elapsed = time.perf_counter() - self.start
+        self.bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{self.smoothed:.4f}",
+                             words_s=f"{self.bar.n / elapsed:,.0f}" if elapsed else "-", refresh=False)
+
+    def close(self, device: torch.device) -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        self.stats.seconds = time.perf_counter() - self.start
+        self.bar.close()
+        self.stats.final_loss = self.smoothed if self.smoothed is not None else float("nan")
+
+
 def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) -> tuple[Vectors, TrainStats]:
     device = config.torch_device()
     torch.manual_seed(config.seed)  # the embeddings' initialisation
     V, d = len(corpus.vocab), config.vector_size
     model = SkipGramNS(V, d, sparse=config.optimizer == "sparse_adam").to(device)
     batches = make_batches(corpus, config, device)
+    # numba compiles the batch kernels on first use (tens of seconds in a fresh install): on a one-document
+    # corpus of the same types, before the clock starts, so words/s is training only
+    for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 kept tokens
+        break
+    if config.optimizer == "sgd":
+        return _train_sgd(model, corpus, batches, config, device, progress)
     batches.set_epoch(0)
     steps = max(len(batches), 1) * config.epochs  # Adam's default learning rate depends on it
     start_lr = config.start_lr(steps)
@@ -74,63 +129,67 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
     if config.optimizer == "adam":
         # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
         optimizer = torch.optim.Adam(model.parameters(), lr=start_lr, fused=device.type == "cuda")
-    elif config.optimizer == "sparse_adam":
-        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=start_lr)
     else:
-        optimizer = None
+        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=start_lr)
     stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens, start_lr=start_lr)
-    done = 0
-    from tqdm.auto import tqdm
-
-    # numba compiles the batch kernels on first use (tens of seconds in a fresh install): on a one-document
-    # corpus of the same types, before the clock starts, so words/s is training only
-    for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 kept tokens
-        break
-    bar = tqdm(total=corpus.n_tokens * config.epochs, unit="w", unit_scale=True, disable=not progress,
-               dynamic_ncols=True, desc="train")
-    smoothed = None
-    loss_sum = torch.zeros((), device=device)
-    pairs_since = 0
-    start = time.perf_counter()
+    bar = _Progress(stats, config, device, progress)
     for epoch in range(config.epochs):
         batches.set_epoch(epoch)
         n_batches = len(batches)
-        tokens_per_batch = corpus.n_tokens / max(n_batches, 1)
         for b, (center, pos, negs) in enumerate(batches):
             center, pos, negs = center.to(device), pos.to(device), negs.to(device)
-            lr = config.lr_at((epoch + b / n_batches) / config.epochs, steps)
-            if optimizer is None:
-                loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr_at((epoch + b / n_batches) / config.epochs, steps)
+            loss = model(center, pos, negs)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            bar.loss_sum += loss.detach() * center.shape[0]
+            bar.batch(epoch, center.shape[0], round((b + 1) * corpus.n_tokens / n_batches))
+        bar.end_epoch(epoch)
+    bar.close(device)
+    return _vectors(model, corpus, config), stats
+
+
+def _train_sgd(model: SkipGramNS, corpus: EncodedCorpus, batches, config: Config, device: torch.device,
+               progress: bool) -> tuple[Vectors, TrainStats]:
+    """SGD with the step of SkipGramNS.sgd_step: the fused Triton kernels on a GPU (negatives drawn in the
+    kernel), else torch's ops with the batch builder's negatives; the same pairs and negatives either way.
+    The learning rate decays linearly with the tokens done, as word2vec.c's does."""
+    kernel = config.resolved_sgd_kernel()
+    stats = TrainStats("torch", str(device), config.epochs, len(corpus.vocab), corpus.n_tokens,
+                       start_lr=config.start_lr())
+    W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
+    fused = None
+    if kernel == "triton":
+        from .fused import FusedStep, stream_bases
+
+        fused = FusedStep(W_in, W_out, config.negative, torch.from_numpy(batches.alias_table))
+        fused.warm_up(trust=config.trust)  # Triton compiles both kernels on first use: before the clock
+    bar = _Progress(stats, config, device, progress)
+    for epoch in range(config.epochs):
+        bases = None
+        for batch in batches.chunk_batches(epoch):
+            center, pos = batch.center.to(device), batch.context.to(device)
+            lr = config.lr_at((epoch + batch.start) / config.epochs)
+            if fused is not None:
+                if bases is None or bases[0] != batch.chunk:
+                    bases = (batch.chunk, *stream_bases(config.seed, epoch, batch.chunk))
+                fused.step(center, pos, lr, config.trust, bar.loss_sum, draw=(bases[1], bases[2], batch.first))
             else:
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                loss = model(center, pos, negs)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                loss_sum += loss.detach() * center.shape[0]
-            pairs_since += center.shape[0]
-            stats.pairs += center.shape[0]
-            done += 1
-            if done % 50 == 0 or b == n_batches - 1:  # reading the loss syncs with the device: not every batch
-                mean = loss_sum.item() / pairs_since
-                stats.loss_history.append((done, mean))
-                smoothed = mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
-                loss_sum.zero_()
-                pairs_since = 0
-                elapsed = time.perf_counter() - start
-                bar.set_postfix(epoch=f"{epoch + 1}/{config.epochs}", loss=f"{smoothed:.4f}",
-                                words_s=f"{bar.n / elapsed:,.0f}" if elapsed else "-", refresh=False)
-            bar.update(min(round((b + 1) * tokens_per_batch), corpus.n_tokens) - round(b * tokens_per_batch))
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    stats.seconds = time.perf_counter() - start
-    bar.close()
-    stats.final_loss = smoothed if smoothed is not None else float("nan")
+                negs = batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(device)
+                bar.loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
+            bar.batch(epoch, center.shape[0], round(batch.end * corpus.n_tokens))
+        bar.end_epoch(epoch)
+    bar.close(device)
+    stats.kernel = kernel
+    return _vectors(model, corpus, config), stats
+
+
+def _vectors(model: SkipGramNS, corpus: EncodedCorpus, config: Config) -> Vectors:
     w_in = model.in_embed.weight.detach()
     final = w_in if config.final_vectors == "in" else (w_in + model.out_embed.weight.detach()) / 2
-    vectors = Vectors(corpus.vocab.words, final.float().cpu().numpy(), corpus.vocab.counts)
-    return vectors, stats
+    return Vectors(corpus.vocab.words, final.float().cpu().numpy(), corpus.vocab.counts)
 
 
 def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True) -> tuple[Vectors, TrainStats]:

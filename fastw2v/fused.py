@@ -1,0 +1,264 @@
+"""The fused SGNS step on CUDA: ``model.sgd_step``'s arithmetic in two Triton kernels, no (B, 1+k, d) temporary.
+
+``model.sgd_step`` (torch ops) is the reference and runs everywhere; this module runs the same step as
+
+* ``_score_kernel``, per block of pairs: loads the center's input row v and the 1 + k output rows u_j once
+  (the negatives are drawn in the kernel from the alias table, with the counter-based hash of
+  ``kernels.draw``, or read from a tensor); computes the scores, the loss, g_j = label - σ(s_j) (0 for a
+  negative equal to the positive: word2vec.c's skip) and grad_v = Σ_j g_j u_j in registers; adds |v|² to
+  h_out[t_j] and Σ_j |u_j|² to h_in[c] (the trust region's per-row sums, ``model.sgd_step``) with atomics;
+  stores v, grad_v and g for the second kernel;
+* ``_update_kernel``: in[c] += lr·s_c·grad_v and out[t_j] += lr·s_t·g_j·v with atomic adds, where
+  s_r = min(1, trust / (lr·h_r)).
+
+Two launches, because a row's trust factor needs the whole batch's sums, and because every update is
+computed from the values before the step, as the reference does: the first kernel only reads the matrices,
+the second only writes them. What crosses between them is 2·d + 1 + k floats a pair (v, grad_v, g), read
+back in order, where the reference's ten kernels read and write several (B, 1+k, d) tensors.
+
+Triton ships with the CUDA builds of torch. Without it (a CPU install) ``available()`` is False and the
+torch reference is used; with ``TRITON_INTERPRET=1`` the same kernels run on the CPU (numpy), which is how the
+tests check them against the reference.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+
+import torch
+
+from . import kernels as K
+
+try:
+    import triton
+    import triton.language as tl
+except ImportError:  # a CPU install: the torch reference step is used
+    triton = None
+UNAVAILABLE = "Triton is not installed (pip install triton)" if triton is None else ""
+
+# A hash base plus 2**32 has the same low 32 bits, the only ones the hash reads; it makes Triton type the
+# argument int64 for every base (bases below 2**31 would be int32, the others uint32: two compilations).
+_AS_INT64 = 1 << 32
+
+
+def available(device: torch.device) -> bool:
+    """Whether the fused kernels can run on ``device``: a CUDA device with Triton, or any device when
+    TRITON_INTERPRET=1 (Triton's interpreter, for tests)."""
+    if triton is None:
+        return False
+    if device.type == "cuda":
+        return True
+    return device.type == "cpu" and os.environ.get("TRITON_INTERPRET", "0").lower() in ("1", "true", "on")
+
+
+# (pairs per program, warps) of the score and the update kernel, by row width d, where a measurement says
+# better than the rule below (benchmarks.gpu_fused's "blocks" part fills it for the rest of its run).
+TUNED: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
+
+
+def block_shapes(d: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((pairs, warps) of the score kernel, (pairs, warps) of the update kernel) for rows of width d.
+
+    Two warps and 16 elements of a (pairs × padded width) tile per thread: on an H200, 8 pairs × 2 warps at
+    d = 100 ran the score kernel at 198M pairs/s where 32 × 4 (32 elements a thread) ran it at 121M, and
+    2 × 2 at d = 300 within 3% of the best shape tried (docs/gpu.md, "Block shapes")."""
+    if d in TUNED:
+        return TUNED[d]
+    shape = (max(1, 1024 // padded_width(d)), 2)
+    return shape, shape
+
+
+def padded_width(d: int) -> int:
+    return max(16, triton.next_power_of_2(d))
+
+
+if triton is not None and "do_not_specialize_on_alignment" not in inspect.signature(triton.jit).parameters:
+    UNAVAILABLE = f"this Triton ({triton.__version__}) is too old for the fused kernels: pip install -U triton"
+    triton = None
+
+if triton is not None:
+
+    @triton.jit
+    def _hash32(x):
+        """kernels.hash32 on uint32 (its int64 arithmetic masked to 32 bits is uint32 arithmetic)."""
+        x ^= x >> 16
+        x *= 0x7FEB352D
+        x ^= x >> 15
+        x *= 0x846CA68B
+        x ^= x >> 16
+        return x
+
+    @triton.jit
+    def _draw(base, index):
+        """kernels.draw(base, index): hash32(base + index * GOLDEN), on the low 32 bits."""
+        x = (base & 0xFFFFFFFF).to(tl.uint32) + (index & 0xFFFFFFFF).to(tl.uint32) * 0x9E3779B9
+        return _hash32(x)
+
+    @triton.jit
+    def _log_sigmoid(x):
+        return tl.minimum(x, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(x)))
+
+    @triton.jit(do_not_specialize=["n", "first_row", "base_col", "base_coin", "n_alias"],
+                do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"])
+    def _score_kernel(w_in, w_out, center_ptr, pos_ptr, negs_ptr, alias_ptr, g_ptr, v_ptr, gv_ptr, h_in, h_out,
+                      loss_ptr, n, first_row, base_col, base_coin, n_alias,
+                      D: tl.constexpr, K: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr,
+                      DRAW: tl.constexpr, TRUST: tl.constexpr):
+        rows = tl.program_id(0).to(tl.int64) * BLOCK_P + tl.arange(0, BLOCK_P)
+        ok = rows < n
+        cols = tl.arange(0, BLOCK_D)
+        tile = ok[:, None] & (cols < D)[None, :]
+        c = tl.load(center_ptr + rows, mask=ok, other=0).to(tl.int64)
+        p = tl.load(pos_ptr + rows, mask=ok, other=0).to(tl.int64)
+        v = tl.load(w_in + c[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
+        v_sq = tl.sum(v * v, axis=1)
+        grad_v = tl.zeros((BLOCK_P, BLOCK_D), dtype=tl.float32)
+        u_sq = tl.zeros((BLOCK_P,), dtype=tl.float32)
+        loss = tl.zeros((BLOCK_P,), dtype=tl.float32)
+        for j in tl.static_range(K + 1):
+            if j == 0:
+                t = p
+                live = ok
+            else:
+                if DRAW:  # batching.DeviceBatches._negatives: slot (first_row + row) * K + j - 1 of the stream
+                    slot = (first_row + rows) * K + (j - 1)
+                    col = ((_draw(base_col, slot).to(tl.int64) * n_alias) >> 32)
+                    threshold = tl.load(alias_ptr + 2 * col, mask=ok, other=0)
+                    alias = tl.load(alias_ptr + 2 * col + 1, mask=ok, other=0)
+                    t = tl.where(_draw(base_coin, slot).to(tl.int64) < threshold, col, alias)
+                    tl.store(negs_ptr + rows * K + (j - 1), t, mask=ok)
+                else:
+                    t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
+                live = ok & (t != p)  # word2vec.c: if (target == word) continue
+            u = tl.load(w_out + t[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
+            s = tl.sum(u * v, axis=1)
+            if j == 0:
+                g = 1.0 - tl.sigmoid(s)
+                pair_loss = -_log_sigmoid(s)
+            else:
+                g = -tl.sigmoid(s)
+                pair_loss = -_log_sigmoid(-s)
+            g = tl.where(live, g, 0.0)
+            loss += tl.where(live, pair_loss, 0.0)
+            grad_v += g[:, None] * u
+            tl.store(g_ptr + rows * (K + 1) + j, g, mask=ok)
+            if TRUST:
+                u_sq += tl.where(live, tl.sum(u * u, axis=1), 0.0)
+                tl.atomic_add(h_out + t, v_sq, mask=live, sem="relaxed")
+        if TRUST:
+            tl.atomic_add(h_in + c, u_sq, mask=ok, sem="relaxed")
+        out = rows[:, None] * D + cols[None, :]
+        tl.store(v_ptr + out, v, mask=tile)
+        tl.store(gv_ptr + out, grad_v, mask=tile)
+        tl.atomic_add(loss_ptr, tl.sum(loss, axis=0), sem="relaxed")
+
+    @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"])
+    def _update_kernel(w_in, w_out, center_ptr, pos_ptr, negs_ptr, g_ptr, v_ptr, gv_ptr, h_in, h_out, lr, trust, n,
+                       D: tl.constexpr, K: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr,
+                       TRUST: tl.constexpr):
+        rows = tl.program_id(0).to(tl.int64) * BLOCK_P + tl.arange(0, BLOCK_P)
+        ok = rows < n
+        cols = tl.arange(0, BLOCK_D)
+        tile = ok[:, None] & (cols < D)[None, :]
+        c = tl.load(center_ptr + rows, mask=ok, other=0).to(tl.int64)
+        p = tl.load(pos_ptr + rows, mask=ok, other=0).to(tl.int64)
+        out = rows[:, None] * D + cols[None, :]
+        v = tl.load(v_ptr + out, mask=tile, other=0.0)
+        grad_v = tl.load(gv_ptr + out, mask=tile, other=0.0)
+        step = tl.zeros((BLOCK_P,), dtype=tl.float32) + lr
+        if TRUST:  # a trust region on each row's scores (model.sgd_step)
+            step = lr * tl.minimum(trust / (lr * tl.load(h_in + c, mask=ok, other=1.0)), 1.0)
+        tl.atomic_add(w_in + c[:, None] * D + cols[None, :], step[:, None] * grad_v, mask=tile, sem="relaxed")
+        for j in tl.static_range(K + 1):
+            if j == 0:
+                t = p
+                live = ok
+            else:
+                t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
+                live = ok & (t != p)
+            g = tl.load(g_ptr + rows * (K + 1) + j, mask=ok, other=0.0)
+            step = g * lr
+            if TRUST:
+                step = g * lr * tl.minimum(trust / (lr * tl.load(h_out + t, mask=live, other=1.0)), 1.0)
+            tl.atomic_add(w_out + t[:, None] * D + cols[None, :], step[:, None] * v,
+                          mask=live[:, None] & tile, sem="relaxed")
+
+
+class FusedStep:
+    """The fused SGD step for one pair of matrices (``W_in``, ``W_out``: (V, d) fp32, contiguous) and k.
+
+    ``step(center, pos, lr, trust, loss_sum, negs=...)`` updates both matrices in place and adds the batch's
+    summed loss into ``loss_sum`` (a 0-d fp32 tensor on the device): no host sync. The negatives are either
+    given (``negs``, (B, k)) or drawn in the kernel (``draw=(base_col, base_coin, first_row)``, the stream of
+    ``DeviceBatches._negatives``; then ``self.negs[:B]`` holds them afterwards). Scratch buffers grow to the
+    largest batch seen.
+    """
+
+    def __init__(self, W_in: torch.Tensor, W_out: torch.Tensor, negative: int, alias_table: torch.Tensor | None = None):
+        if triton is None:
+            raise RuntimeError(f"the fused step needs Triton: {UNAVAILABLE}")
+        for W in (W_in, W_out):
+            if W.dtype != torch.float32 or not W.is_contiguous() or W.shape != W_in.shape:
+                raise ValueError("the fused step takes two contiguous float32 matrices of one shape")
+        self.W_in, self.W_out, self.k = W_in, W_out, negative
+        self.V, self.d = W_in.shape
+        self.device = W_in.device
+        self.alias_table = None if alias_table is None else alias_table.to(self.device, torch.int64).contiguous()
+        self.h = torch.zeros(2, self.V, dtype=torch.float32, device=self.device)  # trust sums of in, out rows
+        self._capacity = 0
+        self.block_d = padded_width(self.d)
+        self.score_shape, self.update_shape = block_shapes(self.d)
+
+    def _reserve(self, n: int) -> None:
+        if n <= self._capacity:
+            return
+        n = max(n, 2 * self._capacity)
+        dev = self.device
+        self.g = torch.empty(n, self.k + 1, dtype=torch.float32, device=dev)
+        self.v = torch.empty(n, self.d, dtype=torch.float32, device=dev)
+        self.grad_v = torch.empty(n, self.d, dtype=torch.float32, device=dev)
+        self.negs = torch.empty(n, self.k, dtype=torch.int64, device=dev)
+        self._capacity = n
+
+    def warm_up(self, trust: float | None) -> None:
+        """Compile both kernels (Triton does on first use) with a step that changes nothing: one pair at lr 0."""
+        one = torch.zeros(1, dtype=torch.int64, device=self.device)
+        self.step(one, one, 0.0, trust, torch.zeros((), device=self.device),
+                  draw=(0, 0, 0) if self.alias_table is not None else None,
+                  negs=None if self.alias_table is not None else torch.zeros(1, self.k, dtype=torch.int64, device=self.device))
+
+    def step(self, center: torch.Tensor, pos: torch.Tensor, lr: float, trust: float | None, loss_sum: torch.Tensor,
+             negs: torch.Tensor | None = None, draw: tuple[int, int, int] | None = None) -> None:
+        n = center.shape[0]
+        if n == 0:
+            return
+        self._reserve(n)
+        if (negs is None) == (draw is None):
+            raise ValueError("give the negatives (negs) or their stream (draw), one of the two")
+        if draw is not None and self.alias_table is None:
+            raise ValueError("drawing negatives in the kernel needs the alias table")
+        center, pos = center.contiguous(), pos.contiguous()
+        negs_in = self.negs if negs is None else negs.contiguous()
+        base_col, base_coin, first_row = draw if draw is not None else (0, 0, 0)
+        alias = self.alias_table if self.alias_table is not None else self.h  # unused when not drawing
+        use_trust = trust is not None
+        if use_trust:
+            self.h.zero_()
+        (score_pairs, score_warps), (update_pairs, update_warps) = self.score_shape, self.update_shape
+        shape = dict(D=self.d, K=self.k, BLOCK_D=self.block_d)
+        _score_kernel[(triton.cdiv(n, score_pairs),)](
+            self.W_in, self.W_out, center, pos, negs_in, alias, self.g, self.v, self.grad_v, self.h[0], self.h[1],
+            loss_sum, n, first_row, base_col + _AS_INT64, base_coin + _AS_INT64, alias.shape[0],
+            DRAW=draw is not None, TRUST=use_trust, BLOCK_P=score_pairs, num_warps=score_warps, **shape)
+        _update_kernel[(triton.cdiv(n, update_pairs),)](
+            self.W_in, self.W_out, center, pos, negs_in, self.g, self.v, self.grad_v, self.h[0], self.h[1],
+            float(lr), float(trust) if use_trust else math.inf, n,
+            TRUST=use_trust, BLOCK_P=update_pairs, num_warps=update_warps, **shape)
+
+
+def stream_bases(seed: int, epoch: int, chunk: int) -> tuple[int, int]:
+    """The (column, coin) bases of a chunk's negatives, as DeviceBatches._negatives uses them."""
+    return (int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE, chunk)),
+            int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE_COIN, chunk)))
