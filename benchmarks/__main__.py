@@ -89,9 +89,11 @@ def plan(args) -> list[dict]:
     if args.device.startswith("cuda"):
         rows.append((PIPELINE, "DeviceBatches cuda, B=2^20", "pipeline",
                      dict(kind="device", batch_size=1 << 20, device=args.device), None))
-        for e in range(14, 21, 2 if q else 1):
-            rows.append((CUDA, f"fastw2v torch {args.device}, sgd, B=2^{e}", "fastw2v_training",
-                         dict(backend="torch", optimizer="sgd", device=args.device, batch_size=1 << e), None))
+        for e in range(14, 21, 2 if q else 1):  # the fused Triton step beside torch's ops, batch by batch size
+            for kernel in ("triton", "torch"):
+                rows.append((CUDA, f"fastw2v torch {args.device}, sgd {kernel} step, B=2^{e}", "fastw2v_training",
+                             dict(backend="torch", optimizer="sgd", device=args.device, batch_size=1 << e,
+                                  sgd_kernel=kernel), None))
     return [dict(group=g, label=label, workload=w, kwargs=kw, tokens=t) for g, label, w, kw, t in rows]
 
 
@@ -438,6 +440,13 @@ def main(argv=None) -> int:
                 key = f"cuda_loop_2^{e}"
                 profiles[key] = profile_device_loop(full, args.device, batch_size=1 << e, steps=max(50, 2 ** (22 - e)))
                 text += f"\n\nThe whole CUDA loop, DeviceBatches + sgd step, B=2^{e}\n\n" + profiles[key]
+            from .gpu_fused import profile_training
+
+            for kernel in ("triton", "torch"):  # the training loop as fastw2v.train runs it, with each step
+                r = profile_training(full, 1 << 16, kernel, args.device)
+                profiles[f"train_{kernel}_2^16"] = r
+                text += (f"\n\nfastw2v.train, sgd {kernel} step, B=2^16, 1 epoch (profiler on): {r['words_per_sec'] / 1e6:.1f}M "
+                         f"words/s, GPU kernels {100 * r['busy_share']:.0f}% of the training time\n\n```\n{r['table']}```")
         print(text[text.index("\n\nWhere the time goes"):])
     print(f"\n(total {time.perf_counter() - started:.0f} s; "
           f"command: python -m benchmarks {shlex.join(argv if argv is not None else sys.argv[1:])})")

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # The GPU measurements behind benchmarks/results/<gpu>-*: one script, run from the repository root on a
-# machine with a CUDA GPU, that needs neither the dataset nor `datasets` there.
+# machine with a CUDA GPU, that needs neither the datasets nor `datasets` there.
 #
-# Where the dataset is (once):
+# Where the datasets are (once):
 #   python -m benchmarks.carry pack --out .devdata/imdb.npz && cp ../shared/data/eval/* .devdata/
-# On the GPU machine:
+#   python -m benchmarks.mixed_corpus --out .devdata/mixed &&
+#     python -m benchmarks.carry pack --corpus .devdata/mixed/mixed.jsonl --out .devdata/mixed.npz   # optional
+# On the GPU machine (carry .devdata/*.npz and the two evaluation files):
 #   bash benchmarks/gpu_session.sh OUTDIR
 #
-# 1. quality: torch sgd at 2^16 and 2^14, adam and sparse_adam on all of IMDB, 5 epochs (the CPU rows of the
-#    README's Quality table are too slow for that on 2 cores);
-# 2. the runner's CUDA rows (DeviceBatches, torch sgd at 2^14..2^20) and where the time goes;
-# 3. hogwild's thread scaling on this machine's cores: shared or private hot rows (Config.hot_rows), per-pair or
-#    shared negatives (Config.shared_negatives);
-# 4. optional (SEEDS_S=300, ~4 minutes on 16 cores): hogwild over 7 seeds on all of IMDB, 5 epochs, 7 rows at a time
+# 1. the fused Triton step, in one process (benchmarks.gpu_fused, ~4 minutes): its arithmetic against the torch
+#    step on a real batch, block shapes, words/s beside the torch step for several batch sizes and d = 300,
+#    GPU memory (V = 5M, d = 300), where the time goes, and quality at 1 and 5 epochs on IMDB and the second corpus;
+# 2. the runner's CUDA rows (DeviceBatches, both steps at 2^14..2^20, each row its own process) and its profiles;
+# 3. optional (OLD_S=210): adam and sparse_adam quality on all of IMDB, 5 epochs;
+# 4. optional (SCALING_S=160): hogwild's thread scaling on this machine's cores;
+# 5. optional (SEEDS_S=300, ~4 minutes on 16 cores): hogwild over 7 seeds on all of IMDB, 5 epochs, 7 rows at a time
 #    (--jobs), the seed-to-seed spread that a quality gap has to exceed.
 # Each step has its own time limit, and writes its results as it goes, so one failing step loses nothing else.
 set -uo pipefail
@@ -26,14 +29,24 @@ numpy.__version__, '| cpus', os.cpu_count(), '|', torch.cuda.get_device_name(0))
 $PY -m benchmarks.carry unpack .devdata/imdb.npz "$FASTW2V_BENCH_CORPUS" || exit 1
 EVAL="--analogies .devdata/questions-words.txt --similarity .devdata/wordsim353.tsv"
 
-timeout "${QUALITY_S:-210}" $PY -m benchmarks.quality --corpus "$FASTW2V_BENCH_CORPUS" --slice-tokens 0 --epochs 5 \
-  --backends sgd,adam,sparse_adam --batch-sizes "${BATCH_SIZES:-65536,16384}" --workers 8 $EVAL \
-  --out "$OUT/quality.json" 2>&1 | grep -v '^USDT' | tee "$OUT/quality.log"
+SECOND=""
+if [ -f .devdata/mixed.npz ]; then
+  $PY -m benchmarks.carry unpack .devdata/mixed.npz /tmp/fastw2v-mixed && SECOND="--second /tmp/fastw2v-mixed"
+fi
+timeout "${FUSED_S:-420}" $PY -m benchmarks.gpu_fused --corpus "$FASTW2V_BENCH_CORPUS" $SECOND --eval-dir .devdata \
+  --out "$OUT" 2>&1 | grep -v '^USDT' | tee "$OUT/gpu_fused.log"
 
-timeout "${RUNNER_S:-200}" $PY -m benchmarks --device cuda --rows cuda --quick --repeat 2 --profile \
+timeout "${RUNNER_S:-250}" $PY -m benchmarks --device cuda --rows cuda --quick --repeat 1 --profile --row-timeout 60 \
   --out "$OUT/runner.json" 2>&1 | grep -v '^USDT' | tee "$OUT/runner.log"
 
-timeout "${SCALING_S:-160}" $PY -m benchmarks.scaling --repeat 1 --hot-rows 0,256 --shared-negatives both 2>&1 | grep -v '^USDT' | tee "$OUT/scaling.log"
+if [ "${OLD_S:-0}" -gt 0 ]; then
+  timeout "$OLD_S" $PY -m benchmarks.quality --corpus "$FASTW2V_BENCH_CORPUS" --slice-tokens 0 --epochs 5 \
+    --backends adam,sparse_adam --workers 8 $EVAL --out "$OUT/quality.json" 2>&1 | grep -v '^USDT' | tee "$OUT/quality.log"
+fi
+
+if [ "${SCALING_S:-0}" -gt 0 ]; then
+  timeout "$SCALING_S" $PY -m benchmarks.scaling --repeat 1 --hot-rows 0,256 --shared-negatives both 2>&1 | grep -v '^USDT' | tee "$OUT/scaling.log"
+fi
 
 if [ "${SEEDS_S:-0}" -gt 0 ]; then
   timeout "$SEEDS_S" $PY -m benchmarks.quality --corpus "$FASTW2V_BENCH_CORPUS" --slice-tokens 0 --epochs 5 --backends "" \
