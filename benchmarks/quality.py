@@ -22,6 +22,15 @@ shows how far gensim agrees with itself, so the check works on text that has no 
 Settings for every row: skip-gram, vector_size=100, window=5, negative=5, sample=1e-3, min_count=5,
 the learning rate's defaults (Config.start_lr / end_lr: 0.025 -> 1e-4 linear for sgd/hogwild/gensim; for
 adam / sparse_adam a start that depends on the number of steps, decaying to 0), 2 workers.
+
+gensim's learning rate: in ``corpus_file`` mode (the default, ``--gensim-mode corpus_file``) each of W worker
+threads reads 1/W of the file and decays the rate by its own progress measured against all of the corpus's
+words (``get_next_alpha`` in gensim's word2vec_corpusfile.pyx): each epoch advances the schedule by only 1/W
+of an epoch, and training ends (E - 1 + 1/W) / E of the way to ``min_alpha`` (E=1, W=2: at about half the start
+rate). A higher rate than the schedule, which flatters gensim at few epochs. ``--gensim-workers 1`` or
+``--gensim-mode iterable`` (the corpus as an iterable of token lists, LineSentence over the same file: one
+shared progress count) give the schedule as documented. Each gensim row records ``gensim_mode`` and
+``gensim_workers``, and the table's backend column shows them.
 """
 
 from __future__ import annotations
@@ -84,18 +93,30 @@ def write_corpus_file(corpus: EncodedCorpus, path: str) -> None:
     os.replace(part, path)
 
 
-def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tmp: str):
-    from gensim.models import Word2Vec
+GENSIM_MODES = ("corpus_file", "iterable")
 
+
+def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tmp: str, mode: str = "corpus_file"):
+    """gensim's Word2Vec on the corpus file: read by its own threads (``corpus_file``), or as an iterable of
+    token lists (``iterable``: LineSentence over the same file, a producer thread feeding ``workers`` workers)."""
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+
+    if mode not in GENSIM_MODES:
+        raise ValueError(f"gensim mode {mode!r}: one of {', '.join(GENSIM_MODES)}")
     path = os.path.join(tmp, f"corpus-{corpus.n_tokens}.txt")
     if not os.path.exists(path):
         write_corpus_file(corpus, path)
     model = Word2Vec(sg=1, hs=0, workers=workers, seed=seed, epochs=epochs, **SETTINGS)
-    model.build_vocab(corpus_file=path)
+    source = {"corpus_file": path} if mode == "corpus_file" else {"corpus_iterable": LineSentence(path)}
+    model.build_vocab(**source)
     if len(model.wv) != len(corpus.vocab):
         print(f"warning: gensim's vocabulary has {len(model.wv)} words, ours {len(corpus.vocab)}", file=sys.stderr)
     start = time.perf_counter()
-    model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)
+    if mode == "corpus_file":
+        model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)
+    else:
+        model.train(corpus_iterable=source["corpus_iterable"], total_examples=model.corpus_count, epochs=epochs)
     seconds = time.perf_counter() - start
     wv = model.wv
     vectors = fastw2v.Vectors(list(wv.index_to_key), wv.vectors)
@@ -195,6 +216,11 @@ def main(argv=None) -> int:
     p.add_argument("--hogwild-corpus", choices=("full", "slice"), default="full",
                    help="hogwild and word2vec_c are fast enough for the whole corpus; 'slice' sets them beside the torch rows")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--gensim-mode", choices=GENSIM_MODES, default="corpus_file",
+                   help="how gensim reads the corpus: its own file reader, whose rate decays only partway with "
+                        "more than one worker, or an iterable of token lists (the rate schedule as documented)")
+    p.add_argument("--gensim-workers", type=int, default=None,
+                   help="worker threads of the gensim rows (default: --workers)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--gensim-seeds", default=None,
                    help="comma-separated seeds of the gensim rows (default: --seed); the first is the reference")
@@ -222,6 +248,10 @@ def main(argv=None) -> int:
         p.error(f"unknown backend(s) {', '.join(unknown)}: choose from {', '.join(BACKENDS)}")
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
     args.gensim_seeds = [int(x) for x in (args.gensim_seeds or str(args.seed)).split(",") if x.strip()]
+    if args.gensim_workers is None:
+        args.gensim_workers = args.workers
+    if args.gensim_workers < 1:
+        p.error(f"--gensim-workers {args.gensim_workers}: give 1 or more")
     if args.jobs < 1:
         p.error(f"--jobs {args.jobs}: give 1 or more rows at a time")
     fields = {f.name for f in dataclasses.fields(fastw2v.Config)}
@@ -293,13 +323,16 @@ def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B
     corpus = corpora[which]
     label = ((backend if B is None else f"{backend} B={B}") + (f" seed {seed}" if seed != args.seed else "")
              + "".join(f" {k}={v}" for k, v in settings.items()))
+    if backend == "gensim":
+        label += f" ({gensim_kind(args.gensim_mode, args.gensim_workers)})"
     row_extra = {**parse_extra(args.set), **settings}
     seed = row_extra.get("seed", seed)
     print(f"--- {label} on {which} corpus, {args.epochs} epoch(s)", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
         if backend == "gensim":
-            vectors, wps, seconds = train_gensim(corpus, args.epochs, args.workers, seed, tmp)
+            vectors, wps, seconds = train_gensim(corpus, args.epochs, args.gensim_workers, seed, tmp,
+                                                 args.gensim_mode)
         elif backend == "word2vec_c":
             vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp)
         elif backend == "hogwild":
@@ -322,7 +355,14 @@ def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B
                wall_seconds=wall, jobs=args.jobs,
                settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c") else {})},
                probe={w: [n for n, _ in vectors.most_similar(w, topn=5)] for w in ("good", "horror") if w in vectors})
+    if backend == "gensim":
+        row.update(gensim_mode=args.gensim_mode, gensim_workers=args.gensim_workers)
     return i, label, row, vectors
+
+
+def gensim_kind(mode: str, workers: int) -> str:
+    """'corpus_file, 1 worker': how a gensim row was trained (its learning-rate schedule depends on both)."""
+    return f"{mode}, {workers} worker{'s' if workers != 1 else ''}"
 
 
 _WORKER = {}  # in a --jobs worker process: its args and corpora
@@ -431,6 +471,8 @@ def table(rows: list[dict], names: dict) -> str:
         on = f" ({r['device']})" if r.get("device", "cpu") != "cpu" else ""
         agree = r.get("agreement", float("nan"))
         on += "".join(f" {k}={v}" for k, v in r.get("variant", {}).items())
+        if r["backend"] == "gensim" and "gensim_mode" in r:  # rows of older files have no mode
+            on += f" ({gensim_kind(r['gensim_mode'], r['gensim_workers'])})"
         lines.append(f"| {r['backend']}{on} | {r.get('seed', '—')} | {r['batch_size'] or '—'} | {r['corpus']} "
                      f"| {r['epochs']} | {r['analogy']:.1f} | {gap('analogy', '+.1f')} | "
                      f"{r['ws353_rho']:.3f} | {gap('ws353_rho', '+.3f')} | {'—' if agree != agree else f'{agree:.3f}'} | "
