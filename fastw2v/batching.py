@@ -44,7 +44,7 @@ def numba_threads(n: int | None):
 class ChunkBatch(NamedTuple):
     """A batch of one chunk's pairs (``_Batches.chunk_batches``): pairs ``first .. first + len(center) - 1``
     of chunk ``chunk``, and the share of the epoch's tokens done before and after it (the lr schedule's
-    position and the progress bar's)."""
+    position and the progress bar's). A chunk with no pair has no batch."""
 
     chunk: int
     first: int
@@ -52,6 +52,7 @@ class ChunkBatch(NamedTuple):
     context: torch.Tensor
     start: float
     end: float
+    last: bool  # the chunk's last batch
 
 
 class _Batches:
@@ -152,7 +153,7 @@ class _Batches:
         if n_pending:
             yield self._assemble(epoch, pending)
 
-    def chunk_batches(self, epoch: int) -> Iterator[ChunkBatch]:
+    def chunk_batches(self, epoch: int, first_chunk: int = 0) -> Iterator[ChunkBatch]:
         """The epoch's pairs in batches that never cross a chunk, without negatives: the caller draws them
         (``negatives(epoch, chunk, first, n)``, or the fused kernel from the same stream), so that a GPU step
         can draw them where they are used. A chunk's last batch is short. The pairs, and each pair's
@@ -160,14 +161,14 @@ class _Batches:
         B = self.batch_size
         token_starts = self.corpus.starts[self.chunk_bounds]
         total = max(int(self.corpus.n_tokens), 1)
-        for c in range(self.n_chunks):
+        for c in range(first_chunk, self.n_chunks):
             center, context = self._chunk_pairs(epoch, c)
             n = center.shape[0]
             t0, t1 = int(token_starts[c]), int(token_starts[c + 1])
             for first in range(0, n, B):
                 last = min(first + B, n)
                 yield ChunkBatch(c, first, center[first:last], context[first:last],
-                                 (t0 + (t1 - t0) * first / n) / total, (t0 + (t1 - t0) * last / n) / total)
+                                 (t0 + (t1 - t0) * first / n) / total, (t0 + (t1 - t0) * last / n) / total, last == n)
 
     def negatives(self, epoch: int, chunk: int, first: int, n: int) -> torch.Tensor:
         """(n, k) negatives of pairs first .. first + n - 1 of ``chunk`` in ``epoch``."""

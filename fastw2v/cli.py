@@ -21,6 +21,7 @@ from dataclasses import MISSING, fields
 
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR
+from .checkpoint import Interrupted
 from .errors import UserError
 
 EXAMPLE = "example: fastw2v train --dataset ../shared/data/imdb --epochs 1 --output vectors.bin"
@@ -104,6 +105,9 @@ def cmd_train(args) -> None:
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
           f"(total wall time {time.perf_counter() - started:.1f} s)")
+    if config.checkpoint_dir:
+        print(f"checkpoints  {config.checkpoint_dir} ({st.checkpoint_seconds:.1f} s of the training time went to "
+              "writing them)")
     print(f"final loss   {st.final_loss:.4f}")
     print(f"vectors      {args.output}")
     for word, neighbours in probe_neighbours(vectors).items():
@@ -164,6 +168,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
+    except Interrupted as e:  # SIGINT / SIGTERM during training, after a checkpoint was written
+        print(f"fastw2v: {e.args[0]}", file=sys.stderr)
+        return 130 if e.args[1] == "SIGINT" else 143
     except (UserError, KeyError) as e:
         message = e.args[0] if e.args else str(e)
         print(f"fastw2v: error: {message}", file=sys.stderr)

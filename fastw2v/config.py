@@ -61,6 +61,10 @@ class Config:
     chunk_tokens: int = 1 << 20  # tokens per chunk: memory is O(chunk), not O(corpus)
     # --- the result ---
     final_vectors: str = "in"  # in: word2vec's input vectors; avg: the tutorial's (in + out) / 2
+    # --- long runs ---
+    checkpoint_dir: str | None = None  # write checkpoints here (both matrices, optimizer state, position) at each epoch's end, every checkpoint_every minutes and on SIGINT/SIGTERM; None: none
+    checkpoint_every: float = 15.0  # minutes between checkpoints within an epoch: a kill loses at most this much work
+    resume: bool = False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
 
     def __post_init__(self):
         if self.batch_size is None:
@@ -86,18 +90,25 @@ class Config:
                                 "drop --max-vocab-size or raise it")
             self.max_vocab_size = int(self.max_vocab_size)
         for name, example in (("ns_exponent", 0.75), ("sample", 1e-3), ("alpha", 0.025), ("min_alpha", 1e-4),
-                              ("trust", 16)):
+                              ("trust", 16), ("checkpoint_every", 15)):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
                                       or not math.isfinite(value)):
                 raise UserError(f"{name} must be a finite number, got {value!r}: pass e.g. "
                                 f"--{name.replace('_', '-')} {example}")
-        for name in ("shrink_windows", "shared_negatives", "shuffle"):
+        for name in ("shrink_windows", "shared_negatives", "shuffle", "resume"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise UserError(f"{name} must be True or False, got {getattr(self, name)!r}")
             setattr(self, name, bool(getattr(self, name)))  # numpy's bool_ too
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
+        if self.checkpoint_every <= 0:
+            raise UserError(f"checkpoint_every must be > 0 minutes, got {self.checkpoint_every}: pass e.g. "
+                            "--checkpoint-every 15")
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir = os.fspath(self.checkpoint_dir)
+        if self.resume and self.checkpoint_dir is None:
+            raise UserError("resume continues from a checkpoint folder: pass --checkpoint-dir DIR with --resume")
         if self.trust is not None and self.trust <= 0:
             raise UserError(f"trust must be > 0, got {self.trust}: pass e.g. --trust 16")
         if self.alpha is not None and self.alpha <= 0:

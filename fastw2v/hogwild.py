@@ -445,15 +445,22 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     """
     from tqdm.auto import tqdm
 
+    from .checkpoint import RunCheckpoints, TrainState, next_position
     from .train import TrainStats, diverged  # here, not at the top: train.py imports this module lazily
 
     V, d = len(corpus.vocab), config.vector_size
-    w_in, w_out = (padded_rows(m) for m in init_weights(V, d, config.seed))
+    run = RunCheckpoints(config, corpus, "hogwild")
+    resumed = run.resume_from
+    w_in, w_out = (padded_rows(m) for m in (init_weights(V, d, config.seed) if resumed is None else
+                                             (resumed.tensors["w_in"].numpy(), resumed.tensors["w_out"].numpy())))
+    state = TrainState() if resumed is None else resumed.state
     keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
     alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
     bounds = corpus.chunk_bounds(config.chunk_tokens)
     N, epochs = corpus.n_tokens, config.epochs
-    stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr)
+    stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr, pairs=state.pairs,
+                       loss_history=list(state.loss_history))
+    n_chunks = bounds.shape[0] - 1
 
     def base(epoch, stream, c):
         return int(K.stream_base(config.seed, epoch, stream, c))
@@ -476,8 +483,14 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
             base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.shared_negatives,
             config.lr, config.end_lr, float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out)
 
-    smoothed = None
-    with numba_threads(config.threads):
+    smoothed = state.smoothed_loss
+
+    def snapshot(epoch, c):
+        position = next_position(epoch, c, n_chunks)
+        return (TrainState(*position, pairs=stats.pairs, seconds=state.seconds + time.perf_counter() - start,
+                           smoothed_loss=smoothed, loss_history=stats.loss_history), w_in[:, :d], w_out[:, :d], None)
+
+    with numba_threads(config.threads), run:
         n_threads = numba.get_num_threads()
         n_blocks = n_threads * BLOCKS_PER_THREAD
         hot = min(config.hot_rows, V) if n_threads > 1 else 0  # one thread shares no cache lines
@@ -487,11 +500,13 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
             ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
             run_chunk(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
                       np.zeros((n_threads, 2), dtype=np.float64))
-        bar = tqdm(total=N * epochs, unit="w", unit_scale=True, disable=not progress, dynamic_ncols=True, desc="train")
+        done = state.epoch * N + (int(corpus.starts[bounds[state.chunk]]) if state.epoch < epochs else 0)
+        bar = tqdm(total=N * epochs, initial=done, unit="w", unit_scale=True, disable=not progress,
+                   dynamic_ncols=True, desc="train")
         start = time.perf_counter()
         try:
-            for epoch in range(epochs):
-                for c in range(bounds.shape[0] - 1):
+            for epoch in range(state.epoch, epochs):
+                for c in range(state.chunk if epoch == state.epoch else 0, n_chunks):
                     ids, local, kept, kept_starts, offsets, w_base = chunk(epoch, c)
                     out = np.zeros((n_threads, 2), dtype=np.float64)
                     run_chunk(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
@@ -507,11 +522,14 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                     last = int(corpus.starts[bounds[c + 1]])
                     lr = config.lr_at((epoch * N + last) / (epochs * N))
                     bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
-                                    lr=f"{lr:.5f}", words_s=f"{(bar.n + ids.shape[0]) / elapsed:,.0f}", refresh=False)
+                                    lr=f"{lr:.5f}", words_s=f"{(bar.n - done + ids.shape[0]) / elapsed:,.0f}",
+                                    refresh=False)
                     bar.update(ids.shape[0])
+                    run.chunk_done(lambda: snapshot(epoch, c), epoch_end=c == n_chunks - 1)
         finally:
             bar.close()
-    stats.seconds = time.perf_counter() - start
+    stats.seconds = state.seconds + time.perf_counter() - start
+    stats.checkpoint_seconds = run.seconds_saving
     stats.final_loss = smoothed if smoothed is not None else float("nan")
     w_in, w_out = w_in[:, :d], w_out[:, :d]  # Vectors copies them without the padding
     final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)

@@ -9,6 +9,7 @@ constant rate is ``alpha=min_alpha=0.001``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 
 from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs
+from .checkpoint import RunCheckpoints, TrainState, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
 from .errors import UserError
@@ -42,6 +44,7 @@ class TrainStats:
     seconds: float = 0.0
     final_loss: float = float("nan")  # mean loss per pair over the last part of training
     kernel: str | None = None  # the torch backend's sgd step: triton (fastw2v.fused) or torch
+    checkpoint_seconds: float = 0.0  # of ``seconds``, the time spent writing checkpoints
     min_count: int | None = None  # the corpus's, when known (an encoded folder keeps the one it was encoded with)
     loss_history: list = field(default_factory=list)
 
@@ -61,19 +64,22 @@ def make_batches(corpus: EncodedCorpus, config: Config, device: torch.device):
 
 
 class _Progress:
-    """The progress bar and the loss history of the torch loops: the loss is read from the device (a sync)
-    every ``every`` batches and at the end of each epoch, never per batch."""
+    """The progress bar and the loss history of the torch loop: the loss is read from the device (a sync)
+    every ``every`` batches and at the end of each epoch, never per batch. Starts where a resumed run was."""
 
-    def __init__(self, stats: TrainStats, config: Config, device: torch.device, progress: bool, every: int = 50):
+    def __init__(self, stats: TrainStats, config: Config, device: torch.device, progress: bool, state: TrainState,
+                 tokens_done: int, every: int = 50):
         from tqdm.auto import tqdm
 
         self.stats, self.epochs, self.every = stats, config.epochs, every
-        self.bar = tqdm(total=stats.tokens * config.epochs, unit="w", unit_scale=True, disable=not progress,
-                        dynamic_ncols=True, desc="train")
+        self.bar = tqdm(total=stats.tokens * config.epochs, initial=tokens_done, unit="w", unit_scale=True,
+                        disable=not progress, dynamic_ncols=True, desc="train")
+        self.first = tokens_done
         self.loss_sum = torch.zeros((), device=device)  # summed loss of the pairs since the last read
         self.pairs_since = 0
-        self.batches = 0
-        self.smoothed = None
+        self.batches = state.batches
+        self.smoothed = state.smoothed_loss
+        self.prior_seconds = state.seconds
         self.start = time.perf_counter()
 
     def batch(self, epoch: int, pairs: int, tokens_done: int) -> None:
@@ -98,17 +104,32 @@ class _Progress:
         self.pairs_since = 0
         elapsed = time.perf_counter() - self.start
         self.bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{self.smoothed:.4f}",
-                             words_s=f"{self.bar.n / elapsed:,.0f}" if elapsed else "-", refresh=False)
+                             words_s=f"{(self.bar.n - self.first) / elapsed:,.0f}" if elapsed else "-", refresh=False)
+
+    def state(self, epoch: int, chunk: int) -> TrainState:
+        """The run's TrainState for a checkpoint taken when ``chunk`` of ``epoch`` is next."""
+        if self.pairs_since:  # a checkpoint's loss figures include the batches since the last read
+            self._read_loss(min(epoch, self.epochs - 1))
+        return TrainState(epoch, chunk, pairs=self.stats.pairs, seconds=self.seconds(), smoothed_loss=self.smoothed,
+                          loss_history=self.stats.loss_history, batches=self.batches)
+
+    def seconds(self) -> float:
+        return self.prior_seconds + time.perf_counter() - self.start
 
     def close(self, device: torch.device) -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
-        self.stats.seconds = time.perf_counter() - self.start
+        self.stats.seconds = self.seconds()
         self.bar.close()
         self.stats.final_loss = self.smoothed if self.smoothed is not None else float("nan")
 
 
 def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) -> tuple[Vectors, TrainStats]:
+    """Batches of one chunk's pairs (``chunk_batches``) through SkipGramNS: the SGD step (the fused Triton
+    kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
+    negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. The
+    learning rate decays linearly with the tokens done, as word2vec.c's does. Checkpoints are taken between
+    chunks (``checkpoint.RunCheckpoints``)."""
     device = config.torch_device()
     torch.manual_seed(config.seed)  # the embeddings' initialisation
     V, d = len(corpus.vocab), config.vector_size
@@ -118,10 +139,10 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
     # corpus of the same types, before the clock starts, so words/s is training only
     for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 kept tokens
         break
-    if config.optimizer == "sgd":
-        return _train_sgd(model, corpus, batches, config, device, progress)
-    batches.set_epoch(0)
-    steps = max(len(batches), 1) * config.epochs  # Adam's default learning rate depends on it
+    steps, optimizer = None, None
+    if config.optimizer != "sgd":
+        # Adam's default learning rate depends on the number of steps: each chunk's pairs in batches of B
+        steps = int(np.sum(-(-batches.pair_counts(0) // config.batch_size))) * config.epochs
     start_lr = config.start_lr(steps)
     if config.end_lr > start_lr:  # Adam's default start is known only now (Config checks the others)
         raise UserError(f"min_alpha ({config.end_lr}) is above {config.optimizer}'s start learning rate for this run "
@@ -129,60 +150,66 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
     if config.optimizer == "adam":
         # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
         optimizer = torch.optim.Adam(model.parameters(), lr=start_lr, fused=device.type == "cuda")
-    else:
+    elif config.optimizer == "sparse_adam":
         optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=start_lr)
-    stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens, start_lr=start_lr)
-    bar = _Progress(stats, config, device, progress)
-    for epoch in range(config.epochs):
-        batches.set_epoch(epoch)
-        n_batches = len(batches)
-        for b, (center, pos, negs) in enumerate(batches):
-            center, pos, negs = center.to(device), pos.to(device), negs.to(device)
-            for group in optimizer.param_groups:
-                group["lr"] = config.lr_at((epoch + b / n_batches) / config.epochs, steps)
-            loss = model(center, pos, negs)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            bar.loss_sum += loss.detach() * center.shape[0]
-            bar.batch(epoch, center.shape[0], round((b + 1) * corpus.n_tokens / n_batches))
-        bar.end_epoch(epoch)
-    bar.close(device)
-    return _vectors(model, corpus, config), stats
-
-
-def _train_sgd(model: SkipGramNS, corpus: EncodedCorpus, batches, config: Config, device: torch.device,
-               progress: bool) -> tuple[Vectors, TrainStats]:
-    """SGD with the step of SkipGramNS.sgd_step: the fused Triton kernels on a GPU (negatives drawn in the
-    kernel), else torch's ops with the batch builder's negatives; the same pairs and negatives either way.
-    The learning rate decays linearly with the tokens done, as word2vec.c's does."""
-    kernel = config.resolved_sgd_kernel()
-    stats = TrainStats("torch", str(device), config.epochs, len(corpus.vocab), corpus.n_tokens,
-                       start_lr=config.start_lr())
-    W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
+    run = RunCheckpoints(config, corpus, "torch")
+    state = TrainState()
+    W_in, W_out = model.in_embed.weight, model.out_embed.weight
+    if run.resume_from is not None:
+        state = run.resume_from.state
+        with torch.no_grad():
+            W_in.copy_(run.resume_from.tensors["w_in"])
+            W_out.copy_(run.resume_from.tensors["w_out"])
+        if optimizer is not None:
+            optimizer.load_state_dict(run.resume_from.optimizer_state())
+    kernel = config.resolved_sgd_kernel() if config.optimizer == "sgd" else None
+    stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens, start_lr=start_lr, pairs=state.pairs,
+                       loss_history=list(state.loss_history), kernel=kernel)
     fused = None
     if kernel == "triton":
         from .fused import FusedStep, stream_bases
 
-        fused = FusedStep(W_in, W_out, config.negative, torch.from_numpy(batches.alias_table))
+        fused = FusedStep(W_in.detach(), W_out.detach(), config.negative, torch.from_numpy(batches.alias_table))
         fused.warm_up(trust=config.trust)  # Triton compiles both kernels on first use: before the clock
-    bar = _Progress(stats, config, device, progress)
-    for epoch in range(config.epochs):
-        bases = None
-        for batch in batches.chunk_batches(epoch):
-            center, pos = batch.center.to(device), batch.context.to(device)
-            lr = config.lr_at((epoch + batch.start) / config.epochs)
-            if fused is not None:
-                if bases is None or bases[0] != batch.chunk:
-                    bases = (batch.chunk, *stream_bases(config.seed, epoch, batch.chunk))
-                fused.step(center, pos, lr, config.trust, bar.loss_sum, draw=(bases[1], bases[2], batch.first))
-            else:
-                negs = batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(device)
-                bar.loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
-            bar.batch(epoch, center.shape[0], round(batch.end * corpus.n_tokens))
-        bar.end_epoch(epoch)
+    n_chunks = batches.n_chunks
+    first_token = int(corpus.starts[batches.chunk_bounds[state.chunk]]) if state.epoch < config.epochs else 0
+    bar = _Progress(stats, config, device, progress, state, state.epoch * corpus.n_tokens + first_token)
+
+    def snapshot(epoch, chunk):
+        position = next_position(epoch, chunk, n_chunks)
+        return (bar.state(*position), W_in.detach(), W_out.detach(),
+                optimizer.state_dict() if optimizer is not None else None)
+
+    with run, contextlib.closing(bar.bar):
+        for epoch in range(state.epoch, config.epochs):
+            bases = None
+            first_chunk = state.chunk if epoch == state.epoch else 0
+            for batch in batches.chunk_batches(epoch, first_chunk):
+                center, pos = batch.center.to(device), batch.context.to(device)
+                lr = config.lr_at((epoch + batch.start) / config.epochs, steps)
+                if fused is not None:
+                    if bases is None or bases[0] != batch.chunk:
+                        bases = (batch.chunk, *stream_bases(config.seed, epoch, batch.chunk))
+                    fused.step(center, pos, lr, config.trust, bar.loss_sum, draw=(bases[1], bases[2], batch.first))
+                else:
+                    negs = batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(device)
+                    if optimizer is None:
+                        bar.loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
+                    else:
+                        for group in optimizer.param_groups:
+                            group["lr"] = lr
+                        loss = model(center, pos, negs)
+                        optimizer.zero_grad(set_to_none=True)
+                        loss.backward()
+                        optimizer.step()
+                        bar.loss_sum += loss.detach() * center.shape[0]
+                bar.batch(epoch, center.shape[0], round(batch.end * corpus.n_tokens))
+                if batch.last and batch.chunk < n_chunks - 1:
+                    run.chunk_done(lambda: snapshot(epoch, batch.chunk))
+            bar.end_epoch(epoch)
+            run.chunk_done(lambda: snapshot(epoch, n_chunks - 1), epoch_end=True)
     bar.close(device)
-    stats.kernel = kernel
+    stats.checkpoint_seconds = run.seconds_saving
     return _vectors(model, corpus, config), stats
 
 

@@ -145,8 +145,11 @@ def prepare_tutorial_training(c, n_batches: int = 20, workers: int = TUTORIAL_WO
 
 
 def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", device: str = "cpu",
-                             threads: int = 0, batch_size: int = 16384, **options):
-    """fastw2v.train(corpus=c, backend=..., optimizer=..., epochs=1, **options); the rate from ``vectors.stats``."""
+                             threads: int = 0, batch_size: int = 16384, checkpoint: bool = False, **options):
+    """fastw2v.train(corpus=c, backend=..., optimizer=..., epochs=1, **options); the rate from ``vectors.stats``.
+    With ``checkpoint`` each run writes its checkpoints (one, at the epoch's end) to a new folder."""
+    import tempfile
+
     import fastw2v
 
     kw = dict(common.SETTINGS, backend=backend, optimizer=optimizer, device=device, workers=threads,
@@ -155,7 +158,8 @@ def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", 
     fastw2v.train(corpus=warm, **kw)  # compile the numba kernels / warm CUDA up, untimed
 
     def run() -> Rate:
-        stats = fastw2v.train(corpus=c, **kw).stats
+        with tempfile.TemporaryDirectory(prefix="fastw2v-bench-ckpt-") as folder:
+            stats = fastw2v.train(corpus=c, **kw, **({"checkpoint_dir": folder} if checkpoint else {})).stats
         return Rate(stats.words_per_sec, "words/s", stats.tokens * stats.epochs, stats.seconds)
 
     return run
