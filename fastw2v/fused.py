@@ -100,18 +100,25 @@ if triton is not None:
     def _log_sigmoid(x):
         return tl.minimum(x, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(x)))
 
-    @triton.jit(do_not_specialize=["n", "first_row", "base_col", "base_coin", "n_alias"],
-                do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"])
-    def _score_kernel(w_in, w_out, center_ptr, pos_ptr, negs_ptr, alias_ptr, g_ptr, v_ptr, gv_ptr, h_in, h_out,
-                      loss_ptr, n, first_row, base_col, base_coin, n_alias,
-                      D: tl.constexpr, K: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr,
-                      DRAW: tl.constexpr, TRUST: tl.constexpr):
+    @triton.jit
+    def _pairs(center_ptr, pos_ptr, n, D: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr):
+        """A program's block of pairs: their rows in the batch, which of them exist (ok), a row's columns, the
+        (pairs × columns) mask, and the pairs' center and context word ids."""
         rows = tl.program_id(0).to(tl.int64) * BLOCK_P + tl.arange(0, BLOCK_P)
         ok = rows < n
         cols = tl.arange(0, BLOCK_D)
         tile = ok[:, None] & (cols < D)[None, :]
         c = tl.load(center_ptr + rows, mask=ok, other=0).to(tl.int64)
         p = tl.load(pos_ptr + rows, mask=ok, other=0).to(tl.int64)
+        return rows, ok, cols, tile, c, p
+
+    @triton.jit(do_not_specialize=["n", "first_row", "base_col", "base_coin", "n_alias"],
+                do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"])
+    def _score_kernel(w_in, w_out, center_ptr, pos_ptr, negs_ptr, alias_ptr, g_ptr, v_ptr, gv_ptr, h_in, h_out,
+                      loss_ptr, n, first_row, base_col, base_coin, n_alias,
+                      D: tl.constexpr, K: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr,
+                      DRAW: tl.constexpr, TRUST: tl.constexpr):
+        rows, ok, cols, tile, c, p = _pairs(center_ptr, pos_ptr, n, D, BLOCK_P, BLOCK_D)
         v = tl.load(w_in + c[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
         v_sq = tl.sum(v * v, axis=1)
         grad_v = tl.zeros((BLOCK_P, BLOCK_D), dtype=tl.float32)
@@ -158,12 +165,7 @@ if triton is not None:
     def _update_kernel(w_in, w_out, center_ptr, pos_ptr, negs_ptr, g_ptr, v_ptr, gv_ptr, h_in, h_out, lr, trust, n,
                        D: tl.constexpr, K: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr,
                        TRUST: tl.constexpr):
-        rows = tl.program_id(0).to(tl.int64) * BLOCK_P + tl.arange(0, BLOCK_P)
-        ok = rows < n
-        cols = tl.arange(0, BLOCK_D)
-        tile = ok[:, None] & (cols < D)[None, :]
-        c = tl.load(center_ptr + rows, mask=ok, other=0).to(tl.int64)
-        p = tl.load(pos_ptr + rows, mask=ok, other=0).to(tl.int64)
+        rows, ok, cols, tile, c, p = _pairs(center_ptr, pos_ptr, n, D, BLOCK_P, BLOCK_D)
         out = rows[:, None] * D + cols[None, :]
         v = tl.load(v_ptr + out, mask=tile, other=0.0)
         grad_v = tl.load(gv_ptr + out, mask=tile, other=0.0)
