@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--dataset", help="Hugging Face dataset name, or a local folder laid out like one "
                      "(default when --data is absent: stanfordnlp/imdb, all splits), or an encoded corpus folder "
                      "(a cache folder of an earlier run, e.g. copied to a GPU machine)")
-    src.add_argument("--data", help="local files: .txt (one document per line), .jsonl, .csv or .parquet; a glob is fine")
+    src.add_argument("--data", help="local files: .txt (one document per line), .jsonl, .csv or .parquet; a glob is "
+                     "fine; .txt, .jsonl and .csv may be compressed (.gz, .bz2, .xz, .zst)")
     src.add_argument("--text-column", default="text", help="the column holding the text")
     src.add_argument("--split", action="append", dest="splits", help="use only this split (repeatable)")
     out = p.add_argument_group("output")

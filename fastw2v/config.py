@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from .corpus import ENCODING_ERRORS
 from .errors import UserError
 
 OPTIMIZERS = ("sgd", "adam", "sparse_adam")
@@ -58,6 +59,7 @@ class Config:
     # --- corpus ---
     tokenizer: str = "simple"  # simple: lowercase, strip HTML tags, words with inner apostrophes; whitespace
     max_piece_length: int = 10000  # longer documents are cut into pieces (gensim's MAX_WORDS_IN_BATCH)
+    encoding_errors: str = "strict"  # a byte of a .txt file that is not UTF-8: strict = an error naming its file, line and offset; replace = U+FFFD; skip = dropped
     chunk_tokens: int = 1 << 20  # tokens per chunk: memory is O(chunk), not O(corpus)
     # --- the result ---
     final_vectors: str = "in"  # in: word2vec's input vectors; avg: the tutorial's (in + out) / 2
@@ -120,7 +122,8 @@ class Config:
             raise UserError(f"min_alpha ({self.min_alpha}) is above alpha ({self.start_lr()}): the learning rate decays "
                             "from alpha to min_alpha; pass a min_alpha <= alpha")
         for name, allowed in (("optimizer", OPTIMIZERS), ("backend", BACKENDS), ("tokenizer", TOKENIZERS),
-                              ("final_vectors", FINAL_VECTORS), ("sgd_kernel", SGD_KERNELS)):
+                              ("final_vectors", FINAL_VECTORS), ("sgd_kernel", SGD_KERNELS),
+                              ("encoding_errors", ENCODING_ERRORS)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(allowed)}")
         if self.backend == "hogwild" and self.optimizer != "sgd":

@@ -11,10 +11,15 @@ source, the tokenizer and the vocabulary settings, so a second run skips both pa
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import glob
+import gzip
 import hashlib
+import io
 import json
 import logging
+import lzma
 import os
 import re
 import shutil
@@ -130,10 +135,75 @@ def _text_columns(features) -> str:
 
 
 _FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst")  # .txt, .jsonl and .csv files may be compressed, read as streams
+ENCODING_ERRORS = ("strict", "replace", "skip")
 
 
-def from_files(pattern: str, text_column: str = "text") -> TextSource:
-    """Local files: .txt (one document per line), .jsonl/.json, .csv or .parquet (a text column)."""
+def _kind(path: str) -> tuple[str, str]:
+    """(kind, compression) of a file name: 'wiki.txt.gz' -> ('.txt', '.gz')."""
+    root, ext = os.path.splitext(path.lower())
+    if ext in COMPRESSIONS:
+        return os.path.splitext(root)[1], ext
+    return ext, ""
+
+
+def _open_text(path: str, compression: str, errors: str):
+    """A text stream of a (compressed) UTF-8 file; undecodable bytes raise, become U+FFFD or are dropped."""
+    handler = {"strict": "strict", "replace": "fastw2v-replace", "skip": "fastw2v-skip"}[errors]
+    if compression == ".zst":
+        try:
+            import zstandard
+        except ImportError:
+            raise UserError(f"reading {path!r} needs the zstandard package: pip install zstandard, or decompress "
+                            "it first") from None
+        return io.TextIOWrapper(zstandard.open(path, "rb"), encoding="utf-8", errors=handler)
+    opener = {"": open, ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[compression]
+    return opener(path, "rt", encoding="utf-8", errors=handler)
+
+
+BAD_BYTES = {"fastw2v-replace": 0, "fastw2v-skip": 0}  # undecodable bytes met, per handler, since the last reset
+
+
+def _bad_bytes(replacement: str, name: str):
+    def handler(e: UnicodeDecodeError):
+        BAD_BYTES[name] += e.end - e.start
+        return replacement, e.end
+    return handler
+
+
+codecs.register_error("fastw2v-replace", _bad_bytes("\ufffd", "fastw2v-replace"))
+codecs.register_error("fastw2v-skip", _bad_bytes("", "fastw2v-skip"))
+
+
+def _locate_bad_utf8(path: str, compression: str) -> tuple[int, int, str]:
+    """(line, byte offset, reason) of the first byte of ``path`` that is not UTF-8 (offsets in the
+    uncompressed text): read again line by line, only after a strict read failed."""
+    with _open_binary(path, compression) as fh:
+        offset = 0
+        for number, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                return number, offset + e.start, e.reason
+            offset += len(raw)
+    return 0, offset, "unknown"
+
+
+def _open_binary(path: str, compression: str):
+    if compression == ".zst":
+        import zstandard
+
+        return io.BufferedReader(zstandard.open(path, "rb"))
+    return {"": open, ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[compression](path, "rb")
+
+
+def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "strict") -> TextSource:
+    """Local files: .txt (one document per line), .jsonl/.json, .csv or .parquet (a text column); .txt, .jsonl
+    and .csv may be compressed (.gz, .bz2, .xz, .zst), read as a stream. A byte that is not UTF-8 in a .txt
+    file is an error naming its file, line and offset (``encoding_errors="strict"``), or becomes U+FFFD
+    (``"replace"``) or is dropped (``"skip"``), with a note of how many there were."""
+    if encoding_errors not in ENCODING_ERRORS:
+        raise UserError(f"unknown encoding_errors {encoding_errors!r}: choose one of {', '.join(ENCODING_ERRORS)}")
     pattern = os.fspath(pattern)
     if os.path.isdir(pattern):
         raise UserError(f"{pattern!r} is a folder: pass the files in it, e.g. --data '{os.path.join(pattern, '*.txt')}'")
@@ -141,17 +211,20 @@ def from_files(pattern: str, text_column: str = "text") -> TextSource:
     if not files or not all(os.path.isfile(f) for f in files):
         missing = pattern if not files else next(f for f in files if not os.path.isfile(f))
         raise UserError(f"no such file {missing!r}: check the path given to --data")
-    exts = {os.path.splitext(f)[1].lower() for f in files}
+    exts = {_kind(f)[0] for f in files}
     if len(exts) > 1:
         raise UserError(f"--data matched files of several kinds ({', '.join(sorted(exts))}): give one kind at a time")
     ext = exts.pop()
     if ext != ".txt" and ext not in _FILE_BUILDERS:
-        raise UserError(f"cannot read {ext or 'extension-less'} files: --data takes .txt, .jsonl, .csv or .parquet")
+        raise UserError(f"cannot read {ext or 'extension-less'} files: --data takes .txt, .jsonl, .csv or .parquet "
+                        f"(the first three also compressed: {', '.join(COMPRESSIONS)})")
+    if ext == ".parquet" and any(_kind(f)[1] for f in files):
+        raise UserError("a .parquet file compresses its own columns: pass it without an outer .gz/.bz2/.xz/.zst")
     for f in files:
         if not os.access(f, os.R_OK):
             raise UserError(f"cannot read {f!r} (permission denied): fix its permissions or copy it")
     stats = [(os.path.abspath(f), os.path.getsize(f), os.path.getmtime(f)) for f in files]
-    fingerprint = json.dumps([stats, text_column])
+    fingerprint = json.dumps([stats, text_column] + ([encoding_errors] if encoding_errors != "strict" else []))
     description = files[0] if len(files) == 1 else f"{pattern} ({len(files)} files)"
 
     if ext == ".txt":
@@ -160,8 +233,10 @@ def from_files(pattern: str, text_column: str = "text") -> TextSource:
 
         def batches():
             for f in files:
+                compression = _kind(f)[1]
+                BAD_BYTES.update(dict.fromkeys(BAD_BYTES, 0))
                 try:
-                    with open(f, encoding="utf-8") as fh:
+                    with _open_text(f, compression, encoding_errors) as fh:
                         batch = []
                         for line in fh:
                             batch.append(line)
@@ -170,8 +245,18 @@ def from_files(pattern: str, text_column: str = "text") -> TextSource:
                                 batch = []
                         if batch:
                             yield batch
-                except UnicodeDecodeError as e:
-                    raise UserError(f"{f!r} is not UTF-8 text ({e.reason} at byte {e.start}): convert it to UTF-8") from None
+                except UnicodeDecodeError:
+                    line, offset, reason = _locate_bad_utf8(f, compression)
+                    where = "byte" if not compression else "byte of the decompressed text"
+                    raise UserError(f"{f!r} line {line:,} is not UTF-8 ({reason} at {where} {offset:,}): convert it "
+                                    "to UTF-8, or pass --encoding-errors replace (or skip)") from None
+                except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged or cut compressed file
+                    raise UserError(f"cannot read {f!r} ({e}): check the file") from None
+                bad = sum(BAD_BYTES.values())
+                if bad:
+                    what = "replaced by U+FFFD" if encoding_errors == "replace" else "dropped"
+                    print(f"fastw2v: note: {f}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
+                          f"{encoding_errors})", file=sys.stderr)
         return TextSource(description, fingerprint, batches, tuple(files))
 
     def batches():
@@ -445,12 +530,12 @@ def _progress_bar(enabled: bool, desc: str, unit: str):
 
 
 def open_source(dataset: str | None = None, data: str | None = None, text_column: str = "text",
-                splits: list[str] | None = None) -> TextSource:
+                splits: list[str] | None = None, encoding_errors: str = "strict") -> TextSource:
     """The CLI's and train()'s choice of source: --data files, else a dataset (hub name or folder)."""
     if data is not None and dataset is not None:
         raise UserError("give either --dataset or --data, not both")
     if data is not None:
         if splits:
             raise UserError("--split picks splits of a --dataset; --data files have none: drop --split")
-        return from_files(data, text_column)
+        return from_files(data, text_column, encoding_errors)
     return from_dataset(dataset or "stanfordnlp/imdb", text_column, splits)

@@ -266,7 +266,8 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
         corpus = EncodedCorpus.load(dataset)  # encoded elsewhere: its tokenizer and vocabulary are fixed
         note_fixed_settings(corpus, cfg)
     if corpus is None:
-        source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits)
+        source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits,
+                             encoding_errors=cfg.encoding_errors)
         inputs = {os.path.realpath(f) for f in source.files}
         for path in Vectors.paths_written(output) if output is not None else ():
             if os.path.realpath(path) in inputs:

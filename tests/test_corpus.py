@@ -306,3 +306,65 @@ def test_an_encoded_folder_without_tokens_trains_nothing_and_says_so(tmp_path):
 def test_paths_may_be_path_objects(tmp_path):
     (tmp_path / "c.txt").write_text("a b c\n")
     assert fastw2v.encode(fastw2v.open_source(data=tmp_path / "c.txt"), min_count=1, cache_dir=None).n_tokens == 3
+
+
+def _write(path, data: bytes):
+    import bz2
+    import gzip
+    import lzma
+
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(os.path.splitext(str(path))[1], open)
+    with opener(path, "wb") as f:
+        f.write(data)
+
+
+@pytest.mark.parametrize("suffix", [".txt.gz", ".txt.bz2", ".txt.xz", ".jsonl.gz", ".jsonl.xz"])
+def test_compressed_files_give_the_plain_files_corpus(tmp_path, suffix):
+    texts = [f"doc {i} the cat sat on the mat number {i % 7}" for i in range(300)]
+    kind = suffix.split(".")[1]
+    body = ("\n".join(texts) if kind == "txt" else "\n".join(json.dumps({"text": t}) for t in texts)) + "\n"
+    _write(tmp_path / f"plain.{kind}", body.encode())
+    _write(tmp_path / f"packed{suffix}", body.encode())
+    plain = fastw2v.encode(fastw2v.from_files(str(tmp_path / f"plain.{kind}")), min_count=1, cache_dir=None)
+    packed = fastw2v.encode(fastw2v.from_files(str(tmp_path / f"packed{suffix}")), min_count=1, cache_dir=None)
+    assert packed.vocab.words == plain.vocab.words and np.array_equal(packed.ids, plain.ids)
+    assert np.array_equal(packed.starts, plain.starts) and packed.n_documents == 300
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".txt.gz"])
+def test_a_bad_byte_is_named_by_file_line_and_offset(tmp_path, suffix):
+    """Far into the file (past any decoding buffer): the offset counts from the file's (decompressed) start."""
+    lines = [f"line {i} is fine\n".encode() for i in range(20000)]
+    lines[15000] = b"line with a bad \xff byte\n"
+    offset = sum(len(x) for x in lines[:15000]) + len(b"line with a bad ")
+    path = tmp_path / f"bad{suffix}"
+    _write(path, b"".join(lines))
+    with pytest.raises(fastw2v.UserError) as e:
+        fastw2v.encode(fastw2v.from_files(str(path)), min_count=1, cache_dir=None)
+    one_line(e)
+    where = "byte" if suffix == ".txt" else "byte of the decompressed text"
+    assert str(e.value) == (f"{str(path)!r} line 15,001 is not UTF-8 (invalid start byte at {where} {offset:,}): "
+                            "convert it to UTF-8, or pass --encoding-errors replace (or skip)")
+
+
+def test_encoding_errors_replace_or_skip_go_on_with_a_note(tmp_path, capsys):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"good words here\nbad\xff\xfeword here\nmore good words\n")
+    replaced = fastw2v.encode(fastw2v.from_files(str(path), encoding_errors="replace"), min_count=1, cache_dir=None)
+    # U+FFFD is no letter, so the simple tokenizer splits there; dropped bytes join the two halves
+    assert {"bad", "word"} <= set(replaced.vocab.words) and "badword" not in replaced.vocab.words
+    assert "2 byte(s) that are not UTF-8 replaced by U+FFFD (--encoding-errors replace)" in capsys.readouterr().err
+    skipped = fastw2v.encode(fastw2v.from_files(str(path), encoding_errors="skip"), min_count=1, cache_dir=None)
+    assert "badword" in skipped.vocab.words and skipped.n_documents == 3
+    assert "2 byte(s) that are not UTF-8 dropped" in capsys.readouterr().err
+    with pytest.raises(fastw2v.UserError, match="unknown encoding_errors 'ignore': choose one of strict, replace, skip"):
+        fastw2v.from_files(str(path), encoding_errors="ignore")
+
+
+def test_a_cut_compressed_file_is_a_one_line_error(tmp_path):
+    path = tmp_path / "cut.txt.gz"
+    _write(path, b"".join(f"line {i} with some words\n".encode() for i in range(5000)))
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(fastw2v.UserError, match=r"cannot read .*cut\.txt\.gz.*: check the file") as e:
+        fastw2v.encode(fastw2v.from_files(str(path)), min_count=1, cache_dir=None)
+    one_line(e)
