@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import contextlib
 import glob
 import gzip
 import hashlib
@@ -383,40 +384,61 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
     key_fields = [CACHE_FORMAT, source.fingerprint, tokenizer, min_count, max_vocab_size, max_piece_length]
     key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
-    tmp_holder = None
+    settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
+                "max_piece_length": max_piece_length}
     if cache_dir is None:
         tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
-        folder = tmp_holder.name
-    else:
-        folder = os.path.join(cache_dir, key)
+        _encode_into(tmp_holder.name, source, settings, progress)
+        corpus = _load(tmp_holder.name, source.description)
+        corpus._tmp = tmp_holder
+        return corpus
+    folder = os.path.join(cache_dir, key)
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot use {cache_dir!r} as the cache folder ({e.strerror}): pass --cache-dir "
+                        "a writable folder") from None
+    with _entry_lock(cache_dir, key, folder):  # one encoder per entry: a second run waits, then loads it
         if os.path.exists(os.path.join(folder, "meta.json")):
             try:
                 return _load(folder, source.description)
             except UserError as e:  # a cache entry is derived data: rebuild it
                 print(f"fastw2v: {e.args[0].removesuffix(': ' + DAMAGED_FIX)}; encoding the text again", file=sys.stderr)
                 shutil.rmtree(folder, ignore_errors=True)
+        for name in os.listdir(cache_dir):  # work folders of runs killed while encoding this entry
+            if name.startswith(f".{key}-") and os.path.isdir(os.path.join(cache_dir, name)):
+                shutil.rmtree(os.path.join(cache_dir, name), ignore_errors=True)
+        work = tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir)
         try:
-            os.makedirs(cache_dir, exist_ok=True)
-        except OSError as e:
-            raise UserError(f"cannot use {cache_dir!r} as the cache folder ({e.strerror}): pass --cache-dir "
-                            "a writable folder") from None
-    work = tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir) if cache_dir else folder
-    try:
-        settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
-                    "max_piece_length": max_piece_length}
-        _encode_into(work, source, settings, progress)
-        if cache_dir is not None:
-            try:
-                os.replace(work, folder)  # atomic: a cache folder is complete or absent
-            except OSError:  # another process finished first: use theirs
-                shutil.rmtree(work, ignore_errors=True)
-    except BaseException:
-        if cache_dir is not None:
+            _encode_into(work, source, settings, progress)
+            os.replace(work, folder)  # atomic: a cache folder is complete or absent
+        except BaseException:
             shutil.rmtree(work, ignore_errors=True)
-        raise
-    corpus = _load(folder, source.description)
-    corpus._tmp = tmp_holder
-    return corpus
+            raise
+    return _load(folder, source.description)
+
+
+@contextlib.contextmanager
+def _entry_lock(cache_dir: str, key: str, folder: str):
+    """An exclusive lock on one cache entry (``.KEY.lock`` beside it), held while it is checked and encoded;
+    released by the system if the process dies. Where there is no fcntl (Windows), no lock."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        f = open(os.path.join(cache_dir, f".{key}.lock"), "a")
+    except OSError:  # a cache folder we may read but not write: its entries are loaded, never encoded here
+        yield
+        return
+    with f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"fastw2v: note: another run is encoding this text into {folder}: waiting for it", file=sys.stderr)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield
 
 
 def _encode_into(folder, source, settings, progress):

@@ -229,7 +229,9 @@ def _vocab_path(npy_path: str) -> str:
 
 
 def _atomic_write(path: str, write) -> None:
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp{os.getpid()}")
+    folder, base = os.path.dirname(os.path.abspath(path)), os.path.basename(path)
+    _remove_stale_tmp(folder, f".{base}.tmp")
+    tmp = os.path.join(folder, f".{base}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
             write(f)
@@ -238,3 +240,28 @@ def _atomic_write(path: str, write) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _remove_stale_tmp(folder: str, prefix: str) -> None:
+    """Temporary files ``PREFIX<pid>`` left by saves whose process was killed (its pid no longer runs)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix):]
+        if name.startswith(prefix) and pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            try:
+                os.remove(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # someone else's process, or a system that cannot tell: leave it
+        return True
+    return True

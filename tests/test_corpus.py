@@ -2,6 +2,10 @@
 
 import json
 import os
+import shutil
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -368,3 +372,56 @@ def test_a_cut_compressed_file_is_a_one_line_error(tmp_path):
     with pytest.raises(fastw2v.UserError, match=r"cannot read .*cut\.txt\.gz.*: check the file") as e:
         fastw2v.encode(fastw2v.from_files(str(path)), min_count=1, cache_dir=None)
     one_line(e)
+
+
+CONCURRENT = """
+import sys, time
+import fastw2v
+from fastw2v.corpus import TextSource
+log, cache = sys.argv[1], sys.argv[2]
+def batches():
+    with open(log, "a") as f:
+        f.write("encode\\n")
+    for i in range(6):
+        time.sleep(0.2)  # a slow source: the other run starts while this one encodes
+        yield [f"doc {i} {j} some words here" for j in range(50)]
+source = TextSource("slow source", "slow-source-v1", batches)
+corpus = fastw2v.encode(source, min_count=1, cache_dir=cache)
+print(corpus.n_tokens, corpus.path)
+"""
+
+
+def test_two_runs_on_a_new_corpus_encode_it_once(tmp_path):
+    log, cache = tmp_path / "log.txt", tmp_path / "cache"
+    cmd = [sys.executable, "-c", CONCURRENT, str(log), str(cache)]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.6)
+    second = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outs = [p.communicate(timeout=120) for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], outs
+    assert log.read_text() == "encode\n"  # the second waited and loaded the first one's entry
+    assert outs[0][0] == outs[1][0]
+    assert "another run is encoding this text" in outs[1][1]
+
+
+def test_leftovers_of_killed_runs_are_removed(tmp_path):
+    """A work folder of an encoding killed midway, and a vectors file's temporary of a killed save."""
+    cache = tmp_path / "cache"
+    source = fastw2v.from_texts(["a b c d", "b c d e"])
+    corpus = fastw2v.encode(source, min_count=1, cache_dir=str(cache))
+    key = os.path.basename(corpus.path)
+    shutil.rmtree(corpus.path)  # as if never finished: the next run encodes again
+    stale = cache / f".{key}-abc123"
+    stale.mkdir()
+    (stale / "raw.int32").write_bytes(b"\0" * 64)
+    fastw2v.encode(source, min_count=1, cache_dir=str(cache))
+    assert not stale.exists() and (cache / key / "meta.json").exists()
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs
+    leftover = tmp_path / f".vectors.txt.tmp{dead.pid}"
+    leftover.write_text("half a file")
+    mine = tmp_path / f".vectors.txt.tmp{os.getpid()}x"  # not a pid: not ours to remove
+    mine.write_text("x")
+    fastw2v.Vectors(["a", "b"], np.ones((2, 3), dtype=np.float32)).save(str(tmp_path / "vectors.txt"))
+    assert not leftover.exists() and mine.exists() and (tmp_path / "vectors.txt").exists()
