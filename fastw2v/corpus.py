@@ -420,15 +420,16 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
 
 @contextlib.contextmanager
 def _entry_lock(cache_dir: str, key: str, folder: str):
-    """An exclusive lock on one cache entry (``.KEY.lock`` beside it), held while it is checked and encoded;
-    released by the system if the process dies. Where there is no fcntl (Windows), no lock."""
+    """An exclusive lock on one cache entry (the empty file ``.locks/KEY``), held while it is checked and
+    encoded; released by the system if the process dies. Where there is no fcntl (Windows), no lock."""
     try:
         import fcntl
     except ImportError:
         yield
         return
     try:
-        f = open(os.path.join(cache_dir, f".{key}.lock"), "a")
+        os.makedirs(os.path.join(cache_dir, ".locks"), exist_ok=True)
+        f = open(os.path.join(cache_dir, ".locks", key), "a")
     except OSError:  # a cache folder we may read but not write: its entries are loaded, never encoded here
         yield
         return

@@ -106,7 +106,7 @@ def test_an_encoded_folder_keeps_its_settings_and_says_so(tmp_path, corpus_file,
     note on stderr, and the summary shows the min_count the vocabulary really has."""
     cache = tmp_path / "c"
     assert main(["train", "--data", str(corpus_file), "--cache-dir", str(cache), "-o", str(tmp_path / "a.bin"), *TINY]) == 0
-    (folder,) = [p for p in cache.iterdir() if p.is_dir()]
+    (folder,) = [p for p in cache.iterdir() if p.is_dir() and p.name != ".locks"]
     capsys.readouterr()
     args = ["train", "--dataset", str(folder), "-o", str(tmp_path / "b.bin"), *TINY, "--min-count", "50",
             "--tokenizer", "whitespace"]
