@@ -242,7 +242,7 @@ def table(results: list[dict], info: dict, args) -> str:
 
 
 def profile_numba(c, threads_list=(1, 2)) -> str:
-    """NumbaBatches' stages timed one by one, as _chunk_pairs and _negatives call them."""
+    """NumbaBatches' stages timed one by one, as _chunk_pairs and negatives call them."""
     import numpy as np
 
     from fastw2v import NumbaBatches

@@ -9,7 +9,7 @@ what it measured):
 
 * ``check``: one batch of IMDB through the Triton kernels and through ``SkipGramNS.sgd_step`` from the same
   matrices: loss and largest difference of the updated matrices; the in-kernel negatives against
-  ``DeviceBatches._negatives``;
+  ``DeviceBatches.negatives``;
 * ``blocks``: step time of other block shapes (pairs per program, warps) on fixed batches; the best is used
   for the rest of the run;
 * ``speed``: ``fastw2v.train`` on all of the corpus, 1 epoch, the defaults (d 100, window 5, k 5, sample 1e-3),
@@ -89,7 +89,7 @@ def check(corpus: EncodedCorpus, out: str, device: str, B: int = 1 << 16) -> Non
                            negatives_equal=bool(torch.equal(step.negs[:center.shape[0]], negs))), out)
 
 
-def train_row(corpus, out, part, label, repeat_index=0, **settings) -> dict:
+def train_row(corpus, label, repeat_index=0, **settings) -> tuple[dict, fastw2v.Vectors]:
     reset_peak()
     v = fastw2v.train(corpus=corpus, backend="torch", device=DEVICE, progress=False, **settings)
     st = v.stats
@@ -108,7 +108,7 @@ def speed(corpus, out, repeat: int, exponents) -> None:
         for kernel, e, d in rows:
             if r and kernel == "torch" and d == 300:
                 continue
-            row, _ = train_row(corpus, out, "speed", f"{kernel} B=2^{e} d={d}", r, sgd_kernel=kernel,
+            row, _ = train_row(corpus, f"{kernel} B=2^{e} d={d}", r, sgd_kernel=kernel,
                                batch_size=1 << e, vector_size=d, epochs=1)
             emit("speed", row, out)
 
@@ -124,7 +124,7 @@ def quality(corpora: dict, out: str, eval_dir: str, seeds, variants) -> None:
     plan += [(label, settings, seeds[0]) for label, settings in variants[2:]]
     for label, settings, seed in plan:
         for name, epochs in combos:
-            row, v = train_row(corpora[name], out, "quality", label, seed=seed, epochs=epochs, **settings)
+            row, v = train_row(corpora[name], label, seed=seed, epochs=epochs, **settings)
             an = evaluate_analogies(v, analogies, restrict_vocab=30000)
             ws = evaluate_word_pairs(v, similarity)
             row.update(corpus=name, epochs=epochs, seed=seed, analogy=100 * an.accuracy, ws353_rho=ws.spearman)

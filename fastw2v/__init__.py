@@ -1,7 +1,7 @@
 """fastw2v: fast word2vec skip-gram with negative sampling (SGNS) from Python.
 
     import fastw2v
-    vectors = fastw2v.train(dataset="../shared/data/imdb", epochs=1)
+    vectors = fastw2v.train(dataset="stanfordnlp/imdb", epochs=1)
     vectors.most_similar("movie")
 
 Drop-in for the tutorial's code: ``SkipGramNS`` is its model; ``SkipGramDataset`` its (slow) dataset;

@@ -145,7 +145,7 @@ class _Batches:
                     yield self._assemble(epoch, pending)
                     pending, n_pending = [], 0
             while n - i >= B:
-                yield center[i:i + B], context[i:i + B], self._negatives(epoch, c, i, B)
+                yield center[i:i + B], context[i:i + B], self.negatives(epoch, c, i, B)
                 i += B
             if i < n:
                 pending.append((c, i, center[i:], context[i:]))
@@ -170,18 +170,15 @@ class _Batches:
                 yield ChunkBatch(c, first, center[first:last], context[first:last],
                                  (t0 + (t1 - t0) * first / n) / total, (t0 + (t1 - t0) * last / n) / total, last == n)
 
-    def negatives(self, epoch: int, chunk: int, first: int, n: int) -> torch.Tensor:
-        """(n, k) negatives of pairs first .. first + n - 1 of ``chunk`` in ``epoch``."""
-        return self._negatives(epoch, chunk, first, n)
-
     def _assemble(self, epoch, parts):
-        negs = [self._negatives(epoch, c, first, center.shape[0]) for c, first, center, _ in parts]
+        negs = [self.negatives(epoch, c, first, center.shape[0]) for c, first, center, _ in parts]
         return (torch.cat([p[2] for p in parts]), torch.cat([p[3] for p in parts]), torch.cat(negs))
 
     def _chunk_pairs(self, epoch: int, c: int) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
-    def _negatives(self, epoch: int, c: int, first: int, n: int) -> torch.Tensor:
+    def negatives(self, epoch: int, c: int, first: int, n: int) -> torch.Tensor:
+        """(n, k) negatives of pairs first .. first + n - 1 of chunk ``c`` in ``epoch``."""
         raise NotImplementedError
 
 
@@ -209,7 +206,7 @@ class NumbaBatches(_Batches):
         self._chunk_sizes[epoch, c] = center.shape[0]
         return torch.from_numpy(center), torch.from_numpy(context)
 
-    def _negatives(self, epoch, c, first, n):
+    def negatives(self, epoch, c, first, n):
         # Negatives depend only on (epoch, chunk, row), so drawing them for many batches at once gives the same
         # values with far fewer parallel regions: per-batch regions cost ~0.1 ms each with small batches, and
         # much more when the cores are shared, as every region waits for its slowest thread.
@@ -279,7 +276,7 @@ class DeviceBatches(_Batches):
             center, context = center[perm], context[perm]
         return center, context
 
-    def _negatives(self, epoch, c, first, n):
+    def negatives(self, epoch, c, first, n):
         k = self.negative
         index = torch.arange(first * k, (first + n) * k, device=self.device)
         col = (draw(self._base(epoch, K.STREAM_NEGATIVE, c), index) * self._alias_table.shape[0]) >> 32

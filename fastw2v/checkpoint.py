@@ -7,8 +7,8 @@ position (epoch, next chunk), the progress figures, and what the run must agree 
 corpus and vocabulary fingerprint and the settings. Resuming from it with one hogwild thread, or with the
 torch backend on a CPU, gives the vectors of an uninterrupted run exactly; with more threads, the same quality.
 
-On disk, ``DIR/ckpt-000007/`` holds ``state.pt`` (torch.save of tensors), ``vocab.tsv`` (the vocabulary, so
-the folder is a whole model) and ``meta.json`` (position, settings, fingerprint, progress, and the size and
+On disk, ``DIR/ckpt-000007/`` holds ``state.pt`` (torch.save of the matrices and the optimizer's state_dict),
+``vocab.tsv`` (the vocabulary, so the folder is a whole model) and ``meta.json`` (position, settings, fingerprint, progress, and the size and
 CRC-32 of the other two files). A checkpoint is written into ``ckpt-000007.tmp/``, each file fsync'ed, then
 renamed into place, so a reader sees whole checkpoints only; the last ``KEEP`` are kept. A damaged newest one
 (cut short, bytes changed) is skipped with a warning, and the one before it is used.
@@ -56,11 +56,16 @@ class TrainState:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def tokens_done(self, corpus: EncodedCorpus, chunk_bounds: np.ndarray, epochs: int) -> int:
+        """Tokens trained before this position, over all epochs (where the progress bar starts)."""
+        within = int(corpus.starts[chunk_bounds[self.chunk]]) if self.epoch < epochs else 0
+        return self.epoch * int(corpus.n_tokens) + within
+
 
 @dataclass
 class Checkpoint:
     state: TrainState
-    tensors: dict  # name -> torch.Tensor on the CPU: w_in, w_out, and the optimizer's (optimizer.*)
+    tensors: dict  # w_in, w_out (torch.Tensor on the CPU) and, for Adam, optimizer (its state_dict)
     meta: dict
     path: str
 
@@ -77,11 +82,7 @@ class Checkpoint:
 
     def optimizer_state(self) -> dict | None:
         """The optimizer's state_dict, as saved (None for sgd and hogwild)."""
-        spec = self.meta.get("optimizer")
-        if spec is None:
-            return None
-        state = {int(i): {k: self.tensors[f"optimizer.{i}.{k}"] for k in keys} for i, keys in spec["state"].items()}
-        return {"state": state, "param_groups": spec["param_groups"]}
+        return self.tensors.get("optimizer")
 
 
 def fingerprint(corpus: EncodedCorpus) -> dict:
@@ -165,7 +166,7 @@ class Checkpointer:
     def due(self) -> bool:
         return time.monotonic() - self.last_save >= self.every
 
-    def save(self, state: TrainState, w_in, w_out, optimizer_state: dict | None = None, vocab=None) -> str:
+    def save(self, state: TrainState, w_in, w_out, optimizer_state: dict | None = None) -> str:
         """Write a checkpoint atomically; returns its folder."""
         started = time.monotonic()
         names = self._names()
@@ -175,13 +176,8 @@ class Checkpointer:
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
         tensors = {"w_in": _cpu_tensor(w_in), "w_out": _cpu_tensor(w_out)}
-        optimizer = None
-        if optimizer_state is not None:
-            optimizer = {"state": {str(i): sorted(s) for i, s in optimizer_state["state"].items()},
-                         "param_groups": optimizer_state["param_groups"]}
-            for i, s in optimizer_state["state"].items():
-                for k, v in s.items():
-                    tensors[f"optimizer.{i}.{k}"] = _cpu_tensor(v)
+        if optimizer_state is not None:  # tensors, numbers and lists: torch.load(weights_only=True) reads it back
+            tensors["optimizer"] = optimizer_state
         files = {}
         path = os.path.join(tmp, "state.pt")
         with open(path, "wb") as f:
@@ -189,7 +185,7 @@ class Checkpointer:
             f.flush()
             os.fsync(f.fileno())
         files["state.pt"] = _crc_of_file(path)
-        vocab = vocab if vocab is not None else self.corpus.vocab
+        vocab = self.corpus.vocab
         path = os.path.join(tmp, "vocab.tsv")
         with open(path, "w", encoding="utf-8", newline="\n") as f:
             f.writelines(f"{w}\t{c}\n" for w, c in zip(vocab.words, vocab.counts))
@@ -197,7 +193,7 @@ class Checkpointer:
             os.fsync(f.fileno())
         files["vocab.tsv"] = _crc_of_file(path)
         meta = dict(format=FORMAT, state=state.to_dict(), settings=self.settings, fingerprint=self.fingerprint,
-                    optimizer=optimizer, files={k: dict(size=s, crc32=c) for k, (s, c) in files.items()},
+                    files={k: dict(size=s, crc32=c) for k, (s, c) in files.items()},
                     written=time.strftime("%Y-%m-%d %H:%M:%S"))
         with open(os.path.join(tmp, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1)

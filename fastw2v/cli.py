@@ -24,7 +24,7 @@ from .corpus import DEFAULT_CACHE_DIR
 from .checkpoint import Interrupted
 from .errors import UserError
 
-EXAMPLE = "example: fastw2v train --dataset ../shared/data/imdb --epochs 1 --output vectors.bin"
+EXAMPLE = "example: fastw2v train --dataset stanfordnlp/imdb --epochs 1 --output vectors.bin"
 
 
 def _field_help() -> dict[str, str]:
@@ -125,7 +125,8 @@ def cmd_similar(args) -> None:
         print(f"{word}\t{score:.4f}")
 
 
-EVAL_FILES = ("../shared/data/eval/questions-words.txt", "../shared/data/eval/wordsim353.tsv")
+# looked for in the current folder when neither --analogies nor --similarity is given
+EVAL_FILES = ("questions-words.txt", "wordsim353.tsv")
 
 
 def cmd_eval(args) -> None:

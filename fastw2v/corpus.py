@@ -100,7 +100,7 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
             raise UserError(f"cannot read dataset folder {name_or_path!r} ({reason}): "
                             "check it is laid out like a hub dataset, or pass --data FILES") from None
         raise UserError(f"cannot load dataset {name_or_path!r} from the Hugging Face hub ({reason[:160]}): "
-                        "without network pass --dataset PATH to a local copy (e.g. ../shared/data/imdb) "
+                        "without network pass --dataset PATH to a local copy laid out like the hub's "
                         "or --data FILE_OR_GLOB") from None
     finally:
         hub_log.setLevel(level)
@@ -148,32 +148,36 @@ def _kind(path: str) -> tuple[str, str]:
     return ext, ""
 
 
-def _open_text(path: str, compression: str, errors: str):
-    """A text stream of a (compressed) UTF-8 file; undecodable bytes raise, become U+FFFD or are dropped."""
-    handler = {"strict": "strict", "replace": "fastw2v-replace", "skip": "fastw2v-skip"}[errors]
+def _open_binary(path: str, compression: str):
+    """A binary stream of a file, decompressed as its name says."""
     if compression == ".zst":
         try:
             import zstandard
         except ImportError:
             raise UserError(f"reading {path!r} needs the zstandard package: pip install zstandard, or decompress "
                             "it first") from None
-        return io.TextIOWrapper(zstandard.open(path, "rb"), encoding="utf-8", errors=handler)
-    opener = {"": open, ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[compression]
-    return opener(path, "rt", encoding="utf-8", errors=handler)
+        return io.BufferedReader(zstandard.open(path, "rb"))
+    return {"": open, ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[compression](path, "rb")
 
 
-BAD_BYTES = {"fastw2v-replace": 0, "fastw2v-skip": 0}  # undecodable bytes met, per handler, since the last reset
+def _open_text(path: str, compression: str, errors: str):
+    """A text stream of a (compressed) UTF-8 file; undecodable bytes raise, become U+FFFD or are dropped."""
+    handler = {"strict": "strict", "replace": "fastw2v-replace", "skip": "fastw2v-skip"}[errors]
+    return io.TextIOWrapper(_open_binary(path, compression), encoding="utf-8", errors=handler)
 
 
-def _bad_bytes(replacement: str, name: str):
+BAD_BYTES = [0]  # undecodable bytes replaced or dropped since the last reset (the handlers below count them)
+
+
+def _bad_bytes(replacement: str):
     def handler(e: UnicodeDecodeError):
-        BAD_BYTES[name] += e.end - e.start
+        BAD_BYTES[0] += e.end - e.start
         return replacement, e.end
     return handler
 
 
-codecs.register_error("fastw2v-replace", _bad_bytes("\ufffd", "fastw2v-replace"))
-codecs.register_error("fastw2v-skip", _bad_bytes("", "fastw2v-skip"))
+codecs.register_error("fastw2v-replace", _bad_bytes("\ufffd"))
+codecs.register_error("fastw2v-skip", _bad_bytes(""))
 
 
 def _locate_bad_utf8(path: str, compression: str) -> tuple[int, int, str]:
@@ -188,14 +192,6 @@ def _locate_bad_utf8(path: str, compression: str) -> tuple[int, int, str]:
                 return number, offset + e.start, e.reason
             offset += len(raw)
     return 0, offset, "unknown"
-
-
-def _open_binary(path: str, compression: str):
-    if compression == ".zst":
-        import zstandard
-
-        return io.BufferedReader(zstandard.open(path, "rb"))
-    return {"": open, ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[compression](path, "rb")
 
 
 def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "strict") -> TextSource:
@@ -235,7 +231,7 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
         def batches():
             for f in files:
                 compression = _kind(f)[1]
-                BAD_BYTES.update(dict.fromkeys(BAD_BYTES, 0))
+                BAD_BYTES[0] = 0
                 try:
                     with _open_text(f, compression, encoding_errors) as fh:
                         batch = []
@@ -253,7 +249,7 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
                                     "to UTF-8, or pass --encoding-errors replace (or skip)") from None
                 except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged or cut compressed file
                     raise UserError(f"cannot read {f!r} ({e}): check the file") from None
-                bad = sum(BAD_BYTES.values())
+                bad = BAD_BYTES[0]
                 if bad:
                     what = "replaced by U+FFFD" if encoding_errors == "replace" else "dropped"
                     print(f"fastw2v: note: {f}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "

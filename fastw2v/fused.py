@@ -129,7 +129,7 @@ if triton is not None:
                 t = p
                 live = ok
             else:
-                if DRAW:  # batching.DeviceBatches._negatives: slot (first_row + row) * K + j - 1 of the stream
+                if DRAW:  # batching.DeviceBatches.negatives: slot (first_row + row) * K + j - 1 of the stream
                     slot = (first_row + rows) * K + (j - 1)
                     col = ((_draw(base_col, slot).to(tl.int64) * n_alias) >> 32)
                     threshold = tl.load(alias_ptr + 2 * col, mask=ok, other=0)
@@ -194,7 +194,7 @@ class FusedStep:
     ``step(center, pos, lr, trust, loss_sum, negs=...)`` updates both matrices in place and adds the batch's
     summed loss into ``loss_sum`` (a 0-d fp32 tensor on the device): no host sync. The negatives are either
     given (``negs``, (B, k)) or drawn in the kernel (``draw=(base_col, base_coin, first_row)``, the stream of
-    ``DeviceBatches._negatives``; then ``self.negs[:B]`` holds them afterwards). Scratch buffers grow to the
+    ``DeviceBatches.negatives``; then ``self.negs[:B]`` holds them afterwards). Scratch buffers grow to the
     largest batch seen.
     """
 
@@ -261,6 +261,6 @@ class FusedStep:
 
 
 def stream_bases(seed: int, epoch: int, chunk: int) -> tuple[int, int]:
-    """The (column, coin) bases of a chunk's negatives, as DeviceBatches._negatives uses them."""
+    """The (column, coin) bases of a chunk's negatives, as DeviceBatches.negatives uses them."""
     return (int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE, chunk)),
             int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE_COIN, chunk)))

@@ -500,7 +500,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
             ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
             run_chunk(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
                       np.zeros((n_threads, 2), dtype=np.float64))
-        done = state.epoch * N + (int(corpus.starts[bounds[state.chunk]]) if state.epoch < epochs else 0)
+        done = state.tokens_done(corpus, bounds, epochs)
         bar = tqdm(total=N * epochs, initial=done, unit="w", unit_scale=True, disable=not progress,
                    dynamic_ncols=True, desc="train")
         start = time.perf_counter()

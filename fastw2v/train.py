@@ -172,37 +172,36 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
         fused = FusedStep(W_in.detach(), W_out.detach(), config.negative, torch.from_numpy(batches.alias_table))
         fused.warm_up(trust=config.trust)  # Triton compiles both kernels on first use: before the clock
     n_chunks = batches.n_chunks
-    first_token = int(corpus.starts[batches.chunk_bounds[state.chunk]]) if state.epoch < config.epochs else 0
-    bar = _Progress(stats, config, device, progress, state, state.epoch * corpus.n_tokens + first_token)
+    bar = _Progress(stats, config, device, progress, state, state.tokens_done(corpus, batches.chunk_bounds, config.epochs))
 
     def snapshot(epoch, chunk):
         position = next_position(epoch, chunk, n_chunks)
         return (bar.state(*position), W_in.detach(), W_out.detach(),
                 optimizer.state_dict() if optimizer is not None else None)
 
+    def fused_step(epoch, batch, center, pos, lr):  # the negatives are drawn in the kernel
+        base_col, base_coin = stream_bases(config.seed, epoch, batch.chunk)
+        fused.step(center, pos, lr, config.trust, bar.loss_sum, draw=(base_col, base_coin, batch.first))
+
+    def torch_step(epoch, batch, center, pos, lr):
+        negs = batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(device)
+        if optimizer is None:
+            bar.loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
+            return
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = model(center, pos, negs)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        bar.loss_sum += loss.detach() * center.shape[0]
+
+    step = fused_step if fused is not None else torch_step
     with run, contextlib.closing(bar.bar):
         for epoch in range(state.epoch, config.epochs):
-            bases = None
-            first_chunk = state.chunk if epoch == state.epoch else 0
-            for batch in batches.chunk_batches(epoch, first_chunk):
+            for batch in batches.chunk_batches(epoch, state.chunk if epoch == state.epoch else 0):
                 center, pos = batch.center.to(device), batch.context.to(device)
-                lr = config.lr_at((epoch + batch.start) / config.epochs, steps)
-                if fused is not None:
-                    if bases is None or bases[0] != batch.chunk:
-                        bases = (batch.chunk, *stream_bases(config.seed, epoch, batch.chunk))
-                    fused.step(center, pos, lr, config.trust, bar.loss_sum, draw=(bases[1], bases[2], batch.first))
-                else:
-                    negs = batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(device)
-                    if optimizer is None:
-                        bar.loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
-                    else:
-                        for group in optimizer.param_groups:
-                            group["lr"] = lr
-                        loss = model(center, pos, negs)
-                        optimizer.zero_grad(set_to_none=True)
-                        loss.backward()
-                        optimizer.step()
-                        bar.loss_sum += loss.detach() * center.shape[0]
+                step(epoch, batch, center, pos, config.lr_at((epoch + batch.start) / config.epochs, steps))
                 bar.batch(epoch, center.shape[0], round(batch.end * corpus.n_tokens))
                 if batch.last and batch.chunk < n_chunks - 1:
                     run.chunk_done(lambda: snapshot(epoch, batch.chunk))

@@ -104,7 +104,7 @@ def test_trust_region_scales_a_frequent_row():
 
 
 def test_negatives_drawn_in_the_kernel_are_the_device_batches_ones(zipf_corpus):
-    """draw=(bases, first row): the alias draws of DeviceBatches._negatives (and of the numba kernel) for
+    """draw=(bases, first row): the alias draws of DeviceBatches.negatives (and of the numba kernel) for
     the same stream slots, and the update equals the reference fed those negatives."""
     batches = DeviceBatches(zipf_corpus, device=DEVICE, batch_size=40, negative=5, seed=7)
     first, n = 1000, 40
