@@ -21,7 +21,7 @@ OPTIMIZERS = ("sgd", "adam", "sparse_adam")
 # Adam's default start learning rate is SCALE / sqrt(optimizer steps): Adam moves a parameter by about lr a
 # step whatever its gradient, so fewer steps need a larger rate. Calibrated on all of IMDB, 5 epochs, B=16384
 # (31,699 steps: 0.002 and 0.003, the best rates measured there), and it gives the best rate measured on
-# Vim's manual (1,276 steps: 0.01) too (README "Quality").
+# Vim's manual (1,276 steps: 0.01) too (docs/quality.md).
 ADAM_LR_SCALE = {"adam": 0.356, "sparse_adam": 0.534}
 BACKENDS = ("auto", "torch", "hogwild")
 TOKENIZERS = ("simple", "whitespace")
@@ -43,12 +43,12 @@ class Config:
     max_vocab_size: int | None = None  # keep only the most frequent words (None: no cap)
     # --- optimisation ---
     epochs: int = 5  # passes over the corpus
-    alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam: 0.002 and 0.003 on IMDB at B=16384, 5 epochs (README "Quality"; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
+    alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam: 0.002 and 0.003 on IMDB at B=16384, 5 epochs (docs/quality.md; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
     min_alpha: float | None = None  # lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 for sgd/hogwild (word2vec.c), 0 for adam/sparse_adam
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
     batch_size: int | None = None  # pairs per batch of the torch backend; None: 65536 on a GPU (the fused step's speed and quality were measured there), 16384 on a CPU
     sgd_kernel: str = "auto"  # torch backend, sgd: triton = the fused SGNS kernels (fastw2v.fused; needs Triton, which CUDA builds of torch bring), torch = tensor ops (SkipGramNS.sgd_step); auto: triton on a GPU when it imports
-    trust: float | None = 16.0  # sgd: per-row step bound for large batches (model.sgd_step); README "Large batches"
+    trust: float | None = 16.0  # sgd: per-row step bound for large batches (model.sgd_step); docs/quality.md, "Large batches"
     backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: hogwild on a CPU, torch on a GPU (adam and sparse_adam: torch)
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores

@@ -53,7 +53,7 @@ class SkipGramNS(nn.Module):
         scaled by trust / (lr·H_r): a trust region on each row's scores. A row seen once has lr·H_r far
         below trust, so small batches get exactly the per-pair SGD step; ``trust=None`` is the plain sum.
         Averaging repeated rows instead (1/n) learns frequent words far too slowly, and capping n at a
-        constant needs a different constant for each batch size (README, "Large batches").
+        constant needs a different constant for each batch size (docs/quality.md, "Large batches").
         Returns the summed loss of the batch as a 0-d tensor on the device (no host sync).
         """
         W_in, W_out = self.in_embed.weight, self.out_embed.weight
