@@ -12,7 +12,6 @@ source, the tokenizer and the vocabulary settings, so a second run skips both pa
 from __future__ import annotations
 
 import bz2
-import codecs
 import contextlib
 import glob
 import gzip
@@ -32,10 +31,12 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from .errors import UserError
+from . import scan
 from .vocab import Vocab
 
 CACHE_FORMAT = 1  # bump when the cached files change meaning
 DAMAGED_FIX = "delete the folder and encode the text again"  # the end of every damaged-folder message
+MAX_COUNTED_WORDS = 20_000_000  # distinct words held while counting (word2vec.c prunes at 21M)
 DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "fastw2v")
 
 # ---------------------------------------------------------------------------------------------------
@@ -62,17 +63,113 @@ TOKENIZERS: dict[str, Callable[[str], list[str]]] = {"simple": simple_tokenize, 
 
 
 @dataclass
+class TextBlock:
+    """Documents as UTF-8 bytes: document d is data[starts[d]:ends[d]]. ``continues``: the last document goes
+    on in the next block (a line longer than a block, cut at a space)."""
+
+    data: np.ndarray  # uint8
+    starts: np.ndarray  # int64
+    ends: np.ndarray  # int64
+    continues: bool = False
+    file: str | None = None  # the file read, for messages
+    compression: str = ""
+
+
+@dataclass
 class TextSource:
+    """A corpus's text, readable twice (counting, then encoding). Built-in sources yield ``TextBlock``s of bytes;
+    a source written by hand may yield batches (lists) of documents as ``str`` instead."""
+
     description: str  # for messages and the summary
     fingerprint: str  # changes when the text may have changed
-    batches: Callable[[], Iterator[list[str]]]  # a fresh iterator over batches of documents
+    batches: Callable[[], Iterator[list[str]]] | None = None  # a fresh iterator over batches of documents
     files: tuple[str, ...] = ()  # the local files read, when the source is files
+    blocks: Callable[[], Iterator[TextBlock]] | None = None  # a fresh iterator over blocks of bytes
+    encoding_errors: str = "strict"  # bytes that are not UTF-8: strict, replace or skip
+
+    def text_blocks(self) -> Iterator[TextBlock]:
+        if self.blocks is not None:
+            yield from self.blocks()
+            return
+        for batch in self.batches():
+            yield from _str_blocks(batch)
+
+
+BLOCK_BYTES = 1 << 22  # text is tokenized 4 MiB at a time: the tokenizer's scratch memory is ~20 B per byte of it
+
+
+def _str_blocks(texts: list) -> Iterator[TextBlock]:
+    import pyarrow as pa
+
+    try:
+        array = pa.array([t or "" for t in texts], type=pa.large_string())
+    except (pa.ArrowInvalid, UnicodeEncodeError) as e:
+        raise UserError(f"a document cannot be encoded as UTF-8 ({str(e).splitlines()[0][:120]}): "
+                        "clean the text (lone surrogates?) before passing it") from None
+    yield from _arrow_blocks(array)
+
+
+def _arrow_blocks(array) -> Iterator[TextBlock]:
+    """Blocks of an Arrow string array (zero copy), cut to about BLOCK_BYTES; a longer document is cut at spaces."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if array.null_count:
+        array = pc.fill_null(array, "")
+    if pa.types.is_string(array.type):
+        offset_type = np.int32
+    elif pa.types.is_large_string(array.type):
+        offset_type = np.int64
+    else:
+        array = array.cast(pa.large_string())
+        offset_type = np.int64
+    _, offsets_buf, data_buf = array.buffers()
+    n = len(array)
+    if n == 0:
+        return
+    offsets = np.frombuffer(offsets_buf, dtype=offset_type)[array.offset:array.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+    yield from split_blocks(data, offsets[:-1], offsets[1:])
+
+
+def split_blocks(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_bytes: int = BLOCK_BYTES,
+                 file: str | None = None) -> Iterator[TextBlock]:
+    """Blocks of at most about ``max_bytes`` of text; a document longer than that is cut at spaces into pieces
+    (``continues``), never held whole by the tokenizer."""
+    d, n = 0, starts.shape[0]
+    while d < n:
+        first = int(starts[d])
+        if ends[d] - first <= max_bytes:  # the documents that end within max_bytes
+            last = max(int(np.searchsorted(ends, first + max_bytes, side="right")), d + 1)
+            yield TextBlock(data, starts[d:last], ends[d:last], file=file)
+            d = last
+            continue
+        a, b = first, int(ends[d])  # one long document, in pieces
+        while b - a > max_bytes:
+            cut = _cut_point(data, a, a + max_bytes)
+            yield TextBlock(data, np.array([a], np.int64), np.array([cut], np.int64), continues=True, file=file)
+            a = cut
+        yield TextBlock(data, np.array([a], np.int64), np.array([b], np.int64), file=file)
+        d += 1
+
+
+def _cut_point(data: np.ndarray, a: int, b: int) -> int:
+    """Where to cut data[a:b] of a long line: after its last ASCII space or tab, else before a UTF-8 lead byte
+    (a token is then split: only in a line without a space in a whole block)."""
+    window = data[a:b]
+    spaces = np.flatnonzero((window == 32) | (window == 9))
+    if spaces.size:
+        return a + int(spaces[-1]) + 1
+    cut = b
+    while cut > a + 1 and 0x80 <= data[cut] < 0xC0:
+        cut -= 1
+    return cut
 
 
 def from_texts(texts: Iterable[str], name: str = "texts") -> TextSource:
     texts = list(texts)
     digest = hashlib.sha1("\x00".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
-    return TextSource(f"{name} ({len(texts)} documents)", digest, lambda: iter([texts]))
+    return TextSource(f"{name} ({len(texts)} documents)", digest, blocks=lambda: _str_blocks(texts))
 
 
 def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None) -> TextSource:
@@ -122,12 +219,12 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     parts = [dd[s].select_columns([text_column]) for s in names]
     fingerprint = json.dumps([name_or_path, names, text_column, [p._fingerprint for p in parts]])
 
-    def batches():
+    def blocks():
         for part in parts:
-            for b in part.iter(batch_size=1000):
-                yield b[text_column]
+            for table in part.with_format("arrow").iter(batch_size=1000):
+                yield from _arrow_blocks(table.column(text_column).combine_chunks())
 
-    return TextSource(f"{name_or_path} [{', '.join(names)}]", fingerprint, batches)
+    return TextSource(f"{name_or_path} [{', '.join(names)}]", fingerprint, blocks=blocks)
 
 
 def _text_columns(features) -> str:
@@ -158,26 +255,6 @@ def _open_binary(path: str, compression: str):
                             "it first") from None
         return io.BufferedReader(zstandard.open(path, "rb"))
     return {"": open, ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[compression](path, "rb")
-
-
-def _open_text(path: str, compression: str, errors: str):
-    """A text stream of a (compressed) UTF-8 file; undecodable bytes raise, become U+FFFD or are dropped."""
-    handler = {"strict": "strict", "replace": "fastw2v-replace", "skip": "fastw2v-skip"}[errors]
-    return io.TextIOWrapper(_open_binary(path, compression), encoding="utf-8", errors=handler)
-
-
-BAD_BYTES = [0]  # undecodable bytes replaced or dropped since the last reset (the handlers below count them)
-
-
-def _bad_bytes(replacement: str):
-    def handler(e: UnicodeDecodeError):
-        BAD_BYTES[0] += e.end - e.start
-        return replacement, e.end
-    return handler
-
-
-codecs.register_error("fastw2v-replace", _bad_bytes("\ufffd"))
-codecs.register_error("fastw2v-skip", _bad_bytes(""))
 
 
 def _locate_bad_utf8(path: str, compression: str) -> tuple[int, int, str]:
@@ -228,57 +305,72 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
         if text_column != "text":
             raise UserError(f"a .txt file has no columns (one document per line): drop --text-column {text_column}")
 
-        def batches():
+        def blocks():
             for f in files:
                 compression = _kind(f)[1]
-                BAD_BYTES[0] = 0
                 try:
-                    with _open_text(f, compression, encoding_errors) as fh:
-                        batch = []
-                        for line in fh:
-                            batch.append(line)
-                            if len(batch) == 1000:
-                                yield batch
-                                batch = []
-                        if batch:
-                            yield batch
-                except UnicodeDecodeError:
-                    line, offset, reason = _locate_bad_utf8(f, compression)
-                    where = "byte" if not compression else "byte of the decompressed text"
-                    raise UserError(f"{f!r} line {line:,} is not UTF-8 ({reason} at {where} {offset:,}): convert it "
-                                    "to UTF-8, or pass --encoding-errors replace (or skip)") from None
+                    with _open_binary(f, compression) as fh:
+                        yield from _txt_blocks(fh, f, compression)
                 except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged or cut compressed file
                     raise UserError(f"cannot read {f!r} ({e}): check the file") from None
-                bad = BAD_BYTES[0]
-                if bad:
-                    what = "replaced by U+FFFD" if encoding_errors == "replace" else "dropped"
-                    print(f"fastw2v: note: {f}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
-                          f"{encoding_errors})", file=sys.stderr)
-        return TextSource(description, fingerprint, batches, tuple(files))
+        return TextSource(description, fingerprint, files=tuple(files), blocks=blocks, encoding_errors=encoding_errors)
 
-    def batches():
+    def blocks():
         import datasets
 
         try:
             ds = datasets.load_dataset(_FILE_BUILDERS[ext], data_files=files, split="train", streaming=True)
-            first = True
-            for b in ds.iter(batch_size=1000):
-                if first and text_column not in b:
+            for table in ds.with_format("arrow").iter(batch_size=1000):
+                if text_column not in table.column_names:
                     raise UserError(f"{description} has no column {text_column!r}: pass --text-column with one of "
-                                    f"{', '.join(b)}")
-                first = False
-                bad = next((t for t in b[text_column] if t is not None and not isinstance(t, str)), None)
-                if bad is not None:
+                                    f"{', '.join(table.column_names)}")
+                column = table.column(text_column).combine_chunks()
+                if not _is_text(column.type):
+                    if column.null_count == len(column):
+                        continue  # a batch of missing values: no text
+                    bad = next(v for v in column.to_pylist() if v is not None)
                     raise UserError(f"column {text_column!r} of {description} holds {type(bad).__name__} values "
                                     f"such as {bad!r}, not text: pass --text-column with a text column")
-                yield [t or "" for t in b[text_column]]
+                yield from _arrow_blocks(column)
         except UserError:
             raise
         except Exception as e:  # noqa: BLE001 - arrow/json/csv parsers raise many types
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise UserError(f"cannot read {description} as {ext[1:]} ({reason[:160]}): check the file") from None
 
-    return TextSource(description, fingerprint, batches, tuple(files))
+    return TextSource(description, fingerprint, files=tuple(files), blocks=blocks)
+
+
+def _is_text(arrow_type) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _txt_blocks(fh, file: str, compression: str, block_bytes: int = BLOCK_BYTES) -> Iterator[TextBlock]:
+    """Blocks of whole lines of a binary stream; a line longer than a block is cut at a space (``continues``)."""
+    carry = b""
+    while True:
+        chunk = fh.read(block_bytes)
+        final = not chunk
+        data = carry + chunk if carry else chunk
+        if not data:
+            return
+        array = np.frombuffer(data, dtype=np.uint8)
+        starts, ends, used = scan.line_bounds(array, array.shape[0], final)
+        if used == 0 and not final:
+            if array.shape[0] < block_bytes:
+                carry = data  # no line end yet: read more
+                continue
+            cut = _cut_point(array, 0, array.shape[0] - 1)
+            yield TextBlock(array, np.zeros(1, np.int64), np.array([cut], np.int64), True, file, compression)
+            carry = data[cut:]
+            continue
+        if starts.shape[0]:
+            yield TextBlock(array, starts, ends, False, file, compression)
+        if final:
+            return
+        carry = data[used:]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -374,14 +466,18 @@ def load_corpus(path: str, tokenizer: str = "simple", min_count: int = 5, cache_
 
 def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, max_vocab_size: int | None = None,
            max_piece_length: int = 10000, cache_dir: str | None = DEFAULT_CACHE_DIR,
-           progress: bool = False) -> EncodedCorpus:
-    """Encode a text source, or load it from the cache when the same source and settings were seen."""
+           progress: bool = False, max_counted_words: int | None = MAX_COUNTED_WORDS) -> EncodedCorpus:
+    """Encode a text source, or load it from the cache when the same source and settings were seen.
+
+    Counting holds at most ``max_counted_words`` distinct words: when the table is full, the words seen at most
+    n times so far are dropped, n = 1, then 2, ... (word2vec.c's rule; gensim's ``max_vocab_size``)."""
     if tokenizer not in TOKENIZERS:
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
-    key_fields = [CACHE_FORMAT, source.fingerprint, tokenizer, min_count, max_vocab_size, max_piece_length]
+    key_fields = [CACHE_FORMAT, source.fingerprint, tokenizer, min_count, max_vocab_size, max_piece_length,
+                  max_counted_words]
     key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
     settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
-                "max_piece_length": max_piece_length}
+                "max_piece_length": max_piece_length, "max_counted_words": max_counted_words}
     if cache_dir is None:
         tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
         _encode_into(tmp_holder.name, source, settings, progress)
@@ -439,60 +535,93 @@ def _entry_lock(cache_dir: str, key: str, folder: str):
 
 
 def _encode_into(folder, source, settings, progress):
-    tokenize = TOKENIZERS[settings["tokenizer"]]
+    """Pass 1 counts the words (a bounded table), pass 2 reads the text again and writes the vocabulary ids."""
+    tokenizer = scan.Tokenizer(settings["tokenizer"], source.encoding_errors)
     min_count, max_vocab_size, max_piece_length = (settings[k] for k in ("min_count", "max_vocab_size", "max_piece_length"))
-    provisional: dict[str, int] = {}
-    doc_lengths: list[int] = []
-    counts = np.zeros(0, dtype=np.int64)
-    raw_path = os.path.join(folder, "raw.int32")
-    bar = _progress_bar(progress, "pass 1/2: tokenize + count", "docs")
-    with open(raw_path, "wb") as raw:
-        for batch in source.batches():
-            ids: list[int] = []
-            for text in batch:
-                tokens = tokenize(text or "")
-                ids.extend([provisional.setdefault(t, len(provisional)) for t in tokens])
-                doc_lengths.append(len(tokens))
-            arr = np.array(ids, dtype=np.int32)
-            arr.tofile(raw)
-            c = np.bincount(arr, minlength=len(provisional))
-            c[:counts.shape[0]] += counts
-            counts = c
-            bar.update(len(batch))
-    bar.close()
-    if not doc_lengths or counts.sum() == 0:
+    table = scan.WordTable(limit=settings.get("max_counted_words"))
+    bad_bytes: dict[str, int] = {}
+    raw_tokens = 0
+    with _progress_bar(progress, "pass 1/2: count") as bar:
+        for block in source.text_blocks():
+            tokens = _tokenize(tokenizer, block, source)
+            if tokens.bad:
+                bad_bytes[block.file] = bad_bytes.get(block.file, 0) + tokens.bad
+            table.count(tokens)
+            raw_tokens += tokens.n
+            bar.update(tokens.n)
+    for file, bad in bad_bytes.items():
+        what = "replaced by U+FFFD" if source.encoding_errors == "replace" else "dropped"
+        print(f"fastw2v: note: {file}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
+              f"{source.encoding_errors})", file=sys.stderr)
+    if raw_tokens == 0:
         raise UserError(f"the corpus {source.description} is empty (no tokens): check the path and --text-column")
-    words = list(provisional)
-    vocab = Vocab.from_counts(dict(zip(words, counts.tolist())), min_count, max_vocab_size)
-    remap = np.full(len(words), -1, dtype=np.int32)  # provisional id -> final id, -1 = out of vocabulary
-    remap[[provisional[w] for w in vocab.words]] = np.arange(len(vocab), dtype=np.int32)
-    del provisional
+    if table.pruned:
+        print(f"fastw2v: note: more than {table.limit:,} distinct words: {table.pruned:,} rare ones were dropped while "
+              f"counting (those seen at most {table.min_reduce - 1} times when the table was full; "
+              "--max-counted-words)", file=sys.stderr)
+    vocab, word_id = _vocab_of(table, min_count, max_vocab_size)
 
-    # Pass 2: map ids, drop OOV tokens, and count what each document keeps.
-    raw_ids = np.memmap(raw_path, dtype=np.int32, mode="r")
-    doc_ends = np.cumsum(np.array(doc_lengths, dtype=np.int64))
-    kept_before = np.zeros(doc_ends.shape[0] + 1, dtype=np.int64)  # kept tokens before each document end
-    step = 1 << 24
-    n_kept = 0
-    with open(os.path.join(folder, "ids.int32"), "wb") as out:
-        for a in range(0, raw_ids.shape[0], step):
-            mapped = remap[raw_ids[a:a + step]]
-            keep = mapped >= 0
-            mapped[keep].tofile(out)
-            # kept count at each document end that falls inside this block
-            in_block = (doc_ends > a) & (doc_ends <= a + step)
-            csum = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
-            kept_before[1:][in_block] = n_kept + csum[doc_ends[in_block] - a]
-            n_kept += int(keep.sum())
-    del raw_ids
-    os.remove(raw_path)
-    kept_lengths = np.diff(kept_before)
-    starts = _piece_starts(kept_lengths, max_piece_length)
-    np.save(os.path.join(folder, "starts.npy"), starts)
+    lengths: list[np.ndarray] = []  # kept tokens of each document
+    counts = np.zeros(len(vocab), dtype=np.int64)
+    carry = 0  # kept tokens of a document that goes on in the next block
+    with open(os.path.join(folder, "ids.int32"), "wb") as out, \
+            _progress_bar(progress, "pass 2/2: encode", total=raw_tokens) as bar:
+        for block in source.text_blocks():
+            tokens = _tokenize(tokenizer, block, source)
+            doc_kept, ids = table.map(tokens, word_id, tokenizer.out_ids)
+            ids.tofile(out)
+            counts += np.bincount(ids, minlength=len(vocab))
+            doc_kept[0] += carry
+            carry = int(doc_kept[-1]) if block.continues else 0
+            lengths.append(doc_kept[:-1] if block.continues else doc_kept)
+            bar.update(tokens.n)
+    kept_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    if not np.array_equal(counts, vocab.counts):  # rare words dropped while counting came back, or the text changed
+        vocab = _recount(vocab, counts, os.path.join(folder, "ids.int32"))
+    np.save(os.path.join(folder, "starts.npy"), _piece_starts(kept_lengths, max_piece_length))
     vocab.save(os.path.join(folder, "vocab.tsv"))
     with open(os.path.join(folder, "meta.json"), "w") as f:
-        json.dump({"format": CACHE_FORMAT, "n_documents": len(doc_lengths), "n_tokens": n_kept,
-                   "raw_tokens": int(doc_ends[-1]) if doc_ends.size else 0, "settings": settings}, f)
+        json.dump({"format": CACHE_FORMAT, "n_documents": int(kept_lengths.shape[0]), "n_tokens": int(counts.sum()),
+                   "raw_tokens": raw_tokens, "settings": settings}, f)
+
+
+def _tokenize(tokenizer: "scan.Tokenizer", block: TextBlock, source: TextSource) -> "scan.Tokens":
+    tokens = tokenizer.tokenize(block.data, block.starts, block.ends)
+    if tokens.first_bad >= 0 and source.encoding_errors == "strict":
+        if block.file is None:
+            raise UserError(f"{source.description} holds bytes that are not UTF-8: pass --encoding-errors replace (or skip)")
+        line, offset, reason = _locate_bad_utf8(block.file, block.compression)
+        where = "byte" if not block.compression else "byte of the decompressed text"
+        raise UserError(f"{block.file!r} line {line:,} is not UTF-8 ({reason} at {where} {offset:,}): convert it "
+                        "to UTF-8, or pass --encoding-errors replace (or skip)")
+    return tokens
+
+
+def _vocab_of(table: "scan.WordTable", min_count: int, max_vocab_size: int | None) -> tuple[Vocab, np.ndarray]:
+    """The Vocab of the counted words (count descending, then the word) and each table word's id in it (-1: out)."""
+    words, counts, index = table.words(min_count)
+    if not words:
+        most = int(table.w_count[:len(table)].max()) if len(table) else 0
+        raise UserError(f"no word occurs at least min_count={min_count} times (the most frequent occurs {most} times): "
+                        "lower --min-count or give a larger corpus")
+    order = sorted(range(len(words)), key=lambda i: (-counts[i], words[i]))[:max_vocab_size]
+    word_id = np.full(len(table), -1, dtype=np.int32)
+    word_id[index[order]] = np.arange(len(order), dtype=np.int32)
+    return Vocab([words[i] for i in order], counts[order]), word_id
+
+
+def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> Vocab:
+    """The vocabulary with the counts of the ids written; when that changes the order, the ids file is renumbered."""
+    order = sorted(range(len(vocab)), key=lambda i: (-counts[i], vocab.words[i]))
+    if order != list(range(len(vocab))):
+        new_id = np.empty(len(vocab), dtype=np.int32)
+        new_id[order] = np.arange(len(vocab), dtype=np.int32)
+        ids = np.memmap(ids_path, dtype=np.int32, mode="r+")
+        for a in range(0, ids.shape[0], 1 << 24):
+            ids[a:a + (1 << 24)] = new_id[ids[a:a + (1 << 24)]]
+        ids.flush()
+        del ids
+    return Vocab([vocab.words[i] for i in order], counts[order])
 
 
 def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:
@@ -542,10 +671,11 @@ def _load(folder: str, description: str | None = None) -> EncodedCorpus:
                          description=description, path=folder, settings=settings)
 
 
-def _progress_bar(enabled: bool, desc: str, unit: str):
+def _progress_bar(enabled: bool, desc: str, total: int | None = None):
     from tqdm.auto import tqdm
 
-    return tqdm(desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True)
+    return tqdm(desc=desc, total=total, unit="tok", unit_scale=True, disable=not enabled, dynamic_ncols=True,
+                mininterval=1.0)
 
 
 def open_source(dataset: str | None = None, data: str | None = None, text_column: str = "text",

@@ -1,0 +1,151 @@
+"""The compiled tokenizers give exactly the Python tokenizers' tokens; the word table counts and prunes as
+word2vec.c does; .txt blocks are the lines Python's text files give."""
+
+import collections
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastw2v
+from fastw2v import scan
+from fastw2v.corpus import TOKENIZERS, _txt_blocks, split_blocks
+
+# Characters that stress the rules: case, tags, apostrophes, underscores, non-ASCII letters and digits, the two
+# code points lowercased by Python (İ, Σ), one whose lowercase is longer in UTF-8 (Ⱥ), Unicode spaces, a
+# combining mark, an emoji, and line ends inside a document.
+TRICKY = list("aAzZ09'<>_ \t-.,!éÉßΣσςİiⱥȺ中１٣\u2028\xa0\u0307\u200b😀\n\r")
+texts = st.lists(st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters(exclude_categories=["Cs"])),
+                         max_size=60), min_size=1, max_size=12)
+
+
+def scan_tokens(docs_bytes: list[bytes], tokenizer: str, errors: str = "strict", threads: int = 2):
+    data = np.frombuffer(b"".join(docs_bytes) or b"\0", dtype=np.uint8)
+    ends = np.cumsum([len(d) for d in docs_bytes]).astype(np.int64)
+    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+    tokens = scan.Tokenizer(tokenizer, errors, threads=threads).tokenize(data, starts, ends)
+    words = [tokens.tok_bytes[o:o + k].tobytes().decode("utf-8")
+             for g, n in zip(tokens.group_first, tokens.group_n)
+             for o, k in zip(tokens.tok_off[g:g + n], tokens.tok_len[g:g + n])]
+    per_doc = np.split(np.array(words, dtype=object), np.cumsum(tokens.doc_tokens)[:-1])
+    return [list(d) for d in per_doc], tokens
+
+
+@pytest.mark.parametrize("tokenizer", ["simple", "whitespace"])
+@settings(max_examples=300, deadline=None)
+@given(docs=texts)
+def test_tokens_equal_the_python_tokenizers(tokenizer, docs):
+    got, _ = scan_tokens([d.encode() for d in docs], tokenizer)
+    assert got == [TOKENIZERS[tokenizer](d) for d in docs]
+
+
+@pytest.mark.parametrize("tokenizer", ["simple", "whitespace"])
+@pytest.mark.parametrize("errors", ["replace", "skip"])
+@settings(max_examples=200, deadline=None)
+@given(raw=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b" ")) | st.sampled_from(
+    [b"caf\xc3\xa9", b"ab\xffcd", b"\xe2\x82a", b"x\xed\xa0\x80y", b"\xf0\x9f\x98", b"don\xff't", b"\xce\xa3\xff"]),
+    min_size=1, max_size=8))
+def test_bytes_that_are_not_utf8_are_decoded_as_python_does(tokenizer, errors, raw):
+    handler = {"replace": "replace", "skip": "ignore"}[errors]
+    got, tokens = scan_tokens(raw, tokenizer, errors)
+    assert got == [TOKENIZERS[tokenizer](d.decode("utf-8", handler)) for d in raw]
+    bad = [0]
+
+    def count(e):
+        bad[0] += e.end - e.start
+        return "", e.end
+    import codecs
+    codecs.register_error("test-count", count)
+    for d in raw:
+        d.decode("utf-8", "test-count")
+    assert tokens.bad == bad[0]
+
+
+def test_strict_stops_at_the_first_bad_byte():
+    _, tokens = scan_tokens([b"fine text", b"so far \xff then"], "simple")
+    assert tokens.first_bad == len(b"fine text") + len(b"so far ")
+    _, tokens = scan_tokens([b"fine text", "caf\u00e9".encode()], "simple")
+    assert tokens.first_bad == -1 and tokens.bad == 0
+
+
+def test_word_table_counts_and_maps():
+    docs = ["the cat sat on the mat", "The CAT", "", "ünïcode the"]
+    got, tokens = scan_tokens([d.encode() for d in docs], "simple")
+    table = scan.WordTable(words=2)  # grows several times
+    table.count(tokens)
+    words, counts, index = table.words()
+    assert dict(zip(words, counts.tolist())) == collections.Counter(w for d in got for w in d)
+    word_id = np.full(len(table), -1, dtype=np.int32)
+    keep = {"the": 0, "cat": 1}
+    for w, i in zip(words, index):
+        word_id[i] = keep.get(w, -1)
+    doc_kept, ids = table.map(tokens, word_id, np.empty(64, dtype=np.int32))
+    assert doc_kept.tolist() == [3, 2, 0, 1] and ids.tolist() == [0, 1, 0, 0, 1, 0]
+
+
+def test_pruning_drops_the_rarest_words_as_word2vec_does():
+    """limit=3: 'a a b c' fills the table (a:2, b:1, c:1); 'd' finds it full: words seen <= 1 time go (b, c),
+    min_reduce becomes 2, then d is counted; 'e' fits; 'f' finds it full again: words seen <= 2 times go (d, e,
+    and a with its 2), so the table then holds f only. This is word2vec.c's ReduceVocab."""
+    _, tokens = scan_tokens([b"a a b c d e f f"], "simple")
+    table = scan.WordTable(limit=3, words=2)
+    table.count(tokens)
+    words, counts, _ = table.words()
+    assert dict(zip(words, counts.tolist())) == {"f": 2}
+    assert table.min_reduce == 3 and table.pruned == 5
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("ab \r\n\té")), max_size=200),
+       block=st.integers(min_value=8, max_value=64))
+def test_txt_blocks_are_the_lines_python_reads(text, block):
+    raw = text.encode()
+    lines = [line.rstrip("\r\n") for line in io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")]
+    docs, pending = [], None
+    for b in _txt_blocks(io.BytesIO(raw), "x.txt", "", block_bytes=block):
+        pieces = [b.data[s:e].tobytes().decode() for s, e in zip(b.starts, b.ends)]
+        if pending is not None:
+            pieces[0] = pending + pieces[0]
+        pending = pieces.pop() if b.continues else None
+        docs.extend(pieces)
+    assert pending is None
+    # a line longer than a block is cut after a space, so its tokens are unchanged
+    assert [d.split() for d in docs] == [line.split() for line in lines]
+    assert len(docs) == len(lines)
+
+
+def test_a_long_document_is_cut_at_spaces_into_pieces():
+    doc = " ".join(f"w{i}" for i in range(1000)).encode()
+    data = np.frombuffer(doc, dtype=np.uint8)
+    blocks = list(split_blocks(data, np.array([0]), np.array([len(doc)]), max_bytes=100))
+    assert len(blocks) > 40 and all(b.ends[0] - b.starts[0] <= 100 for b in blocks)
+    assert [b.continues for b in blocks] == [True] * (len(blocks) - 1) + [False]
+    joined = b"".join(data[b.starts[0]:b.ends[0]].tobytes() for b in blocks)
+    assert joined == doc
+
+
+def test_encode_equals_the_python_pipeline(tmp_path):
+    """Files with Unicode, tags and a line longer than a block: the same vocabulary, ids and documents as
+    tokenizing each line in Python and counting with a dict."""
+    rng = np.random.default_rng(0)
+    words = ["The", "the", "café", "CAFÉ", "ΟΔΟΣ", "İz", "don't", "<br />", "a_b", "中文", "x"]
+    lines = [" ".join(rng.choice(words, size=rng.integers(0, 30))) for _ in range(300)]
+    lines.append(" ".join(rng.choice(words, size=3000)))  # ~15 KB: several blocks
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import fastw2v.corpus as corpus
+    old = corpus.BLOCK_BYTES
+    try:
+        corpus.BLOCK_BYTES = 4096
+        got = fastw2v.encode(fastw2v.from_files(str(path)), min_count=3, cache_dir=None)
+    finally:
+        corpus.BLOCK_BYTES = old
+    tokenized = [TOKENIZERS["simple"](line) for line in lines]
+    counts = collections.Counter(w for t in tokenized for w in t)
+    vocab = fastw2v.Vocab.from_counts(counts, min_count=3)
+    assert got.vocab.words == vocab.words and got.vocab.counts.tolist() == vocab.counts.tolist()
+    want = [[vocab.index[w] for w in t if w in vocab.index] for t in tokenized]
+    assert [d.tolist() for d in got.documents()] == [d for d in want if d]
+    assert got.n_documents == len(lines)
