@@ -8,7 +8,7 @@
     python -m benchmarks --rows hogwild,corpus_file,word2vec.c --rounds 3 --repeat 2   # ratios robust to drift
 
 No asv environment machinery: each row runs in a fresh ``python -m benchmarks --_row ...`` subprocess (its
-repeats inside it, after one untimed setup), so a row's peak RSS (``ru_maxrss`` of that process; the
+repeats inside it, after one untimed setup), so a row's peak RSS (VmHWM of that process; the
 tutorial's DataLoader workers reported apart) and its warm caches never leak into another row. The rate is
 the median of the repeats. With ``--rounds N`` the whole list of rows runs N times in turn and each row's
 rate is the median over all its rounds: a machine whose speed drifts over minutes then slows every row
@@ -32,6 +32,7 @@ import time
 from .benchmarks import common
 
 PIPELINE, TRAINING, CUDA = "pipeline (pairs/s)", "training (words/s)", "cuda training (words/s)"
+INGEST, MEMORY = "ingest (tokens/s)", "memory vs corpus size (peak anon MiB)"
 
 
 def plan(args) -> list[dict]:
@@ -81,13 +82,29 @@ def plan(args) -> list[dict]:
          fast_tokens),
         (TRAINING, f"word2vec.c, {threads} threads", "word2vec_c", dict(threads=threads), fast_tokens),
     ]
+    # Ingest: the corpus's raw text as a .txt file, encoded (both passes); the Python encoder on its first 30 MiB.
+    for tok in ("simple", "whitespace"):
+        rows.append((INGEST, f"Python tokenizer + dict (fastw2v 0.1), {tok}", "ingest",
+                     dict(tokenizer=tok, python=True, max_bytes=(8 if q else 30) << 20), None))
+        for t in sorted({threads, 1}, reverse=True):
+            rows.append((INGEST, f"fastw2v.encode, {tok}, {t} thread{'s' if t > 1 else ''}", "ingest",
+                         dict(tokenizer=tok, threads=t, max_bytes=(8 << 20) if q else None), None))
+    # Memory against size: generated Zipf text (200k types), encoded and trained one epoch; run once each.
+    sizes = [(5_000_000, 200), (5_000_000, 0)] if q else [(20_000_000, 200), (20_000_000, 0)]
+    if args.large:
+        sizes += [(300_000_000, 200), (50_000_000, 200), (50_000_000, 0)]
+    for n, line in sizes:
+        shape = f"lines of {line} tokens" if line else "one line"
+        rows.append((MEMORY, f"generated, {n / 1e6:.0f}M tokens, {shape}", "memory",
+                     dict(n_tokens=n, line_tokens=line, threads=threads), None))
     if q:  # the quick run keeps one row per implementation
         drop = {"NumbaBatches B=16384, 1 thread", "fastw2v hogwild, 1 thread", "gensim 4 corpus_file, 1 worker",
                 f"fastw2v hogwild, {threads} threads, a checkpoint at the end",
                 "fastw2v hogwild, shared negatives, 1 thread",
                 "fastw2v torch cpu, sparse_adam, B=16384", "fastw2v torch cpu, adam, B=16384",
                 "fastw2v torch cpu, sgd (fused step), B=16384, 1 thread",
-                f"gensim 4 iterable, {threads} workers"}
+                f"gensim 4 iterable, {threads} workers", "fastw2v.encode, simple, 1 thread",
+                "fastw2v.encode, whitespace, 1 thread"}
         rows = [r for r in rows if r[1] not in drop]
     if args.device.startswith("cuda"):
         rows.append((PIPELINE, "DeviceBatches cuda, B=2^20", "pipeline",
@@ -107,9 +124,15 @@ def plan(args) -> list[dict]:
 def run_row(spec: dict, corpus_arg: str | None, repeat: int) -> dict:
     from .benchmarks import workloads as W
 
-    c = common.corpus(corpus_arg, spec["tokens"])
     kw = dict(spec["kwargs"])
     w = spec["workload"]
+    if w in ("ingest", "memory"):  # text in, not the encoded token stream
+        run = W.prepare_ingest(corpus_arg, **kw) if w == "ingest" else W.prepare_memory(**kw)
+        rates = [run() for _ in range(1 if w == "memory" else repeat)]
+        return dict(rates=[r.value for r in rates], unit=rates[0].unit, work=rates[0].work,
+                    seconds=[r.seconds for r in rates], note=rates[0].note, tokens=int(rates[0].work),
+                    maxrss_mib=common.peak_rss_mib(), children_maxrss_mib=0)
+    c = common.corpus(corpus_arg, spec["tokens"])
     if w == "gensim":
         run = W.prepare_gensim(c, common.text_file(corpus_arg, spec["tokens"]), **kw)
     elif w == "word2vec_c":
@@ -119,7 +142,7 @@ def run_row(spec: dict, corpus_arg: str | None, repeat: int) -> dict:
     rates = [run() for _ in range(repeat)]
     return dict(rates=[r.value for r in rates], unit=rates[0].unit, work=rates[0].work,
                 seconds=[r.seconds for r in rates], note=rates[0].note, tokens=c.n_tokens,
-                maxrss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                maxrss_mib=common.peak_rss_mib(),
                 children_maxrss_mib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
@@ -206,10 +229,16 @@ def table(results: list[dict], info: dict, args) -> str:
     naive = {PIPELINE: next((v for k, v in rate.items() if k.startswith("tutorial DataLoader")), None),
              TRAINING: next((v for k, v in rate.items() if k.startswith("tutorial train")), None)}
     naive[CUDA] = naive[TRAINING]
+    naive[MEMORY] = next((rate.get(r["label"]) for r in results if r["group"] == MEMORY), None)  # the first size
+
+    def baseline(r: dict) -> float | None:
+        if r["group"] == INGEST:  # the Python encoder with the same tokenizer
+            return rate.get(f"Python tokenizer + dict (fastw2v 0.1), {r['kwargs']['tokenizer']}")
+        return naive[r["group"]]
     threads = common.cpu_count()
     gensim = rate.get(f"gensim 4 corpus_file, {threads} workers")
     w2v = rate.get(f"word2vec.c, {threads} threads")
-    out = [f"| group | implementation | tokens | median rate | runs (min–max) | × tutorial | × gensim corpus_file "
+    out = [f"| group | implementation | tokens | median rate | runs (min–max) | × baseline | × gensim corpus_file "
            f"| × word2vec.c | peak RSS MiB |", "|---|---|---:|---:|---|---:|---:|---:|---:|"]
     for r in results:
         if "rates" not in r:
@@ -225,7 +254,7 @@ def table(results: list[dict], info: dict, args) -> str:
         tokens = f"{r['tokens']:,}" + (f" ({r['note']})" if r["note"] else "")
         words = r["unit"] == "words/s"
         out.append(f"| {r['group']} | {r['label']} | {tokens} | {_fmt(med)} {r['unit']} | {spread} "
-                   f"| {_ratio(med, naive[r['group']])} | {_ratio(med, gensim) if words else '-'} "
+                   f"| {_ratio(med, baseline(r))} | {_ratio(med, gensim) if words else '-'} "
                    f"| {_ratio(med, w2v) if words else '-'} | {rss} |")
     head = [f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, torch {info['torch']}, "
             f"numba {info['numba']} ({info.get('numba_threading_layer') or '?'}), numpy {info['numpy']}, "
@@ -233,7 +262,9 @@ def table(results: list[dict], info: dict, args) -> str:
             f"Load average at start {info['load_average'][0]:.1f}, at end {info.get('load_average_end', (0,))[0]:.1f}.",
             f"Corpus: {results[0].get('corpus_description', '') if results else '-'}. Settings: skip-gram, negative 5, window 5, dim 100, "
             "sample 1e-3, min_count 5 (applied at encoding), 1 epoch. Rates: median of the runs; "
-            "words/s = in-vocabulary tokens before sub-sampling per second of training.", ""]
+            "words/s = in-vocabulary tokens before sub-sampling per second of training. × baseline: against the "
+            "tutorial (pipeline, training), the Python encoder with the same tokenizer (ingest: the corpus's raw "
+            "text as .txt, both passes), the first size (memory).", ""]
     return "\n".join(head + out)
 
 
@@ -386,6 +417,8 @@ def main(argv=None) -> int:
                    help="run the list of rows this many times in turn (each row's repeats per round); the rate is "
                         "the median over all rounds, so slow spells of the machine hit every row alike")
     p.add_argument("--row-timeout", type=float, default=600, help="seconds before a row is given up")
+    p.add_argument("--large", action="store_true", help="add the large memory rows: 300M tokens and a 50M-token "
+                   "line against 50M in lines (~15 min more on 2 cores, ~3 GB of temporary text)")
     p.add_argument("--_row", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.repeat is None:

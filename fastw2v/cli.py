@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "fine; .txt, .jsonl and .csv may be compressed (.gz, .bz2, .xz, .zst)")
     src.add_argument("--text-column", default="text", help="the column holding the text")
     src.add_argument("--split", action="append", dest="splits", help="use only this split (repeatable)")
+    src.add_argument("--streaming", action="store_true", help="read the --dataset as it downloads (twice: counting, "
+                     "then encoding), without storing it whole")
     out = p.add_argument_group("output")
     out.add_argument("--output", "-o", default="vectors.bin", help="where the vectors go: .bin, .txt or .npy")
     out.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="where encoded corpora are cached")
@@ -98,7 +100,7 @@ def cmd_train(args) -> None:
     config = Config(**{f.name: getattr(args, f.name) for f in fields(Config)})
     started = time.perf_counter()
     vectors = train(dataset=args.dataset, data=args.data, text_column=args.text_column, splits=args.splits,
-                    output=args.output, cache_dir=args.cache_dir,
+                    output=args.output, cache_dir=args.cache_dir, streaming=args.streaming,
                     progress=not args.no_progress, config=config)
     st = vectors.stats
     print(f"vocabulary   {st.vocab_size:,} words" + (f" (min_count={st.min_count})" if st.min_count is not None else ""))

@@ -40,7 +40,8 @@ class Config:
     ns_exponent: float = 0.75  # negatives ~ count ** ns_exponent (Mikolov et al. 2013)
     sample: float = 1e-3  # sub-sampling threshold; 0 turns it off. word2vec.c's default
     min_count: int = 5  # words seen fewer times are dropped before windowing, as in word2vec.c
-    max_vocab_size: int | None = None  # keep only the most frequent words (None: no cap)
+    max_vocab_size: int | None = None  # keep only the most frequent words (None: no cap); gensim's max_final_vocab
+    max_counted_words: int | None = 20_000_000  # distinct words held while counting; when full, those seen at most n times so far are dropped, n = 1, 2, ... (word2vec.c's rule, gensim's max_vocab_size); None: no bound
     # --- optimisation ---
     epochs: int = 5  # passes over the corpus
     alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam: 0.002 and 0.003 on IMDB at B=16384, 5 epochs (docs/quality.md; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
@@ -86,11 +87,13 @@ class Config:
             setattr(self, name, int(value))
         if self.seed >= 2 ** 63:
             raise UserError(f"seed must be below 2**63, got {self.seed}: pass a smaller --seed")
-        if self.max_vocab_size is not None:
-            if not _is_int(self.max_vocab_size) or self.max_vocab_size < 1:
-                raise UserError(f"max_vocab_size must be a whole number >= 1 or None, got {self.max_vocab_size!r}: "
-                                "drop --max-vocab-size or raise it")
-            self.max_vocab_size = int(self.max_vocab_size)
+        for name in ("max_vocab_size", "max_counted_words"):
+            value = getattr(self, name)
+            if value is not None:
+                if not _is_int(value) or value < 1:
+                    flag = "--" + name.replace("_", "-")
+                    raise UserError(f"{name} must be a whole number >= 1 or None, got {value!r}: drop {flag} or raise it")
+                setattr(self, name, int(value))
         for name, example in (("ns_exponent", 0.75), ("sample", 1e-3), ("alpha", 0.025), ("min_alpha", 1e-4),
                               ("trust", 16), ("checkpoint_every", 15)):
             value = getattr(self, name)

@@ -25,6 +25,7 @@ import re
 import shutil
 import sys
 import tempfile
+import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -36,6 +37,7 @@ from .vocab import Vocab
 
 CACHE_FORMAT = 1  # bump when the cached files change meaning
 DAMAGED_FIX = "delete the folder and encode the text again"  # the end of every damaged-folder message
+CRC_BLOCK = 1 << 22  # ids per checksum block of ids.int32 (16 MiB)
 MAX_COUNTED_WORDS = 20_000_000  # distinct words held while counting (word2vec.c prunes at 21M)
 DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "fastw2v")
 
@@ -172,10 +174,13 @@ def from_texts(texts: Iterable[str], name: str = "texts") -> TextSource:
     return TextSource(f"{name} ({len(texts)} documents)", digest, blocks=lambda: _str_blocks(texts))
 
 
-def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None) -> TextSource:
+def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None,
+                 streaming: bool = False) -> TextSource:
     """A Hugging Face dataset: a hub name (``stanfordnlp/imdb``) or a local folder laid out like one.
 
-    All splits are concatenated in the dataset's order unless ``splits`` names some.
+    All splits are concatenated in the dataset's order unless ``splits`` names some. With ``streaming`` the
+    text is read as it downloads, twice (counting, then encoding), and never stored whole on disk; the cache
+    then keys on the dataset's name, splits and published sizes.
     """
     import datasets
 
@@ -190,7 +195,7 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     level = hub_log.level
     hub_log.setLevel(logging.ERROR)  # its retry warnings would come before our one line
     try:
-        dd = datasets.load_dataset(name_or_path)
+        dd = datasets.load_dataset(name_or_path, streaming=streaming)
     except Exception as e:  # noqa: BLE001 - the hub raises many types; all mean "cannot load"
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         if local:
@@ -201,28 +206,38 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
                         "or --data FILE_OR_GLOB") from None
     finally:
         hub_log.setLevel(level)
-    if not isinstance(dd, datasets.DatasetDict):
-        dd = datasets.DatasetDict({"train": dd})
+    if not isinstance(dd, (datasets.DatasetDict, datasets.IterableDatasetDict)):
+        dd = {"train": dd}
     names = list(dd) if splits is None else splits
     for s in names:
         if s not in dd:
             raise UserError(f"dataset {name_or_path!r} has no split {s!r}: choose from {', '.join(dd)}")
     for s in names:
-        if text_column not in dd[s].column_names:
+        if dd[s].column_names is not None and text_column not in dd[s].column_names:
             raise UserError(f"split {s!r} of {name_or_path!r} has no column {text_column!r}: "
                             f"pass --text-column with one of {', '.join(dd[s].column_names)}")
-    for s in names:
+    for s in (names if not streaming else []):  # a stream may not know its features before it is read
         feature = dd[s].features[text_column]
         if getattr(feature, "dtype", None) not in ("string", "large_string"):
             raise UserError(f"column {text_column!r} of split {s!r} holds {getattr(feature, 'dtype', feature)}, not "
                             f"text: pass --text-column with a text column ({_text_columns(dd[s].features)})")
     parts = [dd[s].select_columns([text_column]) for s in names]
-    fingerprint = json.dumps([name_or_path, names, text_column, [p._fingerprint for p in parts]])
+    if streaming:
+        info = parts[0].info
+        published = {k: [v.num_bytes, v.num_examples] for k, v in (info.splits or {}).items()}
+        fingerprint = json.dumps([name_or_path, names, text_column, "streaming", str(info.version), published])
+    else:
+        fingerprint = json.dumps([name_or_path, names, text_column, [p._fingerprint for p in parts]])
 
     def blocks():
         for part in parts:
             for table in part.with_format("arrow").iter(batch_size=1000):
-                yield from _arrow_blocks(table.column(text_column).combine_chunks())
+                column = table.column(text_column).combine_chunks()
+                if not _is_text(column.type) and column.null_count < len(column):
+                    raise UserError(f"column {text_column!r} of {name_or_path!r} holds {column.type}, not text: pass "
+                                    "--text-column with a text column")
+                if _is_text(column.type):
+                    yield from _arrow_blocks(column)
 
     return TextSource(f"{name_or_path} [{', '.join(names)}]", fingerprint, blocks=blocks)
 
@@ -394,6 +409,9 @@ class EncodedCorpus:
     path: str | None = None  # the cache folder, when there is one
     settings: dict | None = None  # what it was encoded with (tokenizer, min_count, ...), when known
     _tmp: object = None  # keeps a temporary folder alive as long as the corpus
+    ids_crc32: list[int] | None = None  # CRC-32 of each CRC_BLOCK ids of ids.int32, when the folder has them
+    cached: bool = False  # a cache entry: when damaged it is removed, so that the next run encodes the text again
+    _verified: np.ndarray | None = None  # which CRC blocks were read and found whole
 
     @property
     def n_tokens(self) -> int:
@@ -413,12 +431,36 @@ class EncodedCorpus:
     def chunk(self, bounds: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunk c of ``chunk_bounds``: (a writable copy of its ids read from disk, its local piece starts)."""
         starts = self.starts[bounds[c]:bounds[c + 1] + 1]
+        self.verify(int(starts[0]), int(starts[-1]))
         ids = np.array(self.ids[starts[0]:starts[-1]])
         if ids.size and (ids.min() < 0 or ids.max() >= len(self.vocab)):  # the kernels index rows with them
-            where = f"encoded corpus {self.path!r}" if self.path else "the corpus"
-            raise UserError(f"{where} is damaged (token ids up to {ids.max()}, a vocabulary of {len(self.vocab)} "
-                            f"words): {DAMAGED_FIX}")
+            self._damaged(f"token ids up to {ids.max()}, a vocabulary of {len(self.vocab)} words")
         return ids, starts - starts[0]
+
+    def verify(self, a: int, b: int) -> None:
+        """Check the CRC of every block of ids that overlaps ids[a:b] and was not checked yet (each is read once
+        per process: cheap, and lazy, so that a run starts at once). A damaged block is an error, never trained on."""
+        if self.ids_crc32 is None or b <= a:
+            return
+        if self._verified is None:
+            self._verified = np.zeros(len(self.ids_crc32), dtype=bool)
+        for k in range(a // CRC_BLOCK, (b - 1) // CRC_BLOCK + 1):
+            if self._verified[k]:
+                continue
+            block = np.ascontiguousarray(self.ids[k * CRC_BLOCK:(k + 1) * CRC_BLOCK])
+            if zlib.crc32(block) != self.ids_crc32[k]:
+                self._damaged(f"block {k} of ids.int32 fails its checksum")
+            self._verified[k] = True
+
+    def _damaged(self, reason: str) -> None:
+        where = f"encoded corpus {self.path!r}" if self.path else "the corpus"
+        if self.cached and self.path:  # derived data: remove it, the next run encodes the text again
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(self.path, "meta.json"))
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise UserError(f"the cached {where} is damaged ({reason}) and was removed: run again to encode the text "
+                            "again (with --resume, training goes on from the last checkpoint)")
+        raise UserError(f"{where} is damaged ({reason}): {DAMAGED_FIX}")
 
     def documents(self) -> Iterator[np.ndarray]:
         """Token ids piece by piece (for tests and the naive pipeline)."""
@@ -438,7 +480,8 @@ class EncodedCorpus:
         self.vocab.save(os.path.join(folder, "vocab.tsv"))
         with open(os.path.join(folder, "meta.json"), "w") as f:
             json.dump({"format": CACHE_FORMAT, "n_documents": self.n_documents, "n_tokens": self.n_tokens,
-                       "raw_tokens": self.n_tokens, "description": self.description, "settings": self.settings}, f)
+                       "raw_tokens": self.n_tokens, "description": self.description, "settings": self.settings,
+                       "crc_block": CRC_BLOCK, "ids_crc32": _crc_blocks(os.path.join(folder, "ids.int32"))}, f)
 
     @classmethod
     def load(cls, folder: str, description: str | None = None) -> "EncodedCorpus":
@@ -493,7 +536,7 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     with _entry_lock(cache_dir, key, folder):  # one encoder per entry: a second run waits, then loads it
         if os.path.exists(os.path.join(folder, "meta.json")):
             try:
-                return _load(folder, source.description)
+                return _load(folder, source.description, cached=True)
             except UserError as e:  # a cache entry is derived data: rebuild it
                 print(f"fastw2v: {e.args[0].removesuffix(': ' + DAMAGED_FIX)}; encoding the text again", file=sys.stderr)
                 shutil.rmtree(folder, ignore_errors=True)
@@ -507,7 +550,7 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-    return _load(folder, source.description)
+    return _load(folder, source.description, cached=True)
 
 
 @contextlib.contextmanager
@@ -582,7 +625,14 @@ def _encode_into(folder, source, settings, progress):
     vocab.save(os.path.join(folder, "vocab.tsv"))
     with open(os.path.join(folder, "meta.json"), "w") as f:
         json.dump({"format": CACHE_FORMAT, "n_documents": int(kept_lengths.shape[0]), "n_tokens": int(counts.sum()),
-                   "raw_tokens": raw_tokens, "settings": settings}, f)
+                   "raw_tokens": raw_tokens, "settings": settings, "crc_block": CRC_BLOCK,
+                   "ids_crc32": _crc_blocks(os.path.join(folder, "ids.int32"))}, f)
+
+
+def _crc_blocks(path: str) -> list[int]:
+    """CRC-32 of each CRC_BLOCK ids (16 MiB) of an ids file."""
+    with open(path, "rb") as f:
+        return [zlib.crc32(block) for block in iter(lambda: f.read(4 * CRC_BLOCK), b"")]
 
 
 def _tokenize(tokenizer: "scan.Tokenizer", block: TextBlock, source: TextSource) -> "scan.Tokens":
@@ -635,7 +685,7 @@ def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:
     return np.concatenate([starts, [lengths.sum()]]).astype(np.int64)
 
 
-def _load(folder: str, description: str | None = None) -> EncodedCorpus:
+def _load(folder: str, description: str | None = None, cached: bool = False) -> EncodedCorpus:
     """The corpus in ``folder``, after checks that its files agree (sizes, piece bounds, vocabulary): a
     damaged folder (a copy cut short, a file edited by hand) is a UserError here, never a crash later
     inside a kernel. Token ids are checked against the vocabulary chunk by chunk (``EncodedCorpus.chunk``)."""
@@ -667,8 +717,11 @@ def _load(folder: str, description: str | None = None) -> EncodedCorpus:
     ids = np.memmap(ids_path, dtype=np.int32, mode="r") if n_tokens else np.zeros(0, dtype=np.int32)
     description = description or meta.get("description") or f"encoded corpus {folder}"
     settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else None
+    crcs = meta.get("ids_crc32")
+    if crcs is not None and (meta.get("crc_block") != CRC_BLOCK or len(crcs) != -(-n_tokens // CRC_BLOCK)):
+        raise UserError(f"encoded corpus {folder!r} is damaged (meta.json's checksums do not fit ids.int32): {DAMAGED_FIX}")
     return EncodedCorpus(ids=ids, starts=starts.astype(np.int64, copy=False), vocab=vocab, n_documents=n_documents,
-                         description=description, path=folder, settings=settings)
+                         description=description, path=folder, settings=settings, ids_crc32=crcs, cached=cached)
 
 
 def _progress_bar(enabled: bool, desc: str, total: int | None = None):
@@ -679,12 +732,15 @@ def _progress_bar(enabled: bool, desc: str, total: int | None = None):
 
 
 def open_source(dataset: str | None = None, data: str | None = None, text_column: str = "text",
-                splits: list[str] | None = None, encoding_errors: str = "strict") -> TextSource:
+                splits: list[str] | None = None, encoding_errors: str = "strict", streaming: bool = False) -> TextSource:
     """The CLI's and train()'s choice of source: --data files, else a dataset (hub name or folder)."""
     if data is not None and dataset is not None:
         raise UserError("give either --dataset or --data, not both")
     if data is not None:
         if splits:
             raise UserError("--split picks splits of a --dataset; --data files have none: drop --split")
+        if streaming:
+            raise UserError("--streaming reads a --dataset as it downloads; --data files are read as streams anyway: "
+                            "drop --streaming")
         return from_files(data, text_column, encoding_errors)
-    return from_dataset(dataset or "stanfordnlp/imdb", text_column, splits)
+    return from_dataset(dataset or "stanfordnlp/imdb", text_column, splits, streaming)

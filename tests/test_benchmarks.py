@@ -1,6 +1,7 @@
 """The benchmark runner's bookkeeping (its rows themselves run in benchmarks/, not in the tests)."""
 
 import json
+import time
 import types
 
 import pytest
@@ -87,3 +88,41 @@ def test_processes_rate_sums_children_over_one_window(monkeypatch):
     monkeypatch.setattr(scaling, "PROCESS_CHILD", "raise SystemExit(3)")
     with pytest.raises(SystemExit, match="child failed"):
         scaling.processes_rate(None, 1000, 2, seconds=1.0, lead=0.0)
+
+
+def test_generated_corpora_differ_only_in_their_line_ends(tmp_path):
+    """The memory rows compare one line against lines of 200 tokens: the same words, only the line ends differ."""
+    from benchmarks.benchmarks import common
+
+    lines = common.zipf_lines(str(tmp_path), 1000, 200, vocab_size=50)
+    one = common.zipf_lines(str(tmp_path), 1000, 0, vocab_size=50)
+    text_lines, text_one = open(lines).read(), open(one).read()
+    assert text_lines.count("\n") == 5 and text_one.count("\n") == 1
+    assert text_lines.split() == text_one.split() and len(text_one.split()) == 1000
+    assert all(len(line.split()) == 200 for line in text_lines.splitlines())
+
+
+def test_the_python_encoder_baseline_reads_the_same_tokens(tmp_path):
+    """The ingest rows' baseline and fastw2v.encode count the same tokens and keep the same words."""
+    import fastw2v
+    from benchmarks.benchmarks.workloads import encode_python
+
+    path = tmp_path / "t.txt"
+    path.write_text("".join(f"The café<br />Doc {i % 13} don't {'x ' * (i % 5)}\n" for i in range(500)))
+    corpus = fastw2v.encode(fastw2v.from_files(str(path)), min_count=5, cache_dir=None)
+    raw = json.loads(open(f"{corpus.path}/meta.json").read())["raw_tokens"]
+    assert encode_python(str(path), "simple") == raw
+
+
+def test_peak_memory_sees_an_allocation():
+    import numpy as np
+
+    from benchmarks.benchmarks import common
+
+    with common.PeakMemory() as peak:
+        before = common.PeakMemory.anon_mib()
+        block = np.ones(64 << 20, dtype=np.uint8)  # 64 MiB, touched
+        time.sleep(0.1)  # the sampler reads every 10 ms
+        del block
+    assert peak.peak_mib >= before + 60
+    assert common.peak_rss_mib() >= peak.peak_mib - 1

@@ -110,6 +110,25 @@ def test_dataset_folder_like_the_hub(tmp_path):
         fastw2v.from_dataset(str(tmp_path), text_column="label")
 
 
+def test_a_streamed_dataset_gives_the_same_corpus(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "data").mkdir()
+    texts = [f"Doc {i}: the <b>cat</b> and the dog {i % 7}" for i in range(3000)] + [None, ""]
+    pq.write_table(pa.table({"text": texts[:2000]}), tmp_path / "data" / "train-00000-of-00001.parquet")
+    pq.write_table(pa.table({"text": texts[2000:]}), tmp_path / "data" / "test-00000-of-00001.parquet")
+    whole = fastw2v.encode(fastw2v.from_dataset(str(tmp_path)), min_count=2, cache_dir=None)
+    streamed = fastw2v.encode(fastw2v.from_dataset(str(tmp_path), streaming=True), min_count=2, cache_dir=None)
+    assert streamed.vocab.words == whole.vocab.words and whole.n_documents == streamed.n_documents == 3002
+    assert np.array_equal(np.asarray(streamed.ids), np.asarray(whole.ids))
+    assert np.array_equal(streamed.starts, whole.starts)
+    with pytest.raises(fastw2v.UserError, match="no column 'review'.*--text-column"):
+        fastw2v.from_dataset(str(tmp_path), text_column="review", streaming=True)
+    with pytest.raises(fastw2v.UserError, match="--streaming reads a --dataset .*drop --streaming"):
+        fastw2v.open_source(data=str(tmp_path / "x.txt"), streaming=True)
+
+
 # -- bad input: one line, naming the fix --------------------------------------------------------------
 
 def one_line(excinfo):
@@ -279,6 +298,38 @@ def test_token_ids_beyond_the_vocabulary_stop_training_with_a_clear_error(tmp_pa
     for backend in ("hogwild", "torch"):
         with pytest.raises(fastw2v.UserError, match="is damaged \\(token ids up to .* a vocabulary of 10 words\\)"):
             fastw2v.train(dataset=str(tmp_path / "enc"), backend=backend, device="cpu", epochs=1, progress=False)
+
+
+def _flip_one_id(folder):
+    """A damage that keeps every size and every id valid: one id becomes another word's."""
+    ids = np.memmap(folder / "ids.int32", dtype=np.int32, mode="r+")
+    ids[len(ids) // 2] = 1 if ids[len(ids) // 2] != 1 else 2
+    ids.flush()
+    del ids
+
+
+def test_a_flipped_id_is_found_by_the_checksum_before_training(tmp_path, zipf_corpus):
+    zipf_corpus.save(str(tmp_path / "enc"))
+    _flip_one_id(tmp_path / "enc")
+    for backend in ("hogwild", "torch"):
+        with pytest.raises(fastw2v.UserError, match="is damaged \\(block 0 of ids.int32 fails its checksum\\): delete") as e:
+            fastw2v.train(dataset=str(tmp_path / "enc"), backend=backend, device="cpu", epochs=1, progress=False)
+        one_line(e)
+
+
+def test_a_flipped_id_in_a_cache_entry_removes_it_and_the_next_run_encodes_again(tmp_path):
+    source = fastw2v.from_texts([f"w{i % 7} w{i % 3} w{i % 5}" for i in range(200)], name="tiny")
+    first = fastw2v.encode(source, min_count=1, cache_dir=str(tmp_path))
+    ids, entry = np.array(first.ids), first.path
+    del first
+    _flip_one_id(pytest.importorskip("pathlib").Path(entry))
+    damaged = fastw2v.encode(source, min_count=1, cache_dir=str(tmp_path))  # loads: the check is lazy
+    with pytest.raises(fastw2v.UserError, match="cached encoded corpus .* is damaged .* and was removed: run again") as e:
+        damaged.chunk(damaged.chunk_bounds(1 << 20), 0)
+    one_line(e)
+    assert not os.path.exists(entry)
+    again = fastw2v.encode(source, min_count=1, cache_dir=str(tmp_path))
+    assert np.array_equal(np.asarray(again.ids), ids)
 
 
 def test_an_unusable_cache_folder_is_a_one_line_error(tmp_path):

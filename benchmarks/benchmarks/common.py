@@ -158,3 +158,129 @@ SHARED_NEGATIVES = {"off": (False,), "on": (True,), "both": (False, True)}
 def add_shared_negatives_option(parser) -> None:
     parser.add_argument("--shared-negatives", choices=tuple(SHARED_NEGATIVES), default="off",
                         help="hogwild's Config.shared_negatives: off (the default), on, or both side by side")
+
+
+# --- appended: ingest and memory-vs-size rows ---------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def raw_text_file(path: str | None = None) -> str:
+    """The corpus's documents as they are (untokenized), one per line (a line end inside a document becomes a
+    space): what a user's .txt file looks like. A text-file corpus is itself; the stand-in is the Zipf file."""
+    path = corpus_path(path)
+    if path == "zipf":
+        return zipf_text()
+    if os.path.isfile(path):
+        return path
+    if os.path.isfile(os.path.join(path, "meta.json")):
+        raise Skip("an encoded corpus has no raw text: pass --corpus a dataset folder or a text file")
+    import datasets
+
+    key = hashlib.sha1(path.encode()).hexdigest()[:16]
+    out = os.path.join(BENCH_CACHE, f"raw-{key}.txt")
+    if os.path.exists(out):
+        return out
+    os.makedirs(BENCH_CACHE, exist_ok=True)
+    tmp = out + f".{os.getpid()}.tmp"
+    dd = datasets.load_dataset(path)
+    with open(tmp, "w", encoding="utf-8") as f:
+        for split in dd:
+            for batch in dd[split].iter(batch_size=1000):
+                f.write("".join(t.replace("\r", " ").replace("\n", " ") + "\n" for t in batch["text"]))
+    os.replace(tmp, out)
+    return out
+
+
+def text_head(path: str, n_bytes: int) -> str:
+    """The whole lines within the first ``n_bytes`` of a text file, as a file beside the cache (for slow rows)."""
+    out = os.path.join(BENCH_CACHE, f"head-{hashlib.sha1(path.encode()).hexdigest()[:12]}-{n_bytes}.txt")
+    if not os.path.exists(out):
+        with open(path, "rb") as f:
+            data = f.read(n_bytes)
+        tmp = out + f".{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data[:data.rfind(b"\n") + 1])
+        os.replace(tmp, out)
+    return out
+
+
+def zipf_lines(folder: str, n_tokens: int, line_tokens: int, vocab_size: int = 200_000, seed: int = 0) -> str:
+    """A generated text file in ``folder``: ``n_tokens`` Zipf-distributed words of ``vocab_size`` types, in lines
+    of ``line_tokens`` words (0: one line). The same seed gives the same words whatever the line length."""
+    import numba
+
+    @numba.njit(cache=True)
+    def fill(ids, pool, offsets, first, line_tokens, out):
+        p = 0
+        for t in range(ids.shape[0]):
+            w = ids[t]
+            for k in range(offsets[w], offsets[w + 1]):
+                out[p] = pool[k]
+                p += 1
+            last = line_tokens > 0 and (first + t + 1) % line_tokens == 0
+            out[p] = 10 if last else 32
+            p += 1
+        return p
+
+    words = [f"w{i}".encode() for i in range(vocab_size)]
+    pool = np.frombuffer(b"".join(words), dtype=np.uint8)
+    offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    cdf = np.cumsum(1.0 / (np.arange(vocab_size) + 2.7) ** 1.07)
+    cdf /= cdf[-1]
+    path = os.path.join(folder, f"zipf-{n_tokens}-{line_tokens}.txt")
+    step = 1 << 23
+    with open(path, "wb") as f:
+        for first in range(0, n_tokens, step):
+            ids = np.searchsorted(cdf, rng.random(min(step, n_tokens - first)))
+            out = np.empty(int((offsets[ids + 1] - offsets[ids]).sum()) + ids.shape[0], dtype=np.uint8)
+            f.write(out[:fill(ids, pool, offsets, first, line_tokens, out)].tobytes())
+        if line_tokens == 0 or n_tokens % line_tokens:
+            f.write(b"\n")
+    return path
+
+
+class PeakMemory:
+    """The peak anonymous memory (RssAnon: heap and arrays, not file pages a memmap maps) of this process,
+    sampled every 10 ms by a thread while the ``with`` block runs."""
+
+    def __init__(self):
+        import threading
+
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def anon_mib() -> float:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("RssAnon:")) / 1024
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak_mib = max(self.peak_mib, self.anon_mib())
+            self._stop.wait(0.01)
+
+    def __enter__(self):
+        if not os.path.exists("/proc/self/status"):
+            raise Skip("peak anonymous memory is read from /proc (Linux)")
+        self.peak_mib = self.anon_mib()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak_mib = max(self.peak_mib, self.anon_mib())
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux carries that over fork and exec, so a row's
+    subprocess would report at least the runner's own RSS at the moment it started the row."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

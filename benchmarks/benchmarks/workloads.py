@@ -8,8 +8,11 @@ sub-sampling per second of training). Slow workloads run on a fixed amount of wo
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -225,5 +228,104 @@ def prepare_word2vec_c(c, text_path: str, threads: int = 2):
             return Rate(c.n_tokens / seconds, "words/s", c.n_tokens, seconds, "wall time incl. vocabulary")
         value = float(rates[-1]) * 1000 * threads
         return Rate(value, "words/s", c.n_tokens, c.n_tokens / value, "its Words/thread/sec x threads")
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------------
+# Ingest (tokens/s) and memory against corpus size (MiB)
+
+
+def encode_python(path: str, tokenizer: str = "simple", min_count: int = 5) -> int:
+    """fastw2v 0.1's encoder, the baseline of the ingest rows: the Python tokenizer line by line, a dict of
+    provisional ids, raw ids to a file; then the vocabulary and a numpy pass mapping raw ids to final ids.
+    Returns the tokens read."""
+    import numpy as np
+
+    from fastw2v.corpus import TOKENIZERS
+    from fastw2v.vocab import Vocab
+
+    tokenize = TOKENIZERS[tokenizer]
+    provisional: dict[str, int] = {}
+    counts = np.zeros(0, dtype=np.int64)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw_path = os.path.join(tmp, "raw.int32")
+        with open(path, encoding="utf-8") as f, open(raw_path, "wb") as raw:
+            while lines := f.readlines(1 << 20):
+                ids = [provisional.setdefault(t, len(provisional)) for line in lines for t in tokenize(line)]
+                arr = np.array(ids, dtype=np.int32)
+                arr.tofile(raw)
+                c = np.bincount(arr, minlength=len(provisional))
+                c[:counts.shape[0]] += counts
+                counts = c
+        vocab = Vocab.from_counts(dict(zip(provisional, counts.tolist())), min_count)
+        remap = np.full(len(provisional), -1, dtype=np.int32)
+        remap[[provisional[w] for w in vocab.words]] = np.arange(len(vocab), dtype=np.int32)
+        raw_ids = np.fromfile(raw_path, dtype=np.int32)
+        mapped = remap[raw_ids]
+        mapped[mapped >= 0].tofile(os.path.join(tmp, "ids.int32"))
+    return int(counts.sum())
+
+
+def prepare_ingest(corpus_arg: str | None, tokenizer: str = "simple", threads: int = 0, python: bool = False,
+                   max_bytes: int | None = None):
+    """Encoding a .txt file of the corpus's raw documents, both passes, cache off: fastw2v.encode on ``threads``
+    numba threads (0: all), or the Python baseline (``encode_python``). Tokens/s = tokens read / wall time."""
+    import numba
+
+    import fastw2v
+
+    path = common.raw_text_file(corpus_arg)
+    if max_bytes:
+        path = common.text_head(path, max_bytes)
+    numba.set_num_threads(threads or numba.config.NUMBA_NUM_THREADS)
+    with tempfile.TemporaryDirectory() as tmp:  # compile the kernels and build the tables, untimed
+        warm = os.path.join(tmp, "w.txt")
+        with open(warm, "w") as f:
+            f.write("warm up the tokenizer <br /> once\n" * 100)
+        fastw2v.encode(fastw2v.from_files(warm), tokenizer, min_count=1, cache_dir=None)
+
+    def run() -> Rate:
+        start = time.perf_counter()
+        if python:
+            tokens = encode_python(path, tokenizer)
+        else:
+            c = fastw2v.encode(fastw2v.from_files(path), tokenizer, min_count=5, cache_dir=None)
+            with open(os.path.join(c.path, "meta.json")) as f:
+                tokens = json.load(f)["raw_tokens"]
+        seconds = time.perf_counter() - start
+        size = os.path.getsize(path)
+        return Rate(tokens / seconds, "tokens/s", tokens, seconds, f"{size / 2**20:.0f} MiB of text")
+
+    return run
+
+
+def prepare_memory(n_tokens: int, line_tokens: int, vocab_size: int = 200_000, threads: int = 0):
+    """Peak anonymous memory of encoding a generated corpus (whitespace tokenizer, min_count 5) and training one
+    epoch on it (hogwild), in MiB: the rows of one run set corpus sizes and line lengths side by side."""
+    import fastw2v
+    from fastw2v.config import Config
+    from fastw2v.train import train_corpus
+
+    tmp = tempfile.mkdtemp(prefix="fastw2v-bench-mem-")
+    atexit.register(shutil.rmtree, tmp, True)
+    path = common.zipf_lines(tmp, n_tokens, line_tokens, vocab_size)
+    warm = fastw2v.encode(fastw2v.from_files(common.zipf_lines(tmp, 50_000, 200, 1000)), "whitespace", cache_dir=None)
+    train_corpus(warm, Config(**dict(common.SETTINGS, backend="hogwild", workers=threads)), progress=False)
+    del warm
+
+    def run() -> Rate:
+        start = time.perf_counter()
+        with common.PeakMemory() as enc:
+            c = fastw2v.encode(fastw2v.from_files(path), "whitespace", min_count=5, cache_dir=None)
+        encode_s = time.perf_counter() - start
+        cfg = Config(**dict(common.SETTINGS, backend="hogwild", workers=threads))
+        with common.PeakMemory() as tr:
+            _, stats = train_corpus(c, cfg, progress=False)
+        peak = max(enc.peak_mib, tr.peak_mib)
+        note = (f"encode {enc.peak_mib:.0f} MiB at {c.n_tokens / encode_s / 1e6:.1f}M tok/s, train "
+                f"{tr.peak_mib:.0f} MiB at {stats.words_per_sec / 1e6:.2f}M words/s; V={len(c.vocab):,}, "
+                f"{c.n_documents:,} lines")
+        return Rate(peak, "MiB", c.n_tokens, time.perf_counter() - start, note)
 
     return run
