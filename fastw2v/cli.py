@@ -105,6 +105,9 @@ def cmd_train(args) -> None:
     st = vectors.stats
     print(f"vocabulary   {st.vocab_size:,} words" + (f" (min_count={st.min_count})" if st.min_count is not None else ""))
     print(f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} pairs")
+    if st.encode_seconds is not None and st.raw_tokens:
+        print(f"encoding     {st.encode_seconds:.1f} s, {st.raw_tokens / st.encode_seconds:,.0f} tokens/s "
+              "(both passes; cached for the next run)")
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
           f"(total wall time {time.perf_counter() - started:.1f} s)")

@@ -25,6 +25,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -412,6 +413,8 @@ class EncodedCorpus:
     ids_crc32: list[int] | None = None  # CRC-32 of each CRC_BLOCK ids of ids.int32, when the folder has them
     cached: bool = False  # a cache entry: when damaged it is removed, so that the next run encodes the text again
     _verified: np.ndarray | None = None  # which CRC blocks were read and found whole
+    encode_seconds: float | None = None  # set when this call encoded the text (not loaded from the cache)
+    raw_tokens: int | None = None  # tokens read from the text (before min_count), when known
 
     @property
     def n_tokens(self) -> int:
@@ -521,11 +524,13 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
     settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
                 "max_piece_length": max_piece_length, "max_counted_words": max_counted_words}
+    started = time.perf_counter()
     if cache_dir is None:
         tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
         _encode_into(tmp_holder.name, source, settings, progress)
         corpus = _load(tmp_holder.name, source.description)
         corpus._tmp = tmp_holder
+        corpus.encode_seconds = time.perf_counter() - started
         return corpus
     folder = os.path.join(cache_dir, key)
     try:
@@ -550,7 +555,9 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-    return _load(folder, source.description, cached=True)
+    corpus = _load(folder, source.description, cached=True)
+    corpus.encode_seconds = time.perf_counter() - started
+    return corpus
 
 
 @contextlib.contextmanager
@@ -654,7 +661,8 @@ def _vocab_of(table: "scan.WordTable", min_count: int, max_vocab_size: int | Non
         most = int(table.w_count[:len(table)].max()) if len(table) else 0
         raise UserError(f"no word occurs at least min_count={min_count} times (the most frequent occurs {most} times): "
                         "lower --min-count or give a larger corpus")
-    order = sorted(range(len(words)), key=lambda i: (-counts[i], words[i]))[:max_vocab_size]
+    count = counts.tolist()
+    order = sorted(range(len(words)), key=lambda i: (-count[i], words[i]))[:max_vocab_size]
     word_id = np.full(len(table), -1, dtype=np.int32)
     word_id[index[order]] = np.arange(len(order), dtype=np.int32)
     return Vocab([words[i] for i in order], counts[order]), word_id
@@ -662,7 +670,8 @@ def _vocab_of(table: "scan.WordTable", min_count: int, max_vocab_size: int | Non
 
 def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> Vocab:
     """The vocabulary with the counts of the ids written; when that changes the order, the ids file is renumbered."""
-    order = sorted(range(len(vocab)), key=lambda i: (-counts[i], vocab.words[i]))
+    count = counts.tolist()
+    order = sorted(range(len(vocab)), key=lambda i: (-count[i], vocab.words[i]))
     if order != list(range(len(vocab))):
         new_id = np.empty(len(vocab), dtype=np.int32)
         new_id[order] = np.arange(len(vocab), dtype=np.int32)
@@ -720,8 +729,10 @@ def _load(folder: str, description: str | None = None, cached: bool = False) -> 
     crcs = meta.get("ids_crc32")
     if crcs is not None and (meta.get("crc_block") != CRC_BLOCK or len(crcs) != -(-n_tokens // CRC_BLOCK)):
         raise UserError(f"encoded corpus {folder!r} is damaged (meta.json's checksums do not fit ids.int32): {DAMAGED_FIX}")
+    raw = meta.get("raw_tokens")
     return EncodedCorpus(ids=ids, starts=starts.astype(np.int64, copy=False), vocab=vocab, n_documents=n_documents,
-                         description=description, path=folder, settings=settings, ids_crc32=crcs, cached=cached)
+                         description=description, path=folder, settings=settings, ids_crc32=crcs, cached=cached,
+                         raw_tokens=raw if isinstance(raw, int) else None)
 
 
 def _progress_bar(enabled: bool, desc: str, total: int | None = None):

@@ -511,7 +511,8 @@ class Tokenizer:
 
     def tokenize(self, data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Tokens:
         decoded_bad = 0
-        if has_special(data, data.shape[0]):
+        lo, hi = (int(starts[0]), int(ends[-1])) if starts.shape[0] else (0, 0)
+        if has_special(data[lo:hi], hi - lo):
             data, starts, ends, decoded_bad = prelower(data, starts, ends, self.errors)
         n_docs = starts.shape[0]
         span = int(ends[-1] - starts[0]) if n_docs else 0

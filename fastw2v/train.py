@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs
+from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs, numba_threads
 from .checkpoint import RunCheckpoints, TrainState, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
@@ -46,6 +46,8 @@ class TrainStats:
     kernel: str | None = None  # the torch backend's sgd step: triton (fastw2v.fused) or torch
     checkpoint_seconds: float = 0.0  # of ``seconds``, the time spent writing checkpoints
     min_count: int | None = None  # the corpus's, when known (an encoded folder keeps the one it was encoded with)
+    encode_seconds: float | None = None  # reading and encoding the text (both passes); None: it came encoded or cached
+    raw_tokens: int | None = None  # tokens of the text read when it was encoded (before min_count)
     loss_history: list = field(default_factory=list)
 
     @property
@@ -273,10 +275,12 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
         for path in Vectors.paths_written(output) if output is not None else ():
             if os.path.realpath(path) in inputs:
                 raise UserError(f"--output {output!r} would overwrite the input file {path!r}: choose another output path")
-        corpus = encode(source, cfg.tokenizer, cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length,
-                        cache_dir=cache_dir, progress=progress, max_counted_words=cfg.max_counted_words)
+        with numba_threads(cfg.threads):  # --workers bounds the tokenizer's threads too
+            corpus = encode(source, cfg.tokenizer, cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length,
+                            cache_dir=cache_dir, progress=progress, max_counted_words=cfg.max_counted_words)
     vectors, stats = train_corpus(corpus, cfg, progress=progress)
     stats.min_count = (corpus.settings or {}).get("min_count")
+    stats.encode_seconds, stats.raw_tokens = corpus.encode_seconds, corpus.raw_tokens
     check_trained(vectors, stats)
     vectors.stats = stats
     if output is not None:
