@@ -56,36 +56,175 @@ class Vectors:
             self._unit = self.vectors / np.maximum(norms, 1e-12)
         return self._unit
 
-    def most_similar(self, positive: str | np.ndarray | Iterable = (), negative: Iterable = (), topn: int = 10,
-                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-        """The ``topn`` words of highest cosine similarity to mean(positive) - mean(negative), as gensim.
+    def __repr__(self) -> str:
+        return f"<fastw2v.Vectors: {len(self):,} words, vector_size={self.vector_size}>"
 
-        Words given as input are left out of the answer.
-        """
-        if isinstance(positive, (str, np.ndarray)):
-            positive = [positive]
-        positive, negative = list(positive), list(negative)
+    def has_index_for(self, key: str) -> bool:
+        return key in self.key_to_index
+
+    def get_vecattr(self, key: str, attr: str):
+        """gensim's per-word attributes: only ``count`` (the word's corpus count) is kept."""
+        if attr != "count" or self.counts is None:
+            raise KeyError(f"no attribute {attr!r}: fastw2v vectors keep only 'count'")
+        return int(self.counts[self.get_index(key)])
+
+    @property
+    def norms(self) -> np.ndarray:
+        return np.linalg.norm(self.vectors, axis=1)
+
+    def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
+        """The word's vector (read-only), or with ``norm`` its unit vector."""
+        v = (self.unit_vectors if norm else self.vectors)[self.get_index(key)]
+        v = v.view()
+        v.setflags(write=False)
+        return v
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize: bool = True, post_normalize: bool = False,
+                        ignore_missing: bool = True) -> np.ndarray:
+        """The weighted mean of words' (unit, with ``pre_normalize``) vectors and raw vectors, as gensim's."""
+        if len(keys) == 0:
+            raise ValueError("cannot compute mean with no input")
+        weights = np.ones(len(keys), dtype=np.float32) if weights is None else np.asarray(weights, dtype=np.float32)
+        if weights.shape[0] != len(keys):
+            raise ValueError("keys and weights array must have same number of elements")
+        mean, total = np.zeros(self.vector_size, dtype=np.float32), 0.0
+        for key, w in zip(keys, weights):
+            if isinstance(key, np.ndarray):
+                mean += w * key
+            elif key in self.key_to_index:
+                mean += w * self.get_vector(key, norm=pre_normalize)
+            elif not ignore_missing:
+                raise KeyError(f"Key '{key}' not present in vocabulary")
+            else:
+                continue
+            total += abs(float(w))
+        if total > 0:
+            mean /= total
+        if post_normalize:
+            mean = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return mean
+
+    def most_similar(self, positive=(), negative=(), topn: int | None = 10,
+                     restrict_vocab: int | None = None) -> list[tuple[str, float]] | np.ndarray:
+        """The ``topn`` words of highest cosine similarity to the mean of the positive (unit) vectors minus the
+        negative ones, as gensim's: words, vectors or (word, weight) pairs; the input words are left out of the
+        answer; ``topn=None`` gives the similarity of every word."""
+        positive, negative = _as_list(positive), _as_list(negative)
+        if isinstance(topn, int) and not isinstance(topn, bool) and topn < 1:
+            return []
         if not positive and not negative:
             raise ValueError("most_similar needs at least one word or vector")
-        unit = self.unit_vectors
-        terms, exclude = [], set()
+        keys, weights = [], []
         for sign, items in ((1.0, positive), (-1.0, negative)):
             for item in items:
-                if isinstance(item, str):
-                    i = self.get_index(item)
-                    exclude.add(i)
-                    terms.append(sign * unit[i])
+                if isinstance(item, tuple):  # (key, weight)
+                    keys.append(item[0])
+                    weights.append(float(item[1]))
                 else:
-                    terms.append(sign * np.asarray(item, dtype=np.float32))
-        query = np.mean(terms, axis=0)
-        query /= max(np.linalg.norm(query), 1e-12)
-        limit = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        scores = unit[:limit] @ query
-        order = np.argsort(-scores)[: topn + len(exclude)]
+                    keys.append(item)
+                    weights.append(sign)
+        for key in keys:
+            if isinstance(key, str):
+                self.get_index(key)  # a KeyError naming the word
+        query = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True, ignore_missing=False)
+        exclude = {self.key_to_index[k] for k in keys if isinstance(k, str)}
+        return self._best(self.unit_vectors[:restrict_vocab or len(self)] @ query, topn, exclude)
+
+    def _best(self, scores: np.ndarray, topn, exclude: set) -> list[tuple[str, float]] | np.ndarray:
+        if not topn:
+            return scores
+        k = min(topn + len(exclude), scores.shape[0])
+        top = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
+        order = top[np.argsort(-scores[top], kind="stable")]
         return [(self.index_to_key[i], float(scores[i])) for i in order if i not in exclude][:topn]
+
+    def similar_by_word(self, word: str, topn: int | None = 10, restrict_vocab: int | None = None):
+        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+
+    similar_by_key = similar_by_word
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None):
+        return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
+
+    def most_similar_cosmul(self, positive=(), negative=(), topn: int | None = 10, restrict_vocab: int | None = None):
+        """Levy and Goldberg's 3CosMul: the product of the positive cosines over the product of the negative
+        ones, each shifted to [0, 1], as gensim's."""
+        positive, negative = _as_list(positive), _as_list(negative)
+        if isinstance(topn, int) and not isinstance(topn, bool) and topn < 1:
+            return []
+        if not positive:
+            raise ValueError("cannot compute similarity with no input")
+        exclude = {self.get_index(w) for w in positive + negative if isinstance(w, str)}
+        unit = self.unit_vectors[:restrict_vocab or len(self)]
+
+        def shifted(term):
+            v = self.get_vector(term, norm=True) if isinstance(term, str) else np.asarray(term, dtype=np.float32)
+            return (1 + unit @ v) / 2
+
+        scores = np.prod([shifted(t) for t in positive], axis=0) / (
+            np.prod([shifted(t) for t in negative], axis=0) + 1e-6 if negative else 1 + 1e-6)
+        return self._best(scores, topn, exclude)
+
+    def rank_by_centrality(self, words, use_norm: bool = True) -> list[tuple[float, str]]:
+        used = [w for w in words if w in self]
+        if not used:
+            raise ValueError("cannot select a word from an empty list")
+        vectors = np.vstack([self.get_vector(w, norm=use_norm) for w in used])
+        mean = self.get_mean_vector(list(vectors), post_normalize=True)
+        return sorted(zip((float(x) for x in vectors @ mean), used), reverse=True)
+
+    def doesnt_match(self, words) -> str:
+        """The word furthest from the mean of the others (words not in the vocabulary are ignored)."""
+        return self.rank_by_centrality(words)[-1][1]
 
     def similarity(self, w1: str, w2: str) -> float:
         return float(self.unit_vectors[self.get_index(w1)] @ self.unit_vectors[self.get_index(w2)])
+
+    def n_similarity(self, ws1, ws2) -> float:
+        """Cosine similarity of the means of two sets of words."""
+        if not (len(ws1) and len(ws2)):
+            raise ZeroDivisionError("At least one of the passed list is empty.")
+        a = self.get_mean_vector(list(ws1), pre_normalize=False)
+        b = self.get_mean_vector(list(ws2), pre_normalize=False)
+        return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
+
+    @staticmethod
+    def cosine_similarities(vector_1: np.ndarray, vectors_all: np.ndarray) -> np.ndarray:
+        return (vectors_all @ vector_1) / (np.linalg.norm(vector_1) * np.linalg.norm(vectors_all, axis=1))
+
+    def distance(self, w1: str, w2: str) -> float:
+        return 1 - self.similarity(w1, w2)
+
+    def distances(self, word_or_vector, other_words=()) -> np.ndarray:
+        """1 - cosine similarity to ``other_words`` (all words when empty)."""
+        v = self.get_vector(word_or_vector) if isinstance(word_or_vector, str) else word_or_vector
+        others = self.vectors if not other_words else self.vectors[[self.get_index(w) for w in other_words]]
+        return 1 - self.cosine_similarities(v, others)
+
+    def closer_than(self, key1: str, key2: str) -> list[str]:
+        """The words closer to key1 than key2 is."""
+        d = self.distances(key1)
+        i1, i2 = self.get_index(key1), self.get_index(key2)
+        return [self.index_to_key[i] for i in np.flatnonzero(d < d[i2]) if i != i1]
+
+    words_closer_than = closer_than
+
+    def rank(self, key1: str, key2: str) -> int:
+        """key2's rank among key1's neighbours (1: the nearest)."""
+        return len(self.closer_than(key1, key2)) + 1
+
+    def to_gensim(self):
+        """A ``gensim.models.KeyedVectors`` with these words, vectors and counts (gensim must be installed)."""
+        try:
+            from gensim.models import KeyedVectors
+        except ImportError:
+            raise UserError("to_gensim needs gensim: pip install gensim") from None
+        kv = KeyedVectors(self.vector_size, count=0, dtype=np.float32)
+        kv.add_vectors(self.index_to_key, self.vectors)
+        if self.counts is not None:
+            kv.allocate_vecattrs(["count"], [np.int64])
+            kv.expandos["count"][:] = np.asarray(self.counts, dtype=np.int64)
+        return kv
 
     # -- files --------------------------------------------------------------------------------------
     @staticmethod
@@ -204,6 +343,15 @@ class Vectors:
                     raise UserError(f"word {i + 1} of {fname!r} ({word[:40]!r}) is not UTF-8: "
                                     "convert the file to UTF-8") from None
         return cls(words, vectors)
+
+
+def _as_list(items) -> list:
+    """gensim's _ensure_list: one word or vector stands for a list of one."""
+    if items is None:
+        return []
+    if isinstance(items, (str, np.ndarray)):
+        return [items]
+    return list(items)
 
 
 def _is_text(sample: bytes) -> bool:
