@@ -24,7 +24,7 @@ OPTIMIZERS = ("sgd", "adam", "sparse_adam")
 # Vim's manual (1,276 steps: 0.01) too (docs/quality.md).
 ADAM_LR_SCALE = {"adam": 0.356, "sparse_adam": 0.534}
 BACKENDS = ("auto", "torch", "hogwild")
-TOKENIZERS = ("simple", "whitespace")
+TOKENIZERS = ("simple", "whitespace", "split")
 FINAL_VECTORS = ("in", "avg")
 SGD_KERNELS = ("auto", "triton", "torch")
 CPU_BATCH_SIZE, GPU_BATCH_SIZE = 16384, 65536  # Config.batch_size's default on each kind of device
@@ -58,7 +58,7 @@ class Config:
     seed: int = 1  # one seed drives init, sub-sampling, windows, negatives and shuffling
     shuffle: bool = True  # shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))
     # --- corpus ---
-    tokenizer: str = "simple"  # simple: lowercase, strip HTML tags, words with inner apostrophes; whitespace
+    tokenizer: str = "simple"  # simple: lowercase, strip HTML tags, words with inner apostrophes; whitespace: lowercase, split on white space (the tutorial); split: split on white space, case kept (gensim)
     max_piece_length: int = 10000  # longer documents are cut into pieces (gensim's MAX_WORDS_IN_BATCH)
     encoding_errors: str = "strict"  # a byte of a .txt file that is not UTF-8: strict = an error naming its file, line and offset; replace = U+FFFD; skip = dropped
     chunk_tokens: int = 1 << 20  # tokens per chunk: memory is O(chunk), not O(corpus)

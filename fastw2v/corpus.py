@@ -58,7 +58,13 @@ def whitespace_tokenize(text: str) -> list[str]:
     return text.lower().split()
 
 
-TOKENIZERS: dict[str, Callable[[str], list[str]]] = {"simple": simple_tokenize, "whitespace": whitespace_tokenize}
+def split_tokenize(text: str) -> list[str]:
+    """The text's own tokens, case kept: ``text.split()`` (gensim's LineSentence and corpus_file)."""
+    return text.split()
+
+
+TOKENIZERS: dict[str, Callable[[str], list[str]]] = {"simple": simple_tokenize, "whitespace": whitespace_tokenize,
+                                                     "split": split_tokenize}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -76,6 +82,18 @@ class TextBlock:
     continues: bool = False
     file: str | None = None  # the file read, for messages
     compression: str = ""
+
+
+@dataclass
+class TokenBlock:
+    """Documents already tokenized: token t is data[offsets[t]:offsets[t + 1]] (UTF-8), document d has
+    doc_tokens[d] tokens. A source of token lists yields these; the tokenizer setting does not apply."""
+
+    data: np.ndarray  # uint8
+    offsets: np.ndarray  # int64[T + 1]
+    doc_tokens: np.ndarray  # int64[D]
+    continues: bool = False
+    file: str | None = None
 
 
 @dataclass
@@ -173,6 +191,53 @@ def from_texts(texts: Iterable[str], name: str = "texts") -> TextSource:
     texts = list(texts)
     digest = hashlib.sha1("\x00".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
     return TextSource(f"{name} ({len(texts)} documents)", digest, blocks=lambda: _str_blocks(texts))
+
+
+def from_token_lists(sentences, name: str = "sentences") -> TextSource:
+    """An iterable of token lists (gensim's ``sentences``), used as given: no lowercasing, no splitting. It is
+    read twice (counting, then encoding), so it must be restartable: a list, or an object whose ``__iter__``
+    starts over (gensim's LineSentence); a generator is an error."""
+    if isinstance(sentences, (str, bytes)) or not hasattr(sentences, "__iter__"):
+        raise UserError(f"sentences must be an iterable of token lists, got {type(sentences).__name__}: pass e.g. "
+                        "[['first', 'sentence'], ['second', 'one']]")
+    if iter(sentences) is sentences:
+        raise UserError(f"sentences is a one-shot iterator ({type(sentences).__name__}): it is read more than once "
+                        "(counting, then each training call), so pass a list, or an iterable whose __iter__ starts "
+                        "over, e.g. gensim.models.word2vec.LineSentence(path), or corpus_file=path")
+
+    def blocks():
+        batch, n = [], 0
+        for sentence in sentences:
+            if isinstance(sentence, str):
+                raise UserError(f"sentences must be lists of tokens, and one is a str ({sentence[:40]!r}...): pass "
+                                "each as a list of words, e.g. text.split()")
+            batch.append(sentence)
+            n += len(sentence)
+            if n >= 1 << 20:
+                yield _token_block(batch)
+                batch, n = [], 0
+        if batch:
+            yield _token_block(batch)
+
+    return TextSource(name, "", blocks=blocks)
+
+
+def _token_block(batch: list) -> TokenBlock:
+    import pyarrow as pa
+
+    try:
+        lists = pa.array(batch, type=pa.list_(pa.large_string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeEncodeError) as e:
+        raise UserError(f"sentences must be lists of str tokens ({str(e).splitlines()[0][:120]}): convert the "
+                        "tokens to str") from None
+    flat = lists.flatten()
+    if lists.null_count or flat.null_count:
+        raise UserError("a sentence or a token is None: pass lists of str tokens")
+    list_offsets = np.frombuffer(lists.buffers()[1], dtype=np.int32)[lists.offset:lists.offset + len(lists) + 1]
+    _, offsets_buf, data_buf = flat.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[flat.offset:flat.offset + len(flat) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+    return TokenBlock(data, offsets.astype(np.int64), np.diff(list_offsets).astype(np.int64))
 
 
 def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None,
@@ -512,13 +577,20 @@ def load_corpus(path: str, tokenizer: str = "simple", min_count: int = 5, cache_
 
 def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, max_vocab_size: int | None = None,
            max_piece_length: int = 10000, cache_dir: str | None = DEFAULT_CACHE_DIR,
-           progress: bool = False, max_counted_words: int | None = MAX_COUNTED_WORDS) -> EncodedCorpus:
+           progress: bool = False, max_counted_words: int | None = MAX_COUNTED_WORDS, vocab: Vocab | None = None,
+           extend: bool = False, trim_rule=None) -> EncodedCorpus:
     """Encode a text source, or load it from the cache when the same source and settings were seen.
 
     Counting holds at most ``max_counted_words`` distinct words: when the table is full, the words seen at most
-    n times so far are dropped, n = 1, then 2, ... (word2vec.c's rule; gensim's ``max_vocab_size``)."""
+    n times so far are dropped, n = 1, then 2, ... (word2vec.c's rule; gensim's ``max_vocab_size``).
+    With ``vocab`` the text is encoded with that vocabulary, in its order (its other words are dropped), or with
+    ``extend`` with that vocabulary followed by the text's new words that pass ``min_count``; the corpus's
+    ``vocab.tsv`` then holds this text's counts of those words. ``trim_rule(word, count, min_count)`` is
+    gensim's: 1 drops a word, 2 keeps it, 0 leaves it to ``min_count``. Those three options never use the cache."""
     if tokenizer not in TOKENIZERS:
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
+    if vocab is not None or trim_rule is not None:
+        cache_dir = None
     key_fields = [CACHE_FORMAT, source.fingerprint, tokenizer, min_count, max_vocab_size, max_piece_length,
                   max_counted_words]
     key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
@@ -527,7 +599,7 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     started = time.perf_counter()
     if cache_dir is None:
         tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
-        _encode_into(tmp_holder.name, source, settings, progress)
+        _encode_into(tmp_holder.name, source, settings, progress, vocab, extend, trim_rule)
         corpus = _load(tmp_holder.name, source.description)
         corpus._tmp = tmp_holder
         corpus.encode_seconds = time.perf_counter() - started
@@ -584,7 +656,7 @@ def _entry_lock(cache_dir: str, key: str, folder: str):
         yield
 
 
-def _encode_into(folder, source, settings, progress):
+def _encode_into(folder, source, settings, progress, base_vocab=None, extend=False, trim_rule=None):
     """Pass 1 counts the words (a bounded table), pass 2 reads the text again and writes the vocabulary ids."""
     tokenizer = scan.Tokenizer(settings["tokenizer"], source.encoding_errors)
     min_count, max_vocab_size, max_piece_length = (settings[k] for k in ("min_count", "max_vocab_size", "max_piece_length"))
@@ -603,13 +675,16 @@ def _encode_into(folder, source, settings, progress):
         what = "replaced by U+FFFD" if source.encoding_errors == "replace" else "dropped"
         print(f"fastw2v: note: {file}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
               f"{source.encoding_errors})", file=sys.stderr)
-    if raw_tokens == 0:
+    if raw_tokens == 0 and base_vocab is None:
         raise UserError(f"the corpus {source.description} is empty (no tokens): check the path and --text-column")
     if table.pruned:
         print(f"fastw2v: note: more than {table.limit:,} distinct words: {table.pruned:,} rare ones were dropped while "
               f"counting (those seen at most {table.min_reduce - 1} times when the table was full; "
               "--max-counted-words)", file=sys.stderr)
-    vocab, word_id = _vocab_of(table, min_count, max_vocab_size)
+    if base_vocab is None:
+        vocab, word_id = _vocab_of(table, min_count, max_vocab_size, trim_rule)
+    else:
+        vocab, word_id = _vocab_with(table, base_vocab, extend, min_count, trim_rule)
 
     lengths: list[np.ndarray] = []  # kept tokens of each document
     counts = np.zeros(len(vocab), dtype=np.int64)
@@ -626,7 +701,9 @@ def _encode_into(folder, source, settings, progress):
             lengths.append(doc_kept[:-1] if block.continues else doc_kept)
             bar.update(tokens.n)
     kept_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
-    if not np.array_equal(counts, vocab.counts):  # rare words dropped while counting came back, or the text changed
+    if base_vocab is not None:  # the given order stays; the counts are this text's
+        vocab = Vocab(vocab.words, counts)
+    elif not np.array_equal(counts, vocab.counts):  # rare words dropped while counting came back, or the text changed
         vocab = _recount(vocab, counts, os.path.join(folder, "ids.int32"))
     np.save(os.path.join(folder, "starts.npy"), _piece_starts(kept_lengths, max_piece_length))
     vocab.save(os.path.join(folder, "vocab.tsv"))
@@ -642,7 +719,9 @@ def _crc_blocks(path: str) -> list[int]:
         return [zlib.crc32(block) for block in iter(lambda: f.read(4 * CRC_BLOCK), b"")]
 
 
-def _tokenize(tokenizer: "scan.Tokenizer", block: TextBlock, source: TextSource) -> "scan.Tokens":
+def _tokenize(tokenizer: "scan.Tokenizer", block: TextBlock | TokenBlock, source: TextSource) -> "scan.Tokens":
+    if isinstance(block, TokenBlock):
+        return scan.given_tokens(block.data, block.offsets, block.doc_tokens)
     tokens = tokenizer.tokenize(block.data, block.starts, block.ends)
     if tokens.first_bad >= 0 and source.encoding_errors == "strict":
         if block.file is None:
@@ -654,9 +733,37 @@ def _tokenize(tokenizer: "scan.Tokenizer", block: TextBlock, source: TextSource)
     return tokens
 
 
-def _vocab_of(table: "scan.WordTable", min_count: int, max_vocab_size: int | None) -> tuple[Vocab, np.ndarray]:
+def _kept_by_rule(words: list[str], counts: np.ndarray, index: np.ndarray, min_count: int, trim_rule):
+    """The counted words that gensim's ``trim_rule`` keeps (1 discard, 2 keep, else min_count decides)."""
+    keep = [i for i, (w, c) in enumerate(zip(words, counts.tolist()))
+            if (r := trim_rule(w, c, min_count)) == 2 or (r != 1 and c >= min_count)]
+    return [words[i] for i in keep], counts[keep], index[keep]
+
+
+def _vocab_with(table: "scan.WordTable", base: Vocab, extend: bool, min_count: int, trim_rule):
+    """``base``'s words in their order, then (``extend``) the new words that pass min_count and trim_rule."""
+    words, counts, index = table.words(1)
+    if extend:
+        new_words, new_counts, new_index = (_kept_by_rule(words, counts, index, min_count, trim_rule) if trim_rule
+                                            else table.words(min_count))
+        added = [(w, i) for w, i in zip(new_words, new_index.tolist()) if w not in base.index]
+        added.sort(key=lambda wi: (-int(table.w_count[wi[1]]), wi[0]))
+        base = Vocab(base.words + [w for w, _ in added], np.zeros(len(base) + len(added), dtype=np.int64))
+    word_id = np.full(len(table), -1, dtype=np.int32)
+    for w, i in zip(words, index.tolist()):
+        j = base.index.get(w)
+        if j is not None:
+            word_id[i] = j
+    return base, word_id
+
+
+def _vocab_of(table: "scan.WordTable", min_count: int, max_vocab_size: int | None,
+              trim_rule=None) -> tuple[Vocab, np.ndarray]:
     """The Vocab of the counted words (count descending, then the word) and each table word's id in it (-1: out)."""
-    words, counts, index = table.words(min_count)
+    if trim_rule is None:
+        words, counts, index = table.words(min_count)
+    else:
+        words, counts, index = _kept_by_rule(*table.words(1), min_count, trim_rule)
     if not words:
         most = int(table.w_count[:len(table)].max()) if len(table) else 0
         raise UserError(f"no word occurs at least min_count={min_count} times (the most frequent occurs {most} times): "

@@ -32,6 +32,7 @@ from . import kernels as K
 from .batching import numba_threads
 from .config import Config
 from .corpus import EncodedCorpus
+from .stats import TrainStats, Weights, diverged
 from .vectors import Vectors
 
 MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] before its sigmoid table (word2vec.c:517)
@@ -436,7 +437,8 @@ def _blocks(pair_offsets: np.ndarray, n_blocks: int) -> np.ndarray:
     return np.maximum.accumulate(bounds).astype(np.int64)
 
 
-def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
+def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
+                  on_epoch_end=None):
     """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
 
     The learning rate decays linearly from config.lr to config.end_lr over all epochs, as a function
@@ -446,13 +448,15 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
     from tqdm.auto import tqdm
 
     from .checkpoint import RunCheckpoints, TrainState, next_position
-    from .train import TrainStats, diverged  # here, not at the top: train.py imports this module lazily
 
     V, d = len(corpus.vocab), config.vector_size
     run = RunCheckpoints(config, corpus, "hogwild")
     resumed = run.resume_from
-    w_in, w_out = (padded_rows(m) for m in (init_weights(V, d, config.seed) if resumed is None else
-                                             (resumed.tensors["w_in"].numpy(), resumed.tensors["w_out"].numpy())))
+    if resumed is not None:
+        start_from = resumed.tensors["w_in"].numpy(), resumed.tensors["w_out"].numpy()
+    else:
+        start_from = (weights.w_in, weights.w_out) if weights is not None else init_weights(V, d, config.seed)
+    w_in, w_out = (padded_rows(m) for m in start_from)
     state = TrainState() if resumed is None else resumed.state
     keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
     alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
@@ -512,6 +516,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                     run_chunk(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
                     n_pairs = int(out[:, 1].sum())
                     stats.pairs += n_pairs
+                    stats.loss_total += float(out[:, 0].sum())
                     if n_pairs:
                         mean = float(out[:, 0].sum()) / n_pairs
                         if not math.isfinite(mean):  # stop now: nothing after this chunk can be used
@@ -526,11 +531,16 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True):
                                     refresh=False)
                     bar.update(ids.shape[0])
                     run.chunk_done(lambda: snapshot(epoch, c), epoch_end=c == n_chunks - 1)
+                if on_epoch_end is not None:
+                    on_epoch_end(epoch, w_in[:, :d], stats)
         finally:
             bar.close()
     stats.seconds = state.seconds + time.perf_counter() - start
     stats.checkpoint_seconds = run.seconds_saving
     stats.final_loss = smoothed if smoothed is not None else float("nan")
     w_in, w_out = w_in[:, :d], w_out[:, :d]  # Vectors copies them without the padding
+    if weights is not None:  # the result, back into the caller's matrices
+        weights.w_in[...] = w_in
+        weights.w_out[...] = w_out
     final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)
     return Vectors(corpus.vocab.words, final, corpus.vocab.counts), stats

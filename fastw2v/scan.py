@@ -26,10 +26,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-SIMPLE, WHITESPACE = 0, 1  # tokenizer modes
+SIMPLE, WHITESPACE, SPLIT = 0, 1, 2  # tokenizer modes (SPLIT: white space, case kept)
 STRICT, REPLACE, SKIP = 0, 1, 2  # what a byte that is not UTF-8 becomes
 ERRORS = {"strict": STRICT, "replace": REPLACE, "skip": SKIP}
-MODES = {"simple": SIMPLE, "whitespace": WHITESPACE}
+MODES = {"simple": SIMPLE, "whitespace": WHITESPACE, "split": SPLIT}
 IS_WORD, IS_SPACE = 1, 2  # bits of the class table
 SPECIAL = ("\u0130", "\u03a3")  # lowercased by Python: "İ".lower() is two code points, Σ depends on its neighbours
 _SPECIAL_BYTES = tuple(c.encode() for c in SPECIAL)
@@ -207,7 +207,7 @@ def _tokenize_docs(buf, starts, ends, d0, d1, mode, errors, lower, classes,
                     i = j + 1
                     continue
                 tags = False
-            lc = lower[c]
+            lc = lower[c] if mode != SPLIT else c
             k = classes[lc]
             if mode == SIMPLE:
                 if k & IS_WORD:
@@ -463,6 +463,8 @@ class WordTable:
     def map(self, tokens: "Tokens", word_id: np.ndarray, out_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pass 2: a tokenized block to vocabulary ids (``word_id`` of each table word, -1 = not in the
         vocabulary: dropped). Returns (ids kept per document, the kept ids in order)."""
+        if out_ids.shape[0] < tokens.n:
+            out_ids = np.empty(tokens.n, dtype=np.int32)
         doc_kept = np.zeros(tokens.doc_tokens.shape[0], dtype=np.int64)
         group_kept = np.zeros((tokens.group_first.shape[0], 1), dtype=np.int64)
         map_groups(self.slots, self.w_hash, self.w_off, self.w_len, self.pool, word_id, tokens.tok_bytes,
@@ -490,6 +492,33 @@ class Tokens(NamedTuple):
     tok_hash: np.ndarray
 
 
+@numba.njit(cache=True, parallel=True, nogil=True)
+def hash_tokens(data, offsets, tok_off, tok_len, tok_hash):
+    """Token t is data[offsets[t]:offsets[t + 1]] (already tokenized: a list of strings): its hash, as the
+    tokenizers hash theirs."""
+    for t in numba.prange(offsets.shape[0] - 1):
+        a, b = offsets[t], offsets[t + 1]
+        h = _FNV_OFFSET
+        for k in range(a, b):
+            h = (h ^ np.uint64(data[k])) * _FNV_PRIME
+        tok_off[t], tok_len[t], tok_hash[t] = a, b - a, _finish(h, b - a)
+
+
+def given_tokens(data: np.ndarray, offsets: np.ndarray, doc_tokens: np.ndarray, threads: int | None = None) -> Tokens:
+    """``Tokens`` of a block that is already tokenized (UTF-8 bytes, token offsets, tokens per document)."""
+    n = offsets.shape[0] - 1
+    tok_off, tok_len, tok_hash = np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.uint64)
+    hash_tokens(data, offsets, tok_off, tok_len, tok_hash)
+    n_docs = doc_tokens.shape[0]
+    first_token = np.concatenate([[0], np.cumsum(doc_tokens)]).astype(np.int64)
+    groups = max(1, min(threads or numba.get_num_threads(), n_docs, n // 4096 + 1))
+    group_docs = np.unique(np.concatenate([[0], np.searchsorted(first_token[:-1], n * np.arange(1, groups) // groups),
+                                           [n_docs]])).astype(np.int64)
+    group_first = first_token[group_docs[:-1]]
+    group_n = first_token[group_docs[1:]] - group_first
+    return Tokens(n, 0, -1, doc_tokens.astype(np.int64), group_docs, group_first, group_n, data, tok_off, tok_len, tok_hash)
+
+
 class Tokenizer:
     """Tokenizes blocks of UTF-8 documents on ``threads`` threads (numba's count by default)."""
 
@@ -512,7 +541,7 @@ class Tokenizer:
     def tokenize(self, data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Tokens:
         decoded_bad = 0
         lo, hi = (int(starts[0]), int(ends[-1])) if starts.shape[0] else (0, 0)
-        if has_special(data[lo:hi], hi - lo):
+        if self.mode != SPLIT and has_special(data[lo:hi], hi - lo):
             data, starts, ends, decoded_bad = prelower(data, starts, ends, self.errors)
         n_docs = starts.shape[0]
         span = int(ends[-1] - starts[0]) if n_docs else 0

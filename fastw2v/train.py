@@ -14,7 +14,6 @@ import dataclasses
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -25,35 +24,9 @@ from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
 from .errors import UserError
 from .model import SkipGramNS
+from .stats import DIVERGED_ABOVE, TrainStats, Weights, diverged
 from .vectors import Vectors
 
-# SGNS vectors have components of order 1 (word2vec.c's and gensim's too); a component past this has run
-# away (their squared norms overflow float32 from ~1e18 on, so similarities are meaningless long before).
-DIVERGED_ABOVE = 1e6
-
-
-@dataclass
-class TrainStats:
-    backend: str
-    device: str
-    epochs: int
-    vocab_size: int
-    tokens: int  # in-vocabulary tokens per epoch (before sub-sampling)
-    start_lr: float = float("nan")  # the learning rate at the start (Config.start_lr)
-    pairs: int = 0  # (center, context) pairs trained on, all epochs
-    seconds: float = 0.0
-    final_loss: float = float("nan")  # mean loss per pair over the last part of training
-    kernel: str | None = None  # the torch backend's sgd step: triton (fastw2v.fused) or torch
-    checkpoint_seconds: float = 0.0  # of ``seconds``, the time spent writing checkpoints
-    min_count: int | None = None  # the corpus's, when known (an encoded folder keeps the one it was encoded with)
-    encode_seconds: float | None = None  # reading and encoding the text (both passes); None: it came encoded or cached
-    raw_tokens: int | None = None  # tokens of the text read when it was encoded (before min_count)
-    loss_history: list = field(default_factory=list)
-
-    @property
-    def words_per_sec(self) -> float:
-        """word2vec.c's count: in-vocabulary corpus tokens per second of training, before sub-sampling."""
-        return self.tokens * self.epochs / self.seconds if self.seconds else float("nan")
 
 
 def make_batches(corpus: EncodedCorpus, config: Config, device: torch.device):
@@ -99,7 +72,9 @@ class _Progress:
         self.bar.update((epoch + 1) * self.stats.tokens - self.bar.n)
 
     def _read_loss(self, epoch: int) -> None:
-        mean = self.loss_sum.item() / self.pairs_since
+        total = self.loss_sum.item()
+        mean = total / self.pairs_since
+        self.stats.loss_total += total
         self.stats.loss_history.append((self.batches, mean))
         self.smoothed = mean if self.smoothed is None else 0.7 * self.smoothed + 0.3 * mean
         self.loss_sum.zero_()
@@ -126,7 +101,8 @@ class _Progress:
         self.stats.final_loss = self.smoothed if self.smoothed is not None else float("nan")
 
 
-def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) -> tuple[Vectors, TrainStats]:
+def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
+                on_epoch_end=None) -> tuple[Vectors, TrainStats]:
     """Batches of one chunk's pairs (``chunk_batches``) through SkipGramNS: the SGD step (the fused Triton
     kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
     negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. The
@@ -162,6 +138,10 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
         with torch.no_grad():
             W_in.copy_(run.resume_from.tensors["w_in"])
             W_out.copy_(run.resume_from.tensors["w_out"])
+    elif weights is not None:  # continued training: start from the model's matrices
+        with torch.no_grad():
+            W_in.copy_(torch.from_numpy(weights.w_in))
+            W_out.copy_(torch.from_numpy(weights.w_out))
         if optimizer is not None:
             optimizer.load_state_dict(run.resume_from.optimizer_state())
     kernel = config.resolved_sgd_kernel() if config.optimizer == "sgd" else None
@@ -209,7 +189,12 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True) ->
                     run.chunk_done(lambda: snapshot(epoch, batch.chunk))
             bar.end_epoch(epoch)
             run.chunk_done(lambda: snapshot(epoch, n_chunks - 1), epoch_end=True)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, W_in.detach().float().cpu().numpy(), stats)
     bar.close(device)
+    if weights is not None:  # the result, back into the caller's matrices
+        weights.w_in[...] = W_in.detach().float().cpu().numpy()
+        weights.w_out[...] = W_out.detach().float().cpu().numpy()
     stats.checkpoint_seconds = run.seconds_saving
     return _vectors(model, corpus, config), stats
 
@@ -220,12 +205,18 @@ def _vectors(model: SkipGramNS, corpus: EncodedCorpus, config: Config) -> Vector
     return Vectors(corpus.vocab.words, final.float().cpu().numpy(), corpus.vocab.counts)
 
 
-def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True) -> tuple[Vectors, TrainStats]:
+def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
+                 on_epoch_end=None) -> tuple[Vectors, TrainStats]:
+    """Train on an encoded corpus with ``config``'s backend. With ``weights`` (both matrices) training starts
+    from them and leaves its result in them; ``on_epoch_end(epoch, input_vectors, stats)`` runs after each epoch."""
+    if weights is not None and weights.w_in.shape != (len(corpus.vocab), config.vector_size):
+        raise UserError(f"weights of shape {weights.w_in.shape} for {len(corpus.vocab)} words of {config.vector_size} "
+                        "dimensions: pass matrices of the corpus's vocabulary size and vector_size")
     backend = config.resolved_backend()
     if backend == "hogwild":
         from .hogwild import train_hogwild
 
-        return train_hogwild(corpus, config, progress=progress)
+        return train_hogwild(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end)
     if config.shared_negatives:  # backend auto chose torch: a GPU (Config rejects the other cases)
         raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
                         f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "
@@ -234,7 +225,7 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True) -
     if config.workers and config.torch_device().type == "cpu":
         torch.set_num_threads(config.threads)
     try:
-        return train_torch(corpus, config, progress=progress)
+        return train_torch(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end)
     finally:
         torch.set_num_threads(threads)  # a library call leaves the process as it found it
 
@@ -305,8 +296,3 @@ def check_trained(vectors: Vectors, stats: TrainStats) -> None:
                         "min_count and sub-sampling; give longer documents, or lower --min-count or --sample")
     if not np.isfinite(vectors.vectors).all() or np.abs(vectors.vectors).max() > DIVERGED_ABOVE:
         raise diverged(stats.start_lr)
-
-
-def diverged(start_lr: float) -> UserError:
-    return UserError(f"training diverged (the loss or the vectors became NaN, inf or larger than {DIVERGED_ABOVE:g}) "
-                     f"at start learning rate {start_lr:g}: lower --alpha (word2vec's default is 0.025)")

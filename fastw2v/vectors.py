@@ -244,8 +244,14 @@ class Vectors:
         return [path, _vocab_path(path)] if os.path.splitext(path)[1].lower() == ".npy" else [path]
 
     def save(self, path: str) -> None:
-        self.check_path(path)
+        """By the name: .txt / .bin word2vec text / binary, .npy a matrix with a word list beside it; any other
+        name, gensim's own KeyedVectors file (``KeyedVectors.load`` reads it), when gensim is installed."""
         ext = os.path.splitext(path)[1].lower()
+        if ext not in (".txt", ".bin", ".npy") and _has_gensim():
+            self.check_path(os.path.splitext(path)[0] + ".txt")  # the folder's checks
+            self.to_gensim().save(path)
+            return
+        self.check_path(path)
         if ext == ".npy":
             _atomic_write(path, lambda f: np.save(f, self.vectors))
             _atomic_write(_vocab_path(path), lambda f: f.write("".join(w + "\n" for w in self.index_to_key).encode("utf-8")))
@@ -261,6 +267,14 @@ class Vectors:
             raise UserError(f"no such vectors file {path!r}: train first (fastw2v train --output {path})")
         if os.path.splitext(path)[1].lower() == ".npy":
             return cls._load_npy(path)
+        with open(path, "rb") as f:
+            pickled = f.read(1) == b"\x80"
+        if pickled and _has_gensim():  # gensim's KeyedVectors.save (a pickle)
+            from gensim.models import KeyedVectors
+
+            kv = KeyedVectors.load(path)
+            counts = kv.expandos.get("count")
+            return cls(kv.index_to_key, kv.vectors, None if counts is None else np.asarray(counts, dtype=np.int64))
         return cls.load_word2vec_format(path)
 
     @classmethod
@@ -343,6 +357,14 @@ class Vectors:
                     raise UserError(f"word {i + 1} of {fname!r} ({word[:40]!r}) is not UTF-8: "
                                     "convert the file to UTF-8") from None
         return cls(words, vectors)
+
+
+def _has_gensim() -> bool:
+    try:
+        import gensim  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _as_list(items) -> list:

@@ -1,0 +1,53 @@
+"""What the trainers share, below both: the statistics a run reports, how it reports divergence, and the weights
+it may start from and leave its result in. (``train.py`` and ``hogwild.py`` import this; it imports neither.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import UserError
+
+# SGNS vectors have components of order 1 (word2vec.c's and gensim's too); a component past this has run
+# away (their squared norms overflow float32 from ~1e18 on, so similarities are meaningless long before).
+DIVERGED_ABOVE = 1e6
+
+
+@dataclass
+class Weights:
+    """Both matrices of a model, float32 (V, d): a run given them starts from them instead of a fresh
+    initialisation, and writes its result back into them (continued training, ``fastw2v.Word2Vec``)."""
+
+    w_in: np.ndarray
+    w_out: np.ndarray
+
+
+@dataclass
+class TrainStats:
+    backend: str
+    device: str
+    epochs: int
+    vocab_size: int
+    tokens: int  # in-vocabulary tokens per epoch (before sub-sampling)
+    start_lr: float = float("nan")  # the learning rate at the start (Config.start_lr)
+    pairs: int = 0  # (center, context) pairs trained on, all epochs
+    seconds: float = 0.0
+    final_loss: float = float("nan")  # mean loss per pair over the last part of training
+    kernel: str | None = None  # the torch backend's sgd step: triton (fastw2v.fused) or torch
+    checkpoint_seconds: float = 0.0  # of ``seconds``, the time spent writing checkpoints
+    min_count: int | None = None  # the corpus's, when known (an encoded folder keeps the one it was encoded with)
+    encode_seconds: float | None = None  # reading and encoding the text (both passes); None: it came encoded or cached
+    raw_tokens: int | None = None  # tokens of the text read when it was encoded (before min_count)
+    loss_total: float = 0.0  # the loss summed over every pair trained on (gensim's running_training_loss)
+    loss_history: list = field(default_factory=list)
+
+    @property
+    def words_per_sec(self) -> float:
+        """word2vec.c's count: in-vocabulary corpus tokens per second of training, before sub-sampling."""
+        return self.tokens * self.epochs / self.seconds if self.seconds else float("nan")
+
+
+def diverged(start_lr: float) -> UserError:
+    return UserError(f"training diverged (the loss or the vectors became NaN, inf or larger than {DIVERGED_ABOVE:g}) "
+                     f"at start learning rate {start_lr:g}: lower --alpha (word2vec's default is 0.025)")
