@@ -3,6 +3,7 @@
     fastw2v train  [--dataset NAME_OR_PATH | --data FILE_OR_GLOB] [--output vectors.bin] [--epochs 5] ...
     fastw2v similar VECTORS WORD [-n 10]
     fastw2v eval VECTORS [--analogies FILE] [--similarity FILE ...] [--restrict-vocab 30000] [--sections]
+    fastw2v cache list | clear [KEY ...] [--cache-dir DIR]
 
 Flags are Config's fields (--vector-size <-> vector_size); --help shows each default and why it is so.
 Bad input prints one line, ``fastw2v: error: ...``, and exits with status 2.
@@ -91,7 +92,47 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--restrict-vocab", type=int, default=30000, help="analogies use only the most frequent words, "
                    "as word2vec.c's compute-accuracy (default: 30000)")
     e.add_argument("--sections", action="store_true", help="also print the accuracy of each analogy section")
+    c = sub.add_parser("cache", help="list or clear the encoded corpora in the cache folder")
+    c.add_argument("action", choices=["list", "clear"])
+    c.add_argument("keys", nargs="*", help="clear only these entries (the keys `fastw2v cache list` shows)")
+    c.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="the cache folder (default: %(default)s)")
     return parser
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def cmd_cache(args) -> None:
+    from .corpus import cache_entries, clear_cache
+
+    if args.action == "list":
+        if args.keys:
+            raise UserError("cache list takes no keys: drop them (cache clear KEY ... removes some)")
+        entries = cache_entries(args.cache_dir)
+        if not entries:
+            print(f"no encoded corpus in {args.cache_dir}")
+            return
+        print(f"{'key':<20}  {'size':>10}  {'tokens':>14}  source (tokenizer, min_count)")
+        for e in entries:
+            st = e["settings"]
+            tokens = f"{e['tokens']:,}" if isinstance(e["tokens"], int) else "-"
+            print(f"{e['key']:<20}  {_size(e['bytes']):>10}  {tokens:>14}  {e['description'] or '-'} "
+                  f"({st.get('tokenizer', '-')}, {st.get('min_count', '-')})")
+        print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {_size(sum(e['bytes'] for e in entries))} "
+              f"in {args.cache_dir}")
+        return
+    known = {e["key"] for e in cache_entries(args.cache_dir)}
+    unknown = [k for k in args.keys if k not in known]
+    if unknown:
+        raise UserError(f"no cache entry {unknown[0]!r} in {args.cache_dir}: `fastw2v cache list` shows the keys")
+    removed, freed, busy = clear_cache(args.cache_dir, args.keys or None)
+    print(f"removed {removed} entr{'y' if removed == 1 else 'ies'}, {_size(freed)} freed"
+          + (f"; left {len(busy)} that another run is using: {', '.join(busy)}" if busy else ""))
 
 
 def cmd_train(args) -> None:
@@ -161,13 +202,17 @@ def cmd_eval(args) -> None:
               f"{r.oov:>6,} ({r.oov_percent:4.1f}%)")
 
 
-COMMANDS = {"train": cmd_train, "similar": cmd_similar, "eval": cmd_eval}
+COMMANDS = {"train": cmd_train, "similar": cmd_similar, "eval": cmd_eval, "cache": cmd_cache}
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with a bad flag reported in one line (and where to look) instead of the whole usage."""
 
     def error(self, message):
+        extra = message.removeprefix("unrecognized arguments: ").split() if message.startswith("unrecognized") else []
+        if extra and all(os.path.exists(a) for a in extra):  # --data wiki/*.txt, expanded by the shell
+            self.exit(2, f"fastw2v: error: {len(extra) + 1} files where one path was expected (the shell expanded "
+                         "a glob): quote the pattern, e.g. --data 'wiki/*.txt'\n")
         self.exit(2, f"fastw2v: error: {message} (see {self.prog} --help)\n")
 
 

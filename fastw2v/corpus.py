@@ -378,7 +378,7 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
     for f in files:
         if not os.access(f, os.R_OK):
             raise UserError(f"cannot read {f!r} (permission denied): fix its permissions or copy it")
-    stats = [(os.path.abspath(f), os.path.getsize(f), os.path.getmtime(f)) for f in files]
+    stats = [(os.path.realpath(f), os.path.getsize(f), os.path.getmtime(f)) for f in files]  # a link: its target
     fingerprint = json.dumps([stats, text_column] + ([encoding_errors] if encoding_errors != "strict" else []))
     description = files[0] if len(files) == 1 else f"{pattern} ({len(files)} files)"
 
@@ -432,7 +432,7 @@ def _txt_blocks(fh, file: str, compression: str, block_bytes: int = BLOCK_BYTES)
     """Blocks of whole lines of a binary stream; a line longer than a block is cut at a space (``continues``)."""
     carry = b""
     while True:
-        chunk = fh.read(block_bytes)
+        chunk = fh.read(max(block_bytes - len(carry), 1 << 16))  # a block stays about block_bytes
         final = not chunk
         data = carry + chunk if carry else chunk
         if not data:
@@ -632,6 +632,50 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     return corpus
 
 
+def cache_entries(cache_dir: str = DEFAULT_CACHE_DIR) -> list[dict]:
+    """The encoded corpora in a cache folder: key, path, bytes on disk, tokens, source and settings."""
+    entries = []
+    for name in sorted(os.listdir(cache_dir)) if os.path.isdir(cache_dir) else []:
+        path = os.path.join(cache_dir, name)
+        if name.startswith(".") or not os.path.isfile(os.path.join(path, "meta.json")):
+            continue
+        try:
+            with open(os.path.join(path, "meta.json")) as f:
+                meta = json.load(f)
+        except (OSError, ValueError):
+            meta = {}
+        size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+        entries.append(dict(key=name, path=path, bytes=size, tokens=meta.get("n_tokens"),
+                            description=meta.get("description"), settings=meta.get("settings") or {}))
+    return entries
+
+
+def clear_cache(cache_dir: str = DEFAULT_CACHE_DIR, keys: list[str] | None = None) -> tuple[int, int, list[str]]:
+    """Remove encoded corpora (all, or those of ``keys``) and what killed runs left: (entries, bytes, busy keys).
+    An entry another run is encoding or waiting on is left alone."""
+    import fcntl
+
+    removed, freed, busy = 0, 0, []
+    for entry in cache_entries(cache_dir):
+        if keys and entry["key"] not in keys:
+            continue
+        os.makedirs(os.path.join(cache_dir, ".locks"), exist_ok=True)
+        with open(os.path.join(cache_dir, ".locks", entry["key"]), "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                busy.append(entry["key"])
+                continue
+            shutil.rmtree(entry["path"], ignore_errors=True)
+        removed, freed = removed + 1, freed + entry["bytes"]
+    if not keys:
+        for name in os.listdir(cache_dir) if os.path.isdir(cache_dir) else []:
+            path = os.path.join(cache_dir, name)
+            if name.startswith(".") and name != ".locks" and os.path.isdir(path) and not busy:
+                shutil.rmtree(path, ignore_errors=True)  # work folders of killed runs
+    return removed, freed, busy
+
+
 @contextlib.contextmanager
 def _entry_lock(cache_dir: str, key: str, folder: str):
     """An exclusive lock on one cache entry (the empty file ``.locks/KEY``), held while it is checked and
@@ -709,7 +753,8 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     vocab.save(os.path.join(folder, "vocab.tsv"))
     with open(os.path.join(folder, "meta.json"), "w") as f:
         json.dump({"format": CACHE_FORMAT, "n_documents": int(kept_lengths.shape[0]), "n_tokens": int(counts.sum()),
-                   "raw_tokens": raw_tokens, "settings": settings, "crc_block": CRC_BLOCK,
+                   "raw_tokens": raw_tokens, "settings": settings, "description": source.description,
+                   "crc_block": CRC_BLOCK,
                    "ids_crc32": _crc_blocks(os.path.join(folder, "ids.int32"))}, f)
 
 

@@ -531,7 +531,7 @@ class Tokenizer:
 
     def _scratch(self, span: int) -> None:
         if span > self._size:
-            self._size = max(span, 2 * self._size)
+            self._size = span + span // 8  # blocks are all about the same size: a little headroom, no doubling
             self.tok_bytes = np.empty(3 * self._size + 8, dtype=np.uint8)
             self.tok_off = np.empty(self._size, dtype=np.int64)
             self.tok_len = np.empty(self._size, dtype=np.int32)

@@ -134,3 +134,32 @@ def test_eval_with_no_answerable_question_is_an_error(tmp_path, capsys):
     (tmp_path / "q.txt").write_text(": capitals\n")
     assert main(["eval", str(tmp_path / "v.txt"), "--analogies", str(tmp_path / "q.txt")]) == 2
     assert "has no 'a b c d' question under its section lines" in capsys.readouterr().err
+
+
+def test_cache_list_and_clear(tmp_path, corpus_file, capsys):
+    cache = str(tmp_path / "c")
+    assert main(["cache", "list", "--cache-dir", cache]) == 0
+    assert "no encoded corpus" in capsys.readouterr().out
+    assert main(["train", "--data", str(corpus_file), "--output", str(tmp_path / "v.txt"), "--cache-dir", cache,
+                 *TINY]) == 0
+    assert "encoding" in capsys.readouterr().out  # the summary says how long encoding took
+    assert main(["cache", "list", "--cache-dir", cache]) == 0
+    listed = capsys.readouterr().out
+    assert str(corpus_file) in listed and "(simple, 1)" in listed and "1 entry" in listed
+    key = listed.splitlines()[1].split()[0]
+    assert main(["cache", "clear", "nokey", "--cache-dir", cache]) == 2
+    assert "no cache entry 'nokey'" in capsys.readouterr().err
+    assert main(["cache", "clear", key, "--cache-dir", cache]) == 0
+    assert "removed 1 entry" in capsys.readouterr().out
+    assert main(["cache", "list", "--cache-dir", cache]) == 0
+    assert "no encoded corpus" in capsys.readouterr().out
+
+
+def test_an_unquoted_glob_says_to_quote_it(tmp_path):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("x y\n")
+    run = subprocess.run([sys.executable, "-m", "fastw2v", "train", "--data", str(tmp_path / "a.txt"),
+                          str(tmp_path / "b.txt")], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.strip() == ("fastw2v: error: 2 files where one path was expected (the shell expanded a glob): "
+                                  "quote the pattern, e.g. --data 'wiki/*.txt'")
