@@ -34,6 +34,7 @@ import numpy as np
 
 from .errors import UserError
 from . import scan
+from .progress import Progress, compiling
 from .vocab import Vocab
 
 CACHE_FORMAT = 1  # bump when the cached files change meaning
@@ -707,7 +708,11 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     table = scan.WordTable(limit=settings.get("max_counted_words"))
     bad_bytes: dict[str, int] = {}
     raw_tokens = 0
-    with _progress_bar(progress, "pass 1/2: count") as bar:
+    with compiling("the tokenizer"):  # numba compiles on the first call of a fresh install
+        warm = np.frombuffer(b"warm up", dtype=np.uint8)
+        warm_tokens = tokenizer.tokenize(warm, np.zeros(1, np.int64), np.array([7], np.int64))
+        scan.WordTable().count(warm_tokens)
+    with Progress("pass 1/2: count", enabled=progress) as bar:
         for block in source.text_blocks():
             tokens = _tokenize(tokenizer, block, source)
             if tokens.bad:
@@ -715,6 +720,7 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
             table.count(tokens)
             raw_tokens += tokens.n
             bar.update(tokens.n)
+        bar.line(f"{raw_tokens:,} tokens, {len(table):,} distinct words, {bar.rate():,.0f} tokens/s")
     for file, bad in bad_bytes.items():
         what = "replaced by U+FFFD" if source.encoding_errors == "replace" else "dropped"
         print(f"fastw2v: note: {file}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
@@ -734,7 +740,7 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     counts = np.zeros(len(vocab), dtype=np.int64)
     carry = 0  # kept tokens of a document that goes on in the next block
     with open(os.path.join(folder, "ids.int32"), "wb") as out, \
-            _progress_bar(progress, "pass 2/2: encode", total=raw_tokens) as bar:
+            Progress("pass 2/2: encode", total=raw_tokens, enabled=progress) as bar:
         for block in source.text_blocks():
             tokens = _tokenize(tokenizer, block, source)
             doc_kept, ids = table.map(tokens, word_id, tokenizer.out_ids)
@@ -744,6 +750,7 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
             carry = int(doc_kept[-1]) if block.continues else 0
             lengths.append(doc_kept[:-1] if block.continues else doc_kept)
             bar.update(tokens.n)
+        bar.line(f"{int(counts.sum()):,} tokens kept of {bar.n:,}, {len(vocab):,} words, {bar.rate():,.0f} tokens/s")
     kept_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
     if base_vocab is not None:  # the given order stays; the counts are this text's
         vocab = Vocab(vocab.words, counts)
@@ -885,13 +892,6 @@ def _load(folder: str, description: str | None = None, cached: bool = False) -> 
     return EncodedCorpus(ids=ids, starts=starts.astype(np.int64, copy=False), vocab=vocab, n_documents=n_documents,
                          description=description, path=folder, settings=settings, ids_crc32=crcs, cached=cached,
                          raw_tokens=raw if isinstance(raw, int) else None)
-
-
-def _progress_bar(enabled: bool, desc: str, total: int | None = None):
-    from tqdm.auto import tqdm
-
-    return tqdm(desc=desc, total=total, unit="tok", unit_scale=True, disable=not enabled, dynamic_ncols=True,
-                mininterval=1.0)
 
 
 def open_source(dataset: str | None = None, data: str | None = None, text_column: str = "text",

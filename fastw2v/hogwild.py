@@ -32,6 +32,7 @@ from . import kernels as K
 from .batching import numba_threads
 from .config import Config
 from .corpus import EncodedCorpus
+from .progress import Progress, compiling
 from .stats import TrainStats, Weights, diverged
 from .vectors import Vectors
 
@@ -445,8 +446,6 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     of the token position (epoch·N + position) / (epochs·N): the same schedule whatever the thread count.
     With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
     """
-    from tqdm.auto import tqdm
-
     from .checkpoint import RunCheckpoints, TrainState, next_position
 
     V, d = len(corpus.vocab), config.vector_size
@@ -501,12 +500,12 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         # numba compiles the kernels on their first call (tens of seconds in a fresh install, then a cache
         # load): make that call, on no block at all, before the clock starts, so words/s is training only
         if bounds.shape[0] > 1:  # a corpus with a chunk
-            ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
-            run_chunk(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
-                      np.zeros((n_threads, 2), dtype=np.float64))
+            with compiling():
+                ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
+                run_chunk(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
+                          np.zeros((n_threads, 2), dtype=np.float64))
         done = state.tokens_done(corpus, bounds, epochs)
-        bar = tqdm(total=N * epochs, initial=done, unit="w", unit_scale=True, disable=not progress,
-                   dynamic_ncols=True, desc="train")
+        bar = Progress("train", total=N * epochs, initial=done, unit="w", enabled=progress)
         start = time.perf_counter()
         try:
             for epoch in range(state.epoch, epochs):
@@ -523,14 +522,14 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                             raise diverged(config.lr)
                         stats.loss_history.append((len(stats.loss_history) + 1, mean))
                         smoothed = mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
-                    elapsed = max(time.perf_counter() - start, 1e-9)
                     last = int(corpus.starts[bounds[c + 1]])
                     lr = config.lr_at((epoch * N + last) / (epochs * N))
-                    bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
-                                    lr=f"{lr:.5f}", words_s=f"{(bar.n - done + ids.shape[0]) / elapsed:,.0f}",
-                                    refresh=False)
+                    bar.set(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
+                            lr=f"{lr:.5f}")
                     bar.update(ids.shape[0])
                     run.chunk_done(lambda: snapshot(epoch, c), epoch_end=c == n_chunks - 1)
+                bar.line(f"epoch {epoch + 1}/{epochs}, {bar.rate():,.0f} words/s, loss "
+                         + ("-" if smoothed is None else f"{smoothed:.4f}"))
                 if on_epoch_end is not None:
                     on_epoch_end(epoch, w_in[:, :d], stats)
         finally:

@@ -24,6 +24,7 @@ from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
 from .errors import UserError
 from .model import SkipGramNS
+from .progress import Progress, compiling
 from .stats import DIVERGED_ABOVE, TrainStats, Weights, diverged
 from .vectors import Vectors
 
@@ -44,12 +45,9 @@ class _Progress:
 
     def __init__(self, stats: TrainStats, config: Config, device: torch.device, progress: bool, state: TrainState,
                  tokens_done: int, every: int = 50):
-        from tqdm.auto import tqdm
-
         self.stats, self.epochs, self.every = stats, config.epochs, every
-        self.bar = tqdm(total=stats.tokens * config.epochs, initial=tokens_done, unit="w", unit_scale=True,
-                        disable=not progress, dynamic_ncols=True, desc="train")
-        self.first = tokens_done
+        self.bar = Progress("train", total=stats.tokens * config.epochs, initial=tokens_done, unit="w",
+                            enabled=progress)
         self.loss_sum = torch.zeros((), device=device)  # summed loss of the pairs since the last read
         self.pairs_since = 0
         self.batches = state.batches
@@ -70,6 +68,8 @@ class _Progress:
         if self.pairs_since:
             self._read_loss(epoch)
         self.bar.update((epoch + 1) * self.stats.tokens - self.bar.n)
+        self.bar.line(f"epoch {epoch + 1}/{self.epochs}, {self.bar.rate():,.0f} words/s, loss "
+                      + ("-" if self.smoothed is None else f"{self.smoothed:.4f}"))
 
     def _read_loss(self, epoch: int) -> None:
         total = self.loss_sum.item()
@@ -79,9 +79,7 @@ class _Progress:
         self.smoothed = mean if self.smoothed is None else 0.7 * self.smoothed + 0.3 * mean
         self.loss_sum.zero_()
         self.pairs_since = 0
-        elapsed = time.perf_counter() - self.start
-        self.bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{self.smoothed:.4f}",
-                             words_s=f"{(self.bar.n - self.first) / elapsed:,.0f}" if elapsed else "-", refresh=False)
+        self.bar.set(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{self.smoothed:.4f}")
 
     def state(self, epoch: int, chunk: int) -> TrainState:
         """The run's TrainState for a checkpoint taken when ``chunk`` of ``epoch`` is next."""
@@ -115,8 +113,9 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
     batches = make_batches(corpus, config, device)
     # numba compiles the batch kernels on first use (tens of seconds in a fresh install): on a one-document
     # corpus of the same types, before the clock starts, so words/s is training only
-    for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 kept tokens
-        break
+    with compiling():
+        for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 tokens
+            break
     steps, optimizer = None, None
     if config.optimizer != "sgd":
         # Adam's default learning rate depends on the number of steps: each chunk's pairs in batches of B
@@ -152,7 +151,8 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         from .fused import FusedStep, stream_bases
 
         fused = FusedStep(W_in.detach(), W_out.detach(), config.negative, torch.from_numpy(batches.alias_table))
-        fused.warm_up(trust=config.trust)  # Triton compiles both kernels on first use: before the clock
+        with compiling("the Triton kernels"):
+            fused.warm_up(trust=config.trust)  # Triton compiles both kernels on first use: before the clock
     n_chunks = batches.n_chunks
     bar = _Progress(stats, config, device, progress, state, state.tokens_done(corpus, batches.chunk_bounds, config.epochs))
 
