@@ -41,7 +41,7 @@ CACHE_FORMAT = 1  # bump when the cached files change meaning
 DAMAGED_FIX = "delete the folder and encode the text again"  # the end of every damaged-folder message
 CRC_BLOCK = 1 << 22  # ids per checksum block of ids.int32 (16 MiB)
 MAX_COUNTED_WORDS = 20_000_000  # distinct words held while counting (word2vec.c prunes at 21M)
-DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "fastw2v")
+DEFAULT_CACHE_DIR = os.path.join("~", ".cache", "fastw2v")  # expanded where used: help texts show it as written
 
 # ---------------------------------------------------------------------------------------------------
 # Tokenizers
@@ -430,29 +430,30 @@ def _is_text(arrow_type) -> bool:
 
 
 def _txt_blocks(fh, file: str, compression: str, block_bytes: int = BLOCK_BYTES) -> Iterator[TextBlock]:
-    """Blocks of whole lines of a binary stream; a line longer than a block is cut at a space (``continues``)."""
-    carry = b""
+    """Blocks of whole lines of a binary stream, read into one reused buffer (no allocation per block); a line
+    longer than the buffer is cut at a space (``continues``). Each block is valid until the next is asked for."""
+    buf = bytearray(block_bytes)
+    view = memoryview(buf)
+    filled, eof = 0, False
     while True:
-        chunk = fh.read(max(block_bytes - len(carry), 1 << 16))  # a block stays about block_bytes
-        final = not chunk
-        data = carry + chunk if carry else chunk
-        if not data:
+        while filled < block_bytes and not eof:
+            n = fh.readinto(view[filled:])
+            eof = not n
+            filled += n or 0
+        if filled == 0:
             return
-        array = np.frombuffer(data, dtype=np.uint8)
-        starts, ends, used = scan.line_bounds(array, array.shape[0], final)
-        if used == 0 and not final:
-            if array.shape[0] < block_bytes:
-                carry = data  # no line end yet: read more
-                continue
-            cut = _cut_point(array, 0, array.shape[0] - 1)
-            yield TextBlock(array, np.zeros(1, np.int64), np.array([cut], np.int64), True, file, compression)
-            carry = data[cut:]
-            continue
-        if starts.shape[0]:
+        array = np.frombuffer(buf, dtype=np.uint8, count=filled)
+        starts, ends, used = scan.line_bounds(array, filled, eof)
+        if used == 0:  # the buffer is full and holds no line end: part of a long line
+            used = _cut_point(array, 0, filled - 1)
+            yield TextBlock(array, np.zeros(1, np.int64), np.array([used], np.int64), True, file, compression)
+        elif starts.shape[0]:
             yield TextBlock(array, starts, ends, False, file, compression)
-        if final:
+        del array
+        if eof and used >= filled:
             return
-        carry = data[used:]
+        buf[:filled - used] = buf[used:filled]  # the rest of the last line moves to the front
+        filled -= used
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -598,6 +599,7 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
                 "max_piece_length": max_piece_length, "max_counted_words": max_counted_words}
     started = time.perf_counter()
+    cache_dir = None if cache_dir is None else os.path.expanduser(os.fspath(cache_dir))
     if cache_dir is None:
         tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
         _encode_into(tmp_holder.name, source, settings, progress, vocab, extend, trim_rule)
@@ -635,6 +637,7 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
 
 def cache_entries(cache_dir: str = DEFAULT_CACHE_DIR) -> list[dict]:
     """The encoded corpora in a cache folder: key, path, bytes on disk, tokens, source and settings."""
+    cache_dir = os.path.expanduser(cache_dir)
     entries = []
     for name in sorted(os.listdir(cache_dir)) if os.path.isdir(cache_dir) else []:
         path = os.path.join(cache_dir, name)
@@ -656,6 +659,7 @@ def clear_cache(cache_dir: str = DEFAULT_CACHE_DIR, keys: list[str] | None = Non
     An entry another run is encoding or waiting on is left alone."""
     import fcntl
 
+    cache_dir = os.path.expanduser(cache_dir)
     removed, freed, busy = 0, 0, []
     for entry in cache_entries(cache_dir):
         if keys and entry["key"] not in keys:

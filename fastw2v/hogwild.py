@@ -456,6 +456,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     else:
         start_from = (weights.w_in, weights.w_out) if weights is not None else init_weights(V, d, config.seed)
     w_in, w_out = (padded_rows(m) for m in start_from)
+    del start_from  # the unpadded matrices: V x d x 4 bytes each, not to be held through training
     state = TrainState() if resumed is None else resumed.state
     keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
     alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))

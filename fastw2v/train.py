@@ -137,12 +137,12 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         with torch.no_grad():
             W_in.copy_(run.resume_from.tensors["w_in"])
             W_out.copy_(run.resume_from.tensors["w_out"])
+        if optimizer is not None:
+            optimizer.load_state_dict(run.resume_from.optimizer_state())
     elif weights is not None:  # continued training: start from the model's matrices
         with torch.no_grad():
             W_in.copy_(torch.from_numpy(weights.w_in))
             W_out.copy_(torch.from_numpy(weights.w_out))
-        if optimizer is not None:
-            optimizer.load_state_dict(run.resume_from.optimizer_state())
     kernel = config.resolved_sgd_kernel() if config.optimizer == "sgd" else None
     stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens, start_lr=start_lr, pairs=state.pairs,
                        loss_history=list(state.loss_history), kernel=kernel)
