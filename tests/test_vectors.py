@@ -69,9 +69,11 @@ def test_failed_save_leaves_no_file(tmp_path, vectors):
     assert os.listdir(tmp_path) == []
 
 
-def test_bad_paths(tmp_path, vectors):
+def test_bad_paths(tmp_path, vectors, monkeypatch):
+    monkeypatch.setattr("fastw2v.vectors._has_gensim", lambda: False)  # with gensim, any other name is its format
     with pytest.raises(fastw2v.UserError, match=r"\.txt, \.bin or \.npy"):
         vectors.save(str(tmp_path / "v.dat"))
+    monkeypatch.undo()
     with pytest.raises(fastw2v.UserError, match="does not exist"):
         vectors.save(str(tmp_path / "no" / "v.bin"))
     with pytest.raises(fastw2v.UserError, match="no such vectors file"):
@@ -132,3 +134,13 @@ def test_an_npy_word_list_without_a_final_newline_loads(tmp_path, vectors):
     vectors.save(str(tmp_path / "v.npy"))
     (tmp_path / "v.vocab.txt").write_text("\n".join(vectors.index_to_key))
     assert Vectors.load(str(tmp_path / "v.npy")).index_to_key == vectors.index_to_key
+
+
+def test_any_other_name_is_gensims_own_format(tmp_path, vectors):
+    gensim = pytest.importorskip("gensim")
+    vectors.save(str(tmp_path / "v.wordvectors"))
+    kv = gensim.models.KeyedVectors.load(str(tmp_path / "v.wordvectors"))
+    assert kv.index_to_key == vectors.index_to_key
+    back = Vectors.load(str(tmp_path / "v.wordvectors"))
+    np.testing.assert_array_equal(back.vectors, vectors.vectors)
+    assert back.index_to_key == vectors.index_to_key
