@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "fine; .txt, .jsonl and .csv may be compressed (.gz, .bz2, .xz, .zst)")
     src.add_argument("--text-column", default="text", help="the column holding the text")
     src.add_argument("--split", action="append", dest="splits", help="use only this split (repeatable)")
+    src.add_argument("--dataset-config", metavar="NAME", help="the --dataset's configuration, for datasets that "
+                     "have several (wikimedia/wikipedia: 20231101.en)")
     src.add_argument("--streaming", action="store_true", help="read the --dataset as it downloads (twice: counting, "
                      "then encoding), without storing it whole")
     out = p.add_argument_group("output")
@@ -142,6 +144,7 @@ def cmd_train(args) -> None:
     started = time.perf_counter()
     vectors = train(dataset=args.dataset, data=args.data, text_column=args.text_column, splits=args.splits,
                     output=args.output, cache_dir=args.cache_dir, streaming=args.streaming,
+                    dataset_config=args.dataset_config,
                     progress=not args.no_progress, config=config)
     st = vectors.stats
     print(f"vocabulary   {st.vocab_size:,} words" + (f" (min_count={st.min_count})" if st.min_count is not None else ""))

@@ -242,12 +242,13 @@ def _token_block(batch: list) -> TokenBlock:
 
 
 def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None,
-                 streaming: bool = False) -> TextSource:
+                 streaming: bool = False, config: str | None = None) -> TextSource:
     """A Hugging Face dataset: a hub name (``stanfordnlp/imdb``) or a local folder laid out like one.
 
     All splits are concatenated in the dataset's order unless ``splits`` names some. With ``streaming`` the
     text is read as it downloads, twice (counting, then encoding), and never stored whole on disk; the cache
-    then keys on the dataset's name, splits and published sizes.
+    then keys on the dataset's name, splits and published sizes. ``config``: the dataset's configuration, for
+    those that have several (``wikimedia/wikipedia``: ``20231101.en``).
     """
     import datasets
 
@@ -262,12 +263,15 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     level = hub_log.level
     hub_log.setLevel(logging.ERROR)  # its retry warnings would come before our one line
     try:
-        dd = datasets.load_dataset(name_or_path, streaming=streaming)
+        dd = datasets.load_dataset(name_or_path, config, streaming=streaming)
     except Exception as e:  # noqa: BLE001 - the hub raises many types; all mean "cannot load"
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         if local:
             raise UserError(f"cannot read dataset folder {name_or_path!r} ({reason}): "
                             "check it is laid out like a hub dataset, or pass --data FILES") from None
+        if "config name is missing" in reason.lower() or "available configs" in reason.lower():
+            raise UserError(f"dataset {name_or_path!r} has several configurations ({reason[:200]}): pick one with "
+                            "--dataset-config NAME") from None
         raise UserError(f"cannot load dataset {name_or_path!r} from the Hugging Face hub ({reason[:160]}): "
                         "without network pass --dataset PATH to a local copy laid out like the hub's "
                         "or --data FILE_OR_GLOB") from None
@@ -292,7 +296,7 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     if streaming:
         info = parts[0].info
         published = {k: [v.num_bytes, v.num_examples] for k, v in (info.splits or {}).items()}
-        fingerprint = json.dumps([name_or_path, names, text_column, "streaming", str(info.version), published])
+        fingerprint = json.dumps([name_or_path, config, names, text_column, "streaming", str(info.version), published])
     else:
         fingerprint = json.dumps([name_or_path, names, text_column, [p._fingerprint for p in parts]])
 
@@ -899,7 +903,8 @@ def _load(folder: str, description: str | None = None, cached: bool = False) -> 
 
 
 def open_source(dataset: str | None = None, data: str | None = None, text_column: str = "text",
-                splits: list[str] | None = None, encoding_errors: str = "strict", streaming: bool = False) -> TextSource:
+                splits: list[str] | None = None, encoding_errors: str = "strict", streaming: bool = False,
+                dataset_config: str | None = None) -> TextSource:
     """The CLI's and train()'s choice of source: --data files, else a dataset (hub name or folder)."""
     if data is not None and dataset is not None:
         raise UserError("give either --dataset or --data, not both")
@@ -909,5 +914,7 @@ def open_source(dataset: str | None = None, data: str | None = None, text_column
         if streaming:
             raise UserError("--streaming reads a --dataset as it downloads; --data files are read as streams anyway: "
                             "drop --streaming")
+        if dataset_config:
+            raise UserError("--dataset-config picks a configuration of a --dataset; --data files have none: drop it")
         return from_files(data, text_column, encoding_errors)
-    return from_dataset(dataset or "stanfordnlp/imdb", text_column, splits, streaming)
+    return from_dataset(dataset or "stanfordnlp/imdb", text_column, splits, streaming, dataset_config)

@@ -237,13 +237,14 @@ def probe_neighbours(vectors: Vectors, words=("good", "movie", "actor", "horror"
 def train(dataset: str | None = None, data: str | None = None, *, corpus: EncodedCorpus | None = None,
           text_column: str = "text", splits: list[str] | None = None, output: str | None = None,
           cache_dir: str | None = DEFAULT_CACHE_DIR, progress: bool = True, streaming: bool = False,
-          **config) -> Vectors:
+          dataset_config: str | None = None, **config) -> Vectors:
     """Train word vectors end to end and return them (``vectors.stats`` holds the TrainStats).
 
     The text comes from ``data`` (files: .txt, .jsonl, .csv, .parquet, or a glob), else ``dataset`` (a hub
     name or a local folder laid out like one; default ``stanfordnlp/imdb``; or a folder written by
     ``fastw2v.encode`` / ``EncodedCorpus.save``, whose tokenizer and vocabulary are then fixed), or an
-    already encoded ``corpus``. ``streaming`` reads a hub dataset as it downloads. ``config`` takes the fields
+    already encoded ``corpus``. ``streaming`` reads a hub dataset as it downloads; ``dataset_config`` names one
+    of its configurations (``wikimedia/wikipedia``: ``20231101.en``). ``config`` takes the fields
     of ``Config`` (gensim's names: vector_size, window, ...).
     With ``output`` the vectors are also saved there (.txt, .bin or .npy).
     """
@@ -261,7 +262,7 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
         note_fixed_settings(corpus, cfg)
     if corpus is None:
         source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits,
-                             encoding_errors=cfg.encoding_errors, streaming=streaming)
+                             encoding_errors=cfg.encoding_errors, streaming=streaming, dataset_config=dataset_config)
         inputs = {os.path.realpath(f) for f in source.files}
         for path in Vectors.paths_written(output) if output is not None else ():
             if os.path.realpath(path) in inputs:

@@ -477,3 +477,10 @@ def test_leftovers_of_killed_runs_are_removed(tmp_path):
     mine.write_text("x")
     fastw2v.Vectors(["a", "b"], np.ones((2, 3), dtype=np.float32)).save(str(tmp_path / "vectors.txt"))
     assert not leftover.exists() and mine.exists() and (tmp_path / "vectors.txt").exists()
+
+
+def test_a_dataset_configuration_is_for_datasets_only(tmp_path):
+    (tmp_path / "a.txt").write_text("x y\n")
+    with pytest.raises(fastw2v.UserError, match="--dataset-config picks a configuration of a --dataset.*drop it") as e:
+        fastw2v.open_source(data=str(tmp_path / "a.txt"), dataset_config="20231101.en")
+    one_line(e)
