@@ -744,7 +744,8 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     else:
         vocab, word_id = _vocab_with(table, base_vocab, extend, min_count, trim_rule)
 
-    lengths: list[np.ndarray] = []  # kept tokens of each document
+    pieces: list[np.ndarray] = []  # each block's piece starts: 8 bytes a piece, nothing kept per document
+    position, n_documents = 0, 0  # kept tokens before the block's first document; documents done
     counts = np.zeros(len(vocab), dtype=np.int64)
     carry = 0  # kept tokens of a document that goes on in the next block
     with open(os.path.join(folder, "ids.int32"), "wb") as out, \
@@ -756,18 +757,30 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
             counts += np.bincount(ids, minlength=len(vocab))
             doc_kept[0] += carry
             carry = int(doc_kept[-1]) if block.continues else 0
-            lengths.append(doc_kept[:-1] if block.continues else doc_kept)
+            done = doc_kept[:-1] if block.continues else doc_kept
+            starts = _piece_starts(done, max_piece_length)
+            pieces.append(starts[:-1] + position)
+            position += int(starts[-1])
+            n_documents += done.shape[0]
             bar.update(tokens.n)
         bar.line(f"{int(counts.sum()):,} tokens kept of {bar.n:,}, {len(vocab):,} words, {bar.rate():,.0f} tokens/s")
-    kept_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
     if base_vocab is not None:  # the given order stays; the counts are this text's
         vocab = Vocab(vocab.words, counts)
     elif not np.array_equal(counts, vocab.counts):  # rare words dropped while counting came back, or the text changed
         vocab = _recount(vocab, counts, os.path.join(folder, "ids.int32"))
-    np.save(os.path.join(folder, "starts.npy"), _piece_starts(kept_lengths, max_piece_length))
+    n_pieces = sum(p.shape[0] for p in pieces)
+    starts = np.lib.format.open_memmap(os.path.join(folder, "starts.npy"), mode="w+", dtype=np.int64,
+                                       shape=(n_pieces + 1,))
+    at = 0
+    for p in pieces:  # into the file, never concatenated in memory
+        starts[at:at + p.shape[0]] = p
+        at += p.shape[0]
+    starts[n_pieces] = position
+    starts.flush()
+    del starts, pieces
     vocab.save(os.path.join(folder, "vocab.tsv"))
     with open(os.path.join(folder, "meta.json"), "w") as f:
-        json.dump({"format": CACHE_FORMAT, "n_documents": int(kept_lengths.shape[0]), "n_tokens": int(counts.sum()),
+        json.dump({"format": CACHE_FORMAT, "n_documents": n_documents, "n_tokens": int(counts.sum()),
                    "raw_tokens": raw_tokens, "settings": settings, "description": source.description,
                    "crc_block": CRC_BLOCK,
                    "ids_crc32": _crc_blocks(os.path.join(folder, "ids.int32"))}, f)
@@ -852,13 +865,9 @@ def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> Vocab:
 
 def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:
     """Cut each document into pieces of at most max_piece_length tokens; drop empty documents."""
-    n_pieces = -(-lengths // max_piece_length)  # ceil; 0 for empty documents
-    doc_start = np.concatenate([[0], np.cumsum(lengths)])[:-1]
-    doc_of_piece = np.repeat(np.arange(lengths.shape[0]), n_pieces)
-    first_piece = np.concatenate([[0], np.cumsum(n_pieces)])[:-1]
-    rank = np.arange(doc_of_piece.shape[0]) - first_piece[doc_of_piece]
-    starts = doc_start[doc_of_piece] + rank * max_piece_length
-    return np.concatenate([starts, [lengths.sum()]]).astype(np.int64)
+    from .kernels import piece_starts
+
+    return piece_starts(np.ascontiguousarray(lengths, dtype=np.int64), int(max_piece_length))
 
 
 def _load(folder: str, description: str | None = None, cached: bool = False) -> EncodedCorpus:
@@ -877,7 +886,7 @@ def _load(folder: str, description: str | None = None, cached: bool = False) -> 
             raise ValueError(f"ids.int32 holds {size / 4:,.0f} tokens, meta.json says {n_tokens:,}")
         starts = np.load(os.path.join(folder, "starts.npy"), allow_pickle=False)
         if (starts.ndim != 1 or starts.dtype.kind not in "iu" or starts.shape[0] < 1 or starts[0] != 0
-                or starts[-1] != n_tokens or np.any(np.diff(starts) < 0)):
+                or starts[-1] != n_tokens or np.any(starts[1:] < starts[:-1])):
             raise ValueError(f"starts.npy does not cut the {n_tokens:,} tokens into pieces")
         vocab = Vocab.load(os.path.join(folder, "vocab.tsv"))
         if vocab.total != n_tokens:  # every kept token is a vocabulary word, counted once

@@ -340,3 +340,21 @@ def keep_thresholds(counts, sample):
     with np.errstate(divide="ignore", invalid="ignore"):  # a word of count 0 (SkipGramBatches' unseen ids,
         keep = (np.sqrt(counts / threshold_count) + 1.0) * threshold_count / counts  # an empty corpus) is never drawn
     return np.minimum(np.floor(np.nan_to_num(keep, nan=1.0, posinf=1.0) * TWO32), TWO32).astype(np.int64)
+
+
+@numba.njit(cache=True)
+def piece_starts(lengths, max_piece_length):
+    """Each document cut into pieces of at most max_piece_length tokens, empty documents dropped: the first
+    position of every piece and the total last (int64[P + 1]). One output array, no per-document temporaries."""
+    n = 0
+    for d in range(lengths.shape[0]):
+        n += (lengths[d] + max_piece_length - 1) // max_piece_length
+    starts = np.empty(n + 1, dtype=np.int64)
+    p, pos = 0, 0
+    for d in range(lengths.shape[0]):
+        for k in range(0, lengths[d], max_piece_length):
+            starts[p] = pos + k
+            p += 1
+        pos += lengths[d]
+    starts[n] = pos
+    return starts

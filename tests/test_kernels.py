@@ -143,3 +143,12 @@ def test_static_window_pairs_equal_brute_force_on_any_corpus(docs, window):
     assert list(zip(center.tolist(), context.tolist())) == expected
     shuffled = K.skipgram_pairs_shuffled(ids, starts, window, False, 0, 99)
     assert sorted(zip(*(a.tolist() for a in shuffled))) == sorted(expected)
+
+
+def test_piece_starts_cut_long_documents_and_drop_empty_ones():
+    """[0, 3, 25, 10] tokens, pieces of at most 10: the empty document has none, the 25-token one three."""
+    from fastw2v.kernels import piece_starts
+
+    got = piece_starts(np.array([0, 3, 25, 10], dtype=np.int64), 10)
+    assert got.tolist() == [0, 3, 13, 23, 28, 38]
+    assert piece_starts(np.zeros(0, dtype=np.int64), 10).tolist() == [0]
