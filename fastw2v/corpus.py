@@ -87,11 +87,12 @@ class TextBlock:
 
 @dataclass
 class TokenBlock:
-    """Documents already tokenized: token t is data[offsets[t]:offsets[t + 1]] (UTF-8), document d has
-    doc_tokens[d] tokens. A source of token lists yields these; the tokenizer setting does not apply."""
+    """Documents already tokenized: token t is data[starts[t]:ends[t]] (UTF-8), document d has doc_tokens[d]
+    tokens. A source of token lists yields these; the tokenizer setting does not apply."""
 
     data: np.ndarray  # uint8
-    offsets: np.ndarray  # int64[T + 1]
+    starts: np.ndarray  # int64[T]
+    ends: np.ndarray  # int64[T]
     doc_tokens: np.ndarray  # int64[D]
     continues: bool = False
     file: str | None = None
@@ -238,7 +239,8 @@ def _token_block(batch: list) -> TokenBlock:
     _, offsets_buf, data_buf = flat.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int64)[flat.offset:flat.offset + len(flat) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
-    return TokenBlock(data, offsets.astype(np.int64), np.diff(list_offsets).astype(np.int64))
+    return TokenBlock(data, offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64),
+                      np.diff(list_offsets).astype(np.int64))
 
 
 def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None,
@@ -794,7 +796,7 @@ def _crc_blocks(path: str) -> list[int]:
 
 def _tokenize(tokenizer: "scan.Tokenizer", block: TextBlock | TokenBlock, source: TextSource) -> "scan.Tokens":
     if isinstance(block, TokenBlock):
-        return scan.given_tokens(block.data, block.offsets, block.doc_tokens)
+        return scan.given_tokens(block.data, block.starts, block.ends, block.doc_tokens)
     tokens = tokenizer.tokenize(block.data, block.starts, block.ends)
     if tokens.first_bad >= 0 and source.encoding_errors == "strict":
         if block.file is None:

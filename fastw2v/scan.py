@@ -493,22 +493,23 @@ class Tokens(NamedTuple):
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def hash_tokens(data, offsets, tok_off, tok_len, tok_hash):
-    """Token t is data[offsets[t]:offsets[t + 1]] (already tokenized: a list of strings): its hash, as the
-    tokenizers hash theirs."""
-    for t in numba.prange(offsets.shape[0] - 1):
-        a, b = offsets[t], offsets[t + 1]
+def hash_tokens(data, starts, ends, tok_off, tok_len, tok_hash):
+    """Token t is data[starts[t]:ends[t]] (already tokenized: a list of strings): its hash, as the tokenizers
+    hash theirs."""
+    for t in numba.prange(starts.shape[0]):
+        a, b = starts[t], ends[t]
         h = _FNV_OFFSET
         for k in range(a, b):
             h = (h ^ np.uint64(data[k])) * _FNV_PRIME
         tok_off[t], tok_len[t], tok_hash[t] = a, b - a, _finish(h, b - a)
 
 
-def given_tokens(data: np.ndarray, offsets: np.ndarray, doc_tokens: np.ndarray, threads: int | None = None) -> Tokens:
-    """``Tokens`` of a block that is already tokenized (UTF-8 bytes, token offsets, tokens per document)."""
-    n = offsets.shape[0] - 1
+def given_tokens(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc_tokens: np.ndarray,
+                 threads: int | None = None) -> Tokens:
+    """``Tokens`` of a block that is already tokenized (UTF-8 bytes, token bounds, tokens per document)."""
+    n = starts.shape[0]
     tok_off, tok_len, tok_hash = np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.uint64)
-    hash_tokens(data, offsets, tok_off, tok_len, tok_hash)
+    hash_tokens(data, starts, ends, tok_off, tok_len, tok_hash)
     n_docs = doc_tokens.shape[0]
     first_token = np.concatenate([[0], np.cumsum(doc_tokens)]).astype(np.int64)
     groups = max(1, min(threads or numba.get_num_threads(), n_docs, n // 4096 + 1))
