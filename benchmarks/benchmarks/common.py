@@ -28,7 +28,7 @@ warnings.filterwarnings("ignore", "divide by zero", RuntimeWarning)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMDB = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "imdb"))
-BENCH_CACHE = os.path.join(DEFAULT_CACHE_DIR, "bench")
+BENCH_CACHE = os.path.join(os.path.expanduser(DEFAULT_CACHE_DIR), "bench")
 
 # The settings every trainer gets (word2vec.c / gensim defaults; the comparison). min_count=5 is
 # applied once, when the corpus is encoded; the text files the other trainers read hold only those words.
