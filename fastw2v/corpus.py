@@ -109,6 +109,7 @@ class TextSource:
     files: tuple[str, ...] = ()  # the local files read, when the source is files
     blocks: Callable[[], Iterator[TextBlock]] | None = None  # a fresh iterator over blocks of bytes
     encoding_errors: str = "strict"  # bytes that are not UTF-8: strict, replace or skip
+    costly_to_reread: bool = False  # a Python iterable: pass 1 spills word indices, pass 2 reads them, not the text
 
     def text_blocks(self) -> Iterator[TextBlock]:
         if self.blocks is not None:
@@ -221,7 +222,7 @@ def from_token_lists(sentences, name: str = "sentences") -> TextSource:
         if batch:
             yield _token_block(batch)
 
-    return TextSource(name, "", blocks=blocks)
+    return TextSource(name, "", blocks=blocks, costly_to_reread=True)
 
 
 def _token_block(batch: list) -> TokenBlock:
@@ -718,6 +719,7 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     table = scan.WordTable(limit=settings.get("max_counted_words"))
     bad_bytes: dict[str, int] = {}
     raw_tokens = 0
+    spill = _Spill(folder) if source.costly_to_reread else None
     with compiling("the tokenizer"):  # numba compiles on the first call of a fresh install
         warm = np.frombuffer(b"warm up", dtype=np.uint8)
         warm_tokens = tokenizer.tokenize(warm, np.zeros(1, np.int64), np.array([7], np.int64))
@@ -727,7 +729,12 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
             tokens = _tokenize(tokenizer, block, source)
             if tokens.bad:
                 bad_bytes[block.file] = bad_bytes.get(block.file, 0) + tokens.bad
-            table.count(tokens)
+            if spill is not None and isinstance(block, TokenBlock):
+                word_of = np.empty(tokens.n, dtype=np.int32)
+                table.count(tokens, word_of)
+                spill.write(word_of, tokens.doc_tokens)
+            else:
+                table.count(tokens)
             raw_tokens += tokens.n
             bar.update(tokens.n)
         bar.line(f"{raw_tokens:,} tokens, {len(table):,} distinct words, {bar.rate():,.0f} tokens/s")
@@ -752,20 +759,22 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     carry = 0  # kept tokens of a document that goes on in the next block
     with open(os.path.join(folder, "ids.int32"), "wb") as out, \
             Progress("pass 2/2: encode", total=raw_tokens, enabled=progress) as bar:
-        for block in source.text_blocks():
-            tokens = _tokenize(tokenizer, block, source)
-            doc_kept, ids = table.map(tokens, word_id, tokenizer.out_ids)
+        use_spill = spill is not None and spill.records and table.pruned == 0  # pruning renumbers the words
+        for doc_kept, ids, n_read, continues in (spill.mapped(word_id) if use_spill else
+                                                 _mapped_blocks(source, tokenizer, table, word_id)):
             ids.tofile(out)
             counts += np.bincount(ids, minlength=len(vocab))
             doc_kept[0] += carry
-            carry = int(doc_kept[-1]) if block.continues else 0
-            done = doc_kept[:-1] if block.continues else doc_kept
+            carry = int(doc_kept[-1]) if continues else 0
+            done = doc_kept[:-1] if continues else doc_kept
             starts = _piece_starts(done, max_piece_length)
             pieces.append(starts[:-1] + position)
             position += int(starts[-1])
             n_documents += done.shape[0]
-            bar.update(tokens.n)
+            bar.update(n_read)
         bar.line(f"{int(counts.sum()):,} tokens kept of {bar.n:,}, {len(vocab):,} words, {bar.rate():,.0f} tokens/s")
+    if spill is not None:
+        spill.remove()  # not used when pruning renumbered the words
     if base_vocab is not None:  # the given order stays; the counts are this text's
         vocab = Vocab(vocab.words, counts)
     elif not np.array_equal(counts, vocab.counts):  # rare words dropped while counting came back, or the text changed
@@ -792,6 +801,49 @@ def _crc_blocks(path: str) -> list[int]:
     """CRC-32 of each CRC_BLOCK ids (16 MiB) of an ids file."""
     with open(path, "rb") as f:
         return [zlib.crc32(block) for block in iter(lambda: f.read(4 * CRC_BLOCK), b"")]
+
+
+def _mapped_blocks(source: TextSource, tokenizer: "scan.Tokenizer", table: "scan.WordTable", word_id: np.ndarray):
+    """Pass 2 over the text: (ids kept per document, the kept ids, tokens read, continues) of each block."""
+    for block in source.text_blocks():
+        tokens = _tokenize(tokenizer, block, source)
+        doc_kept, ids = table.map(tokens, word_id, tokenizer.out_ids)
+        yield doc_kept, ids, tokens.n, block.continues
+
+
+class _Spill:
+    """Pass 1's word index of every token of a Python iterable, on disk (4 bytes a token, in the work folder),
+    so that pass 2 maps them with numpy instead of walking the iterable and converting its strings again."""
+
+    def __init__(self, folder: str):
+        self.paths = os.path.join(folder, "spill-words.int32"), os.path.join(folder, "spill-docs.int64")
+        self.files = [open(p, "wb") for p in self.paths]
+        self.records: list[tuple[int, int]] = []  # (tokens, documents) of each block
+
+    def write(self, word_of: np.ndarray, doc_tokens: np.ndarray) -> None:
+        word_of.tofile(self.files[0])
+        doc_tokens.astype(np.int64).tofile(self.files[1])
+        self.records.append((word_of.shape[0], doc_tokens.shape[0]))
+
+    def remove(self) -> None:
+        for f in self.files:
+            f.close()
+        for p in self.paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(p)
+
+    def mapped(self, word_id: np.ndarray):
+        for f in self.files:
+            f.close()
+        try:
+            with open(self.paths[0], "rb") as fw, open(self.paths[1], "rb") as fd:
+                for n_tokens, n_docs in self.records:
+                    ids = word_id[np.fromfile(fw, dtype=np.int32, count=n_tokens)]
+                    kept = np.concatenate([[0], np.cumsum(ids >= 0)])
+                    bounds = np.concatenate([[0], np.cumsum(np.fromfile(fd, dtype=np.int64, count=n_docs))])
+                    yield kept[bounds[1:]] - kept[bounds[:-1]], ids[ids >= 0], n_tokens, False
+        finally:
+            self.remove()
 
 
 def _tokenize(tokenizer: "scan.Tokenizer", block: TextBlock | TokenBlock, source: TextSource) -> "scan.Tokens":

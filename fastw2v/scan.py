@@ -327,15 +327,19 @@ def _find(slots, w_hash, w_off, w_len, pool, h, src, off, length):
 
 @numba.njit(cache=True, nogil=True)
 def count_tokens(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
-                 tok_bytes, tok_off, tok_len, tok_hash, t_from, t_to):
+                 tok_bytes, tok_off, tok_len, tok_hash, t_from, t_to, word_of):
     """Count tokens t_from..t_to-1 into the table, adding new words. Stops early, returning the index of the
-    first token not counted, when the table needs room (more slots, words or pool) or holds ``limit`` words."""
+    first token not counted, when the table needs room (more slots, words or pool) or holds ``limit`` words.
+    With a non-empty ``word_of``, token t's word index goes to word_of[t]."""
     n_words, pool_used = state[0], state[1]
+    record = word_of.shape[0] > 0
     for t in range(t_from, t_to):
         h, off, length = tok_hash[t], tok_off[t], tok_len[t]
         s, wi = _find(slots, w_hash, w_off, w_len, pool, h, tok_bytes, off, length)
         if wi >= 0:
             w_count[wi] += 1
+            if record:
+                word_of[t] = wi
             continue
         if (n_words >= limit or n_words >= w_hash.shape[0] or 2 * (n_words + 1) > slots.shape[0]
                 or pool_used + length > pool.shape[0]):
@@ -344,6 +348,8 @@ def count_tokens(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
         pool[pool_used:pool_used + length] = tok_bytes[off:off + length]
         w_hash[n_words], w_off[n_words], w_len[n_words], w_count[n_words] = h, pool_used, length, 1
         slots[s] = n_words
+        if record:
+            word_of[t] = n_words
         n_words += 1
         pool_used += length
     state[0], state[1] = n_words, pool_used
@@ -416,13 +422,17 @@ class WordTable:
     def __len__(self) -> int:
         return int(self.state[0])
 
-    def count(self, tokens: "Tokens") -> None:
-        """Pass 1: count a tokenized block, group by group (in the text's order)."""
+    def count(self, tokens: "Tokens", word_of: np.ndarray | None = None) -> None:
+        """Pass 1: count a tokenized block, group by group (in the text's order). With ``word_of`` (int32, one per
+        token) each token's word index is written there; pruning renumbers words, so it is valid only while
+        ``pruned`` is 0 (growing keeps the numbers)."""
+        record = word_of if word_of is not None else np.zeros(0, dtype=np.int32)
         for first, n in zip(tokens.group_first.tolist(), tokens.group_n.tolist()):
             t, end = first, first + n
             while t < end:
                 t = count_tokens(self.slots, self.w_hash, self.w_off, self.w_len, self.w_count, self.pool, self.state,
-                                 self.limit, tokens.tok_bytes, tokens.tok_off, tokens.tok_len, tokens.tok_hash, t, end)
+                                 self.limit, tokens.tok_bytes, tokens.tok_off, tokens.tok_len, tokens.tok_hash, t, end,
+                                 record)
                 if t < end:
                     self._make_room(int(tokens.tok_len[t]))
 

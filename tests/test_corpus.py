@@ -484,3 +484,32 @@ def test_a_dataset_configuration_is_for_datasets_only(tmp_path):
     with pytest.raises(fastw2v.UserError, match="--dataset-config picks a configuration of a --dataset.*drop it") as e:
         fastw2v.open_source(data=str(tmp_path / "a.txt"), dataset_config="20231101.en")
     one_line(e)
+
+
+def test_token_lists_are_walked_once_per_encoding_and_give_what_rereading_gives():
+    """Pass 2 of a Python iterable maps the word indices pass 1 spilled; the result equals walking it again,
+    also when pruning renumbered the words (then it is walked again)."""
+    from fastw2v.corpus import from_token_lists
+
+    from .conftest import planted_texts
+
+    class Counted:
+        def __init__(self, sentences):
+            self.sentences, self.walks = sentences, 0
+
+        def __iter__(self):
+            self.walks += 1
+            return iter(self.sentences)
+
+    sentences = [t.split() for t in planted_texts()] + [[], ["solo"], ["Café", "x y", ""]]
+    for limit in (None, 20):
+        spilled = Counted(sentences)
+        a = fastw2v.encode(from_token_lists(spilled), "split", min_count=2, cache_dir=None, max_counted_words=limit)
+        reread = from_token_lists(sentences)
+        reread.costly_to_reread = False
+        b = fastw2v.encode(reread, "split", min_count=2, cache_dir=None, max_counted_words=limit)
+        assert a.vocab.words == b.vocab.words and a.vocab.counts.tolist() == b.vocab.counts.tolist()
+        assert np.array_equal(np.asarray(a.ids), np.asarray(b.ids)) and np.array_equal(a.starts, b.starts)
+        assert a.n_documents == b.n_documents == len(sentences)
+        assert spilled.walks == (2 if limit is None else 3)  # one more: iter() once to refuse a one-shot iterator
+        assert sorted(os.listdir(a.path)) == ["ids.int32", "meta.json", "starts.npy", "vocab.tsv"]
