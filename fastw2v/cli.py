@@ -102,11 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024:
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
         n /= 1024
-    return f"{n:.1f} GiB"
+    return f"{n:,.1f} GiB"
 
 
 def cmd_cache(args) -> None:

@@ -35,7 +35,7 @@ import numpy as np
 from .errors import UserError
 from . import scan
 from .progress import Progress, compiling
-from .vocab import Vocab
+from .vocab import Vocab, frequency_order
 
 CACHE_FORMAT = 1  # bump when the cached files change meaning
 DAMAGED_FIX = "delete the folder and encode the text again"  # the end of every damaged-folder message
@@ -140,20 +140,22 @@ def _arrow_blocks(array) -> Iterator[TextBlock]:
 
     if array.null_count:
         array = pc.fill_null(array, "")
-    if pa.types.is_string(array.type):
-        offset_type = np.int32
-    elif pa.types.is_large_string(array.type):
-        offset_type = np.int64
-    else:
+    if not _is_text(array.type):
         array = array.cast(pa.large_string())
-        offset_type = np.int64
-    _, offsets_buf, data_buf = array.buffers()
-    n = len(array)
-    if n == 0:
-        return
-    offsets = np.frombuffer(offsets_buf, dtype=offset_type)[array.offset:array.offset + n + 1].astype(np.int64)
+    if len(array):
+        data, offsets = _arrow_buffers(array)
+        yield from split_blocks(data, offsets[:-1], offsets[1:])
+
+
+def _arrow_buffers(array) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes, int64 offsets[n + 1]) of an Arrow string or large_string array, without copying the bytes."""
+    import pyarrow as pa
+
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32 if pa.types.is_string(array.type) else np.int64)
+    offsets = offsets[array.offset:array.offset + len(array) + 1].astype(np.int64)
+    data_buf = array.buffers()[2]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
-    yield from split_blocks(data, offsets[:-1], offsets[1:])
+    return data, offsets
 
 
 def split_blocks(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_bytes: int = BLOCK_BYTES,
@@ -237,11 +239,8 @@ def _token_block(batch: list) -> TokenBlock:
     if lists.null_count or flat.null_count:
         raise UserError("a sentence or a token is None: pass lists of str tokens")
     list_offsets = np.frombuffer(lists.buffers()[1], dtype=np.int32)[lists.offset:lists.offset + len(lists) + 1]
-    _, offsets_buf, data_buf = flat.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[flat.offset:flat.offset + len(flat) + 1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
-    return TokenBlock(data, offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64),
-                      np.diff(list_offsets).astype(np.int64))
+    data, offsets = _arrow_buffers(flat)
+    return TokenBlock(data, offsets[:-1], offsets[1:], np.diff(list_offsets).astype(np.int64))
 
 
 def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None,
@@ -306,12 +305,7 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     def blocks():
         for part in parts:
             for table in part.with_format("arrow").iter(batch_size=1000):
-                column = table.column(text_column).combine_chunks()
-                if not _is_text(column.type) and column.null_count < len(column):
-                    raise UserError(f"column {text_column!r} of {name_or_path!r} holds {column.type}, not text: pass "
-                                    "--text-column with a text column")
-                if _is_text(column.type):
-                    yield from _arrow_blocks(column)
+                yield from _column_blocks(table, text_column, repr(name_or_path))
 
     return TextSource(f"{name_or_path} [{', '.join(names)}]", fingerprint, blocks=blocks)
 
@@ -413,14 +407,7 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
                 if text_column not in table.column_names:
                     raise UserError(f"{description} has no column {text_column!r}: pass --text-column with one of "
                                     f"{', '.join(table.column_names)}")
-                column = table.column(text_column).combine_chunks()
-                if not _is_text(column.type):
-                    if column.null_count == len(column):
-                        continue  # a batch of missing values: no text
-                    bad = next(v for v in column.to_pylist() if v is not None)
-                    raise UserError(f"column {text_column!r} of {description} holds {type(bad).__name__} values "
-                                    f"such as {bad!r}, not text: pass --text-column with a text column")
-                yield from _arrow_blocks(column)
+                yield from _column_blocks(table, text_column, description)
         except UserError:
             raise
         except Exception as e:  # noqa: BLE001 - arrow/json/csv parsers raise many types
@@ -428,6 +415,18 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
             raise UserError(f"cannot read {description} as {ext[1:]} ({reason[:160]}): check the file") from None
 
     return TextSource(description, fingerprint, files=tuple(files), blocks=blocks)
+
+
+def _column_blocks(table, text_column: str, where: str) -> Iterator[TextBlock]:
+    """The blocks of one Arrow batch's text column; a batch of missing values has none, other values are an error."""
+    column = table.column(text_column).combine_chunks()
+    if not _is_text(column.type):
+        if column.null_count == len(column):
+            return
+        bad = next(v for v in column.to_pylist() if v is not None)
+        raise UserError(f"column {text_column!r} of {where} holds {type(bad).__name__} values such as {bad!r}, "
+                        "not text: pass --text-column with a text column")
+    yield from _arrow_blocks(column)
 
 
 def _is_text(arrow_type) -> bool:
@@ -558,7 +557,7 @@ class EncodedCorpus:
         with open(os.path.join(folder, "meta.json"), "w") as f:
             json.dump({"format": CACHE_FORMAT, "n_documents": self.n_documents, "n_tokens": self.n_tokens,
                        "raw_tokens": self.n_tokens, "description": self.description, "settings": self.settings,
-                       "crc_block": CRC_BLOCK, "ids_crc32": _crc_blocks(os.path.join(folder, "ids.int32"))}, f)
+                       "crc_block": CRC_BLOCK, "ids_crc32": _read_back(os.path.join(folder, "ids.int32"))[1]}, f)
 
     @classmethod
     def load(cls, folder: str, description: str | None = None) -> "EncodedCorpus":
@@ -663,53 +662,54 @@ def cache_entries(cache_dir: str = DEFAULT_CACHE_DIR) -> list[dict]:
 
 def clear_cache(cache_dir: str = DEFAULT_CACHE_DIR, keys: list[str] | None = None) -> tuple[int, int, list[str]]:
     """Remove encoded corpora (all, or those of ``keys``) and what killed runs left: (entries, bytes, busy keys).
-    An entry another run is encoding or waiting on is left alone."""
-    import fcntl
-
+    An entry another run is encoding or waiting on (it holds the entry's lock) is left alone."""
     cache_dir = os.path.expanduser(cache_dir)
     removed, freed, busy = 0, 0, []
     for entry in cache_entries(cache_dir):
         if keys and entry["key"] not in keys:
             continue
-        os.makedirs(os.path.join(cache_dir, ".locks"), exist_ok=True)
-        with open(os.path.join(cache_dir, ".locks", entry["key"]), "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with _entry_lock(cache_dir, entry["key"], wait=False) as held:
+            if not held:
                 busy.append(entry["key"])
                 continue
             shutil.rmtree(entry["path"], ignore_errors=True)
         removed, freed = removed + 1, freed + entry["bytes"]
-    if not keys:
-        for name in os.listdir(cache_dir) if os.path.isdir(cache_dir) else []:
-            path = os.path.join(cache_dir, name)
-            if name.startswith(".") and name != ".locks" and os.path.isdir(path) and not busy:
-                shutil.rmtree(path, ignore_errors=True)  # work folders of killed runs
+    for name in os.listdir(cache_dir) if not keys and os.path.isdir(cache_dir) else []:
+        path = os.path.join(cache_dir, name)  # .KEY-xxxx: the work folder of an encoding, killed or running
+        if name.startswith(".") and name != ".locks" and os.path.isdir(path):
+            with _entry_lock(cache_dir, name[1:].split("-")[0], wait=False) as held:
+                if held:
+                    shutil.rmtree(path, ignore_errors=True)
     return removed, freed, busy
 
 
 @contextlib.contextmanager
-def _entry_lock(cache_dir: str, key: str, folder: str):
+def _entry_lock(cache_dir: str, key: str, folder: str | None = None, wait: bool = True):
     """An exclusive lock on one cache entry (the empty file ``.locks/KEY``), held while it is checked and
-    encoded; released by the system if the process dies. Where there is no fcntl (Windows), no lock."""
+    encoded; released by the system if the process dies. Yields whether it is held: with ``wait`` always (a
+    second run waits for the first), without it False when another process holds it. Where there is no fcntl
+    (Windows) or the folder is read-only, there is no lock (True)."""
     try:
         import fcntl
     except ImportError:
-        yield
+        yield True
         return
     try:
         os.makedirs(os.path.join(cache_dir, ".locks"), exist_ok=True)
         f = open(os.path.join(cache_dir, ".locks", key), "a")
     except OSError:  # a cache folder we may read but not write: its entries are loaded, never encoded here
-        yield
+        yield True
         return
     with f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                yield False
+                return
             print(f"fastw2v: note: another run is encoding this text into {folder}: waiting for it", file=sys.stderr)
             fcntl.flock(f, fcntl.LOCK_EX)
-        yield
+        yield True
 
 
 def _encode_into(folder, source, settings, progress, base_vocab=None, extend=False, trim_rule=None):
@@ -755,7 +755,6 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
 
     pieces: list[np.ndarray] = []  # each block's piece starts: 8 bytes a piece, nothing kept per document
     position, n_documents = 0, 0  # kept tokens before the block's first document; documents done
-    counts = np.zeros(len(vocab), dtype=np.int64)
     carry = 0  # kept tokens of a document that goes on in the next block
     with open(os.path.join(folder, "ids.int32"), "wb") as out, \
             Progress("pass 2/2: encode", total=raw_tokens, enabled=progress) as bar:
@@ -763,7 +762,6 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
         for doc_kept, ids, n_read, continues in (spill.mapped(word_id) if use_spill else
                                                  _mapped_blocks(source, tokenizer, table, word_id)):
             ids.tofile(out)
-            counts += np.bincount(ids, minlength=len(vocab))
             doc_kept[0] += carry
             carry = int(doc_kept[-1]) if continues else 0
             done = doc_kept[:-1] if continues else doc_kept
@@ -772,13 +770,17 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
             position += int(starts[-1])
             n_documents += done.shape[0]
             bar.update(n_read)
-        bar.line(f"{int(counts.sum()):,} tokens kept of {bar.n:,}, {len(vocab):,} words, {bar.rate():,.0f} tokens/s")
+        bar.line(f"{position:,} tokens kept of {bar.n:,}, {len(vocab):,} words, {bar.rate():,.0f} tokens/s")
     if spill is not None:
         spill.remove()  # not used when pruning renumbered the words
+    ids_path = os.path.join(folder, "ids.int32")
+    counts, crcs = _read_back(ids_path, len(vocab))  # one pass over the ids written, not a bincount per block
     if base_vocab is not None:  # the given order stays; the counts are this text's
         vocab = Vocab(vocab.words, counts)
     elif not np.array_equal(counts, vocab.counts):  # rare words dropped while counting came back, or the text changed
-        vocab = _recount(vocab, counts, os.path.join(folder, "ids.int32"))
+        vocab, renumbered = _recount(vocab, counts, ids_path)
+        if renumbered:
+            crcs = _read_back(ids_path, len(vocab))[1]
     n_pieces = sum(p.shape[0] for p in pieces)
     starts = np.lib.format.open_memmap(os.path.join(folder, "starts.npy"), mode="w+", dtype=np.int64,
                                        shape=(n_pieces + 1,))
@@ -791,16 +793,21 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     del starts, pieces
     vocab.save(os.path.join(folder, "vocab.tsv"))
     with open(os.path.join(folder, "meta.json"), "w") as f:
-        json.dump({"format": CACHE_FORMAT, "n_documents": n_documents, "n_tokens": int(counts.sum()),
+        json.dump({"format": CACHE_FORMAT, "n_documents": n_documents, "n_tokens": position,
                    "raw_tokens": raw_tokens, "settings": settings, "description": source.description,
-                   "crc_block": CRC_BLOCK,
-                   "ids_crc32": _crc_blocks(os.path.join(folder, "ids.int32"))}, f)
+                   "crc_block": CRC_BLOCK, "ids_crc32": crcs}, f)
 
 
-def _crc_blocks(path: str) -> list[int]:
-    """CRC-32 of each CRC_BLOCK ids (16 MiB) of an ids file."""
+def _read_back(path: str, vocab_size: int | None = None) -> tuple[np.ndarray | None, list[int]]:
+    """(count of each id, CRC-32 of each CRC_BLOCK ids) of an ids file, in one read; counts only with vocab_size."""
+    counts = None if vocab_size is None else np.zeros(vocab_size, dtype=np.int64)
+    crcs = []
     with open(path, "rb") as f:
-        return [zlib.crc32(block) for block in iter(lambda: f.read(4 * CRC_BLOCK), b"")]
+        for block in iter(lambda: f.read(4 * CRC_BLOCK), b""):
+            crcs.append(zlib.crc32(block))
+            if counts is not None:
+                counts += np.bincount(np.frombuffer(block, dtype=np.int32), minlength=vocab_size)
+    return counts, crcs
 
 
 def _mapped_blocks(source: TextSource, tokenizer: "scan.Tokenizer", table: "scan.WordTable", word_id: np.ndarray):
@@ -867,15 +874,21 @@ def _kept_by_rule(words: list[str], counts: np.ndarray, index: np.ndarray, min_c
     return [words[i] for i in keep], counts[keep], index[keep]
 
 
+def _candidates(table: "scan.WordTable", min_count: int, trim_rule) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(words, counts, table indices) of the counted words that min_count, or gensim's trim_rule, keep."""
+    if trim_rule is None:
+        return table.words(min_count)
+    return _kept_by_rule(*table.words(1), min_count, trim_rule)
+
+
 def _vocab_with(table: "scan.WordTable", base: Vocab, extend: bool, min_count: int, trim_rule):
     """``base``'s words in their order, then (``extend``) the new words that pass min_count and trim_rule."""
     words, counts, index = table.words(1)
     if extend:
-        new_words, new_counts, new_index = (_kept_by_rule(words, counts, index, min_count, trim_rule) if trim_rule
-                                            else table.words(min_count))
-        added = [(w, i) for w, i in zip(new_words, new_index.tolist()) if w not in base.index]
-        added.sort(key=lambda wi: (-int(table.w_count[wi[1]]), wi[0]))
-        base = Vocab(base.words + [w for w, _ in added], np.zeros(len(base) + len(added), dtype=np.int64))
+        new_words, new_counts, _ = _candidates(table, min_count, trim_rule)
+        added = [i for i, w in enumerate(new_words) if w not in base.index]
+        added = [new_words[added[i]] for i in frequency_order([new_words[i] for i in added], new_counts[added])]
+        base = Vocab(base.words + added, np.zeros(len(base) + len(added), dtype=np.int64))
     word_id = np.full(len(table), -1, dtype=np.int32)
     for w, i in zip(words, index.tolist()):
         j = base.index.get(w)
@@ -887,26 +900,23 @@ def _vocab_with(table: "scan.WordTable", base: Vocab, extend: bool, min_count: i
 def _vocab_of(table: "scan.WordTable", min_count: int, max_vocab_size: int | None,
               trim_rule=None) -> tuple[Vocab, np.ndarray]:
     """The Vocab of the counted words (count descending, then the word) and each table word's id in it (-1: out)."""
-    if trim_rule is None:
-        words, counts, index = table.words(min_count)
-    else:
-        words, counts, index = _kept_by_rule(*table.words(1), min_count, trim_rule)
+    words, counts, index = _candidates(table, min_count, trim_rule)
     if not words:
         most = int(table.w_count[:len(table)].max()) if len(table) else 0
         raise UserError(f"no word occurs at least min_count={min_count} times (the most frequent occurs {most} times): "
                         "lower --min-count or give a larger corpus")
-    count = counts.tolist()
-    order = sorted(range(len(words)), key=lambda i: (-count[i], words[i]))[:max_vocab_size]
+    order = frequency_order(words, counts)[:max_vocab_size]
     word_id = np.full(len(table), -1, dtype=np.int32)
     word_id[index[order]] = np.arange(len(order), dtype=np.int32)
     return Vocab([words[i] for i in order], counts[order]), word_id
 
 
-def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> Vocab:
-    """The vocabulary with the counts of the ids written; when that changes the order, the ids file is renumbered."""
-    count = counts.tolist()
-    order = sorted(range(len(vocab)), key=lambda i: (-count[i], vocab.words[i]))
-    if order != list(range(len(vocab))):
+def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> tuple[Vocab, bool]:
+    """The vocabulary with the counts of the ids written; when that changes the order, the ids file is renumbered
+    (then True)."""
+    order = frequency_order(vocab.words, counts)
+    renumbered = order != list(range(len(vocab)))
+    if renumbered:
         new_id = np.empty(len(vocab), dtype=np.int32)
         new_id[order] = np.arange(len(vocab), dtype=np.int32)
         ids = np.memmap(ids_path, dtype=np.int32, mode="r+")
@@ -914,7 +924,7 @@ def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> Vocab:
             ids[a:a + (1 << 24)] = new_id[ids[a:a + (1 << 24)]]
         ids.flush()
         del ids
-    return Vocab([vocab.words[i] for i in order], counts[order])
+    return Vocab([vocab.words[i] for i in order], counts[order]), renumbered
 
 
 def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:

@@ -514,11 +514,11 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                     ids, local, kept, kept_starts, offsets, w_base = chunk(epoch, c)
                     out = np.zeros((n_threads, 2), dtype=np.float64)
                     run_chunk(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
-                    n_pairs = int(out[:, 1].sum())
+                    n_pairs, loss = int(out[:, 1].sum()), float(out[:, 0].sum())
                     stats.pairs += n_pairs
-                    stats.loss_total += float(out[:, 0].sum())
+                    stats.loss_total += loss
                     if n_pairs:
-                        mean = float(out[:, 0].sum()) / n_pairs
+                        mean = loss / n_pairs
                         if not math.isfinite(mean):  # stop now: nothing after this chunk can be used
                             raise diverged(config.lr)
                         stats.loss_history.append((len(stats.loss_history) + 1, mean))
@@ -529,8 +529,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                             lr=f"{lr:.5f}")
                     bar.update(ids.shape[0])
                     run.chunk_done(lambda: snapshot(epoch, c), epoch_end=c == n_chunks - 1)
-                bar.line(f"epoch {epoch + 1}/{epochs}, {bar.rate():,.0f} words/s, loss "
-                         + ("-" if smoothed is None else f"{smoothed:.4f}"))
+                bar.epoch_done(epoch, epochs, smoothed)
                 if on_epoch_end is not None:
                     on_epoch_end(epoch, w_in[:, :d], stats)
         finally:

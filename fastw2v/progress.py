@@ -37,7 +37,7 @@ class Progress:
                  enabled: bool = True):
         from tqdm.auto import tqdm
 
-        self.enabled, self.desc, self.unit = enabled, desc, unit
+        self.enabled, self.desc = enabled, desc
         self.start, self.first, self.n = time.perf_counter(), initial, initial
         self.bar = tqdm(desc=desc, total=total, initial=initial, unit=unit, unit_scale=True, dynamic_ncols=True,
                         disable=not (enabled and interactive()), mininterval=0.5)
@@ -61,6 +61,11 @@ class Progress:
         """One line for a log (stderr not a terminal), e.g. at the end of an epoch."""
         if self.enabled and self.bar.disable:
             print(f"{self.desc}: {text}", file=sys.stderr, flush=True)
+
+    def epoch_done(self, epoch: int, epochs: int, loss: float | None) -> None:
+        """The log line of a training epoch (stderr not a terminal)."""
+        self.line(f"epoch {epoch + 1}/{epochs}, {self.rate():,.0f} words/s, loss "
+                  + ("-" if loss is None else f"{loss:.4f}"))
 
     def rate(self) -> float:
         elapsed = time.perf_counter() - self.start

@@ -165,6 +165,13 @@ def _finish(h, length):
     return h
 
 
+@numba.njit(cache=True, inline="always")
+def _emit(tok_off, tok_len, tok_hash, t, start, end, h):
+    """Record token t: its bytes start..end-1 of the token buffer and its finished hash. Returns t + 1."""
+    tok_off[t], tok_len[t], tok_hash[t] = start, end - start, _finish(h, end - start)
+    return t + 1
+
+
 @numba.njit(cache=True)
 def _tokenize_docs(buf, starts, ends, d0, d1, mode, errors, lower, classes,
                    tok_bytes, p0, tok_off, tok_len, tok_hash, t0, doc_tokens):
@@ -201,8 +208,7 @@ def _tokenize_docs(buf, starts, ends, d0, d1, mode, errors, lower, classes,
                     j += 1
                 if j < end:
                     if in_tok:
-                        tok_off[t], tok_len[t], tok_hash[t] = tok_start, p - tok_start, _finish(h, p - tok_start)
-                        t += 1
+                        t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)
                         in_tok, apostrophe = False, False
                     i = j + 1
                     continue
@@ -220,14 +226,12 @@ def _tokenize_docs(buf, starts, ends, d0, d1, mode, errors, lower, classes,
                 elif lc == 39 and in_tok and not apostrophe:
                     apostrophe = True
                 elif in_tok:
-                    tok_off[t], tok_len[t], tok_hash[t] = tok_start, p - tok_start, _finish(h, p - tok_start)
-                    t += 1
+                    t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)
                     in_tok, apostrophe = False, False
             else:
                 if k & IS_SPACE:
                     if in_tok:
-                        tok_off[t], tok_len[t], tok_hash[t] = tok_start, p - tok_start, _finish(h, p - tok_start)
-                        t += 1
+                        t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)
                         in_tok = False
                 else:
                     if not in_tok:
@@ -235,8 +239,7 @@ def _tokenize_docs(buf, starts, ends, d0, d1, mode, errors, lower, classes,
                     p, h = _put(tok_bytes, p, h, lc)
             i += w
         if in_tok:
-            tok_off[t], tok_len[t], tok_hash[t] = tok_start, p - tok_start, _finish(h, p - tok_start)
-            t += 1
+            t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)
         doc_tokens[d] = t - t_doc
     return t - t0, bad, first_bad
 
@@ -514,17 +517,23 @@ def hash_tokens(data, starts, ends, tok_off, tok_len, tok_hash):
         tok_off[t], tok_len[t], tok_hash[t] = a, b - a, _finish(h, b - a)
 
 
+def _group_docs(positions: np.ndarray, total: int, threads: int | None) -> np.ndarray:
+    """Documents split into groups of about equal size, one per thread: group g is documents group_docs[g] ..
+    group_docs[g + 1] - 1. ``positions``: where each document starts (in bytes or tokens, from 0) of ``total``."""
+    n_docs = positions.shape[0]
+    groups = max(1, min(threads or numba.get_num_threads(), n_docs, total // 4096 + 1))
+    cuts = np.searchsorted(positions, total * np.arange(1, groups) // groups)
+    return np.unique(np.concatenate([[0], cuts, [n_docs]])).astype(np.int64)
+
+
 def given_tokens(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc_tokens: np.ndarray,
                  threads: int | None = None) -> Tokens:
     """``Tokens`` of a block that is already tokenized (UTF-8 bytes, token bounds, tokens per document)."""
     n = starts.shape[0]
     tok_off, tok_len, tok_hash = np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.uint64)
     hash_tokens(data, starts, ends, tok_off, tok_len, tok_hash)
-    n_docs = doc_tokens.shape[0]
     first_token = np.concatenate([[0], np.cumsum(doc_tokens)]).astype(np.int64)
-    groups = max(1, min(threads or numba.get_num_threads(), n_docs, n // 4096 + 1))
-    group_docs = np.unique(np.concatenate([[0], np.searchsorted(first_token[:-1], n * np.arange(1, groups) // groups),
-                                           [n_docs]])).astype(np.int64)
+    group_docs = _group_docs(first_token[:-1], n, threads)
     group_first = first_token[group_docs[:-1]]
     group_n = first_token[group_docs[1:]] - group_first
     return Tokens(n, 0, -1, doc_tokens.astype(np.int64), group_docs, group_first, group_n, data, tok_off, tok_len, tok_hash)
@@ -557,9 +566,7 @@ class Tokenizer:
         n_docs = starts.shape[0]
         span = int(ends[-1] - starts[0]) if n_docs else 0
         self._scratch(max(span, 1))
-        groups = max(1, min(self.threads or numba.get_num_threads(), n_docs, span // 4096 + 1))
-        targets = starts[0] + span * np.arange(1, groups) // groups if n_docs else np.zeros(0, np.int64)
-        group_docs = np.unique(np.concatenate([[0], np.searchsorted(starts, targets), [n_docs]])).astype(np.int64)
+        group_docs = _group_docs(starts - (starts[0] if n_docs else 0), span, self.threads)
         group_out = np.zeros((group_docs.shape[0] - 1, 3), dtype=np.int64)
         doc_tokens = np.zeros(n_docs, dtype=np.int64)
         tokenize_groups(data, starts, ends, group_docs, self.mode, self.errors, self.lower, self.classes,

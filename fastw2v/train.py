@@ -68,8 +68,7 @@ class _Progress:
         if self.pairs_since:
             self._read_loss(epoch)
         self.bar.update((epoch + 1) * self.stats.tokens - self.bar.n)
-        self.bar.line(f"epoch {epoch + 1}/{self.epochs}, {self.bar.rate():,.0f} words/s, loss "
-                      + ("-" if self.smoothed is None else f"{self.smoothed:.4f}"))
+        self.bar.epoch_done(epoch, self.epochs, self.smoothed)
 
     def _read_loss(self, epoch: int) -> None:
         total = self.loss_sum.item()
@@ -267,9 +266,7 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
         for path in Vectors.paths_written(output) if output is not None else ():
             if os.path.realpath(path) in inputs:
                 raise UserError(f"--output {output!r} would overwrite the input file {path!r}: choose another output path")
-        with numba_threads(cfg.threads):  # --workers bounds the tokenizer's threads too
-            corpus = encode(source, cfg.tokenizer, cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length,
-                            cache_dir=cache_dir, progress=progress, max_counted_words=cfg.max_counted_words)
+        corpus = encode_with(source, cfg, cache_dir=cache_dir, progress=progress)
     vectors, stats = train_corpus(corpus, cfg, progress=progress)
     stats.min_count = (corpus.settings or {}).get("min_count")
     stats.encode_seconds, stats.raw_tokens = corpus.encode_seconds, corpus.raw_tokens
@@ -278,6 +275,14 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     if output is not None:
         vectors.save(output)
     return vectors
+
+
+def encode_with(source, config: Config, **options) -> EncodedCorpus:
+    """``encode`` with a Config's corpus settings (tokenizer, min_count, vocabulary bounds, piece length) on its
+    threads (``--workers`` bounds the tokenizer too); ``options`` go to ``encode`` (cache_dir, progress, vocab...)."""
+    with numba_threads(config.threads):
+        return encode(source, config.tokenizer, config.min_count, config.max_vocab_size, config.max_piece_length,
+                      max_counted_words=config.max_counted_words, **options)
 
 
 def note_fixed_settings(corpus: EncodedCorpus, config: Config) -> None:

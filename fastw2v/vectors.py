@@ -48,6 +48,10 @@ class Vectors:
             raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words): "
                            "check its spelling and case (the tokenizer lowercases), or lower min_count") from None
 
+    def vectors_changed(self) -> None:
+        """Say that ``vectors`` was written in place (continued training): the cached unit vectors are dropped."""
+        self._unit = None
+
     @property
     def unit_vectors(self) -> np.ndarray:
         """Rows scaled to length 1 (cached); zero rows stay zero."""

@@ -11,6 +11,12 @@ import numpy as np
 from .errors import UserError
 
 
+def frequency_order(words: list[str], counts: np.ndarray) -> list[int]:
+    """The vocabulary's order: indices of ``words`` by count descending, then by the word itself."""
+    count = counts.tolist()
+    return sorted(range(len(words)), key=lambda i: (-count[i], words[i]))
+
+
 @dataclass
 class Vocab:
     words: list[str]  # index -> word; ordered by count (descending), then by word
@@ -34,16 +40,16 @@ class Vocab:
         The order is count descending, then the word itself: the same corpus always gives the same ids
         (the tutorial's ``set()`` order changes from run to run).
         """
-        kept = sorted(((-c, w) for w, c in counts.items() if c >= min_count))
-        if max_vocab_size is not None:
-            kept = kept[:max_vocab_size]
-        if not kept:
+        words = [w for w, c in counts.items() if c >= min_count]
+        kept = np.array([counts[w] for w in words], dtype=np.int64)
+        if not words:
             most = max(counts.values(), default=0)
             raise UserError(
                 f"no word occurs at least min_count={min_count} times (the most frequent occurs {most} times): "
                 "lower --min-count or give a larger corpus"
             )
-        return cls([w for _, w in kept], np.array([-c for c, _ in kept], dtype=np.int64))
+        order = frequency_order(words, kept)[:max_vocab_size]
+        return cls([words[i] for i in order], kept[order])
 
     def save(self, path: str) -> None:
         tmp = f"{path}.tmp{os.getpid()}"

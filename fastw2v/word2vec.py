@@ -28,10 +28,10 @@ import os
 import numpy as np
 
 from .config import Config
-from .corpus import MAX_COUNTED_WORDS, encode, from_files, from_token_lists
+from .corpus import MAX_COUNTED_WORDS, from_files, from_token_lists
 from .errors import UserError
 from .stats import Weights
-from .train import check_trained, train_corpus
+from .train import check_trained, encode_with, train_corpus
 from .vectors import Vectors, _atomic_write
 from .vocab import Vocab
 
@@ -103,12 +103,7 @@ class Word2Vec:
         return from_token_lists(corpus_iterable), ("iterable", id(corpus_iterable))
 
     def _encode(self, source, **kw):
-        cfg = self.config()
-        from .batching import numba_threads
-
-        with numba_threads(cfg.threads):
-            return encode(source, "split", cfg.min_count, cfg.max_vocab_size, cfg.max_piece_length, cache_dir=None,
-                          progress=self.progress, max_counted_words=cfg.max_counted_words, **kw)
+        return encode_with(source, self.config(), cache_dir=None, progress=self.progress, **kw)
 
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
                     keep_raw_vocab=False, trim_rule=None, **kwargs):
@@ -153,22 +148,20 @@ class Word2Vec:
             raise UserError("train() needs a vocabulary: call build_vocab(sentences) first, or pass the sentences "
                             "to Word2Vec(...)")
         source, key = self._source(corpus_iterable, corpus_file, "train")
-        if key == self._corpus_of:
-            corpus = self._corpus
-        else:  # other text: encoded with this vocabulary
-            corpus = self._encode(source, vocab=self._vocab())
         vocab = self._vocab()
+        # other text than build_vocab's is encoded with this vocabulary
+        corpus = self._corpus if key == self._corpus_of else self._encode(source, vocab=vocab)
         corpus = dataclasses.replace(corpus, vocab=vocab)  # sampling follows the model's counts, as gensim's
         epochs = self.epochs if epochs is None else epochs
         seed = self.seed if self.train_count == 0 else (self.seed * 1_000_003 + self.train_count) % 2 ** 62
         cfg = self.config(epochs=epochs, alpha=self.alpha if start_alpha is None else start_alpha,
                           min_alpha=self.min_alpha if end_alpha is None else end_alpha, seed=seed)
         callbacks = list(callbacks) or self.callbacks
-        weights = Weights(np.array(self.wv.vectors), self.syn1neg)
+        weights = Weights(self.wv.vectors, self.syn1neg)  # the trainers start from these and write back into them
 
         def on_epoch_end(epoch, w_in, stats):
-            self.wv.vectors[...] = w_in
-            self.wv._unit = None
+            self.wv.vectors[...] = w_in  # the trainer's own (padded) copy, as it stands after the epoch
+            self.wv.vectors_changed()
             self.running_training_loss = stats.loss_total
             self.epochs_trained += 1
             for cb in callbacks:
@@ -184,9 +177,7 @@ class Word2Vec:
         vectors, stats = train_corpus(corpus, cfg, progress=self.progress, weights=weights, on_epoch_end=on_epoch_end)
         if stats.pairs:  # gensim trains on nothing without a word when no sentence has two known words
             check_trained(vectors, stats)
-        self.wv.vectors[...] = weights.w_in
-        self.wv._unit = None
-        self.syn1neg = weights.w_out
+        self.wv.vectors_changed()
         self.running_training_loss = stats.loss_total
         self.train_count += 1
         self.stats = stats
