@@ -37,8 +37,8 @@ from .errors import UserError
 FORMAT = 1
 KEEP = 2  # checkpoints kept: the newest, and the one before in case the newest is damaged on disk
 # Config fields that a resumed run may change: where and how fast it runs, not what it computes, and the
-# checkpoint settings themselves.
-MAY_DIFFER = ("workers", "device", "checkpoint_dir", "checkpoint_every", "resume")
+# checkpoint settings themselves, and how a distributed job syncs (a job may resume on another number of ranks).
+MAY_DIFFER = ("workers", "device", "checkpoint_dir", "checkpoint_every", "resume", "sync_tokens", "sync_timeout")
 
 
 @dataclass
@@ -321,15 +321,20 @@ class RunCheckpoints:
     ``snapshot()`` returns (TrainState, w_in, w_out, optimizer state_dict or None). Without
     ``config.checkpoint_dir`` it does nothing."""
 
-    def __init__(self, config: Config, corpus: EncodedCorpus, backend: str):
-        self.checkpointer = Checkpointer(config.checkpoint_dir, config, corpus, backend) if config.checkpoint_dir else None
+    def __init__(self, config: Config, corpus: EncodedCorpus, backend: str, group=None):
+        writer = group is None or group.is_writer  # of a distributed job, rank 0 reads and writes checkpoints
+        self.enabled = config.checkpoint_dir is not None
+        self.checkpointer = Checkpointer(config.checkpoint_dir, config, corpus, backend) if self.enabled and writer else None
+        self.group = group
         self.resume_from = None
-        if config.resume:
+        if config.resume and writer:
             self.resume_from = self.checkpointer.load()
             if self.resume_from is None:
                 print(f"fastw2v: note: no checkpoint in {config.checkpoint_dir} yet: starting from the beginning",
                       file=sys.stderr)
-        self.signals = StopSignals(self.checkpointer is not None)
+        if config.resume and group is not None:  # any number of ranks continues it: positions are whole chunks
+            self.resume_from = group.broadcast_object(self.resume_from, "sending the checkpoint to every rank")
+        self.signals = StopSignals(self.enabled)
         self.n_chunks = None
         self.epochs = config.epochs
 
@@ -346,16 +351,29 @@ class RunCheckpoints:
         return self.signals.__exit__(*exc)
 
     def chunk_done(self, snapshot, epoch_end: bool = False) -> None:
-        if self.checkpointer is None:
+        """After a chunk: write a checkpoint at an epoch's end, when one is due, or when a signal asked to stop
+        (then raise Interrupted). In a distributed job all ranks decide together (any rank's signal stops all
+        of them) and rank 0 writes, while the others wait."""
+        if not self.enabled:
             return
-        if not (epoch_end or self.checkpointer.due() or self.signals.requested):
+        due = epoch_end or (self.checkpointer is not None and self.checkpointer.due())
+        stop = self.signals.requested is not None
+        if self.group is not None:
+            due, stop = self.group.any([due, stop], "deciding whether to write a checkpoint")
+        if not (due or stop):
             return
         state, w_in, w_out, optimizer_state = snapshot()
-        path = self.checkpointer.save(state, w_in, w_out, optimizer_state)
-        if self.signals.requested:
-            raise Interrupted(f"stopped by {self.signals.requested} after writing checkpoint {path} (epoch "
+        path = None
+        if self.checkpointer is not None:
+            path = self.checkpointer.save(state, w_in, w_out, optimizer_state)
+        if self.group is not None:
+            self.group.barrier("rank 0 wrote a checkpoint")
+        if stop:
+            signal_name = self.signals.requested or "a signal to another rank"
+            where = f"checkpoint {path}" if path is not None else "rank 0's checkpoint"
+            raise Interrupted(f"stopped by {signal_name} after writing {where} (epoch "
                               f"{min(state.epoch + 1, self.epochs)} of {self.epochs}): run the same command with "
-                              "--resume to continue", self.signals.requested)
+                              "--resume to continue", self.signals.requested or "SIGTERM")
 
 
 def next_position(epoch: int, chunk: int, n_chunks: int) -> tuple[int, int]:

@@ -147,12 +147,18 @@ def cmd_train(args) -> None:
                     dataset_config=args.dataset_config,
                     progress=not args.no_progress, config=config)
     st = vectors.stats
+    if st.rank != 0:  # a distributed job: rank 0 reports for all
+        return
     print(f"vocabulary   {st.vocab_size:,} words" + (f" (min_count={st.min_count})" if st.min_count is not None else ""))
     print(f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} pairs")
     if st.encode_seconds is not None and st.raw_tokens:
         print(f"encoding     {st.encode_seconds:.1f} s, {st.raw_tokens / st.encode_seconds:,.0f} tokens/s "
               "(both passes; cached for the next run)")
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
+    if st.world_size > 1:
+        print(f"processes    {st.world_size}, synced every {config.sync_tokens:,} tokens per process: "
+              f"{st.sync_bytes / 2 ** 20:,.0f} MiB all-reduced by rank 0, {st.sync_seconds:.1f} s "
+              f"({st.sync_seconds / st.seconds:.0%} of its training time)")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
           f"(total wall time {time.perf_counter() - started:.1f} s)")
     if config.checkpoint_dir:

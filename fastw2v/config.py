@@ -68,12 +68,15 @@ class Config:
     checkpoint_dir: str | None = None  # write checkpoints here (both matrices, optimizer state, position) at each epoch's end, every checkpoint_every minutes and on SIGINT/SIGTERM; None: none
     checkpoint_every: float = 15.0  # minutes between checkpoints within an epoch: a kill loses at most this much work
     resume: bool = False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
+    # --- several processes (torchrun) ---
+    sync_tokens: int = 100_000  # tokens each rank trains between two syncs of the matrices (the changes since the last sync, summed over the ranks)
+    sync_timeout: float = 120.0  # seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank
 
     def __post_init__(self):
         if self.batch_size is None:
             self.batch_size = GPU_BATCH_SIZE if self._device_type() == "cuda" else CPU_BATCH_SIZE
         for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
-                     "max_piece_length", "chunk_tokens"):
+                     "max_piece_length", "chunk_tokens", "sync_tokens"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 flag = "--" + name.replace("_", "-")
@@ -95,7 +98,7 @@ class Config:
                     raise UserError(f"{name} must be a whole number >= 1 or None, got {value!r}: drop {flag} or raise it")
                 setattr(self, name, int(value))
         for name, example in (("ns_exponent", 0.75), ("sample", 1e-3), ("alpha", 0.025), ("min_alpha", 1e-4),
-                              ("trust", 16), ("checkpoint_every", 15)):
+                              ("trust", 16), ("checkpoint_every", 15), ("sync_timeout", 120)):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
                                       or not math.isfinite(value)):
@@ -110,6 +113,8 @@ class Config:
         if self.checkpoint_every <= 0:
             raise UserError(f"checkpoint_every must be > 0 minutes, got {self.checkpoint_every}: pass e.g. "
                             "--checkpoint-every 15")
+        if self.sync_timeout <= 0:
+            raise UserError(f"sync_timeout must be > 0 seconds, got {self.sync_timeout}: pass e.g. --sync-timeout 120")
         if self.checkpoint_dir is not None:
             self.checkpoint_dir = os.fspath(self.checkpoint_dir)
         if self.resume and self.checkpoint_dir is None:

@@ -707,7 +707,9 @@ def _entry_lock(cache_dir: str, key: str, folder: str | None = None, wait: bool 
             if not wait:
                 yield False
                 return
-            print(f"fastw2v: note: another run is encoding this text into {folder}: waiting for it", file=sys.stderr)
+            if folder is not None and not os.path.exists(os.path.join(folder, "meta.json")):  # not just loading it
+                print(f"fastw2v: note: another run is encoding this text into {folder}: waiting for it",
+                      file=sys.stderr)
             fcntl.flock(f, fcntl.LOCK_EX)
         yield True
 

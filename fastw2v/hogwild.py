@@ -32,6 +32,7 @@ from . import kernels as K
 from .batching import numba_threads
 from .config import Config
 from .corpus import EncodedCorpus
+from .distributed import DeltaSync, mean_rows, rounds, shares
 from .progress import Progress, compiling
 from .stats import TrainStats, Weights, diverged
 from .vectors import Vectors
@@ -439,17 +440,19 @@ def _blocks(pair_offsets: np.ndarray, n_blocks: int) -> np.ndarray:
 
 
 def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                  on_epoch_end=None):
+                  on_epoch_end=None, group=None):
     """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
 
     The learning rate decays linearly from config.lr to config.end_lr over all epochs, as a function
     of the token position (epoch·N + position) / (epochs·N): the same schedule whatever the thread count.
     With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
+    With a ``distributed.Group`` this process trains its share of each round of a chunk's pieces and the
+    ranks sync after each round (``distributed.DeltaSync``).
     """
     from .checkpoint import RunCheckpoints, TrainState, next_position
 
     V, d = len(corpus.vocab), config.vector_size
-    run = RunCheckpoints(config, corpus, "hogwild")
+    run = RunCheckpoints(config, corpus, "hogwild", group)
     resumed = run.resume_from
     if resumed is not None:
         start_from = resumed.tensors["w_in"].numpy(), resumed.tensors["w_out"].numpy()
@@ -479,6 +482,21 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         np.cumsum(counts, out=offsets[1:])
         return ids, local, kept, kept_starts, offsets, w_base
 
+    def run_shares(epoch, c, kept, kept_starts, local, offsets, w_base, hot, out):
+        """Train chunk c: all of it, or in a distributed job this rank's share of each round, then a sync."""
+        if group is None:
+            run_chunk(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
+            return
+        n_rounds = rounds(local[-1], group.world, config.sync_tokens)
+        parts = shares(offsets, n_rounds, group.world)
+        round_out = np.zeros_like(out)  # train_chunk writes its figures into it: added up over the rounds here
+        for s in range(n_rounds):
+            lo, hi = parts[s * group.world + group.rank], parts[s * group.world + group.rank + 1]
+            blocks = lo + _blocks(offsets[lo:hi + 1] - offsets[lo], n_blocks)  # the threads' blocks of the share
+            run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, round_out)
+            out += round_out
+            sync(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
+
     def run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out):
         first = int(corpus.starts[bounds[c]])
         train_chunk(
@@ -494,6 +512,9 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         return (TrainState(*position, pairs=stats.pairs, seconds=state.seconds + time.perf_counter() - start,
                            smoothed_loss=smoothed, loss_history=stats.loss_history), w_in[:, :d], w_out[:, :d], None)
 
+    sync = None
+    if group is not None:
+        sync = DeltaSync(group, (w_in[:, :d], w_out[:, :d]), mean_rows(corpus.vocab.counts, N, config.sync_tokens))
     with numba_threads(config.threads), run:
         n_threads = numba.get_num_threads()
         n_blocks = n_threads * BLOCKS_PER_THREAD
@@ -505,6 +526,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                 ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
                 run_chunk(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
                           np.zeros((n_threads, 2), dtype=np.float64))
+        if group is not None:
+            group.barrier("compiling the kernels")  # the clock starts on all ranks together
         done = state.tokens_done(corpus, bounds, epochs)
         bar = Progress("train", total=N * epochs, initial=done, unit="w", enabled=progress)
         start = time.perf_counter()
@@ -513,8 +536,11 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                 for c in range(state.chunk if epoch == state.epoch else 0, n_chunks):
                     ids, local, kept, kept_starts, offsets, w_base = chunk(epoch, c)
                     out = np.zeros((n_threads, 2), dtype=np.float64)
-                    run_chunk(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
+                    run_shares(epoch, c, kept, kept_starts, local, offsets, w_base, hot, out)
                     n_pairs, loss = int(out[:, 1].sum()), float(out[:, 0].sum())
+                    if group is not None:  # the whole job's: every rank decides on the same figures
+                        loss, n_pairs = group.sum([loss, n_pairs], f"summing the loss of chunk {c + 1}")
+                        n_pairs = int(n_pairs)
                     stats.pairs += n_pairs
                     stats.loss_total += loss
                     if n_pairs:
@@ -536,6 +562,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
             bar.close()
     stats.seconds = state.seconds + time.perf_counter() - start
     stats.checkpoint_seconds = run.seconds_saving
+    if group is not None:
+        stats.note_group(group)
     stats.final_loss = smoothed if smoothed is not None else float("nan")
     w_in, w_out = w_in[:, :d], w_out[:, :d]  # Vectors copies them without the padding
     if weights is not None:  # the result, back into the caller's matrices

@@ -41,6 +41,15 @@ class TrainStats:
     raw_tokens: int | None = None  # tokens of the text read when it was encoded (before min_count)
     loss_total: float = 0.0  # the loss summed over every pair trained on (gensim's running_training_loss)
     loss_history: list = field(default_factory=list)
+    world_size: int = 1  # processes of a distributed job (torchrun); pairs, loss and words/s are the whole job's
+    rank: int = 0  # this process's rank (0 writes the job's files)
+    sync_seconds: float = 0.0  # of ``seconds``, the time this rank spent syncing the matrices with the others
+    sync_bytes: int = 0  # bytes this rank all-reduced in those syncs
+
+    def note_group(self, group) -> None:
+        """A distributed job's figures (``distributed.Group``)."""
+        self.world_size, self.rank = group.world, group.rank
+        self.sync_seconds, self.sync_bytes = group.sync_seconds, group.sync_bytes
 
     @property
     def words_per_sec(self) -> float:

@@ -19,9 +19,10 @@ import numpy as np
 import torch
 
 from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs, numba_threads
-from .checkpoint import RunCheckpoints, TrainState, next_position
+from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
+from .distributed import DeltaSync, Group, mean_rows, RankLost, join, threads_per_process
 from .errors import UserError
 from .model import SkipGramNS
 from .progress import Progress, compiling
@@ -55,10 +56,11 @@ class _Progress:
         self.prior_seconds = state.seconds
         self.start = time.perf_counter()
 
-    def batch(self, epoch: int, pairs: int, tokens_done: int) -> None:
-        """After a batch of ``pairs`` pairs; ``tokens_done``: the epoch's tokens done so far."""
+    def batch(self, epoch: int, pairs: int, tokens_done: int, trained: bool = True) -> None:
+        """After a batch of ``pairs`` pairs; ``tokens_done``: the epoch's tokens done so far. ``trained``: by this
+        process (in a distributed job another rank trains the others; the loss is this rank's)."""
         self.stats.pairs += pairs
-        self.pairs_since += pairs
+        self.pairs_since += pairs if trained else 0
         self.batches += 1
         if self.batches % self.every == 0:
             self._read_loss(epoch)
@@ -99,12 +101,14 @@ class _Progress:
 
 
 def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                on_epoch_end=None) -> tuple[Vectors, TrainStats]:
+                on_epoch_end=None, group=None) -> tuple[Vectors, TrainStats]:
     """Batches of one chunk's pairs (``chunk_batches``) through SkipGramNS: the SGD step (the fused Triton
     kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
     negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. The
     learning rate decays linearly with the tokens done, as word2vec.c's does. Checkpoints are taken between
-    chunks (``checkpoint.RunCheckpoints``)."""
+    chunks (``checkpoint.RunCheckpoints``). With a ``distributed.Group`` every rank walks the same batches and
+    trains every world-th of them (batch k of a chunk: rank k mod world); the ranks sync their changes every
+    ``sync_tokens`` tokens per rank and at each chunk's end (``distributed.DeltaSync``)."""
     device = config.torch_device()
     torch.manual_seed(config.seed)  # the embeddings' initialisation
     V, d = len(corpus.vocab), config.vector_size
@@ -128,7 +132,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         optimizer = torch.optim.Adam(model.parameters(), lr=start_lr, fused=device.type == "cuda")
     elif config.optimizer == "sparse_adam":
         optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=start_lr)
-    run = RunCheckpoints(config, corpus, "torch")
+    run = RunCheckpoints(config, corpus, "torch", group)
     state = TrainState()
     W_in, W_out = model.in_embed.weight, model.out_embed.weight
     if run.resume_from is not None:
@@ -178,12 +182,27 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         bar.loss_sum += loss.detach() * center.shape[0]
 
     step = fused_step if fused is not None else torch_step
+    sync, world, rank = None, 1, 0
+    if group is not None:
+        rows = mean_rows(corpus.vocab.counts, corpus.n_tokens, config.sync_tokens)
+        sync, world, rank = DeltaSync(group, (W_in, W_out), rows), group.world, group.rank
+        group.barrier("compiling the kernels")  # the clock starts on all ranks together
+    sync_every = world * config.sync_tokens / max(corpus.n_tokens, 1)  # a sync round, as a share of an epoch
     with run, contextlib.closing(bar.bar):
         for epoch in range(state.epoch, config.epochs):
+            k, next_sync = 0, None  # batch k of a chunk is rank k mod world's
             for batch in batches.chunk_batches(epoch, state.chunk if epoch == state.epoch else 0):
-                center, pos = batch.center.to(device), batch.context.to(device)
-                step(epoch, batch, center, pos, config.lr_at((epoch + batch.start) / config.epochs, steps))
-                bar.batch(epoch, center.shape[0], round(batch.end * corpus.n_tokens))
+                mine = k % world == rank
+                if mine:
+                    center, pos = batch.center.to(device), batch.context.to(device)
+                    step(epoch, batch, center, pos, config.lr_at((epoch + batch.start) / config.epochs, steps))
+                bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens), trained=mine)
+                k = 0 if batch.last else k + 1
+                if sync is not None:
+                    next_sync = batch.start + sync_every if next_sync is None else next_sync
+                    if batch.last or batch.end >= next_sync:
+                        sync(f"the sync at {batch.end:.1%} of epoch {epoch + 1}")
+                        next_sync = None
                 if batch.last and batch.chunk < n_chunks - 1:
                     run.chunk_done(lambda: snapshot(epoch, batch.chunk))
             bar.end_epoch(epoch)
@@ -191,6 +210,9 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
             if on_epoch_end is not None:
                 on_epoch_end(epoch, W_in.detach().float().cpu().numpy(), stats)
     bar.close(device)
+    if group is not None:  # the whole job's loss (its pairs: every rank counts all of them)
+        stats.loss_total = group.sum([stats.loss_total], "summing the job's loss")[0]
+        stats.note_group(group)
     if weights is not None:  # the result, back into the caller's matrices
         weights.w_in[...] = W_in.detach().float().cpu().numpy()
         weights.w_out[...] = W_out.detach().float().cpu().numpy()
@@ -205,9 +227,13 @@ def _vectors(model: SkipGramNS, corpus: EncodedCorpus, config: Config) -> Vector
 
 
 def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                 on_epoch_end=None) -> tuple[Vectors, TrainStats]:
+                 on_epoch_end=None, group: Group | None = None) -> tuple[Vectors, TrainStats]:
     """Train on an encoded corpus with ``config``'s backend. With ``weights`` (both matrices) training starts
-    from them and leaves its result in them; ``on_epoch_end(epoch, input_vectors, stats)`` runs after each epoch."""
+    from them and leaves its result in them; ``on_epoch_end(epoch, input_vectors, stats)`` runs after each epoch.
+    With a ``distributed.Group`` this process is one rank of a job that trains one model."""
+    if group is not None and config.optimizer != "sgd":
+        raise UserError(f"a distributed job sums the ranks' SGD updates, and {config.optimizer} keeps per-rank moments "
+                        "that would drift apart: drop --optimizer (sgd) or run one process")
     if weights is not None and weights.w_in.shape != (len(corpus.vocab), config.vector_size):
         raise UserError(f"weights of shape {weights.w_in.shape} for {len(corpus.vocab)} words of {config.vector_size} "
                         "dimensions: pass matrices of the corpus's vocabulary size and vector_size")
@@ -215,7 +241,8 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
     if backend == "hogwild":
         from .hogwild import train_hogwild
 
-        return train_hogwild(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end)
+        return train_hogwild(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
+                             group=group)
     if config.shared_negatives:  # backend auto chose torch: a GPU (Config rejects the other cases)
         raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
                         f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "
@@ -224,7 +251,8 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
     if config.workers and config.torch_device().type == "cpu":
         torch.set_num_threads(config.threads)
     try:
-        return train_torch(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end)
+        return train_torch(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
+                           group=group)
     finally:
         torch.set_num_threads(threads)  # a library call leaves the process as it found it
 
@@ -246,10 +274,34 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     of its configurations (``wikimedia/wikipedia``: ``20231101.en``). ``config`` takes the fields
     of ``Config`` (gensim's names: vector_size, window, ...).
     With ``output`` the vectors are also saved there (.txt, .bin or .npy).
+
+    Under ``torchrun`` (or inside a process group the caller started) every rank calls this and the ranks
+    train one model together (``fastw2v.distributed``); every rank returns the vectors, rank 0 saves them.
     """
     base = config.pop("config", None) or Config()
     Config.check_keys(config)
     cfg = dataclasses.replace(base, **config)
+    group = join(cfg.device, cfg.sync_timeout)
+    if group is None:
+        return _train(dataset, data, corpus, text_column, splits, output, cache_dir, progress, streaming,
+                      dataset_config, cfg, None)
+    # this machine's cores shared among its ranks; each rank its own GPU
+    cfg = dataclasses.replace(cfg, workers=cfg.workers or threads_per_process(group),
+                              device=str(group.device) if cfg.device in ("auto", "cuda") else cfg.device)
+    try:
+        vectors = _train(dataset, data, corpus, text_column, splits, output, cache_dir, progress and group.is_writer,
+                         streaming, dataset_config, cfg, group)
+    except RankLost:
+        raise  # the process group cannot be ended in order with a rank missing: the process exit closes it
+    except BaseException:
+        group.close()
+        raise
+    group.close()
+    return vectors
+
+
+def _train(dataset, data, corpus, text_column, splits, output, cache_dir, progress, streaming, dataset_config,
+           cfg: Config, group: Group | None) -> Vectors:
     dataset, data, output, cache_dir = (None if p is None else os.fspath(p) for p in (dataset, data, output, cache_dir))
     if output is not None:
         Vectors.check_path(output)  # before hours of training, not after
@@ -266,13 +318,23 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
         for path in Vectors.paths_written(output) if output is not None else ():
             if os.path.realpath(path) in inputs:
                 raise UserError(f"--output {output!r} would overwrite the input file {path!r}: choose another output path")
-        corpus = encode_with(source, cfg, cache_dir=cache_dir, progress=progress)
-    vectors, stats = train_corpus(corpus, cfg, progress=progress)
+        if group is None:
+            corpus = encode_with(source, cfg, cache_dir=cache_dir, progress=progress)
+        else:  # the first rank of each machine encodes; the others then read the cache entry it wrote
+            first = group.local_rank == 0
+            if not first:
+                group.barrier("waiting for the first rank of this machine to encode the text")
+            corpus = encode_with(source, cfg, cache_dir=cache_dir, progress=progress)
+            if first:
+                group.barrier("waiting for the first rank of this machine to encode the text")
+    if group is not None:
+        group.check_same("the encoded corpus", fingerprint(corpus))
+    vectors, stats = train_corpus(corpus, cfg, progress=progress, group=group)
     stats.min_count = (corpus.settings or {}).get("min_count")
     stats.encode_seconds, stats.raw_tokens = corpus.encode_seconds, corpus.raw_tokens
     check_trained(vectors, stats)
     vectors.stats = stats
-    if output is not None:
+    if output is not None and (group is None or group.is_writer):
         vectors.save(output)
     return vectors
 

@@ -1,0 +1,198 @@
+"""Distributed training with torchrun on this machine: 2 CPU processes over gloo, as a user runs them.
+
+Every piece is trained once per epoch across the ranks (the job's pairs are one process's pairs), all ranks end
+with the same vectors and rank 0 alone saves them, the planted structure is learnt, ranks with different corpora
+refuse to train, and a killed rank ends the job with one line, after which ``--resume`` completes it on another
+number of ranks."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastw2v
+from fastw2v import distributed
+from fastw2v.train import train_corpus
+
+from .conftest import planted_texts
+from .test_hogwild import own_group_precision
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+# planted_texts: 12k tokens; 4 chunks an epoch, each synced in several rounds
+SETTINGS = dict(vector_size=20, epochs=5, min_count=1, chunk_tokens=3000, sync_tokens=500, seed=1, workers=1)
+
+
+def write_text(path, texts):
+    with open(path, "w") as f:
+        f.write("\n".join(texts) + "\n")
+    return str(path)
+
+
+def run_job(tmp_path, text, ranks=2, **settings):
+    env = dict(os.environ, PYTHONPATH=REPO)
+    cmd = TORCHRUN + ["--nproc-per-node", str(ranks), os.path.join(HERE, "dist_job.py"), str(tmp_path), text,
+                      json.dumps({**SETTINGS, **settings})]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    rows = []
+    for r in range(ranks):
+        path = tmp_path / f"rank-{r}.json"
+        rows.append(json.loads(path.read_text()) if path.exists() else None)
+    return proc, rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=40), st.integers(1, 5), st.integers(1, 8))
+def test_shares_cover_every_piece_once(pair_counts, n_rounds, world):
+    offsets = np.concatenate([[0], np.cumsum(pair_counts)]).astype(np.int64)
+    parts = distributed.shares(offsets, n_rounds, world)
+    assert parts.shape == (n_rounds * world + 1,) and parts[0] == 0 and parts[-1] == len(pair_counts)
+    assert np.all(np.diff(parts) >= 0)  # consecutive runs: each piece in exactly one share
+    # about equal pairs: a share exceeds its target by less than one piece
+    share_pairs = np.diff(offsets[parts])
+    assert share_pairs.max() <= offsets[-1] / (n_rounds * world) + max(pair_counts) + 1e-9
+
+
+def test_rounds():
+    assert distributed.rounds(1_000_000, 2, 100_000) == 5
+    assert distributed.rounds(1_000_001, 2, 100_000) == 6
+    assert distributed.rounds(10, 8, 100_000) == 1
+
+
+@pytest.mark.parametrize("backend", ["hogwild", "torch"])
+def test_two_ranks_train_every_pair_once_and_agree(tmp_path, planted_corpus, backend):
+    text = write_text(tmp_path / "planted.txt", planted_texts())
+    proc, rows = run_job(tmp_path, text, backend=backend)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    one = fastw2v.train(data=text, cache_dir=None, progress=False, backend=backend, **SETTINGS)
+    for rank, row in enumerate(rows):
+        assert row["rank"] == rank and row["world"] == 2
+        assert row["pairs"] == one.stats.pairs  # the job's pairs: one process's, each trained once
+        assert row["tokens"] == one.stats.tokens
+        assert row["sync_bytes"] > 0
+    assert rows[0]["vectors"] == rows[1]["vectors"]  # the last sync leaves every rank the same model
+    assert [row["saves"] for row in rows] == [1, 0]  # rank 0 alone writes
+    vectors = fastw2v.Vectors.load(str(tmp_path / "vectors.bin"))
+    # one process reaches 1.000 on this corpus (test_hogwild); an untrained model 0.16-0.20
+    assert own_group_precision(vectors) >= 0.9
+    assert own_group_precision(vectors) >= own_group_precision(one) - 0.05
+
+
+def test_ranks_refuse_different_corpora(tmp_path):
+    text = write_text(tmp_path / "a.txt", planted_texts())
+    other = write_text(tmp_path / "b.txt", planted_texts(seed=1))
+    proc, rows = run_job(tmp_path, text, other_text=other)
+    assert proc.returncode != 0
+    for row in rows:
+        assert "the encoded corpus differs between ranks 0 and 1" in row["error"]
+
+
+def test_adam_is_refused_in_a_distributed_job(planted_corpus):
+    with pytest.raises(fastw2v.UserError, match="drop --optimizer"):
+        train_corpus(planted_corpus, fastw2v.Config(optimizer="adam"), progress=False, group=object())
+
+
+class _Store:
+    def __init__(self, keys):
+        self.keys = dict(keys)
+
+    def check(self, keys):
+        return all(k in self.keys for k in keys)
+
+    def get(self, key):
+        return str(self.keys[key]).encode()
+
+    def set(self, key, value):
+        self.keys[key] = value
+
+
+def _group(store):
+    group = distributed.Group.__new__(distributed.Group)
+    group.rank, group.world, group.syncs, group.store = 0, 4, 7, store
+    return group
+
+
+GLOO_ERROR = RuntimeError("[../gloo/transport/tcp/pair.cc:534] Connection closed by peer [127.0.0.1]:20145. This is "
+                          "typically caused by a remote worker crashing.")
+
+
+def test_a_lost_rank_is_named():
+    # ranks 1 and 2 saw the failure too (they are alive); rank 3 never answers
+    store = _Store({"fastw2v/alive/1": "1", "fastw2v/alive/2": "1"})
+    message = _group(store).lost("the sync after round 1", GLOO_ERROR).args[0]
+    assert message == ("rank 0: lost contact with rank 3 while the sync after round 1 (Connection closed by peer "
+                       "[127.0.0.1]:20145); the job stops: run the same command with --resume to continue from the "
+                       "last checkpoint")
+    assert store.keys["fastw2v/alive/0"] == "1"  # this rank said it is alive, for the others
+
+
+def test_without_answers_the_ranks_behind_are_named(monkeypatch):
+    monkeypatch.setattr(distributed, "LOST_WAIT", 0.2)
+    # nobody answered (all are still busy or gone): the ranks that did not reach this sync are named
+    store = _Store({"fastw2v/sync/0": 7, "fastw2v/sync/1": 7, "fastw2v/sync/2": 6})
+    group = _group(store)
+    assert group.unanswered(wait=0.2) == [1, 2, 3]
+    monkeypatch.setattr(group, "unanswered", lambda: [])
+    assert "lost contact with ranks 2, 3 while" in group.lost("x", GLOO_ERROR).args[0]
+    group.store = None
+    assert "lost contact with another rank while x" in group.lost("x", GLOO_ERROR).args[0]
+
+
+def _worker_pids(parent: int) -> dict[int, int]:
+    """rank -> pid of torchrun's worker processes (Linux /proc)."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid != parent:
+                continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
+            found[int(env[b"RANK"])] = int(pid)
+        except (OSError, KeyError, ValueError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the ranks' processes in /proc")
+def test_a_killed_rank_ends_the_job_and_resume_completes(tmp_path):
+    texts = planted_texts(n_docs=4000, doc_len=50, seed=3)  # 200k tokens: epochs of a few seconds
+    text = write_text(tmp_path / "planted.txt", texts)
+    ckpt = tmp_path / "ckpt"
+    flags = ["--data", text, "--min-count", "1", "--epochs", "40", "--chunk-tokens", "20000", "--dim", "50",
+             "--checkpoint-dir", str(ckpt), "--cache-dir", str(tmp_path / "cache"), "--output",
+             str(tmp_path / "vectors.bin"), "--no-progress"]
+    job = subprocess.Popen(TORCHRUN + ["--nproc-per-node", "2", "-m", "fastw2v", "train", *flags],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    deadline = time.monotonic() + 240
+    while not (ckpt.exists() and any(n.startswith("ckpt-") and not n.endswith(".tmp") for n in os.listdir(ckpt))):
+        assert job.poll() is None, job.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "no checkpoint within 240 s"
+        time.sleep(0.2)
+    pids = _worker_pids(job.pid)
+    assert set(pids) == {0, 1}
+    killed = time.monotonic()
+    os.kill(pids[1], signal.SIGKILL)
+    _, stderr = job.communicate(timeout=120)
+    assert time.monotonic() - killed < 60
+    assert job.returncode != 0
+    errors = [line for line in stderr.splitlines() if line.startswith("fastw2v: error:")]
+    assert len(errors) == 1, stderr[-3000:]
+    assert "lost contact with rank 1" in errors[0] and "--resume" in errors[0]
+    assert not (tmp_path / "vectors.bin").exists()
+    # the same command, on one process: it continues from the last checkpoint and finishes
+    done = subprocess.run([sys.executable, "-m", "fastw2v", "train", *flags, "--resume", "--epochs", "40"],
+                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "starting from the beginning" not in done.stderr
+    vectors = fastw2v.Vectors.load(str(tmp_path / "vectors.bin"))
+    assert own_group_precision(vectors) >= 0.9
