@@ -34,6 +34,7 @@ from .benchmarks import common
 PIPELINE, TRAINING, CUDA = "pipeline (pairs/s)", "training (words/s)", "cuda training (words/s)"
 ROW_TIMEOUT = 600
 INGEST, MEMORY = "ingest (tokens/s)", "memory vs corpus size (peak anon MiB)"
+DISTRIBUTED = "distributed training, torchrun (words/s of the whole job)"
 
 
 def plan(args) -> list[dict]:
@@ -76,6 +77,10 @@ def plan(args) -> list[dict]:
          dict(backend="hogwild", threads=threads, shared_negatives=True), fast_tokens),
         (TRAINING, "fastw2v hogwild, shared negatives, 1 thread", "fastw2v_training",
          dict(backend="hogwild", threads=1, shared_negatives=True), fast_tokens),
+        (DISTRIBUTED, "fastw2v hogwild, 2 processes (torchrun, gloo), threads shared", "distributed",
+         dict(ranks=2, backend="hogwild"), fast_tokens),
+        (DISTRIBUTED, "fastw2v torch cpu, sgd, 2 processes (torchrun, gloo)", "distributed",
+         dict(ranks=2, backend="torch"), torch_tokens),
         (TRAINING, f"gensim 4 corpus_file, {threads} workers", "gensim", dict(mode="corpus_file", workers=threads),
          fast_tokens),
         (TRAINING, "gensim 4 corpus_file, 1 worker", "gensim", dict(mode="corpus_file", workers=1), fast_tokens),
@@ -232,11 +237,15 @@ def table(results: list[dict], info: dict, args) -> str:
     naive[CUDA] = naive[TRAINING]
     naive[MEMORY] = next((rate.get(r["label"]) for r in results if r["group"] == MEMORY), None)  # the first size
 
+    threads = common.cpu_count()
+
     def baseline(r: dict) -> float | None:
         if r["group"] == INGEST:  # the Python encoder with the same tokenizer
             return rate.get(f"Python tokenizer + dict (fastw2v 0.1), {r['kwargs']['tokenizer']}")
+        if r["group"] == DISTRIBUTED:  # one process of the same backend on all the cores
+            return rate.get(f"fastw2v hogwild, {threads} threads" if r["kwargs"]["backend"] == "hogwild"
+                            else "fastw2v torch cpu, sgd (fused step), B=16384")
         return naive[r["group"]]
-    threads = common.cpu_count()
     gensim = rate.get(f"gensim 4 corpus_file, {threads} workers")
     w2v = rate.get(f"word2vec.c, {threads} threads")
     out = [f"| group | implementation | tokens | median rate | runs (min–max) | × baseline | × gensim corpus_file "
@@ -265,7 +274,8 @@ def table(results: list[dict], info: dict, args) -> str:
             "sample 1e-3, min_count 5 (applied at encoding), 1 epoch. Rates: median of the runs; "
             "words/s = in-vocabulary tokens before sub-sampling per second of training. × baseline: against the "
             "tutorial (pipeline, training), the Python encoder with the same tokenizer (ingest: the corpus's raw "
-            "text as .txt, both passes), the first size (memory).", ""]
+            "text as .txt, both passes), the first size (memory), one process of the same backend on all cores "
+            "(distributed).", ""]
     return "\n".join(head + out)
 
 

@@ -3,6 +3,7 @@
     python -m benchmarks.distributed                                   # IMDB, 5 epochs, 1/2/8 ranks, seeds 1-3
     python -m benchmarks.distributed --ranks 1,2 --seeds 1 --epochs 1  # a quick look
     python -m benchmarks.distributed --corpus .devdata/mixed/mixed.jsonl --combine mean --ranks 8
+    python -m benchmarks.distributed --project 41.2e6               # N GPUs from one GPU's rate, on IMDB's vocabulary
 
 Each row is one job: ``torchrun --nproc-per-node N -m benchmarks.distributed --_worker ...`` (N = 1 runs the
 worker as a plain process, one process on all cores), which calls ``fastw2v.train`` on every rank as a user's
@@ -24,6 +25,8 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.path.join(HERE, "..", "..", "shared", "data")
 CORPORA = {"imdb": dict(dataset=os.path.join(SHARED, "imdb"))}
@@ -43,7 +46,12 @@ def worker(args) -> None:
     distributed.COMBINE = args.combine
     if args.mean_above is not None:
         distributed.MEAN_ABOVE = args.mean_above
-    cfg = dict(epochs=args.epochs, seed=args.seed, sync_tokens=args.sync_tokens, workers=args.workers)
+    if args.hot_above is not None:
+        distributed.HOT_ABOVE = args.hot_above
+    if args.curvature is not None:
+        distributed.CURVATURE = args.curvature
+    cfg = dict(epochs=args.epochs, seed=args.seed, sync_tokens=args.sync_tokens, workers=args.workers,
+               chunk_tokens=args.chunk_tokens)
     start = time.perf_counter()
     vectors = fastw2v.train(**corpus_args(args.corpus), progress=False, **cfg)
     wall = time.perf_counter() - start
@@ -54,8 +62,10 @@ def worker(args) -> None:
                                          restrict_vocab=30000)
     ws = fastw2v.evaluate_word_pairs(vectors, os.path.join(SHARED, "eval", "wordsim353.tsv"))
     row = dict(ranks=st.world_size, seed=args.seed, epochs=args.epochs, combine=args.combine,
-               mean_above=distributed.MEAN_ABOVE,
-               sync_tokens=args.sync_tokens, backend=st.backend, words_per_sec=st.words_per_sec,
+               mean_above=distributed.MEAN_ABOVE, hot_above=distributed.HOT_ABOVE,
+               curvature=distributed.CURVATURE,
+               sync_tokens=args.sync_tokens, chunk_tokens=args.chunk_tokens, backend=st.backend,
+               words_per_sec=st.words_per_sec,
                train_seconds=st.seconds, wall_seconds=wall, sync_seconds=st.sync_seconds,
                sync_share=st.sync_seconds / st.seconds if st.seconds else None,
                sync_mib=st.sync_bytes / 2 ** 20, pairs=st.pairs, vocab_size=st.vocab_size, tokens=st.tokens,
@@ -68,8 +78,11 @@ def run_job(ranks: int, seed: int, args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         row_out = os.path.join(tmp, "row.json")
         worker_args = ["--_worker", "--corpus", args.corpus, "--epochs", str(args.epochs), "--seed", str(seed),
-                       "--sync-tokens", str(args.sync_tokens), "--combine", args.combine, "--row-out", row_out,
+                       "--sync-tokens", str(args.sync_tokens), "--chunk-tokens", str(args.chunk_tokens),
+                       "--combine", args.combine, "--row-out", row_out,
                        *(["--mean-above", str(args.mean_above)] if args.mean_above is not None else []),
+                       *(["--hot-above", str(args.hot_above)] if args.hot_above is not None else []),
+                       *(["--curvature", str(args.curvature)] if args.curvature is not None else []),
                        "--workers", str(args.workers)]
         if ranks == 1:
             cmd = [sys.executable, "-m", "benchmarks.distributed", *worker_args]
@@ -85,28 +98,68 @@ def run_job(ranks: int, seed: int, args) -> dict:
             return json.load(f)
 
 
-def summary(rows: list[dict]) -> str:
-    import numpy as np
+SETTINGS = ("combine", "curvature", "sync_tokens", "chunk_tokens", "hot_above")  # what a job's rows may vary
 
+
+def summary(rows: list[dict]) -> str:
+    """The mean over seeds of each (ranks, settings), and its gap to the 1-process rows."""
     ok = [r for r in rows if "error" not in r]
     by = {}
     for r in ok:
-        by.setdefault((r["ranks"], r["combine"], r["mean_above"], r["sync_tokens"]), []).append(r)
+        settings = ("-",) * len(SETTINGS) if r["ranks"] == 1 else tuple(r.get(k, "-") for k in SETTINGS)
+        by.setdefault((r["ranks"], settings), []).append(r)
     base = [r for r in ok if r["ranks"] == 1]
-    lines = ["| ranks | combine | mean above | sync tokens | seeds | analogy | rho | Δ analogy | Δ rho | words/s | sync share |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for (n, combine, above, sync_tokens), rs in sorted(by.items()):
+    lines = ["| ranks | " + " | ".join(k.replace("_", " ") for k in SETTINGS)
+             + " | seeds | analogy | rho | Δ analogy | Δ rho | words/s | sync share |",
+             "|---:|" + "---|" * len(SETTINGS) + "---:|---:|---:|---:|---:|---:|---:|"]
+    for (n, settings), rs in sorted(by.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         a, w = np.mean([r["analogy"] for r in rs]) * 100, np.mean([r["ws353"] for r in rs])
         da = f"{a - np.mean([r['analogy'] for r in base]) * 100:+.2f}" if base else "-"
         dw = f"{w - np.mean([r['ws353'] for r in base]):+.3f}" if base else "-"
         share = np.mean([r["sync_share"] or 0 for r in rs])
-        if n == 1:
-            combine, above, sync_tokens = "-", "-", "-"
-        lines.append(f"| {n} | {combine} | {above} | {sync_tokens} | {','.join(str(r['seed']) for r in rs)} | {a:.2f}% | {w:.3f} | {da} | {dw} | "
+        seeds = ",".join(str(r["seed"]) for r in rs)
+        lines.append(f"| {n} | {' | '.join(map(str, settings))} | {seeds} | {a:.2f}% | {w:.3f} | {da} | {dw} | "
                      f"{np.mean([r['words_per_sec'] for r in rs]):,.0f} | {share:.0%} |")
     for r in rows:
         if "error" in r:
             lines.append(f"error, {r['ranks']} ranks, seed {r['seed']}: {r['error']}")
+    return "\n".join(lines)
+
+
+# The links of the projection: the bus bandwidth an all-reduce reaches (bytes/s) and its latency (s). Assumptions,
+# said in the output.
+LINKS = {"8 GPUs, one NVLink box": (8, 400e9, 30e-6), "4 nodes, 100 Gb/s Ethernet (one GPU each)": (4, 11e9, 100e-6)}
+
+
+def project(rate: float, counts, n_tokens: int, dim: int = 100) -> str:
+    """Words/s of N ranks from one rank's measured rate and the sync volume of fastw2v's defaults on this
+    vocabulary: per chunk, each rank trains chunk_tokens / N tokens at ``rate``, and syncs the frequent words' rows
+    after each round and every row at the chunk's end, each a ring all-reduce of 2 (N - 1) / N times its bytes at
+    the link's bus bandwidth plus its latency. The training step is assumed to shard perfectly (the torch
+    backend builds every chunk's pairs on every rank today: docs/distributed.md)."""
+    from fastw2v import Config
+    from fastw2v.distributed import rounds, rows_synced_often
+
+    cfg = Config()
+    vocab = len(counts)
+    row_bytes = 2 * dim * 4  # a word's input and output rows, float32
+    lines = [f"One rank: {rate / 1e6:.1f}M words/s. Vocabulary {vocab:,} words, d = {dim}: "
+             f"{vocab * row_bytes / 2 ** 20:,.1f} MiB for every row; chunks of {cfg.chunk_tokens:,} tokens, "
+             "the frequent words' rows every "
+             f"{cfg.sync_tokens:,} tokens per rank.",
+             "| link | ranks | rows synced each round | bytes per token per rank | sync per chunk | words/s "
+             "| × one rank |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, (n, bandwidth, latency) in LINKS.items():
+        hot = rows_synced_often(np.asarray(counts), n_tokens, cfg.chunk_tokens, n)
+        n_rounds = rounds(cfg.chunk_tokens, n, cfg.sync_tokens)
+        volume = vocab * row_bytes + (n_rounds - 1) * hot * row_bytes  # per rank per chunk
+        train = cfg.chunk_tokens / n / rate
+        sync = 2 * (n - 1) / n * volume / bandwidth + n_rounds * latency
+        total = cfg.chunk_tokens / (train + sync)
+        lines.append(f"| {name} ({bandwidth / 1e9:.0f} GB/s, {latency * 1e6:.0f} µs) | {n} | {hot:,} | "
+                     f"{volume / (cfg.chunk_tokens / n):,.0f} | {sync * 1e3:.2f} ms | {total / 1e6:,.0f}M | "
+                     f"{total / rate:.1f}× |")
     return "\n".join(lines)
 
 
@@ -117,27 +170,42 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--sync-tokens", type=int, default=None, help="default: Config's")
-    p.add_argument("--combine", default="sum", choices=["sum", "mean", "hot-mean"],
-                   help="how a sync combines the ranks' changes: sum (fastw2v's), mean (model averaging), hot-mean "
-                   "(the frequent words' rows averaged, the rest summed; --mean-above)")
+    p.add_argument("--chunk-tokens", type=int, default=None,
+                   help="default: Config's (every row syncs at a chunk's end)")
+    p.add_argument("--combine", default="damped", choices=["damped", "sum", "mean", "hot-mean"],
+                   help="how a sync combines the ranks' changes (fastw2v.distributed.COMBINE): damped (fastw2v's), "
+                   "sum, mean (model averaging), hot-mean (the frequent words' rows averaged, the rest summed; "
+                   "--mean-above)")
     p.add_argument("--mean-above", type=float, default=None, help="distributed.MEAN_ABOVE (default: its value)")
+    p.add_argument("--hot-above", type=float, default=None,
+                   help="distributed.HOT_ABOVE (default: its value; 0: every row at every sync)")
+    p.add_argument("--curvature", type=float, default=None, help="distributed.CURVATURE (default: its value)")
     p.add_argument("--workers", type=int, default=0, help="threads per process; 0: the cores divided among the ranks")
     p.add_argument("--out", help="write the rows and the table here (.json)")
+    p.add_argument("--project", type=float, metavar="WORDS_PER_SEC",
+                   help="print the throughput projection for 8 NVLink GPUs and 4 nodes from one rank's rate on "
+                   "--corpus's vocabulary, and exit")
     p.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--row-out", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.sync_tokens is None:
-        from fastw2v import Config
+    from fastw2v import Config
 
-        args.sync_tokens = Config().sync_tokens
+    args.sync_tokens = args.sync_tokens or Config().sync_tokens
+    args.chunk_tokens = args.chunk_tokens or Config().chunk_tokens
+    if args.project:
+        import fastw2v
+
+        corpus = fastw2v.encode(fastw2v.open_source(**corpus_args(args.corpus)), progress=False)
+        print(project(args.project, corpus.vocab.counts, corpus.n_tokens))
+        return 0
     if args._worker:
         worker(args)
         return 0
     rows = []
     for n in (int(x) for x in args.ranks.split(",")):
         for seed in (int(x) for x in args.seeds.split(",")):
-            combine = args.combine if n > 1 else "sum"
+            combine = args.combine if n > 1 else "-"
             rows.append(run_job(n, seed, argparse.Namespace(**{**vars(args), "combine": combine})))
             print(json.dumps(rows[-1]), flush=True)
     table = summary(rows)

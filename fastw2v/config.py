@@ -69,7 +69,7 @@ class Config:
     checkpoint_every: float = 15.0  # minutes between checkpoints within an epoch: a kill loses at most this much work
     resume: bool = False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
     # --- several processes (torchrun) ---
-    sync_tokens: int = 100_000  # tokens each rank trains between two syncs of the matrices (the changes since the last sync, summed over the ranks)
+    sync_tokens: int = 25_000  # tokens each rank trains between two syncs of the frequent words' rows (every row syncs at each chunk's end): each sync adds up the ranks' changes since the last
     sync_timeout: float = 120.0  # seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank
 
     def __post_init__(self):

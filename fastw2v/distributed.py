@@ -1,12 +1,14 @@
 """Training on several processes, GPUs or machines: torch.distributed, launched by ``torchrun``.
 
-Every rank holds the whole model and trains its own share of each chunk's pieces; the ranks meet at a sync
-every ``Config.sync_tokens`` tokens (per rank) and at each chunk's end. A sync all-reduces what each rank
-changed since the last one (``W - W_at_last_sync``, both matrices) and every rank adds the sum to the model it
-had then (``DeltaSync``): afterwards all ranks hold the same matrices, which carry every rank's updates, as one
-process that trained on all the pairs would, only seen up to one round late. That is not model averaging:
-averaging the ranks' models divides each rank's progress by the number of ranks, which is what makes Spark's
-and DL4J's vectors worse as partitions grow (docs/distributed.md has the measurements of both).
+Every rank holds the whole model and trains its own share of each chunk's pieces. The ranks meet every
+``Config.sync_tokens`` tokens (per rank) to sync the rows of the frequent words (``rows_synced_often``), and at
+each chunk's end to sync every row. A sync all-reduces what each rank changed since the last one
+(``W - W_at_last_sync``) and every rank adds the result to the model it had then (``DeltaSync``): afterwards all
+ranks hold the same rows. The result is each row's summed change times a factor between 1 and 1/world
+(``combine_weights``): the sum for a word the ranks met rarely (every rank's update counts, as in one process),
+towards the mean for a word each rank met many times since the last sync (their changes are then mostly the same
+move, and summed they overshoot: 8 ranks diverge). Averaging everything (Spark's and DL4J's model averaging)
+divides each rank's progress by the number of ranks. docs/distributed.md has the measurements of each.
 
 Which pairs a rank trains: a round is a run of consecutive pieces of a chunk; it is cut into one share per
 rank of about equal pairs (``shares``), and every random draw is keyed by the pair's index in its chunk
@@ -38,22 +40,70 @@ _HEARTBEAT = "fastw2v/sync/"  # key prefix in the job's store: how many syncs ea
 _ALIVE = "fastw2v/alive/"  # key prefix: set by each rank that saw a collective fail (it is still running)
 LOST_WAIT = 3.0  # seconds the ranks that saw a collective fail wait for each other's word before naming the lost
 # How a sync combines the ranks' changes (benchmarks.distributed compares them; docs/distributed.md has the figures):
-# "sum": every rank's updates applied, as by one process that trained all the pairs (the default);
-# "mean": the ranks' models averaged (Spark's and DL4J's scheme), which divides each rank's progress by the world size;
+# "damped" (the default): each row's summed change times combine_weights' factor, between 1 (a rarely seen word:
+# the sum) and 1/world (a word each rank met many times since the last sync: the mean);
+# "sum": every rank's change applied in full; "mean": the ranks' models averaged (Spark's and DL4J's scheme);
 # "hot-mean": the rows of words a rank meets more than MEAN_ABOVE times between two syncs averaged, the rest summed.
-COMBINE = "sum"
+COMBINE = "damped"
 MEAN_ABOVE = 10.0
+HOT_ABOVE = 10.0  # rows_synced_often: 0 syncs every row every round
+CURVATURE = 0.1  # combine_weights: an update moves a row this share of lr of the way to its optimum (measured)
 
 
-def mean_rows(counts: np.ndarray, n_tokens: int, sync_tokens: int) -> int:
-    """How many of the most frequent words' rows a sync averages instead of summing (COMBINE); counts are
-    sorted, most frequent first."""
-    if COMBINE == "mean":
-        return int(counts.shape[0])
-    if COMBINE == "hot-mean":
-        seen = np.asarray(counts, dtype=np.float64) * (sync_tokens / max(int(n_tokens), 1))
-        return int(np.count_nonzero(seen > MEAN_ABOVE))
-    return 0
+def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_rows: int) -> np.ndarray | None:
+    """(V, 2) factors for the summed changes of the input and output rows (None: all 1, the plain sum).
+
+    Why not the sum: take one row and a loss that pulls it towards w* by lr·h per update. Each rank makes K
+    updates from the same starting point w0 and ends at w* + rho (w0 - w*), rho = (1 - lr h)^K. Summed, the
+    row lands at w* + (1 + world (rho - 1)) (w0 - w*): past w* as soon as rho < 1 - 1/world, and further from it
+    than it started when rho < 1 - 2/world. At 2 ranks that never diverges; at 8 the rows of frequent words
+    (thousands of updates between syncs, rho ~ 0) are thrown 7 times as far past w* (8 ranks diverge on IMDB
+    at any sync interval). One process making all world·K updates lands at w* + rho^world (w0 - w*); the
+    factor a = (1 - rho^world) / (world (1 - rho)) gives exactly that: 1 for a rare word (rho -> 1), 1/world for
+    a frequent one (rho -> 0). rho = exp(-CURVATURE · lr · K), K the updates a rank expects between two syncs of
+    the row: as a context (input rows) or a center (output rows), from the word's count, its sub-sampling keep
+    rate and the mean window (window + 1 pairs), and for output rows as a negative too (count^ns_exponent)."""
+    from .kernels import TWO32, keep_thresholds
+
+    if COMBINE == "sum":
+        return None
+    V = counts.shape[0]
+    if COMBINE in ("mean", "hot-mean"):
+        w = np.ones((V, 2), dtype=np.float32)
+        w[:V if COMBINE == "mean" else frequent_rows(counts, n_tokens, config.sync_tokens, MEAN_ABOVE)] = 1 / world
+        return w
+    counts = np.asarray(counts, dtype=np.float64)
+    share = counts / max(int(n_tokens), 1)
+    keep = np.minimum(keep_thresholds(counts, config.sample) / TWO32, 1.0)
+    as_center = share * keep * (config.window + 1)  # updates per corpus token, as a center or a context
+    pairs_per_token = float(np.sum(as_center))
+    negatives = counts ** config.ns_exponent
+    as_negative = pairs_per_token * config.negative * negatives / max(negatives.sum(), 1e-300)
+    tokens = np.full(V, config.chunk_tokens / world)  # tokens a rank trains between two syncs of a row
+    tokens[:sync_rows] = min(config.sync_tokens, config.chunk_tokens / world)
+    w = np.empty((V, 2), dtype=np.float32)
+    for k, per_token in enumerate((as_center, as_center + as_negative)):
+        rho = np.exp(-CURVATURE * config.lr * per_token * tokens)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = (1 - rho ** world) / (world * (1 - rho))
+        w[:, k] = np.where(1 - rho > 1e-12, a, 1.0)
+    return w
+
+
+def rows_synced_often(counts: np.ndarray, n_tokens: int, chunk_tokens: int, world: int) -> int:
+    """How many rows (the most frequent words') each round syncs; all rows are synced at each chunk's end. They are
+    the words a rank meets more than HOT_ABOVE times in its share of a chunk: summed after that many updates made
+    without the other ranks' (from one starting point, without the feedback one process gets after each),
+    their rows overshoot, and at 8 ranks training diverges (docs/distributed.md). The rest change little
+    between two chunks' ends."""
+    return frequent_rows(counts, n_tokens, chunk_tokens / world, HOT_ABOVE)
+
+
+def frequent_rows(counts: np.ndarray, n_tokens: int, tokens: float, above: float) -> int:
+    """How many words (the first rows: counts are sorted, most frequent first) a rank expects to meet more than
+    ``above`` times in ``tokens`` tokens of the corpus."""
+    seen = np.asarray(counts, dtype=np.float64) * (tokens / max(int(n_tokens), 1))
+    return int(np.count_nonzero(seen > above))
 
 
 class RankLost(UserError):
@@ -132,8 +182,9 @@ class Group:
         self._call(f"comparing {what}", self.dist.all_gather_object, values, value)
         differ = [r for r, v in enumerate(values) if v != values[0]]
         if differ:
-            raise UserError(f"{what} differs between ranks 0 and {differ[0]} ({values[0]} against {values[differ[0]]}): "
-                            "give every rank the same text and settings (and the same fastw2v version)")
+            raise UserError(f"{what} differs between ranks 0 and {differ[0]} ({values[0]} against "
+                            f"{values[differ[0]]}): give every rank the same text and settings (and the same "
+                            "fastw2v version)")
 
     def _collective_device(self) -> torch.device:
         return self.device if self.backend == "nccl" else torch.device("cpu")
@@ -251,49 +302,55 @@ def shares(pair_offsets: np.ndarray, n_rounds: int, world: int) -> np.ndarray:
 
 
 class DeltaSync:
-    """Sums what each rank changed in ``matrices`` since the last sync and applies the sum on every rank.
+    """Sums what each rank changed in two matrices since the last sync and applies the sum on every rank.
 
-    ``matrices``: numpy arrays (views are fine: the hogwild trainer's padded rows) or torch tensors, changed in
-    place. Holds a copy of each as it was at the last sync, and one buffer for the changes: two more matrices'
-    worth of memory per matrix."""
+    ``matrices``: (w_in, w_out), numpy arrays (views are fine: the hogwild trainer's padded rows) or torch
+    tensors, changed in place; ``weights`` (V, 2): each row's factor on the summed change (``combine_weights``).
+    ``sync(what)`` syncs every row, ``sync(what, every_row=False)`` the first ``often`` rows only (the most
+    frequent words': vocabularies are sorted by count). Holds a copy of both as they were at the
+    last sync and a buffer for the changes, laid out (V, 2, d) so that the first rows of both are one
+    contiguous all-reduce: four more (V, d) matrices of memory."""
 
-    def __init__(self, group: Group, matrices, mean_rows: int = 0):
+    def __init__(self, group: Group, matrices, weights: np.ndarray | None = None, often: int | None = None):
         self.group = group
-        self.mean_rows = mean_rows  # the first rows (the most frequent words) are averaged, the others summed
+        self.often = often  # rows synced by sync(what, every_row=False): the most frequent words' (None: all)
         self.matrices = list(matrices)
         self.numpy = isinstance(self.matrices[0], np.ndarray)
+        V, d = self.matrices[0].shape
         if self.numpy:
             self.base = [np.array(m, dtype=np.float32, order="C") for m in self.matrices]
-            self.delta = [np.empty_like(b) for b in self.base]
+            self.delta = np.empty((V, len(self.matrices), d), dtype=np.float32)
+            self.weights = None if weights is None else weights[:, :, None]
         else:
             self.base = [m.detach().clone().contiguous() for m in self.matrices]
-            self.delta = [torch.empty_like(b) for b in self.base]
+            self.delta = torch.empty((V, len(self.matrices), d), dtype=self.base[0].dtype, device=self.base[0].device)
+            self.weights = None if weights is None else torch.from_numpy(weights[:, :, None]).to(self.delta)
 
-    def __call__(self, what: str) -> None:
+    def __call__(self, what: str, every_row: bool = True) -> None:
         start = time.perf_counter()
-        cuda = not self.numpy and self.matrices[0].device.type == "cuda"
-        for m, base, delta in zip(self.matrices, self.base, self.delta):
+        n = self.delta.shape[0] if every_row or self.often is None else min(self.often, self.delta.shape[0])
+        delta = self.delta[:n]
+        for k, (m, base) in enumerate(zip(self.matrices, self.base)):
             if self.numpy:
-                np.subtract(m, base, out=delta)
-                self.group.all_reduce_(torch.from_numpy(delta), what)
-                delta[:self.mean_rows] /= self.group.world
-                base += delta
-                m[...] = base
+                np.subtract(m[:n], base[:n], out=delta[:, k])
             else:
-                torch.sub(m.detach(), base, out=delta)
-                self.group.all_reduce_(delta, what)
-                delta[:self.mean_rows] /= self.group.world
-                base += delta
-                m.detach().copy_(base)
-            self.group.sync_bytes += delta.nbytes
-        if cuda:  # the time of the collectives, not of their launch
+                delta[:, k].copy_(m.detach()[:n]).sub_(base[:n])
+        self.group.all_reduce_(torch.from_numpy(delta) if self.numpy else delta, what)
+        if self.weights is not None:  # combine_weights: each row's share of the sum
+            delta *= self.weights[:n]
+        for k, (m, base) in enumerate(zip(self.matrices, self.base)):
+            base[:n] += delta[:, k]
+            if self.numpy:
+                m[:n] = base[:n]
+            else:
+                m.detach()[:n].copy_(base[:n])
+        self.group.sync_bytes += delta.nbytes
+        if not self.numpy and delta.device.type == "cuda":  # the time of the collective, not of its launch
             torch.cuda.synchronize()
         self.group.sync_seconds += time.perf_counter() - start
 
-    def reset(self) -> None:
-        """Take the matrices as they are now as the last sync's (after a broadcast, or a resume)."""
-        for m, base in zip(self.matrices, self.base):
-            if self.numpy:
-                base[...] = m
-            else:
-                base.copy_(m.detach())
+
+def model_sync(group: Group, matrices, counts: np.ndarray, n_tokens: int, config) -> DeltaSync:
+    """The DeltaSync of a training run: fastw2v's rows synced every round and combine factors for this corpus."""
+    often = rows_synced_often(counts, n_tokens, config.chunk_tokens, group.world)
+    return DeltaSync(group, matrices, combine_weights(counts, n_tokens, config, group.world, often), often)

@@ -32,7 +32,7 @@ from . import kernels as K
 from .batching import numba_threads
 from .config import Config
 from .corpus import EncodedCorpus
-from .distributed import DeltaSync, mean_rows, rounds, shares
+from .distributed import model_sync, rounds, shares
 from .progress import Progress, compiling
 from .stats import TrainStats, Weights, diverged
 from .vectors import Vectors
@@ -495,7 +495,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
             blocks = lo + _blocks(offsets[lo:hi + 1] - offsets[lo], n_blocks)  # the threads' blocks of the share
             run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, round_out)
             out += round_out
-            sync(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
+            last = s == n_rounds - 1  # all rows at the chunk's end, the frequent words' after the other rounds
+            sync(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}", every_row=last)
 
     def run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out):
         first = int(corpus.starts[bounds[c]])
@@ -512,9 +513,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         return (TrainState(*position, pairs=stats.pairs, seconds=state.seconds + time.perf_counter() - start,
                            smoothed_loss=smoothed, loss_history=stats.loss_history), w_in[:, :d], w_out[:, :d], None)
 
-    sync = None
-    if group is not None:
-        sync = DeltaSync(group, (w_in[:, :d], w_out[:, :d]), mean_rows(corpus.vocab.counts, N, config.sync_tokens))
+    sync = model_sync(group, (w_in[:, :d], w_out[:, :d]), corpus.vocab.counts, N, config) if group else None
     with numba_threads(config.threads), run:
         n_threads = numba.get_num_threads()
         n_blocks = n_threads * BLOCKS_PER_THREAD

@@ -22,7 +22,7 @@ from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs, num
 from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
-from .distributed import DeltaSync, Group, mean_rows, RankLost, join, threads_per_process
+from .distributed import Group, RankLost, join, model_sync, threads_per_process
 from .errors import UserError
 from .model import SkipGramNS
 from .progress import Progress, compiling
@@ -184,8 +184,8 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
     step = fused_step if fused is not None else torch_step
     sync, world, rank = None, 1, 0
     if group is not None:
-        rows = mean_rows(corpus.vocab.counts, corpus.n_tokens, config.sync_tokens)
-        sync, world, rank = DeltaSync(group, (W_in, W_out), rows), group.world, group.rank
+        world, rank = group.world, group.rank
+        sync = model_sync(group, (W_in, W_out), corpus.vocab.counts, corpus.n_tokens, config)
         group.barrier("compiling the kernels")  # the clock starts on all ranks together
     sync_every = world * config.sync_tokens / max(corpus.n_tokens, 1)  # a sync round, as a share of an epoch
     with run, contextlib.closing(bar.bar):
@@ -200,8 +200,8 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
                 k = 0 if batch.last else k + 1
                 if sync is not None:
                     next_sync = batch.start + sync_every if next_sync is None else next_sync
-                    if batch.last or batch.end >= next_sync:
-                        sync(f"the sync at {batch.end:.1%} of epoch {epoch + 1}")
+                    if batch.last or batch.end >= next_sync:  # all rows at a chunk's end, else the frequent words'
+                        sync(f"the sync at {batch.end:.1%} of epoch {epoch + 1}", every_row=batch.last)
                         next_sync = None
                 if batch.last and batch.chunk < n_chunks - 1:
                     run.chunk_done(lambda: snapshot(epoch, batch.chunk))

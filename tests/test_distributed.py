@@ -196,3 +196,54 @@ def test_a_killed_rank_ends_the_job_and_resume_completes(tmp_path):
     assert "starting from the beginning" not in done.stderr
     vectors = fastw2v.Vectors.load(str(tmp_path / "vectors.bin"))
     assert own_group_precision(vectors) >= 0.9
+
+
+class _TwinGroup:
+    """A group of two ranks where the other rank always made this rank's changes too: a sum doubles them."""
+
+    world, sync_bytes, sync_seconds = 2, 0, 0.0
+
+    def all_reduce_(self, tensor, what):
+        tensor *= 2
+        return tensor
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_delta_sync_sums_the_changes_of_the_rows_it_syncs(kind):
+    import torch
+
+    padded = np.zeros((4, 5), dtype=np.float32)
+    w_in, w_out = padded[:, :3], np.zeros((4, 3), dtype=np.float32)  # a view, as hogwild's padded rows
+    if kind == "torch":
+        w_in, w_out = torch.zeros(4, 3), torch.zeros(4, 3)
+    sync = distributed.DeltaSync(_TwinGroup(), (w_in, w_out), often=2)
+    w_in += 1.0
+    w_out[3] -= 0.5
+    sync("a round", every_row=False)  # the two most frequent words' rows only
+    assert np.asarray(w_in).tolist() == [[2.0] * 3, [2.0] * 3, [1.0] * 3, [1.0] * 3]  # rows 2, 3: not yet
+    assert np.asarray(w_out)[3].tolist() == [-0.5] * 3
+    sync("a chunk's end")  # all rows: what changed since the last sync of each row, summed
+    assert np.asarray(w_in).tolist() == [[2.0] * 3] * 4
+    assert np.asarray(w_out)[3].tolist() == [-1.0] * 3
+    sync("nothing changed")
+    assert np.asarray(w_in).tolist() == [[2.0] * 3] * 4
+    if kind == "numpy":
+        assert padded[:, 3:].sum() == 0  # the padding is never written
+
+
+def test_combine_weights_land_a_row_where_one_process_would(zipf_corpus):
+    """In the model of ``combine_weights`` (each update pulls a row towards its optimum by lr·h), 8 ranks that each
+    make K updates from one start and add their changes with these factors land where one process making all
+    8·K updates lands; the plain sum lands 7 times as far past the optimum for a frequent word."""
+    cfg = fastw2v.Config(chunk_tokens=20_000, sync_tokens=1_000)
+    counts, n = zipf_corpus.vocab.counts, zipf_corpus.n_tokens
+    weights = distributed.combine_weights(counts, n, cfg, 8, sync_rows=10)
+    assert weights.shape == (len(counts), 2) and weights.dtype == np.float32
+    assert np.all(weights >= 1 / 8 - 1e-6) and np.all(weights <= 1 + 1e-6)
+    assert weights[0, 1] < 0.15  # the most frequent word's output row (CURVATURE 0.1: 0.133): near the mean
+    assert weights[-1, 0] > 0.95  # the rarest word's input row (0.979): near the sum
+    assert np.all(np.diff(weights[10:, 0]) >= -1e-6)  # rarer words (beyond the rows synced every round): nearer the sum
+    for rho in (0.0, 0.3, 0.9, 0.999):
+        a = (1 - rho ** 8) / (8 * (1 - rho))
+        assert 1 + 8 * a * (rho - 1) == pytest.approx(rho ** 8)  # w - w*, as a share of w0 - w*
+    assert distributed.combine_weights(counts, n, cfg, 1, 10) == pytest.approx(np.ones((len(counts), 2)))

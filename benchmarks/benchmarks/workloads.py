@@ -329,3 +329,28 @@ def prepare_memory(n_tokens: int, line_tokens: int, vocab_size: int = 200_000, t
         return Rate(peak, "MiB", c.n_tokens, time.perf_counter() - start, note)
 
     return run
+
+
+def prepare_distributed(c, ranks: int = 2, backend: str = "hogwild", device: str = "cpu"):
+    """``torchrun --nproc-per-node RANKS -m fastw2v train`` on ``c`` (saved as an encoded folder), 1 epoch; the
+    rate and the sync's share of rank 0's training time from the command's summary, as a user reads them."""
+    import sys
+
+    folder = tempfile.mkdtemp(prefix="fastw2v-bench-dist-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    c.save(os.path.join(folder, "corpus"))
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in common.SETTINGS.items() if k != "epochs"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks),
+           "-m", "fastw2v", "train", "--dataset", os.path.join(folder, "corpus"), "--epochs", "1", "--no-progress",
+           "--output", os.path.join(folder, "vectors.npy"), "--backend", backend, "--device", device, *flags]
+
+    def run() -> Rate:
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=common.REPO)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr.strip().splitlines()[-1])
+        seconds, rate = re.search(r"training\s+([\d.]+) s, ([\d,]+) words/s", out.stdout).groups()
+        share, mib = re.search(r"processes .*?: ([\d,]+) MiB .*?\((\d+)% of", out.stdout).group(2, 1)
+        return Rate(float(rate.replace(",", "")), "words/s", c.n_tokens, float(seconds),
+                    f"sync {share}% of rank 0's training time, {mib} MiB all-reduced by it")
+
+    return run
