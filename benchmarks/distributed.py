@@ -205,7 +205,7 @@ def main(argv=None) -> int:
     rows = []
     for n in (int(x) for x in args.ranks.split(",")):
         for seed in (int(x) for x in args.seeds.split(",")):
-            combine = args.combine if n > 1 else "-"
+            combine = args.combine  # (one process: unused; the table shows "-")
             rows.append(run_job(n, seed, argparse.Namespace(**{**vars(args), "combine": combine})))
             print(json.dumps(rows[-1]), flush=True)
     table = summary(rows)

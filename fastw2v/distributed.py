@@ -292,10 +292,12 @@ def rounds(chunk_tokens: int, world: int, sync_tokens: int) -> int:
     return max(1, -(-int(chunk_tokens) // (world * sync_tokens)))
 
 
-def shares(pair_offsets: np.ndarray, n_rounds: int, world: int) -> np.ndarray:
-    """Piece bounds of ``n_rounds * world`` runs of consecutive pieces with about equal numbers of pairs: run
-    ``s * world + r`` is rank r's share of round s. Together they cover every piece once."""
-    targets = np.linspace(0, pair_offsets[-1], n_rounds * world + 1)
+def shares(pair_offsets: np.ndarray, n: int) -> np.ndarray:
+    """Piece bounds of ``n`` runs of consecutive pieces with about equal numbers of pairs, which together cover
+    every piece once (``pair_offsets``: each piece's first pair index, and the total). A chunk cut into
+    rounds x world runs gives run ``s * world + r`` to rank r in round s; hogwild cuts a share into its threads'
+    blocks the same way."""
+    targets = np.linspace(0, pair_offsets[-1], n + 1)
     bounds = np.searchsorted(pair_offsets, targets, side="left")
     bounds[0], bounds[-1] = 0, pair_offsets.shape[0] - 1
     return np.maximum.accumulate(bounds).astype(np.int64)

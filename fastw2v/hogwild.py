@@ -431,14 +431,6 @@ def padded_rows(m: np.ndarray) -> np.ndarray:
     return out
 
 
-def _blocks(pair_offsets: np.ndarray, n_blocks: int) -> np.ndarray:
-    """Piece bounds of n_blocks blocks of consecutive pieces with about equal numbers of pairs."""
-    targets = np.linspace(0, pair_offsets[-1], n_blocks + 1)
-    bounds = np.searchsorted(pair_offsets, targets, side="left")
-    bounds[0], bounds[-1] = 0, pair_offsets.shape[0] - 1
-    return np.maximum.accumulate(bounds).astype(np.int64)
-
-
 def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
                   on_epoch_end=None, group=None):
     """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
@@ -485,14 +477,14 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     def run_shares(epoch, c, kept, kept_starts, local, offsets, w_base, hot, out):
         """Train chunk c: all of it, or in a distributed job this rank's share of each round, then a sync."""
         if group is None:
-            run_chunk(epoch, c, kept, kept_starts, local, offsets, _blocks(offsets, n_blocks), w_base, hot, out)
+            run_chunk(epoch, c, kept, kept_starts, local, offsets, shares(offsets, n_blocks), w_base, hot, out)
             return
         n_rounds = rounds(local[-1], group.world, config.sync_tokens)
-        parts = shares(offsets, n_rounds, group.world)
+        parts = shares(offsets, n_rounds * group.world)  # run s * world + r: rank r's share of round s
         round_out = np.zeros_like(out)  # train_chunk writes its figures into it: added up over the rounds here
         for s in range(n_rounds):
             lo, hi = parts[s * group.world + group.rank], parts[s * group.world + group.rank + 1]
-            blocks = lo + _blocks(offsets[lo:hi + 1] - offsets[lo], n_blocks)  # the threads' blocks of the share
+            blocks = lo + shares(offsets[lo:hi + 1] - offsets[lo], n_blocks)  # the threads' blocks of the share
             run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, round_out)
             out += round_out
             last = s == n_rounds - 1  # all rows at the chunk's end, the frequent words' after the other rounds

@@ -281,7 +281,7 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     base = config.pop("config", None) or Config()
     Config.check_keys(config)
     cfg = dataclasses.replace(base, **config)
-    group = join(cfg.device, cfg.sync_timeout)
+    group = join("cpu" if cfg.resolved_backend() == "hogwild" else cfg.device, cfg.sync_timeout)  # hogwild: gloo
     if group is None:
         return _train(dataset, data, corpus, text_column, splits, output, cache_dir, progress, streaming,
                       dataset_config, cfg, None)

@@ -53,7 +53,7 @@ def run_job(tmp_path, text, ranks=2, **settings):
 @given(st.lists(st.integers(0, 50), min_size=1, max_size=40), st.integers(1, 5), st.integers(1, 8))
 def test_shares_cover_every_piece_once(pair_counts, n_rounds, world):
     offsets = np.concatenate([[0], np.cumsum(pair_counts)]).astype(np.int64)
-    parts = distributed.shares(offsets, n_rounds, world)
+    parts = distributed.shares(offsets, n_rounds * world)
     assert parts.shape == (n_rounds * world + 1,) and parts[0] == 0 and parts[-1] == len(pair_counts)
     assert np.all(np.diff(parts) >= 0)  # consecutive runs: each piece in exactly one share
     # about equal pairs: a share exceeds its target by less than one piece
