@@ -9,9 +9,11 @@ Each row is one job: ``torchrun --nproc-per-node N -m benchmarks.distributed --_
 worker as a plain process, one process on all cores), which calls ``fastw2v.train`` on every rank as a user's
 script would; rank 0 then evaluates the vectors (Google analogies, restrict_vocab 30000; WordSim353 rho) and
 writes the row. The cores are divided among the ranks (``--workers 0``), so on 2 cores 8 ranks are slow: these
-rows measure quality; words/s and the sync share are of this machine. ``--combine mean`` swaps the sum of the
-ranks' changes for their mean (model averaging, Spark's and DL4J's scheme) for comparison. The table gives the
-mean over seeds per rank count and its gap to the 1-process rows.
+rows measure quality; words/s and the sync share are of this machine. ``--combine`` swaps fastw2v's damped sum
+of the ranks' changes (``fastw2v.distributed.combine_weights``) for the plain sum, their mean (model averaging,
+Spark's and DL4J's scheme) or a mean of the frequent rows only; ``--curvature``, ``--hot-above``,
+``--sync-tokens`` and ``--chunk-tokens`` vary its settings. The table gives the mean over seeds per rank count and
+settings, and its gap to the 1-process rows.
 """
 
 from __future__ import annotations
