@@ -126,7 +126,6 @@ class Group:
         self.owns = owns  # this module started the process group (and ends it)
         # the syncs of training, with their short timeout; setup collectives use the default group
         self.sync_group = dist.new_group(timeout=datetime.timedelta(seconds=sync_timeout))
-        self.sync_timeout = sync_timeout
         self.syncs = 0  # syncs entered (the heartbeat the others read when a collective fails)
         try:
             self.store = dist.distributed_c10d._get_default_store()
@@ -139,9 +138,6 @@ class Group:
     def is_writer(self) -> bool:
         return self.rank == 0
 
-    def describe(self) -> str:
-        return f"{self.world} processes ({self.backend})"
-
     # -- collectives -----------------------------------------------------------------------------------
     def _call(self, what: str, fn, *args, **kw):
         try:
@@ -153,10 +149,12 @@ class Group:
         """All ranks reach this point (setup timeout)."""
         self._call(what, self.dist.barrier)
 
-    def all_reduce_(self, tensor: torch.Tensor, what: str) -> torch.Tensor:
-        """Sum ``tensor`` over the ranks, in place (the sync group: sync_timeout)."""
-        self.syncs += 1
-        self._heartbeat()
+    def all_reduce_(self, tensor: torch.Tensor, what: str, heartbeat: bool = True) -> torch.Tensor:
+        """Sum ``tensor`` over the ranks, in place (the sync group: sync_timeout). ``heartbeat``: count it and say
+        so in the store (a round trip; the frequent rows' syncs between two chunk ends skip it)."""
+        if heartbeat:
+            self.syncs += 1
+            self._heartbeat()
         self._call(what, self.dist.all_reduce, tensor, group=self.sync_group)
         return tensor
 
@@ -249,13 +247,12 @@ def join(device_name: str, sync_timeout: float) -> Group | None:
     CUDA devices, gloo for CPUs."""
     import torch.distributed as dist
 
-    owns = False
+    owns, device = False, _device(device_name)
     if not dist.is_initialized():
         if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
             return None
         if not dist.is_available():
             raise UserError("WORLD_SIZE is set but this build of torch has no torch.distributed: run one process")
-        device = _device(device_name)
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(device)
@@ -268,7 +265,7 @@ def join(device_name: str, sync_timeout: float) -> Group | None:
         owns = True
     if dist.get_world_size() <= 1:
         return None
-    return Group(_device(device_name), sync_timeout, owns)
+    return Group(device, sync_timeout, owns)
 
 
 def _device(name: str) -> torch.device:
@@ -327,9 +324,13 @@ class DeltaSync:
             self.base = [m.detach().clone().contiguous() for m in self.matrices]
             self.delta = torch.empty((V, len(self.matrices), d), dtype=self.base[0].dtype, device=self.base[0].device)
             self.weights = None if weights is None else torch.from_numpy(weights[:, :, None]).to(self.delta)
+        self.events = [] if not self.numpy and self.delta.device.type == "cuda" else None
 
     def __call__(self, what: str, every_row: bool = True) -> None:
         start = time.perf_counter()
+        if self.events is not None:  # on a GPU: timed by events, read at finish(), not by waiting for the device
+            self.events.append((torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)))
+            self.events[-1][0].record()
         n = self.delta.shape[0] if every_row or self.often is None else min(self.often, self.delta.shape[0])
         delta = self.delta[:n]
         for k, (m, base) in enumerate(zip(self.matrices, self.base)):
@@ -337,7 +338,7 @@ class DeltaSync:
                 np.subtract(m[:n], base[:n], out=delta[:, k])
             else:
                 delta[:, k].copy_(m.detach()[:n]).sub_(base[:n])
-        self.group.all_reduce_(torch.from_numpy(delta) if self.numpy else delta, what)
+        self.group.all_reduce_(torch.from_numpy(delta) if self.numpy else delta, what, heartbeat=every_row)
         if self.weights is not None:  # combine_weights: each row's share of the sum
             delta *= self.weights[:n]
         for k, (m, base) in enumerate(zip(self.matrices, self.base)):
@@ -347,9 +348,17 @@ class DeltaSync:
             else:
                 m.detach()[:n].copy_(base[:n])
         self.group.sync_bytes += delta.nbytes
-        if not self.numpy and delta.device.type == "cuda":  # the time of the collective, not of its launch
+        if self.events is not None:
+            self.events[-1][1].record()
+        else:
+            self.group.sync_seconds += time.perf_counter() - start
+
+    def finish(self) -> None:
+        """Add the GPU syncs' times to the group's figures (once training is done: it waits for the device)."""
+        if self.events:
             torch.cuda.synchronize()
-        self.group.sync_seconds += time.perf_counter() - start
+            self.group.sync_seconds += sum(a.elapsed_time(b) for a, b in self.events) / 1e3
+            self.events.clear()
 
 
 def model_sync(group: Group, matrices, counts: np.ndarray, n_tokens: int, config) -> DeltaSync:

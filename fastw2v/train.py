@@ -199,7 +199,8 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
                 bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens), trained=mine)
                 k = 0 if batch.last else k + 1
                 if sync is not None:
-                    next_sync = batch.start + sync_every if next_sync is None else next_sync
+                    if next_sync is None:  # a round starts
+                        next_sync = batch.start + sync_every
                     if batch.last or batch.end >= next_sync:  # all rows at a chunk's end, else the frequent words'
                         sync(f"the sync at {batch.end:.1%} of epoch {epoch + 1}", every_row=batch.last)
                         next_sync = None
@@ -211,6 +212,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
                 on_epoch_end(epoch, W_in.detach().float().cpu().numpy(), stats)
     bar.close(device)
     if group is not None:  # the whole job's loss (its pairs: every rank counts all of them)
+        sync.finish()
         stats.loss_total = group.sum([stats.loss_total], "summing the job's loss")[0]
         stats.note_group(group)
     if weights is not None:  # the result, back into the caller's matrices

@@ -203,7 +203,7 @@ class _TwinGroup:
 
     world, sync_bytes, sync_seconds = 2, 0, 0.0
 
-    def all_reduce_(self, tensor, what):
+    def all_reduce_(self, tensor, what, heartbeat=True):
         tensor *= 2
         return tensor
 
