@@ -52,8 +52,9 @@ def worker(args) -> None:
         distributed.HOT_ABOVE = args.hot_above
     if args.curvature is not None:
         distributed.CURVATURE = args.curvature
+    distributed.FACTOR_LR = args.factor_lr
     cfg = dict(epochs=args.epochs, seed=args.seed, sync_tokens=args.sync_tokens, workers=args.workers,
-               chunk_tokens=args.chunk_tokens)
+               chunk_tokens=args.chunk_tokens, sync_all_tokens=args.sync_all_tokens)
     start = time.perf_counter()
     vectors = fastw2v.train(**corpus_args(args.corpus), progress=False, **cfg)
     wall = time.perf_counter() - start
@@ -65,8 +66,9 @@ def worker(args) -> None:
     ws = fastw2v.evaluate_word_pairs(vectors, os.path.join(SHARED, "eval", "wordsim353.tsv"))
     row = dict(ranks=st.world_size, seed=args.seed, epochs=args.epochs, combine=args.combine,
                mean_above=distributed.MEAN_ABOVE, hot_above=distributed.HOT_ABOVE,
-               curvature=distributed.CURVATURE,
-               sync_tokens=args.sync_tokens, chunk_tokens=args.chunk_tokens, backend=st.backend,
+               curvature=distributed.CURVATURE, factor_lr=distributed.FACTOR_LR,
+               sync_tokens=args.sync_tokens, sync_all_tokens=args.sync_all_tokens, chunk_tokens=args.chunk_tokens,
+               backend=st.backend,
                words_per_sec=st.words_per_sec,
                train_seconds=st.seconds, wall_seconds=wall, sync_seconds=st.sync_seconds,
                sync_share=st.sync_seconds / st.seconds if st.seconds else None,
@@ -81,7 +83,8 @@ def run_job(ranks: int, seed: int, args) -> dict:
         row_out = os.path.join(tmp, "row.json")
         worker_args = ["--_worker", "--corpus", args.corpus, "--epochs", str(args.epochs), "--seed", str(seed),
                        "--sync-tokens", str(args.sync_tokens), "--chunk-tokens", str(args.chunk_tokens),
-                       "--combine", args.combine, "--row-out", row_out,
+                       "--sync-all-tokens", str(args.sync_all_tokens),
+                       "--combine", args.combine, "--factor-lr", args.factor_lr, "--row-out", row_out,
                        *(["--mean-above", str(args.mean_above)] if args.mean_above is not None else []),
                        *(["--hot-above", str(args.hot_above)] if args.hot_above is not None else []),
                        *(["--curvature", str(args.curvature)] if args.curvature is not None else []),
@@ -100,7 +103,7 @@ def run_job(ranks: int, seed: int, args) -> dict:
             return json.load(f)
 
 
-SETTINGS = ("combine", "curvature", "sync_tokens", "chunk_tokens", "hot_above")  # what a job's rows may vary
+SETTINGS = ("combine", "curvature", "factor_lr", "sync_tokens", "sync_all_tokens", "chunk_tokens", "hot_above")  # what a job's rows may vary
 
 
 def summary(rows: list[dict]) -> str:
@@ -128,38 +131,43 @@ def summary(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# The links of the projection: the bus bandwidth an all-reduce reaches (bytes/s) and its latency (s). Assumptions,
-# said in the output.
-LINKS = {"8 GPUs, one NVLink box": (8, 400e9, 30e-6), "4 nodes, 100 Gb/s Ethernet (one GPU each)": (4, 11e9, 100e-6)}
+# The links of the projection: the bus bandwidth an all-reduce reaches (bytes/s), its latency (s), and the
+# Config.sync_all_tokens of the row (None: the default). Assumptions, said in the output.
+LINKS = (("8 GPUs, one NVLink box", 8, 400e9, 30e-6, None),
+         ("4 nodes, 100 Gb/s Ethernet (one GPU each)", 4, 11e9, 100e-6, None),
+         ("4 nodes, 100 Gb/s Ethernet (one GPU each)", 4, 11e9, 100e-6, 1 << 22))  # every row at chunk ends only
 
 
 def project(rate: float, counts, n_tokens: int, dim: int = 100) -> str:
     """Words/s of N ranks from one rank's measured rate and the sync volume of fastw2v's defaults on this
-    vocabulary: per chunk, each rank trains chunk_tokens / N tokens at ``rate``, and syncs the frequent words' rows
-    after each round and every row at the chunk's end, each a ring all-reduce of 2 (N - 1) / N times its bytes at
-    the link's bus bandwidth plus its latency. The training step is assumed to shard perfectly (the torch
-    backend builds every chunk's pairs on every rank today: docs/distributed.md)."""
+    vocabulary: per chunk, each rank trains chunk_tokens / N tokens at ``rate``, syncs the frequent words' rows
+    after each round and every row each ``sync_all_every``-th round and at the chunk's end, each a ring all-reduce
+    of 2 (N - 1) / N times its bytes at the link's bus bandwidth plus its latency. The training step is assumed to
+    shard perfectly (the torch backend builds every chunk's pairs on every rank today: docs/distributed.md)."""
     from fastw2v import Config
-    from fastw2v.distributed import rounds, rows_synced_often
+    from fastw2v.distributed import rounds, rows_synced_often, sync_all_every
 
-    cfg = Config()
     vocab = len(counts)
     row_bytes = 2 * dim * 4  # a word's input and output rows, float32
+    cfg = Config()
     lines = [f"One rank: {rate / 1e6:.1f}M words/s. Vocabulary {vocab:,} words, d = {dim}: "
              f"{vocab * row_bytes / 2 ** 20:,.1f} MiB for every row; chunks of {cfg.chunk_tokens:,} tokens, "
-             "the frequent words' rows every "
-             f"{cfg.sync_tokens:,} tokens per rank.",
-             "| link | ranks | rows synced each round | bytes per token per rank | sync per chunk | words/s "
-             "| × one rank |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for name, (n, bandwidth, latency) in LINKS.items():
-        hot = rows_synced_often(np.asarray(counts), n_tokens, cfg.chunk_tokens, n)
+             f"the frequent words' rows every {cfg.sync_tokens:,} tokens per rank.",
+             "| link | ranks | every row every (tokens of the job) | rows synced the other rounds "
+             "| bytes per token per rank | sync per chunk | words/s | × one rank |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, n, bandwidth, latency, sync_all_tokens in LINKS:
+        cfg = Config(sync_all_tokens=sync_all_tokens or Config().sync_all_tokens)
         n_rounds = rounds(cfg.chunk_tokens, n, cfg.sync_tokens)
-        volume = vocab * row_bytes + (n_rounds - 1) * hot * row_bytes  # per rank per chunk
+        every = sync_all_every(cfg, n)
+        full = n_rounds // every + (1 if n_rounds % every else 0)  # and at the chunk's end
+        hot = rows_synced_often(np.asarray(counts), n_tokens, cfg, n) if full < n_rounds else 0
+        volume = (full * vocab + (n_rounds - full) * hot) * row_bytes  # per rank per chunk
         train = cfg.chunk_tokens / n / rate
         sync = 2 * (n - 1) / n * volume / bandwidth + n_rounds * latency
         total = cfg.chunk_tokens / (train + sync)
-        lines.append(f"| {name} ({bandwidth / 1e9:.0f} GB/s, {latency * 1e6:.0f} µs) | {n} | {hot:,} | "
+        lines.append(f"| {name} ({bandwidth / 1e9:.0f} GB/s, {latency * 1e6:.0f} µs) | {n} | "
+                     f"{min(every * n * cfg.sync_tokens, cfg.chunk_tokens):,} | {hot:,} | "
                      f"{volume / (cfg.chunk_tokens / n):,.0f} | {sync * 1e3:.2f} ms | {total / 1e6:,.0f}M | "
                      f"{total / rate:.1f}× |")
     return "\n".join(lines)
@@ -172,6 +180,7 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--sync-tokens", type=int, default=None, help="default: Config's")
+    p.add_argument("--sync-all-tokens", type=int, default=None, help="default: Config's")
     p.add_argument("--chunk-tokens", type=int, default=None,
                    help="default: Config's (every row syncs at a chunk's end)")
     p.add_argument("--combine", default="damped", choices=["damped", "sum", "mean", "hot-mean"],
@@ -182,6 +191,8 @@ def main(argv=None) -> int:
     p.add_argument("--hot-above", type=float, default=None,
                    help="distributed.HOT_ABOVE (default: its value; 0: every row at every sync)")
     p.add_argument("--curvature", type=float, default=None, help="distributed.CURVATURE (default: its value)")
+    p.add_argument("--factor-lr", default="start", choices=["start", "current"],
+                   help="distributed.FACTOR_LR: the combine factors at the run's first learning rate, or the current one")
     p.add_argument("--workers", type=int, default=0, help="threads per process; 0: the cores divided among the ranks")
     p.add_argument("--out", help="write the rows and the table here (.json)")
     p.add_argument("--project", type=float, metavar="WORDS_PER_SEC",
@@ -194,6 +205,7 @@ def main(argv=None) -> int:
     from fastw2v import Config
 
     args.sync_tokens = args.sync_tokens or Config().sync_tokens
+    args.sync_all_tokens = args.sync_all_tokens or Config().sync_all_tokens
     args.chunk_tokens = args.chunk_tokens or Config().chunk_tokens
     if args.project:
         import fastw2v

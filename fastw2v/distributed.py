@@ -1,8 +1,9 @@
 """Training on several processes, GPUs or machines: torch.distributed, launched by ``torchrun``.
 
 Every rank holds the whole model and trains its own share of each chunk's pieces. The ranks meet every
-``Config.sync_tokens`` tokens (per rank) to sync the rows of the frequent words (``rows_synced_often``), and at
-each chunk's end to sync every row. A sync all-reduces what each rank changed since the last one
+``Config.sync_tokens`` tokens (per rank) to sync the rows of the frequent words (``rows_synced_often``), and every
+``Config.sync_all_tokens`` tokens of the whole job and at each chunk's end to sync every row (``sync_all_every``:
+at 8 ranks, every second sync). A sync all-reduces what each rank changed since the last one
 (``W - W_at_last_sync``) and every rank adds the result to the model it had then (``DeltaSync``): afterwards all
 ranks hold the same rows. The result is each row's summed change times a factor between 1 and 1/world
 (``combine_weights``): the sum for a word the ranks met rarely (every rank's update counts, as in one process),
@@ -47,10 +48,14 @@ LOST_WAIT = 3.0  # seconds the ranks that saw a collective fail wait for each ot
 COMBINE = "damped"
 MEAN_ABOVE = 10.0
 HOT_ABOVE = 10.0  # rows_synced_often: 0 syncs every row every round
+# combine_weights at the run's first learning rate ("start"), or at the current one ("current": its model says so,
+# but 8 ranks diverge with it: the overshoot does not shrink with the learning rate, docs/distributed.md)
+FACTOR_LR = "start"
 CURVATURE = 0.1  # combine_weights: an update moves a row this share of lr of the way to its optimum (measured)
 
 
-def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_rows: int) -> np.ndarray | None:
+def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_rows: int,
+                    lr: float | None = None) -> np.ndarray | None:
     """(V, 2) factors for the summed changes of the input and output rows (None: all 1, the plain sum).
 
     Why not the sum: take one row and a loss that pulls it towards w* by lr·h per update. Each rank makes K
@@ -79,24 +84,37 @@ def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_
     pairs_per_token = float(np.sum(as_center))
     negatives = counts ** config.ns_exponent
     as_negative = pairs_per_token * config.negative * negatives / max(negatives.sum(), 1e-300)
-    tokens = np.full(V, config.chunk_tokens / world)  # tokens a rank trains between two syncs of a row
+    tokens = np.full(V, all_rows_tokens(config, world))  # tokens a rank trains between two syncs of a row
     tokens[:sync_rows] = min(config.sync_tokens, config.chunk_tokens / world)
     w = np.empty((V, 2), dtype=np.float32)
     for k, per_token in enumerate((as_center, as_center + as_negative)):
-        rho = np.exp(-CURVATURE * config.lr * per_token * tokens)
+        rho = np.exp(-CURVATURE * (config.lr if lr is None or FACTOR_LR == "start" else lr) * per_token * tokens)
         with np.errstate(invalid="ignore", divide="ignore"):
             a = (1 - rho ** world) / (world * (1 - rho))
         w[:, k] = np.where(1 - rho > 1e-12, a, 1.0)
     return w
 
 
-def rows_synced_often(counts: np.ndarray, n_tokens: int, chunk_tokens: int, world: int) -> int:
-    """How many rows (the most frequent words') each round syncs; all rows are synced at each chunk's end. They are
-    the words a rank meets more than HOT_ABOVE times in its share of a chunk: summed after that many updates made
-    without the other ranks' (from one starting point, without the feedback one process gets after each),
-    their rows overshoot, and at 8 ranks training diverges (docs/distributed.md). The rest change little
-    between two chunks' ends."""
-    return frequent_rows(counts, n_tokens, chunk_tokens / world, HOT_ABOVE)
+def rows_synced_often(counts: np.ndarray, n_tokens: int, config, world: int) -> int:
+    """How many rows (the most frequent words') each round syncs; every row syncs every ``sync_all_every`` rounds.
+    They are the words a rank meets more than HOT_ABOVE times between two syncs of every row: summed after that many
+    updates made without the other ranks' (from one starting point, without the feedback one process gets after
+    each), their rows overshoot, and at 8 ranks training diverges (docs/distributed.md). The rest change little
+    in that time."""
+    return frequent_rows(counts, n_tokens, all_rows_tokens(config, world), HOT_ABOVE)
+
+
+def sync_all_every(config, world: int) -> int:
+    """Every row syncs at every this many-th round (``Config.sync_all_tokens`` of the whole job, in rounds of
+    ``world x sync_tokens``), and at each chunk's end. At the defaults: every 8th round at 2 ranks, every 2nd at 8
+    (32k tokens per rank), every round from 16. Synced only at chunk ends (1M tokens of the job), the rows below the
+    frequent words' cost 8 ranks 2.6 analogy points on IMDB; every 262k tokens, 0.9 (docs/distributed.md)."""
+    return max(1, round(config.sync_all_tokens / (world * config.sync_tokens)))
+
+
+def all_rows_tokens(config, world: int) -> float:
+    """Tokens a rank trains between two syncs of every row."""
+    return min(sync_all_every(config, world) * config.sync_tokens, config.chunk_tokens / world)
 
 
 def frequent_rows(counts: np.ndarray, n_tokens: int, tokens: float, above: float) -> int:
@@ -310,8 +328,11 @@ class DeltaSync:
     last sync and a buffer for the changes, laid out (V, 2, d) so that the first rows of both are one
     contiguous all-reduce: four more (V, d) matrices of memory."""
 
-    def __init__(self, group: Group, matrices, weights: np.ndarray | None = None, often: int | None = None):
+    def __init__(self, group: Group, matrices, weights: np.ndarray | None = None, often: int | None = None,
+                 factors=None):
         self.group = group
+        self.factors = factors  # lr -> weights (combine_weights at that learning rate), used by set_lr
+        self.lr = self.first_lr = None
         self.often = often  # rows synced by sync(what, every_row=False): the most frequent words' (None: all)
         self.matrices = list(matrices)
         self.numpy = isinstance(self.matrices[0], np.ndarray)
@@ -319,12 +340,25 @@ class DeltaSync:
         if self.numpy:
             self.base = [np.array(m, dtype=np.float32, order="C") for m in self.matrices]
             self.delta = np.empty((V, len(self.matrices), d), dtype=np.float32)
-            self.weights = None if weights is None else weights[:, :, None]
         else:
             self.base = [m.detach().clone().contiguous() for m in self.matrices]
             self.delta = torch.empty((V, len(self.matrices), d), dtype=self.base[0].dtype, device=self.base[0].device)
-            self.weights = None if weights is None else torch.from_numpy(weights[:, :, None]).to(self.delta)
+        self._set_weights(weights)
         self.events = [] if not self.numpy and self.delta.device.type == "cuda" else None
+
+    def _set_weights(self, weights: np.ndarray | None) -> None:
+        if weights is None or self.numpy:
+            self.weights = None if weights is None else weights[:, :, None]
+        else:
+            self.weights = torch.from_numpy(weights[:, :, None]).to(self.delta)
+
+    def set_lr(self, lr: float) -> None:
+        """The learning rate of the updates up to the next syncs: their factors depend on it."""
+        if self.factors is None or (self.lr is not None and abs(lr - self.lr) < 0.01 * self.first_lr):
+            return  # factors change little for a change of lr under 1% of the first
+        self.first_lr = lr if self.lr is None else self.first_lr
+        self.lr = lr
+        self._set_weights(self.factors(lr))
 
     def __call__(self, what: str, every_row: bool = True) -> None:
         start = time.perf_counter()
@@ -363,5 +397,7 @@ class DeltaSync:
 
 def model_sync(group: Group, matrices, counts: np.ndarray, n_tokens: int, config) -> DeltaSync:
     """The DeltaSync of a training run: fastw2v's rows synced every round and combine factors for this corpus."""
-    often = rows_synced_often(counts, n_tokens, config.chunk_tokens, group.world)
-    return DeltaSync(group, matrices, combine_weights(counts, n_tokens, config, group.world, often), often)
+    often = rows_synced_often(counts, n_tokens, config, group.world)
+    return DeltaSync(group, matrices, combine_weights(counts, n_tokens, config, group.world, often), often,
+                     factors=(lambda lr: combine_weights(counts, n_tokens, config, group.world, often, lr))
+                     if FACTOR_LR == "current" else None)

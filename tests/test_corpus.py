@@ -429,24 +429,31 @@ CONCURRENT = """
 import os, sys, time
 import fastw2v
 from fastw2v.corpus import TextSource
-log, cache = sys.argv[1], sys.argv[2]
+log, cache, ready = sys.argv[1], sys.argv[2], sys.argv[3]
 def batches():
     with open(log, "a") as f:
         f.write(f"{os.getpid()}\\n")  # read twice (counting, then encoding) by the run that encodes
+    deadline = time.monotonic() + 60
+    while len(os.listdir(ready)) < 2 and time.monotonic() < deadline:  # until the other run is about to encode
+        time.sleep(0.05)
     for i in range(6):
-        time.sleep(0.2)  # a slow source: the other run starts while this one encodes
+        time.sleep(0.2)  # a slow source: the other run asks for the text while this one encodes it
         yield [f"doc {i} {j} some words here" for j in range(50)]
 source = TextSource("slow source", "slow-source-v1", batches)
+open(os.path.join(ready, str(os.getpid())), "w").close()
 corpus = fastw2v.encode(source, min_count=1, cache_dir=cache)
 print(corpus.n_tokens, corpus.path)
 """
 
 
 def test_two_runs_on_a_new_corpus_encode_it_once(tmp_path):
-    log, cache = tmp_path / "log.txt", tmp_path / "cache"
-    cmd = [sys.executable, "-c", CONCURRENT, str(log), str(cache)]
+    log, cache, ready = tmp_path / "log.txt", tmp_path / "cache", tmp_path / "ready"
+    ready.mkdir()
+    cmd = [sys.executable, "-c", CONCURRENT, str(log), str(cache), str(ready)]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.6)
+    deadline = time.monotonic() + 60
+    while not log.exists() and time.monotonic() < deadline:  # the first run holds the entry's lock
+        time.sleep(0.05)
     second = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     outs = [p.communicate(timeout=120) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outs

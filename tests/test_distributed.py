@@ -208,6 +208,53 @@ class _TwinGroup:
         return tensor
 
 
+class _RecordingGroup(_TwinGroup):
+    """Rank 0 of two, in this process: records how many rows each sync all-reduces."""
+
+    rank, is_writer, device = 0, True, "cpu"
+
+    def __init__(self):
+        self.synced_rows = []
+
+    def all_reduce_(self, tensor, what, heartbeat=True):
+        self.synced_rows.append(tensor.shape[0])
+        return super().all_reduce_(tensor, what, heartbeat)
+
+    def barrier(self, what):
+        pass
+
+    def sum(self, values, what):
+        return list(values)
+
+    def any(self, flags, what):
+        return list(flags)
+
+
+def test_sync_all_every():
+    cfg = fastw2v.Config()  # rounds of 16,384 tokens per rank, every row every 262,144 tokens of the job
+    assert [distributed.sync_all_every(cfg, world) for world in (1, 2, 4, 8, 16)] == [16, 8, 4, 2, 1]
+    assert distributed.all_rows_tokens(cfg, 8) == 32_768  # per rank
+    assert distributed.sync_all_every(fastw2v.Config(sync_tokens=25_000), 4) == 3  # rounded to whole rounds
+    assert distributed.all_rows_tokens(fastw2v.Config(sync_all_tokens=1 << 24), 2) == 1 << 19  # the chunk's end
+    with pytest.raises(fastw2v.UserError, match="sync_all_tokens must be a whole number >= 1"):
+        fastw2v.Config(sync_all_tokens=0)
+
+
+@pytest.mark.parametrize("backend", ["hogwild", "torch"])
+def test_every_row_syncs_every_sync_all_tokens_and_at_chunk_ends(zipf_corpus, backend):
+    """Chunks of 3,000 tokens in rounds of 2 x 500: the frequent words' rows after round 1, every row after round
+    2 (sync_all_tokens 2,000 of the job) and round 3 (the chunk's end)."""
+    group = _RecordingGroup()
+    cfg = fastw2v.Config(**{**SETTINGS, "epochs": 1}, backend=backend, sync_all_tokens=2000, batch_size=256)
+    train_corpus(zipf_corpus, cfg, progress=False, group=group)
+    V = len(zipf_corpus.vocab)
+    often = distributed.rows_synced_often(zipf_corpus.vocab.counts, zipf_corpus.n_tokens, cfg, 2)
+    assert 0 < often < V
+    chunks = zipf_corpus.chunk_bounds(cfg.chunk_tokens).shape[0] - 1
+    assert group.synced_rows[:6] == [often, V, V] * 2
+    assert group.synced_rows.count(V) >= 2 * (chunks - 1) and group.synced_rows[-1] == V
+
+
 @pytest.mark.parametrize("kind", ["numpy", "torch"])
 def test_delta_sync_sums_the_changes_of_the_rows_it_syncs(kind):
     import torch
