@@ -107,8 +107,9 @@ def rows_synced_often(counts: np.ndarray, n_tokens: int, config, world: int) -> 
 def sync_all_every(config, world: int) -> int:
     """Every row syncs at every this many-th round (``Config.sync_all_tokens`` of the whole job, in rounds of
     ``world x sync_tokens``), and at each chunk's end. At the defaults: every 8th round at 2 ranks, every 2nd at 8
-    (32k tokens per rank), every round from 16. Synced only at chunk ends (1M tokens of the job), the rows below the
-    frequent words' cost 8 ranks 2.6 analogy points on IMDB; every 262k tokens, 0.9 (docs/distributed.md)."""
+    (32k tokens per rank), every round from 16. Synced only at chunk ends (1M tokens of the job), the rows below
+    the frequent words' cost 8 ranks 2.6 analogy points on IMDB at 5 epochs; every 262k tokens, 1.5
+    (docs/distributed.md)."""
     return max(1, round(config.sync_all_tokens / (world * config.sync_tokens)))
 
 
