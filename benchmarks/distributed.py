@@ -52,7 +52,6 @@ def worker(args) -> None:
         distributed.HOT_ABOVE = args.hot_above
     if args.curvature is not None:
         distributed.CURVATURE = args.curvature
-    distributed.FACTOR_LR = args.factor_lr
     cfg = dict(epochs=args.epochs, seed=args.seed, sync_tokens=args.sync_tokens, workers=args.workers,
                chunk_tokens=args.chunk_tokens, sync_all_tokens=args.sync_all_tokens)
     start = time.perf_counter()
@@ -66,7 +65,7 @@ def worker(args) -> None:
     ws = fastw2v.evaluate_word_pairs(vectors, os.path.join(SHARED, "eval", "wordsim353.tsv"))
     row = dict(ranks=st.world_size, seed=args.seed, epochs=args.epochs, combine=args.combine,
                mean_above=distributed.MEAN_ABOVE, hot_above=distributed.HOT_ABOVE,
-               curvature=distributed.CURVATURE, factor_lr=distributed.FACTOR_LR,
+               curvature=distributed.CURVATURE,
                sync_tokens=args.sync_tokens, sync_all_tokens=args.sync_all_tokens, chunk_tokens=args.chunk_tokens,
                backend=st.backend,
                words_per_sec=st.words_per_sec,
@@ -84,7 +83,7 @@ def run_job(ranks: int, seed: int, args) -> dict:
         worker_args = ["--_worker", "--corpus", args.corpus, "--epochs", str(args.epochs), "--seed", str(seed),
                        "--sync-tokens", str(args.sync_tokens), "--chunk-tokens", str(args.chunk_tokens),
                        "--sync-all-tokens", str(args.sync_all_tokens),
-                       "--combine", args.combine, "--factor-lr", args.factor_lr, "--row-out", row_out,
+                       "--combine", args.combine, "--row-out", row_out,
                        *(["--mean-above", str(args.mean_above)] if args.mean_above is not None else []),
                        *(["--hot-above", str(args.hot_above)] if args.hot_above is not None else []),
                        *(["--curvature", str(args.curvature)] if args.curvature is not None else []),
@@ -103,7 +102,9 @@ def run_job(ranks: int, seed: int, args) -> dict:
             return json.load(f)
 
 
-SETTINGS = ("combine", "curvature", "factor_lr", "sync_tokens", "sync_all_tokens", "chunk_tokens", "hot_above")  # what a job's rows may vary
+# What a job's rows may vary (factor_lr: rows of the combine factors at the current learning rate, a knob of
+# commit 9b3a4a8, "start" or "current"; absent since)
+SETTINGS = ("combine", "curvature", "factor_lr", "sync_tokens", "sync_all_tokens", "chunk_tokens", "hot_above")
 
 
 def summary(rows: list[dict]) -> str:
@@ -145,7 +146,7 @@ def project(rate: float, counts, n_tokens: int, dim: int = 100) -> str:
     of 2 (N - 1) / N times its bytes at the link's bus bandwidth plus its latency. The training step is assumed to
     shard perfectly (the torch backend builds every chunk's pairs on every rank today: docs/distributed.md)."""
     from fastw2v import Config
-    from fastw2v.distributed import rounds, rows_synced_often, sync_all_every
+    from fastw2v.distributed import all_rows_tokens, rounds, rows_synced_often, sync_all_every
 
     vocab = len(counts)
     row_bytes = 2 * dim * 4  # a word's input and output rows, float32
@@ -167,7 +168,7 @@ def project(rate: float, counts, n_tokens: int, dim: int = 100) -> str:
         sync = 2 * (n - 1) / n * volume / bandwidth + n_rounds * latency
         total = cfg.chunk_tokens / (train + sync)
         lines.append(f"| {name} ({bandwidth / 1e9:.0f} GB/s, {latency * 1e6:.0f} µs) | {n} | "
-                     f"{min(every * n * cfg.sync_tokens, cfg.chunk_tokens):,} | {hot:,} | "
+                     f"{round(all_rows_tokens(cfg, n) * n):,} | {hot:,} | "
                      f"{volume / (cfg.chunk_tokens / n):,.0f} | {sync * 1e3:.2f} ms | {total / 1e6:,.0f}M | "
                      f"{total / rate:.1f}× |")
     return "\n".join(lines)
@@ -191,8 +192,6 @@ def main(argv=None) -> int:
     p.add_argument("--hot-above", type=float, default=None,
                    help="distributed.HOT_ABOVE (default: its value; 0: every row at every sync)")
     p.add_argument("--curvature", type=float, default=None, help="distributed.CURVATURE (default: its value)")
-    p.add_argument("--factor-lr", default="start", choices=["start", "current"],
-                   help="distributed.FACTOR_LR: the combine factors at the run's first learning rate, or the current one")
     p.add_argument("--workers", type=int, default=0, help="threads per process; 0: the cores divided among the ranks")
     p.add_argument("--out", help="write the rows and the table here (.json)")
     p.add_argument("--project", type=float, metavar="WORDS_PER_SEC",

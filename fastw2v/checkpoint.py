@@ -38,7 +38,8 @@ FORMAT = 1
 KEEP = 2  # checkpoints kept: the newest, and the one before in case the newest is damaged on disk
 # Config fields that a resumed run may change: where and how fast it runs, not what it computes, and the
 # checkpoint settings themselves, and how a distributed job syncs (a job may resume on another number of ranks).
-MAY_DIFFER = ("workers", "device", "checkpoint_dir", "checkpoint_every", "resume", "sync_tokens", "sync_all_tokens", "sync_timeout")
+MAY_DIFFER = ("workers", "device", "checkpoint_dir", "checkpoint_every", "resume", "sync_tokens", "sync_all_tokens",
+              "sync_timeout")
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import MISSING, fields
 
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR
-from .distributed import sync_all_every
+from .distributed import all_rows_tokens
 from .checkpoint import Interrupted
 from .errors import UserError
 
@@ -157,7 +157,7 @@ def cmd_train(args) -> None:
               "(both passes; cached for the next run)")
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     if st.world_size > 1:
-        every = min(sync_all_every(config, st.world_size) * st.world_size * config.sync_tokens, config.chunk_tokens)
+        every = round(all_rows_tokens(config, st.world_size) * st.world_size)
         print(f"processes    {st.world_size}, frequent words synced every {config.sync_tokens:,} tokens per process, "
               f"all words every {every:,} of the job: "
               f"{st.sync_bytes / 2 ** 20:,.0f} MiB all-reduced by rank 0, {st.sync_seconds:.1f} s "

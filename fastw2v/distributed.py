@@ -48,14 +48,10 @@ LOST_WAIT = 3.0  # seconds the ranks that saw a collective fail wait for each ot
 COMBINE = "damped"
 MEAN_ABOVE = 10.0
 HOT_ABOVE = 10.0  # rows_synced_often: 0 syncs every row every round
-# combine_weights at the run's first learning rate ("start"), or at the current one ("current": its model says so,
-# but 8 ranks diverge with it: the overshoot does not shrink with the learning rate, docs/distributed.md)
-FACTOR_LR = "start"
 CURVATURE = 0.1  # combine_weights: an update moves a row this share of lr of the way to its optimum (measured)
 
 
-def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_rows: int,
-                    lr: float | None = None) -> np.ndarray | None:
+def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_rows: int) -> np.ndarray | None:
     """(V, 2) factors for the summed changes of the input and output rows (None: all 1, the plain sum).
 
     Why not the sum: take one row and a loss that pulls it towards w* by lr·h per update. Each rank makes K
@@ -65,7 +61,8 @@ def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_
     (thousands of updates between syncs, rho ~ 0) are thrown 7 times as far past w* (8 ranks diverge on IMDB
     at any sync interval). One process making all world·K updates lands at w* + rho^world (w0 - w*); the
     factor a = (1 - rho^world) / (world (1 - rho)) gives exactly that: 1 for a rare word (rho -> 1), 1/world for
-    a frequent one (rho -> 0). rho = exp(-CURVATURE · lr · K), K the updates a rank expects between two syncs of
+    a frequent one (rho -> 0). rho = exp(-CURVATURE · lr · K), lr the run's first learning rate (at the current
+    one, as the model reads, 8 ranks diverge: docs/distributed.md), K the updates a rank expects between two syncs of
     the row: as a context (input rows) or a center (output rows), from the word's count, its sub-sampling keep
     rate and the mean window (window + 1 pairs), and for output rows as a negative too (count^ns_exponent)."""
     from .kernels import TWO32, keep_thresholds
@@ -88,7 +85,7 @@ def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_
     tokens[:sync_rows] = min(config.sync_tokens, config.chunk_tokens / world)
     w = np.empty((V, 2), dtype=np.float32)
     for k, per_token in enumerate((as_center, as_center + as_negative)):
-        rho = np.exp(-CURVATURE * (config.lr if lr is None or FACTOR_LR == "start" else lr) * per_token * tokens)
+        rho = np.exp(-CURVATURE * config.lr * per_token * tokens)
         with np.errstate(invalid="ignore", divide="ignore"):
             a = (1 - rho ** world) / (world * (1 - rho))
         w[:, k] = np.where(1 - rho > 1e-12, a, 1.0)
@@ -325,15 +322,16 @@ class DeltaSync:
     ``matrices``: (w_in, w_out), numpy arrays (views are fine: the hogwild trainer's padded rows) or torch
     tensors, changed in place; ``weights`` (V, 2): each row's factor on the summed change (``combine_weights``).
     ``sync(what)`` syncs every row, ``sync(what, every_row=False)`` the first ``often`` rows only (the most
-    frequent words': vocabularies are sorted by count). Holds a copy of both as they were at the
+    frequent words': vocabularies are sorted by count); ``round_done`` picks one of the two for the end of a
+    round: every row at every ``all_every``-th round and at a chunk's end. Holds a copy of both as they were at the
     last sync and a buffer for the changes, laid out (V, 2, d) so that the first rows of both are one
     contiguous all-reduce: four more (V, d) matrices of memory."""
 
     def __init__(self, group: Group, matrices, weights: np.ndarray | None = None, often: int | None = None,
-                 factors=None):
+                 all_every: int = 1):
         self.group = group
-        self.factors = factors  # lr -> weights (combine_weights at that learning rate), used by set_lr
-        self.lr = self.first_lr = None
+        self.all_every = all_every  # round_done: every row at every all_every-th round (and at a chunk's end)
+        self.rounds = 0  # rounds since every row was last synced
         self.often = often  # rows synced by sync(what, every_row=False): the most frequent words' (None: all)
         self.matrices = list(matrices)
         self.numpy = isinstance(self.matrices[0], np.ndarray)
@@ -341,25 +339,20 @@ class DeltaSync:
         if self.numpy:
             self.base = [np.array(m, dtype=np.float32, order="C") for m in self.matrices]
             self.delta = np.empty((V, len(self.matrices), d), dtype=np.float32)
+            self.weights = None if weights is None else weights[:, :, None]
         else:
             self.base = [m.detach().clone().contiguous() for m in self.matrices]
             self.delta = torch.empty((V, len(self.matrices), d), dtype=self.base[0].dtype, device=self.base[0].device)
-        self._set_weights(weights)
+            self.weights = None if weights is None else torch.from_numpy(weights[:, :, None]).to(self.delta)
         self.events = [] if not self.numpy and self.delta.device.type == "cuda" else None
 
-    def _set_weights(self, weights: np.ndarray | None) -> None:
-        if weights is None or self.numpy:
-            self.weights = None if weights is None else weights[:, :, None]
-        else:
-            self.weights = torch.from_numpy(weights[:, :, None]).to(self.delta)
-
-    def set_lr(self, lr: float) -> None:
-        """The learning rate of the updates up to the next syncs: their factors depend on it."""
-        if self.factors is None or (self.lr is not None and abs(lr - self.lr) < 0.01 * self.first_lr):
-            return  # factors change little for a change of lr under 1% of the first
-        self.first_lr = lr if self.lr is None else self.first_lr
-        self.lr = lr
-        self._set_weights(self.factors(lr))
+    def round_done(self, what: str, chunk_end: bool) -> None:
+        """The sync at the end of a round: every row at a chunk's end and every ``all_every``-th round, else the
+        frequent words' rows."""
+        self.rounds += 1
+        every_row = chunk_end or self.rounds == self.all_every
+        self(what, every_row=every_row)
+        self.rounds = 0 if every_row else self.rounds
 
     def __call__(self, what: str, every_row: bool = True) -> None:
         start = time.perf_counter()
@@ -397,8 +390,8 @@ class DeltaSync:
 
 
 def model_sync(group: Group, matrices, counts: np.ndarray, n_tokens: int, config) -> DeltaSync:
-    """The DeltaSync of a training run: fastw2v's rows synced every round and combine factors for this corpus."""
+    """The DeltaSync of a training run: fastw2v's rows synced every round, how often every row is, and the combine
+    factors for this corpus."""
     often = rows_synced_often(counts, n_tokens, config, group.world)
     return DeltaSync(group, matrices, combine_weights(counts, n_tokens, config, group.world, often), often,
-                     factors=(lambda lr: combine_weights(counts, n_tokens, config, group.world, often, lr))
-                     if FACTOR_LR == "current" else None)
+                     sync_all_every(config, group.world))

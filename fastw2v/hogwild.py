@@ -32,7 +32,7 @@ from . import kernels as K
 from .batching import numba_threads
 from .config import Config
 from .corpus import EncodedCorpus
-from .distributed import model_sync, rounds, shares, sync_all_every
+from .distributed import model_sync, rounds, shares
 from .progress import Progress, compiling
 from .stats import TrainStats, Weights, diverged
 from .vectors import Vectors
@@ -479,7 +479,6 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         if group is None:
             run_chunk(epoch, c, kept, kept_starts, local, offsets, shares(offsets, n_blocks), w_base, hot, out)
             return
-        sync.set_lr(config.lr_at((epoch * N + int(corpus.starts[bounds[c]]) + local[-1] / 2) / (epochs * N)))
         n_rounds = rounds(local[-1], group.world, config.sync_tokens)
         parts = shares(offsets, n_rounds * group.world)  # run s * world + r: rank r's share of round s
         round_out = np.zeros_like(out)  # train_chunk writes its figures into it: added up over the rounds here
@@ -488,8 +487,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
             blocks = lo + shares(offsets[lo:hi + 1] - offsets[lo], n_blocks)  # the threads' blocks of the share
             run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, round_out)
             out += round_out
-            every_row = s == n_rounds - 1 or (s + 1) % all_every == 0  # else the frequent words' rows only
-            sync(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}", every_row=every_row)
+            sync.round_done(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
+                            chunk_end=s == n_rounds - 1)
 
     def run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out):
         first = int(corpus.starts[bounds[c]])
@@ -507,7 +506,6 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                            smoothed_loss=smoothed, loss_history=stats.loss_history), w_in[:, :d], w_out[:, :d], None)
 
     sync = model_sync(group, (w_in[:, :d], w_out[:, :d]), corpus.vocab.counts, N, config) if group else None
-    all_every = sync_all_every(config, group.world) if group else 1
     with numba_threads(config.threads), run:
         n_threads = numba.get_num_threads()
         n_blocks = n_threads * BLOCKS_PER_THREAD

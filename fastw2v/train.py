@@ -22,7 +22,7 @@ from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs, num
 from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
-from .distributed import Group, RankLost, join, model_sync, sync_all_every, threads_per_process
+from .distributed import Group, RankLost, join, model_sync, threads_per_process
 from .errors import UserError
 from .model import SkipGramNS
 from .progress import Progress, compiling
@@ -187,12 +187,11 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
     if group is not None:
         world, rank = group.world, group.rank
         sync = model_sync(group, (W_in, W_out), corpus.vocab.counts, corpus.n_tokens, config)
-        all_every = sync_all_every(config, world)
         group.barrier("compiling the kernels")  # the clock starts on all ranks together
     sync_every = world * config.sync_tokens / max(corpus.n_tokens, 1)  # a sync round, as a share of an epoch
     with run, contextlib.closing(bar.bar):
         for epoch in range(state.epoch, config.epochs):
-            k, next_sync, n_round = 0, None, 0  # batch k of a chunk is rank k mod world's; n_round: its syncs
+            k, next_sync = 0, None  # batch k of a chunk is rank k mod world's
             for batch in batches.chunk_batches(epoch, state.chunk if epoch == state.epoch else 0):
                 mine = k % world == rank
                 if mine:
@@ -201,15 +200,10 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
                 bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens), trained=mine)
                 k = 0 if batch.last else k + 1
                 if sync is not None:
-                    if next_sync is None:  # a round starts
-                        next_sync = batch.start + sync_every
-                        sync.set_lr(config.lr_at((epoch + batch.start) / config.epochs, steps))
-                    if batch.last or batch.end >= next_sync:
-                        n_round += 1  # every row each all_every-th round and at a chunk's end, else the frequent words'
-                        sync(f"the sync at {batch.end:.1%} of epoch {epoch + 1}",
-                             every_row=batch.last or n_round % all_every == 0)
+                    next_sync = batch.start + sync_every if next_sync is None else next_sync
+                    if batch.last or batch.end >= next_sync:  # a round's end
+                        sync.round_done(f"the sync at {batch.end:.1%} of epoch {epoch + 1}", chunk_end=batch.last)
                         next_sync = None
-                        n_round = 0 if batch.last else n_round
                 if batch.last and batch.chunk < n_chunks - 1:
                     run.chunk_done(lambda: snapshot(epoch, batch.chunk))
             bar.end_epoch(epoch)
