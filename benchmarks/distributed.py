@@ -45,15 +45,17 @@ def worker(args) -> None:
     import fastw2v
     from fastw2v import distributed
 
-    distributed.COMBINE = args.combine
+    distributed.PARTITIONED = args.combine == "partitions"
+    distributed.COMBINE = "damped" if args.combine == "partitions" else args.combine
     if args.mean_above is not None:
         distributed.MEAN_ABOVE = args.mean_above
     if args.hot_above is not None:
         distributed.HOT_ABOVE = args.hot_above
     if args.curvature is not None:
         distributed.CURVATURE = args.curvature
-    cfg = dict(epochs=args.epochs, seed=args.seed, sync_tokens=args.sync_tokens, workers=args.workers,
-               chunk_tokens=args.chunk_tokens, sync_all_tokens=args.sync_all_tokens)
+    distributed.ALONE_AS_RANKS = args.alone_as_ranks
+    distributed.SYNC_TOKENS, distributed.SYNC_ALL_TOKENS = args.sync_tokens, args.sync_all_tokens
+    cfg = dict(epochs=args.epochs, seed=args.seed, workers=args.workers, chunk_tokens=args.chunk_tokens)
     start = time.perf_counter()
     vectors = fastw2v.train(**corpus_args(args.corpus), progress=False, **cfg)
     wall = time.perf_counter() - start
@@ -63,11 +65,11 @@ def worker(args) -> None:
     analogy = fastw2v.evaluate_analogies(vectors, os.path.join(SHARED, "eval", "questions-words.txt"),
                                          restrict_vocab=30000)
     ws = fastw2v.evaluate_word_pairs(vectors, os.path.join(SHARED, "eval", "wordsim353.tsv"))
+    combined = dict(mean_above=distributed.MEAN_ABOVE, hot_above=distributed.HOT_ABOVE, curvature=distributed.CURVATURE,
+                    sync_tokens=args.sync_tokens, sync_all_tokens=args.sync_all_tokens)  # the scheme without buckets
     row = dict(ranks=st.world_size, seed=args.seed, epochs=args.epochs, combine=args.combine,
-               mean_above=distributed.MEAN_ABOVE, hot_above=distributed.HOT_ABOVE,
-               curvature=distributed.CURVATURE,
-               sync_tokens=args.sync_tokens, sync_all_tokens=args.sync_all_tokens, chunk_tokens=args.chunk_tokens,
-               backend=st.backend,
+               **{k: "-" if st.buckets else v for k, v in combined.items()},
+               alone_as_ranks=args.alone_as_ranks, chunk_tokens=args.chunk_tokens, backend=st.backend,
                words_per_sec=st.words_per_sec,
                train_seconds=st.seconds, wall_seconds=wall, sync_seconds=st.sync_seconds,
                sync_share=st.sync_seconds / st.seconds if st.seconds else None,
@@ -87,6 +89,7 @@ def run_job(ranks: int, seed: int, args) -> dict:
                        *(["--mean-above", str(args.mean_above)] if args.mean_above is not None else []),
                        *(["--hot-above", str(args.hot_above)] if args.hot_above is not None else []),
                        *(["--curvature", str(args.curvature)] if args.curvature is not None else []),
+                       "--alone-as-ranks", str(args.alone_as_ranks),
                        "--workers", str(args.workers)]
         if ranks == 1:
             cmd = [sys.executable, "-m", "benchmarks.distributed", *worker_args]
@@ -103,8 +106,15 @@ def run_job(ranks: int, seed: int, args) -> dict:
 
 
 # What a job's rows may vary (factor_lr: rows of the combine factors at the current learning rate, a knob of
-# commit 9b3a4a8, "start" or "current"; absent since)
-SETTINGS = ("combine", "curvature", "factor_lr", "sync_tokens", "sync_all_tokens", "chunk_tokens", "hot_above")
+# commit 9b3a4a8, "start" or "current"; absent since. combine "partitions": the buckets; rows before them have
+# no such value)
+SETTINGS = ("combine", "curvature", "factor_lr", "sync_tokens", "sync_all_tokens", "chunk_tokens", "hot_above",
+            "alone_as_ranks")
+
+
+def is_baseline(row: dict) -> bool:
+    """One process training every pair in turn (not the buckets of several ranks)."""
+    return row["ranks"] == 1 and not row.get("alone_as_ranks")
 
 
 def summary(rows: list[dict]) -> str:
@@ -112,9 +122,9 @@ def summary(rows: list[dict]) -> str:
     ok = [r for r in rows if "error" not in r]
     by = {}
     for r in ok:
-        settings = ("-",) * len(SETTINGS) if r["ranks"] == 1 else tuple(r.get(k, "-") for k in SETTINGS)
+        settings = ("-",) * len(SETTINGS) if is_baseline(r) else tuple(r.get(k, "-") for k in SETTINGS)
         by.setdefault((r["ranks"], settings), []).append(r)
-    base = [r for r in ok if r["ranks"] == 1]
+    base = [r for r in ok if is_baseline(r)]
     lines = ["| ranks | " + " | ".join(k.replace("_", " ") for k in SETTINGS)
              + " | seeds | analogy | rho | Δ analogy | Δ rho | words/s | sync share |",
              "|---:|" + "---|" * len(SETTINGS) + "---:|---:|---:|---:|---:|---:|---:|"]
@@ -133,43 +143,36 @@ def summary(rows: list[dict]) -> str:
 
 
 # The links of the projection: the bus bandwidth an all-reduce reaches (bytes/s), its latency (s), and the
-# Config.sync_all_tokens of the row (None: the default). Assumptions, said in the output.
+# Config.chunk_tokens of the row (None: the default). Assumptions, said in the output.
 LINKS = (("8 GPUs, one NVLink box", 8, 400e9, 30e-6, None),
          ("4 nodes, 100 Gb/s Ethernet (one GPU each)", 4, 11e9, 100e-6, None),
-         ("4 nodes, 100 Gb/s Ethernet (one GPU each)", 4, 11e9, 100e-6, 1 << 22))  # every row at chunk ends only
+         ("4 nodes, 100 Gb/s Ethernet (one GPU each)", 4, 11e9, 100e-6, 1 << 22))
 
 
 def project(rate: float, counts, n_tokens: int, dim: int = 100) -> str:
-    """Words/s of N ranks from one rank's measured rate and the sync volume of fastw2v's defaults on this
-    vocabulary: per chunk, each rank trains chunk_tokens / N tokens at ``rate``, syncs the frequent words' rows
-    after each round and every row each ``sync_all_every``-th round and at the chunk's end, each a ring all-reduce
-    of 2 (N - 1) / N times its bytes at the link's bus bandwidth plus its latency. The training step is assumed to
-    shard perfectly (the torch backend builds every chunk's pairs on every rank today: docs/distributed.md)."""
+    """Words/s of N ranks from one rank's measured rate and the sync volume of fastw2v's buckets on this
+    vocabulary (``fastw2v.distributed.Buckets``): per chunk, each rank trains chunk_tokens / N tokens at ``rate``
+    in N rounds, and syncs the output rows after each round and the input rows at the chunk's end, each a ring
+    all-reduce of 2 (N - 1) / N times its bytes at the link's bus bandwidth plus its latency. The training step is
+    assumed to shard perfectly (every rank still builds, or scans, every pair of a chunk: docs/distributed.md)
+    and the buckets to be of equal size. ``n_tokens`` is unused (kept for the caller)."""
     from fastw2v import Config
-    from fastw2v.distributed import all_rows_tokens, rounds, rows_synced_often, sync_all_every
 
     vocab = len(counts)
-    row_bytes = 2 * dim * 4  # a word's input and output rows, float32
-    cfg = Config()
+    matrix = vocab * dim * 4  # one (V, d) float32 matrix
     lines = [f"One rank: {rate / 1e6:.1f}M words/s. Vocabulary {vocab:,} words, d = {dim}: "
-             f"{vocab * row_bytes / 2 ** 20:,.1f} MiB for every row; chunks of {cfg.chunk_tokens:,} tokens, "
-             f"the frequent words' rows every {cfg.sync_tokens:,} tokens per rank.",
-             "| link | ranks | every row every (tokens of the job) | rows synced the other rounds "
-             "| bytes per token per rank | sync per chunk | words/s | × one rank |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, n, bandwidth, latency, sync_all_tokens in LINKS:
-        cfg = Config(sync_all_tokens=sync_all_tokens or Config().sync_all_tokens)
-        n_rounds = rounds(cfg.chunk_tokens, n, cfg.sync_tokens)
-        every = sync_all_every(cfg, n)
-        full = n_rounds // every + (1 if n_rounds % every else 0)  # and at the chunk's end
-        hot = rows_synced_often(np.asarray(counts), n_tokens, cfg, n) if full < n_rounds else 0
-        volume = (full * vocab + (n_rounds - full) * hot) * row_bytes  # per rank per chunk
-        train = cfg.chunk_tokens / n / rate
-        sync = 2 * (n - 1) / n * volume / bandwidth + n_rounds * latency
-        total = cfg.chunk_tokens / (train + sync)
-        lines.append(f"| {name} ({bandwidth / 1e9:.0f} GB/s, {latency * 1e6:.0f} µs) | {n} | "
-                     f"{round(all_rows_tokens(cfg, n) * n):,} | {hot:,} | "
-                     f"{volume / (cfg.chunk_tokens / n):,.0f} | {sync * 1e3:.2f} ms | {total / 1e6:,.0f}M | "
+             f"{matrix / 2 ** 20:,.1f} MiB a matrix, all-reduced after each of a chunk's N rounds (the output rows) "
+             f"and at its end (the input rows).",
+             "| link | ranks | chunk tokens | bytes per token per rank | sync per chunk | words/s | × one rank |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, n, bandwidth, latency, chunk_tokens in LINKS:
+        chunk = chunk_tokens or Config().chunk_tokens
+        volume = (n + 1) * matrix  # per rank per chunk
+        train = chunk / n / rate
+        sync = 2 * (n - 1) / n * volume / bandwidth + (n + 1) * latency
+        total = chunk / (train + sync)
+        lines.append(f"| {name} ({bandwidth / 1e9:.0f} GB/s, {latency * 1e6:.0f} µs) | {n} | {chunk:,} | "
+                     f"{volume / (chunk / n):,.0f} | {sync * 1e3:.2f} ms | {total / 1e6:,.0f}M | "
                      f"{total / rate:.1f}× |")
     return "\n".join(lines)
 
@@ -180,18 +183,24 @@ def main(argv=None) -> int:
     p.add_argument("--ranks", default="1,2,8", help="processes per job, comma-separated")
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--sync-tokens", type=int, default=None, help="default: Config's")
-    p.add_argument("--sync-all-tokens", type=int, default=None, help="default: Config's")
+    p.add_argument("--sync-tokens", type=int, default=None,
+                   help="without buckets (--combine other than partitions): distributed.SYNC_TOKENS")
+    p.add_argument("--sync-all-tokens", type=int, default=None,
+                   help="without buckets: distributed.SYNC_ALL_TOKENS")
     p.add_argument("--chunk-tokens", type=int, default=None,
                    help="default: Config's (every row syncs at a chunk's end)")
-    p.add_argument("--combine", default="damped", choices=["damped", "sum", "mean", "hot-mean"],
-                   help="how a sync combines the ranks' changes (fastw2v.distributed.COMBINE): damped (fastw2v's), "
-                   "sum, mean (model averaging), hot-mean (the frequent words' rows averaged, the rest summed; "
-                   "--mean-above)")
+    p.add_argument("--combine", default="partitions", choices=["partitions", "damped", "sum", "mean", "hot-mean"],
+                   help="how the ranks share the model: partitions (hogwild's: each rank trains its bucket of the "
+                   "vocabulary's partitions, fastw2v.distributed.Buckets), or every rank trains its share of the "
+                   "pieces and a sync combines the ranks' changes (fastw2v.distributed.COMBINE): damped (the torch "
+                   "backend's), sum, mean (model averaging), hot-mean (the frequent words' rows averaged, the rest "
+                   "summed; --mean-above)")
     p.add_argument("--mean-above", type=float, default=None, help="distributed.MEAN_ABOVE (default: its value)")
     p.add_argument("--hot-above", type=float, default=None,
                    help="distributed.HOT_ABOVE (default: its value; 0: every row at every sync)")
     p.add_argument("--curvature", type=float, default=None, help="distributed.CURVATURE (default: its value)")
+    p.add_argument("--alone-as-ranks", type=int, default=0,
+                   help="one process trains the buckets of this many ranks in turn (distributed.ALONE_AS_RANKS)")
     p.add_argument("--workers", type=int, default=0, help="threads per process; 0: the cores divided among the ranks")
     p.add_argument("--out", help="write the rows and the table here (.json)")
     p.add_argument("--project", type=float, metavar="WORDS_PER_SEC",
@@ -201,10 +210,10 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--row-out", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    from fastw2v import Config
+    from fastw2v import Config, distributed
 
-    args.sync_tokens = args.sync_tokens or Config().sync_tokens
-    args.sync_all_tokens = args.sync_all_tokens or Config().sync_all_tokens
+    args.sync_tokens = args.sync_tokens or distributed.SYNC_TOKENS
+    args.sync_all_tokens = args.sync_all_tokens or distributed.SYNC_ALL_TOKENS
     args.chunk_tokens = args.chunk_tokens or Config().chunk_tokens
     if args.project:
         import fastw2v

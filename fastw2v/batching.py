@@ -279,11 +279,18 @@ class DeviceBatches(_Batches):
     def negatives(self, epoch, c, first, n):
         k = self.negative
         index = torch.arange(first * k, (first + n) * k, device=self.device)
-        col = (draw(self._base(epoch, K.STREAM_NEGATIVE, c), index) * self._alias_table.shape[0]) >> 32
-        coin = draw(self._base(epoch, K.STREAM_NEGATIVE_COIN, c), index)
-        threshold, alias = self._alias_table[col].unbind(1)  # one gather of both fields
-        negs = torch.where(coin < threshold, col, alias)
+        negs = alias_draws(self._alias_table, self._base(epoch, K.STREAM_NEGATIVE, c),
+                           self._base(epoch, K.STREAM_NEGATIVE_COIN, c), index)
         return negs.view(n, k)
+
+
+def alias_draws(table: torch.Tensor, base_col: int, base_coin: int, index: torch.Tensor) -> torch.Tensor:
+    """``kernels.alias_draw`` at each of ``index`` (slots of the streams base_col, base_coin), with torch ops on
+    the tensors' device: the column, or its alias."""
+    col = (draw(base_col, index) * table.shape[0]) >> 32
+    coin = draw(base_coin, index)
+    threshold, alias = table[col].unbind(-1)  # one gather of both fields
+    return torch.where(coin < threshold, col, alias)
 
 
 def from_indexed_docs(indexed_docs, vocab_size: int | None = None, batch_size: int = 512, window: int = 5,

@@ -37,9 +37,8 @@ from .errors import UserError
 FORMAT = 1
 KEEP = 2  # checkpoints kept: the newest, and the one before in case the newest is damaged on disk
 # Config fields that a resumed run may change: where and how fast it runs, not what it computes, and the
-# checkpoint settings themselves, and how a distributed job syncs (a job may resume on another number of ranks).
-MAY_DIFFER = ("workers", "device", "checkpoint_dir", "checkpoint_every", "resume", "sync_tokens", "sync_all_tokens",
-              "sync_timeout")
+# checkpoint settings themselves, and how long a distributed job waits (a job may resume on another number of ranks).
+MAY_DIFFER = ("workers", "device", "checkpoint_dir", "checkpoint_every", "resume", "sync_timeout")
 
 
 @dataclass

@@ -22,6 +22,7 @@ from dataclasses import MISSING, fields
 
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR
+from . import distributed
 from .distributed import all_rows_tokens
 from .checkpoint import Interrupted
 from .errors import UserError
@@ -157,11 +158,15 @@ def cmd_train(args) -> None:
               "(both passes; cached for the next run)")
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     if st.world_size > 1:
-        every = round(all_rows_tokens(config, st.world_size) * st.world_size)
-        print(f"processes    {st.world_size}, frequent words synced every {config.sync_tokens:,} tokens per process, "
-              f"all words every {every:,} of the job: "
-              f"{st.sync_bytes / 2 ** 20:,.0f} MiB all-reduced by rank 0, {st.sync_seconds:.1f} s "
-              f"({st.sync_seconds / st.seconds:.0%} of its training time)")
+        if st.buckets:
+            how = (f"each training its bucket of the vocabulary's {st.world_size} partitions, synced after each of a "
+                   f"chunk's {st.world_size} rounds")
+        else:
+            every = round(all_rows_tokens(config, st.world_size) * st.world_size)
+            how = (f"frequent words synced every {distributed.SYNC_TOKENS:,} tokens per process, all words every "
+                   f"{every:,} of the job")
+        print(f"processes    {st.world_size}, {how}: {st.sync_bytes / 2 ** 20:,.0f} MiB all-reduced by rank 0, "
+              f"{st.sync_seconds:.1f} s ({st.sync_seconds / st.seconds:.0%} of its training time)")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
           f"(total wall time {time.perf_counter() - started:.1f} s)")
     if config.checkpoint_dir:

@@ -69,15 +69,13 @@ class Config:
     checkpoint_every: float = 15.0  # minutes between checkpoints within an epoch: a kill loses at most this much work
     resume: bool = False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
     # --- several processes (torchrun) ---
-    sync_tokens: int = 16_384  # tokens each rank trains between two syncs of the frequent words' rows: each sync adds up the ranks' changes since the last
-    sync_all_tokens: int = 262_144  # tokens of the whole job (all ranks together) between two syncs of every row (rounded to whole syncs, and at each chunk's end): raise it over slow links
     sync_timeout: float = 120.0  # seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank
 
     def __post_init__(self):
         if self.batch_size is None:
             self.batch_size = GPU_BATCH_SIZE if self._device_type() == "cuda" else CPU_BATCH_SIZE
         for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
-                     "max_piece_length", "chunk_tokens", "sync_tokens", "sync_all_tokens"):
+                     "max_piece_length", "chunk_tokens"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 flag = "--" + name.replace("_", "-")

@@ -1,21 +1,22 @@
 """Training on several processes, GPUs or machines: torch.distributed, launched by ``torchrun``.
 
-Every rank holds the whole model and trains its own share of each chunk's pieces. The ranks meet every
-``Config.sync_tokens`` tokens (per rank) to sync the rows of the frequent words (``rows_synced_often``), and every
-``Config.sync_all_tokens`` tokens of the whole job and at each chunk's end to sync every row (``sync_all_every``:
-at 8 ranks, every second sync). A sync all-reduces what each rank changed since the last one
-(``W - W_at_last_sync``) and every rank adds the result to the model it had then (``DeltaSync``): afterwards all
-ranks hold the same rows. The result is each row's summed change times a factor between 1 and 1/world
-(``combine_weights``): the sum for a word the ranks met rarely (every rank's update counts, as in one process),
-towards the mean for a word each rank met many times since the last sync (their changes are then mostly the same
-move, and summed they overshoot: 8 ranks diverge). Averaging everything (Spark's and DL4J's model averaging)
-divides each rank's progress by the number of ranks. docs/distributed.md has the measurements of each.
+Every rank holds the whole model. The vocabulary is cut into one partition per rank, and a chunk's pairs into
+buckets: (the partition of the word whose input row the pair trains, the partition of the word whose output row
+it trains), with the pair's negatives drawn from the second partition (``Buckets``). A chunk is trained in world
+rounds; in round s rank r trains bucket (r, r + s mod world) of all the chunk's pairs, so no two ranks write one
+row between two syncs. After each round the ranks all-reduce what they changed in the output rows since the last
+sync, and at the chunk's end in the input rows (``PartitionSync``): with one writer per row the sum is exact, and
+the job trains the model of one process that takes the buckets in turn (``ALONE_AS_RANKS``). Every random draw is
+keyed by the pair's index in its chunk (``kernels``), so every pair is trained once per epoch.
 
-Which pairs a rank trains: a round is a run of consecutive pieces of a chunk; it is cut into one share per
-rank of about equal pairs (``shares``), and every random draw is keyed by the pair's index in its chunk
-(``kernels``), so the ranks together train exactly the pairs and negatives of one process, each once per epoch.
-The vocabulary is encoded once on each machine (the first rank there encodes, the others read the cache
-entry it wrote) and checked to be the same on all ranks before training.
+Before the buckets, every rank trained its share of each chunk's pieces and the syncs combined the ranks' changes
+of the same rows (``DeltaSync`` with ``combine_weights``: the sum for a word the ranks met rarely, towards the mean
+for a word each rank met many times); at 8 ranks that stayed 1.5 analogy points below one process on IMDB, where
+the buckets match it. ``PARTITIONED = False`` still runs it, for benchmarks.distributed's comparisons;
+docs/distributed.md has the measurements of both.
+
+The vocabulary is encoded once on each machine (the first rank there encodes, the others read the cache entry it
+wrote) and checked to be the same on all ranks before training.
 
 Faults: a sync waits ``Config.sync_timeout`` seconds at most; a rank that died (its connections close) or
 hangs makes every other rank stop with one line that names it (``RankLost``). Only rank 0 writes checkpoints,
@@ -40,15 +41,22 @@ SETUP_TIMEOUT = datetime.timedelta(hours=2)
 _HEARTBEAT = "fastw2v/sync/"  # key prefix in the job's store: how many syncs each rank has entered
 _ALIVE = "fastw2v/alive/"  # key prefix: set by each rank that saw a collective fail (it is still running)
 LOST_WAIT = 3.0  # seconds the ranks that saw a collective fail wait for each other's word before naming the lost
-# How a sync combines the ranks' changes (benchmarks.distributed compares them; docs/distributed.md has the figures):
-# "damped" (the default): each row's summed change times combine_weights' factor, between 1 (a rarely seen word:
-# the sum) and 1/world (a word each rank met many times since the last sync: the mean);
-# "sum": every rank's change applied in full; "mean": the ranks' models averaged (Spark's and DL4J's scheme);
-# "hot-mean": the rows of words a rank meets more than MEAN_ABOVE times between two syncs averaged, the rest summed.
+# A job of several ranks trains each chunk bucket by bucket (``Buckets``); False: every rank trains its share of the
+# pieces and the syncs combine the ranks' changes of the same rows (``DeltaSync``, ``combine_weights``), the scheme
+# before the buckets, kept for benchmarks.distributed's comparisons.
+PARTITIONED = True
+ALONE_AS_RANKS = 0  # > 1: one process trains the buckets of that many ranks in turn (the job's model; tests, benchmarks)
+# The scheme without buckets. How a sync combines the ranks' changes: "damped", each row's summed change times
+# combine_weights' factor, between 1 (a rarely seen word: the sum) and 1/world (a word each rank met many times
+# since the last sync: the mean); "sum": every rank's change applied in full; "mean": the ranks' models averaged
+# (Spark's and DL4J's scheme); "hot-mean": the rows of words a rank meets more than MEAN_ABOVE times between two
+# syncs averaged, the rest summed.
 COMBINE = "damped"
 MEAN_ABOVE = 10.0
 HOT_ABOVE = 10.0  # rows_synced_often: 0 syncs every row every round
 CURVATURE = 0.1  # combine_weights: an update moves a row this share of lr of the way to its optimum (measured)
+SYNC_TOKENS = 16_384  # tokens each rank trains between two syncs of the frequent words' rows
+SYNC_ALL_TOKENS = 262_144  # tokens of the whole job between two syncs of every row (and at each chunk's end)
 
 
 def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_rows: int) -> np.ndarray | None:
@@ -72,7 +80,7 @@ def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_
     V = counts.shape[0]
     if COMBINE in ("mean", "hot-mean"):
         w = np.ones((V, 2), dtype=np.float32)
-        w[:V if COMBINE == "mean" else frequent_rows(counts, n_tokens, config.sync_tokens, MEAN_ABOVE)] = 1 / world
+        w[:V if COMBINE == "mean" else frequent_rows(counts, n_tokens, SYNC_TOKENS, MEAN_ABOVE)] = 1 / world
         return w
     counts = np.asarray(counts, dtype=np.float64)
     share = counts / max(int(n_tokens), 1)
@@ -82,7 +90,7 @@ def combine_weights(counts: np.ndarray, n_tokens: int, config, world: int, sync_
     negatives = counts ** config.ns_exponent
     as_negative = pairs_per_token * config.negative * negatives / max(negatives.sum(), 1e-300)
     tokens = np.full(V, all_rows_tokens(config, world))  # tokens a rank trains between two syncs of a row
-    tokens[:sync_rows] = min(config.sync_tokens, config.chunk_tokens / world)
+    tokens[:sync_rows] = min(SYNC_TOKENS, config.chunk_tokens / world)
     w = np.empty((V, 2), dtype=np.float32)
     for k, per_token in enumerate((as_center, as_center + as_negative)):
         rho = np.exp(-CURVATURE * config.lr * per_token * tokens)
@@ -102,17 +110,17 @@ def rows_synced_often(counts: np.ndarray, n_tokens: int, config, world: int) -> 
 
 
 def sync_all_every(config, world: int) -> int:
-    """Every row syncs at every this many-th round (``Config.sync_all_tokens`` of the whole job, in rounds of
-    ``world x sync_tokens``), and at each chunk's end. At the defaults: every 8th round at 2 ranks, every 2nd at 8
+    """Every row syncs at every this many-th round (``SYNC_ALL_TOKENS`` of the whole job, in rounds of
+    ``world x SYNC_TOKENS``), and at each chunk's end. At the defaults: every 8th round at 2 ranks, every 2nd at 8
     (32k tokens per rank), every round from 16. Synced only at chunk ends (1M tokens of the job), the rows below
     the frequent words' cost 8 ranks 2.6 analogy points on IMDB at 5 epochs; every 262k tokens, 1.5
     (docs/distributed.md)."""
-    return max(1, round(config.sync_all_tokens / (world * config.sync_tokens)))
+    return max(1, round(SYNC_ALL_TOKENS / (world * SYNC_TOKENS)))
 
 
 def all_rows_tokens(config, world: int) -> float:
     """Tokens a rank trains between two syncs of every row."""
-    return min(sync_all_every(config, world) * config.sync_tokens, config.chunk_tokens / world)
+    return min(sync_all_every(config, world) * SYNC_TOKENS, config.chunk_tokens / world)
 
 
 def frequent_rows(counts: np.ndarray, n_tokens: int, tokens: float, above: float) -> int:
@@ -387,6 +395,82 @@ class DeltaSync:
             torch.cuda.synchronize()
             self.group.sync_seconds += sum(a.elapsed_time(b) for a, b in self.events) / 1e3
             self.events.clear()
+
+
+def vocab_partitions(mass: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
+    """Each word's partition (int32[V]) of ``n``, about equal in both ``mass`` (the kept tokens: the pairs a word
+    is in) and ``q`` (its share of the negatives): words in decreasing order of mass, each into the partition with
+    the least of the two shares summed so far (greedy, as in longest-processing-time scheduling)."""
+    mass = np.asarray(mass, dtype=np.float64)
+    share = mass / max(mass.sum(), 1e-300) + np.asarray(q, dtype=np.float64) / max(float(np.sum(q)), 1e-300)
+    load = np.zeros(n)
+    partition = np.empty(mass.shape[0], dtype=np.int32)
+    for w in np.argsort(-mass, kind="stable"):
+        k = int(np.argmin(load))
+        partition[w] = k
+        load[k] += share[w]
+    return partition
+
+
+class Buckets:
+    """The vocabulary cut into ``n`` partitions, so that ``n`` ranks train disjoint rows between two syncs.
+
+    A pair (context, center) trains the context's input row against the output rows of the center and of its
+    negatives (hogwild's orientation, word2vec.c's). Its bucket is (the context's partition, the center's), and
+    its negatives are drawn from the center's partition (``tables[b]``: unigram^0.75 within it, entries index
+    ``words[b]``). In round s of a chunk rank r trains bucket (r, (r + s) mod n) of every piece of the chunk:
+    the input rows of partition r, which only rank r ever writes, and the output rows of partition r + s, which
+    no other rank writes that round. After n rounds every pair of the chunk was trained once. Summing the ranks'
+    changes is then exact (each row has one writer), whatever the number of ranks: the job trains the model of
+    one process that takes the buckets in turn (``ALONE_AS_RANKS``). What differs from one process
+    training every pair in order is where the negatives come from (the center's partition: each of the n
+    partitions holds about 1/n of the negative distribution and of the kept tokens, ``vocab_partitions``) and
+    the order within a chunk (a round takes 1/n of the pairs of every piece). docs/distributed.md measures both
+    (PyTorch-BigGraph trains its partitions' buckets the same way)."""
+
+    def __init__(self, counts: np.ndarray, keep_threshold: np.ndarray, q: np.ndarray, n: int):
+        from .kernels import TWO32, build_alias_table
+
+        self.n = n
+        keep = np.minimum(np.asarray(keep_threshold, dtype=np.float64) / TWO32, 1.0)
+        self.partition = vocab_partitions(np.asarray(counts, dtype=np.float64) * keep, q, n)
+        self.words = [np.flatnonzero(self.partition == k).astype(np.int32) for k in range(n)]
+        # a partition without words (fewer words than ranks) has no centers, so its table is never drawn from
+        self.tables = [build_alias_table(q[w]) if w.shape[0] and q[w].sum() > 0
+                       else np.array([[1 << 32, 0]], dtype=np.int64) for w in self.words]
+        self.words = [w if w.shape[0] else np.zeros(1, dtype=np.int32) for w in self.words]
+
+
+def job_buckets(group: Group | None, corpus, config) -> Buckets | None:
+    """The Buckets of a job of several ranks (or of ``ALONE_AS_RANKS``), None when it trains every pair in turn."""
+    from .kernels import keep_thresholds
+
+    n = group.world if group is not None else ALONE_AS_RANKS
+    if n < 2 or not PARTITIONED:
+        return None
+    vocab = corpus.vocab
+    return Buckets(vocab.counts, keep_thresholds(vocab.counts, config.sample), vocab.unigram_weights(config.ns_exponent),
+                   n)
+
+
+class PartitionSync:
+    """The syncs of ranks that train disjoint rows (``Buckets``): after each round the output rows (each written by
+    one rank that round), at a chunk's end the input rows too (each rank's own partition's), all-reduced as
+    changes since the last sync (``DeltaSync``): one writer per row, so the sum is each row as its writer left it,
+    and every rank ends the chunk with the same matrices."""
+
+    def __init__(self, group: Group, w_in, w_out):
+        self.inputs = DeltaSync(group, (w_in,))
+        self.outputs = DeltaSync(group, (w_out,))
+
+    def round_done(self, what: str, chunk_end: bool) -> None:
+        self.outputs(what)
+        if chunk_end:
+            self.inputs(what)
+
+    def finish(self) -> None:
+        self.inputs.finish()
+        self.outputs.finish()
 
 
 def model_sync(group: Group, matrices, counts: np.ndarray, n_tokens: int, config) -> DeltaSync:

@@ -32,7 +32,8 @@ from . import kernels as K
 from .batching import numba_threads
 from .config import Config
 from .corpus import EncodedCorpus
-from .distributed import model_sync, rounds, shares
+from . import distributed
+from .distributed import Buckets, PartitionSync, model_sync, rounds, shares
 from .progress import Progress, compiling
 from .stats import TrainStats, Weights, diverged
 from .vectors import Vectors
@@ -306,10 +307,18 @@ def _draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_ou
             _prefetch_row(w_out, w, d)
 
 
+@numba.njit(cache=True, inline="always")
+def _draw_bucket(ring, key, part_table, part_words, base_neg, base_coin, negative):
+    """The negatives of index ``key`` (a pair, or a center with shared negatives) in a bucket: from the center's
+    partition (``distributed.Buckets``), into ``ring[key & 1]``."""
+    for t in range(negative):
+        ring[key & 1, t] = part_words[K.alias_draw(part_table, base_neg, base_coin, key * negative + t)]
+
+
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d, window, shrink, base_window,
                 alias_table, base_neg, base_coin, negative, shared_negatives, lr_start, lr_end, position0, total,
-                hot, merge_every, out):
+                hot, merge_every, out, part, in_part, out_part, part_table, part_words):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
     kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
@@ -345,6 +354,11 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
     thread trains on a private copy of those rows of both matrices and merges its changes into the shared
     rows every ``merge_every`` pairs and at the chunk's end (``_merge_hot``): the other threads' updates of a hot row
     arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
+
+    Buckets (a job of several ranks, ``distributed.Buckets``): with in_part >= 0 only the pairs whose context is in
+    partition in_part and whose center is in out_part are trained (``part``: each word's partition), with
+    negatives from the center's partition (``part_table``, whose entries index ``part_words``); the others keep
+    their pair indices and are skipped. in_part = -1: every pair, negatives from ``alias_table``.
     """
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
@@ -380,17 +394,31 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
                         _prefetch_row(w_out, kept[i + 1], d)
                     if i + window + 1 < last and kept[i + window + 1] >= hot:
                         _prefetch_row(w_in, kept[i + window + 1], d)
-                    if shared_negatives:
+                    if shared_negatives and in_part < 0:
                         _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
                         sampled = (i & LOSS_EVERY_MASK) == 0
                     r = K.window_reach(window, shrink, base_window, i)
+                    if in_part >= 0:
+                        if part[center] != out_part:  # no pair of this center is in the bucket
+                            o += (min(e, i + r + 1) - max(s, i - r)) - 1
+                            continue
+                        if shared_negatives:
+                            _draw_bucket(ring, i, part_table, part_words, base_neg, base_coin, negative)
+                            sampled = (i & LOSS_EVERY_MASK) == 0
                     for j in range(max(s, i - r), min(e, i + r + 1)):
                         if j == i:
                             continue
-                        if not shared_negatives:
+                        ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
+                        if in_part >= 0:
+                            if part[ctx] != in_part:  # not in the bucket: another round's, or another rank's
+                                o += 1
+                                continue
+                            if not shared_negatives:
+                                _draw_bucket(ring, o, part_table, part_words, base_neg, base_coin, negative)
+                                sampled = (o & LOSS_EVERY_MASK) == 0
+                        elif not shared_negatives:
                             _draw_ahead(ring, o + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
                             sampled = (o & LOSS_EVERY_MASK) == 0
-                        ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
                         m_in = hot_in if ctx < hot else w_in
                         slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
                         _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
@@ -438,8 +466,10 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     The learning rate decays linearly from config.lr to config.end_lr over all epochs, as a function
     of the token position (epoch·N + position) / (epochs·N): the same schedule whatever the thread count.
     With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
-    With a ``distributed.Group`` this process trains its share of each round of a chunk's pieces and the
-    ranks sync after each round (``distributed.DeltaSync``).
+    With a ``distributed.Group`` this process trains its bucket of each of a chunk's world rounds, and the ranks
+    sync after each round (``distributed.Buckets``, ``distributed.PartitionSync``); without buckets
+    (``distributed.PARTITIONED`` off) its share of each round's pieces, combining the ranks' changes of the same
+    rows (``distributed.DeltaSync``).
     """
     from .checkpoint import RunCheckpoints, TrainState, next_position
 
@@ -476,10 +506,22 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
 
     def run_shares(epoch, c, kept, kept_starts, local, offsets, w_base, hot, out):
         """Train chunk c: all of it, or in a distributed job this rank's share of each round, then a sync."""
+        if buckets is not None:  # buckets: this rank's (or, alone, every rank's in turn) in each of world rounds
+            blocks = shares(offsets, n_blocks)
+            round_out = np.zeros_like(out)
+            for s in range(buckets.n):
+                for a in (range(buckets.n) if group is None else (group.rank,)):
+                    run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, round_out,
+                              bucket=(a, (a + s) % buckets.n))
+                    out += round_out
+                if group is not None:
+                    sync.round_done(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
+                                    chunk_end=s == buckets.n - 1)
+            return
         if group is None:
             run_chunk(epoch, c, kept, kept_starts, local, offsets, shares(offsets, n_blocks), w_base, hot, out)
             return
-        n_rounds = rounds(local[-1], group.world, config.sync_tokens)
+        n_rounds = rounds(local[-1], group.world, distributed.SYNC_TOKENS)
         parts = shares(offsets, n_rounds * group.world)  # run s * world + r: rank r's share of round s
         round_out = np.zeros_like(out)  # train_chunk writes its figures into it: added up over the rounds here
         for s in range(n_rounds):
@@ -490,13 +532,21 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
             sync.round_done(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
                             chunk_end=s == n_rounds - 1)
 
-    def run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out):
+    def run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out, bucket=None):
+        """Train the given blocks of chunk c: every pair, or only bucket (a, b)'s (``distributed.Buckets``)."""
         first = int(corpus.starts[bounds[c]])
+        if bucket is None:
+            only = (no_partition, -1, -1, alias_table, no_partition)
+        else:
+            only = (buckets.partition, bucket[0], bucket[1], buckets.tables[bucket[1]], buckets.words[bucket[1]])
         train_chunk(
             kept, kept_starts, local, offsets, blocks, w_in, w_out, d, config.window,
             config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
             base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.shared_negatives,
-            config.lr, config.end_lr, float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out)
+            config.lr, config.end_lr, float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out, *only)
+
+    no_partition = np.zeros(1, dtype=np.int32)
+    buckets = distributed.job_buckets(group, corpus, config)
 
     smoothed = state.smoothed_loss
 
@@ -505,7 +555,11 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         return (TrainState(*position, pairs=stats.pairs, seconds=state.seconds + time.perf_counter() - start,
                            smoothed_loss=smoothed, loss_history=stats.loss_history), w_in[:, :d], w_out[:, :d], None)
 
-    sync = model_sync(group, (w_in[:, :d], w_out[:, :d]), corpus.vocab.counts, N, config) if group else None
+    sync = None
+    if group is not None and buckets is not None:
+        sync = PartitionSync(group, w_in[:, :d], w_out[:, :d])
+    elif group is not None:
+        sync = model_sync(group, (w_in[:, :d], w_out[:, :d]), corpus.vocab.counts, N, config)
     with numba_threads(config.threads), run:
         n_threads = numba.get_num_threads()
         n_blocks = n_threads * BLOCKS_PER_THREAD
@@ -555,6 +609,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     stats.checkpoint_seconds = run.seconds_saving
     if group is not None:
         stats.note_group(group)
+    stats.buckets = buckets is not None
     stats.final_loss = smoothed if smoothed is not None else float("nan")
     w_in, w_out = w_in[:, :d], w_out[:, :d]  # Vectors copies them without the padding
     if weights is not None:  # the result, back into the caller's matrices

@@ -45,6 +45,7 @@ class TrainStats:
     rank: int = 0  # this process's rank (0 writes the job's files)
     sync_seconds: float = 0.0  # of ``seconds``, the time this rank spent syncing the matrices with the others
     sync_bytes: int = 0  # bytes this rank all-reduced in those syncs
+    buckets: bool = False  # the job trained bucket by bucket (distributed.Buckets), not every rank every row
 
     def note_group(self, group) -> None:
         """A distributed job's figures (``distributed.Group``)."""

@@ -18,11 +18,13 @@ import time
 import numpy as np
 import torch
 
-from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs, numba_threads
+from . import distributed
+from .batching import DeviceBatches, NumbaBatches, alias_draws, corpus_from_indexed_docs, numba_threads
 from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
-from .distributed import Group, RankLost, join, model_sync, threads_per_process
+from .distributed import Group, PartitionSync, RankLost, join, model_sync, threads_per_process
+from .kernels import STREAM_NEGATIVE, STREAM_NEGATIVE_COIN, stream_base
 from .errors import UserError
 from .model import SkipGramNS
 from .progress import Progress, compiling
@@ -60,11 +62,16 @@ class _Progress:
         """After a batch of ``pairs`` pairs; ``tokens_done``: the epoch's tokens done so far. ``trained``: by this
         process (in a distributed job another rank trains the others; the loss is this rank's)."""
         self.stats.pairs += pairs
-        self.pairs_since += pairs if trained else 0
+        if trained:
+            self.trained(epoch, pairs)
+        self.bar.update(epoch * self.stats.tokens + tokens_done - self.bar.n)
+
+    def trained(self, epoch: int, pairs: int) -> None:
+        """After this process trained a batch of ``pairs`` pairs (whose loss is in ``loss_sum``)."""
+        self.pairs_since += pairs
         self.batches += 1
         if self.batches % self.every == 0:
             self._read_loss(epoch)
-        self.bar.update(epoch * self.stats.tokens + tokens_done - self.bar.n)
 
     def end_epoch(self, epoch: int) -> None:
         if self.pairs_since:
@@ -106,10 +113,10 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
     kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
     negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. The
     learning rate decays linearly with the tokens done, as word2vec.c's does. Checkpoints are taken between
-    chunks (``checkpoint.RunCheckpoints``). With a ``distributed.Group`` every rank walks the same batches and
-    trains every world-th of them (batch k of a chunk: rank k mod world); the ranks sync their changes every
-    ``sync_tokens`` tokens per rank, every row every ``sync_all_tokens`` of the job and at each chunk's end
-    (``distributed.DeltaSync``)."""
+    chunks (``checkpoint.RunCheckpoints``). With a ``distributed.Group`` every rank builds each chunk's pairs and
+    trains its bucket of each of world rounds, with a sync after each (``train_buckets``, ``distributed.Buckets``);
+    without buckets (``distributed.PARTITIONED`` off) it trains every world-th batch (batch k of a chunk: rank k
+    mod world) and the ranks combine their changes of the same rows (``distributed.DeltaSync``)."""
     device = config.torch_device()
     torch.manual_seed(config.seed)  # the embeddings' initialisation
     V, d = len(corpus.vocab), config.vector_size
@@ -183,23 +190,72 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         bar.loss_sum += loss.detach() * center.shape[0]
 
     step = fused_step if fused is not None else torch_step
+    buckets = distributed.job_buckets(group, corpus, config) if config.optimizer == "sgd" else None
+    if buckets is not None:  # on the device: each word's partition, each partition's words and alias table
+        partition = torch.from_numpy(buckets.partition).long().to(device)
+        bucket_words = [torch.from_numpy(w).long().to(device) for w in buckets.words]
+        bucket_tables = [torch.from_numpy(t).to(device) for t in buckets.tables]
+
+    def train_buckets(epoch, parts):
+        """A chunk (its batches ``parts``) bucket by bucket (``distributed.Buckets``): in round s this rank's bucket,
+        (rank, rank + s), or alone every rank's in turn, then the round's sync. Here a pair trains the center's input
+        row against the context's output row (the tutorial's orientation), so its bucket is (the center's partition,
+        the context's) and its negatives come from the context's partition, drawn for the pair's index in the chunk."""
+        c, start, end = parts[0].chunk, parts[0].start, parts[-1].end
+        center = torch.cat([p.center for p in parts]).to(device)
+        context = torch.cat([p.context for p in parts]).to(device)
+        in_part, out_part = partition[center], partition[context]
+        base_col, base_coin = (int(stream_base(config.seed, epoch, stream, c))
+                               for stream in (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN))
+        slots = torch.arange(config.negative, device=device)
+        for s in range(buckets.n):
+            for a in range(buckets.n) if group is None else (group.rank,):
+                b = (a + s) % buckets.n
+                pairs = ((in_part == a) & (out_part == b)).nonzero().squeeze(1)
+                for first in range(0, pairs.shape[0], config.batch_size):
+                    rows = pairs[first:first + config.batch_size]
+                    negs = bucket_words[b][alias_draws(bucket_tables[b], base_col, base_coin,
+                                                       rows[:, None] * config.negative + slots)]
+                    done = (s + (first + rows.shape[0]) / pairs.shape[0]) / buckets.n  # of the chunk
+                    lr = config.lr_at((epoch + start + (end - start) * done) / config.epochs, steps)
+                    if fused is not None:
+                        fused.step(center[rows], context[rows], lr, config.trust, bar.loss_sum, negs=negs)
+                    else:
+                        bar.loss_sum += model.sgd_step(center[rows], context[rows], negs, lr, trust=config.trust)
+                    bar.trained(epoch, rows.shape[0])
+            if sync is not None:
+                sync.round_done(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
+                                chunk_end=s == buckets.n - 1)
+        bar.batch(epoch, center.shape[0], round(end * corpus.n_tokens), trained=False)
+
     sync, world, rank = None, 1, 0
     if group is not None:
         world, rank = group.world, group.rank
-        sync = model_sync(group, (W_in, W_out), corpus.vocab.counts, corpus.n_tokens, config)
+        if buckets is not None:
+            sync = PartitionSync(group, W_in, W_out)
+        else:
+            sync = model_sync(group, (W_in, W_out), corpus.vocab.counts, corpus.n_tokens, config)
         group.barrier("compiling the kernels")  # the clock starts on all ranks together
-    sync_every = world * config.sync_tokens / max(corpus.n_tokens, 1)  # a sync round, as a share of an epoch
+    sync_every = world * distributed.SYNC_TOKENS / max(corpus.n_tokens, 1)  # a sync round, as a share of an epoch
     with run, contextlib.closing(bar.bar):
         for epoch in range(state.epoch, config.epochs):
             k, next_sync = 0, None  # batch k of a chunk is rank k mod world's
+            held = []  # with buckets: the chunk's batches so far, trained at its end
             for batch in batches.chunk_batches(epoch, state.chunk if epoch == state.epoch else 0):
-                mine = k % world == rank
-                if mine:
-                    center, pos = batch.center.to(device), batch.context.to(device)
-                    step(epoch, batch, center, pos, config.lr_at((epoch + batch.start) / config.epochs, steps))
-                bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens), trained=mine)
-                k = 0 if batch.last else k + 1
-                if sync is not None:
+                if buckets is not None:
+                    held.append(batch)
+                    if not batch.last:
+                        continue
+                    train_buckets(epoch, held)
+                    held = []
+                else:
+                    mine = k % world == rank
+                    if mine:
+                        center, pos = batch.center.to(device), batch.context.to(device)
+                        step(epoch, batch, center, pos, config.lr_at((epoch + batch.start) / config.epochs, steps))
+                    bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens), trained=mine)
+                    k = 0 if batch.last else k + 1
+                if sync is not None and buckets is None:
                     next_sync = batch.start + sync_every if next_sync is None else next_sync
                     if batch.last or batch.end >= next_sync:  # a round's end
                         sync.round_done(f"the sync at {batch.end:.1%} of epoch {epoch + 1}", chunk_end=batch.last)
@@ -215,6 +271,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         sync.finish()
         stats.loss_total = group.sum([stats.loss_total], "summing the job's loss")[0]
         stats.note_group(group)
+    stats.buckets = buckets is not None
     if weights is not None:  # the result, back into the caller's matrices
         weights.w_in[...] = W_in.detach().float().cpu().numpy()
         weights.w_out[...] = W_out.detach().float().cpu().numpy()

@@ -135,13 +135,16 @@ def test_distributed_summary_gives_each_jobs_gap_to_one_process():
                     combine="damped", curvature=0.1, factor_lr="start", sync_tokens=16384, sync_all_tokens=1 << 18,
                     chunk_tokens=1 << 20, hot_above=10.0)
 
-    rows = [row(1, 1, 0.30, 0.50), row(1, 2, 0.32, 0.52), row(2, 1, 0.305, 0.515), row(2, 2, 0.315, 0.505),
+    alone = dict(row(1, 1, 0.29, 0.49), combine="partitions", alone_as_ranks=8)  # not a baseline row
+    rows = [row(1, 1, 0.30, 0.50), row(1, 2, 0.32, 0.52), row(2, 1, 0.305, 0.515), row(2, 2, 0.315, 0.505), alone,
             dict(ranks=8, seed=1, error="diverged")]
     table = summary(rows).splitlines()
-    assert table[2].startswith("| 1 | - | - | - | - | - | - | - | 1,2 | 31.00% | 0.510 | +0.00 | +0.000 |")
-    assert table[3].startswith("| 2 | damped | 0.1 | start | 16384 | 262144 | 1048576 | 10.0 | 1,2 | 31.00% | 0.510 | "
-                               "+0.00 | +0.000 |")
-    assert table[4] == "error, 8 ranks, seed 1: diverged"
+    assert table[2].startswith("| 1 | - | - | - | - | - | - | - | - | 1,2 | 31.00% | 0.510 | +0.00 | +0.000 |")
+    assert table[3].startswith("| 1 | partitions | 0.1 | start | 16384 | 262144 | 1048576 | 10.0 | 8 | 1 | 29.00% | "
+                               "0.490 | -2.00 | -0.020 |")
+    assert table[4].startswith("| 2 | damped | 0.1 | start | 16384 | 262144 | 1048576 | 10.0 | - | 1,2 | 31.00% | "
+                               "0.510 | +0.00 | +0.000 |")
+    assert table[5] == "error, 8 ranks, seed 1: diverged"
 
 
 def test_distributed_projection_counts_both_syncs():
@@ -149,12 +152,11 @@ def test_distributed_projection_counts_both_syncs():
 
     from benchmarks.distributed import project
 
-    counts = np.array([10_000_000] * 10 + [10] * 990)  # 10 frequent words, synced every round
+    counts = np.array([10_000_000] * 10 + [10] * 990)
     lines = project(1e6, counts, n_tokens=int(counts.sum()), dim=100).splitlines()
-    # 8 ranks: 1M-token chunks of 131k tokens per rank, 8 rounds of 16k: every row after every second round, the
-    # 10 frequent words' rows after the others
-    volume = 4 * 1000 * 800 + 4 * 10 * 800
-    assert f"| 8 | 262,144 | 10 | {volume / ((1 << 20) / 8):,.0f} |" in lines[3]
-    # 4 ranks, every row at the chunk's end only: 16 rounds, every row once, the frequent words' 15 more times
-    volume = 1000 * 800 + 15 * 10 * 800
-    assert f"| 4 | 1,048,576 | 10 | {volume / ((1 << 20) / 4):,.0f} |" in lines[5]
+    matrix = 1000 * 100 * 4
+    # 8 ranks, 1M-token chunks: 8 rounds each followed by the output matrix's sync, then the input matrix's:
+    # 9 matrices per chunk, of which each rank trains 131k tokens
+    assert f"| 8 | 1,048,576 | {9 * matrix / ((1 << 20) / 8):,.0f} |" in lines[3]
+    # 4 ranks on 4M-token chunks: 5 matrices per 1M tokens of each rank
+    assert f"| 4 | 4,194,304 | {5 * matrix / ((1 << 22) / 4):,.0f} |" in lines[5]

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastw2v
-from fastw2v import distributed
+from fastw2v import distributed, kernels
 from fastw2v.train import train_corpus
 
 from .conftest import planted_texts
@@ -27,8 +27,8 @@ from .test_hogwild import own_group_precision
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-# planted_texts: 12k tokens; 4 chunks an epoch, each synced in several rounds
-SETTINGS = dict(vector_size=20, epochs=5, min_count=1, chunk_tokens=3000, sync_tokens=500, seed=1, workers=1)
+# planted_texts: 12k tokens; 4 chunks an epoch, each trained in rounds (one per rank) with a sync after each
+SETTINGS = dict(vector_size=20, epochs=5, min_count=1, chunk_tokens=3000, seed=1, workers=1)
 
 
 def write_text(path, texts):
@@ -230,22 +230,28 @@ class _RecordingGroup(_TwinGroup):
         return list(flags)
 
 
-def test_sync_all_every():
+def test_sync_all_every(monkeypatch):
+    """The scheme without buckets: rounds of SYNC_TOKENS per rank, every row every SYNC_ALL_TOKENS of the job."""
     cfg = fastw2v.Config()  # rounds of 16,384 tokens per rank, every row every 262,144 tokens of the job
     assert [distributed.sync_all_every(cfg, world) for world in (1, 2, 4, 8, 16)] == [16, 8, 4, 2, 1]
     assert distributed.all_rows_tokens(cfg, 8) == 32_768  # per rank
-    assert distributed.sync_all_every(fastw2v.Config(sync_tokens=25_000), 4) == 3  # rounded to whole rounds
-    assert distributed.all_rows_tokens(fastw2v.Config(sync_all_tokens=1 << 24), 2) == 1 << 19  # the chunk's end
-    with pytest.raises(fastw2v.UserError, match="sync_all_tokens must be a whole number >= 1"):
-        fastw2v.Config(sync_all_tokens=0)
+    monkeypatch.setattr(distributed, "SYNC_TOKENS", 25_000)
+    assert distributed.sync_all_every(cfg, 4) == 3  # rounded to whole rounds
+    monkeypatch.setattr(distributed, "SYNC_TOKENS", 16_384)
+    monkeypatch.setattr(distributed, "SYNC_ALL_TOKENS", 1 << 24)
+    assert distributed.all_rows_tokens(cfg, 2) == 1 << 19  # the chunk's end
 
 
 @pytest.mark.parametrize("backend", ["hogwild", "torch"])
-def test_every_row_syncs_every_sync_all_tokens_and_at_chunk_ends(zipf_corpus, backend):
-    """Chunks of 3,000 tokens in rounds of 2 x 500: the frequent words' rows after round 1, every row after round
-    2 (sync_all_tokens 2,000 of the job) and round 3 (the chunk's end)."""
+def test_every_row_syncs_every_sync_all_tokens_and_at_chunk_ends(zipf_corpus, backend, monkeypatch):
+    """Without buckets (distributed.PARTITIONED off): chunks of 3,000 tokens in rounds of 2 x 500, the frequent
+    words' rows after round 1, every row after round 2 (SYNC_ALL_TOKENS 2,000 of the job) and round 3 (the chunk's
+    end)."""
+    monkeypatch.setattr(distributed, "PARTITIONED", False)
+    monkeypatch.setattr(distributed, "SYNC_TOKENS", 500)
+    monkeypatch.setattr(distributed, "SYNC_ALL_TOKENS", 2000)
     group = _RecordingGroup()
-    cfg = fastw2v.Config(**{**SETTINGS, "epochs": 1}, backend=backend, sync_all_tokens=2000, batch_size=256)
+    cfg = fastw2v.Config(**{**SETTINGS, "epochs": 1}, backend=backend, batch_size=256)
     train_corpus(zipf_corpus, cfg, progress=False, group=group)
     V = len(zipf_corpus.vocab)
     often = distributed.rows_synced_often(zipf_corpus.vocab.counts, zipf_corpus.n_tokens, cfg, 2)
@@ -278,11 +284,12 @@ def test_delta_sync_sums_the_changes_of_the_rows_it_syncs(kind):
         assert padded[:, 3:].sum() == 0  # the padding is never written
 
 
-def test_combine_weights_land_a_row_where_one_process_would(zipf_corpus):
+def test_combine_weights_land_a_row_where_one_process_would(zipf_corpus, monkeypatch):
     """In the model of ``combine_weights`` (each update pulls a row towards its optimum by lr·h), 8 ranks that each
     make K updates from one start and add their changes with these factors land where one process making all
     8·K updates lands; the plain sum lands 7 times as far past the optimum for a frequent word."""
-    cfg = fastw2v.Config(chunk_tokens=20_000, sync_tokens=1_000)
+    cfg = fastw2v.Config(chunk_tokens=20_000)
+    monkeypatch.setattr(distributed, "SYNC_TOKENS", 1_000)
     counts, n = zipf_corpus.vocab.counts, zipf_corpus.n_tokens
     weights = distributed.combine_weights(counts, n, cfg, 8, sync_rows=10)
     assert weights.shape == (len(counts), 2) and weights.dtype == np.float32
@@ -294,3 +301,84 @@ def test_combine_weights_land_a_row_where_one_process_would(zipf_corpus):
         a = (1 - rho ** 8) / (8 * (1 - rho))
         assert 1 + 8 * a * (rho - 1) == pytest.approx(rho ** 8)  # w - w*, as a share of w0 - w*
     assert distributed.combine_weights(counts, n, cfg, 1, 10) == pytest.approx(np.ones((len(counts), 2)))
+
+
+def test_vocab_partitions_balance_the_kept_tokens_and_the_negatives():
+    # by hand, masses 8, 4, 3, 3, 2 (and q in the same shares), each word to the least loaded partition so far:
+    # 8 -> p0 (8); 4 -> p1 (4); 3 -> p1 (7 < 8); 3 -> p1 (7 < 8: 10); 2 -> p0 (8 < 10)
+    mass = np.array([8.0, 4.0, 3.0, 3.0, 2.0])
+    assert distributed.vocab_partitions(mass, mass, 2).tolist() == [0, 1, 1, 1, 0]
+    counts = 1e6 / np.arange(1, 5001)  # Zipf
+    q = counts ** 0.75
+    part = distributed.vocab_partitions(counts, q, 8)
+    for share in (counts, q):
+        load = np.bincount(part, weights=share / share.sum(), minlength=8)
+        # within the largest single share of the two added (the most frequent word's) of 1/8 each
+        assert np.all(np.abs(load - 1 / 8) <= (counts[0] / counts.sum() + q[0] / q.sum()))
+
+
+def test_bucket_negatives_follow_the_unigram_distribution_within_the_partition(zipf_corpus):
+    """Chi-square test (fixed seed) of 200k draws from one partition's table against count^0.75 within it."""
+    from scipy.stats import chisquare
+
+    vocab = zipf_corpus.vocab
+    q = vocab.unigram_weights(0.75)
+    buckets = distributed.Buckets(vocab.counts, kernels.keep_thresholds(vocab.counts, 1e-3), q, 4)
+    assert sorted(np.concatenate(buckets.words).tolist()) == list(range(len(vocab)))  # every word once
+    b = 2
+    words = buckets.words[b]
+    assert np.all(buckets.partition[words] == b)
+    n = 200_000
+    draws = np.empty((n, 1), dtype=np.int64)
+    kernels.draw_negatives(buckets.tables[b], 12345, 67890, 0, draws)
+    drawn = np.bincount(draws[:, 0], minlength=words.shape[0])
+    expected = q[words] / q[words].sum() * n
+    assert chisquare(drawn, expected).pvalue > 0.001
+
+
+class _RowsGroup(_RecordingGroup):
+    """Rank 0 of two, in this process: records which rows each sync's changes touch (and adds nothing)."""
+
+    def __init__(self):
+        super().__init__()
+        self.touched = []
+
+    def all_reduce_(self, tensor, what, heartbeat=True):
+        self.touched.append(set(np.flatnonzero(tensor.abs().sum(dim=(1, 2)).numpy() > 0).tolist()))
+        return tensor
+
+
+@pytest.mark.parametrize("backend,shared", [("hogwild", False), ("hogwild", True), ("torch", False)])
+def test_a_rank_writes_only_its_buckets_rows(zipf_corpus, backend, shared):
+    """Rank 0 of 2: round 1 of a chunk writes the output rows of partition 0 only, round 2 those of partition 1,
+    and the chunk's input rows are all of partition 0 (its own); so the ranks never write one row between syncs."""
+    cfg = fastw2v.Config(**{**SETTINGS, "epochs": 1}, backend=backend, batch_size=256, shared_negatives=shared)
+    group = _RowsGroup()
+    train_corpus(zipf_corpus, cfg, progress=False, group=group)
+    vocab = zipf_corpus.vocab
+    part = distributed.Buckets(vocab.counts, kernels.keep_thresholds(vocab.counts, cfg.sample),
+                               vocab.unigram_weights(cfg.ns_exponent), 2).partition
+    chunks = zipf_corpus.chunk_bounds(cfg.chunk_tokens).shape[0] - 1
+    assert len(group.touched) == 3 * chunks  # per chunk: the output rows after each of 2 rounds, then the input rows
+    for c in range(chunks):
+        out0, out1, inputs = group.touched[3 * c:3 * c + 3]
+        assert out0 and out1 and inputs
+        assert set(part[sorted(out0)]) == {0} and set(part[sorted(out1)]) == {1}
+        assert set(part[sorted(inputs)]) == {0}
+
+
+@pytest.mark.parametrize("backend", ["hogwild", "torch"])
+def test_two_ranks_train_the_model_of_one_process_taking_the_buckets_in_turn(tmp_path, monkeypatch, backend):
+    """Each row has one writer between syncs, so the job is one process that trains the 2 x 2 buckets in turn
+    (to float rounding: a sync adds the change to the last sync's row)."""
+    text = write_text(tmp_path / "planted.txt", planted_texts())
+    proc, rows = run_job(tmp_path, text, backend=backend)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    job = fastw2v.Vectors.load(str(tmp_path / "vectors.bin"))
+    monkeypatch.setattr(distributed, "ALONE_AS_RANKS", 2)
+    alone = fastw2v.train(data=text, cache_dir=None, progress=False, backend=backend, **SETTINGS)
+    assert alone.stats.pairs == rows[0]["pairs"]
+    np.testing.assert_allclose(job.vectors, alone.vectors, rtol=0, atol=1e-5)
+    monkeypatch.setattr(distributed, "ALONE_AS_RANKS", 0)
+    plain = fastw2v.train(data=text, cache_dir=None, progress=False, backend=backend, **SETTINGS)
+    assert np.abs(plain.vectors - alone.vectors).max() > 1e-3  # the buckets are not one process's order
