@@ -152,16 +152,17 @@ LINKS = (("8 GPUs, one NVLink box", 8, 400e9, 30e-6, None),
 def project(rate: float, counts, n_tokens: int, dim: int = 100) -> str:
     """Words/s of N ranks from one rank's measured rate and the sync volume of fastw2v's buckets on this
     vocabulary (``fastw2v.distributed.Buckets``): per chunk, each rank trains chunk_tokens / N tokens at ``rate``
-    in N rounds, and syncs the output rows after each round and the input rows at the chunk's end, each a ring
-    all-reduce of 2 (N - 1) / N times its bytes at the link's bus bandwidth plus its latency. The training step is
-    assumed to shard perfectly (every rank still builds, or scans, every pair of a chunk: docs/distributed.md)
-    and the buckets to be of equal size. ``n_tokens`` is unused (kept for the caller)."""
+    in N rounds, and gathers the output rows after each round and the input rows at the chunk's end
+    (``PartitionSync``), each a ring all-gather of a matrix: (N - 1) / N of its bytes in and out of each rank at the
+    link's bus bandwidth, plus its latency. The training step is assumed to shard perfectly (every rank still
+    builds, or scans, every pair of a chunk: docs/distributed.md) and the buckets to be of equal size.
+    ``n_tokens`` is unused (kept for the caller)."""
     from fastw2v import Config
 
     vocab = len(counts)
     matrix = vocab * dim * 4  # one (V, d) float32 matrix
     lines = [f"One rank: {rate / 1e6:.1f}M words/s. Vocabulary {vocab:,} words, d = {dim}: "
-             f"{matrix / 2 ** 20:,.1f} MiB a matrix, all-reduced after each of a chunk's N rounds (the output rows) "
+             f"{matrix / 2 ** 20:,.1f} MiB a matrix, gathered after each of a chunk's N rounds (the output rows) "
              f"and at its end (the input rows).",
              "| link | ranks | chunk tokens | bytes per token per rank | sync per chunk | words/s | × one rank |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -169,7 +170,7 @@ def project(rate: float, counts, n_tokens: int, dim: int = 100) -> str:
         chunk = chunk_tokens or Config().chunk_tokens
         volume = (n + 1) * matrix  # per rank per chunk
         train = chunk / n / rate
-        sync = 2 * (n - 1) / n * volume / bandwidth + (n + 1) * latency
+        sync = (n - 1) / n * volume / bandwidth + (n + 1) * latency
         total = chunk / (train + sync)
         lines.append(f"| {name} ({bandwidth / 1e9:.0f} GB/s, {latency * 1e6:.0f} µs) | {n} | {chunk:,} | "
                      f"{volume / (chunk / n):,.0f} | {sync * 1e3:.2f} ms | {total / 1e6:,.0f}M | "

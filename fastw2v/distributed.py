@@ -156,7 +156,7 @@ class Group:
         except Exception:  # a private function: without it a lost rank is not named
             self.store = None
         self.sync_seconds = 0.0  # time spent in the training syncs, all of them
-        self.sync_bytes = 0  # bytes all-reduced by this rank in the training syncs
+        self.sync_bytes = 0  # bytes this rank all-reduced, or gathered, in the training syncs
 
     @property
     def is_writer(self) -> bool:
@@ -181,6 +181,13 @@ class Group:
             self._heartbeat()
         self._call(what, self.dist.all_reduce, tensor, group=self.sync_group)
         return tensor
+
+    def all_gather_(self, outs: list[torch.Tensor], tensor: torch.Tensor, what: str) -> list[torch.Tensor]:
+        """Every rank's ``tensor`` into ``outs`` (``outs[r]``: rank r's; the sync group: sync_timeout)."""
+        self.syncs += 1
+        self._heartbeat()
+        self._call(what, self.dist.all_gather, outs, tensor, group=self.sync_group)
+        return outs
 
     def sum(self, values, what: str) -> list[float]:
         """Floats summed over the ranks."""
@@ -438,7 +445,6 @@ class Buckets:
         # a partition without words (fewer words than ranks) has no centers, so its table is never drawn from
         self.tables = [build_alias_table(q[w]) if w.shape[0] and q[w].sum() > 0
                        else np.array([[1 << 32, 0]], dtype=np.int64) for w in self.words]
-        self.words = [w if w.shape[0] else np.zeros(1, dtype=np.int32) for w in self.words]
 
 
 def job_buckets(group: Group | None, corpus, config) -> Buckets | None:
@@ -454,23 +460,69 @@ def job_buckets(group: Group | None, corpus, config) -> Buckets | None:
 
 
 class PartitionSync:
-    """The syncs of ranks that train disjoint rows (``Buckets``): after each round the output rows (each written by
-    one rank that round), at a chunk's end the input rows too (each rank's own partition's), all-reduced as
-    changes since the last sync (``DeltaSync``): one writer per row, so the sum is each row as its writer left it,
-    and every rank ends the chunk with the same matrices."""
+    """The syncs of ranks that train disjoint rows (``Buckets``): after round s of a chunk every rank sends the output
+    rows it wrote (partition rank + s's) and takes the others' (an all-gather), and at the chunk's end the same for
+    the input rows (each rank's own partition's). A row has one writer, so every rank ends each round with the rows as
+    their writers left them, bit for bit, and each chunk with the same matrices. ``w_in``, ``w_out``: numpy arrays
+    (views are fine: the hogwild trainer's padded rows) or torch tensors, changed in place. A rank sends about
+    1/world of a matrix and receives the rest: half the bytes of a ring all-reduce of the matrix, and no copy of the
+    model from the last sync."""
 
-    def __init__(self, group: Group, w_in, w_out):
-        self.inputs = DeltaSync(group, (w_in,))
-        self.outputs = DeltaSync(group, (w_out,))
+    def __init__(self, group: Group, w_in, w_out, buckets: Buckets):
+        self.group, self.matrices = group, {"input": w_in, "output": w_out}
+        self.numpy = isinstance(w_in, np.ndarray)
+        rows = max(w.shape[0] for w in buckets.words)
+        d = w_in.shape[1]
+        if self.numpy:
+            self.words = buckets.words
+            dtype, device = torch.float32, torch.device("cpu")
+        else:
+            self.words = [torch.from_numpy(w).long().to(w_in.device) for w in buckets.words]
+            dtype, device = w_in.dtype, w_in.device
+        self.send = torch.empty((rows, d), dtype=dtype, device=device)  # this rank's rows, then every rank's
+        self.received = [torch.empty((rows, d), dtype=dtype, device=device) for _ in range(group.world)]
+        self.events = [] if not self.numpy and w_in.device.type == "cuda" else None
 
-    def round_done(self, what: str, chunk_end: bool) -> None:
-        self.outputs(what)
-        if chunk_end:
-            self.inputs(what)
+    def round_done(self, s: int, what: str) -> None:
+        """After round s of a chunk (the last: world - 1, the chunk's end)."""
+        n = self.group.world
+        self._gather("output", [(r + s) % n for r in range(n)], what)
+        if s == n - 1:
+            self._gather("input", list(range(n)), what)
+
+    def _gather(self, which: str, wrote: list[int], what: str) -> None:
+        """Every rank r's rows of partition ``wrote[r]`` of the ``which`` matrix, into every rank's."""
+        start = time.perf_counter()
+        if self.events is not None:  # on a GPU: timed by events, read at finish(), not by waiting for the device
+            self.events.append((torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)))
+            self.events[-1][0].record()
+        m, me = self.matrices[which], self.group.rank
+        mine = self.words[wrote[me]]
+        if self.numpy:
+            self.send.numpy()[:mine.shape[0]] = m[mine]
+        else:
+            self.send[:mine.shape[0]] = m.detach()[mine]
+        self.group.all_gather_(self.received, self.send, f"{what} ({which} rows)")
+        for r, rows in enumerate(self.received):
+            theirs = self.words[wrote[r]]
+            if r == me or theirs.shape[0] == 0:
+                continue
+            if self.numpy:
+                m[theirs] = rows.numpy()[:theirs.shape[0]]
+            else:
+                m.detach().index_copy_(0, theirs, rows[:theirs.shape[0]])
+        self.group.sync_bytes += sum(b.nbytes for b in self.received)
+        if self.events is not None:
+            self.events[-1][1].record()
+        else:
+            self.group.sync_seconds += time.perf_counter() - start
 
     def finish(self) -> None:
-        self.inputs.finish()
-        self.outputs.finish()
+        """Add the GPU syncs' times to the group's figures (once training is done: it waits for the device)."""
+        if self.events:
+            torch.cuda.synchronize()
+            self.group.sync_seconds += sum(a.elapsed_time(b) for a, b in self.events) / 1e3
+            self.events.clear()
 
 
 def model_sync(group: Group, matrices, counts: np.ndarray, n_tokens: int, config) -> DeltaSync:

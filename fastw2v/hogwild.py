@@ -515,8 +515,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                               bucket=(a, (a + s) % buckets.n))
                     out += round_out
                 if group is not None:
-                    sync.round_done(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
-                                    chunk_end=s == buckets.n - 1)
+                    sync.round_done(s, f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
             return
         if group is None:
             run_chunk(epoch, c, kept, kept_starts, local, offsets, shares(offsets, n_blocks), w_base, hot, out)
@@ -557,7 +556,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
 
     sync = None
     if group is not None and buckets is not None:
-        sync = PartitionSync(group, w_in[:, :d], w_out[:, :d])
+        sync = PartitionSync(group, w_in[:, :d], w_out[:, :d], buckets)
     elif group is not None:
         sync = model_sync(group, (w_in[:, :d], w_out[:, :d]), corpus.vocab.counts, N, config)
     with numba_threads(config.threads), run:

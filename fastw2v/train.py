@@ -224,15 +224,14 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
                         bar.loss_sum += model.sgd_step(center[rows], context[rows], negs, lr, trust=config.trust)
                     bar.trained(epoch, rows.shape[0])
             if sync is not None:
-                sync.round_done(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
-                                chunk_end=s == buckets.n - 1)
+                sync.round_done(s, f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
         bar.batch(epoch, center.shape[0], round(end * corpus.n_tokens), trained=False)
 
     sync, world, rank = None, 1, 0
     if group is not None:
         world, rank = group.world, group.rank
         if buckets is not None:
-            sync = PartitionSync(group, W_in, W_out)
+            sync = PartitionSync(group, W_in, W_out, buckets)
         else:
             sync = model_sync(group, (W_in, W_out), corpus.vocab.counts, corpus.n_tokens, config)
         group.barrier("compiling the kernels")  # the clock starts on all ranks together

@@ -336,41 +336,55 @@ def test_bucket_negatives_follow_the_unigram_distribution_within_the_partition(z
     assert chisquare(drawn, expected).pvalue > 0.001
 
 
-class _RowsGroup(_RecordingGroup):
-    """Rank 0 of two, in this process: records which rows each sync's changes touch (and adds nothing)."""
+class _GatherGroup(_RecordingGroup):
+    """Rank 0 of two, in this process: an all-gather gives this rank's rows as the other rank's too."""
 
-    def __init__(self):
-        super().__init__()
-        self.touched = []
-
-    def all_reduce_(self, tensor, what, heartbeat=True):
-        self.touched.append(set(np.flatnonzero(tensor.abs().sum(dim=(1, 2)).numpy() > 0).tolist()))
-        return tensor
+    def all_gather_(self, outs, tensor, what):
+        for out in outs:
+            out.copy_(tensor)
+        return outs
 
 
 @pytest.mark.parametrize("backend,shared", [("hogwild", False), ("hogwild", True), ("torch", False)])
-def test_a_rank_writes_only_its_buckets_rows(zipf_corpus, backend, shared):
-    """Rank 0 of 2: round 1 of a chunk writes the output rows of partition 0 only, round 2 those of partition 1,
-    and the chunk's input rows are all of partition 0 (its own); so the ranks never write one row between syncs."""
+def test_a_rank_writes_only_its_buckets_rows(zipf_corpus, backend, shared, monkeypatch):
+    """Rank 0 of 2: between the syncs of a chunk it writes the output rows of partition 0 (round 1), then of
+    partition 1 (round 2), and the input rows of partition 0 (its own) only; so the ranks never write one row
+    between two syncs, and a sync that copies each row from its writer loses nothing."""
+    written = []  # per round: (round, rows of w_in changed, rows of w_out changed) since the last sync
+    init, round_done = distributed.PartitionSync.__init__, distributed.PartitionSync.round_done
+
+    def snapshot(sync):
+        return {k: m.detach().numpy().copy() if hasattr(m, "detach") else np.array(m) for k, m in sync.matrices.items()}
+
+    def recording_init(self, *args):
+        init(self, *args)
+        self.last = snapshot(self)
+
+    def recording_round_done(self, s, what):
+        now = snapshot(self)
+        written.append((s, *(set(np.flatnonzero((now[k] != self.last[k]).any(axis=1)).tolist())
+                             for k in ("input", "output"))))
+        round_done(self, s, what)
+        self.last = snapshot(self)
+
+    monkeypatch.setattr(distributed.PartitionSync, "__init__", recording_init)
+    monkeypatch.setattr(distributed.PartitionSync, "round_done", recording_round_done)
     cfg = fastw2v.Config(**{**SETTINGS, "epochs": 1}, backend=backend, batch_size=256, shared_negatives=shared)
-    group = _RowsGroup()
-    train_corpus(zipf_corpus, cfg, progress=False, group=group)
+    train_corpus(zipf_corpus, cfg, progress=False, group=_GatherGroup())
     vocab = zipf_corpus.vocab
     part = distributed.Buckets(vocab.counts, kernels.keep_thresholds(vocab.counts, cfg.sample),
                                vocab.unigram_weights(cfg.ns_exponent), 2).partition
     chunks = zipf_corpus.chunk_bounds(cfg.chunk_tokens).shape[0] - 1
-    assert len(group.touched) == 3 * chunks  # per chunk: the output rows after each of 2 rounds, then the input rows
-    for c in range(chunks):
-        out0, out1, inputs = group.touched[3 * c:3 * c + 3]
-        assert out0 and out1 and inputs
-        assert set(part[sorted(out0)]) == {0} and set(part[sorted(out1)]) == {1}
-        assert set(part[sorted(inputs)]) == {0}
+    assert [s for s, _, _ in written] == [0, 1] * chunks
+    for s, inputs, outputs in written:
+        assert inputs and outputs  # it trained
+        assert set(part[sorted(inputs)]) == {0} and set(part[sorted(outputs)]) == {s}
 
 
 @pytest.mark.parametrize("backend", ["hogwild", "torch"])
 def test_two_ranks_train_the_model_of_one_process_taking_the_buckets_in_turn(tmp_path, monkeypatch, backend):
-    """Each row has one writer between syncs, so the job is one process that trains the 2 x 2 buckets in turn
-    (to float rounding: a sync adds the change to the last sync's row)."""
+    """Each row has one writer between syncs, so the job is one process that trains the 2 x 2 buckets in turn,
+    bit for bit (a sync copies each row from its writer)."""
     text = write_text(tmp_path / "planted.txt", planted_texts())
     proc, rows = run_job(tmp_path, text, backend=backend)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -378,7 +392,7 @@ def test_two_ranks_train_the_model_of_one_process_taking_the_buckets_in_turn(tmp
     monkeypatch.setattr(distributed, "ALONE_AS_RANKS", 2)
     alone = fastw2v.train(data=text, cache_dir=None, progress=False, backend=backend, **SETTINGS)
     assert alone.stats.pairs == rows[0]["pairs"]
-    np.testing.assert_allclose(job.vectors, alone.vectors, rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(job.vectors, alone.vectors)
     monkeypatch.setattr(distributed, "ALONE_AS_RANKS", 0)
     plain = fastw2v.train(data=text, cache_dir=None, progress=False, backend=backend, **SETTINGS)
     assert np.abs(plain.vectors - alone.vectors).max() > 1e-3  # the buckets are not one process's order
