@@ -387,21 +387,22 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
                 s, e = kept_starts[p], kept_starts[p + 1]
                 span = (starts[p + 1] - starts[p]) / max(e - s, 1)
                 for i in range(s, e):
-                    lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
                     center = kept[i]
+                    r = K.window_reach(window, shrink, base_window, i)
+                    if in_part >= 0 and part[center] != out_part:  # no pair of this center is in the bucket
+                        o += (min(e, i + r + 1) - max(s, i - r)) - 1
+                        continue
+                    lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
                     sampled = False  # is this pair's loss in the progress estimate
-                    if i + 1 < last and kept[i + 1] >= hot:
+                    if i + 1 < last and kept[i + 1] >= hot and (in_part < 0 or part[kept[i + 1]] == out_part):
                         _prefetch_row(w_out, kept[i + 1], d)
-                    if i + window + 1 < last and kept[i + window + 1] >= hot:
-                        _prefetch_row(w_in, kept[i + window + 1], d)
+                    ahead = kept[i + window + 1] if i + window + 1 < last else -1
+                    if ahead >= hot and (in_part < 0 or part[ahead] == in_part):
+                        _prefetch_row(w_in, ahead, d)
                     if shared_negatives and in_part < 0:
                         _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
                         sampled = (i & LOSS_EVERY_MASK) == 0
-                    r = K.window_reach(window, shrink, base_window, i)
                     if in_part >= 0:
-                        if part[center] != out_part:  # no pair of this center is in the bucket
-                            o += (min(e, i + r + 1) - max(s, i - r)) - 1
-                            continue
                         if shared_negatives:
                             _draw_bucket(ring, i, part_table, part_words, base_neg, base_coin, negative)
                             sampled = (i & LOSS_EVERY_MASK) == 0
