@@ -165,7 +165,7 @@ def cmd_train(args) -> None:
             every = round(all_rows_tokens(config, st.world_size) * st.world_size)
             how = (f"frequent words synced every {distributed.SYNC_TOKENS:,} tokens per process, all words every "
                    f"{every:,} of the job")
-        print(f"processes    {st.world_size}, {how}: {st.sync_bytes / 2 ** 20:,.0f} MiB all-reduced by rank 0, "
+        print(f"processes    {st.world_size}, {how}: {st.sync_bytes / 2 ** 20:,.0f} MiB synced by rank 0, "
               f"{st.sync_seconds:.1f} s ({st.sync_seconds / st.seconds:.0%} of its training time)")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
           f"(total wall time {time.perf_counter() - started:.1f} s)")

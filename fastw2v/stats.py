@@ -44,7 +44,7 @@ class TrainStats:
     world_size: int = 1  # processes of a distributed job (torchrun); pairs, loss and words/s are the whole job's
     rank: int = 0  # this process's rank (0 writes the job's files)
     sync_seconds: float = 0.0  # of ``seconds``, the time this rank spent syncing the matrices with the others
-    sync_bytes: int = 0  # bytes this rank all-reduced in those syncs
+    sync_bytes: int = 0  # bytes this rank all-reduced or gathered in those syncs
     buckets: bool = False  # the job trained bucket by bucket (distributed.Buckets), not every rank every row
 
     def note_group(self, group) -> None:

@@ -351,6 +351,6 @@ def prepare_distributed(c, ranks: int = 2, backend: str = "hogwild", device: str
         seconds, rate = re.search(r"training\s+([\d.]+) s, ([\d,]+) words/s", out.stdout).groups()
         share, mib = re.search(r"processes .*?: ([\d,]+) MiB .*?\((\d+)% of", out.stdout).group(2, 1)
         return Rate(float(rate.replace(",", "")), "words/s", c.n_tokens, float(seconds),
-                    f"sync {share}% of rank 0's training time, {mib} MiB all-reduced by it")
+                    f"sync {share}% of rank 0's training time, {mib} MiB synced by it")
 
     return run
