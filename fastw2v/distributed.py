@@ -427,9 +427,10 @@ class Buckets:
     its negatives are drawn from the center's partition (``tables[b]``: unigram^0.75 within it, entries index
     ``words[b]``). In round s of a chunk rank r trains bucket (r, (r + s) mod n) of every piece of the chunk:
     the input rows of partition r, which only rank r ever writes, and the output rows of partition r + s, which
-    no other rank writes that round. After n rounds every pair of the chunk was trained once. Summing the ranks'
-    changes is then exact (each row has one writer), whatever the number of ranks: the job trains the model of
-    one process that takes the buckets in turn (``ALONE_AS_RANKS``). What differs from one process
+    no other rank writes that round. After n rounds every pair of the chunk was trained once. Each row has one
+    writer between two syncs, so a sync that copies every row from its writer loses nothing (``PartitionSync``),
+    whatever the number of ranks: the job trains the model of one process that takes the buckets in turn
+    (``ALONE_AS_RANKS``). What differs from one process
     training every pair in order is where the negatives come from (the center's partition: each of the n
     partitions holds about 1/n of the negative distribution and of the kept tokens, ``vocab_partitions``) and
     the order within a chunk (a round takes 1/n of the pairs of every piece). docs/distributed.md measures both
