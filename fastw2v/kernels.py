@@ -104,6 +104,16 @@ def alias_draw(table, base_col, base_coin, index):
 
 
 @numba.njit(cache=True, parallel=True)
+def draw_negatives_at(table, words, base_col, base_coin, rows, out):
+    """Fill ``out[i, t]`` with ``words`` of the draw for slot ``rows[i] * k + t`` of the stream: the negatives of
+    pairs ``rows`` from a table over ``words`` (a bucket's partition, ``distributed.Buckets``)."""
+    k = out.shape[1]
+    for i in numba.prange(rows.shape[0]):
+        for t in range(k):
+            out[i, t] = words[alias_draw(table, base_col, base_coin, rows[i] * k + t)]
+
+
+@numba.njit(cache=True, parallel=True)
 def draw_negatives(table, base_col, base_coin, first_row, out):
     """Fill ``out[r, t]`` with the negative for slot ``(first_row + r) * k + t`` of the stream."""
     rows, k = out.shape

@@ -24,7 +24,7 @@ from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
 from .distributed import Group, PartitionSync, RankLost, join, model_sync, threads_per_process
-from .kernels import STREAM_NEGATIVE, STREAM_NEGATIVE_COIN, stream_base
+from .kernels import STREAM_NEGATIVE, STREAM_NEGATIVE_COIN, draw_negatives_at, stream_base
 from .errors import UserError
 from .model import SkipGramNS
 from .progress import Progress, compiling
@@ -196,6 +196,17 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         bucket_words = [torch.from_numpy(w).long().to(device) for w in buckets.words]
         bucket_tables = [torch.from_numpy(t).to(device) for t in buckets.tables]
 
+    def bucket_negatives(b, base_col, base_coin, rows):
+        """The negatives of the pairs ``rows`` of a chunk, from partition b: numba's draws on the CPU, torch's
+        (the same draws) on a GPU."""
+        if device.type == "cpu":
+            negs = np.empty((rows.shape[0], config.negative), dtype=np.int64)
+            with numba_threads(config.threads):
+                draw_negatives_at(buckets.tables[b], buckets.words[b], base_col, base_coin, rows.numpy(), negs)
+            return torch.from_numpy(negs)
+        slots = rows[:, None] * config.negative + torch.arange(config.negative, device=device)
+        return bucket_words[b][alias_draws(bucket_tables[b], base_col, base_coin, slots)]
+
     def train_buckets(epoch, parts):
         """A chunk (its batches ``parts``) bucket by bucket (``distributed.Buckets``): in round s this rank's bucket,
         (rank, rank + s), or alone every rank's in turn, then the round's sync. Here a pair trains the center's input
@@ -207,15 +218,13 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         in_part, out_part = partition[center], partition[context]
         base_col, base_coin = (int(stream_base(config.seed, epoch, stream, c))
                                for stream in (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN))
-        slots = torch.arange(config.negative, device=device)
         for s in range(buckets.n):
             for a in range(buckets.n) if group is None else (group.rank,):
                 b = (a + s) % buckets.n
                 pairs = ((in_part == a) & (out_part == b)).nonzero().squeeze(1)
                 for first in range(0, pairs.shape[0], config.batch_size):
                     rows = pairs[first:first + config.batch_size]
-                    negs = bucket_words[b][alias_draws(bucket_tables[b], base_col, base_coin,
-                                                       rows[:, None] * config.negative + slots)]
+                    negs = bucket_negatives(b, base_col, base_coin, rows)
                     done = (s + (first + rows.shape[0]) / pairs.shape[0]) / buckets.n  # of the chunk
                     lr = config.lr_at((epoch + start + (end - start) * done) / config.epochs, steps)
                     if fused is not None:

@@ -336,6 +336,26 @@ def test_bucket_negatives_follow_the_unigram_distribution_within_the_partition(z
     assert chisquare(drawn, expected).pvalue > 0.001
 
 
+def test_bucket_negatives_are_the_same_draws_with_numba_and_torch(zipf_corpus):
+    """The CPU (numba) and the GPU (torch ops) draw a bucket's negatives for the same pairs alike."""
+    import torch
+
+    from fastw2v.batching import alias_draws
+
+    vocab = zipf_corpus.vocab
+    buckets = distributed.Buckets(vocab.counts, kernels.keep_thresholds(vocab.counts, 1e-3),
+                                  vocab.unigram_weights(0.75), 3)
+    rows = np.array([0, 5, 6, 1000, 123_456, 7], dtype=np.int64)
+    for b in range(3):
+        numba_negs = np.empty((rows.shape[0], 5), dtype=np.int64)
+        kernels.draw_negatives_at(buckets.tables[b], buckets.words[b], 111, 222, rows, numba_negs)
+        slots = torch.from_numpy(rows)[:, None] * 5 + torch.arange(5)
+        torch_negs = torch.from_numpy(buckets.words[b]).long()[alias_draws(torch.from_numpy(buckets.tables[b]), 111,
+                                                                          222, slots)]
+        assert torch_negs.tolist() == numba_negs.tolist()
+        assert set(buckets.partition[numba_negs.ravel()]) == {b}
+
+
 class _GatherGroup(_RecordingGroup):
     """Rank 0 of two, in this process: an all-gather gives this rank's rows as the other rank's too."""
 
