@@ -54,6 +54,7 @@ def worker(args) -> None:
     if args.curvature is not None:
         distributed.CURVATURE = args.curvature
     distributed.ALONE_AS_RANKS = args.alone_as_ranks
+    distributed.BUCKET_NEGATIVES_FROM_ALL = args.bucket_negatives == "all"
     distributed.SYNC_TOKENS, distributed.SYNC_ALL_TOKENS = args.sync_tokens, args.sync_all_tokens
     cfg = dict(epochs=args.epochs, seed=args.seed, workers=args.workers, chunk_tokens=args.chunk_tokens)
     start = time.perf_counter()
@@ -69,7 +70,7 @@ def worker(args) -> None:
                     sync_tokens=args.sync_tokens, sync_all_tokens=args.sync_all_tokens)  # the scheme without buckets
     row = dict(ranks=st.world_size, seed=args.seed, epochs=args.epochs, combine=args.combine,
                **{k: "-" if st.buckets else v for k, v in combined.items()},
-               alone_as_ranks=args.alone_as_ranks, chunk_tokens=args.chunk_tokens, backend=st.backend,
+               alone_as_ranks=args.alone_as_ranks, bucket_negatives=args.bucket_negatives, chunk_tokens=args.chunk_tokens, backend=st.backend,
                words_per_sec=st.words_per_sec,
                train_seconds=st.seconds, wall_seconds=wall, sync_seconds=st.sync_seconds,
                sync_share=st.sync_seconds / st.seconds if st.seconds else None,
@@ -89,7 +90,7 @@ def run_job(ranks: int, seed: int, args) -> dict:
                        *(["--mean-above", str(args.mean_above)] if args.mean_above is not None else []),
                        *(["--hot-above", str(args.hot_above)] if args.hot_above is not None else []),
                        *(["--curvature", str(args.curvature)] if args.curvature is not None else []),
-                       "--alone-as-ranks", str(args.alone_as_ranks),
+                       "--alone-as-ranks", str(args.alone_as_ranks), "--bucket-negatives", args.bucket_negatives,
                        "--workers", str(args.workers)]
         if ranks == 1:
             cmd = [sys.executable, "-m", "benchmarks.distributed", *worker_args]
@@ -109,7 +110,7 @@ def run_job(ranks: int, seed: int, args) -> dict:
 # commit 9b3a4a8, "start" or "current"; absent since. combine "partitions": the buckets; rows before them have
 # no such value)
 SETTINGS = ("combine", "curvature", "factor_lr", "sync_tokens", "sync_all_tokens", "chunk_tokens", "hot_above",
-            "alone_as_ranks")
+            "alone_as_ranks", "bucket_negatives")
 
 
 def is_baseline(row: dict) -> bool:
@@ -202,6 +203,9 @@ def main(argv=None) -> int:
     p.add_argument("--curvature", type=float, default=None, help="distributed.CURVATURE (default: its value)")
     p.add_argument("--alone-as-ranks", type=int, default=0,
                    help="one process trains the buckets of this many ranks in turn (distributed.ALONE_AS_RANKS)")
+    p.add_argument("--bucket-negatives", default="partition", choices=["partition", "all"],
+                   help="with --alone-as-ranks: draw a bucket's negatives from its partition (a job's) or from the "
+                   "whole vocabulary (distributed.BUCKET_NEGATIVES_FROM_ALL)")
     p.add_argument("--workers", type=int, default=0, help="threads per process; 0: the cores divided among the ranks")
     p.add_argument("--out", help="write the rows and the table here (.json)")
     p.add_argument("--project", type=float, metavar="WORDS_PER_SEC",

@@ -46,6 +46,9 @@ LOST_WAIT = 3.0  # seconds the ranks that saw a collective fail wait for each ot
 # before the buckets, kept for benchmarks.distributed's comparisons.
 PARTITIONED = True
 ALONE_AS_RANKS = 0  # > 1: one process trains the buckets of that many ranks in turn (the job's model; tests, benchmarks)
+# With ALONE_AS_RANKS, hogwild only: the buckets' order with negatives from the whole vocabulary, as one process draws
+# them (a job cannot: other ranks write those rows). benchmarks.distributed --bucket-negatives all; docs/distributed.md.
+BUCKET_NEGATIVES_FROM_ALL = False
 # The scheme without buckets. How a sync combines the ranks' changes: "damped", each row's summed change times
 # combine_weights' factor, between 1 (a rarely seen word: the sum) and 1/world (a word each rank met many times
 # since the last sync: the mean); "sum": every rank's change applied in full; "mean": the ranks' models averaged

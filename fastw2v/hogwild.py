@@ -537,6 +537,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         first = int(corpus.starts[bounds[c]])
         if bucket is None:
             only = (no_partition, -1, -1, alias_table, no_partition)
+        elif distributed.BUCKET_NEGATIVES_FROM_ALL and group is None:
+            only = (buckets.partition, bucket[0], bucket[1], alias_table, every_word)
         else:
             only = (buckets.partition, bucket[0], bucket[1], buckets.tables[bucket[1]], buckets.words[bucket[1]])
         train_chunk(
@@ -546,6 +548,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
             config.lr, config.end_lr, float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out, *only)
 
     no_partition = np.zeros(1, dtype=np.int32)
+    every_word = np.arange(V, dtype=np.int32)
     buckets = distributed.job_buckets(group, corpus, config)
 
     smoothed = state.smoothed_loss

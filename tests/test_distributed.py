@@ -413,6 +413,11 @@ def test_two_ranks_train_the_model_of_one_process_taking_the_buckets_in_turn(tmp
     alone = fastw2v.train(data=text, cache_dir=None, progress=False, backend=backend, **SETTINGS)
     assert alone.stats.pairs == rows[0]["pairs"]
     np.testing.assert_array_equal(job.vectors, alone.vectors)
+    if backend == "hogwild":  # benchmarks' knob: the buckets' order with negatives from every word, not the job
+        monkeypatch.setattr(distributed, "BUCKET_NEGATIVES_FROM_ALL", True)
+        every_word = fastw2v.train(data=text, cache_dir=None, progress=False, backend=backend, **SETTINGS)
+        assert np.abs(every_word.vectors - alone.vectors).max() > 1e-3
+        monkeypatch.setattr(distributed, "BUCKET_NEGATIVES_FROM_ALL", False)
     monkeypatch.setattr(distributed, "ALONE_AS_RANKS", 0)
     plain = fastw2v.train(data=text, cache_dir=None, progress=False, backend=backend, **SETTINGS)
     assert np.abs(plain.vectors - alone.vectors).max() > 1e-3  # the buckets are not one process's order
