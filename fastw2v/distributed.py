@@ -483,8 +483,9 @@ class PartitionSync:
         else:
             self.words = [torch.from_numpy(w).long().to(w_in.device) for w in buckets.words]
             dtype, device = w_in.dtype, w_in.device
-        self.send = torch.empty((rows, d), dtype=dtype, device=device)  # this rank's rows, then every rank's
-        self.received = [torch.empty((rows, d), dtype=dtype, device=device) for _ in range(group.world)]
+        # this rank's rows (the largest partition's size: the rest of a smaller one's is zeros), then every rank's
+        self.send = torch.zeros((rows, d), dtype=dtype, device=device)
+        self.received = [torch.zeros((rows, d), dtype=dtype, device=device) for _ in range(group.world)]
         self.events = [] if not self.numpy and w_in.device.type == "cuda" else None
 
     def round_done(self, s: int, what: str) -> None:
