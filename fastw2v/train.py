@@ -164,6 +164,15 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         fused = FusedStep(W_in.detach(), W_out.detach(), config.negative, torch.from_numpy(batches.alias_table))
         with compiling("the Triton kernels"):
             fused.warm_up(trust=config.trust)  # Triton compiles both kernels on first use: before the clock
+    buckets = distributed.job_buckets(group, corpus, config) if config.optimizer == "sgd" else None
+    if buckets is not None:  # on the device: each word's partition, each partition's words and alias table
+        partition = torch.from_numpy(buckets.partition).long().to(device)
+        bucket_words = [torch.from_numpy(w).long().to(device) for w in buckets.words]
+        bucket_tables = [torch.from_numpy(t).to(device) for t in buckets.tables]
+        if device.type == "cpu":  # compile the negatives' kernel before the clock starts (no draw at all)
+            with compiling():
+                draw_negatives_at(buckets.tables[0], buckets.words[0], 0, 0, np.zeros(0, dtype=np.int64),
+                                  np.empty((0, config.negative), dtype=np.int64))
     n_chunks = batches.n_chunks
     bar = _Progress(stats, config, device, progress, state, state.tokens_done(corpus, batches.chunk_bounds, config.epochs))
 
@@ -190,11 +199,6 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         bar.loss_sum += loss.detach() * center.shape[0]
 
     step = fused_step if fused is not None else torch_step
-    buckets = distributed.job_buckets(group, corpus, config) if config.optimizer == "sgd" else None
-    if buckets is not None:  # on the device: each word's partition, each partition's words and alias table
-        partition = torch.from_numpy(buckets.partition).long().to(device)
-        bucket_words = [torch.from_numpy(w).long().to(device) for w in buckets.words]
-        bucket_tables = [torch.from_numpy(t).to(device) for t in buckets.tables]
 
     def bucket_negatives(b, base_col, base_coin, rows):
         """The negatives of the pairs ``rows`` of a chunk, from partition b: numba's draws on the CPU, torch's
