@@ -70,7 +70,8 @@ def worker(args) -> None:
                     sync_tokens=args.sync_tokens, sync_all_tokens=args.sync_all_tokens)  # the scheme without buckets
     row = dict(ranks=st.world_size, seed=args.seed, epochs=args.epochs, combine=args.combine,
                **{k: "-" if st.buckets else v for k, v in combined.items()},
-               alone_as_ranks=args.alone_as_ranks, bucket_negatives=args.bucket_negatives, chunk_tokens=args.chunk_tokens, backend=st.backend,
+               alone_as_ranks=args.alone_as_ranks, bucket_negatives=args.bucket_negatives,
+               chunk_tokens=args.chunk_tokens, backend=st.backend,
                words_per_sec=st.words_per_sec,
                train_seconds=st.seconds, wall_seconds=wall, sync_seconds=st.sync_seconds,
                sync_share=st.sync_seconds / st.seconds if st.seconds else None,
@@ -192,11 +193,11 @@ def main(argv=None) -> int:
     p.add_argument("--chunk-tokens", type=int, default=None,
                    help="default: Config's (every row syncs at a chunk's end)")
     p.add_argument("--combine", default="partitions", choices=["partitions", "damped", "sum", "mean", "hot-mean"],
-                   help="how the ranks share the model: partitions (hogwild's: each rank trains its bucket of the "
-                   "vocabulary's partitions, fastw2v.distributed.Buckets), or every rank trains its share of the "
-                   "pieces and a sync combines the ranks' changes (fastw2v.distributed.COMBINE): damped (the torch "
-                   "backend's), sum, mean (model averaging), hot-mean (the frequent words' rows averaged, the rest "
-                   "summed; --mean-above)")
+                   help="how the ranks share the model: partitions (fastw2v's: each rank trains its bucket of the "
+                   "vocabulary's partitions, fastw2v.distributed.Buckets), or, as before the buckets, every rank "
+                   "trains its share of the pieces and a sync combines the ranks' changes "
+                   "(fastw2v.distributed.COMBINE): damped, sum, mean (model averaging), hot-mean (the frequent "
+                   "words' rows averaged, the rest summed; --mean-above)")
     p.add_argument("--mean-above", type=float, default=None, help="distributed.MEAN_ABOVE (default: its value)")
     p.add_argument("--hot-above", type=float, default=None,
                    help="distributed.HOT_ABOVE (default: its value; 0: every row at every sync)")

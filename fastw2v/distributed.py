@@ -4,9 +4,9 @@ Every rank holds the whole model. The vocabulary is cut into one partition per r
 buckets: (the partition of the word whose input row the pair trains, the partition of the word whose output row
 it trains), with the pair's negatives drawn from the second partition (``Buckets``). A chunk is trained in world
 rounds; in round s rank r trains bucket (r, r + s mod world) of all the chunk's pairs, so no two ranks write one
-row between two syncs. After each round the ranks all-reduce what they changed in the output rows since the last
-sync, and at the chunk's end in the input rows (``PartitionSync``): with one writer per row the sum is exact, and
-the job trains the model of one process that takes the buckets in turn (``ALONE_AS_RANKS``). Every random draw is
+row between two syncs. After each round the ranks gather the output rows each one wrote, and at the chunk's end
+the input rows (``PartitionSync``): with one writer per row nothing is combined, and the job trains, bit for bit,
+the model of one process that takes the buckets in turn (``ALONE_AS_RANKS``). Every random draw is
 keyed by the pair's index in its chunk (``kernels``), so every pair is trained once per epoch.
 
 Before the buckets, every rank trained its share of each chunk's pieces and the syncs combined the ranks' changes
@@ -26,6 +26,7 @@ never wait on different collectives.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import time
@@ -334,6 +335,33 @@ def shares(pair_offsets: np.ndarray, n: int) -> np.ndarray:
     return np.maximum.accumulate(bounds).astype(np.int64)
 
 
+class SyncTimer:
+    """The time a rank spends in its training syncs, added to ``group.sync_seconds``: by the clock on the CPU, by
+    CUDA events on a GPU (read at ``finish()``, once training is done, not by waiting for the device at each sync)."""
+
+    def __init__(self, group: Group, device: torch.device):
+        self.group = group
+        self.events = [] if device.type == "cuda" else None
+
+    @contextlib.contextmanager
+    def __call__(self):
+        start = time.perf_counter()
+        if self.events is not None:
+            self.events.append((torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)))
+            self.events[-1][0].record()
+        yield
+        if self.events is not None:
+            self.events[-1][1].record()
+        else:
+            self.group.sync_seconds += time.perf_counter() - start
+
+    def finish(self) -> None:
+        if self.events:
+            torch.cuda.synchronize()
+            self.group.sync_seconds += sum(a.elapsed_time(b) for a, b in self.events) / 1e3
+            self.events.clear()
+
+
 class DeltaSync:
     """Sums what each rank changed in two matrices since the last sync and applies the sum on every rank.
 
@@ -362,7 +390,7 @@ class DeltaSync:
             self.base = [m.detach().clone().contiguous() for m in self.matrices]
             self.delta = torch.empty((V, len(self.matrices), d), dtype=self.base[0].dtype, device=self.base[0].device)
             self.weights = None if weights is None else torch.from_numpy(weights[:, :, None]).to(self.delta)
-        self.events = [] if not self.numpy and self.delta.device.type == "cuda" else None
+        self.timer = SyncTimer(group, torch.device("cpu") if self.numpy else self.delta.device)
 
     def round_done(self, what: str, chunk_end: bool) -> None:
         """The sync at the end of a round: every row at a chunk's end and every ``all_every``-th round, else the
@@ -373,10 +401,10 @@ class DeltaSync:
         self.rounds = 0 if every_row else self.rounds
 
     def __call__(self, what: str, every_row: bool = True) -> None:
-        start = time.perf_counter()
-        if self.events is not None:  # on a GPU: timed by events, read at finish(), not by waiting for the device
-            self.events.append((torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)))
-            self.events[-1][0].record()
+        with self.timer():
+            self._sync(what, every_row)
+
+    def _sync(self, what: str, every_row: bool) -> None:
         n = self.delta.shape[0] if every_row or self.often is None else min(self.often, self.delta.shape[0])
         delta = self.delta[:n]
         for k, (m, base) in enumerate(zip(self.matrices, self.base)):
@@ -394,17 +422,10 @@ class DeltaSync:
             else:
                 m.detach()[:n].copy_(base[:n])
         self.group.sync_bytes += delta.nbytes
-        if self.events is not None:
-            self.events[-1][1].record()
-        else:
-            self.group.sync_seconds += time.perf_counter() - start
 
     def finish(self) -> None:
         """Add the GPU syncs' times to the group's figures (once training is done: it waits for the device)."""
-        if self.events:
-            torch.cuda.synchronize()
-            self.group.sync_seconds += sum(a.elapsed_time(b) for a, b in self.events) / 1e3
-            self.events.clear()
+        self.timer.finish()
 
 
 def vocab_partitions(mass: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
@@ -486,21 +507,18 @@ class PartitionSync:
         # this rank's rows (the largest partition's size: the rest of a smaller one's is zeros), then every rank's
         self.send = torch.zeros((rows, d), dtype=dtype, device=device)
         self.received = [torch.zeros((rows, d), dtype=dtype, device=device) for _ in range(group.world)]
-        self.events = [] if not self.numpy and w_in.device.type == "cuda" else None
+        self.timer = SyncTimer(group, device)
 
     def round_done(self, s: int, what: str) -> None:
         """After round s of a chunk (the last: world - 1, the chunk's end)."""
         n = self.group.world
-        self._gather("output", [(r + s) % n for r in range(n)], what)
-        if s == n - 1:
-            self._gather("input", list(range(n)), what)
+        with self.timer():
+            self._gather("output", [(r + s) % n for r in range(n)], what)
+            if s == n - 1:
+                self._gather("input", list(range(n)), what)
 
     def _gather(self, which: str, wrote: list[int], what: str) -> None:
         """Every rank r's rows of partition ``wrote[r]`` of the ``which`` matrix, into every rank's."""
-        start = time.perf_counter()
-        if self.events is not None:  # on a GPU: timed by events, read at finish(), not by waiting for the device
-            self.events.append((torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)))
-            self.events[-1][0].record()
         m, me = self.matrices[which], self.group.rank
         mine = self.words[wrote[me]]
         if self.numpy:
@@ -517,17 +535,10 @@ class PartitionSync:
             else:
                 m.detach().index_copy_(0, theirs, rows[:theirs.shape[0]])
         self.group.sync_bytes += sum(b.nbytes for b in self.received)
-        if self.events is not None:
-            self.events[-1][1].record()
-        else:
-            self.group.sync_seconds += time.perf_counter() - start
 
     def finish(self) -> None:
         """Add the GPU syncs' times to the group's figures (once training is done: it waits for the device)."""
-        if self.events:
-            torch.cuda.synchronize()
-            self.group.sync_seconds += sum(a.elapsed_time(b) for a, b in self.events) / 1e3
-            self.events.clear()
+        self.timer.finish()
 
 
 def model_sync(group: Group, matrices, counts: np.ndarray, n_tokens: int, config) -> DeltaSync:

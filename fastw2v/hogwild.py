@@ -402,10 +402,9 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
                     if shared_negatives and in_part < 0:
                         _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
                         sampled = (i & LOSS_EVERY_MASK) == 0
-                    if in_part >= 0:
-                        if shared_negatives:
-                            _draw_bucket(ring, i, part_table, part_words, base_neg, base_coin, negative)
-                            sampled = (i & LOSS_EVERY_MASK) == 0
+                    if shared_negatives and in_part >= 0:
+                        _draw_bucket(ring, i, part_table, part_words, base_neg, base_coin, negative)
+                        sampled = (i & LOSS_EVERY_MASK) == 0
                     for j in range(max(s, i - r), min(e, i + r + 1)):
                         if j == i:
                             continue
