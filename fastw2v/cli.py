@@ -22,8 +22,6 @@ from dataclasses import MISSING, fields
 
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR
-from . import distributed
-from .distributed import all_rows_tokens
 from .checkpoint import Interrupted
 from .errors import UserError
 
@@ -158,15 +156,11 @@ def cmd_train(args) -> None:
               "(both passes; cached for the next run)")
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     if st.world_size > 1:
-        if st.buckets:
-            how = (f"each training its bucket of the vocabulary's {st.world_size} partitions, synced after each of a "
-                   f"chunk's {st.world_size} rounds")
-        else:
-            every = round(all_rows_tokens(config, st.world_size) * st.world_size)
-            how = (f"frequent words synced every {distributed.SYNC_TOKENS:,} tokens per process, all words every "
-                   f"{every:,} of the job")
-        print(f"processes    {st.world_size}, {how}: {st.sync_bytes / 2 ** 20:,.0f} MiB synced by rank 0, "
-              f"{st.sync_seconds:.1f} s ({st.sync_seconds / st.seconds:.0%} of its training time)")
+        tokens = st.tokens * st.epochs or 1
+        print(f"processes    {st.world_size}, each training the output rows of 1/{st.world_size} of the words, in "
+              f"spans of {config.span_tokens:,} tokens: {st.sync_bytes / 2 ** 20:,.0f} MiB received by rank 0 "
+              f"({st.sync_bytes / tokens:,.0f} bytes a token), {st.sync_seconds:.1f} s "
+              f"({st.sync_seconds / st.seconds:.0%} of its training time)")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
           f"(total wall time {time.perf_counter() - started:.1f} s)")
     if config.checkpoint_dir:

@@ -70,12 +70,13 @@ class Config:
     resume: bool = False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
     # --- several processes (torchrun) ---
     sync_timeout: float = 120.0  # seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank
+    span_tokens: int = 1 << 18  # a job of several ranks trains the text in spans of this many tokens, each in one round per rank, handing the input rows it wrote to the next rank after each round: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows per token (docs/distributed.md)
 
     def __post_init__(self):
         if self.batch_size is None:
             self.batch_size = GPU_BATCH_SIZE if self._device_type() == "cuda" else CPU_BATCH_SIZE
         for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
-                     "max_piece_length", "chunk_tokens"):
+                     "max_piece_length", "chunk_tokens", "span_tokens"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 flag = "--" + name.replace("_", "-")

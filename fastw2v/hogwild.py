@@ -32,8 +32,8 @@ from . import kernels as K
 from .batching import numba_threads
 from .config import Config
 from .corpus import EncodedCorpus
-from . import distributed
-from .distributed import Buckets, PartitionSync, model_sync, rounds, shares
+from .buckets import RingSync, job_buckets
+from .group import Group
 from .progress import Progress, compiling
 from .stats import TrainStats, Weights, diverged
 from .vectors import Vectors
@@ -307,18 +307,21 @@ def _draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_ou
             _prefetch_row(w_out, w, d)
 
 
-@numba.njit(cache=True, inline="always")
-def _draw_bucket(ring, key, part_table, part_words, base_neg, base_coin, negative):
-    """The negatives of index ``key`` (a pair, or a center with shared negatives) in a bucket: from the center's
-    partition (``distributed.Buckets``), into ``ring[key & 1]``."""
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _draw_bucket(ring, slot, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d):
+    """``_draw_ahead`` in a bucket (``buckets.Buckets``): the negatives of index ``key`` from the partition at rows
+    lo .. lo + size - 1 of ``sampler``, into ``ring[slot]``, and their rows prefetched."""
     for t in range(negative):
-        ring[key & 1, t] = part_words[K.alias_draw(part_table, base_neg, base_coin, key * negative + t)]
+        w = K.partition_draw(sampler, lo, size, base_neg, base_coin, key * negative + t)
+        ring[slot, t] = w
+        if w >= hot:
+            _prefetch_row(w_out, w, d)
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d, window, shrink, base_window,
                 alias_table, base_neg, base_coin, negative, shared_negatives, lr_start, lr_end, position0, total,
-                hot, merge_every, out, part, in_part, out_part, part_table, part_words):
+                hot, merge_every, out):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
     kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
@@ -354,11 +357,6 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
     thread trains on a private copy of those rows of both matrices and merges its changes into the shared
     rows every ``merge_every`` pairs and at the chunk's end (``_merge_hot``): the other threads' updates of a hot row
     arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
-
-    Buckets (a job of several ranks, ``distributed.Buckets``): with in_part >= 0 only the pairs whose context is in
-    partition in_part and whose center is in out_part are trained (``part``: each word's partition), with
-    negatives from the center's partition (``part_table``, whose entries index ``part_words``); the others keep
-    their pair indices and are skipped. in_part = -1: every pair, negatives from ``alias_table``.
     """
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
@@ -387,38 +385,24 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
                 s, e = kept_starts[p], kept_starts[p + 1]
                 span = (starts[p + 1] - starts[p]) / max(e - s, 1)
                 for i in range(s, e):
-                    center = kept[i]
-                    r = K.window_reach(window, shrink, base_window, i)
-                    if in_part >= 0 and part[center] != out_part:  # no pair of this center is in the bucket
-                        o += (min(e, i + r + 1) - max(s, i - r)) - 1
-                        continue
                     lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
+                    center = kept[i]
                     sampled = False  # is this pair's loss in the progress estimate
-                    if i + 1 < last and kept[i + 1] >= hot and (in_part < 0 or part[kept[i + 1]] == out_part):
+                    if i + 1 < last and kept[i + 1] >= hot:
                         _prefetch_row(w_out, kept[i + 1], d)
-                    ahead = kept[i + window + 1] if i + window + 1 < last else -1
-                    if ahead >= hot and (in_part < 0 or part[ahead] == in_part):
-                        _prefetch_row(w_in, ahead, d)
-                    if shared_negatives and in_part < 0:
+                    if i + window + 1 < last and kept[i + window + 1] >= hot:
+                        _prefetch_row(w_in, kept[i + window + 1], d)
+                    if shared_negatives:
                         _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
                         sampled = (i & LOSS_EVERY_MASK) == 0
-                    if shared_negatives and in_part >= 0:
-                        _draw_bucket(ring, i, part_table, part_words, base_neg, base_coin, negative)
-                        sampled = (i & LOSS_EVERY_MASK) == 0
+                    r = K.window_reach(window, shrink, base_window, i)
                     for j in range(max(s, i - r), min(e, i + r + 1)):
                         if j == i:
                             continue
-                        ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
-                        if in_part >= 0:
-                            if part[ctx] != in_part:  # not in the bucket: another round's, or another rank's
-                                o += 1
-                                continue
-                            if not shared_negatives:
-                                _draw_bucket(ring, o, part_table, part_words, base_neg, base_coin, negative)
-                                sampled = (o & LOSS_EVERY_MASK) == 0
-                        elif not shared_negatives:
+                        if not shared_negatives:
                             _draw_ahead(ring, o + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
                             sampled = (o & LOSS_EVERY_MASK) == 0
+                        ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
                         m_in = hot_in if ctx < hot else w_in
                         slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
                         _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
@@ -442,6 +426,92 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
         out[thread, 1] = pairs
 
 
+@numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
+def train_pairs(kept, x, y, o, positions, blocks, w_in, w_out, d, sampler, sampler_starts, base_neg, base_coin,
+                negative, shared_negatives, lr_start, lr_end, position0, total, hot, merge_every, out):
+    """``train_chunk`` over lists of pairs: the buckets of a round (``buckets.SpanPairs``). Pair t trains the input
+    row of kept[x[t]] (the context) against the output rows of kept[y[t]] (the center) and of its negatives. Block
+    b is the pairs blocks[b, 0] .. blocks[b, 1] - 1 of one bucket, whose negatives come from the partition
+    blocks[b, 2] (rows ``sampler_starts[p]:sampler_starts[p + 1]`` of ``sampler``: the centers' partition), drawn
+    for the pair's chunk index o[t], or with shared negatives for the center's kept position y[t] (a center's pairs
+    are consecutive, in one block); the learning rate is the center's token position's (``positions``,
+    ``kernels.kept_positions``). The next pair's negatives (or the next center's) are drawn one step ahead and
+    their rows prefetched, with the next pair's two rows. Threads claim the blocks as in ``train_chunk``; one
+    thread, in order, is a pure function of the pairs, whatever the blocks."""
+    n_blocks = blocks.shape[0]
+    claimed = np.zeros(1, dtype=np.int64)
+    for thread in numba.prange(out.shape[0]):
+        neu1e = np.empty(d, dtype=np.float32)
+        ring = np.empty((2, negative), dtype=np.int64)  # the negatives of this pair (center) and the next
+        scores = np.empty(negative + 1, dtype=np.float32)
+        grads = np.empty(negative + 1, dtype=np.float32)
+        grad_out = np.zeros((negative + 1, d), dtype=np.float32)
+        hot_in = w_in[:hot].copy()
+        hot_out = w_out[:hot].copy()
+        base_in = hot_in.copy()
+        base_out = hot_out.copy()
+        loss = 0.0
+        pairs = 0
+        next_merge = merge_every
+        while True:
+            b = _claim(claimed)
+            if b >= n_blocks:
+                break
+            first, end, part = blocks[b, 0], blocks[b, 1], blocks[b, 2]
+            lo, size = sampler_starts[part], sampler_starts[part + 1] - sampler_starts[part]
+            slot = 0
+            if first < end:
+                _draw_bucket(ring, 0, y[first] if shared_negatives else o[first], sampler, lo, size, base_neg,
+                             base_coin, negative, hot, w_out, d)
+            g = first
+            while g < end:  # the pairs g .. h - 1 of one center
+                h = g + 1
+                while h < end and y[h] == y[g]:
+                    h += 1
+                center = kept[y[g]]
+                lr = np.float32(_lr(lr_start, lr_end, position0 + positions[y[g]], total))
+                if h < end and kept[y[h]] >= hot:
+                    _prefetch_row(w_out, kept[y[h]], d)
+                if shared_negatives:
+                    if h < end:  # the next center's
+                        _draw_bucket(ring, 1 - slot, y[h], sampler, lo, size, base_neg, base_coin, negative, hot,
+                                     w_out, d)
+                    sampled = (y[g] & LOSS_EVERY_MASK) == 0
+                for t in range(g, h):
+                    ctx = kept[x[t]]
+                    if t + 1 < end:
+                        if kept[x[t + 1]] >= hot:
+                            _prefetch_row(w_in, kept[x[t + 1]], d)
+                        if not shared_negatives:
+                            _draw_bucket(ring, 1 - slot, o[t + 1], sampler, lo, size, base_neg, base_coin, negative,
+                                         hot, w_out, d)
+                    if not shared_negatives:
+                        sampled = (o[t] & LOSS_EVERY_MASK) == 0
+                    m_in = hot_in if ctx < hot else w_in
+                    _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
+                    if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
+                        loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
+                                             grad_out, shared_negatives, sampled, lr, d)
+                    else:
+                        loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
+                                            neu1e, grad_out, shared_negatives, sampled, lr, d)
+                    pairs += 1
+                    if not shared_negatives:  # the next pair's negatives
+                        slot = 1 - slot
+                if shared_negatives:  # the window's output rows move; the next center's negatives
+                    _apply_window(center, ring, slot, negative, hot, hot_out, w_out, grad_out, d)
+                    slot = 1 - slot
+                if hot and pairs >= next_merge:
+                    next_merge = pairs + merge_every
+                    _merge_hot(w_in, hot_in, base_in, hot, d)
+                    _merge_hot(w_out, hot_out, base_out, hot, d)
+                g = h
+        _merge_hot(w_in, hot_in, base_in, hot, d)
+        _merge_hot(w_out, hot_out, base_out, hot, d)
+        out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
+        out[thread, 1] = pairs
+
+
 def padded_rows(m: np.ndarray) -> np.ndarray:
     """A copy of m whose rows start on 64-byte cache-line boundaries, each padded with zeros to whole lines.
 
@@ -459,17 +529,42 @@ def padded_rows(m: np.ndarray) -> np.ndarray:
     return out
 
 
+def shares(pair_offsets: np.ndarray, n: int) -> np.ndarray:
+    """Piece bounds of ``n`` runs of consecutive pieces with about equal numbers of pairs, which together cover
+    every piece once (``pair_offsets``: each piece's first pair index, and the total): the threads' blocks."""
+    targets = np.linspace(0, pair_offsets[-1], n + 1)
+    bounds = np.searchsorted(pair_offsets, targets, side="left")
+    bounds[0], bounds[-1] = 0, pair_offsets.shape[0] - 1
+    return np.maximum.accumulate(bounds).astype(np.int64)
+
+
+def pair_blocks(y: np.ndarray, n: int) -> np.ndarray:
+    """Bounds of about ``n`` blocks of a pair list with about equal numbers of pairs, each cut where the center
+    (``y``) changes: a center's pairs stay in one block (shared negatives apply its window at its last pair)."""
+    centers = np.concatenate([[0], np.flatnonzero(y[1:] != y[:-1]) + 1, [y.shape[0]]])
+    return np.unique(centers[np.searchsorted(centers, np.linspace(0, y.shape[0], n + 1))]).astype(np.int64)
+
+
+def round_blocks(pairs, buckets, s: int, n_blocks: int) -> np.ndarray:
+    """``train_pairs``' blocks of round s of a span: each owner's bucket (``buckets.SpanPairs``) cut into its share
+    of ``n_blocks`` (``pair_blocks``), as rows (first pair, end, the owner: its centers' partition)."""
+    rows = []
+    for owner in buckets.owners:
+        b = pairs.bucket(owner, s)
+        cuts = b.start + pair_blocks(pairs.y[b], max(1, n_blocks // len(buckets.owners)))
+        rows.append(np.column_stack([cuts[:-1], cuts[1:], np.full(cuts.shape[0] - 1, owner)]))
+    return np.concatenate(rows).astype(np.int64)
+
+
 def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                  on_epoch_end=None, group=None):
+                  on_epoch_end=None, group: Group | None = None, as_ranks: int = 0):
     """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
 
     The learning rate decays linearly from config.lr to config.end_lr over all epochs, as a function
     of the token position (epoch·N + position) / (epochs·N): the same schedule whatever the thread count.
     With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
-    With a ``distributed.Group`` this process trains its bucket of each of a chunk's world rounds, and the ranks
-    sync after each round (``distributed.Buckets``, ``distributed.PartitionSync``); without buckets
-    (``distributed.PARTITIONED`` off) its share of each round's pieces, combining the ranks' changes of the same
-    rows (``distributed.DeltaSync``).
+    In a job of several ranks (a ``group.Group``), or alone as one (``as_ranks``), each chunk is trained span by
+    span, each span bucket by bucket (``buckets``), and a job's ranks hand the input rows on after each round.
     """
     from .checkpoint import RunCheckpoints, TrainState, next_position
 
@@ -490,78 +585,54 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr, pairs=state.pairs,
                        loss_history=list(state.loss_history))
     n_chunks = bounds.shape[0] - 1
-
-    def base(epoch, stream, c):
-        return int(K.stream_base(config.seed, epoch, stream, c))
+    buckets = job_buckets(group, corpus, config, as_ranks)
+    sync = RingSync(group, w_in[:, :d], w_out[:, :d], buckets) if group is not None else None
 
     def chunk(epoch, c):
-        """Chunk c of an epoch as the batch builders see it, sub-sampled and windowed as NumbaBatches does."""
+        """Chunk c of an epoch as the batch builders see it: its ids, piece starts, and the sub-sampled and windowed
+        chunk (``kernels.windowed_chunk``)."""
         ids, local = corpus.chunk(bounds, c)
-        kept, kept_starts = K.subsample(ids, local, keep_threshold, base(epoch, K.STREAM_SUBSAMPLE, c))
-        w_base = base(epoch, K.STREAM_WINDOW, c)
-        counts = K.count_pairs(kept_starts, config.window, config.shrink_windows, w_base)
-        offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)  # each piece's first pair index
-        np.cumsum(counts, out=offsets[1:])
-        return ids, local, kept, kept_starts, offsets, w_base
+        return (ids, local, *K.windowed_chunk(ids, local, keep_threshold, config.window, config.shrink_windows,
+                                              config.seed, epoch, c))
 
-    def run_shares(epoch, c, kept, kept_starts, local, offsets, w_base, hot, out):
-        """Train chunk c: all of it, or in a distributed job this rank's share of each round, then a sync."""
-        if buckets is not None:  # buckets: this rank's (or, alone, every rank's in turn) in each of world rounds
-            blocks = shares(offsets, n_blocks)
-            round_out = np.zeros_like(out)
-            for s in range(buckets.n):
-                for a in (range(buckets.n) if group is None else (group.rank,)):
-                    run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, round_out,
-                              bucket=(a, (a + s) % buckets.n))
-                    out += round_out
-                if group is not None:
-                    sync.round_done(s, f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
-            return
-        if group is None:
-            run_chunk(epoch, c, kept, kept_starts, local, offsets, shares(offsets, n_blocks), w_base, hot, out)
-            return
-        n_rounds = rounds(local[-1], group.world, distributed.SYNC_TOKENS)
-        parts = shares(offsets, n_rounds * group.world)  # run s * world + r: rank r's share of round s
-        round_out = np.zeros_like(out)  # train_chunk writes its figures into it: added up over the rounds here
-        for s in range(n_rounds):
-            lo, hi = parts[s * group.world + group.rank], parts[s * group.world + group.rank + 1]
-            blocks = lo + shares(offsets[lo:hi + 1] - offsets[lo], n_blocks)  # the threads' blocks of the share
-            run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, round_out)
-            out += round_out
-            sync.round_done(f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
-                            chunk_end=s == n_rounds - 1)
-
-    def run_chunk(epoch, c, kept, kept_starts, local, offsets, blocks, w_base, hot, out, bucket=None):
-        """Train the given blocks of chunk c: every pair, or only bucket (a, b)'s (``distributed.Buckets``)."""
+    def schedule(epoch, c):
+        """The lr schedule's and the negatives' arguments of chunk c (train_chunk's and train_pairs')."""
         first = int(corpus.starts[bounds[c]])
-        if bucket is None:
-            only = (no_partition, -1, -1, alias_table, no_partition)
-        elif distributed.BUCKET_NEGATIVES_FROM_ALL and group is None:
-            only = (buckets.partition, bucket[0], bucket[1], alias_table, every_word)
-        else:
-            only = (buckets.partition, bucket[0], bucket[1], buckets.tables[bucket[1]], buckets.words[bucket[1]])
-        train_chunk(
-            kept, kept_starts, local, offsets, blocks, w_in, w_out, d, config.window,
-            config.shrink_windows, w_base, alias_table, base(epoch, K.STREAM_NEGATIVE, c),
-            base(epoch, K.STREAM_NEGATIVE_COIN, c), config.negative, config.shared_negatives,
-            config.lr, config.end_lr, float(epoch * N + first), float(epochs * N), hot, MERGE_EVERY, out, *only)
+        negatives, coins = (int(K.stream_base(config.seed, epoch, stream, c))
+                            for stream in (K.STREAM_NEGATIVE, K.STREAM_NEGATIVE_COIN))
+        return (negatives, coins, config.negative,
+                config.shared_negatives, config.lr, config.end_lr, float(epoch * N + first), float(epochs * N))
 
-    no_partition = np.zeros(1, dtype=np.int32)
-    every_word = np.arange(V, dtype=np.int32)
-    buckets = distributed.job_buckets(group, corpus, config)
+    def train_plain(epoch, c, local, kept, kept_starts, offsets, w_base, blocks, out):
+        """Every pair of chunk c (or of ``blocks`` of its pieces), in text order."""
+        train_chunk(kept, kept_starts, local, offsets, blocks, w_in, w_out, d, config.window, config.shrink_windows,
+                    w_base, alias_table, *schedule(epoch, c), hot, MERGE_EVERY, out)
+
+    def train_buckets(epoch, c, local, kept, kept_starts, offsets, w_base, out):
+        """Chunk c span by span, each span bucket by bucket: in round s this rank's bucket (alone, every rank's in
+        turn), then the hand-over of the input rows it wrote."""
+        positions = K.kept_positions(local, kept_starts)
+        round_out = np.zeros_like(out)  # train_pairs writes its figures into it: added up here
+        for pieces in buckets.spans(local, config.span_tokens):
+            pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, config, w_base, output_is_center=True)
+            for s in range(buckets.n):
+                train_pairs(kept, pairs.x, pairs.y, pairs.o, positions, round_blocks(pairs, buckets, s, n_blocks),
+                            w_in, w_out, d, buckets.sampler, buckets.sampler_starts, *schedule(epoch, c), hot,
+                            MERGE_EVERY, round_out)
+                out += round_out
+                if sync is not None:
+                    sync.round_done(kept[pairs.x[pairs.bucket(group.rank, s)]],
+                                    f"handing on the input rows after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
 
     smoothed = state.smoothed_loss
 
     def snapshot(epoch, c):
+        if sync is not None:
+            sync.collect("gathering the model for a checkpoint")
         position = next_position(epoch, c, n_chunks)
         return (TrainState(*position, pairs=stats.pairs, seconds=state.seconds + time.perf_counter() - start,
                            smoothed_loss=smoothed, loss_history=stats.loss_history), w_in[:, :d], w_out[:, :d], None)
 
-    sync = None
-    if group is not None and buckets is not None:
-        sync = PartitionSync(group, w_in[:, :d], w_out[:, :d], buckets)
-    elif group is not None:
-        sync = model_sync(group, (w_in[:, :d], w_out[:, :d]), corpus.vocab.counts, N, config)
     with numba_threads(config.threads), run:
         n_threads = numba.get_num_threads()
         n_blocks = n_threads * BLOCKS_PER_THREAD
@@ -571,8 +642,13 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         if bounds.shape[0] > 1:  # a corpus with a chunk
             with compiling():
                 ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
-                run_chunk(0, 0, kept, kept_starts, local, offsets, np.zeros(1, dtype=np.int64), w_base, hot,
-                          np.zeros((n_threads, 2), dtype=np.float64))
+                nothing, figures = np.zeros(1, dtype=np.int64), np.zeros((n_threads, 2), dtype=np.float64)
+                train_plain(0, 0, local, kept, kept_starts, offsets, w_base, nothing, figures)
+                if buckets is not None:
+                    pairs = buckets.span_pairs(kept, kept_starts, offsets, (0, 1), config, w_base, True)
+                    train_pairs(kept, pairs.x, pairs.y, pairs.o, K.kept_positions(local, kept_starts),
+                                np.zeros((0, 3), dtype=np.int64), w_in, w_out, d, buckets.sampler,
+                                buckets.sampler_starts, *schedule(0, 0), hot, MERGE_EVERY, figures)
         if group is not None:
             group.barrier("compiling the kernels")  # the clock starts on all ranks together
         done = state.tokens_done(corpus, bounds, epochs)
@@ -583,7 +659,11 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                 for c in range(state.chunk if epoch == state.epoch else 0, n_chunks):
                     ids, local, kept, kept_starts, offsets, w_base = chunk(epoch, c)
                     out = np.zeros((n_threads, 2), dtype=np.float64)
-                    run_shares(epoch, c, kept, kept_starts, local, offsets, w_base, hot, out)
+                    if buckets is None:
+                        train_plain(epoch, c, local, kept, kept_starts, offsets, w_base, shares(offsets, n_blocks),
+                                    out)
+                    else:
+                        train_buckets(epoch, c, local, kept, kept_starts, offsets, w_base, out)
                     n_pairs, loss = int(out[:, 1].sum()), float(out[:, 0].sum())
                     if group is not None:  # the whole job's: every rank decides on the same figures
                         loss, n_pairs = group.sum([loss, n_pairs], f"summing the loss of chunk {c + 1}")
@@ -604,12 +684,17 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                     run.chunk_done(lambda: snapshot(epoch, c), epoch_end=c == n_chunks - 1)
                 bar.epoch_done(epoch, epochs, smoothed)
                 if on_epoch_end is not None:
+                    if sync is not None:
+                        sync.collect("gathering the model for the end of an epoch")
                     on_epoch_end(epoch, w_in[:, :d], stats)
+            if sync is not None:
+                sync.collect("gathering the trained model")
         finally:
             bar.close()
     stats.seconds = state.seconds + time.perf_counter() - start
     stats.checkpoint_seconds = run.seconds_saving
     if group is not None:
+        sync.finish()
         stats.note_group(group)
     stats.buckets = buckets is not None
     stats.final_loss = smoothed if smoothed is not None else float("nan")

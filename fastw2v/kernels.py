@@ -103,14 +103,38 @@ def alias_draw(table, base_col, base_coin, index):
     return col if draw(base_coin, index) < table[col, 0] else table[col, 1]
 
 
+def partition_sampler(q, partition, n):
+    """The alias tables of ``n`` partitions' negatives stacked (int64[V', 3]): partition b's rows are
+    ``starts[b]:starts[b + 1]``, each (threshold, alias within the partition, word), so that one cache line holds
+    a draw's three fields. Returns (sampler, starts); a partition without words has one row, never drawn from."""
+    tables = []
+    for b in range(n):
+        words = np.flatnonzero(partition == b)
+        table = (build_alias_table(q[words]) if words.shape[0] and q[words].sum() > 0
+                 else np.array([[1 << 32, 0]], dtype=np.int64))
+        tables.append(np.column_stack([table, words if words.shape[0] else [0]]))
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([t.shape[0] for t in tables], out=starts[1:])
+    return np.ascontiguousarray(np.concatenate(tables), dtype=np.int64), starts
+
+
+@numba.njit(cache=True, inline="always")
+def partition_draw(sampler, lo, size, base_col, base_coin, index):
+    """``alias_draw`` from the partition whose rows of ``sampler`` are lo .. lo + size - 1: the word drawn."""
+    col = lo + ((draw(base_col, index) * size) >> 32)
+    if draw(base_coin, index) >= sampler[col, 0]:
+        col = lo + sampler[col, 1]
+    return sampler[col, 2]
+
+
 @numba.njit(cache=True, parallel=True)
-def draw_negatives_at(table, words, base_col, base_coin, rows, out):
-    """Fill ``out[i, t]`` with ``words`` of the draw for slot ``rows[i] * k + t`` of the stream: the negatives of
-    pairs ``rows`` from a table over ``words`` (a bucket's partition, ``distributed.Buckets``)."""
+def draw_negatives_at(sampler, lo, size, base_col, base_coin, rows, out):
+    """Fill ``out[i, t]`` with the draw for slot ``rows[i] * k + t`` of the stream from one partition of
+    ``sampler`` (``partition_sampler``): the negatives of pairs ``rows`` of a bucket (``buckets.Buckets``)."""
     k = out.shape[1]
     for i in numba.prange(rows.shape[0]):
         for t in range(k):
-            out[i, t] = words[alias_draw(table, base_col, base_coin, rows[i] * k + t)]
+            out[i, t] = partition_draw(sampler, lo, size, base_col, base_coin, rows[i] * k + t)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -199,6 +223,107 @@ def skipgram_pairs(ids, starts, window, shrink, base):
     context = np.empty(offsets[-1], dtype=np.int64)
     fill_pairs(ids, starts, offsets, window, shrink, base, center, context)
     return center, context
+
+
+def windowed_chunk(ids, starts, keep_threshold, window, shrink, seed, epoch, chunk):
+    """A chunk sub-sampled and windowed as every trainer and batch builder sees it in ``epoch``: (kept ids, their
+    pieces' starts, each piece's first pair index in the chunk and the total, the window stream's base)."""
+    kept, kept_starts = subsample(ids, starts, keep_threshold, stream_base(seed, epoch, STREAM_SUBSAMPLE, chunk))
+    window_base = stream_base(seed, epoch, STREAM_WINDOW, chunk)
+    pair_offsets = np.zeros(kept_starts.shape[0], dtype=np.int64)
+    np.cumsum(count_pairs(kept_starts, window, shrink, window_base), out=pair_offsets[1:])
+    return kept, kept_starts, pair_offsets, int(window_base)
+
+
+@numba.njit(cache=True, parallel=True)
+def kept_positions(starts, kept_starts):
+    """Each kept token's position in its chunk's text (float64): its piece's first position plus its rank among the
+    piece's kept tokens, spread over the piece's length (the learning rate's token position, as hogwild reckons it)."""
+    out = np.empty(kept_starts[-1], dtype=np.float64)
+    for p in numba.prange(kept_starts.shape[0] - 1):
+        s, e = kept_starts[p], kept_starts[p + 1]
+        span = (starts[p + 1] - starts[p]) / max(e - s, 1)
+        for i in range(s, e):
+            out[i] = starts[p] + (i - s) * span
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def _bucket_key(kept, part, slot_of, n, i, j, output_is_center):
+    """The bucket of pair (center i, context j) as slot * n + the input row's partition, or -1 when its output row's
+    partition has no slot (another rank's). Hogwild's orientation (output_is_center) trains the context's input row
+    against the center's output row; the tutorial's the center's input row against the context's output row."""
+    x, y = (j, i) if output_is_center else (i, j)
+    slot = slot_of[part[kept[y]]]
+    if slot < 0:
+        return -1
+    return slot * n + part[kept[x]]
+
+
+@numba.njit(cache=True, parallel=True)
+def _bucket_pair_counts(kept, kept_starts, blocks, window, shrink, base, part, slot_of, n, output_is_center):
+    counts = np.zeros((blocks.shape[0] - 1, slot_of.max() * n + n), dtype=np.int64)
+    for b in numba.prange(blocks.shape[0] - 1):
+        for p in range(blocks[b], blocks[b + 1]):
+            s, e = kept_starts[p], kept_starts[p + 1]
+            for i in range(s, e):
+                if output_is_center and slot_of[part[kept[i]]] < 0:
+                    continue  # none of this center's pairs is wanted
+                r = window_reach(window, shrink, base, i)
+                for j in range(max(s, i - r), min(e, i + r + 1)):
+                    if j != i:
+                        k = _bucket_key(kept, part, slot_of, n, i, j, output_is_center)
+                        if k >= 0:
+                            counts[b, k] += 1
+    return counts
+
+
+@numba.njit(cache=True, parallel=True)
+def _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, base, part, slot_of, n,
+                       output_is_center, slots, x, y, o):
+    for b in numba.prange(blocks.shape[0] - 1):
+        at = slots[b].copy()
+        for p in range(blocks[b], blocks[b + 1]):
+            s, e = kept_starts[p], kept_starts[p + 1]
+            q = pair_offsets[p]  # the chunk's index of the next pair
+            for i in range(s, e):
+                r = window_reach(window, shrink, base, i)
+                lo, hi = max(s, i - r), min(e, i + r + 1)
+                if output_is_center and slot_of[part[kept[i]]] < 0:
+                    q += hi - lo - 1
+                    continue
+                for j in range(lo, hi):
+                    if j != i:
+                        k = _bucket_key(kept, part, slot_of, n, i, j, output_is_center)
+                        if k >= 0:
+                            t = at[k]
+                            x[t], y[t] = (j, i) if output_is_center else (i, j)
+                            o[t] = q
+                            at[k] = t + 1
+                        q += 1
+
+
+def bucket_pairs(kept, kept_starts, pair_offsets, pieces, window, shrink, base, part, slot_of, output_is_center):
+    """The pairs of pieces ``pieces[0]:pieces[1]`` of a chunk whose output row's word is in a wanted partition,
+    grouped by bucket: pairs ``key_starts[k]:key_starts[k + 1]`` are bucket k = slot * n + a (the output row's
+    partition has slot ``slot_of[b]``, -1 for one not wanted; a is the input row's partition), each in text order.
+    Returns (x, y, o, key_starts): the kept positions of each pair's input-row word and output-row word, and the
+    pair's index in its chunk (``fill_pairs``' order: what its random draws are keyed by). A stable counting sort
+    over blocks of pieces: the result does not depend on the threads; the work is the pieces' windows, once."""
+    n = slot_of.shape[0]
+    p0, p1 = pieces
+    targets = np.linspace(pair_offsets[p0], pair_offsets[p1], min(64, p1 - p0) + 1)[1:-1]  # ~equal pairs a block
+    inner = p0 + np.searchsorted(pair_offsets[p0:p1 + 1], targets, side="right") - 1
+    blocks = np.unique(np.concatenate([[p0], inner, [p1]])).astype(np.int64)
+    counts = _bucket_pair_counts(kept, kept_starts, blocks, window, shrink, base, part, slot_of, n, output_is_center)
+    key_starts = np.zeros(counts.shape[1] + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=key_starts[1:])
+    slots = key_starts[:-1] + np.cumsum(counts, axis=0) - counts  # block b's first slot in each bucket
+    total = int(key_starts[-1])
+    x, y, o = np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, np.int64)
+    _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, base, part, slot_of, n,
+                       output_is_center, slots, x, y, o)
+    return x, y, o, key_starts
 
 
 SHUFFLE_BUCKET = 1 << 15  # pairs per bucket on average: a bucket of two int64 arrays (512 KiB) stays in L2

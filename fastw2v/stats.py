@@ -43,12 +43,12 @@ class TrainStats:
     loss_history: list = field(default_factory=list)
     world_size: int = 1  # processes of a distributed job (torchrun); pairs, loss and words/s are the whole job's
     rank: int = 0  # this process's rank (0 writes the job's files)
-    sync_seconds: float = 0.0  # of ``seconds``, the time this rank spent syncing the matrices with the others
-    sync_bytes: int = 0  # bytes this rank all-reduced or gathered in those syncs
-    buckets: bool = False  # the job trained bucket by bucket (distributed.Buckets), not every rank every row
+    sync_seconds: float = 0.0  # of ``seconds``, the time this rank spent passing rows to and from the others
+    sync_bytes: int = 0  # bytes this rank received from the others
+    buckets: bool = False  # the run trained bucket by bucket (``buckets``), not every pair in text order
 
     def note_group(self, group) -> None:
-        """A distributed job's figures (``distributed.Group``)."""
+        """A job's figures (``group.Group``)."""
         self.world_size, self.rank = group.world, group.rank
         self.sync_seconds, self.sync_bytes = group.sync_seconds, group.sync_bytes
 

@@ -18,13 +18,14 @@ import time
 import numpy as np
 import torch
 
-from . import distributed
 from .batching import DeviceBatches, NumbaBatches, alias_draws, corpus_from_indexed_docs, numba_threads
+from .buckets import Buckets, RingSync, job_buckets
 from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
-from .distributed import Group, PartitionSync, RankLost, join, model_sync, threads_per_process
-from .kernels import STREAM_NEGATIVE, STREAM_NEGATIVE_COIN, draw_negatives_at, stream_base
+from .group import Group, RankLost, join, threads_per_process
+from .kernels import (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN, STREAM_SHUFFLE, draw_negatives_at, keep_thresholds,
+                      stream_base, windowed_chunk)
 from .errors import UserError
 from .model import SkipGramNS
 from .progress import Progress, compiling
@@ -60,7 +61,7 @@ class _Progress:
 
     def batch(self, epoch: int, pairs: int, tokens_done: int, trained: bool = True) -> None:
         """After a batch of ``pairs`` pairs; ``tokens_done``: the epoch's tokens done so far. ``trained``: by this
-        process (in a distributed job another rank trains the others; the loss is this rank's)."""
+        process (in a job of several ranks the others train the rest; the loss is this rank's)."""
         self.stats.pairs += pairs
         if trained:
             self.trained(epoch, pairs)
@@ -108,15 +109,14 @@ class _Progress:
 
 
 def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                on_epoch_end=None, group=None) -> tuple[Vectors, TrainStats]:
+                on_epoch_end=None, group: Group | None = None, as_ranks: int = 0) -> tuple[Vectors, TrainStats]:
     """Batches of one chunk's pairs (``chunk_batches``) through SkipGramNS: the SGD step (the fused Triton
     kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
     negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. The
     learning rate decays linearly with the tokens done, as word2vec.c's does. Checkpoints are taken between
-    chunks (``checkpoint.RunCheckpoints``). With a ``distributed.Group`` every rank builds each chunk's pairs and
-    trains its bucket of each of world rounds, with a sync after each (``train_buckets``, ``distributed.Buckets``);
-    without buckets (``distributed.PARTITIONED`` off) it trains every world-th batch (batch k of a chunk: rank k
-    mod world) and the ranks combine their changes of the same rows (``distributed.DeltaSync``)."""
+    chunks (``checkpoint.RunCheckpoints``). In a job of several ranks (a ``group.Group``), or alone as one
+    (``as_ranks``), each chunk is trained span by span, each span bucket by bucket (``buckets``,
+    ``train_buckets``), and a job's ranks hand the input rows on after each round."""
     device = config.torch_device()
     torch.manual_seed(config.seed)  # the embeddings' initialisation
     V, d = len(corpus.vocab), config.vector_size
@@ -164,28 +164,24 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         fused = FusedStep(W_in.detach(), W_out.detach(), config.negative, torch.from_numpy(batches.alias_table))
         with compiling("the Triton kernels"):
             fused.warm_up(trust=config.trust)  # Triton compiles both kernels on first use: before the clock
-    buckets = distributed.job_buckets(group, corpus, config) if config.optimizer == "sgd" else None
-    if buckets is not None:  # on the device: each word's partition, each partition's words and alias table
-        partition = torch.from_numpy(buckets.partition).long().to(device)
-        bucket_words = [torch.from_numpy(w).long().to(device) for w in buckets.words]
-        bucket_tables = [torch.from_numpy(t).to(device) for t in buckets.tables]
-        if device.type == "cpu":  # compile the negatives' kernel before the clock starts (no draw at all)
-            with compiling():
-                draw_negatives_at(buckets.tables[0], buckets.words[0], 0, 0, np.zeros(0, dtype=np.int64),
-                                  np.empty((0, config.negative), dtype=np.int64))
+    buckets = job_buckets(group, corpus, config, as_ranks)
+    bucket_step = None if buckets is None else BucketStep(buckets, corpus, config, device, model, fused)
+    sync = RingSync(group, W_in, W_out, buckets) if group is not None else None
     n_chunks = batches.n_chunks
     bar = _Progress(stats, config, device, progress, state, state.tokens_done(corpus, batches.chunk_bounds, config.epochs))
 
     def snapshot(epoch, chunk):
+        if sync is not None:
+            sync.collect("gathering the model for a checkpoint")
         position = next_position(epoch, chunk, n_chunks)
         return (bar.state(*position), W_in.detach(), W_out.detach(),
                 optimizer.state_dict() if optimizer is not None else None)
 
-    def fused_step(epoch, batch, center, pos, lr):  # the negatives are drawn in the kernel
-        base_col, base_coin = stream_bases(config.seed, epoch, batch.chunk)
-        fused.step(center, pos, lr, config.trust, bar.loss_sum, draw=(base_col, base_coin, batch.first))
-
-    def torch_step(epoch, batch, center, pos, lr):
+    def step(epoch, batch, center, pos, lr):
+        if fused is not None:  # the negatives are drawn in the kernel
+            base_col, base_coin = stream_bases(config.seed, epoch, batch.chunk)
+            fused.step(center, pos, lr, config.trust, bar.loss_sum, draw=(base_col, base_coin, batch.first))
+            return
         negs = batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(device)
         if optimizer is None:
             bar.loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
@@ -198,86 +194,38 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         optimizer.step()
         bar.loss_sum += loss.detach() * center.shape[0]
 
-    step = fused_step if fused is not None else torch_step
+    def train_chunk_batches(epoch):
+        """The epoch's pairs in text chunks, batch by batch (every pair in turn)."""
+        for batch in batches.chunk_batches(epoch, state.chunk if epoch == state.epoch else 0):
+            center, pos = batch.center.to(device), batch.context.to(device)
+            step(epoch, batch, center, pos, config.lr_at((epoch + batch.start) / config.epochs, steps))
+            bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens))
+            if batch.last and batch.chunk < n_chunks - 1:
+                run.chunk_done(lambda: snapshot(epoch, batch.chunk))
 
-    def bucket_negatives(b, base_col, base_coin, rows):
-        """The negatives of the pairs ``rows`` of a chunk, from partition b: numba's draws on the CPU, torch's
-        (the same draws) on a GPU."""
-        if device.type == "cpu":
-            negs = np.empty((rows.shape[0], config.negative), dtype=np.int64)
-            with numba_threads(config.threads):
-                draw_negatives_at(buckets.tables[b], buckets.words[b], base_col, base_coin, rows.numpy(), negs)
-            return torch.from_numpy(negs)
-        slots = rows[:, None] * config.negative + torch.arange(config.negative, device=device)
-        return bucket_words[b][alias_draws(bucket_tables[b], base_col, base_coin, slots)]
+    def train_buckets(epoch):
+        """The epoch's chunks span by span, each span bucket by bucket (``BucketStep``), with the hand-over of the
+        input rows after each round."""
+        for c in range(state.chunk if epoch == state.epoch else 0, n_chunks):
+            chunk_pairs = bucket_step.chunk(batches.chunk_bounds, epoch, c, bar,
+                                            None if sync is None else sync.round_done)
+            bar.batch(epoch, chunk_pairs, int(corpus.starts[batches.chunk_bounds[c + 1]]), trained=False)
+            if c < n_chunks - 1:
+                run.chunk_done(lambda: snapshot(epoch, c))
 
-    def train_buckets(epoch, parts):
-        """A chunk (its batches ``parts``) bucket by bucket (``distributed.Buckets``): in round s this rank's bucket,
-        (rank, rank + s), or alone every rank's in turn, then the round's sync. Here a pair trains the center's input
-        row against the context's output row (the tutorial's orientation), so its bucket is (the center's partition,
-        the context's) and its negatives come from the context's partition, drawn for the pair's index in the chunk."""
-        c, start, end = parts[0].chunk, parts[0].start, parts[-1].end
-        center = torch.cat([p.center for p in parts]).to(device)
-        context = torch.cat([p.context for p in parts]).to(device)
-        in_part, out_part = partition[center], partition[context]
-        base_col, base_coin = (int(stream_base(config.seed, epoch, stream, c))
-                               for stream in (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN))
-        for s in range(buckets.n):
-            for a in range(buckets.n) if group is None else (group.rank,):
-                b = (a + s) % buckets.n
-                pairs = ((in_part == a) & (out_part == b)).nonzero().squeeze(1)
-                for first in range(0, pairs.shape[0], config.batch_size):
-                    rows = pairs[first:first + config.batch_size]
-                    negs = bucket_negatives(b, base_col, base_coin, rows)
-                    done = (s + (first + rows.shape[0]) / pairs.shape[0]) / buckets.n  # of the chunk
-                    lr = config.lr_at((epoch + start + (end - start) * done) / config.epochs, steps)
-                    if fused is not None:
-                        fused.step(center[rows], context[rows], lr, config.trust, bar.loss_sum, negs=negs)
-                    else:
-                        bar.loss_sum += model.sgd_step(center[rows], context[rows], negs, lr, trust=config.trust)
-                    bar.trained(epoch, rows.shape[0])
-            if sync is not None:
-                sync.round_done(s, f"the sync after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
-        bar.batch(epoch, center.shape[0], round(end * corpus.n_tokens), trained=False)
-
-    sync, world, rank = None, 1, 0
     if group is not None:
-        world, rank = group.world, group.rank
-        if buckets is not None:
-            sync = PartitionSync(group, W_in, W_out, buckets)
-        else:
-            sync = model_sync(group, (W_in, W_out), corpus.vocab.counts, corpus.n_tokens, config)
         group.barrier("compiling the kernels")  # the clock starts on all ranks together
-    sync_every = world * distributed.SYNC_TOKENS / max(corpus.n_tokens, 1)  # a sync round, as a share of an epoch
     with run, contextlib.closing(bar.bar):
         for epoch in range(state.epoch, config.epochs):
-            k, next_sync = 0, None  # batch k of a chunk is rank k mod world's
-            held = []  # with buckets: the chunk's batches so far, trained at its end
-            for batch in batches.chunk_batches(epoch, state.chunk if epoch == state.epoch else 0):
-                if buckets is not None:
-                    held.append(batch)
-                    if not batch.last:
-                        continue
-                    train_buckets(epoch, held)
-                    held = []
-                else:
-                    mine = k % world == rank
-                    if mine:
-                        center, pos = batch.center.to(device), batch.context.to(device)
-                        step(epoch, batch, center, pos, config.lr_at((epoch + batch.start) / config.epochs, steps))
-                    bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens), trained=mine)
-                    k = 0 if batch.last else k + 1
-                if sync is not None and buckets is None:
-                    next_sync = batch.start + sync_every if next_sync is None else next_sync
-                    if batch.last or batch.end >= next_sync:  # a round's end
-                        sync.round_done(f"the sync at {batch.end:.1%} of epoch {epoch + 1}", chunk_end=batch.last)
-                        next_sync = None
-                if batch.last and batch.chunk < n_chunks - 1:
-                    run.chunk_done(lambda: snapshot(epoch, batch.chunk))
+            train_chunk_batches(epoch) if buckets is None else train_buckets(epoch)
             bar.end_epoch(epoch)
             run.chunk_done(lambda: snapshot(epoch, n_chunks - 1), epoch_end=True)
             if on_epoch_end is not None:
+                if sync is not None:
+                    sync.collect("gathering the model for the end of an epoch")
                 on_epoch_end(epoch, W_in.detach().float().cpu().numpy(), stats)
+        if sync is not None:
+            sync.collect("gathering the trained model")
     bar.close(device)
     if group is not None:  # the whole job's loss (its pairs: every rank counts all of them)
         sync.finish()
@@ -291,6 +239,85 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
     return _vectors(model, corpus, config), stats
 
 
+class BucketStep:
+    """The torch backend's buckets (``buckets``): a chunk's pairs made on the CPU span by span, only those of the
+    buckets this process trains, grouped by bucket (``kernels.bucket_pairs``), each bucket in batches through the
+    SGD step (the fused kernels on a GPU, given the negatives; ``SkipGramNS.sgd_step`` elsewhere). Here a pair
+    trains the center's input row against the context's output row (the tutorial's orientation), so its bucket is
+    (the center's partition, the context's), and its negatives come from the context's partition, drawn for the
+    pair's index in its chunk: numba's draws on the CPU, torch's (the same draws) on a GPU. With
+    ``Config.shuffle`` each bucket's pairs are shuffled; the learning rate follows the span's tokens over its
+    rounds."""
+
+    def __init__(self, buckets: Buckets, corpus: EncodedCorpus, config: Config, device: torch.device,
+                 model: SkipGramNS, fused):
+        self.buckets, self.corpus, self.config, self.device = buckets, corpus, config, device
+        self.model, self.fused = model, fused
+        self.keep_threshold = keep_thresholds(corpus.vocab.counts, config.sample)
+        if device.type != "cpu":  # each partition's alias table and words, for torch's draws
+            tables = [buckets.sampler[slice(lo, lo + size)] for lo, size in map(buckets.table, range(buckets.n))]
+            self.tables = [torch.from_numpy(np.ascontiguousarray(t[:, :2])).to(device) for t in tables]
+            self.words = [torch.from_numpy(np.ascontiguousarray(t[:, 2])).to(device) for t in tables]
+        else:  # compile the negatives' kernel before the clock starts (no draw at all)
+            with compiling():
+                draw_negatives_at(buckets.sampler, 0, 1, 0, 0, np.zeros(0, dtype=np.int64),
+                                  np.empty((0, config.negative), dtype=np.int64))
+
+    def chunk(self, bounds: np.ndarray, epoch: int, c: int, bar: _Progress, round_done=None) -> int:
+        """Train chunk c of ``epoch``, calling ``round_done(input rows written, what)`` after each round; returns
+        the chunk's pairs (all ranks' together)."""
+        cfg, corpus, buckets = self.config, self.corpus, self.buckets
+        ids, local = corpus.chunk(bounds, c)
+        kept, kept_starts, offsets, window_base = windowed_chunk(ids, local, self.keep_threshold, cfg.window,
+                                                                 cfg.shrink_windows, cfg.seed, epoch, c)
+        draws = [int(stream_base(cfg.seed, epoch, stream, c)) for stream in (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN)]
+        shuffle = int(stream_base(cfg.seed, epoch, STREAM_SHUFFLE, c))
+        first = epoch * corpus.n_tokens + int(corpus.starts[bounds[c]])  # the chunk's first token, of all epochs
+        for k, pieces in enumerate(buckets.spans(local, cfg.span_tokens)):
+            pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, cfg, window_base, output_is_center=False)
+            t0, t1 = (first + int(local[p]) for p in pieces)
+            for s in range(buckets.n):
+                for owner in buckets.owners:
+                    b = pairs.bucket(owner, s)
+                    x, y, o = pairs.x[b], pairs.y[b], pairs.o[b]
+                    if cfg.shuffle:
+                        order = np.random.default_rng([shuffle, k, s, owner]).permutation(x.shape[0])
+                        x, y, o = x[order], y[order], o[order]
+                    self.train(owner, kept[x], kept[y], o, draws, (t0, t1, s), epoch, bar)
+                if round_done is not None:
+                    round_done(kept[x], f"handing on the input rows after round {s + 1} of chunk {c + 1}, "
+                                        f"epoch {epoch + 1}")
+        return int(offsets[-1])
+
+    def train(self, owner: int, center: np.ndarray, context: np.ndarray, pair_index: np.ndarray, draws, where,
+              epoch: int, bar: _Progress) -> None:
+        """One bucket's pairs in batches; ``where``: the span's first and end token and the round."""
+        cfg, device = self.config, self.device
+        (t0, t1, s), n = where, center.shape[0]
+        center, context = (torch.from_numpy(a).long().to(device) for a in (center, context))
+        for first in range(0, n, cfg.batch_size):
+            rows = slice(first, first + cfg.batch_size)
+            negs = self.negatives(owner, draws, pair_index[rows])
+            done = (s + min(first + cfg.batch_size, n) / n) / self.buckets.n  # of the span
+            lr = cfg.lr_at((t0 + (t1 - t0) * done) / (cfg.epochs * self.corpus.n_tokens))
+            if self.fused is not None:
+                self.fused.step(center[rows], context[rows], lr, cfg.trust, bar.loss_sum, negs=negs)
+            else:
+                bar.loss_sum += self.model.sgd_step(center[rows], context[rows], negs, lr, trust=cfg.trust)
+            bar.trained(epoch, negs.shape[0])
+
+    def negatives(self, owner: int, draws, pair_index: np.ndarray) -> torch.Tensor:
+        """The negatives of pairs ``pair_index`` of a chunk, from partition ``owner`` (the contexts')."""
+        k = self.config.negative
+        if self.device.type == "cpu":
+            negs = np.empty((pair_index.shape[0], k), dtype=np.int64)
+            with numba_threads(self.config.threads):
+                draw_negatives_at(self.buckets.sampler, *self.buckets.table(owner), *draws, pair_index, negs)
+            return torch.from_numpy(negs)
+        slots = torch.from_numpy(pair_index).to(self.device)[:, None] * k + torch.arange(k, device=self.device)
+        return self.words[owner][alias_draws(self.tables[owner], *draws, slots)]
+
+
 def _vectors(model: SkipGramNS, corpus: EncodedCorpus, config: Config) -> Vectors:
     w_in = model.in_embed.weight.detach()
     final = w_in if config.final_vectors == "in" else (w_in + model.out_embed.weight.detach()) / 2
@@ -298,13 +325,14 @@ def _vectors(model: SkipGramNS, corpus: EncodedCorpus, config: Config) -> Vector
 
 
 def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                 on_epoch_end=None, group: Group | None = None) -> tuple[Vectors, TrainStats]:
+                 on_epoch_end=None, group: Group | None = None, as_ranks: int = 0) -> tuple[Vectors, TrainStats]:
     """Train on an encoded corpus with ``config``'s backend. With ``weights`` (both matrices) training starts
     from them and leaves its result in them; ``on_epoch_end(epoch, input_vectors, stats)`` runs after each epoch.
-    With a ``distributed.Group`` this process is one rank of a job that trains one model."""
-    if group is not None and config.optimizer != "sgd":
-        raise UserError(f"a distributed job sums the ranks' SGD updates, and {config.optimizer} keeps per-rank moments "
-                        "that would drift apart: drop --optimizer (sgd) or run one process")
+    With a ``group.Group`` this process is one rank of a job that trains one model; ``as_ranks`` (> 1) trains, in
+    this process, the model a job of that many ranks trains (its buckets in turn: ``buckets``)."""
+    if (group is not None or as_ranks > 1) and config.optimizer != "sgd":
+        raise UserError(f"a job of several ranks trains each row on one rank at a time, and {config.optimizer} keeps "
+                        "moments of every row on every rank: drop --optimizer (sgd) or run one process")
     if weights is not None and weights.w_in.shape != (len(corpus.vocab), config.vector_size):
         raise UserError(f"weights of shape {weights.w_in.shape} for {len(corpus.vocab)} words of {config.vector_size} "
                         "dimensions: pass matrices of the corpus's vocabulary size and vector_size")
@@ -313,7 +341,7 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
         from .hogwild import train_hogwild
 
         return train_hogwild(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
-                             group=group)
+                             group=group, as_ranks=as_ranks)
     if config.shared_negatives:  # backend auto chose torch: a GPU (Config rejects the other cases)
         raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
                         f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "
@@ -323,7 +351,7 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
         torch.set_num_threads(config.threads)
     try:
         return train_torch(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
-                           group=group)
+                           group=group, as_ranks=as_ranks)
     finally:
         torch.set_num_threads(threads)  # a library call leaves the process as it found it
 
@@ -347,7 +375,7 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     With ``output`` the vectors are also saved there (.txt, .bin or .npy).
 
     Under ``torchrun`` (or inside a process group the caller started) every rank calls this and the ranks
-    train one model together (``fastw2v.distributed``); every rank returns the vectors, rank 0 saves them.
+    train one model together (``fastw2v.buckets``); every rank returns the vectors, rank 0 saves them.
     """
     base = config.pop("config", None) or Config()
     Config.check_keys(config)

@@ -204,9 +204,11 @@ def text_head(path: str, n_bytes: int) -> str:
     return out
 
 
-def zipf_lines(folder: str, n_tokens: int, line_tokens: int, vocab_size: int = 200_000, seed: int = 0) -> str:
-    """A generated text file in ``folder``: ``n_tokens`` Zipf-distributed words of ``vocab_size`` types, in lines
-    of ``line_tokens`` words (0: one line). The same seed gives the same words whatever the line length."""
+def zipf_lines(folder: str, n_tokens: int, line_tokens: int, vocab_size: int = 200_000, seed: int = 0,
+               exponent: float = 1.07, shift: float = 2.7) -> str:
+    """A generated text file in ``folder``: ``n_tokens`` words of ``vocab_size`` types, word r (from 0) drawn with
+    probability proportional to (r + shift) ** -exponent (Zipf-Mandelbrot; shift 1, exponent 1: Zipf's law), in
+    lines of ``line_tokens`` words (0: one line). The same seed gives the same words whatever the line length."""
     import numba
 
     @numba.njit(cache=True)
@@ -226,9 +228,10 @@ def zipf_lines(folder: str, n_tokens: int, line_tokens: int, vocab_size: int = 2
     pool = np.frombuffer(b"".join(words), dtype=np.uint8)
     offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
     rng = np.random.default_rng(seed)
-    cdf = np.cumsum(1.0 / (np.arange(vocab_size) + 2.7) ** 1.07)
+    cdf = np.cumsum(1.0 / (np.arange(vocab_size) + shift) ** exponent)
     cdf /= cdf[-1]
-    path = os.path.join(folder, f"zipf-{n_tokens}-{line_tokens}.txt")
+    shape = "" if (exponent, shift) == (1.07, 2.7) else f"-{vocab_size}-{exponent:g}-{shift:g}"
+    path = os.path.join(folder, f"zipf-{n_tokens}-{line_tokens}{shape}.txt")
     step = 1 << 23
     with open(path, "wb") as f:
         for first in range(0, n_tokens, step):
