@@ -293,6 +293,14 @@ def alias_draws(table: torch.Tensor, base_col: int, base_coin: int, index: torch
     return torch.where(coin < threshold, col, alias)
 
 
+def partition_draws(table: torch.Tensor, base_col: int, base_coin: int, index: torch.Tensor) -> torch.Tensor:
+    """``kernels.partition_draw`` at each of ``index`` with torch ops, ``table``: one partition's rows of
+    ``kernels.partition_sampler`` (threshold, word, alias's word), on the tensors' device."""
+    col = (draw(base_col, index) * table.shape[0]) >> 32
+    threshold, word, alias = table[col].unbind(-1)
+    return torch.where(draw(base_coin, index) < threshold, word, alias)
+
+
 def from_indexed_docs(indexed_docs, vocab_size: int | None = None, batch_size: int = 512, window: int = 5,
                       negative: int = 5, device: str | torch.device | None = None, seed: int = 1,
                       shuffle: bool = True, shrink_windows: bool = False, sample: float = 0.0,

@@ -44,6 +44,7 @@ MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] befo
 LOSS_EVERY_MASK = 15
 MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
 BLOCKS_PER_THREAD = 32  # a chunk's pieces are cut into this many blocks per thread, which the threads claim in turn
+AHEAD = 2
 
 
 def init_weights(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -470,8 +471,6 @@ def train_pairs(kept, x, y, o, positions, blocks, w_in, w_out, d, sampler, sampl
                     h += 1
                 center = kept[y[g]]
                 lr = np.float32(_lr(lr_start, lr_end, position0 + positions[y[g]], total))
-                if h < end and kept[y[h]] >= hot:
-                    _prefetch_row(w_out, kept[y[h]], d)
                 if shared_negatives:
                     if h < end:  # the next center's
                         _draw_bucket(ring, 1 - slot, y[h], sampler, lo, size, base_neg, base_coin, negative, hot,
@@ -479,9 +478,12 @@ def train_pairs(kept, x, y, o, positions, blocks, w_in, w_out, d, sampler, sampl
                     sampled = (y[g] & LOSS_EVERY_MASK) == 0
                 for t in range(g, h):
                     ctx = kept[x[t]]
+                    if t + AHEAD < end:
+                        if kept[x[t + AHEAD]] >= hot:
+                            _prefetch_row(w_in, kept[x[t + AHEAD]], d)
+                        if kept[y[t + AHEAD]] >= hot and y[t + AHEAD] != y[t + AHEAD - 1]:
+                            _prefetch_row(w_out, kept[y[t + AHEAD]], d)
                     if t + 1 < end:
-                        if kept[x[t + 1]] >= hot:
-                            _prefetch_row(w_in, kept[x[t + 1]], d)
                         if not shared_negatives:
                             _draw_bucket(ring, 1 - slot, o[t + 1], sampler, lo, size, base_neg, base_coin, negative,
                                          hot, w_out, d)

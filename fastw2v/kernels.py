@@ -105,14 +105,16 @@ def alias_draw(table, base_col, base_coin, index):
 
 def partition_sampler(q, partition, n):
     """The alias tables of ``n`` partitions' negatives stacked (int64[V', 3]): partition b's rows are
-    ``starts[b]:starts[b + 1]``, each (threshold, alias within the partition, word), so that one cache line holds
-    a draw's three fields. Returns (sampler, starts); a partition without words has one row, never drawn from."""
+    ``starts[b]:starts[b + 1]``, each (threshold, the column's word, its alias's word), so that a draw reads one
+    row. Returns (sampler, starts); a partition without words has one row, never drawn from."""
     tables = []
     for b in range(n):
         words = np.flatnonzero(partition == b)
-        table = (build_alias_table(q[words]) if words.shape[0] and q[words].sum() > 0
-                 else np.array([[1 << 32, 0]], dtype=np.int64))
-        tables.append(np.column_stack([table, words if words.shape[0] else [0]]))
+        if words.shape[0] and q[words].sum() > 0:
+            table = build_alias_table(q[words])
+            tables.append(np.column_stack([table[:, 0], words, words[table[:, 1]]]))
+        else:
+            tables.append(np.array([[1 << 32, 0, 0]], dtype=np.int64))
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum([t.shape[0] for t in tables], out=starts[1:])
     return np.ascontiguousarray(np.concatenate(tables), dtype=np.int64), starts
@@ -122,9 +124,7 @@ def partition_sampler(q, partition, n):
 def partition_draw(sampler, lo, size, base_col, base_coin, index):
     """``alias_draw`` from the partition whose rows of ``sampler`` are lo .. lo + size - 1: the word drawn."""
     col = lo + ((draw(base_col, index) * size) >> 32)
-    if draw(base_coin, index) >= sampler[col, 0]:
-        col = lo + sampler[col, 1]
-    return sampler[col, 2]
+    return sampler[col, 1] if draw(base_coin, index) < sampler[col, 0] else sampler[col, 2]
 
 
 @numba.njit(cache=True, parallel=True)

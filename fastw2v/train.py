@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from .batching import DeviceBatches, NumbaBatches, alias_draws, corpus_from_indexed_docs, numba_threads
+from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs, numba_threads, partition_draws
 from .buckets import Buckets, RingSync, job_buckets
 from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
 from .config import Config
@@ -254,10 +254,9 @@ class BucketStep:
         self.buckets, self.corpus, self.config, self.device = buckets, corpus, config, device
         self.model, self.fused = model, fused
         self.keep_threshold = keep_thresholds(corpus.vocab.counts, config.sample)
-        if device.type != "cpu":  # each partition's alias table and words, for torch's draws
-            tables = [buckets.sampler[slice(lo, lo + size)] for lo, size in map(buckets.table, range(buckets.n))]
-            self.tables = [torch.from_numpy(np.ascontiguousarray(t[:, :2])).to(device) for t in tables]
-            self.words = [torch.from_numpy(np.ascontiguousarray(t[:, 2])).to(device) for t in tables]
+        if device.type != "cpu":  # each partition's rows of the sampler, for torch's draws
+            self.tables = [torch.from_numpy(buckets.sampler[lo:lo + size]).to(device)
+                           for lo, size in map(buckets.table, range(buckets.n))]
         else:  # compile the negatives' kernel before the clock starts (no draw at all)
             with compiling():
                 draw_negatives_at(buckets.sampler, 0, 1, 0, 0, np.zeros(0, dtype=np.int64),
@@ -315,7 +314,7 @@ class BucketStep:
                 draw_negatives_at(self.buckets.sampler, *self.buckets.table(owner), *draws, pair_index, negs)
             return torch.from_numpy(negs)
         slots = torch.from_numpy(pair_index).to(self.device)[:, None] * k + torch.arange(k, device=self.device)
-        return self.words[owner][alias_draws(self.tables[owner], *draws, slots)]
+        return partition_draws(self.tables[owner], *draws, slots)
 
 
 def _vectors(model: SkipGramNS, corpus: EncodedCorpus, config: Config) -> Vectors:
