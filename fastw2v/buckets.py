@@ -150,45 +150,40 @@ class RingSync:
     def _pass(self, send: np.ndarray, to: int, source: int, what: str) -> None:
         """Send rows ``send`` (ids, stamps and values) to rank ``to``; take rank ``source``'s."""
         group, place = self.group, self.group.collective_device
-        count = torch.tensor([send.shape[0]], dtype=torch.int64, device=place)
-        theirs = torch.empty(1, dtype=torch.int64, device=place)
-        group.send_recv([count], to, [theirs], source, what)
+        count, theirs = torch.tensor([send.shape[0]], device=place), torch.empty(1, dtype=torch.int64, device=place)
+        group.exchange([(count, to)], [(theirs, source)], what)
         m = int(theirs.item())
-        d = self.w_in.shape[1]
         keys = torch.from_numpy(np.stack([send, self.stamp[send]])).to(place)
         rows = self._rows(self.w_in, send).to(place)
         their_keys = torch.empty((2, m), dtype=torch.int64, device=place)
-        their_rows = torch.empty((m, d), dtype=rows.dtype, device=place)
-        group.send_recv([keys, rows], to, [their_keys, their_rows], source, what)
+        their_rows = torch.empty((m, rows.shape[1]), dtype=rows.dtype, device=place)
+        group.exchange([(keys, to), (rows, to)], [(their_keys, source), (their_rows, source)], what)
         ids = their_keys[0].cpu().numpy()
         self.stamp[ids] = their_keys[1].cpu().numpy()
         self._set_rows(self.w_in, ids, their_rows)
         group.sync_bytes += their_keys.nbytes + their_rows.nbytes
 
     def collect(self, what: str) -> None:
-        """Every rank's matrices whole: rank r's current input partition and its own output partition, gathered."""
+        """Every rank's matrices whole: rank r's current input partition and its own output partition, sent to
+        every other rank."""
         n, rank = self.group.world, self.group.rank
         held = [(r + self.held - rank) % n for r in range(n)]  # the input partition each rank holds now
         with self.timer():
-            self._gather(self.w_in, held, f"{what} (input rows)")
-            self._gather(self.w_out, list(range(n)), f"{what} (output rows)")
+            self._share(self.w_in, held, f"{what} (input rows)")
+            self._share(self.w_out, list(range(n)), f"{what} (output rows)")
         self.current_from = self.round
 
-    def _gather(self, m, partitions: list[int], what: str) -> None:
+    def _share(self, m, partitions: list[int], what: str) -> None:
         """Every rank r's rows of partition ``partitions[r]`` of ``m``, into every rank's ``m``."""
         group, words = self.group, self.buckets.words
-        place = group.collective_device
-        size = max(w.shape[0] for w in words)
-        mine = words[partitions[group.rank]]
-        send = torch.zeros((size, m.shape[1]), dtype=torch.float32 if self.numpy else m.dtype, device=place)
-        send[:mine.shape[0]] = self._rows(m, mine).to(place)
-        received = [torch.empty_like(send) for _ in range(group.world)]
-        group.all_gather_(received, send, what)
-        for r, rows in enumerate(received):
-            theirs = words[partitions[r]]
-            if r != group.rank:
-                self._set_rows(m, theirs, rows[:theirs.shape[0]])
-                group.sync_bytes += theirs.shape[0] * rows.shape[1] * rows.element_size()
+        place, others = group.collective_device, [r for r in range(group.world) if r != group.rank]
+        mine = self._rows(m, words[partitions[group.rank]]).to(place)
+        theirs = {r: torch.empty((words[partitions[r]].shape[0], mine.shape[1]), dtype=mine.dtype, device=place)
+                  for r in others}
+        group.exchange([(mine, r) for r in others], [(theirs[r], r) for r in others], what)
+        for r, rows in theirs.items():
+            self._set_rows(m, words[partitions[r]], rows)
+            group.sync_bytes += rows.nbytes
 
     def _rows(self, m, ids: np.ndarray) -> torch.Tensor:
         if self.numpy:
