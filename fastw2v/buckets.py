@@ -2,26 +2,29 @@
 
 The vocabulary is cut into one partition per rank (``vocab_partitions``: equal shares of the kept tokens and of the
 negative distribution). A pair trains one word's input row against another word's output row and the output rows
-of its negatives; its bucket is (the input row's partition, the output row's partition), and its negatives are
+of its negatives; its bucket is (the input row's word's part, the output row's partition), and its negatives are
 drawn from the output row's partition (unigram^0.75 within it). PyTorch-BigGraph trains its entity partitions'
 buckets the same way.
 
 Rank r owns the output rows of partition r: it trains every bucket (a, r), and no other rank ever writes those
 rows. The input rows travel. The text is trained in spans (``Config.span_tokens``); each span in N rounds, and in
-round s rank r trains bucket ((r + s) mod N, r) of the span's pairs. In a round the ranks write disjoint input
-partitions, and after it each rank passes the input rows written since the next holder last held them to rank
-r - 1, which trains that partition in the next round (``RingSync``): the rows a rank sends follow the words of the
-text it trained, not the size of the vocabulary, and the output rows (which the negatives touch all over) never
-move while training. After N rounds every pair of the span was trained once, and each rank again holds the input
-partition of its own number.
+round s rank r trains the buckets of input partition (r + s) mod N, part by part (each partition is cut into
+``SUBPARTS`` parts). After a part, the rank hands the rows of it written since the next holder last held them to
+rank r - 1, which trains that part in the next round (``RingSync``): while one part travels, the next trains. The
+rows sent follow the words of the text trained, not the size of the vocabulary, and the output rows (which the
+negatives touch all over) never move while training. After N rounds every pair of the span was trained once, and
+each rank again holds the input partition of its own number.
 
 A row has one writer between two hand-overs, so the job trains, bit for bit, the model of one process that takes
-the N x N buckets in turn (``train_corpus(..., as_ranks=N)``). What differs from one process training every
-pair in text order is where the negatives come from (1/N of the vocabulary, holding about 1/N of the negative
+the buckets in turn (``train_corpus(..., as_ranks=N)``). What differs from one process training every pair in
+text order is where the negatives come from (1/N of the vocabulary, holding about 1/N of the negative
 distribution) and the order of the pairs within a span: docs/distributed.md measures both.
 """
 
 from __future__ import annotations
+
+import queue
+import threading
 
 import numpy as np
 import torch
@@ -30,6 +33,7 @@ from . import kernels as K
 from .group import Group, SyncTimer
 
 NEVER = -(1 << 62)  # the round stamp of a row not written since training started
+SUBPARTS = 2  # parts of an input partition: one travels to the next rank while the next one trains
 
 
 def vocab_partitions(mass: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
@@ -48,29 +52,35 @@ def vocab_partitions(mass: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
 
 
 class Buckets:
-    """The vocabulary cut into ``n`` partitions, and which ranks' buckets this process trains (``owners``: its own
-    rank in a job, every rank in turn alone). ``words[b]``: partition b's words; ``sampler``: the alias tables of
-    the partitions' negatives (``kernels.partition_sampler``, ``table(b)``)."""
+    """The vocabulary cut into ``n`` partitions, each cut into ``k`` parts for the input rows, and which ranks'
+    buckets this process trains (``owners``: its own rank in a job, every rank in turn alone). ``partition``: each
+    word's partition (its output rows' owner); ``part``: its input rows' part, partition * k + its part within it;
+    ``sampler``: the alias tables of the partitions' negatives (``kernels.partition_sampler``, ``table(b)``)."""
 
     def __init__(self, counts: np.ndarray, keep_threshold: np.ndarray, q: np.ndarray, n: int,
-                 owners: list[int] | None = None):
-        self.n = n
+                 owners: list[int] | None = None, k: int = SUBPARTS):
+        self.n, self.k = n, k
         self.owners = list(range(n)) if owners is None else list(owners)
-        keep = np.minimum(np.asarray(keep_threshold, dtype=np.float64) / K.TWO32, 1.0)
-        self.partition = vocab_partitions(np.asarray(counts, dtype=np.float64) * keep, q, n)
-        self.words = [np.flatnonzero(self.partition == k).astype(np.int64) for k in range(n)]
-        self.sampler, self.sampler_starts = K.partition_sampler(np.asarray(q, dtype=np.float64), self.partition, n)
+        q = np.asarray(q, dtype=np.float64)
+        mass = np.asarray(counts, dtype=np.float64) * np.minimum(np.asarray(keep_threshold) / K.TWO32, 1.0)
+        self.partition = vocab_partitions(mass, q, n)
+        self.words = [np.flatnonzero(self.partition == b).astype(np.int64) for b in range(n)]
+        self.part = np.empty(mass.shape[0], dtype=np.int32)
+        for b, words in enumerate(self.words):
+            self.part[words] = b * k + vocab_partitions(mass[words], q[words], k)
+        self.part_words = [np.flatnonzero(self.part == j).astype(np.int64) for j in range(n * k)]
+        self.sampler, self.sampler_starts = K.partition_sampler(q, self.partition, n)
         self.slot_of = np.full(n, -1, dtype=np.int32)  # each owned output partition's place in a span's pairs
         self.slot_of[self.owners] = np.arange(len(self.owners), dtype=np.int32)
+
+    def input_part(self, owner: int, s: int, i: int) -> int:
+        """The input part rank ``owner`` trains i-th in round s of a span: part i of partition owner + s."""
+        return (owner + s) % self.n * self.k + i
 
     def table(self, b: int) -> tuple[int, int]:
         """Where partition b's negatives are in ``sampler``: (first row, rows)."""
         lo = int(self.sampler_starts[b])
         return lo, int(self.sampler_starts[b + 1]) - lo
-
-    def input_partition(self, owner: int, s: int) -> int:
-        """The input rows rank ``owner`` trains in round s of a span: bucket (this, owner)."""
-        return (owner + s) % self.n
 
     def spans(self, starts: np.ndarray, span_tokens: int) -> list[tuple[int, int]]:
         """A chunk's pieces (``starts``: their first token positions and the end) cut into spans of about
@@ -84,23 +94,23 @@ class Buckets:
                    output_is_center: bool) -> "SpanPairs":
         """The pairs of one span that this process trains, grouped by bucket (``kernels.bucket_pairs``)."""
         x, y, o, key_starts = K.bucket_pairs(kept, kept_starts, pair_offsets, pieces, config.window,
-                                             config.shrink_windows, window_base, self.partition, self.slot_of,
-                                             output_is_center)
+                                             config.shrink_windows, window_base, self.partition, self.part,
+                                             self.n * self.k, self.slot_of, output_is_center)
         return SpanPairs(self, x, y, o, key_starts)
 
 
 class SpanPairs:
     """One span's pairs of the buckets this process trains: ``x``, ``y`` the kept positions of each pair's input-row
-    and output-row words, ``o`` its index in the chunk (its draws' key); ``bucket(owner, s)`` the slice of rank
-    ``owner``'s bucket in round s."""
+    and output-row words, ``o`` its index in the chunk (its draws' key); ``bucket(owner, s, i)`` the slice of rank
+    ``owner``'s i-th bucket in round s."""
 
     def __init__(self, buckets: Buckets, x, y, o, key_starts):
         self.buckets, self.x, self.y, self.o, self.key_starts = buckets, x, y, o, key_starts
 
-    def bucket(self, owner: int, s: int) -> slice:
+    def bucket(self, owner: int, s: int, i: int) -> slice:
         b = self.buckets
-        k = b.slot_of[owner] * b.n + b.input_partition(owner, s)
-        return slice(int(self.key_starts[k]), int(self.key_starts[k + 1]))
+        key = b.slot_of[owner] * b.n * b.k + b.input_part(owner, s, i)
+        return slice(int(self.key_starts[key]), int(self.key_starts[key + 1]))
 
 
 def job_buckets(group: Group | None, corpus, config, as_ranks: int = 0) -> Buckets | None:
@@ -115,15 +125,17 @@ def job_buckets(group: Group | None, corpus, config, as_ranks: int = 0) -> Bucke
 
 
 class RingSync:
-    """The input rows' hand-over between rounds (the output rows stay with their owner), and ``collect()``, which
+    """The input rows' hand-over between buckets (the output rows stay with their owner), and ``collect()``, which
     makes every rank's matrices whole (before a checkpoint, a callback and at the end).
 
-    After round s of a span rank r holds input partition p = r + s. Rank r - 1 trains p next, and last held it
-    N - 1 rounds ago; since then p's rows were written in rounds g - N + 2 .. g (g: this round) by the ranks that
-    held it. Each rank stamps the rows it writes with the round, and sends the rows of p stamped since then (their
-    ids, stamps and values; it got the earlier ones from its neighbour, stamps included): at 2 ranks, the rows it
-    wrote itself. ``w_in``, ``w_out``: numpy arrays (views are fine: the hogwild trainer's padded rows) or torch
-    tensors, changed in place."""
+    This rank trains its buckets in a fixed order (``Buckets.input_part``): before each, ``wait()``; after it,
+    ``trained(rows written)``. A courier thread then hands the part on to rank r - 1, which trains it next, and takes
+    the part rank r + 1 has just trained, which this rank trains in the next round: it travels while this rank trains
+    its next part. Rank r - 1 last held the part N - 1 rounds ago; since then its rows were written in rounds
+    g - N + 2 .. g (g: this one) by the ranks that held it. Each rank stamps the rows it writes with the round, and
+    sends the rows of the part stamped since then (their ids, stamps and values; it got the earlier ones from its
+    neighbour, stamps included): at 2 ranks, the rows it wrote itself. ``w_in``, ``w_out``: numpy arrays (views are
+    fine: the hogwild trainer's padded rows) or torch tensors, changed in place."""
 
     def __init__(self, group: Group, w_in, w_out, buckets: Buckets):
         self.group, self.buckets = group, buckets
@@ -131,58 +143,87 @@ class RingSync:
         self.numpy = isinstance(w_in, np.ndarray)
         self.device = torch.device("cpu") if self.numpy else w_in.device
         self.stamp = np.full(w_in.shape[0], NEVER, dtype=np.int64)  # the round each input row was last written
-        self.round = 0  # rounds this run has trained
         self.current_from = 0  # every rank held every row as of this round (the last collect)
-        self.held = group.rank  # the input partition this rank holds: its own at each span's start
+        self.trained_parts = 0  # parts this rank trained (and queued for the courier)
+        self.received = 0  # parts received from rank r + 1 and applied
+        self.error = None  # the courier's, raised by the next wait
         self.timer = SyncTimer(group, self.device)
+        self.tasks = queue.Queue()
+        self.changed = threading.Condition()
+        threading.Thread(target=self._courier, name="fastw2v-courier", daemon=True).start()
 
-    def round_done(self, written: np.ndarray, what: str) -> None:
-        """After a round in which this rank wrote the input rows ``written`` (word ids, repeats allowed)."""
-        n, rank = self.group.world, self.group.rank
-        with self.timer():
-            self.stamp[written] = self.round
-            words = self.buckets.words[self.held]
-            send = words[self.stamp[words] >= max(self.round - n + 2, self.current_from)]
-            self._pass(send, (rank - 1) % n, (rank + 1) % n, what)
-        self.round += 1
-        self.held = (self.held + 1) % n
+    def wait(self) -> None:
+        """Before this rank's next bucket: the rows of its input part are here (those of the first round are)."""
+        self._wait_for(self.trained_parts - self.buckets.k + 1)
 
-    def _pass(self, send: np.ndarray, to: int, source: int, what: str) -> None:
-        """Send rows ``send`` (ids, stamps and values) to rank ``to``; take rank ``source``'s."""
-        group, place = self.group, self.group.collective_device
+    def trained(self, written: np.ndarray, what: str) -> None:
+        """After this rank's bucket, in which it wrote the input rows ``written`` (word ids, repeats allowed): the
+        courier hands the part on."""
+        self.tasks.put((self.trained_parts, written, what))
+        self.trained_parts += 1
+
+    def _wait_for(self, received: int) -> None:
+        with self.timer(), self.changed:
+            while self.received < received and self.error is None:
+                self.changed.wait()
+        if self.error is not None:
+            raise self.error
+
+    def _courier(self) -> None:
+        while True:
+            t, written, what = self.tasks.get()
+            try:
+                self._hand_on(t, written, what)
+            except BaseException as e:  # RankLost: the job stops at this rank's next wait
+                with self.changed:
+                    self.error = e
+                    self.changed.notify_all()
+                return
+            with self.changed:
+                self.received += 1
+                self.changed.notify_all()
+
+    def _hand_on(self, t: int, written: np.ndarray, what: str) -> None:
+        """Part t of this rank's order to rank r - 1, rank r + 1's part t from it."""
+        b, group = self.buckets, self.group
+        n, rank, g = group.world, group.rank, t // b.k  # g: the round (of this run)
+        self.stamp[written] = g
+        words = b.part_words[b.input_part(rank, g % n, t % b.k)]
+        send = words[self.stamp[words] >= max(g - n + 2, self.current_from)]
+        to, source, place = (rank - 1) % n, (rank + 1) % n, group.collective_device
         count, theirs = torch.tensor([send.shape[0]], device=place), torch.empty(1, dtype=torch.int64, device=place)
         group.exchange([(count, to)], [(theirs, source)], what)
-        m = int(theirs.item())
         keys = torch.from_numpy(np.stack([send, self.stamp[send]])).to(place)
         rows = self._rows(self.w_in, send).to(place)
-        their_keys = torch.empty((2, m), dtype=torch.int64, device=place)
-        their_rows = torch.empty((m, rows.shape[1]), dtype=rows.dtype, device=place)
+        their_keys = torch.empty((2, int(theirs.item())), dtype=torch.int64, device=place)
+        their_rows = torch.empty((their_keys.shape[1], rows.shape[1]), dtype=rows.dtype, device=place)
         group.exchange([(keys, to), (rows, to)], [(their_keys, source), (their_rows, source)], what)
         ids = their_keys[0].cpu().numpy()
         self.stamp[ids] = their_keys[1].cpu().numpy()
         self._set_rows(self.w_in, ids, their_rows)
         group.sync_bytes += their_keys.nbytes + their_rows.nbytes
 
-    def collect(self, what: str) -> None:
-        """Every rank's matrices whole: rank r's current input partition and its own output partition, sent to
-        every other rank."""
-        n, rank = self.group.world, self.group.rank
-        held = [(r + self.held - rank) % n for r in range(n)]  # the input partition each rank holds now
+    def collect(self, what: str, output_rows: bool = True) -> None:
+        """Every rank's matrices whole, between two spans: rank r's input partition (r's, once its last round's
+        parts have arrived) and its own output partition (``output_rows``), sent to every other rank."""
+        n = self.group.world
+        self._wait_for(self.trained_parts)
         with self.timer():
-            self._share(self.w_in, held, f"{what} (input rows)")
-            self._share(self.w_out, list(range(n)), f"{what} (output rows)")
-        self.current_from = self.round
+            self._share(self.w_in, f"{what} (input rows)")
+            if output_rows:
+                self._share(self.w_out, f"{what} (output rows)")
+        self.current_from = self.trained_parts // self.buckets.k
+        assert self.current_from % n == 0, "a collect between two rounds of a span"
 
-    def _share(self, m, partitions: list[int], what: str) -> None:
-        """Every rank r's rows of partition ``partitions[r]`` of ``m``, into every rank's ``m``."""
+    def _share(self, m, what: str) -> None:
+        """Every rank r's rows of partition r of ``m``, into every rank's ``m``."""
         group, words = self.group, self.buckets.words
         place, others = group.collective_device, [r for r in range(group.world) if r != group.rank]
-        mine = self._rows(m, words[partitions[group.rank]]).to(place)
-        theirs = {r: torch.empty((words[partitions[r]].shape[0], mine.shape[1]), dtype=mine.dtype, device=place)
-                  for r in others}
+        mine = self._rows(m, words[group.rank]).to(place)
+        theirs = {r: torch.empty((words[r].shape[0], mine.shape[1]), dtype=mine.dtype, device=place) for r in others}
         group.exchange([(mine, r) for r in others], [(theirs[r], r) for r in others], what)
         for r, rows in theirs.items():
-            self._set_rows(m, words[partitions[r]], rows)
+            self._set_rows(m, words[r], rows)
             group.sync_bytes += rows.nbytes
 
     def _rows(self, m, ids: np.ndarray) -> torch.Tensor:

@@ -81,12 +81,6 @@ class Group:
         self._call(what, self.dist.all_reduce, tensor, group=self.sync_group)
         return tensor
 
-    def all_gather_(self, outs: list[torch.Tensor], tensor: torch.Tensor, what: str) -> list[torch.Tensor]:
-        """Every rank's ``tensor`` into ``outs`` (``outs[r]``: rank r's; the sync group: sync_timeout)."""
-        self._entered()
-        self._call(what, self.dist.all_gather, outs, tensor, group=self.sync_group)
-        return outs
-
     def exchange(self, sends: list, receives: list, what: str) -> None:
         """Point to point, all at once: each (tensor, rank) of ``sends`` to that rank, each (tensor, rank) of
         ``receives`` filled from it, in the order the sender lists them (the sync group's timeout; the tensors on

@@ -44,7 +44,7 @@ MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] befo
 LOSS_EVERY_MASK = 15
 MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
 BLOCKS_PER_THREAD = 32  # a chunk's pieces are cut into this many blocks per thread, which the threads claim in turn
-AHEAD = 2
+PREFETCH_PAIRS = 2  # train_pairs prefetches the rows of the pair this many ahead (its negatives: the next pair's)
 
 
 def init_weights(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -437,8 +437,8 @@ def train_pairs(kept, x, y, o, positions, blocks, w_in, w_out, d, sampler, sampl
     for the pair's chunk index o[t], or with shared negatives for the center's kept position y[t] (a center's pairs
     are consecutive, in one block); the learning rate is the center's token position's (``positions``,
     ``kernels.kept_positions``). The next pair's negatives (or the next center's) are drawn one step ahead and
-    their rows prefetched, with the next pair's two rows. Threads claim the blocks as in ``train_chunk``; one
-    thread, in order, is a pure function of the pairs, whatever the blocks."""
+    their rows prefetched, with the two rows of the pair ``PREFETCH_PAIRS`` ahead. Threads claim the blocks as in
+    ``train_chunk``; one thread, in order, is a pure function of the pairs, whatever the blocks."""
     n_blocks = blocks.shape[0]
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
@@ -478,16 +478,16 @@ def train_pairs(kept, x, y, o, positions, blocks, w_in, w_out, d, sampler, sampl
                     sampled = (y[g] & LOSS_EVERY_MASK) == 0
                 for t in range(g, h):
                     ctx = kept[x[t]]
-                    if t + AHEAD < end:
-                        if kept[x[t + AHEAD]] >= hot:
-                            _prefetch_row(w_in, kept[x[t + AHEAD]], d)
-                        if kept[y[t + AHEAD]] >= hot and y[t + AHEAD] != y[t + AHEAD - 1]:
-                            _prefetch_row(w_out, kept[y[t + AHEAD]], d)
-                    if t + 1 < end:
-                        if not shared_negatives:
+                    ahead = t + PREFETCH_PAIRS
+                    if ahead < end:
+                        if kept[x[ahead]] >= hot:
+                            _prefetch_row(w_in, kept[x[ahead]], d)
+                        if kept[y[ahead]] >= hot and y[ahead] != y[ahead - 1]:  # a new center's row
+                            _prefetch_row(w_out, kept[y[ahead]], d)
+                    if not shared_negatives:
+                        if t + 1 < end:
                             _draw_bucket(ring, 1 - slot, o[t + 1], sampler, lo, size, base_neg, base_coin, negative,
                                          hot, w_out, d)
-                    if not shared_negatives:
                         sampled = (o[t] & LOSS_EVERY_MASK) == 0
                     m_in = hot_in if ctx < hot else w_in
                     _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
@@ -547,12 +547,12 @@ def pair_blocks(y: np.ndarray, n: int) -> np.ndarray:
     return np.unique(centers[np.searchsorted(centers, np.linspace(0, y.shape[0], n + 1))]).astype(np.int64)
 
 
-def round_blocks(pairs, buckets, s: int, n_blocks: int) -> np.ndarray:
-    """``train_pairs``' blocks of round s of a span: each owner's bucket (``buckets.SpanPairs``) cut into its share
-    of ``n_blocks`` (``pair_blocks``), as rows (first pair, end, the owner: its centers' partition)."""
+def round_blocks(pairs, buckets, s: int, i: int, n_blocks: int) -> np.ndarray:
+    """``train_pairs``' blocks of the i-th buckets of round s of a span: each owner's (``buckets.SpanPairs``) cut
+    into its share of ``n_blocks`` (``pair_blocks``), as rows (first pair, end, the owner: its centers' partition)."""
     rows = []
     for owner in buckets.owners:
-        b = pairs.bucket(owner, s)
+        b = pairs.bucket(owner, s, i)
         cuts = b.start + pair_blocks(pairs.y[b], max(1, n_blocks // len(buckets.owners)))
         rows.append(np.column_stack([cuts[:-1], cuts[1:], np.full(cuts.shape[0] - 1, owner)]))
     return np.concatenate(rows).astype(np.int64)
@@ -611,20 +611,23 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                     w_base, alias_table, *schedule(epoch, c), hot, MERGE_EVERY, out)
 
     def train_buckets(epoch, c, local, kept, kept_starts, offsets, w_base, out):
-        """Chunk c span by span, each span bucket by bucket: in round s this rank's bucket (alone, every rank's in
-        turn), then the hand-over of the input rows it wrote."""
+        """Chunk c span by span, each span bucket by bucket: in round s this rank's buckets (alone, every rank's in
+        turn), each followed by the hand-over of the input rows it wrote."""
         positions = K.kept_positions(local, kept_starts)
         round_out = np.zeros_like(out)  # train_pairs writes its figures into it: added up here
         for pieces in buckets.spans(local, config.span_tokens):
             pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, config, w_base, output_is_center=True)
             for s in range(buckets.n):
-                train_pairs(kept, pairs.x, pairs.y, pairs.o, positions, round_blocks(pairs, buckets, s, n_blocks),
-                            w_in, w_out, d, buckets.sampler, buckets.sampler_starts, *schedule(epoch, c), hot,
-                            MERGE_EVERY, round_out)
-                out += round_out
-                if sync is not None:
-                    sync.round_done(kept[pairs.x[pairs.bucket(group.rank, s)]],
-                                    f"handing on the input rows after round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
+                for i in range(buckets.k):
+                    if sync is not None:
+                        sync.wait()
+                    train_pairs(kept, pairs.x, pairs.y, pairs.o, positions, round_blocks(pairs, buckets, s, i, n_blocks),
+                                w_in, w_out, d, buckets.sampler, buckets.sampler_starts, *schedule(epoch, c), hot,
+                                MERGE_EVERY, round_out)
+                    out += round_out
+                    if sync is not None:
+                        sync.trained(kept[pairs.x[pairs.bucket(group.rank, s, i)]],
+                                     f"handing on input rows in round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
 
     smoothed = state.smoothed_loss
 
@@ -690,7 +693,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                         sync.collect("gathering the model for the end of an epoch")
                     on_epoch_end(epoch, w_in[:, :d], stats)
             if sync is not None:
-                sync.collect("gathering the trained model")
+                sync.collect("gathering the trained model",
+                             output_rows=config.final_vectors == "avg" or weights is not None)
         finally:
             bar.close()
     stats.seconds = state.seconds + time.perf_counter() - start

@@ -249,38 +249,40 @@ def kept_positions(starts, kept_starts):
 
 
 @numba.njit(cache=True, inline="always")
-def _bucket_key(kept, part, slot_of, n, i, j, output_is_center):
-    """The bucket of pair (center i, context j) as slot * n + the input row's partition, or -1 when its output row's
-    partition has no slot (another rank's). Hogwild's orientation (output_is_center) trains the context's input row
-    against the center's output row; the tutorial's the center's input row against the context's output row."""
+def _bucket_key(kept, partition, part, n_parts, slot_of, i, j, output_is_center):
+    """The bucket of pair (center i, context j): slot * n_parts + the input row's part, the slot being that of the
+    output row's partition, or -1 when that has none (another rank's). Hogwild's orientation (output_is_center)
+    trains the context's input row against the center's output row; the tutorial's the center's input row against
+    the context's output row."""
     x, y = (j, i) if output_is_center else (i, j)
-    slot = slot_of[part[kept[y]]]
+    slot = slot_of[partition[kept[y]]]
     if slot < 0:
         return -1
-    return slot * n + part[kept[x]]
+    return slot * n_parts + part[kept[x]]
 
 
 @numba.njit(cache=True, parallel=True)
-def _bucket_pair_counts(kept, kept_starts, blocks, window, shrink, base, part, slot_of, n, output_is_center):
-    counts = np.zeros((blocks.shape[0] - 1, slot_of.max() * n + n), dtype=np.int64)
+def _bucket_pair_counts(kept, kept_starts, blocks, window, shrink, base, partition, part, n_parts, slot_of,
+                        output_is_center):
+    counts = np.zeros((blocks.shape[0] - 1, (slot_of.max() + 1) * n_parts), dtype=np.int64)
     for b in numba.prange(blocks.shape[0] - 1):
         for p in range(blocks[b], blocks[b + 1]):
             s, e = kept_starts[p], kept_starts[p + 1]
             for i in range(s, e):
-                if output_is_center and slot_of[part[kept[i]]] < 0:
+                if output_is_center and slot_of[partition[kept[i]]] < 0:
                     continue  # none of this center's pairs is wanted
                 r = window_reach(window, shrink, base, i)
                 for j in range(max(s, i - r), min(e, i + r + 1)):
                     if j != i:
-                        k = _bucket_key(kept, part, slot_of, n, i, j, output_is_center)
+                        k = _bucket_key(kept, partition, part, n_parts, slot_of, i, j, output_is_center)
                         if k >= 0:
                             counts[b, k] += 1
     return counts
 
 
 @numba.njit(cache=True, parallel=True)
-def _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, base, part, slot_of, n,
-                       output_is_center, slots, x, y, o):
+def _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, base, partition, part, n_parts,
+                       slot_of, output_is_center, slots, x, y, o):
     for b in numba.prange(blocks.shape[0] - 1):
         at = slots[b].copy()
         for p in range(blocks[b], blocks[b + 1]):
@@ -289,12 +291,12 @@ def _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, 
             for i in range(s, e):
                 r = window_reach(window, shrink, base, i)
                 lo, hi = max(s, i - r), min(e, i + r + 1)
-                if output_is_center and slot_of[part[kept[i]]] < 0:
+                if output_is_center and slot_of[partition[kept[i]]] < 0:
                     q += hi - lo - 1
                     continue
                 for j in range(lo, hi):
                     if j != i:
-                        k = _bucket_key(kept, part, slot_of, n, i, j, output_is_center)
+                        k = _bucket_key(kept, partition, part, n_parts, slot_of, i, j, output_is_center)
                         if k >= 0:
                             t = at[k]
                             x[t], y[t] = (j, i) if output_is_center else (i, j)
@@ -303,26 +305,27 @@ def _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, 
                         q += 1
 
 
-def bucket_pairs(kept, kept_starts, pair_offsets, pieces, window, shrink, base, part, slot_of, output_is_center):
+def bucket_pairs(kept, kept_starts, pair_offsets, pieces, window, shrink, base, partition, part, n_parts, slot_of,
+                 output_is_center):
     """The pairs of pieces ``pieces[0]:pieces[1]`` of a chunk whose output row's word is in a wanted partition,
-    grouped by bucket: pairs ``key_starts[k]:key_starts[k + 1]`` are bucket k = slot * n + a (the output row's
-    partition has slot ``slot_of[b]``, -1 for one not wanted; a is the input row's partition), each in text order.
-    Returns (x, y, o, key_starts): the kept positions of each pair's input-row word and output-row word, and the
-    pair's index in its chunk (``fill_pairs``' order: what its random draws are keyed by). A stable counting sort
-    over blocks of pieces: the result does not depend on the threads; the work is the pieces' windows, once."""
-    n = slot_of.shape[0]
+    grouped by bucket: pairs ``key_starts[key]:key_starts[key + 1]`` are those whose output row's partition has slot
+    ``key // n_parts`` (``slot_of[partition]``, -1 for one not wanted) and whose input row's part is
+    ``key % n_parts``, in text order. Returns (x, y, o, key_starts): the kept positions of each pair's input-row
+    word and output-row word, and the pair's index in its chunk (``fill_pairs``' order: what its random draws are
+    keyed by). A stable counting sort over blocks of pieces: the result does not depend on the threads; the work is
+    the pieces' windows, once."""
     p0, p1 = pieces
     targets = np.linspace(pair_offsets[p0], pair_offsets[p1], min(64, p1 - p0) + 1)[1:-1]  # ~equal pairs a block
     inner = p0 + np.searchsorted(pair_offsets[p0:p1 + 1], targets, side="right") - 1
     blocks = np.unique(np.concatenate([[p0], inner, [p1]])).astype(np.int64)
-    counts = _bucket_pair_counts(kept, kept_starts, blocks, window, shrink, base, part, slot_of, n, output_is_center)
+    args = (window, shrink, base, partition, part, n_parts, slot_of, output_is_center)
+    counts = _bucket_pair_counts(kept, kept_starts, blocks, *args)
     key_starts = np.zeros(counts.shape[1] + 1, dtype=np.int64)
     np.cumsum(counts.sum(axis=0), out=key_starts[1:])
     slots = key_starts[:-1] + np.cumsum(counts, axis=0) - counts  # block b's first slot in each bucket
     total = int(key_starts[-1])
     x, y, o = np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, np.int64)
-    _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, base, part, slot_of, n,
-                       output_is_center, slots, x, y, o)
+    _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, *args, slots, x, y, o)
     return x, y, o, key_starts
 
 

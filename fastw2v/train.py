@@ -207,8 +207,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         """The epoch's chunks span by span, each span bucket by bucket (``BucketStep``), with the hand-over of the
         input rows after each round."""
         for c in range(state.chunk if epoch == state.epoch else 0, n_chunks):
-            chunk_pairs = bucket_step.chunk(batches.chunk_bounds, epoch, c, bar,
-                                            None if sync is None else sync.round_done)
+            chunk_pairs = bucket_step.chunk(batches.chunk_bounds, epoch, c, bar, sync)
             bar.batch(epoch, chunk_pairs, int(corpus.starts[batches.chunk_bounds[c + 1]]), trained=False)
             if c < n_chunks - 1:
                 run.chunk_done(lambda: snapshot(epoch, c))
@@ -225,7 +224,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
                     sync.collect("gathering the model for the end of an epoch")
                 on_epoch_end(epoch, W_in.detach().float().cpu().numpy(), stats)
         if sync is not None:
-            sync.collect("gathering the trained model")
+            sync.collect("gathering the trained model", output_rows=config.final_vectors == "avg" or weights is not None)
     bar.close(device)
     if group is not None:  # the whole job's loss (its pairs: every rank counts all of them)
         sync.finish()
@@ -262,9 +261,9 @@ class BucketStep:
                 draw_negatives_at(buckets.sampler, 0, 1, 0, 0, np.zeros(0, dtype=np.int64),
                                   np.empty((0, config.negative), dtype=np.int64))
 
-    def chunk(self, bounds: np.ndarray, epoch: int, c: int, bar: _Progress, round_done=None) -> int:
-        """Train chunk c of ``epoch``, calling ``round_done(input rows written, what)`` after each round; returns
-        the chunk's pairs (all ranks' together)."""
+    def chunk(self, bounds: np.ndarray, epoch: int, c: int, bar: _Progress, sync: RingSync | None = None) -> int:
+        """Train chunk c of ``epoch``, each bucket of this rank between ``sync.wait()`` and ``sync.trained(input
+        rows written)``; returns the chunk's pairs (all ranks' together)."""
         cfg, corpus, buckets = self.config, self.corpus, self.buckets
         ids, local = corpus.chunk(bounds, c)
         kept, kept_starts, offsets, window_base = windowed_chunk(ids, local, self.keep_threshold, cfg.window,
@@ -276,29 +275,34 @@ class BucketStep:
             pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, cfg, window_base, output_is_center=False)
             t0, t1 = (first + int(local[p]) for p in pieces)
             for s in range(buckets.n):
-                for owner in buckets.owners:
-                    b = pairs.bucket(owner, s)
-                    x, y, o = pairs.x[b], pairs.y[b], pairs.o[b]
-                    if cfg.shuffle:
-                        order = np.random.default_rng([shuffle, k, s, owner]).permutation(x.shape[0])
-                        x, y, o = x[order], y[order], o[order]
-                    self.train(owner, kept[x], kept[y], o, draws, (t0, t1, s), epoch, bar)
-                if round_done is not None:
-                    round_done(kept[x], f"handing on the input rows after round {s + 1} of chunk {c + 1}, "
-                                        f"epoch {epoch + 1}")
+                for i in range(buckets.k):
+                    if sync is not None:
+                        sync.wait()
+                    for owner in buckets.owners:
+                        b = pairs.bucket(owner, s, i)
+                        x, y, o = pairs.x[b], pairs.y[b], pairs.o[b]
+                        if cfg.shuffle:
+                            order = np.random.default_rng([shuffle, k, s, i, owner]).permutation(x.shape[0])
+                            x, y, o = x[order], y[order], o[order]
+                        self.train(owner, kept[x], kept[y], o, draws, (t0, t1, s + (i + 1) / buckets.k), epoch, bar)
+                    if sync is not None:
+                        sync.trained(kept[x], f"handing on input rows in round {s + 1} of chunk {c + 1}, "
+                                              f"epoch {epoch + 1}")
         return int(offsets[-1])
 
     def train(self, owner: int, center: np.ndarray, context: np.ndarray, pair_index: np.ndarray, draws, where,
               epoch: int, bar: _Progress) -> None:
-        """One bucket's pairs in batches; ``where``: the span's first and end token and the round."""
+        """One bucket's pairs in batches; ``where``: the span's first and end token, and the rounds of the span done
+        at the bucket's end (its learning rate moves over the span's tokens as the rounds go)."""
         cfg, device = self.config, self.device
-        (t0, t1, s), n = where, center.shape[0]
+        (t0, t1, done_after), n = where, center.shape[0]
+        done_before = done_after - 1 / self.buckets.k
         center, context = (torch.from_numpy(a).long().to(device) for a in (center, context))
         for first in range(0, n, cfg.batch_size):
             rows = slice(first, first + cfg.batch_size)
             negs = self.negatives(owner, draws, pair_index[rows])
-            done = (s + min(first + cfg.batch_size, n) / n) / self.buckets.n  # of the span
-            lr = cfg.lr_at((t0 + (t1 - t0) * done) / (cfg.epochs * self.corpus.n_tokens))
+            done = done_before + (done_after - done_before) * min(first + cfg.batch_size, n) / n
+            lr = cfg.lr_at((t0 + (t1 - t0) * done / self.buckets.n) / (cfg.epochs * self.corpus.n_tokens))
             if self.fused is not None:
                 self.fused.step(center[rows], context[rows], lr, cfg.trust, bar.loss_sum, negs=negs)
             else:
