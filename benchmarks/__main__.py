@@ -35,6 +35,7 @@ PIPELINE, TRAINING, CUDA = "pipeline (pairs/s)", "training (words/s)", "cuda tra
 ROW_TIMEOUT = 600
 INGEST, MEMORY = "ingest (tokens/s)", "memory vs corpus size (peak anon MiB)"
 DISTRIBUTED = "distributed training, torchrun (words/s of the whole job)"
+LARGE_VOCAB = "large vocabulary (Zipf, 1.05M words)"
 
 
 def plan(args) -> list[dict]:
@@ -81,6 +82,10 @@ def plan(args) -> list[dict]:
          dict(ranks=2, backend="hogwild"), fast_tokens),
         (DISTRIBUTED, "fastw2v torch cpu, sgd, 2 processes (torchrun, gloo)", "distributed",
          dict(ranks=2, backend="torch"), torch_tokens),
+        (DISTRIBUTED, f"{LARGE_VOCAB}: fastw2v hogwild, one process, {threads} threads", "large_vocab",
+         dict(ranks=1), None),
+        (DISTRIBUTED, f"{LARGE_VOCAB}: fastw2v hogwild, 2 processes (torchrun, gloo)", "large_vocab",
+         dict(ranks=2), None),
         (TRAINING, f"gensim 4 corpus_file, {threads} workers", "gensim", dict(mode="corpus_file", workers=threads),
          fast_tokens),
         (TRAINING, "gensim 4 corpus_file, 1 worker", "gensim", dict(mode="corpus_file", workers=1), fast_tokens),
@@ -110,6 +115,8 @@ def plan(args) -> list[dict]:
                 "fastw2v torch cpu, sparse_adam, B=16384", "fastw2v torch cpu, adam, B=16384",
                 "fastw2v torch cpu, sgd (fused step), B=16384, 1 thread",
                 f"gensim 4 iterable, {threads} workers", "fastw2v.encode, simple, 1 thread",
+                f"{LARGE_VOCAB}: fastw2v hogwild, one process, {threads} threads",
+                f"{LARGE_VOCAB}: fastw2v hogwild, 2 processes (torchrun, gloo)",
                 "fastw2v.encode, whitespace, 1 thread"}
         rows = [r for r in rows if r[1] not in drop]
     if args.device.startswith("cuda"):
@@ -132,8 +139,9 @@ def run_row(spec: dict, corpus_arg: str | None, repeat: int) -> dict:
 
     kw = dict(spec["kwargs"])
     w = spec["workload"]
-    if w in ("ingest", "memory"):  # text in, not the encoded token stream
-        run = W.prepare_ingest(corpus_arg, **kw) if w == "ingest" else W.prepare_memory(**kw)
+    if w in ("ingest", "memory", "large_vocab"):  # text in, not the encoded token stream
+        run = (W.prepare_ingest(corpus_arg, **kw) if w == "ingest" else W.prepare_memory(**kw) if w == "memory"
+               else W.prepare_large_vocab(**kw))
         rates = [run() for _ in range(1 if w == "memory" else repeat)]
         return dict(rates=[r.value for r in rates], unit=rates[0].unit, work=rates[0].work,
                     seconds=[r.seconds for r in rates], note=rates[0].note, tokens=int(rates[0].work),
@@ -242,6 +250,8 @@ def table(results: list[dict], info: dict, args) -> str:
     def baseline(r: dict) -> float | None:
         if r["group"] == INGEST:  # the Python encoder with the same tokenizer
             return rate.get(f"Python tokenizer + dict (fastw2v 0.1), {r['kwargs']['tokenizer']}")
+        if r["workload"] == "large_vocab":  # one process on all the cores, the same text
+            return rate.get(f"{LARGE_VOCAB}: fastw2v hogwild, one process, {threads} threads")
         if r["group"] == DISTRIBUTED:  # one process of the same backend on all the cores
             return rate.get(f"fastw2v hogwild, {threads} threads" if r["kwargs"]["backend"] == "hogwild"
                             else "fastw2v torch cpu, sgd (fused step), B=16384")

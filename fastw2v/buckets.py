@@ -82,14 +82,6 @@ class Buckets:
         lo = int(self.sampler_starts[b])
         return lo, int(self.sampler_starts[b + 1]) - lo
 
-    def spans(self, starts: np.ndarray, span_tokens: int) -> list[tuple[int, int]]:
-        """A chunk's pieces (``starts``: their first token positions and the end) cut into spans of about
-        ``span_tokens`` tokens: (first piece, end piece) of each, whole pieces, none empty."""
-        n_pieces = starts.shape[0] - 1
-        cuts = np.searchsorted(starts, np.arange(starts[0] + span_tokens, starts[-1], span_tokens), side="left")
-        bounds = np.unique(np.concatenate([[0], np.clip(cuts, 0, n_pieces), [n_pieces]]))
-        return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
-
     def span_pairs(self, kept, kept_starts, pair_offsets, pieces, config, window_base: int,
                    output_is_center: bool) -> "SpanPairs":
         """The pairs of one span that this process trains, grouped by bucket (``kernels.bucket_pairs``)."""
@@ -111,6 +103,15 @@ class SpanPairs:
         b = self.buckets
         key = b.slot_of[owner] * b.n * b.k + b.input_part(owner, s, i)
         return slice(int(self.key_starts[key]), int(self.key_starts[key + 1]))
+
+
+def spans(starts: np.ndarray, span_tokens: int) -> list[tuple[int, int]]:
+    """A chunk's pieces (``starts``: their first token positions and the end) cut into spans of about
+    ``span_tokens`` tokens: (first piece, end piece) of each, whole pieces, none empty."""
+    n_pieces = starts.shape[0] - 1
+    cuts = np.searchsorted(starts, np.arange(starts[0] + span_tokens, starts[-1], span_tokens), side="left")
+    bounds = np.unique(np.concatenate([[0], np.clip(cuts, 0, n_pieces), [n_pieces]]))
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def job_buckets(group: Group | None, corpus, config, as_ranks: int = 0) -> Buckets | None:

@@ -32,7 +32,7 @@ from . import kernels as K
 from .batching import numba_threads
 from .config import Config
 from .corpus import EncodedCorpus
-from .buckets import RingSync, job_buckets
+from .buckets import RingSync, job_buckets, spans
 from .group import Group
 from .progress import Progress, compiling
 from .stats import TrainStats, Weights, diverged
@@ -615,7 +615,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         turn), each followed by the hand-over of the input rows it wrote."""
         positions = K.kept_positions(local, kept_starts)
         round_out = np.zeros_like(out)  # train_pairs writes its figures into it: added up here
-        for pieces in buckets.spans(local, config.span_tokens):
+        for pieces in spans(local, config.span_tokens):
             pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, config, w_base, output_is_center=True)
             for s in range(buckets.n):
                 for i in range(buckets.k):

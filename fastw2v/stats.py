@@ -45,12 +45,14 @@ class TrainStats:
     rank: int = 0  # this process's rank (0 writes the job's files)
     sync_seconds: float = 0.0  # of ``seconds``, the time this rank spent passing rows to and from the others
     sync_bytes: int = 0  # bytes this rank received from the others
+    transfer_seconds: float = 0.0  # time this rank's transfers took, most of it beside training (``buckets``)
     buckets: bool = False  # the run trained bucket by bucket (``buckets``), not every pair in text order
 
     def note_group(self, group) -> None:
         """A job's figures (``group.Group``)."""
         self.world_size, self.rank = group.world, group.rank
         self.sync_seconds, self.sync_bytes = group.sync_seconds, group.sync_bytes
+        self.transfer_seconds = group.transfer_seconds
 
     @property
     def words_per_sec(self) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs, numba_threads, partition_draws
-from .buckets import Buckets, RingSync, job_buckets
+from .buckets import Buckets, RingSync, job_buckets, spans
 from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
 from .config import Config
 from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
@@ -271,7 +271,7 @@ class BucketStep:
         draws = [int(stream_base(cfg.seed, epoch, stream, c)) for stream in (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN)]
         shuffle = int(stream_base(cfg.seed, epoch, STREAM_SHUFFLE, c))
         first = epoch * corpus.n_tokens + int(corpus.starts[bounds[c]])  # the chunk's first token, of all epochs
-        for k, pieces in enumerate(buckets.spans(local, cfg.span_tokens)):
+        for k, pieces in enumerate(spans(local, cfg.span_tokens)):
             pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, cfg, window_base, output_is_center=False)
             t0, t1 = (first + int(local[p]) for p in pieces)
             for s in range(buckets.n):

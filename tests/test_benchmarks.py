@@ -130,33 +130,36 @@ def test_peak_memory_keeps_the_highest_reading(monkeypatch):
 def test_distributed_summary_gives_each_jobs_gap_to_one_process():
     from benchmarks.distributed import summary
 
-    def row(ranks, seed, analogy, ws):
-        return dict(ranks=ranks, seed=seed, analogy=analogy, ws353=ws, words_per_sec=1.0, sync_share=0.25,
-                    combine="damped", curvature=0.1, factor_lr="start", sync_tokens=16384, sync_all_tokens=1 << 18,
-                    chunk_tokens=1 << 20, hot_above=10.0)
+    def row(ranks, seed, analogy, ws, **kw):
+        return dict(ranks=ranks, seed=seed, analogy=analogy, ws353=ws, words_per_sec=1000.0, sync_share=0.25,
+                    sync_bytes_per_token=100.0, final_loss=2.5, alone_as_ranks=0, span_tokens=1 << 18,
+                    chunk_tokens=1 << 20, **kw)
 
-    alone = dict(row(1, 1, 0.29, 0.49), combine="partitions", alone_as_ranks=8)  # not a baseline row
+    alone = dict(row(1, 1, 0.29, 0.49), alone_as_ranks=8)  # not a baseline row
+    zipf = row(2, 1, None, None)  # generated text: nothing to evaluate
     rows = [row(1, 1, 0.30, 0.50), row(1, 2, 0.32, 0.52), row(2, 1, 0.305, 0.515), row(2, 2, 0.315, 0.505), alone,
             dict(ranks=8, seed=1, error="diverged")]
     table = summary(rows).splitlines()
-    assert table[2].startswith("| 1 | - | - | - | - | - | - | - | - | - | 1,2 | 31.00% | 0.510 | +0.00 | +0.000 |")
-    assert table[3].startswith("| 1 | partitions | 0.1 | start | 16384 | 262144 | 1048576 | 10.0 | 8 | - | 1 | 29.00% | "
-                               "0.490 | -2.00 | -0.020 |")
-    assert table[4].startswith("| 2 | damped | 0.1 | start | 16384 | 262144 | 1048576 | 10.0 | - | - | 1,2 | 31.00% | "
-                               "0.510 | +0.00 | +0.000 |")
+    assert table[2] == "| 1 | - | - | - | 1,2 | 31.00% | 0.510 | +0.00 | +0.000 | 1,000 | 25% | 100 | 2.5000 |"
+    assert table[3].startswith("| 1 | 8 | 262144 | 1048576 | 1 | 29.00% | 0.490 | -2.00 | -0.020 |")
+    assert table[4].startswith("| 2 | 0 | 262144 | 1048576 | 1,2 | 31.00% | 0.510 | +0.00 | +0.000 |")
     assert table[5] == "error, 8 ranks, seed 1: diverged"
+    assert summary([zipf]).splitlines()[2].startswith("| 2 | 0 | 262144 | 1048576 | 1 | - | - | - | - | 1,000 |")
 
 
-def test_distributed_projection_counts_both_syncs():
-    import numpy as np
+def test_distributed_projection_takes_the_longer_of_training_and_the_hand_over():
+    from benchmarks.distributed import LINKS, STEP_OVERHEAD, project
 
-    from benchmarks.distributed import project
-
-    counts = np.array([10_000_000] * 10 + [10] * 990)
-    lines = project(1e6, counts, n_tokens=int(counts.sum()), dim=100).splitlines()
-    matrix = 1000 * 100 * 4
-    # 8 ranks, 1M-token chunks: 8 rounds each followed by the output matrix's sync, then the input matrix's:
-    # 9 matrices per chunk, of which each rank trains 131k tokens
-    assert f"| 8 | 1,048,576 | {9 * matrix / ((1 << 20) / 8):,.0f} |" in lines[3]
-    # 4 ranks on 4M-token chunks: 5 matrices per 1M tokens of each rank
-    assert f"| 4 | 4,194,304 | {5 * matrix / ((1 << 22) / 4):,.0f} |" in lines[5]
+    assert STEP_OVERHEAD == 50e-6 and [n for _, n, _, _ in LINKS] == [8, 32]
+    rows = project(rate=1e6, vocab=10_000_000, dim=100, share=0.1, span=1 << 20)
+    (_, n8, bytes8, words8, _), (_, n32, bytes32, words32, times32) = rows
+    volume = 0.1 * (1 << 20) * 416  # the span's distinct words' rows, 4 d + 16 bytes each
+    assert bytes8 == bytes32 == volume / (1 << 20)  # per token, whatever the number of ranks
+    # 8 GPUs: training a span's 1/8 takes 131 ms, its hand-over 0.15 ms over NVLink: training-bound
+    assert words8 == (1 << 20) / ((1 << 20) / 8 / 1e6)
+    # 32 GPUs: 32.8 ms of training, 4.0 ms + 64 messages x 2 x 100 µs over Ethernet: still training-bound
+    assert words32 == (1 << 20) / ((1 << 20) / 32 / 1e6) and times32 == 32
+    # a large vocabulary at d = 300 over Ethernet: the hand-over dominates
+    _, (_, _, per_token, words, _) = project(rate=1e7, vocab=10_000_000, dim=300, share=0.3, span=1 << 20)
+    transfer = 0.3 * (1 << 20) * 1216 / 11e9 + 2 * 64 * 100e-6
+    assert per_token == 0.3 * 1216 and words == (1 << 20) / transfer

@@ -333,24 +333,65 @@ def prepare_memory(n_tokens: int, line_tokens: int, vocab_size: int = 200_000, t
 
 def prepare_distributed(c, ranks: int = 2, backend: str = "hogwild", device: str = "cpu"):
     """``torchrun --nproc-per-node RANKS -m fastw2v train`` on ``c`` (saved as an encoded folder), 1 epoch; the
-    rate and the sync's share of rank 0's training time from the command's summary, as a user reads them."""
-    import sys
-
+    rate, and the sync's bytes and share of rank 0's training time, from the command's summary, as a user reads
+    them."""
     folder = tempfile.mkdtemp(prefix="fastw2v-bench-dist-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     c.save(os.path.join(folder, "corpus"))
-    flags = [f"--{k.replace('_', '-')}={v}" for k, v in common.SETTINGS.items() if k != "epochs"]
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks),
-           "-m", "fastw2v", "train", "--dataset", os.path.join(folder, "corpus"), "--epochs", "1", "--no-progress",
-           "--output", os.path.join(folder, "vectors.npy"), "--backend", backend, "--device", device, *flags]
+    return _train_command(os.path.join(folder, "corpus"), ranks, c.n_tokens,
+                          ["--backend", backend, "--device", device])
+
+
+# The large-vocabulary text: Zipf's law (exponent 1) over 3M types, 20M tokens in lines of 100, numpy's
+# default_rng(0); min_count 2 keeps 1,049,317 words of 19.2M tokens.
+LARGE_VOCAB = dict(n_tokens=20_000_000, line_tokens=100, vocab_size=3_000_000, exponent=1.0, shift=1.0)
+
+
+def large_vocab_corpus() -> str:
+    """The large-vocabulary text, encoded (min_count 2) into a folder of the bench cache: made once."""
+    import fastw2v
+
+    folder = os.path.join(common.BENCH_CACHE, "zipf-large-vocab-encoded")
+    if not os.path.exists(os.path.join(folder, "meta.json")):
+        os.makedirs(common.BENCH_CACHE, exist_ok=True)
+        path = common.zipf_lines(common.BENCH_CACHE, **LARGE_VOCAB)
+        fastw2v.encode(fastw2v.from_files(path), "simple", min_count=2, cache_dir=None).save(folder)
+    return folder
+
+
+def prepare_large_vocab(ranks: int = 1):
+    """``fastw2v train`` (one process on all cores) or ``torchrun --nproc-per-node RANKS -m fastw2v train`` on the
+    large-vocabulary text, hogwild, 1 epoch: the vocabulary users bring to a job of several machines."""
+    folder = large_vocab_corpus()
+    with open(os.path.join(folder, "meta.json")) as f:
+        tokens = json.load(f)["n_tokens"]
+    return _train_command(folder, ranks, tokens, ["--backend", "hogwild", "--min-count", "2"])
+
+
+def _train_command(folder: str, ranks: int, tokens: int, flags: list[str]):
+    """Runs of ``fastw2v train --dataset FOLDER`` (under torchrun for several ranks), 1 epoch, the common settings:
+    the words/s and, of a job, the sync's volume and share from the summary it prints."""
+    import sys
+
+    out = tempfile.mkdtemp(prefix="fastw2v-bench-train-")
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
+    settings = [f"--{k.replace('_', '-')}={v}" for k, v in common.SETTINGS.items() if k not in ("epochs", "min_count")]
+    launch = [sys.executable] if ranks == 1 else [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                                                  "--nproc-per-node", str(ranks)]
+    cmd = launch + ["-m", "fastw2v", "train", "--dataset", folder, "--epochs", "1", "--no-progress",
+                    "--output", os.path.join(out, "vectors.npy"), *settings, *flags]
 
     def run() -> Rate:
-        out = subprocess.run(cmd, capture_output=True, text=True, cwd=common.REPO)
-        if out.returncode != 0:
-            raise RuntimeError(out.stderr.strip().splitlines()[-1])
-        seconds, rate = re.search(r"training\s+([\d.]+) s, ([\d,]+) words/s", out.stdout).groups()
-        share, mib = re.search(r"processes .*?: ([\d,]+) MiB .*?\((\d+)% of", out.stdout).group(2, 1)
-        return Rate(float(rate.replace(",", "")), "words/s", c.n_tokens, float(seconds),
-                    f"sync {share}% of rank 0's training time, {mib} MiB synced by it")
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=common.REPO)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.strip().splitlines()[-1])
+        seconds, rate = re.search(r"training\s+([\d.]+) s, ([\d,]+) words/s", proc.stdout).groups()
+        vocab = re.search(r"vocabulary\s+([\d,]+) words", proc.stdout).group(1)
+        note = f"V={vocab}"
+        if ranks > 1:
+            mib, per_token, share = re.search(r"processes .*?: ([\d,]+) MiB .*?\(([\d,]+) bytes a token\).*?"
+                                              r"\((\d+)% of", proc.stdout).groups()
+            note += f"; sync {share}% of rank 0's training time, {mib} MiB received by it, {per_token} bytes a token"
+        return Rate(float(rate.replace(",", "")), "words/s", tokens, float(seconds), note)
 
     return run
