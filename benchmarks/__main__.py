@@ -72,6 +72,8 @@ def plan(args) -> list[dict]:
         (TRAINING, f"fastw2v hogwild, {threads} threads", "fastw2v_training",
          dict(backend="hogwild", threads=threads), fast_tokens),
         (TRAINING, "fastw2v hogwild, 1 thread", "fastw2v_training", dict(backend="hogwild", threads=1), fast_tokens),
+        (TRAINING, f"fastw2v hogwild, {threads} threads, the 8 x 8 buckets of a job in turn", "fastw2v_training",
+         dict(backend="hogwild", threads=threads, as_ranks=8), fast_tokens),
         (TRAINING, f"fastw2v hogwild, {threads} threads, a checkpoint at the end", "fastw2v_training",
          dict(backend="hogwild", threads=threads, checkpoint=True), fast_tokens),
         (TRAINING, f"fastw2v hogwild, shared negatives, {threads} threads", "fastw2v_training",
@@ -110,6 +112,7 @@ def plan(args) -> list[dict]:
                      dict(n_tokens=n, line_tokens=line, threads=threads), None))
     if q:  # the quick run keeps one row per implementation
         drop = {"NumbaBatches B=16384, 1 thread", "fastw2v hogwild, 1 thread", "gensim 4 corpus_file, 1 worker",
+                f"fastw2v hogwild, {threads} threads, the 8 x 8 buckets of a job in turn",
                 f"fastw2v hogwild, {threads} threads, a checkpoint at the end",
                 "fastw2v hogwild, shared negatives, 1 thread",
                 "fastw2v torch cpu, sparse_adam, B=16384", "fastw2v torch cpu, adam, B=16384",

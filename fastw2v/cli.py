@@ -158,7 +158,7 @@ def cmd_train(args) -> None:
     if st.world_size > 1:
         tokens = st.tokens * st.epochs or 1
         print(f"processes    {st.world_size}, each training the output rows of 1/{st.world_size} of the words, in "
-              f"spans of {config.span_tokens:,} tokens: {st.sync_bytes / 2 ** 20:,.0f} MiB received by rank 0 "
+              f"spans of {st.span_tokens:,} tokens: {st.sync_bytes / 2 ** 20:,.0f} MiB received by rank 0 "
               f"({st.sync_bytes / tokens:,.0f} bytes a token), {st.sync_seconds:.1f} s "
               f"({st.sync_seconds / st.seconds:.0%} of its training time)")
     print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "

@@ -70,13 +70,13 @@ class Config:
     resume: bool = False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
     # --- several processes (torchrun) ---
     sync_timeout: float = 120.0  # seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank
-    span_tokens: int = 1 << 18  # a job of several ranks trains the text in spans of this many tokens, each in one round per rank, handing the input rows it wrote to the next rank after each round: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows per token (docs/distributed.md)
+    span_tokens: int | None = None  # a job of several ranks trains the text in spans of this many tokens (at most a chunk), each in one round per rank, handing the input rows it wrote to the next rank as it goes: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows and take fewer, larger steps (GPUs, Ethernet); None: 1/64 of the corpus rounded down to a power of two, from 262,144 to 16,777,216 (docs/distributed.md)
 
     def __post_init__(self):
         if self.batch_size is None:
             self.batch_size = GPU_BATCH_SIZE if self._device_type() == "cuda" else CPU_BATCH_SIZE
         for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
-                     "max_piece_length", "chunk_tokens", "span_tokens"):
+                     "max_piece_length", "chunk_tokens"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 flag = "--" + name.replace("_", "-")
@@ -90,7 +90,7 @@ class Config:
             setattr(self, name, int(value))
         if self.seed >= 2 ** 63:
             raise UserError(f"seed must be below 2**63, got {self.seed}: pass a smaller --seed")
-        for name in ("max_vocab_size", "max_counted_words"):
+        for name in ("max_vocab_size", "max_counted_words", "span_tokens"):
             value = getattr(self, name)
             if value is not None:
                 if not _is_int(value) or value < 1:
@@ -209,6 +209,14 @@ class Config:
                    else "the Triton kernels run on CUDA devices")
             raise UserError(f"sgd_kernel='triton' on {device}: {why}; drop --sgd-kernel or pass --sgd-kernel torch")
         return "triton"
+
+    def resolved_span_tokens(self, n_tokens: int) -> int:
+        """span_tokens, or by default 1/64 of the corpus rounded down to a power of two, from 2^18 to 2^24 tokens:
+        short enough that the buckets' order costs a small corpus nothing at 1 epoch, long enough that a large
+        one's rounds fill a GPU's steps and the hand-overs' messages."""
+        if self.span_tokens is not None:
+            return self.span_tokens
+        return 1 << min(max(int(max(n_tokens, 1) // 64).bit_length() - 1, 18), 24)
 
     def resolved_backend(self) -> str:
         """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer (hogwild), the faster there."""

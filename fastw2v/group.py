@@ -52,6 +52,9 @@ class Group:
         # the syncs of training, with their short timeout; setup collectives use the default group
         self.sync_timeout = datetime.timedelta(seconds=sync_timeout)
         self.sync_group = dist.new_group(timeout=self.sync_timeout)
+        # the point-to-point transfers (``exchange``) in a communicator of their own: a thread beside training sends
+        # them while the training thread may be in a collective of the sync group
+        self.transfer_group = dist.new_group(timeout=self.sync_timeout)
         self.syncs = 0  # syncs entered (the heartbeat the others read when a collective fails)
         try:
             self.store = dist.distributed_c10d._get_default_store()
@@ -84,9 +87,9 @@ class Group:
 
     def exchange(self, sends: list, receives: list, what: str) -> None:
         """Point to point, all at once: each (tensor, rank) of ``sends`` to that rank, each (tensor, rank) of
-        ``receives`` filled from it, in the order the sender lists them (the sync group's timeout; the tensors on
-        ``collective_device``, contiguous). Large tensors travel in pieces of PIECE_BYTES, several in flight:
-        loopback gloo moves 200 MB in 80 ms that way, 120 ms in one message."""
+        ``receives`` filled from it, in the order the sender lists them (the transfer group; the tensors on
+        ``collective_device``, contiguous). Large tensors travel in pieces of PIECE_BYTES, several in flight: faster
+        than one message over gloo (docs/distributed.md)."""
         self._entered()
         start = time.perf_counter()
 
@@ -98,7 +101,7 @@ class Group:
                     flat, step = tensor.view(-1), max(1, PIECE_BYTES // tensor.element_size())
                     for first in range(0, flat.numel(), step):
                         tags[peer] = tags.get(peer, -1) + 1
-                        works.append(op(flat[first:first + step], peer, group=self.sync_group, tag=tags[peer]))
+                        works.append(op(flat[first:first + step], peer, group=self.transfer_group, tag=tags[peer]))
             for work in works:
                 work.wait(self.sync_timeout)
 

@@ -615,7 +615,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         turn), each followed by the hand-over of the input rows it wrote."""
         positions = K.kept_positions(local, kept_starts)
         round_out = np.zeros_like(out)  # train_pairs writes its figures into it: added up here
-        for pieces in spans(local, config.span_tokens):
+        for pieces in spans(local, config.resolved_span_tokens(N)):
             pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, config, w_base, output_is_center=True)
             for s in range(buckets.n):
                 for i in range(buckets.k):
@@ -703,6 +703,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         sync.finish()
         stats.note_group(group)
     stats.buckets = buckets is not None
+    stats.span_tokens = config.resolved_span_tokens(N) if buckets is not None else None
     stats.final_loss = smoothed if smoothed is not None else float("nan")
     w_in, w_out = w_in[:, :d], w_out[:, :d]  # Vectors copies them without the padding
     if weights is not None:  # the result, back into the caller's matrices

@@ -47,6 +47,7 @@ class TrainStats:
     sync_bytes: int = 0  # bytes this rank received from the others
     transfer_seconds: float = 0.0  # time this rank's transfers took, most of it beside training (``buckets``)
     buckets: bool = False  # the run trained bucket by bucket (``buckets``), not every pair in text order
+    span_tokens: int | None = None  # with buckets: the tokens of a span (Config.resolved_span_tokens)
 
     def note_group(self, group) -> None:
         """A job's figures (``group.Group``)."""

@@ -216,7 +216,10 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         group.barrier("compiling the kernels")  # the clock starts on all ranks together
     with run, contextlib.closing(bar.bar):
         for epoch in range(state.epoch, config.epochs):
-            train_chunk_batches(epoch) if buckets is None else train_buckets(epoch)
+            if buckets is None:
+                train_chunk_batches(epoch)
+            else:
+                train_buckets(epoch)
             bar.end_epoch(epoch)
             run.chunk_done(lambda: snapshot(epoch, n_chunks - 1), epoch_end=True)
             if on_epoch_end is not None:
@@ -224,13 +227,15 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
                     sync.collect("gathering the model for the end of an epoch")
                 on_epoch_end(epoch, W_in.detach().float().cpu().numpy(), stats)
         if sync is not None:
-            sync.collect("gathering the trained model", output_rows=config.final_vectors == "avg" or weights is not None)
+            sync.collect("gathering the trained model",
+                         output_rows=config.final_vectors == "avg" or weights is not None)
     bar.close(device)
     if group is not None:  # the whole job's loss (its pairs: every rank counts all of them)
         sync.finish()
         stats.loss_total = group.sum([stats.loss_total], "summing the job's loss")[0]
         stats.note_group(group)
     stats.buckets = buckets is not None
+    stats.span_tokens = config.resolved_span_tokens(corpus.n_tokens) if buckets is not None else None
     if weights is not None:  # the result, back into the caller's matrices
         weights.w_in[...] = W_in.detach().float().cpu().numpy()
         weights.w_out[...] = W_out.detach().float().cpu().numpy()
@@ -266,13 +271,15 @@ class BucketStep:
         rows written)``; returns the chunk's pairs (all ranks' together)."""
         cfg, corpus, buckets = self.config, self.corpus, self.buckets
         ids, local = corpus.chunk(bounds, c)
-        kept, kept_starts, offsets, window_base = windowed_chunk(ids, local, self.keep_threshold, cfg.window,
-                                                                 cfg.shrink_windows, cfg.seed, epoch, c)
+        with numba_threads(cfg.threads):
+            kept, kept_starts, offsets, window_base = windowed_chunk(ids, local, self.keep_threshold, cfg.window,
+                                                                     cfg.shrink_windows, cfg.seed, epoch, c)
         draws = [int(stream_base(cfg.seed, epoch, stream, c)) for stream in (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN)]
         shuffle = int(stream_base(cfg.seed, epoch, STREAM_SHUFFLE, c))
         first = epoch * corpus.n_tokens + int(corpus.starts[bounds[c]])  # the chunk's first token, of all epochs
-        for k, pieces in enumerate(spans(local, cfg.span_tokens)):
-            pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, cfg, window_base, output_is_center=False)
+        for k, pieces in enumerate(spans(local, cfg.resolved_span_tokens(corpus.n_tokens))):
+            with numba_threads(cfg.threads):
+                pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, cfg, window_base, output_is_center=False)
             t0, t1 = (first + int(local[p]) for p in pieces)
             for s in range(buckets.n):
                 for i in range(buckets.k):

@@ -148,18 +148,23 @@ def test_distributed_summary_gives_each_jobs_gap_to_one_process():
 
 
 def test_distributed_projection_takes_the_longer_of_training_and_the_hand_over():
-    from benchmarks.distributed import LINKS, STEP_OVERHEAD, project
+    import pytest
 
-    assert STEP_OVERHEAD == 50e-6 and [n for _, n, _, _ in LINKS] == [8, 32]
-    rows = project(rate=1e6, vocab=10_000_000, dim=100, share=0.1, span=1 << 20)
-    (_, n8, bytes8, words8, _), (_, n32, bytes32, words32, times32) = rows
-    volume = 0.1 * (1 << 20) * 416  # the span's distinct words' rows, 4 d + 16 bytes each
-    assert bytes8 == bytes32 == volume / (1 << 20)  # per token, whatever the number of ranks
-    # 8 GPUs: training a span's 1/8 takes 131 ms, its hand-over 0.15 ms over NVLink: training-bound
-    assert words8 == (1 << 20) / ((1 << 20) / 8 / 1e6)
-    # 32 GPUs: 32.8 ms of training, 4.0 ms + 64 messages x 2 x 100 µs over Ethernet: still training-bound
-    assert words32 == (1 << 20) / ((1 << 20) / 32 / 1e6) and times32 == 32
-    # a large vocabulary at d = 300 over Ethernet: the hand-over dominates
-    _, (_, _, per_token, words, _) = project(rate=1e7, vocab=10_000_000, dim=300, share=0.3, span=1 << 20)
-    transfer = 0.3 * (1 << 20) * 1216 / 11e9 + 2 * 64 * 100e-6
-    assert per_token == 0.3 * 1216 and words == (1 << 20) / transfer
+    from benchmarks.distributed import BATCH, GPU_RATES, LINKS, PAIRS_PER_WORD, gpu_step, project
+
+    cost, rate = gpu_step()  # the two measured rates, back from the step's model
+    for pairs, measured in GPU_RATES.items():
+        words = pairs / PAIRS_PER_WORD
+        assert words / (cost + words / rate) == pytest.approx(measured)
+    assert [n for _, n, _, _ in LINKS] == [8, 32]
+    span = 1 << 22
+    (_, _, bytes8, words8, _), (_, _, bytes32, words32, times32) = project(100, 0.1, span)
+    assert bytes8 == bytes32 == 0.1 * 416  # rows of 4 d + 16 bytes, per token whatever the number of ranks
+    # 8 GPUs over NVLink: each trains 524k words of a 4M span in 16 buckets of ~147k pairs (3 steps each): training
+    steps8 = 16 * 3
+    assert words8 == pytest.approx(span / (span / 8 / rate + steps8 * cost), rel=0.02)
+    # a 2M-word model at d = 300 over Ethernet, short spans: the hand-over (and its 2 x 64 messages) bounds it
+    _, (_, _, per_token, words, _) = project(300, 0.5, 1 << 18)
+    transfer = 0.5 * (1 << 18) * 1216 / 11e9 + 2 * 64 * 100e-6
+    assert per_token == 0.5 * 1216 and words == pytest.approx((1 << 18) / transfer)
+    assert BATCH == 1 << 16

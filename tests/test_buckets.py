@@ -175,3 +175,14 @@ def test_one_process_taking_the_buckets_trains_every_pair_once_and_learns(plante
 def test_adam_is_refused_with_buckets(planted_corpus):
     with pytest.raises(fastw2v.UserError, match="drop --optimizer"):
         train_corpus(planted_corpus, fastw2v.Config(optimizer="adam"), progress=False, as_ranks=2)
+
+
+def test_the_default_span_is_a_64th_of_the_corpus_as_a_power_of_two_within_bounds():
+    default = fastw2v.Config()
+    assert default.span_tokens is None
+    # IMDB (23.1M tokens) and the second corpus (9.7M): 2^18, the floor; 40M tokens: 625k -> 2^19
+    assert [default.resolved_span_tokens(n) for n in (9_687_366, 23_100_735, 40_000_000)] == [1 << 18, 1 << 18, 1 << 19]
+    assert default.resolved_span_tokens(10 ** 9) == 1 << 23 and default.resolved_span_tokens(10 ** 12) == 1 << 24
+    assert fastw2v.Config(span_tokens=1500).resolved_span_tokens(10 ** 9) == 1500
+    with pytest.raises(fastw2v.UserError, match="span_tokens must be a whole number >= 1"):
+        fastw2v.Config(span_tokens=0)

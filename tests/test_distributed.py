@@ -22,6 +22,8 @@ from fastw2v import kernels
 from fastw2v.buckets import Buckets, spans
 from fastw2v.train import train_corpus
 
+from benchmarks.distributed import handover_volume
+
 from .conftest import planted_texts
 from .test_hogwild import own_group_precision
 
@@ -64,7 +66,7 @@ def expected_hand_overs(corpus, cfg, rank, world=2):
             ids, local = corpus.chunk(bounds, c)
             kept, kept_starts, offsets, base = kernels.windowed_chunk(ids, local, keep, cfg.window, cfg.shrink_windows,
                                                                       cfg.seed, epoch, c)
-            for pieces in spans(local, cfg.span_tokens):
+            for pieces in spans(local, cfg.resolved_span_tokens(corpus.n_tokens)):
                 pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, cfg, base,
                                            output_is_center=cfg.resolved_backend() == "hogwild")
                 for s in range(world):
@@ -100,6 +102,10 @@ def test_two_ranks_train_the_model_of_one_process_taking_the_buckets(tmp_path, b
         sent = sum(len(ids) for ids in expected[:-1]) * (16 + 4 * d) + collected * 4 * d
         assert row["sync_bytes"] == sent
     assert own_group_precision(job) >= 0.9  # one process reaches 1.000 on this corpus; an untrained model 0.16-0.20
+    # the projection's count of the rows handed on (benchmarks.distributed) is the job's, in its first epoch
+    per_epoch = len(rows[0]["received"][:-1]) // cfg.epochs
+    rows_per_token, _ = handover_volume(corpus, cfg, 2, output_is_center=backend == "hogwild")
+    assert rows_per_token * 2 * corpus.n_tokens == sum(len(ids) for row in rows for ids in row["received"][:per_epoch])
 
 
 def test_three_ranks_hand_on_the_rows_a_rank_received(tmp_path):

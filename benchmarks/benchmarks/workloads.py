@@ -148,21 +148,28 @@ def prepare_tutorial_training(c, n_batches: int = 20, workers: int = TUTORIAL_WO
 
 
 def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", device: str = "cpu",
-                             threads: int = 0, batch_size: int = 16384, checkpoint: bool = False, **options):
+                             threads: int = 0, batch_size: int = 16384, checkpoint: bool = False, as_ranks: int = 0,
+                             **options):
     """fastw2v.train(corpus=c, backend=..., optimizer=..., epochs=1, **options); the rate from ``vectors.stats``.
-    With ``checkpoint`` each run writes its checkpoints (one, at the epoch's end) to a new folder."""
+    With ``checkpoint`` each run writes its checkpoints (one, at the epoch's end) to a new folder; ``as_ranks``
+    trains the model of a job of that many ranks, its buckets in turn (``train_corpus(..., as_ranks=N)``)."""
     import tempfile
 
     import fastw2v
+    from fastw2v.train import train_corpus
 
     kw = dict(common.SETTINGS, backend=backend, optimizer=optimizer, device=device, workers=threads,
-              batch_size=batch_size, progress=False, **options)
-    warm = common.corpus(None, 20_000) if c.n_tokens > 20_000 else c
-    fastw2v.train(corpus=warm, **kw)  # compile the numba kernels / warm CUDA up, untimed
+              batch_size=batch_size, **options)
+    kw.pop("min_count")  # applied when the corpus was encoded
+
+    def train(corpus, **more):
+        return train_corpus(corpus, fastw2v.Config(**kw, **more), progress=False, as_ranks=as_ranks)[1]
+
+    train(common.corpus(None, 20_000) if c.n_tokens > 20_000 else c)  # compile the kernels / warm CUDA up, untimed
 
     def run() -> Rate:
         with tempfile.TemporaryDirectory(prefix="fastw2v-bench-ckpt-") as folder:
-            stats = fastw2v.train(corpus=c, **kw, **({"checkpoint_dir": folder} if checkpoint else {})).stats
+            stats = train(c, **({"checkpoint_dir": folder} if checkpoint else {}))
         return Rate(stats.words_per_sec, "words/s", stats.tokens * stats.epochs, stats.seconds)
 
     return run
