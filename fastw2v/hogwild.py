@@ -319,6 +319,17 @@ def _draw_bucket(ring, slot, key, sampler, lo, size, base_neg, base_coin, negati
             _prefetch_row(w_out, w, d)
 
 
+@numba.njit(cache=True, inline="always")
+def _thread_state(w_in, w_out, hot, negative, d):
+    """A training thread's own arrays: neu1e; the ring of negatives (this pair's or center's, and the next's); a
+    pair's 1 + k scores and gradients; grad_out (shared negatives: the window's output updates); its copies of the
+    hot rows of both matrices and their bases (``_merge_hot``)."""
+    hot_in, hot_out = w_in[:hot].copy(), w_out[:hot].copy()
+    return (np.empty(d, dtype=np.float32), np.empty((2, negative), dtype=np.int64),
+            np.empty(negative + 1, dtype=np.float32), np.empty(negative + 1, dtype=np.float32),
+            np.zeros((negative + 1, d), dtype=np.float32), hot_in, hot_out, hot_in.copy(), hot_out.copy())
+
+
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d, window, shrink, base_window,
                 alias_table, base_neg, base_coin, negative, shared_negatives, lr_start, lr_end, position0, total,
@@ -362,15 +373,8 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
     for thread in numba.prange(out.shape[0]):
-        neu1e = np.empty(d, dtype=np.float32)
-        ring = np.empty((2, negative), dtype=np.int64)  # the negatives of this pair (center) and the next
-        scores = np.empty(negative + 1, dtype=np.float32)  # this pair's scores against its 1 + k output rows
-        grads = np.empty(negative + 1, dtype=np.float32)
-        grad_out = np.zeros((negative + 1, d), dtype=np.float32)  # shared_negatives: the window's output updates
-        hot_in = w_in[:hot].copy()
-        hot_out = w_out[:hot].copy()
-        base_in = hot_in.copy()
-        base_out = hot_out.copy()
+        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = _thread_state(w_in, w_out, hot,
+                                                                                                negative, d)
         loss = 0.0
         pairs = 0
         next_merge = merge_every
@@ -442,15 +446,8 @@ def train_pairs(kept, x, y, o, positions, blocks, w_in, w_out, d, sampler, sampl
     n_blocks = blocks.shape[0]
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        neu1e = np.empty(d, dtype=np.float32)
-        ring = np.empty((2, negative), dtype=np.int64)  # the negatives of this pair (center) and the next
-        scores = np.empty(negative + 1, dtype=np.float32)
-        grads = np.empty(negative + 1, dtype=np.float32)
-        grad_out = np.zeros((negative + 1, d), dtype=np.float32)
-        hot_in = w_in[:hot].copy()
-        hot_out = w_out[:hot].copy()
-        base_in = hot_in.copy()
-        base_out = hot_out.copy()
+        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = _thread_state(w_in, w_out, hot,
+                                                                                                negative, d)
         loss = 0.0
         pairs = 0
         next_merge = merge_every
