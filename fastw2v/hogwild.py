@@ -9,7 +9,8 @@ claim one at a time, and the threads write into the shared matrices without lock
 gensim do, except for the rows of the most frequent words (``Config.hot_rows``): each thread trains those on
 a private copy and merges its changes every ``MERGE_EVERY`` pairs. With one thread the result is a pure
 function of the seed. ``Config.shared_negatives`` (HogBatch) trades that pair-for-pair identity for speed:
-one set of negatives per center, shared by its window.
+one set of negatives per center, shared by its window. In a job of several ranks (``buckets``) each rank trains
+lists of pairs instead, a bucket's at a time (``train_pairs``), with the same per-pair step.
 
 Orientation: word2vec.c's. For a pair (center, context) the CONTEXT word's input row is trained against the
 CENTER's output row, and the negatives replace the center (``l1 = last_word * layer1_size``, word2vec.c:502).
