@@ -556,6 +556,93 @@ def round_blocks(pairs, buckets, s: int, i: int, n_blocks: int) -> np.ndarray:
     return np.concatenate(rows).astype(np.int64)
 
 
+class ChunkTrainer:
+    """How hogwild trains one chunk of an epoch: every pair in text order (``train_chunk``), or, with ``buckets``,
+    span by span and bucket by bucket (``train_pairs``), each of this rank's buckets between the ring's
+    ``wait()`` and ``trained()`` (``sync``, a job's). Holds the padded matrices, the tables and the threads' blocks;
+    ``train(epoch, c)`` returns the chunk's figures per thread, (loss estimate, pairs)."""
+
+    def __init__(self, corpus: EncodedCorpus, config: Config, w_in, w_out, buckets, sync, n_threads: int):
+        self.corpus, self.config, self.w_in, self.w_out = corpus, config, w_in, w_out
+        self.buckets, self.sync, self.n_threads = buckets, sync, n_threads
+        self.d, self.n_blocks = config.vector_size, n_threads * BLOCKS_PER_THREAD
+        self.hot = min(config.hot_rows, len(corpus.vocab)) if n_threads > 1 else 0  # one thread shares no lines
+        self.keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
+        self.alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
+        self.bounds = corpus.chunk_bounds(config.chunk_tokens)
+
+    def chunk(self, epoch: int, c: int):
+        """Chunk c of an epoch as the batch builders see it: its ids, piece starts, and the sub-sampled and windowed
+        chunk (``kernels.windowed_chunk``)."""
+        cfg = self.config
+        ids, local = self.corpus.chunk(self.bounds, c)
+        return (ids, local, *K.windowed_chunk(ids, local, self.keep_threshold, cfg.window, cfg.shrink_windows,
+                                              cfg.seed, epoch, c))
+
+    def schedule(self, epoch: int, c: int) -> tuple:
+        """The negatives' and the lr schedule's arguments of chunk c (train_chunk's and train_pairs')."""
+        cfg, N = self.config, self.corpus.n_tokens
+        first = int(self.corpus.starts[self.bounds[c]])
+        negatives, coins = (int(K.stream_base(cfg.seed, epoch, stream, c))
+                            for stream in (K.STREAM_NEGATIVE, K.STREAM_NEGATIVE_COIN))
+        return (negatives, coins, cfg.negative, cfg.shared_negatives, cfg.lr, cfg.end_lr, float(epoch * N + first),
+                float(cfg.epochs * N))
+
+    def train(self, epoch: int, c: int) -> tuple[np.ndarray, int]:
+        """Train chunk c; returns its figures per thread and its tokens."""
+        ids, local, kept, kept_starts, offsets, w_base = self.chunk(epoch, c)
+        out = np.zeros((self.n_threads, 2), dtype=np.float64)
+        if self.buckets is None:
+            self.train_plain(epoch, c, local, kept, kept_starts, offsets, w_base, shares(offsets, self.n_blocks), out)
+        else:
+            self.train_buckets(epoch, c, local, kept, kept_starts, offsets, w_base, out)
+        return out, ids.shape[0]
+
+    def train_plain(self, epoch, c, local, kept, kept_starts, offsets, w_base, blocks, out) -> None:
+        """Every pair of chunk c (or of ``blocks`` of its pieces), in text order."""
+        cfg = self.config
+        train_chunk(kept, kept_starts, local, offsets, blocks, self.w_in, self.w_out, self.d, cfg.window,
+                    cfg.shrink_windows, w_base, self.alias_table, *self.schedule(epoch, c), self.hot, MERGE_EVERY, out)
+
+    def train_buckets(self, epoch, c, local, kept, kept_starts, offsets, w_base, out) -> None:
+        """Chunk c span by span, each span bucket by bucket: in round s this rank's buckets (alone, every rank's in
+        turn), each followed by the hand-over of the input rows it wrote."""
+        buckets, sync = self.buckets, self.sync
+        positions = K.kept_positions(local, kept_starts)
+        round_out = np.zeros_like(out)  # train_pairs writes its figures into it: added up here
+        for pieces in spans(local, self.config.resolved_span_tokens(self.corpus.n_tokens)):
+            pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, self.config, w_base, output_is_center=True)
+            for s in range(buckets.n):
+                for i in range(buckets.k):
+                    if sync is not None:
+                        sync.wait()
+                    self.train_pairs(epoch, c, kept, pairs, positions, round_blocks(pairs, buckets, s, i, self.n_blocks),
+                                     round_out)
+                    out += round_out
+                    if sync is not None:
+                        sync.trained(kept[pairs.x[pairs.bucket(sync.group.rank, s, i)]],
+                                     f"handing on input rows in round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
+
+    def train_pairs(self, epoch, c, kept, pairs, positions, blocks, out) -> None:
+        b = self.buckets
+        train_pairs(kept, pairs.x, pairs.y, pairs.o, positions, blocks, self.w_in, self.w_out, self.d, b.sampler,
+                    b.sampler_starts, *self.schedule(epoch, c), self.hot, MERGE_EVERY, out)
+
+    def warm_up(self) -> None:
+        """Make numba compile the kernels (tens of seconds in a fresh install, then a cache load) on no block at
+        all, before the clock starts, so words/s is training only."""
+        if self.bounds.shape[0] < 2:  # a corpus without a chunk
+            return
+        with compiling():
+            ids, local, kept, kept_starts, offsets, w_base = self.chunk(0, 0)
+            figures = np.zeros((self.n_threads, 2), dtype=np.float64)
+            self.train_plain(0, 0, local, kept, kept_starts, offsets, w_base, np.zeros(1, dtype=np.int64), figures)
+            if self.buckets is not None:
+                pairs = self.buckets.span_pairs(kept, kept_starts, offsets, (0, 1), self.config, w_base, True)
+                self.train_pairs(0, 0, kept, pairs, K.kept_positions(local, kept_starts),
+                                 np.zeros((0, 3), dtype=np.int64), figures)
+
+
 def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
                   on_epoch_end=None, group: Group | None = None, as_ranks: int = 0):
     """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
@@ -568,7 +655,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     """
     from .checkpoint import RunCheckpoints, TrainState, next_position
 
-    V, d = len(corpus.vocab), config.vector_size
+    V, d, N, epochs = len(corpus.vocab), config.vector_size, corpus.n_tokens, config.epochs
     run = RunCheckpoints(config, corpus, "hogwild", group)
     resumed = run.resume_from
     if resumed is not None:
@@ -578,112 +665,40 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     w_in, w_out = (padded_rows(m) for m in start_from)
     del start_from  # the unpadded matrices: V x d x 4 bytes each, not to be held through training
     state = TrainState() if resumed is None else resumed.state
-    keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
-    alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
-    bounds = corpus.chunk_bounds(config.chunk_tokens)
-    N, epochs = corpus.n_tokens, config.epochs
     stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr, pairs=state.pairs,
                        loss_history=list(state.loss_history))
-    n_chunks = bounds.shape[0] - 1
     buckets = job_buckets(group, corpus, config, as_ranks)
     sync = RingSync(group, w_in[:, :d], w_out[:, :d], buckets) if group is not None else None
-
-    def chunk(epoch, c):
-        """Chunk c of an epoch as the batch builders see it: its ids, piece starts, and the sub-sampled and windowed
-        chunk (``kernels.windowed_chunk``)."""
-        ids, local = corpus.chunk(bounds, c)
-        return (ids, local, *K.windowed_chunk(ids, local, keep_threshold, config.window, config.shrink_windows,
-                                              config.seed, epoch, c))
-
-    def schedule(epoch, c):
-        """The lr schedule's and the negatives' arguments of chunk c (train_chunk's and train_pairs')."""
-        first = int(corpus.starts[bounds[c]])
-        negatives, coins = (int(K.stream_base(config.seed, epoch, stream, c))
-                            for stream in (K.STREAM_NEGATIVE, K.STREAM_NEGATIVE_COIN))
-        return (negatives, coins, config.negative,
-                config.shared_negatives, config.lr, config.end_lr, float(epoch * N + first), float(epochs * N))
-
-    def train_plain(epoch, c, local, kept, kept_starts, offsets, w_base, blocks, out):
-        """Every pair of chunk c (or of ``blocks`` of its pieces), in text order."""
-        train_chunk(kept, kept_starts, local, offsets, blocks, w_in, w_out, d, config.window, config.shrink_windows,
-                    w_base, alias_table, *schedule(epoch, c), hot, MERGE_EVERY, out)
-
-    def train_buckets(epoch, c, local, kept, kept_starts, offsets, w_base, out):
-        """Chunk c span by span, each span bucket by bucket: in round s this rank's buckets (alone, every rank's in
-        turn), each followed by the hand-over of the input rows it wrote."""
-        positions = K.kept_positions(local, kept_starts)
-        round_out = np.zeros_like(out)  # train_pairs writes its figures into it: added up here
-        for pieces in spans(local, config.resolved_span_tokens(N)):
-            pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, config, w_base, output_is_center=True)
-            for s in range(buckets.n):
-                for i in range(buckets.k):
-                    if sync is not None:
-                        sync.wait()
-                    train_pairs(kept, pairs.x, pairs.y, pairs.o, positions, round_blocks(pairs, buckets, s, i, n_blocks),
-                                w_in, w_out, d, buckets.sampler, buckets.sampler_starts, *schedule(epoch, c), hot,
-                                MERGE_EVERY, round_out)
-                    out += round_out
-                    if sync is not None:
-                        sync.trained(kept[pairs.x[pairs.bucket(group.rank, s, i)]],
-                                     f"handing on input rows in round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
-
     smoothed = state.smoothed_loss
 
     def snapshot(epoch, c):
         if sync is not None:
             sync.collect("gathering the model for a checkpoint")
-        position = next_position(epoch, c, n_chunks)
-        return (TrainState(*position, pairs=stats.pairs, seconds=state.seconds + time.perf_counter() - start,
-                           smoothed_loss=smoothed, loss_history=stats.loss_history), w_in[:, :d], w_out[:, :d], None)
+        return (TrainState(*next_position(epoch, c, n_chunks), pairs=stats.pairs, smoothed_loss=smoothed,
+                           seconds=state.seconds + time.perf_counter() - start, loss_history=stats.loss_history),
+                w_in[:, :d], w_out[:, :d], None)
 
     with numba_threads(config.threads), run:
-        n_threads = numba.get_num_threads()
-        n_blocks = n_threads * BLOCKS_PER_THREAD
-        hot = min(config.hot_rows, V) if n_threads > 1 else 0  # one thread shares no cache lines
-        # numba compiles the kernels on their first call (tens of seconds in a fresh install, then a cache
-        # load): make that call, on no block at all, before the clock starts, so words/s is training only
-        if bounds.shape[0] > 1:  # a corpus with a chunk
-            with compiling():
-                ids, local, kept, kept_starts, offsets, w_base = chunk(0, 0)
-                nothing, figures = np.zeros(1, dtype=np.int64), np.zeros((n_threads, 2), dtype=np.float64)
-                train_plain(0, 0, local, kept, kept_starts, offsets, w_base, nothing, figures)
-                if buckets is not None:
-                    pairs = buckets.span_pairs(kept, kept_starts, offsets, (0, 1), config, w_base, True)
-                    train_pairs(kept, pairs.x, pairs.y, pairs.o, K.kept_positions(local, kept_starts),
-                                np.zeros((0, 3), dtype=np.int64), w_in, w_out, d, buckets.sampler,
-                                buckets.sampler_starts, *schedule(0, 0), hot, MERGE_EVERY, figures)
+        trainer = ChunkTrainer(corpus, config, w_in, w_out, buckets, sync, numba.get_num_threads())
+        trainer.warm_up()
+        n_chunks = trainer.bounds.shape[0] - 1
         if group is not None:
             group.barrier("compiling the kernels")  # the clock starts on all ranks together
-        done = state.tokens_done(corpus, bounds, epochs)
-        bar = Progress("train", total=N * epochs, initial=done, unit="w", enabled=progress)
+        bar = Progress("train", total=N * epochs, initial=state.tokens_done(corpus, trainer.bounds, epochs), unit="w",
+                       enabled=progress)
         start = time.perf_counter()
         try:
             for epoch in range(state.epoch, epochs):
                 for c in range(state.chunk if epoch == state.epoch else 0, n_chunks):
-                    ids, local, kept, kept_starts, offsets, w_base = chunk(epoch, c)
-                    out = np.zeros((n_threads, 2), dtype=np.float64)
-                    if buckets is None:
-                        train_plain(epoch, c, local, kept, kept_starts, offsets, w_base, shares(offsets, n_blocks),
-                                    out)
-                    else:
-                        train_buckets(epoch, c, local, kept, kept_starts, offsets, w_base, out)
-                    n_pairs, loss = int(out[:, 1].sum()), float(out[:, 0].sum())
+                    out, tokens = trainer.train(epoch, c)
+                    loss, n_pairs = float(out[:, 0].sum()), int(out[:, 1].sum())
                     if group is not None:  # the whole job's: every rank decides on the same figures
                         loss, n_pairs = group.sum([loss, n_pairs], f"summing the loss of chunk {c + 1}")
-                        n_pairs = int(n_pairs)
-                    stats.pairs += n_pairs
-                    stats.loss_total += loss
-                    if n_pairs:
-                        mean = loss / n_pairs
-                        if not math.isfinite(mean):  # stop now: nothing after this chunk can be used
-                            raise diverged(config.lr)
-                        stats.loss_history.append((len(stats.loss_history) + 1, mean))
-                        smoothed = mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
-                    last = int(corpus.starts[bounds[c + 1]])
-                    lr = config.lr_at((epoch * N + last) / (epochs * N))
+                    smoothed = note_chunk(stats, smoothed, loss, int(n_pairs), config.lr)
+                    lr = config.lr_at((epoch * N + int(corpus.starts[trainer.bounds[c + 1]])) / (epochs * N))
                     bar.set(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
                             lr=f"{lr:.5f}")
-                    bar.update(ids.shape[0])
+                    bar.update(tokens)
                     run.chunk_done(lambda: snapshot(epoch, c), epoch_end=c == n_chunks - 1)
                 bar.epoch_done(epoch, epochs, smoothed)
                 if on_epoch_end is not None:
@@ -697,15 +712,35 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
             bar.close()
     stats.seconds = state.seconds + time.perf_counter() - start
     stats.checkpoint_seconds = run.seconds_saving
+    stats.final_loss = smoothed if smoothed is not None else float("nan")
+    if buckets is not None:
+        stats.buckets, stats.span_tokens = True, config.resolved_span_tokens(N)
     if group is not None:
         sync.finish()
         stats.note_group(group)
-    stats.buckets = buckets is not None
-    stats.span_tokens = config.resolved_span_tokens(N) if buckets is not None else None
-    stats.final_loss = smoothed if smoothed is not None else float("nan")
-    w_in, w_out = w_in[:, :d], w_out[:, :d]  # Vectors copies them without the padding
-    if weights is not None:  # the result, back into the caller's matrices
+    return _result(corpus, config, w_in[:, :d], w_out[:, :d], weights), stats
+
+
+def note_chunk(stats: TrainStats, smoothed: float | None, loss: float, n_pairs: int, start_lr: float) -> float | None:
+    """A trained chunk's figures into ``stats`` (its loss into the history); returns the smoothed loss. A loss that
+    is not finite stops the run: nothing after this chunk can be used."""
+    stats.pairs += n_pairs
+    stats.loss_total += loss
+    if not n_pairs:
+        return smoothed
+    mean = loss / n_pairs
+    if not math.isfinite(mean):
+        raise diverged(start_lr)
+    stats.loss_history.append((len(stats.loss_history) + 1, mean))
+    return mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
+
+
+def _result(corpus: EncodedCorpus, config: Config, w_in: np.ndarray, w_out: np.ndarray,
+            weights: Weights | None) -> Vectors:
+    """The trained vectors (``Vectors`` copies them without the padding); with ``weights``, both matrices back into
+    the caller's."""
+    if weights is not None:
         weights.w_in[...] = w_in
         weights.w_out[...] = w_out
     final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)
-    return Vectors(corpus.vocab.words, final, corpus.vocab.counts), stats
+    return Vectors(corpus.vocab.words, final, corpus.vocab.counts)

@@ -110,103 +110,50 @@ class _Progress:
 
 def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
                 on_epoch_end=None, group: Group | None = None, as_ranks: int = 0) -> tuple[Vectors, TrainStats]:
-    """Batches of one chunk's pairs (``chunk_batches``) through SkipGramNS: the SGD step (the fused Triton
-    kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
+    """Batches of one chunk's pairs (``chunk_batches``) through SkipGramNS (``BatchStep``): the SGD step (the fused
+    Triton kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
     negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. The
     learning rate decays linearly with the tokens done, as word2vec.c's does. Checkpoints are taken between
     chunks (``checkpoint.RunCheckpoints``). In a job of several ranks (a ``group.Group``), or alone as one
     (``as_ranks``), each chunk is trained span by span, each span bucket by bucket (``buckets``,
-    ``train_buckets``), and a job's ranks hand the input rows on after each round."""
+    ``BucketStep``), and a job's ranks hand the input rows on after each round."""
     device = config.torch_device()
     torch.manual_seed(config.seed)  # the embeddings' initialisation
-    V, d = len(corpus.vocab), config.vector_size
-    model = SkipGramNS(V, d, sparse=config.optimizer == "sparse_adam").to(device)
+    model = SkipGramNS(len(corpus.vocab), config.vector_size, sparse=config.optimizer == "sparse_adam").to(device)
     batches = make_batches(corpus, config, device)
-    # numba compiles the batch kernels on first use (tens of seconds in a fresh install): on a one-document
-    # corpus of the same types, before the clock starts, so words/s is training only
-    with compiling():
-        for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 tokens
-            break
-    steps, optimizer = None, None
-    if config.optimizer != "sgd":
-        # Adam's default learning rate depends on the number of steps: each chunk's pairs in batches of B
-        steps = int(np.sum(-(-batches.pair_counts(0) // config.batch_size))) * config.epochs
-    start_lr = config.start_lr(steps)
-    if config.end_lr > start_lr:  # Adam's default start is known only now (Config checks the others)
-        raise UserError(f"min_alpha ({config.end_lr}) is above {config.optimizer}'s start learning rate for this run "
-                        f"({start_lr:.4g}): pass a smaller --min-alpha, or --alpha")
-    if config.optimizer == "adam":
-        # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
-        optimizer = torch.optim.Adam(model.parameters(), lr=start_lr, fused=device.type == "cuda")
-    elif config.optimizer == "sparse_adam":
-        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=start_lr)
+    compile_batch_kernels(config, device)
+    optimizer, steps, start_lr = make_optimizer(model, config, batches, device)
     run = RunCheckpoints(config, corpus, "torch", group)
-    state = TrainState()
-    W_in, W_out = model.in_embed.weight, model.out_embed.weight
-    if run.resume_from is not None:
-        state = run.resume_from.state
-        with torch.no_grad():
-            W_in.copy_(run.resume_from.tensors["w_in"])
-            W_out.copy_(run.resume_from.tensors["w_out"])
-        if optimizer is not None:
-            optimizer.load_state_dict(run.resume_from.optimizer_state())
-    elif weights is not None:  # continued training: start from the model's matrices
-        with torch.no_grad():
-            W_in.copy_(torch.from_numpy(weights.w_in))
-            W_out.copy_(torch.from_numpy(weights.w_out))
+    state = start_from(model, run, weights, optimizer)
     kernel = config.resolved_sgd_kernel() if config.optimizer == "sgd" else None
-    stats = TrainStats("torch", str(device), config.epochs, V, corpus.n_tokens, start_lr=start_lr, pairs=state.pairs,
-                       loss_history=list(state.loss_history), kernel=kernel)
-    fused = None
-    if kernel == "triton":
-        from .fused import FusedStep, stream_bases
-
-        fused = FusedStep(W_in.detach(), W_out.detach(), config.negative, torch.from_numpy(batches.alias_table))
-        with compiling("the Triton kernels"):
-            fused.warm_up(trust=config.trust)  # Triton compiles both kernels on first use: before the clock
+    stats = TrainStats("torch", str(device), config.epochs, len(corpus.vocab), corpus.n_tokens, start_lr=start_lr,
+                       pairs=state.pairs, loss_history=list(state.loss_history), kernel=kernel)
+    fused = fused_step(model, config, batches) if kernel == "triton" else None
     buckets = job_buckets(group, corpus, config, as_ranks)
     bucket_step = None if buckets is None else BucketStep(buckets, corpus, config, device, model, fused)
+    W_in, W_out = model.in_embed.weight, model.out_embed.weight
     sync = RingSync(group, W_in, W_out, buckets) if group is not None else None
     n_chunks = batches.n_chunks
     bar = _Progress(stats, config, device, progress, state, state.tokens_done(corpus, batches.chunk_bounds, config.epochs))
+    step = BatchStep(model, config, batches, optimizer, fused, bar)
 
     def snapshot(epoch, chunk):
         if sync is not None:
             sync.collect("gathering the model for a checkpoint")
-        position = next_position(epoch, chunk, n_chunks)
-        return (bar.state(*position), W_in.detach(), W_out.detach(),
+        return (bar.state(*next_position(epoch, chunk, n_chunks)), W_in.detach(), W_out.detach(),
                 optimizer.state_dict() if optimizer is not None else None)
 
-    def step(epoch, batch, center, pos, lr):
-        if fused is not None:  # the negatives are drawn in the kernel
-            base_col, base_coin = stream_bases(config.seed, epoch, batch.chunk)
-            fused.step(center, pos, lr, config.trust, bar.loss_sum, draw=(base_col, base_coin, batch.first))
+    def train_epoch(epoch):
+        """The epoch's chunks: batch by batch (every pair in turn), or span by span and bucket by bucket."""
+        first_chunk = state.chunk if epoch == state.epoch else 0
+        if buckets is None:
+            for batch in batches.chunk_batches(epoch, first_chunk):
+                step(epoch, batch, config.lr_at((epoch + batch.start) / config.epochs, steps))
+                bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens))
+                if batch.last and batch.chunk < n_chunks - 1:
+                    run.chunk_done(lambda: snapshot(epoch, batch.chunk))
             return
-        negs = batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(device)
-        if optimizer is None:
-            bar.loss_sum += model.sgd_step(center, pos, negs, lr, trust=config.trust)
-            return
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        loss = model(center, pos, negs)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        bar.loss_sum += loss.detach() * center.shape[0]
-
-    def train_chunk_batches(epoch):
-        """The epoch's pairs in text chunks, batch by batch (every pair in turn)."""
-        for batch in batches.chunk_batches(epoch, state.chunk if epoch == state.epoch else 0):
-            center, pos = batch.center.to(device), batch.context.to(device)
-            step(epoch, batch, center, pos, config.lr_at((epoch + batch.start) / config.epochs, steps))
-            bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens))
-            if batch.last and batch.chunk < n_chunks - 1:
-                run.chunk_done(lambda: snapshot(epoch, batch.chunk))
-
-    def train_buckets(epoch):
-        """The epoch's chunks span by span, each span bucket by bucket (``BucketStep``), with the hand-over of the
-        input rows after each round."""
-        for c in range(state.chunk if epoch == state.epoch else 0, n_chunks):
+        for c in range(first_chunk, n_chunks):
             chunk_pairs = bucket_step.chunk(batches.chunk_bounds, epoch, c, bar, sync)
             bar.batch(epoch, chunk_pairs, int(corpus.starts[batches.chunk_bounds[c + 1]]), trained=False)
             if c < n_chunks - 1:
@@ -216,10 +163,7 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         group.barrier("compiling the kernels")  # the clock starts on all ranks together
     with run, contextlib.closing(bar.bar):
         for epoch in range(state.epoch, config.epochs):
-            if buckets is None:
-                train_chunk_batches(epoch)
-            else:
-                train_buckets(epoch)
+            train_epoch(epoch)
             bar.end_epoch(epoch)
             run.chunk_done(lambda: snapshot(epoch, n_chunks - 1), epoch_end=True)
             if on_epoch_end is not None:
@@ -234,13 +178,102 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         sync.finish()
         stats.loss_total = group.sum([stats.loss_total], "summing the job's loss")[0]
         stats.note_group(group)
-    stats.buckets = buckets is not None
-    stats.span_tokens = config.resolved_span_tokens(corpus.n_tokens) if buckets is not None else None
+    if buckets is not None:
+        stats.buckets, stats.span_tokens = True, config.resolved_span_tokens(corpus.n_tokens)
     if weights is not None:  # the result, back into the caller's matrices
         weights.w_in[...] = W_in.detach().float().cpu().numpy()
         weights.w_out[...] = W_out.detach().float().cpu().numpy()
     stats.checkpoint_seconds = run.seconds_saving
     return _vectors(model, corpus, config), stats
+
+
+def compile_batch_kernels(config: Config, device: torch.device) -> None:
+    """numba compiles the batch kernels on first use (tens of seconds in a fresh install): on a one-document
+    corpus of the same types, before the clock starts, so words/s is training only."""
+    with compiling():
+        for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 tokens
+            break
+
+
+def make_optimizer(model: SkipGramNS, config: Config, batches, device: torch.device):
+    """(the torch optimizer or None for sgd, the run's optimizer steps or None, the start learning rate)."""
+    steps, optimizer = None, None
+    if config.optimizer != "sgd":
+        # Adam's default learning rate depends on the number of steps: each chunk's pairs in batches of B
+        steps = int(np.sum(-(-batches.pair_counts(0) // config.batch_size))) * config.epochs
+    start_lr = config.start_lr(steps)
+    if config.end_lr > start_lr:  # Adam's default start is known only now (Config checks the others)
+        raise UserError(f"min_alpha ({config.end_lr}) is above {config.optimizer}'s start learning rate for this run "
+                        f"({start_lr:.4g}): pass a smaller --min-alpha, or --alpha")
+    if config.optimizer == "adam":
+        # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
+        optimizer = torch.optim.Adam(model.parameters(), lr=start_lr, fused=device.type == "cuda")
+    elif config.optimizer == "sparse_adam":
+        optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=start_lr)
+    return optimizer, steps, start_lr
+
+
+def start_from(model: SkipGramNS, run: RunCheckpoints, weights: Weights | None, optimizer) -> TrainState:
+    """The model's matrices (and the optimizer's state) from the checkpoint a run resumes, or from ``weights``
+    (continued training); the position to start from."""
+    W_in, W_out = model.in_embed.weight, model.out_embed.weight
+    if run.resume_from is not None:
+        with torch.no_grad():
+            W_in.copy_(run.resume_from.tensors["w_in"])
+            W_out.copy_(run.resume_from.tensors["w_out"])
+        if optimizer is not None:
+            optimizer.load_state_dict(run.resume_from.optimizer_state())
+        return run.resume_from.state
+    if weights is not None:
+        with torch.no_grad():
+            W_in.copy_(torch.from_numpy(weights.w_in))
+            W_out.copy_(torch.from_numpy(weights.w_out))
+    return TrainState()
+
+
+def fused_step(model: SkipGramNS, config: Config, batches):
+    """The fused Triton step on the model's matrices, its kernels compiled before the clock starts."""
+    from .fused import FusedStep
+
+    fused = FusedStep(model.in_embed.weight.detach(), model.out_embed.weight.detach(), config.negative,
+                      torch.from_numpy(batches.alias_table))
+    with compiling("the Triton kernels"):
+        fused.warm_up(trust=config.trust)
+    return fused
+
+
+class BatchStep:
+    """One batch of a chunk (``ChunkBatch``) through the model: the fused step, drawing its negatives in the
+    kernel; else with the batch builder's negatives, torch's SGD step or the optimizer's on ``forward``'s loss.
+    The batch's loss goes into the progress figures (``_Progress.loss_sum``)."""
+
+    def __init__(self, model: SkipGramNS, config: Config, batches, optimizer, fused, bar: _Progress):
+        self.model, self.config, self.batches, self.optimizer, self.fused, self.bar = (model, config, batches,
+                                                                                      optimizer, fused, bar)
+        self.device = model.in_embed.weight.device
+        if fused is not None:
+            from .fused import stream_bases
+
+            self.stream_bases = stream_bases
+
+    def __call__(self, epoch: int, batch, lr: float) -> None:
+        cfg, bar = self.config, self.bar
+        center, pos = batch.center.to(self.device), batch.context.to(self.device)
+        if self.fused is not None:  # the negatives are drawn in the kernel
+            base_col, base_coin = self.stream_bases(cfg.seed, epoch, batch.chunk)
+            self.fused.step(center, pos, lr, cfg.trust, bar.loss_sum, draw=(base_col, base_coin, batch.first))
+            return
+        negs = self.batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(self.device)
+        if self.optimizer is None:
+            bar.loss_sum += self.model.sgd_step(center, pos, negs, lr, trust=cfg.trust)
+            return
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        loss = self.model(center, pos, negs)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        bar.loss_sum += loss.detach() * center.shape[0]
 
 
 class BucketStep:
