@@ -221,7 +221,7 @@ def blocks(corpus, out: str, B: int) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.gpu_fused", description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", required=True, help="encoded IMDB folder (benchmarks.carry unpack)")
+    p.add_argument("--corpus", required=True, help="encoded IMDB folder (tools.carry unpack)")
     p.add_argument("--second", default=None, help="encoded folder of the second corpus (not IMDB)")
     p.add_argument("--eval-dir", default=".devdata", help="folder with questions-words.txt and wordsim353.tsv")
     p.add_argument("--out", required=True)

@@ -3,9 +3,9 @@
 # machine with a CUDA GPU, that needs neither the datasets nor `datasets` there.
 #
 # Where the datasets are (once):
-#   python -m benchmarks.carry pack --out .devdata/imdb.npz && cp ../shared/data/eval/* .devdata/
-#   python -m benchmarks.mixed_corpus --out .devdata/mixed &&
-#     python -m benchmarks.carry pack --corpus .devdata/mixed/mixed.jsonl --out .devdata/mixed.npz   # optional
+#   python -m tools.carry pack --out .devdata/imdb.npz && cp ../shared/data/eval/* .devdata/
+#   python -m tools.mixed_corpus --out .devdata/mixed &&
+#     python -m tools.carry pack --corpus .devdata/mixed/mixed.jsonl --out .devdata/mixed.npz   # optional
 # On the GPU machine (carry .devdata/*.npz and the two evaluation files):
 #   bash benchmarks/gpu_session.sh OUTDIR
 #
@@ -26,12 +26,12 @@ export PYTHONUNBUFFERED=1 FASTW2V_BENCH_CORPUS=/tmp/fastw2v-imdb
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$OUT/machine.txt"
 $PY -c "import torch, numba, numpy, os; print('torch', torch.__version__, '| numba', numba.__version__, '| numpy',
 numpy.__version__, '| cpus', os.cpu_count(), '|', torch.cuda.get_device_name(0))" 2>&1 | tee -a "$OUT/machine.txt"
-$PY -m benchmarks.carry unpack .devdata/imdb.npz "$FASTW2V_BENCH_CORPUS" || exit 1
+$PY -m tools.carry unpack .devdata/imdb.npz "$FASTW2V_BENCH_CORPUS" || exit 1
 EVAL="--analogies .devdata/questions-words.txt --similarity .devdata/wordsim353.tsv"
 
 SECOND=""
 if [ -f .devdata/mixed.npz ]; then
-  $PY -m benchmarks.carry unpack .devdata/mixed.npz /tmp/fastw2v-mixed && SECOND="--second /tmp/fastw2v-mixed"
+  $PY -m tools.carry unpack .devdata/mixed.npz /tmp/fastw2v-mixed && SECOND="--second /tmp/fastw2v-mixed"
 fi
 timeout "${FUSED_S:-420}" $PY -m benchmarks.gpu_fused --corpus "$FASTW2V_BENCH_CORPUS" $SECOND --eval-dir .devdata \
   --out "$OUT" 2>&1 | grep -v '^USDT' | tee "$OUT/gpu_fused.log"

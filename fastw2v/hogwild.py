@@ -65,7 +65,7 @@ def _prefetch(typingctx, arr, i, j):
     """llvm.prefetch of arr[i, j]'s cache line for writing (PREFETCHW on x86), kept in all cache levels; a hint,
     never a fault. Every row prefetched here is written soon after it is read; fetched for writing, its line
     arrives exclusive, so when another thread last wrote it the write needs no second trip between cores
-    (at 2 threads a few percent over a read prefetch in scratch runs; ``python -m benchmarks.ab`` measures a
+    (at 2 threads a few percent over a read prefetch in scratch runs; ``python -m tools.ab`` measures a
     kernel change between two commits)."""
 
     def codegen(context, builder, sig, args):

@@ -227,7 +227,7 @@ def test_load_a_folder_that_is_not_an_encoded_corpus(tmp_path):
 
 def test_carry_pack_unpack_round_trip(tmp_path, zipf_corpus):
     """What benchmarks/gpu_session.sh trains on is exactly the corpus packed here (uint16 ids when V <= 2^16)."""
-    from benchmarks import carry
+    from tools import carry
 
     carry.pack(zipf_corpus, str(tmp_path / "c.npz"))
     assert np.load(tmp_path / "c.npz")["ids"].dtype == np.uint16

@@ -1,11 +1,11 @@
-"""benchmarks.mixed_corpus's parsers on small hand-written inputs (no network, no packages)."""
+"""tools.mixed_corpus's parsers on small hand-written inputs (no network, no packages)."""
 
 import gzip
 import json
 
 import numpy as np
 
-from benchmarks import mixed_corpus as mc
+from tools import mixed_corpus as mc
 
 
 def test_fortunes_split_on_percent_lines():

@@ -77,7 +77,7 @@ def full_corpus(path: str | None = None) -> EncodedCorpus:
     path = corpus_path(path)
     if path == "zipf":
         return fastw2v.encode(fastw2v.from_files(zipf_text()), tokenizer="whitespace", min_count=SETTINGS["min_count"])
-    return load_corpus(path)  # an encoded folder (e.g. unpacked by benchmarks.carry), files, or a dataset folder
+    return load_corpus(path)  # an encoded folder (e.g. unpacked by tools.carry), files, or a dataset folder
 
 
 @lru_cache(maxsize=None)

@@ -1,7 +1,7 @@
 """Take an encoded corpus to a machine that has neither the dataset nor ``datasets`` (a lent GPU machine).
 
-    python -m benchmarks.carry pack --out .devdata/imdb.npz            # here: encode IMDB (cached), pack it
-    python -m benchmarks.carry unpack .devdata/imdb.npz /tmp/imdb_enc  # there: an encoded corpus folder
+    python -m tools.carry pack --out .devdata/imdb.npz            # here: encode IMDB (cached), pack it
+    python -m tools.carry unpack .devdata/imdb.npz /tmp/imdb_enc  # there: an encoded corpus folder
 
 The pack is one compressed ``.npz``: the token ids (uint16 when the vocabulary has at most 65,536 words:
 IMDB's 23.1M tokens are 31 MB), the piece starts and the vocabulary. Unpacked, it is the folder that
@@ -20,7 +20,7 @@ import numpy as np
 from fastw2v.corpus import EncodedCorpus
 from fastw2v.vocab import Vocab
 
-from .benchmarks import common
+from benchmarks.benchmarks import common
 
 
 def pack(corpus: EncodedCorpus, path: str) -> None:
@@ -38,7 +38,7 @@ def unpack(path: str) -> EncodedCorpus:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.carry", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.carry", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("pack", help="encode a corpus (cached) and pack it into one .npz")
     a.add_argument("--corpus", default=None, help="dataset folder or text file (default: ../shared/data/imdb)")

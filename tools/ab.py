@@ -1,7 +1,7 @@
 """A/B: hogwild's words/s at two revisions of fastw2v, measured in turn so that the machine's drift hits both.
 
-    python -m benchmarks.ab f7df891                 # that commit against the working tree, 1 and 2 threads
-    python -m benchmarks.ab f7df891 HEAD --rounds 8 --shared-negatives both --tokens 2000000
+    python -m tools.ab f7df891                 # that commit against the working tree, 1 and 2 threads
+    python -m tools.ab f7df891 HEAD --rounds 8 --shared-negatives both --tokens 2000000
 
 Each revision's ``fastw2v/`` is taken with ``git archive`` (the working tree for ``.``), and every run is a
 fresh process that imports it, trains once untimed (numba compiles or loads its cache) and then times one
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-from .benchmarks import common
+from benchmarks.benchmarks import common
 
 CHILD = """
 import json, sys
@@ -50,12 +50,12 @@ def rate(folder: str, corpus: str, warm: str, threads: int, settings: dict) -> f
     out = subprocess.run([sys.executable, "-c", CHILD, folder, corpus, warm, str(threads), json.dumps(settings)],
                          capture_output=True, text=True, cwd=common.REPO)
     if out.returncode != 0:
-        raise SystemExit(f"benchmarks.ab: a run at {folder} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
+        raise SystemExit(f"tools.ab: a run at {folder} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.ab", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.ab", description=__doc__.split("\n\n")[0])
     p.add_argument("base", help="revision A (a commit, tag or branch)")
     p.add_argument("head", nargs="?", default=".", help="revision B (default: the working tree, '.')")
     p.add_argument("--corpus", default=None, help="dataset folder, text file or encoded corpus folder")

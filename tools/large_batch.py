@@ -1,7 +1,7 @@
 """Large-batch SGD: how the fused step's per-row trust region (SkipGramNS.sgd_step ``trust``) behaves with
 batch size, on a slice of IMDB, 1 epoch.
 
-    python -m benchmarks.large_batch --slice-tokens 3000000 --runs 16384:16 65536:16 16384:none
+    python -m tools.large_batch --slice-tokens 3000000 --runs 16384:16 65536:16 16384:none
 
 Each run prints the mean training loss per pair, the mean cosine between the input vectors of random pairs
 of the 5,000 most frequent words (a collapsed, under-trained model is near 1; gensim on the same slice
@@ -20,7 +20,7 @@ import fastw2v
 from fastw2v.batching import NumbaBatches
 from fastw2v.corpus import EncodedCorpus
 
-from .benchmarks import common
+from benchmarks.benchmarks import common
 
 
 def run(corpus: EncodedCorpus, batch_size: int, trust: float | None, alpha=0.025, min_alpha=1e-4, seed=1):

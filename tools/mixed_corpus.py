@@ -1,7 +1,7 @@
 """A second evaluation corpus that is not IMDB: short English documents from several Debian packages.
 
-    python -m benchmarks.mixed_corpus --out .devdata/mixed                 # ~10M tokens (fastw2v's tokenizer)
-    python -m benchmarks.mixed_corpus --out /tmp/mixed --max-tokens 2000000
+    python -m tools.mixed_corpus --out .devdata/mixed                 # ~10M tokens (fastw2v's tokenizer)
+    python -m tools.mixed_corpus --out /tmp/mixed --max-tokens 2000000
     python -m benchmarks.quality --corpus .devdata/mixed/mixed.jsonl --slice-tokens 0 --backends gensim,hogwild
 
 Why: every quality claim so far was measured on IMDB (long, informal movie reviews, one topic). This corpus is
@@ -33,7 +33,7 @@ source smaller than its share gives the rest to the others) and at most ``--max-
 seeded sample of its documents. The kept documents are then shuffled with the seed, so sources interleave.
 
 Writes ``OUT/mixed.jsonl`` (``{"text": ..., "source": ...}`` per line: ``fastw2v train --data``,
-``benchmarks.quality --corpus`` and ``benchmarks.carry pack --corpus`` read its ``text`` column) and
+``benchmarks.quality --corpus`` and ``tools.carry pack --corpus`` read its ``text`` column) and
 ``OUT/sources.json`` (packages and versions, per-source documents and tokens before and after the budget).
 Same packages, same arguments -> the same file, byte for byte.
 """
@@ -592,7 +592,7 @@ def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.mixed_corpus", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m tools.mixed_corpus", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--out", required=True, help="folder for mixed.jsonl and sources.json")
     p.add_argument("--cache-dir", default=DEFAULT_CACHE, help="where the .deb files (and Translation-en) are kept")

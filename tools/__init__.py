@@ -1,0 +1,1 @@
+"""One-off tools for developers: run as ``python -m tools.NAME``; see tools/README.md."""
