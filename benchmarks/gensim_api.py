@@ -3,7 +3,7 @@
     python -m benchmarks.gensim_api                         # IMDB, 5 epochs, all cores, seed 1 (~12 min on 2 cores)
     python -m benchmarks.gensim_api --epochs 1 --seeds 1 2 --out results.json
 
-The sentences are the corpus's raw documents tokenized by ``fastw2v.corpus.simple_tokenize`` in Python, held
+The sentences are the corpus's raw documents tokenized by ``fastw2v.sources.simple_tokenize`` in Python, held
 in a list: both libraries get the identical list and the identical settings (skip-gram, negative 5, window 5,
 dim 100, sample 1e-3, min_count 5). Each is timed end to end (``Word2Vec(sentences, ...)``: its vocabulary
 scan and its training) and on training alone; words/s = in-vocabulary tokens x epochs / training seconds
@@ -25,7 +25,7 @@ from .benchmarks import common
 
 
 def sentences_of(corpus_arg: str | None) -> list[list[str]]:
-    from fastw2v.corpus import simple_tokenize
+    from fastw2v.sources import simple_tokenize
 
     with open(common.raw_text_file(corpus_arg), encoding="utf-8") as f:
         return [simple_tokenize(line) for line in f]
@@ -68,7 +68,7 @@ def run(library: str, sentences, epochs: int, workers: int, seed: int, eval_dir:
 def iterable_vs_file(sentences) -> dict:
     """fastw2v.encode on the list against the same tokens in a text file (corpus_file): both passes, seconds."""
     import fastw2v
-    from fastw2v.corpus import from_token_lists
+    from fastw2v.sources import from_token_lists
 
     fastw2v.encode(from_token_lists(sentences[:100]), "split", min_count=1, cache_dir=None)  # compile
     with tempfile.TemporaryDirectory() as tmp:

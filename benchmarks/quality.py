@@ -47,7 +47,9 @@ import time
 import numpy as np
 
 import fastw2v
-from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, load_corpus
+from fastw2v.cache import DEFAULT_CACHE_DIR
+from fastw2v.corpus import EncodedCorpus
+from fastw2v.encode import load_corpus
 from fastw2v.evaluate import evaluate_analogies, evaluate_word_pairs
 from fastw2v.vocab import Vocab
 

@@ -13,11 +13,13 @@ Drop-in for the tutorial's code: ``SkipGramNS`` is its model; ``SkipGramDataset`
 from .batching import DeviceBatches, NumbaBatches
 from .batching import from_indexed_docs as SkipGramBatches
 from .config import Config
-from .corpus import EncodedCorpus, encode, from_dataset, from_files, from_texts, open_source
+from .corpus import EncodedCorpus
+from .encode import encode
 from .errors import UserError
 from .evaluate import evaluate_analogies, evaluate_word_pairs
 from .model import SkipGramNS
 from .naive import SkipGramDataset
+from .sources import from_dataset, from_files, from_texts, open_source
 from .stats import TrainStats
 from .train import train
 from .vectors import Vectors

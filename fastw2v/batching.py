@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import operator
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -153,7 +154,7 @@ class _Batches:
         if n_pending:
             yield self._assemble(epoch, pending)
 
-    def chunk_batches(self, epoch: int, first_chunk: int = 0) -> Iterator[ChunkBatch]:
+    def chunk_batches(self, epoch: int, first_chunk: int = 0, end_chunk: int | None = None) -> Iterator[ChunkBatch]:
         """The epoch's pairs in batches that never cross a chunk, without negatives: the caller draws them
         (``negatives(epoch, chunk, first, n)``, or the fused kernel from the same stream), so that a GPU step
         can draw them where they are used. A chunk's last batch is short. The pairs, and each pair's
@@ -161,7 +162,7 @@ class _Batches:
         B = self.batch_size
         token_starts = self.corpus.starts[self.chunk_bounds]
         total = max(int(self.corpus.n_tokens), 1)
-        for c in range(first_chunk, self.n_chunks):
+        for c in range(first_chunk, self.n_chunks if end_chunk is None else end_chunk):
             center, context = self._chunk_pairs(epoch, c)
             n = center.shape[0]
             t0, t1 = int(token_starts[c]), int(token_starts[c + 1])

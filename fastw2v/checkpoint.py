@@ -211,17 +211,24 @@ class Checkpointer:
     # -- loading -----------------------------------------------------------------------------------------
     def load(self) -> Checkpoint | None:
         """The newest whole checkpoint of this folder that this run may continue, or None when there is none.
-        A damaged one is skipped with a warning; one of another corpus or settings is a UserError."""
+        A damaged one is skipped with a warning when an older one is whole; when every one is damaged, a UserError
+        that names them (they are kept). One of another corpus or settings is a UserError."""
+        damaged = []
         for name in reversed(self._names()):
             path = os.path.join(self.folder, name)
             try:
                 checkpoint = read(path)
             except DamagedCheckpoint as e:
-                print(f"fastw2v: warning: skipping damaged checkpoint {path} ({e}); using the one before it",
-                      file=sys.stderr)
+                damaged.append((path, str(e)))
                 continue
+            for bad, why in damaged:
+                print(f"fastw2v: warning: skipping damaged checkpoint {bad} ({why}); using {path}", file=sys.stderr)
             self.check_compatible(checkpoint)
             return checkpoint
+        if damaged:
+            listed = "; ".join(f"{os.path.basename(bad)}: {why}" for bad, why in damaged)
+            raise UserError(f"every checkpoint in {self.folder} is damaged ({listed}): remove them to start from the "
+                            "beginning, or run without --resume")
         return None
 
     def check_compatible(self, checkpoint: Checkpoint) -> None:

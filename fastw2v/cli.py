@@ -20,9 +20,9 @@ import time
 import typing
 from dataclasses import MISSING, fields
 
-from .config import Config
-from .corpus import DEFAULT_CACHE_DIR
+from .cache import DEFAULT_CACHE_DIR
 from .checkpoint import Interrupted
+from .config import Config
 from .errors import UserError
 
 EXAMPLE = "example: fastw2v train --dataset stanfordnlp/imdb --epochs 1 --output vectors.bin"
@@ -110,7 +110,7 @@ def _size(n: float) -> str:
 
 
 def cmd_cache(args) -> None:
-    from .corpus import cache_entries, clear_cache
+    from .cache import cache_entries, clear_cache
 
     if args.action == "list":
         if args.keys:
@@ -160,9 +160,13 @@ def cmd_train(args) -> None:
         print(f"processes    {st.world_size}, each training the output rows of 1/{st.world_size} of the words, in "
               f"spans of {st.span_tokens:,} tokens: {st.sync_bytes / 2 ** 20:,.0f} MiB received by rank 0 "
               f"({st.sync_bytes / tokens:,.0f} bytes a token), {st.sync_seconds:.1f} s "
-              f"({st.sync_seconds / st.seconds:.0%} of its training time)")
-    print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s "
-          f"(total wall time {time.perf_counter() - started:.1f} s)")
+              f"({st.sync_seconds / st.run_seconds:.0%} of its training time)")
+    wall = time.perf_counter() - started
+    if st.resumed_seconds:  # a resumed run: this run's part, and the whole training's
+        print(f"training     {st.run_seconds:.1f} s in this run, {st.seconds:.1f} s in all runs, "
+              f"{st.words_per_sec:,.0f} words/s over all of them (this run's wall time {wall:.1f} s)")
+    else:
+        print(f"training     {st.seconds:.1f} s, {st.words_per_sec:,.0f} words/s (total wall time {wall:.1f} s)")
     if config.checkpoint_dir:
         print(f"checkpoints  {config.checkpoint_dir} ({st.checkpoint_seconds:.1f} s of the training time went to "
               "writing them)")

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from .corpus import ENCODING_ERRORS
 from .errors import UserError
+from .sources import ENCODING_ERRORS
 
 OPTIMIZERS = ("sgd", "adam", "sparse_adam")
 # Adam's default start learning rate is SCALE / sqrt(optimizer steps): Adam moves a parameter by about lr a

@@ -21,7 +21,7 @@ symmetric window both orientations see the same set of pairs, so the two objecti
 from __future__ import annotations
 
 import math
-import time
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -31,12 +31,13 @@ from numba.extending import intrinsic
 
 from . import kernels as K
 from .batching import numba_threads
+from .buckets import RingSync, job_buckets, spans
 from .config import Config
 from .corpus import EncodedCorpus
-from .buckets import RingSync, job_buckets, spans
 from .group import Group
-from .progress import Progress, compiling
-from .stats import TrainStats, Weights, diverged
+from .loop import RunProgress, fit
+from .progress import compiling
+from .stats import TrainStats, Weights
 from .vectors import Vectors
 
 MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] before its sigmoid table (word2vec.c:517)
@@ -46,6 +47,35 @@ LOSS_EVERY_MASK = 15
 MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
 BLOCKS_PER_THREAD = 32  # a chunk's pieces are cut into this many blocks per thread, which the threads claim in turn
 PREFETCH_PAIRS = 2  # train_pairs prefetches the rows of the pair this many ahead (its negatives: the next pair's)
+
+
+class Model(NamedTuple):
+    """The kernels' matrices: rows padded to whole cache lines (``padded_rows``), of which the first d columns are
+    the vectors; the hot rows (ids below ``hot``: each thread trains its own copy) and how often they merge."""
+    w_in: np.ndarray
+    w_out: np.ndarray
+    d: int
+    hot: int
+    merge_every: int
+
+
+class Draws(NamedTuple):
+    """Where a chunk's negatives come from: ``table`` (an alias table, or the buckets' stacked sampler), the chunk's
+    two random streams (``kernels.stream_base``), k, and whether a center's contexts share them."""
+    table: np.ndarray
+    base_neg: int
+    base_coin: int
+    negative: int
+    shared: bool
+
+
+class LrDecay(NamedTuple):
+    """The learning rate from ``start`` to ``end`` over ``total`` token positions; the chunk's first is
+    ``position0``."""
+    start: float
+    end: float
+    position0: float
+    total: float
 
 
 def init_weights(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -332,16 +362,15 @@ def _thread_state(w_in, w_out, hot, negative, d):
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
-def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d, window, shrink, base_window,
-                alias_table, base_neg, base_coin, negative, shared_negatives, lr_start, lr_end, position0, total,
-                hot, merge_every, out):
+def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink, base_window, model, draws, lr_decay,
+                out):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
     kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
     the learning rate's token position); pair_offsets[p]: the index of piece p's first pair; blocks: the
-    bounds of blocks of consecutive pieces. out has a row per thread: out[t] = (loss estimate, pairs) of
-    thread t. w_in/w_out: rows padded to whole cache lines (``padded_rows``), of which the first d columns
-    are the vectors.
+    bounds of blocks of consecutive pieces; window, shrink, base_window: the windows' draw (``kernels.window_reach``).
+    ``model`` (a ``Model``), ``draws`` (``Draws``, of the alias table) and ``lr_decay`` (``LrDecay``) are the fixed
+    arguments. out has a row per thread: out[t] = (loss estimate, pairs) of thread t.
 
     Each thread claims the next block (``_claim``, an atomic counter) until none is left, so a thread that
     runs slower (a core shared with another process, a block with rarer, uncached rows) takes fewer blocks,
@@ -371,6 +400,9 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
     rows every ``merge_every`` pairs and at the chunk's end (``_merge_hot``): the other threads' updates of a hot row
     arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
     """
+    w_in, w_out, d, hot, merge_every = model
+    alias_table, base_neg, base_coin, negative, shared_negatives = draws
+    lr_start, lr_end, position0, total = lr_decay
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
     for thread in numba.prange(out.shape[0]):
@@ -433,8 +465,7 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, w_in, w_out, d,
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
-def train_pairs(kept, x, y, o, positions, blocks, w_in, w_out, d, sampler, sampler_starts, base_neg, base_coin,
-                negative, shared_negatives, lr_start, lr_end, position0, total, hot, merge_every, out):
+def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, lr_decay, out):
     """``train_chunk`` over lists of pairs: the buckets of a round (``buckets.SpanPairs``). Pair t trains the input
     row of kept[x[t]] (the context) against the output rows of kept[y[t]] (the center) and of its negatives. Block
     b is the pairs blocks[b, 0] .. blocks[b, 1] - 1 of one bucket, whose negatives come from the partition
@@ -443,7 +474,11 @@ def train_pairs(kept, x, y, o, positions, blocks, w_in, w_out, d, sampler, sampl
     are consecutive, in one block); the learning rate is the center's token position's (``positions``,
     ``kernels.kept_positions``). The next pair's negatives (or the next center's) are drawn one step ahead and
     their rows prefetched, with the two rows of the pair ``PREFETCH_PAIRS`` ahead. Threads claim the blocks as in
-    ``train_chunk``; one thread, in order, is a pure function of the pairs, whatever the blocks."""
+    ``train_chunk``; one thread, in order, is a pure function of the pairs, whatever the blocks. ``draws``' table is
+    the buckets' stacked sampler (``buckets.Buckets.sampler``)."""
+    w_in, w_out, d, hot, merge_every = model
+    sampler, base_neg, base_coin, negative, shared_negatives = draws
+    lr_start, lr_end, position0, total = lr_decay
     n_blocks = blocks.shape[0]
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
@@ -570,39 +605,56 @@ class ChunkTrainer:
         self.keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
         self.alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
         self.bounds = corpus.chunk_bounds(config.chunk_tokens)
+        self.n_chunks = self.bounds.shape[0] - 1
+        self.model = Model(w_in, w_out, self.d, self.hot, MERGE_EVERY)
 
     def chunk(self, epoch: int, c: int):
-        """Chunk c of an epoch as the batch builders see it: its ids, piece starts, and the sub-sampled and windowed
-        chunk (``kernels.windowed_chunk``)."""
+        """Chunk c of an epoch as the batch builders see it: its piece starts, and the sub-sampled and windowed chunk
+        (``kernels.windowed_chunk``)."""
         cfg = self.config
         ids, local = self.corpus.chunk(self.bounds, c)
-        return (ids, local, *K.windowed_chunk(ids, local, self.keep_threshold, cfg.window, cfg.shrink_windows,
+        return (local, *K.windowed_chunk(ids, local, self.keep_threshold, cfg.window, cfg.shrink_windows,
                                               cfg.seed, epoch, c))
 
-    def schedule(self, epoch: int, c: int) -> tuple:
-        """The negatives' and the lr schedule's arguments of chunk c (train_chunk's and train_pairs')."""
+    def schedule(self, epoch: int, c: int, table: np.ndarray) -> tuple[Draws, LrDecay]:
+        """The kernels' negatives (from ``table``) and learning rate for chunk c."""
         cfg, N = self.config, self.corpus.n_tokens
         first = int(self.corpus.starts[self.bounds[c]])
         negatives, coins = (int(K.stream_base(cfg.seed, epoch, stream, c))
                             for stream in (K.STREAM_NEGATIVE, K.STREAM_NEGATIVE_COIN))
-        return (negatives, coins, cfg.negative, cfg.shared_negatives, cfg.lr, cfg.end_lr, float(epoch * N + first),
-                float(cfg.epochs * N))
+        return (Draws(table, negatives, coins, cfg.negative, cfg.shared_negatives),
+                LrDecay(cfg.lr, cfg.end_lr, float(epoch * N + first), float(cfg.epochs * N)))
 
-    def train(self, epoch: int, c: int) -> tuple[np.ndarray, int]:
-        """Train chunk c; returns its figures per thread and its tokens."""
-        ids, local, kept, kept_starts, offsets, w_base = self.chunk(epoch, c)
+    def train(self, epoch: int, c: int, progress: RunProgress) -> None:
+        """Train chunk c of ``epoch``; its pairs and loss (a job's: every rank's) go to ``progress``."""
+        local, kept, kept_starts, offsets, w_base = self.chunk(epoch, c)
         out = np.zeros((self.n_threads, 2), dtype=np.float64)
         if self.buckets is None:
             self.train_plain(epoch, c, local, kept, kept_starts, offsets, w_base, shares(offsets, self.n_blocks), out)
         else:
             self.train_buckets(epoch, c, local, kept, kept_starts, offsets, w_base, out)
-        return out, ids.shape[0]
+        loss, n_pairs = float(out[:, 0].sum()), int(out[:, 1].sum())
+        if self.sync is not None:  # the whole job's: every rank decides on the same figures
+            loss, n_pairs = self.sync.group.sum([loss, n_pairs], f"summing the loss of chunk {c + 1}")
+        N, epochs = self.corpus.n_tokens, self.config.epochs
+        tokens_done = int(self.corpus.starts[self.bounds[c + 1]])
+        progress.chunk(epoch, loss, int(n_pairs), tokens_done, self.config.lr_at((epoch * N + tokens_done) / (epochs * N)))
+
+    def matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        """(w_in, w_out) without the padding (views)."""
+        return self.w_in[:, :self.d], self.w_out[:, :self.d]
+
+    def optimizer_state(self) -> None:
+        return None
+
+    def input_vectors(self) -> np.ndarray:
+        return self.w_in[:, :self.d]
 
     def train_plain(self, epoch, c, local, kept, kept_starts, offsets, w_base, blocks, out) -> None:
         """Every pair of chunk c (or of ``blocks`` of its pieces), in text order."""
         cfg = self.config
-        train_chunk(kept, kept_starts, local, offsets, blocks, self.w_in, self.w_out, self.d, cfg.window,
-                    cfg.shrink_windows, w_base, self.alias_table, *self.schedule(epoch, c), self.hot, MERGE_EVERY, out)
+        train_chunk(kept, kept_starts, local, offsets, blocks, cfg.window, cfg.shrink_windows, w_base, self.model,
+                    *self.schedule(epoch, c, self.alias_table), out)
 
     def train_buckets(self, epoch, c, local, kept, kept_starts, offsets, w_base, out) -> None:
         """Chunk c span by span, each span bucket by bucket: in round s this rank's buckets (alone, every rank's in
@@ -625,8 +677,8 @@ class ChunkTrainer:
 
     def train_pairs(self, epoch, c, kept, pairs, positions, blocks, out) -> None:
         b = self.buckets
-        train_pairs(kept, pairs.x, pairs.y, pairs.o, positions, blocks, self.w_in, self.w_out, self.d, b.sampler,
-                    b.sampler_starts, *self.schedule(epoch, c), self.hot, MERGE_EVERY, out)
+        train_pairs(kept, pairs.x, pairs.y, pairs.o, positions, blocks, b.sampler_starts, self.model,
+                    *self.schedule(epoch, c, b.sampler), out)
 
     def warm_up(self) -> None:
         """Make numba compile the kernels (tens of seconds in a fresh install, then a cache load) on no block at
@@ -634,7 +686,7 @@ class ChunkTrainer:
         if self.bounds.shape[0] < 2:  # a corpus without a chunk
             return
         with compiling():
-            ids, local, kept, kept_starts, offsets, w_base = self.chunk(0, 0)
+            local, kept, kept_starts, offsets, w_base = self.chunk(0, 0)
             figures = np.zeros((self.n_threads, 2), dtype=np.float64)
             self.train_plain(0, 0, local, kept, kept_starts, offsets, w_base, np.zeros(1, dtype=np.int64), figures)
             if self.buckets is not None:
@@ -652,8 +704,9 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
     In a job of several ranks (a ``group.Group``), or alone as one (``as_ranks``), each chunk is trained span by
     span, each span bucket by bucket (``buckets``), and a job's ranks hand the input rows on after each round.
+    The run is ``loop.fit`` over the chunks of a ``ChunkTrainer``.
     """
-    from .checkpoint import RunCheckpoints, TrainState, next_position
+    from .checkpoint import RunCheckpoints, TrainState
 
     V, d, N, epochs = len(corpus.vocab), config.vector_size, corpus.n_tokens, config.epochs
     run = RunCheckpoints(config, corpus, "hogwild", group)
@@ -669,70 +722,21 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
                        loss_history=list(state.loss_history))
     buckets = job_buckets(group, corpus, config, as_ranks)
     sync = RingSync(group, w_in[:, :d], w_out[:, :d], buckets) if group is not None else None
-    smoothed = state.smoothed_loss
-
-    def snapshot(epoch, c):
-        if sync is not None:
-            sync.collect("gathering the model for a checkpoint")
-        return (TrainState(*next_position(epoch, c, n_chunks), pairs=stats.pairs, smoothed_loss=smoothed,
-                           seconds=state.seconds + time.perf_counter() - start, loss_history=stats.loss_history),
-                w_in[:, :d], w_out[:, :d], None)
-
-    with numba_threads(config.threads), run:
+    with numba_threads(config.threads):
         trainer = ChunkTrainer(corpus, config, w_in, w_out, buckets, sync, numba.get_num_threads())
         trainer.warm_up()
-        n_chunks = trainer.bounds.shape[0] - 1
         if group is not None:
             group.barrier("compiling the kernels")  # the clock starts on all ranks together
-        bar = Progress("train", total=N * epochs, initial=state.tokens_done(corpus, trainer.bounds, epochs), unit="w",
-                       enabled=progress)
-        start = time.perf_counter()
-        try:
-            for epoch in range(state.epoch, epochs):
-                for c in range(state.chunk if epoch == state.epoch else 0, n_chunks):
-                    out, tokens = trainer.train(epoch, c)
-                    loss, n_pairs = float(out[:, 0].sum()), int(out[:, 1].sum())
-                    if group is not None:  # the whole job's: every rank decides on the same figures
-                        loss, n_pairs = group.sum([loss, n_pairs], f"summing the loss of chunk {c + 1}")
-                    smoothed = note_chunk(stats, smoothed, loss, int(n_pairs), config.lr)
-                    lr = config.lr_at((epoch * N + int(corpus.starts[trainer.bounds[c + 1]])) / (epochs * N))
-                    bar.set(epoch=f"{epoch + 1}/{epochs}", loss="-" if smoothed is None else f"{smoothed:.4f}",
-                            lr=f"{lr:.5f}")
-                    bar.update(tokens)
-                    run.chunk_done(lambda: snapshot(epoch, c), epoch_end=c == n_chunks - 1)
-                bar.epoch_done(epoch, epochs, smoothed)
-                if on_epoch_end is not None:
-                    if sync is not None:
-                        sync.collect("gathering the model for the end of an epoch")
-                    on_epoch_end(epoch, w_in[:, :d], stats)
-            if sync is not None:
-                sync.collect("gathering the trained model",
-                             output_rows=config.final_vectors == "avg" or weights is not None)
-        finally:
-            bar.close()
-    stats.seconds = state.seconds + time.perf_counter() - start
+        bar = RunProgress(stats, epochs, progress, state, state.tokens_done(corpus, trainer.bounds, epochs))
+        fit(trainer, run, bar, state, sync, on_epoch_end,
+            output_rows=config.final_vectors == "avg" or weights is not None)
     stats.checkpoint_seconds = run.seconds_saving
-    stats.final_loss = smoothed if smoothed is not None else float("nan")
     if buckets is not None:
         stats.buckets, stats.span_tokens = True, config.resolved_span_tokens(N)
     if group is not None:
         sync.finish()
         stats.note_group(group)
     return _result(corpus, config, w_in[:, :d], w_out[:, :d], weights), stats
-
-
-def note_chunk(stats: TrainStats, smoothed: float | None, loss: float, n_pairs: int, start_lr: float) -> float | None:
-    """A trained chunk's figures into ``stats`` (its loss into the history); returns the smoothed loss. A loss that
-    is not finite stops the run: nothing after this chunk can be used."""
-    stats.pairs += n_pairs
-    stats.loss_total += loss
-    if not n_pairs:
-        return smoothed
-    mean = loss / n_pairs
-    if not math.isfinite(mean):
-        raise diverged(start_lr)
-    stats.loss_history.append((len(stats.loss_history) + 1, mean))
-    return mean if smoothed is None else 0.7 * smoothed + 0.3 * mean
 
 
 def _result(corpus: EncodedCorpus, config: Config, w_in: np.ndarray, w_out: np.ndarray,

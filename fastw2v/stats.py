@@ -32,7 +32,8 @@ class TrainStats:
     tokens: int  # in-vocabulary tokens per epoch (before sub-sampling)
     start_lr: float = float("nan")  # the learning rate at the start (Config.start_lr)
     pairs: int = 0  # (center, context) pairs trained on, all epochs
-    seconds: float = 0.0
+    seconds: float = 0.0  # training time, this run's and, for a resumed run, the runs' before it
+    resumed_seconds: float = 0.0  # of ``seconds``, the training time of the runs before (a resumed run's checkpoint)
     final_loss: float = float("nan")  # mean loss per pair over the last part of training
     kernel: str | None = None  # the torch backend's sgd step: triton (fastw2v.fused) or torch
     checkpoint_seconds: float = 0.0  # of ``seconds``, the time spent writing checkpoints
@@ -54,6 +55,11 @@ class TrainStats:
         self.world_size, self.rank = group.world, group.rank
         self.sync_seconds, self.sync_bytes = group.sync_seconds, group.sync_bytes
         self.transfer_seconds = group.transfer_seconds
+
+    @property
+    def run_seconds(self) -> float:
+        """This run's training time (``seconds`` less the runs' before it)."""
+        return self.seconds - self.resumed_seconds
 
     @property
     def words_per_sec(self) -> float:

@@ -9,29 +9,37 @@ constant rate is ``alpha=min_alpha=0.001``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import sys
-import time
 
 import numpy as np
 import torch
 
 from .batching import DeviceBatches, NumbaBatches, corpus_from_indexed_docs, numba_threads, partition_draws
 from .buckets import Buckets, RingSync, job_buckets, spans
-from .checkpoint import RunCheckpoints, TrainState, fingerprint, next_position
+from .cache import DEFAULT_CACHE_DIR
+from .checkpoint import RunCheckpoints, TrainState, fingerprint
 from .config import Config
-from .corpus import DEFAULT_CACHE_DIR, EncodedCorpus, encode, is_encoded_folder, open_source
-from .group import Group, RankLost, join, threads_per_process
-from .kernels import (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN, STREAM_SHUFFLE, draw_negatives_at, keep_thresholds,
-                      stream_base, windowed_chunk)
+from .corpus import EncodedCorpus, is_encoded_folder
+from .encode import encode
 from .errors import UserError
+from .group import Group, RankLost, join, threads_per_process
+from .kernels import (
+    STREAM_NEGATIVE,
+    STREAM_NEGATIVE_COIN,
+    STREAM_SHUFFLE,
+    draw_negatives_at,
+    keep_thresholds,
+    stream_base,
+    windowed_chunk,
+)
+from .loop import RunProgress, fit
 from .model import SkipGramNS
-from .progress import Progress, compiling
+from .progress import compiling
+from .sources import open_source
 from .stats import DIVERGED_ABOVE, TrainStats, Weights, diverged
 from .vectors import Vectors
-
 
 
 def make_batches(corpus: EncodedCorpus, config: Config, device: torch.device):
@@ -43,80 +51,15 @@ def make_batches(corpus: EncodedCorpus, config: Config, device: torch.device):
     return DeviceBatches(corpus, device=device, **kw)
 
 
-class _Progress:
-    """The progress bar and the loss history of the torch loop: the loss is read from the device (a sync)
-    every ``every`` batches and at the end of each epoch, never per batch. Starts where a resumed run was."""
-
-    def __init__(self, stats: TrainStats, config: Config, device: torch.device, progress: bool, state: TrainState,
-                 tokens_done: int, every: int = 50):
-        self.stats, self.epochs, self.every = stats, config.epochs, every
-        self.bar = Progress("train", total=stats.tokens * config.epochs, initial=tokens_done, unit="w",
-                            enabled=progress)
-        self.loss_sum = torch.zeros((), device=device)  # summed loss of the pairs since the last read
-        self.pairs_since = 0
-        self.batches = state.batches
-        self.smoothed = state.smoothed_loss
-        self.prior_seconds = state.seconds
-        self.start = time.perf_counter()
-
-    def batch(self, epoch: int, pairs: int, tokens_done: int, trained: bool = True) -> None:
-        """After a batch of ``pairs`` pairs; ``tokens_done``: the epoch's tokens done so far. ``trained``: by this
-        process (in a job of several ranks the others train the rest; the loss is this rank's)."""
-        self.stats.pairs += pairs
-        if trained:
-            self.trained(epoch, pairs)
-        self.bar.update(epoch * self.stats.tokens + tokens_done - self.bar.n)
-
-    def trained(self, epoch: int, pairs: int) -> None:
-        """After this process trained a batch of ``pairs`` pairs (whose loss is in ``loss_sum``)."""
-        self.pairs_since += pairs
-        self.batches += 1
-        if self.batches % self.every == 0:
-            self._read_loss(epoch)
-
-    def end_epoch(self, epoch: int) -> None:
-        if self.pairs_since:
-            self._read_loss(epoch)
-        self.bar.update((epoch + 1) * self.stats.tokens - self.bar.n)
-        self.bar.epoch_done(epoch, self.epochs, self.smoothed)
-
-    def _read_loss(self, epoch: int) -> None:
-        total = self.loss_sum.item()
-        mean = total / self.pairs_since
-        self.stats.loss_total += total
-        self.stats.loss_history.append((self.batches, mean))
-        self.smoothed = mean if self.smoothed is None else 0.7 * self.smoothed + 0.3 * mean
-        self.loss_sum.zero_()
-        self.pairs_since = 0
-        self.bar.set(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{self.smoothed:.4f}")
-
-    def state(self, epoch: int, chunk: int) -> TrainState:
-        """The run's TrainState for a checkpoint taken when ``chunk`` of ``epoch`` is next."""
-        if self.pairs_since:  # a checkpoint's loss figures include the batches since the last read
-            self._read_loss(min(epoch, self.epochs - 1))
-        return TrainState(epoch, chunk, pairs=self.stats.pairs, seconds=self.seconds(), smoothed_loss=self.smoothed,
-                          loss_history=self.stats.loss_history, batches=self.batches)
-
-    def seconds(self) -> float:
-        return self.prior_seconds + time.perf_counter() - self.start
-
-    def close(self, device: torch.device) -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        self.stats.seconds = self.seconds()
-        self.bar.close()
-        self.stats.final_loss = self.smoothed if self.smoothed is not None else float("nan")
-
-
 def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
                 on_epoch_end=None, group: Group | None = None, as_ranks: int = 0) -> tuple[Vectors, TrainStats]:
     """Batches of one chunk's pairs (``chunk_batches``) through SkipGramNS (``BatchStep``): the SGD step (the fused
     Triton kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
     negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. The
-    learning rate decays linearly with the tokens done, as word2vec.c's does. Checkpoints are taken between
-    chunks (``checkpoint.RunCheckpoints``). In a job of several ranks (a ``group.Group``), or alone as one
-    (``as_ranks``), each chunk is trained span by span, each span bucket by bucket (``buckets``,
-    ``BucketStep``), and a job's ranks hand the input rows on after each round."""
+    learning rate decays linearly with the tokens done, as word2vec.c's does. In a job of several ranks (a
+    ``group.Group``), or alone as one (``as_ranks``), each chunk is trained span by span, each span bucket by bucket
+    (``buckets``, ``BucketStep``), and a job's ranks hand the input rows on after each round. The run is
+    ``loop.fit`` over the chunks of ``TorchChunks``."""
     device = config.torch_device()
     torch.manual_seed(config.seed)  # the embeddings' initialisation
     model = SkipGramNS(len(corpus.vocab), config.vector_size, sparse=config.optimizer == "sparse_adam").to(device)
@@ -130,50 +73,14 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
                        pairs=state.pairs, loss_history=list(state.loss_history), kernel=kernel)
     fused = fused_step(model, config, batches) if kernel == "triton" else None
     buckets = job_buckets(group, corpus, config, as_ranks)
-    bucket_step = None if buckets is None else BucketStep(buckets, corpus, config, device, model, fused)
     W_in, W_out = model.in_embed.weight, model.out_embed.weight
     sync = RingSync(group, W_in, W_out, buckets) if group is not None else None
-    n_chunks = batches.n_chunks
-    bar = _Progress(stats, config, device, progress, state, state.tokens_done(corpus, batches.chunk_bounds, config.epochs))
-    step = BatchStep(model, config, batches, optimizer, fused, bar)
-
-    def snapshot(epoch, chunk):
-        if sync is not None:
-            sync.collect("gathering the model for a checkpoint")
-        return (bar.state(*next_position(epoch, chunk, n_chunks)), W_in.detach(), W_out.detach(),
-                optimizer.state_dict() if optimizer is not None else None)
-
-    def train_epoch(epoch):
-        """The epoch's chunks: batch by batch (every pair in turn), or span by span and bucket by bucket."""
-        first_chunk = state.chunk if epoch == state.epoch else 0
-        if buckets is None:
-            for batch in batches.chunk_batches(epoch, first_chunk):
-                step(epoch, batch, config.lr_at((epoch + batch.start) / config.epochs, steps))
-                bar.batch(epoch, batch.center.shape[0], round(batch.end * corpus.n_tokens))
-                if batch.last and batch.chunk < n_chunks - 1:
-                    run.chunk_done(lambda: snapshot(epoch, batch.chunk))
-            return
-        for c in range(first_chunk, n_chunks):
-            chunk_pairs = bucket_step.chunk(batches.chunk_bounds, epoch, c, bar, sync)
-            bar.batch(epoch, chunk_pairs, int(corpus.starts[batches.chunk_bounds[c + 1]]), trained=False)
-            if c < n_chunks - 1:
-                run.chunk_done(lambda: snapshot(epoch, c))
-
+    trainer = TorchChunks(corpus, config, model, batches, optimizer, fused, steps, buckets, sync)
     if group is not None:
         group.barrier("compiling the kernels")  # the clock starts on all ranks together
-    with run, contextlib.closing(bar.bar):
-        for epoch in range(state.epoch, config.epochs):
-            train_epoch(epoch)
-            bar.end_epoch(epoch)
-            run.chunk_done(lambda: snapshot(epoch, n_chunks - 1), epoch_end=True)
-            if on_epoch_end is not None:
-                if sync is not None:
-                    sync.collect("gathering the model for the end of an epoch")
-                on_epoch_end(epoch, W_in.detach().float().cpu().numpy(), stats)
-        if sync is not None:
-            sync.collect("gathering the trained model",
-                         output_rows=config.final_vectors == "avg" or weights is not None)
-    bar.close(device)
+    bar = RunProgress(stats, config.epochs, progress, state,
+                      state.tokens_done(corpus, batches.chunk_bounds, config.epochs), device)
+    fit(trainer, run, bar, state, sync, on_epoch_end, output_rows=config.final_vectors == "avg" or weights is not None)
     if group is not None:  # the whole job's loss (its pairs: every rank counts all of them)
         sync.finish()
         stats.loss_total = group.sum([stats.loss_total], "summing the job's loss")[0]
@@ -185,6 +92,41 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
         weights.w_out[...] = W_out.detach().float().cpu().numpy()
     stats.checkpoint_seconds = run.seconds_saving
     return _vectors(model, corpus, config), stats
+
+
+class TorchChunks:
+    """How the torch backend trains one chunk of an epoch (``loop.fit``'s chunk trainer): its pairs in batches, in
+    order, through ``BatchStep``; or, with ``buckets``, span by span and bucket by bucket through ``BucketStep``,
+    each of this rank's buckets between the ring's ``wait()`` and ``trained()`` (``sync``, a job's)."""
+
+    def __init__(self, corpus: EncodedCorpus, config: Config, model: SkipGramNS, batches, optimizer, fused,
+                 steps: int | None, buckets: Buckets | None, sync: RingSync | None):
+        self.corpus, self.config, self.model, self.batches, self.optimizer = corpus, config, model, batches, optimizer
+        self.steps, self.sync, self.n_chunks = steps, sync, batches.n_chunks
+        self.step = BatchStep(model, config, batches, optimizer, fused)
+        device = model.in_embed.weight.device
+        self.bucket_step = None if buckets is None else BucketStep(buckets, corpus, config, device, model, fused)
+
+    def train(self, epoch: int, c: int, progress: RunProgress) -> None:
+        """Train chunk c of ``epoch``, each batch's loss into ``progress.loss_sum``."""
+        cfg, n_tokens = self.config, self.corpus.n_tokens
+        if self.bucket_step is not None:
+            bounds = self.batches.chunk_bounds
+            pairs = self.bucket_step.chunk(bounds, epoch, c, progress, self.sync)
+            progress.batch(epoch, pairs, int(self.corpus.starts[bounds[c + 1]]), trained=False)
+            return
+        for batch in self.batches.chunk_batches(epoch, c, c + 1):
+            self.step(epoch, batch, cfg.lr_at((epoch + batch.start) / cfg.epochs, self.steps), progress.loss_sum)
+            progress.batch(epoch, batch.center.shape[0], round(batch.end * n_tokens))
+
+    def matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.in_embed.weight.detach(), self.model.out_embed.weight.detach()
+
+    def optimizer_state(self) -> dict | None:
+        return self.optimizer.state_dict() if self.optimizer is not None else None
+
+    def input_vectors(self) -> np.ndarray:
+        return self.model.in_embed.weight.detach().float().cpu().numpy()
 
 
 def compile_batch_kernels(config: Config, device: torch.device) -> None:
@@ -245,27 +187,26 @@ def fused_step(model: SkipGramNS, config: Config, batches):
 class BatchStep:
     """One batch of a chunk (``ChunkBatch``) through the model: the fused step, drawing its negatives in the
     kernel; else with the batch builder's negatives, torch's SGD step or the optimizer's on ``forward``'s loss.
-    The batch's loss goes into the progress figures (``_Progress.loss_sum``)."""
+    The batch's summed loss is added to ``loss_sum`` (a tensor on the device: no sync)."""
 
-    def __init__(self, model: SkipGramNS, config: Config, batches, optimizer, fused, bar: _Progress):
-        self.model, self.config, self.batches, self.optimizer, self.fused, self.bar = (model, config, batches,
-                                                                                      optimizer, fused, bar)
+    def __init__(self, model: SkipGramNS, config: Config, batches, optimizer, fused):
+        self.model, self.config, self.batches, self.optimizer, self.fused = model, config, batches, optimizer, fused
         self.device = model.in_embed.weight.device
         if fused is not None:
             from .fused import stream_bases
 
             self.stream_bases = stream_bases
 
-    def __call__(self, epoch: int, batch, lr: float) -> None:
-        cfg, bar = self.config, self.bar
+    def __call__(self, epoch: int, batch, lr: float, loss_sum: torch.Tensor) -> None:
+        cfg = self.config
         center, pos = batch.center.to(self.device), batch.context.to(self.device)
         if self.fused is not None:  # the negatives are drawn in the kernel
             base_col, base_coin = self.stream_bases(cfg.seed, epoch, batch.chunk)
-            self.fused.step(center, pos, lr, cfg.trust, bar.loss_sum, draw=(base_col, base_coin, batch.first))
+            self.fused.step(center, pos, lr, cfg.trust, loss_sum, draw=(base_col, base_coin, batch.first))
             return
         negs = self.batches.negatives(epoch, batch.chunk, batch.first, center.shape[0]).to(self.device)
         if self.optimizer is None:
-            bar.loss_sum += self.model.sgd_step(center, pos, negs, lr, trust=cfg.trust)
+            loss_sum += self.model.sgd_step(center, pos, negs, lr, trust=cfg.trust)
             return
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -273,7 +214,7 @@ class BatchStep:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        bar.loss_sum += loss.detach() * center.shape[0]
+        loss_sum += loss.detach() * center.shape[0]
 
 
 class BucketStep:
@@ -299,7 +240,7 @@ class BucketStep:
                 draw_negatives_at(buckets.sampler, 0, 1, 0, 0, np.zeros(0, dtype=np.int64),
                                   np.empty((0, config.negative), dtype=np.int64))
 
-    def chunk(self, bounds: np.ndarray, epoch: int, c: int, bar: _Progress, sync: RingSync | None = None) -> int:
+    def chunk(self, bounds: np.ndarray, epoch: int, c: int, bar: RunProgress, sync: RingSync | None = None) -> int:
         """Train chunk c of ``epoch``, each bucket of this rank between ``sync.wait()`` and ``sync.trained(input
         rows written)``; returns the chunk's pairs (all ranks' together)."""
         cfg, corpus, buckets = self.config, self.corpus, self.buckets
@@ -331,7 +272,7 @@ class BucketStep:
         return int(offsets[-1])
 
     def train(self, owner: int, center: np.ndarray, context: np.ndarray, pair_index: np.ndarray, draws, where,
-              epoch: int, bar: _Progress) -> None:
+              epoch: int, bar: RunProgress) -> None:
         """One bucket's pairs in batches; ``where``: the span's first and end token, and the rounds of the span done
         at the bucket's end (its learning rate moves over the span's tokens as the rounds go)."""
         cfg, device = self.config, self.device

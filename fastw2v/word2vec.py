@@ -28,8 +28,9 @@ import os
 import numpy as np
 
 from .config import Config
-from .corpus import MAX_COUNTED_WORDS, from_files, from_token_lists
+from .encode import MAX_COUNTED_WORDS
 from .errors import UserError
+from .sources import from_files, from_token_lists
 from .stats import Weights
 from .train import check_trained, encode_with, train_corpus
 from .vectors import Vectors, _atomic_write

@@ -1,6 +1,7 @@
 """Checkpoints and resume: a run stopped between chunks and resumed gives the vectors of an uninterrupted run."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,8 +48,11 @@ def test_stop_and_resume_equals_an_uninterrupted_run(run, zipf_corpus, tmp_path,
                                                 r"of 2\): run the same command with --resume"):
             fastw2v.train(checkpoint_dir=tmp_path, **kw)
     assert os.listdir(tmp_path) == ["ckpt-000001"]
+    before = C.read(str(tmp_path / "ckpt-000001")).state.seconds
     resumed = fastw2v.train(checkpoint_dir=tmp_path, resume=True, **kw)
     assert np.array_equal(resumed.vectors, whole.vectors)
+    # its time: the run before's (from the checkpoint) and this run's
+    assert resumed.stats.resumed_seconds == before > 0 and resumed.stats.run_seconds > 0
     assert resumed.stats.pairs == whole.stats.pairs
     # the run saved at the end of each epoch; the two newest checkpoints stay
     assert sorted(os.listdir(tmp_path)) == ["ckpt-000002", "ckpt-000003"]
@@ -97,6 +101,23 @@ def test_a_damaged_newest_checkpoint_is_skipped_for_the_one_before(zipf_corpus, 
     resumed = fastw2v.train(checkpoint_dir=tmp_path, resume=True, **kw)
     assert f"skipping damaged checkpoint {newest}" in capsys.readouterr().err
     assert np.array_equal(resumed.vectors, whole.vectors)
+
+
+def test_resume_with_every_checkpoint_damaged_is_an_error_that_keeps_them(zipf_corpus, tmp_path):
+    """Not a fresh start that rotates them away: a one-line error naming each, and the two ways out."""
+    kw = settings(zipf_corpus, backend="hogwild", workers=1, epochs=1)
+    fastw2v.train(checkpoint_dir=tmp_path, checkpoint_every=1e-9, **kw)
+    names = sorted(os.listdir(tmp_path))
+    assert len(names) == C.KEEP
+    for name in names:
+        (tmp_path / name / "meta.json").write_text("{")
+    with pytest.raises(UserError) as e:
+        fastw2v.train(checkpoint_dir=tmp_path, resume=True, **kw)
+    message = str(e.value)
+    assert "\n" not in message and message.startswith(f"every checkpoint in {tmp_path} is damaged (")
+    assert all(f"{name}: meta.json unreadable" in message for name in names)
+    assert message.endswith("remove them to start from the beginning, or run without --resume")
+    assert sorted(os.listdir(tmp_path)) == names
 
 
 def test_a_cut_checkpoint_and_a_killed_save_are_not_used(zipf_corpus, tmp_path, capsys):
@@ -174,4 +195,6 @@ def test_sigterm_and_sigint_write_a_checkpoint_and_resume_finishes(tmp_path):
         assert not out.exists() and os.listdir(folder) == ["ckpt-000001"]
         resumed = run("--output", str(out), "--checkpoint-dir", str(folder), "--resume")
         assert resumed.returncode == 0, resumed.stderr
+        assert re.search(r"\ntraining +[\d.]+ s in this run, [\d.]+ s in all runs, [\d,]+ words/s over all of them "
+                         r"\(this run's wall time [\d.]+ s\)\n", resumed.stdout), resumed.stdout
         assert out.read_text() == (tmp_path / "whole.txt").read_text()

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import fastw2v
-from fastw2v.corpus import _piece_starts, simple_tokenize, whitespace_tokenize
+from fastw2v.encode import _piece_starts
+from fastw2v.sources import simple_tokenize, whitespace_tokenize
 from fastw2v.vocab import Vocab
 
 
@@ -428,7 +429,7 @@ def test_a_cut_compressed_file_is_a_one_line_error(tmp_path):
 CONCURRENT = """
 import os, sys, time
 import fastw2v
-from fastw2v.corpus import TextSource
+from fastw2v.sources import TextSource
 log, cache, ready = sys.argv[1], sys.argv[2], sys.argv[3]
 def batches():
     with open(log, "a") as f:
@@ -496,7 +497,7 @@ def test_a_dataset_configuration_is_for_datasets_only(tmp_path):
 def test_token_lists_are_walked_once_per_encoding_and_give_what_rereading_gives():
     """Pass 2 of a Python iterable maps the word indices pass 1 spilled; the result equals walking it again,
     also when pruning renumbered the words (then it is walked again)."""
-    from fastw2v.corpus import from_token_lists
+    from fastw2v.sources import from_token_lists
 
     from .conftest import planted_texts
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import fastw2v
 from fastw2v import scan
-from fastw2v.corpus import TOKENIZERS, _txt_blocks, split_blocks
+from fastw2v.sources import TOKENIZERS, _txt_blocks, split_blocks
 
 # Characters that stress the rules: case, tags, apostrophes, underscores, non-ASCII letters and digits, the two
 # code points lowercased by Python (İ, Σ), one whose lowercase is longer in UTF-8 (Ⱥ), Unicode spaces, a
@@ -135,7 +135,7 @@ def test_encode_equals_the_python_pipeline(tmp_path):
     lines.append(" ".join(rng.choice(words, size=3000)))  # ~15 KB: several blocks
     path = tmp_path / "c.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    import fastw2v.corpus as corpus
+    import fastw2v.sources as corpus
     old = corpus.BLOCK_BYTES
     try:
         corpus.BLOCK_BYTES = 4096

@@ -56,7 +56,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from fastw2v.corpus import simple_tokenize
+from fastw2v.sources import simple_tokenize
 
 DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "fastw2v", "debs")
 MAX_WORDS = 300  # a longer entry / section is split at paragraph (or sense) boundaries

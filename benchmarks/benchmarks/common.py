@@ -20,7 +20,9 @@ from functools import lru_cache
 import numpy as np
 
 import fastw2v
-from fastw2v.corpus import DEFAULT_CACHE_DIR, EncodedCorpus, load_corpus
+from fastw2v.cache import DEFAULT_CACHE_DIR
+from fastw2v.corpus import EncodedCorpus
+from fastw2v.encode import load_corpus
 from fastw2v.vocab import Vocab
 
 # keep_thresholds divides by the count of words absent from a slice (harmless: they are never drawn)
