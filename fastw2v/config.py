@@ -19,9 +19,7 @@ from .sources import ENCODING_ERRORS
 
 OPTIMIZERS = ("sgd", "adam", "sparse_adam")
 # Adam's default start learning rate is SCALE / sqrt(optimizer steps): Adam moves a parameter by about lr a
-# step whatever its gradient, so fewer steps need a larger rate. Calibrated on all of IMDB, 5 epochs, B=16384
-# (31,699 steps: 0.002 and 0.003, the best rates measured there), and it gives the best rate measured on
-# Vim's manual (1,276 steps: 0.01) too (docs/quality.md).
+# step whatever its gradient, so fewer steps need a larger rate (the calibration: docs/decisions.md).
 ADAM_LR_SCALE = {"adam": 0.356, "sparse_adam": 0.534}
 BACKENDS = ("auto", "torch", "hogwild")
 TOKENIZERS = ("simple", "whitespace", "split")
@@ -44,7 +42,7 @@ class Config:
     max_counted_words: int | None = 20_000_000  # distinct words held while counting; when full, those seen at most n times so far are dropped, n = 1, 2, ... (word2vec.c's rule, gensim's max_vocab_size); None: no bound
     # --- optimisation ---
     epochs: int = 5  # passes over the corpus
-    alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam: 0.002 and 0.003 on IMDB at B=16384, 5 epochs (docs/quality.md; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
+    alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam (docs/quality.md; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
     min_alpha: float | None = None  # lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 for sgd/hogwild (word2vec.c), 0 for adam/sparse_adam
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
     batch_size: int | None = None  # pairs per batch of the torch backend; None: 65536 on a GPU (the fused step's speed and quality were measured there), 16384 on a CPU
@@ -70,7 +68,7 @@ class Config:
     resume: bool = False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
     # --- several processes (torchrun) ---
     sync_timeout: float = 120.0  # seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank
-    span_tokens: int | None = None  # a job of several ranks trains the text in spans of this many tokens (at most a chunk), each in one round per rank, handing the input rows it wrote to the next rank as it goes: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows and take fewer, larger steps (GPUs, Ethernet); None: 1/64 of the corpus rounded down to a power of two, from 262,144 to 16,777,216 (docs/distributed.md)
+    span_tokens: int | None = None  # a job of several ranks trains the text in spans of this many tokens (at most a chunk), each in one round per rank, handing the input rows it wrote to the next rank as it goes: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows and take fewer, larger steps (GPUs, Ethernet); None: 1/64 of the corpus rounded down to a power of two, from 262,144 to 16,777,216, and at most --chunk-tokens (docs/distributed.md)
 
     def __post_init__(self):
         if self.batch_size is None:
@@ -213,10 +211,11 @@ class Config:
     def resolved_span_tokens(self, n_tokens: int) -> int:
         """span_tokens, or by default 1/64 of the corpus rounded down to a power of two, from 2^18 to 2^24 tokens:
         short enough that the buckets' order costs a small corpus nothing at 1 epoch, long enough that a large
-        one's rounds fill a GPU's steps and the hand-overs' messages."""
+        one's rounds fill a GPU's steps and the hand-overs' messages. Never more than a chunk (``chunk_tokens``):
+        spans cut a chunk."""
         if self.span_tokens is not None:
-            return self.span_tokens
-        return 1 << min(max(int(max(n_tokens, 1) // 64).bit_length() - 1, 18), 24)
+            return min(self.span_tokens, self.chunk_tokens)
+        return min(1 << min(max(int(max(n_tokens, 1) // 64).bit_length() - 1, 18), 24), self.chunk_tokens)
 
     def resolved_backend(self) -> str:
         """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer (hogwild), the faster there."""

@@ -61,9 +61,8 @@ TUNED: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
 def block_shapes(d: int) -> tuple[tuple[int, int], tuple[int, int]]:
     """((pairs, warps) of the score kernel, (pairs, warps) of the update kernel) for rows of width d.
 
-    Two warps and 16 elements of a (pairs × padded width) tile per thread: on an H200, 8 pairs × 2 warps at
-    d = 100 ran the score kernel at 198M pairs/s where 32 × 4 (32 elements a thread) ran it at 121M, and
-    2 × 2 at d = 300 within 3% of the best shape tried (docs/gpu.md, "Block shapes")."""
+    Two warps and 16 elements of a (pairs × padded width) tile per thread: the fastest of the shapes measured
+    (docs/gpu.md, "Block shapes")."""
     if d in TUNED:
         return TUNED[d]
     shape = (max(1, 1024 // padded_width(d)), 2)

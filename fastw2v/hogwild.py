@@ -42,7 +42,7 @@ from .vectors import Vectors
 
 MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] before its sigmoid table (word2vec.c:517)
 # The loss (an exp and a log per score) is only for the progress bar: it is summed over one pair in 16
-# (by pair index, so deterministic) and scaled up; on every pair it cost ~20% of the time.
+# (by pair index, so deterministic) and scaled up: an exp and a log on every pair would slow the kernel down.
 LOSS_EVERY_MASK = 15
 MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
 BLOCKS_PER_THREAD = 32  # a chunk's pieces are cut into this many blocks per thread, which the threads claim in turn
@@ -177,9 +177,8 @@ def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, 
     """One pair's per-pair SGD step with k = 5, in one pass over the columns: each of the six output rows
     (the center's and the negatives', all distinct) moves by g_t * x, and the context's input row x by
     sum_t g_t * (row t before its move), word2vec.c's neu1e (word2vec.c:538-543). Each column is read and
-    written once, where the general loop reads the input row and neu1e once per row. With the scores first
-    and PREFETCHW, 1.22x words/s on one thread and 1.37x on two over the kernel before them
-    (benchmarks/results/cpu-2core-xeon-ab-f7df891.txt)."""
+    written once, where the general loop reads the input row and neu1e once per row (what it gains:
+    docs/decisions.md)."""
     g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
     for c in range(d):
         x = m_in[ctx, c]
@@ -375,7 +374,7 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
     Each thread claims the next block (``_claim``, an atomic counter) until none is left, so a thread that
     runs slower (a core shared with another process, a block with rarer, uncached rows) takes fewer blocks,
     and the threads reach the chunk's end within one block of each other: with one fixed block per thread
-    the chunk waited for the slowest (on the 2-core machine a thread's block took up to 1.5x the other's).
+    the chunk waited for the slowest.
     The blocks' order does not change what a pair is: its negatives, sampled loss and learning rate come
     from its index and position, so one thread, taking the blocks in order, trains as on one block.
 
@@ -394,10 +393,9 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
     k + 1 output rows per window instead of per pair.
 
     Hot rows (``Config.hot_rows``, 256 by default, used with 2+ threads): the most frequent words (ids below
-    ``hot``) take a large share of every pair's row writes (IMDB's top 256: 31% of the negatives, 50% of the
-    kept tokens), and a cache line that two cores keep writing travels between them at each write. Each
-    thread trains on a private copy of those rows of both matrices and merges its changes into the shared
-    rows every ``merge_every`` pairs and at the chunk's end (``_merge_hot``): the other threads' updates of a hot row
+    ``hot``) take a large share of every pair's row writes, as negatives and as kept tokens, and a cache line
+    that two cores keep writing travels between them at each write. Each thread trains on a private copy of
+    those rows of both matrices and merges its changes into the shared rows every ``merge_every`` pairs and at the chunk's end (``_merge_hot``): the other threads' updates of a hot row
     arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
     """
     w_in, w_out, d, hot, merge_every = model

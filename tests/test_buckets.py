@@ -182,7 +182,10 @@ def test_the_default_span_is_a_64th_of_the_corpus_as_a_power_of_two_within_bound
     assert default.span_tokens is None
     # IMDB (23.1M tokens) and the second corpus (9.7M): 2^18, the floor; 40M tokens: 625k -> 2^19
     assert [default.resolved_span_tokens(n) for n in (9_687_366, 23_100_735, 40_000_000)] == [1 << 18, 1 << 18, 1 << 19]
-    assert default.resolved_span_tokens(10 ** 9) == 1 << 23 and default.resolved_span_tokens(10 ** 12) == 1 << 24
+    assert default.resolved_span_tokens(10 ** 9) == default.chunk_tokens == 1 << 20  # a span is at most a chunk
+    long_chunks = fastw2v.Config(chunk_tokens=1 << 26)
+    assert long_chunks.resolved_span_tokens(10 ** 9) == 1 << 23 and long_chunks.resolved_span_tokens(10 ** 12) == 1 << 24
     assert fastw2v.Config(span_tokens=1500).resolved_span_tokens(10 ** 9) == 1500
+    assert fastw2v.Config(span_tokens=1 << 22).resolved_span_tokens(10 ** 9) == 1 << 20
     with pytest.raises(fastw2v.UserError, match="span_tokens must be a whole number >= 1"):
         fastw2v.Config(span_tokens=0)
