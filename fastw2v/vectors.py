@@ -9,7 +9,7 @@ Every save writes to a temporary name in the same folder and renames it: a file 
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,6 +26,7 @@ class Vectors:
         self.vectors = vectors
         self.counts = counts
         self._unit = None
+        self._norms = None
 
     # -- lookup -------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -49,15 +50,16 @@ class Vectors:
                            "check its spelling and case (the tokenizer lowercases), or lower min_count") from None
 
     def vectors_changed(self) -> None:
-        """Say that ``vectors`` was written in place (continued training): the cached unit vectors are dropped."""
+        """Say that ``vectors`` was written in place (continued training): the cached norms and unit vectors
+        are dropped."""
         self._unit = None
+        self._norms = None
 
     @property
     def unit_vectors(self) -> np.ndarray:
         """Rows scaled to length 1 (cached); zero rows stay zero."""
         if self._unit is None:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-            self._unit = self.vectors / np.maximum(norms, 1e-12)
+            self._unit = self.vectors / np.maximum(self.norms[:, np.newaxis], 1e-12)
         return self._unit
 
     def __repr__(self) -> str:
@@ -74,7 +76,39 @@ class Vectors:
 
     @property
     def norms(self) -> np.ndarray:
-        return np.linalg.norm(self.vectors, axis=1)
+        """Each row's L2 length (cached, as gensim's ``norms``; ``fill_norms(force=True)`` computes it again)."""
+        self.fill_norms()
+        return self._norms
+
+    @norms.setter
+    def norms(self, value) -> None:
+        # gensim's code sets ``norms = None`` after changing vectors, to have them computed again
+        self._unit = None
+        self._norms = None if value is None else np.asarray(value)
+
+    def fill_norms(self, force: bool = False) -> None:
+        """Compute the rows' L2 lengths, unless they are cached already, as gensim's ``fill_norms``.
+
+        Parameters
+        ----------
+        force : bool, optional
+            Compute them again even when cached: after writing into ``vectors`` in place.
+        """
+        if force:
+            self.vectors_changed()
+        if self._norms is None:
+            self._norms = np.linalg.norm(self.vectors, axis=1)
+
+    def get_normed_vectors(self) -> np.ndarray:
+        """All vectors scaled to unit L2 length, as gensim's ``get_normed_vectors``.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new ``(len(self), vector_size)`` float32 array, row ``i`` being ``index_to_key[i]``'s unit vector.
+            A zero row stays zero (gensim's is nan there).
+        """
+        return self.unit_vectors.copy()
 
     def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
         """The word's vector (read-only), or with ``norm`` its unit vector."""
@@ -216,6 +250,230 @@ class Vectors:
     def rank(self, key1: str, key2: str) -> int:
         """key2's rank among key1's neighbours (1: the nearest)."""
         return len(self.closer_than(key1, key2)) + 1
+
+    def most_similar_to_given(self, key1: str, keys_list) -> str:
+        """The key of ``keys_list`` most similar (cosine) to ``key1``, as gensim's ``most_similar_to_given``.
+
+        Parameters
+        ----------
+        key1 : str
+            The word compared with each of ``keys_list``.
+        keys_list : list of str
+            The candidates; the first of equally similar ones is chosen.
+
+        Returns
+        -------
+        str
+            The chosen item of ``keys_list``.
+
+        Raises
+        ------
+        KeyError
+            When ``key1`` or a candidate is not in the vocabulary.
+        """
+        if len(keys_list) == 0:
+            raise UserError("most_similar_to_given needs at least one candidate: pass a non-empty keys_list")
+        return keys_list[int(np.argmax([self.similarity(key1, key) for key in keys_list]))]
+
+    # -- evaluation ---------------------------------------------------------------------------------
+    def evaluate_word_analogies(self, analogies, restrict_vocab: int | None = 300000, case_insensitive: bool = True,
+                                dummy4unknown: bool = False, similarity_function: str = "most_similar"):
+        """Accuracy on analogy questions, with gensim's ``evaluate_word_analogies`` arguments and result.
+
+        Each question ``a b c expected`` is answered by 3CosAdd over the ``restrict_vocab`` first (most
+        frequent) words: the word nearest (cosine) to unit(b) + unit(c) - unit(a), leaving out a, b and c
+        themselves and, among the five nearest words, their case variants (with ``case_insensitive``). The
+        questions are scored a block at a time as matrix products (``fastw2v.evaluate`` does the same).
+
+        Parameters
+        ----------
+        analogies : str or os.PathLike
+            A file in the questions-words.txt format (``.gz`` and ``.bz2`` are read decompressed): ``: section``
+            lines, each followed by lines of four words. Lines of another number of words are skipped.
+        restrict_vocab : int or None, optional
+            Only the first ``restrict_vocab`` words take part, as questions and as answers (None: all).
+        case_insensitive : bool, optional
+            Compare words upper-cased; a word with several case variants takes the first (most frequent) one's
+            vector. The words in the result are then upper-case.
+        dummy4unknown : bool, optional
+            Count a question with a word outside the restricted vocabulary as incorrect instead of skipping it.
+        similarity_function : str, optional
+            Only ``'most_similar'`` (3CosAdd), the one gensim 4 uses whatever this says.
+
+        Returns
+        -------
+        score : float
+            Correct over correct plus incorrect, over all sections (0.0 when no question was scored).
+        sections : list of dict
+            Per section, in file order, ``{'section': name, 'correct': [(a, b, c, expected), ...],
+            'incorrect': [...]}``, then the same for all questions under the name ``'Total accuracy'``.
+
+        Raises
+        ------
+        fastw2v.UserError
+            When the file is missing, not UTF-8, has a line before its first section header, or holds no
+            question.
+        """
+        from .evaluate import BLOCK, TOPN, _ok_vocab
+
+        if similarity_function != "most_similar":
+            raise UserError(f"similarity_function={similarity_function!r}: only 'most_similar' (3CosAdd) is "
+                            "implemented, as in gensim 4 (which ignores the argument): leave it out")
+        path = os.fspath(analogies)
+        ok = _ok_vocab(self, restrict_vocab, case_insensitive)
+        sections, entries = [], []  # entries[s]: (question, row in `asked`, or -1 for an unknown word) in file order
+        asked = []  # the (a, b, c) rows of the questions scored
+        questions = 0
+        for line_no, line in enumerate(_lines(path, "analogy"), 1):
+            if line.startswith(": "):
+                sections.append({"section": line.lstrip(": ").strip(), "correct": [], "incorrect": []})
+                entries.append([])
+                continue
+            if not sections:
+                raise UserError(f"line {line_no} of {path!r} comes before any ': section' line: start the file "
+                                "with a section header such as ': capital-common-countries'")
+            words = line.split()
+            if len(words) != 4:
+                continue  # gensim skips blank and malformed lines
+            question = tuple(w.upper() for w in words) if case_insensitive else tuple(words)
+            questions += 1
+            if all(w in ok for w in question):
+                entries[-1].append((question, len(asked)))
+                asked.append([ok[w] for w in question[:3]])
+            elif dummy4unknown:
+                entries[-1].append((question, -1))
+        if not questions:
+            raise UserError(f"{path!r} holds no 'a b c d' question under a ': section' line: pass a file in the "
+                            "questions-words.txt format")
+        limit = len(range(len(self))[:restrict_vocab])  # the rows gensim's index_to_key[:restrict_vocab] keeps
+        block = max(1, BLOCK * 30000 // max(limit, 30000))  # evaluate.BLOCK's memory bound, at any restrict_vocab
+        predicted = self._answer_analogies(np.array(asked, dtype=np.int64).reshape(-1, 3), limit,
+                                           case_insensitive, block, TOPN)
+        for section, found in zip(sections, entries):
+            for question, j in found:
+                right = j >= 0 and predicted[j] == question[3]
+                section["correct" if right else "incorrect"].append(question)
+        total = {"section": "Total accuracy", "correct": [q for s in sections for q in s["correct"]],
+                 "incorrect": [q for s in sections for q in s["incorrect"]]}
+        scored = len(total["correct"]) + len(total["incorrect"])
+        sections.append(total)
+        return (len(total["correct"]) / scored if scored else 0.0), sections
+
+    def _answer_analogies(self, rows: np.ndarray, limit: int, case_insensitive: bool, block: int,
+                          topn: int) -> list[str | None]:
+        """gensim's answer to each question of ``rows`` (its a, b, c rows): among the ``topn`` words nearest to
+        the 3CosAdd query, not a, b or c, the first whose (upper-cased) form is none of theirs, else the last."""
+        unit, keys = self.unit_vectors[:limit], self.index_to_key
+        answers = []
+        for lo in range(0, len(rows), block):
+            a, b, c = rows[lo:lo + block].T
+            # gensim: the mean of the unit vectors weighted (-1, +1, +1), scaled to length 1
+            query = (unit[b] + unit[c] - unit[a]) / np.float32(3.0)
+            query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
+            scores = query @ unit.T
+            at = np.arange(len(a))
+            for col in (a, b, c):
+                scores[at, col] = -np.inf
+            k = min(topn, limit)
+            top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < limit else np.tile(np.arange(limit), (len(a), 1))
+            top = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1), axis=1)
+            for r, candidates in enumerate(top):
+                ignore = {keys[i].upper() if case_insensitive else keys[i] for i in (a[r], b[r], c[r])}
+                answer = None
+                for i in candidates:
+                    if not np.isfinite(scores[r, i]):
+                        continue  # a, b or c: only among the candidates when the vocabulary is tiny
+                    answer = keys[i].upper() if case_insensitive else keys[i]
+                    if answer not in ignore:
+                        break
+                answers.append(answer)
+        return answers
+
+    def evaluate_word_pairs(self, pairs, delimiter: str = "\t", encoding: str = "utf8",
+                            restrict_vocab: int | None = 300000, case_insensitive: bool = True,
+                            dummy4unknown: bool = False):
+        """Correlation of the words' cosine similarity with human judgements, as gensim's
+        ``evaluate_word_pairs`` (its arguments, its parsing and its scipy results).
+
+        Parameters
+        ----------
+        pairs : str or os.PathLike
+            A file of ``word1<delimiter>word2<delimiter>score`` lines (the WordSim353 format; ``.gz`` and
+            ``.bz2`` are read decompressed); lines that start with ``#`` or do not split into two words and a
+            number are skipped.
+        delimiter : str, optional
+            What separates the three fields.
+        encoding : str, optional
+            The file's text encoding.
+        restrict_vocab : int or None, optional
+            Only the first ``restrict_vocab`` words count as known (None: all).
+        case_insensitive : bool, optional
+            Compare words upper-cased; a word with several case variants takes the first (most frequent) one's
+            vector.
+        dummy4unknown : bool, optional
+            Give a pair with an unknown word similarity 0 instead of skipping it.
+
+        Returns
+        -------
+        pearson : scipy.stats PearsonRResult
+            Pearson's r and its two-sided p-value (``pearson[0]``, ``pearson[1]``).
+        spearman : scipy.stats SignificanceResult
+            Spearman's rho and its two-sided p-value.
+        oov_ratio : float
+            Pairs with an unknown word, in percent of the pairs used (with ``dummy4unknown``: of those scored).
+
+        Raises
+        ------
+        fastw2v.UserError
+            When scipy is not installed, the file is missing or not in ``encoding``, or no pair has both words
+            known.
+        """
+        try:
+            from scipy import stats
+            from scipy.linalg.blas import dnrm2
+        except ImportError:
+            raise UserError("evaluate_word_pairs returns scipy's correlation results and needs scipy: "
+                            "pip install scipy") from None
+        from .evaluate import _ok_vocab
+
+        path = os.fspath(pairs)
+        if not os.path.isfile(path):
+            raise UserError(f"no such file {path!r} (the word-pairs file): pass an existing file")
+        ok = _ok_vocab(self, restrict_vocab, case_insensitive)
+        gold, model = [], []
+        oov = 0
+        try:
+            with _open(path, "rt", encoding=encoding) as f:
+                for line in f:
+                    if not line or line.startswith("#"):
+                        continue
+                    fields = line.split(delimiter)
+                    if case_insensitive:
+                        fields = [w.upper() for w in fields]
+                    try:
+                        a, b, sim = fields
+                        sim = float(sim)
+                    except (ValueError, TypeError):
+                        continue  # gensim skips a line that is not two words and a number
+                    if a not in ok or b not in ok:
+                        oov += 1
+                        if dummy4unknown:
+                            gold.append(sim)
+                            model.append(0.0)
+                        continue
+                    gold.append(sim)
+                    model.append(np.dot(_unitvec(self.vectors[ok[a]], dnrm2), _unitvec(self.vectors[ok[b]], dnrm2)))
+        except UnicodeDecodeError as e:
+            raise UserError(f"{path!r} is not {encoding} ({e.reason}): pass the file's encoding, "
+                            "e.g. encoding='latin-1'") from None
+        if not gold:
+            known = len(range(len(self))[:restrict_vocab])
+            raise UserError(f"no pair in {path!r} has both words among the first {known:,} words: check the file's "
+                            f"format (delimiter={delimiter!r}) and the case of the words, or raise restrict_vocab")
+        pearson = stats.pearsonr(gold, model)
+        spearman = stats.spearmanr(gold, model)
+        oov_ratio = float(oov) / (len(gold) if dummy4unknown else len(gold) + oov) * 100  # gensim's rounding
+        return pearson, spearman, oov_ratio
 
     def to_gensim(self):
         """A ``gensim.models.KeyedVectors`` with these words, vectors and counts (gensim must be installed)."""
@@ -369,6 +627,38 @@ def _has_gensim() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _open(path: str, mode: str, **kw):
+    """A file, or (by the name, as gensim's smart_open) a .gz or .bz2 one decompressed."""
+    if path.endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, mode, **kw)
+    if path.endswith(".bz2"):
+        import bz2
+
+        return bz2.open(path, mode, **kw)
+    return open(path, mode, **kw)
+
+
+def _lines(path: str, what: str):
+    """The lines of a UTF-8 file, as gensim reads them (split at newlines only, each with its ending)."""
+    if not os.path.isfile(path):
+        raise UserError(f"no such file {path!r} (the {what} file): pass an existing file")
+    with _open(path, "rb") as f:
+        for line_no, line in enumerate(f, 1):
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UserError(f"line {line_no} of {path!r} is not UTF-8: convert the file to UTF-8") from None
+
+
+def _unitvec(v: np.ndarray, nrm2) -> np.ndarray:
+    """gensim's ``matutils.unitvec``: the length and the scaling in float64, then back to the vector's dtype
+    (so that cosines, and their ties, are gensim's to the last bit). A zero vector stays as it is."""
+    length = nrm2(v)
+    return (v.astype(np.float64) * (1.0 / length)).astype(v.dtype) if length > 0 else v
 
 
 def _as_list(items) -> list:

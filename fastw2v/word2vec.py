@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import os
 
 import numpy as np
@@ -34,7 +35,7 @@ from .sources import from_files, from_token_lists
 from .stats import Weights
 from .train import check_trained, encode_with, train_corpus
 from .vectors import Vectors, _atomic_write
-from .vocab import Vocab
+from .vocab import Vocab, frequency_order
 
 FORMAT = "fastw2v.Word2Vec/1"
 _SETTINGS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers",
@@ -112,28 +113,101 @@ class Word2Vec:
         vocabulary grows by the new words, which get fresh rows; the others keep theirs and add the new counts."""
         source, key = self._source(corpus_iterable, corpus_file, "build_vocab")
         if update:
-            if self.wv is None:
-                raise UserError("build_vocab(update=True) extends a vocabulary, and this model has none yet: call "
-                                "build_vocab(sentences) first")
+            self._check_update("build_vocab")
             old = self._vocab()
             corpus = self._encode(source, vocab=old, extend=True, trim_rule=trim_rule)
-            V_old, V = len(old), len(corpus.vocab)
             counts = corpus.vocab.counts.copy()
-            counts[:V_old] += old.counts
-            fresh = _init_weights(V - V_old, self.vector_size, self.seed + self.train_count + V_old)
-            w_in = np.concatenate([self.wv.vectors, fresh[0]])
-            w_out = np.concatenate([self.syn1neg, fresh[1]])
-            vocab = Vocab(corpus.vocab.words, counts)
+            counts[:len(old)] += old.counts
+            self._set_vocab(Vocab(corpus.vocab.words, counts), update=True)
         else:
             corpus = self._encode(source, trim_rule=trim_rule)
-            vocab = corpus.vocab
-            w_in, w_out = _init_weights(len(vocab), self.vector_size, self.seed)
-        self.wv = Vectors(vocab.words, w_in, vocab.counts)
-        self.syn1neg = np.ascontiguousarray(w_out, dtype=np.float32)
+            self._set_vocab(corpus.vocab, update=False)
         self._corpus, self._corpus_of = corpus, key
         self.corpus_count = corpus.n_documents
         self.corpus_total_words = corpus.raw_tokens or corpus.n_tokens
         return self
+
+    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None,
+                              update=False):
+        """Make the vocabulary and the matrices from word counts instead of a corpus, as gensim's
+        ``build_vocab_from_freq``; ``train(sentences)`` then trains on any corpus, its words outside the
+        vocabulary skipped.
+
+        Parameters
+        ----------
+        word_freq : dict of (str, int)
+            Each word's count. The counts decide what min_count, max_final_vocab and trim_rule keep, the order
+            of the vocabulary (count descending, then the word) and the sub-sampling and negative-sampling
+            distributions.
+        keep_raw_vocab : bool, optional
+            Keep ``word_freq`` as ``raw_vocab``.
+        corpus_count : int, optional
+            Sentences in the corpus the counts come from (``corpus_count``; 0 when not given).
+        trim_rule : callable, optional
+            gensim's ``trim_rule(word, count, min_count)``: ``RULE_DISCARD`` (1), ``RULE_KEEP`` (2), or
+            ``RULE_DEFAULT`` (0) to let min_count decide.
+        update : bool, optional
+            Add the new words that pass min_count and trim_rule after the current ones, with fresh rows; every
+            current word keeps its row and adds its count from ``word_freq``.
+
+        Raises
+        ------
+        fastw2v.UserError
+            When ``word_freq`` is not a mapping of words to counts, no word is kept, or ``update`` is asked of
+            a model without a vocabulary.
+        """
+        if update:
+            self._check_update("build_vocab_from_freq")
+        if not hasattr(word_freq, "items"):
+            raise UserError(f"word_freq is a {type(word_freq).__name__}: pass a dict of word -> count, e.g. "
+                            "collections.Counter(words)")
+        words, counts = [], []
+        for word, count in word_freq.items():
+            if not isinstance(word, str) or isinstance(count, bool) or not isinstance(count, (int, np.integer)) \
+                    or count < 0:
+                raise UserError(f"word_freq maps {word!r} to {count!r}: pass words (str) and counts (int >= 0)")
+            words.append(word)
+            counts.append(int(count))
+        counts = np.array(counts, dtype=np.int64)
+        kept = [i for i, (w, c) in enumerate(zip(words, counts.tolist())) if _keep(w, c, self.min_count, trim_rule)]
+        if update:
+            old = self._vocab()
+            given = dict(zip(words, counts.tolist()))
+            new = [i for i in kept if words[i] not in old.index]
+            new = [new[i] for i in frequency_order([words[i] for i in new], counts[new])]
+            old_counts = old.counts + np.array([given.get(w, 0) for w in old.words], dtype=np.int64)
+            self._set_vocab(Vocab(old.words + [words[i] for i in new], np.concatenate([old_counts, counts[new]])),
+                            update=True)
+        else:
+            if not kept:
+                most = int(counts.max()) if len(counts) else 0
+                raise UserError(f"no word of word_freq has a count of at least min_count={self.min_count} (the "
+                                f"largest is {most}): lower min_count, or pass the counts of a larger corpus")
+            order = [kept[i] for i in frequency_order([words[i] for i in kept], counts[kept])][:self.max_final_vocab]
+            self._set_vocab(Vocab([words[i] for i in order], counts[order]), update=False)
+        if keep_raw_vocab:
+            self.raw_vocab = word_freq
+        self._corpus, self._corpus_of = None, None  # the next train() encodes its corpus with this vocabulary
+        self.corpus_count = corpus_count or 0
+        return self
+
+    def _check_update(self, what: str) -> None:
+        if self.wv is None:
+            raise UserError(f"{what}(update=True) extends a vocabulary, and this model has none yet: call "
+                            f"{what}(...) without update first")
+
+    def _set_vocab(self, vocab: Vocab, update: bool) -> None:
+        """The model's vocabulary and matrices: new ones, or (``update``) the current rows followed by fresh
+        rows for the words after them."""
+        if update:
+            V_old = len(self.wv)
+            fresh = _init_weights(len(vocab) - V_old, self.vector_size, self.seed + self.train_count + V_old)
+            w_in = np.concatenate([self.wv.vectors, fresh[0]])
+            w_out = np.concatenate([self.syn1neg, fresh[1]])
+        else:
+            w_in, w_out = _init_weights(len(vocab), self.vector_size, self.seed)
+        self.wv = Vectors(vocab.words, w_in, vocab.counts)
+        self.syn1neg = np.ascontiguousarray(w_out, dtype=np.float32)
 
     def _vocab(self) -> Vocab:
         return Vocab(self.wv.index_to_key, np.asarray(self.wv.counts, dtype=np.int64))
@@ -191,6 +265,52 @@ class Word2Vec:
         """The loss summed over the pairs of the last train() call so far (gensim's running_training_loss)."""
         return self.running_training_loss
 
+    # -- prediction ---------------------------------------------------------------------------------
+    def predict_output_word(self, context_words_list, topn=10):
+        """The words most probable at the centre of ``context_words_list``, as gensim's ``predict_output_word``
+        for negative sampling: the softmax over the output rows (``syn1neg``) of their dot products with the
+        mean (with ``cbow_mean``, else the sum) of the context words' vectors.
+
+        Parameters
+        ----------
+        context_words_list : list of (str or int)
+            The context words, or their rows in ``wv.vectors``; those not in the vocabulary are ignored.
+        topn : int or None, optional
+            How many words to return (None: all, most probable first).
+
+        Returns
+        -------
+        list of (str, float) or None
+            ``(word, probability)`` pairs, most probable first; None (with a logged warning, as gensim) when
+            no context word is in the vocabulary.
+        """
+        if self.wv is None or self.syn1neg is None:
+            raise UserError("predict_output_word needs a trained model: call build_vocab and train first, or pass "
+                            "the sentences to Word2Vec(...)")
+        if isinstance(context_words_list, str):
+            raise UserError(f"context_words_list is the string {context_words_list!r}: pass a list of words, e.g. "
+                            f"[{context_words_list!r}]")
+        V = len(self.wv)
+        rows = [self.wv.key_to_index[w] if isinstance(w, str) else int(w) for w in context_words_list
+                if (w in self.wv.key_to_index if isinstance(w, str) else
+                    isinstance(w, (int, np.integer)) and 0 <= w < V)]
+        if not rows:
+            logging.getLogger(__name__).warning("All the input context words are out-of-vocabulary for the "
+                                                "current model.")
+            return None
+        hidden = np.sum(self.wv.vectors[rows], axis=0)
+        if getattr(self, "cbow_mean", 1):
+            hidden /= len(rows)
+        scores = (self.syn1neg @ hidden).astype(np.float64)
+        probs = np.exp(scores - scores.max())  # the softmax, shifted so that exp cannot overflow
+        probs /= probs.sum()
+        if topn is not None and topn <= 0:
+            return []
+        k = V if topn is None else min(topn, V)
+        top = np.argpartition(-probs, k - 1)[:k] if k < V else np.arange(V)
+        top = top[np.argsort(-probs[top], kind="stable")]
+        return [(self.wv.index_to_key[i], float(probs[i])) for i in top]
+
     # -- files --------------------------------------------------------------------------------------
     def save(self, fname) -> None:
         """The whole model in one file (both matrices, the vocabulary with counts, the settings and how far
@@ -198,17 +318,17 @@ class Word2Vec:
         if self.wv is None:
             raise UserError("this model has no vocabulary yet: nothing to save (call build_vocab and train first)")
         settings = {k: getattr(self, k) for k in _SETTINGS}
-        meta = dict(format=FORMAT, settings=settings, options=self.options, words=self.wv.index_to_key,
-                    corpus_count=self.corpus_count, corpus_total_words=self.corpus_total_words,
-                    train_count=self.train_count, epochs_trained=self.epochs_trained,
-                    running_training_loss=self.running_training_loss)
+        meta = {"format": FORMAT, "settings": settings, "options": self.options, "words": self.wv.index_to_key,
+                "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words,
+                "train_count": self.train_count, "epochs_trained": self.epochs_trained,
+                "running_training_loss": self.running_training_loss}
         buf = io.BytesIO()
         np.savez(buf, w_in=self.wv.vectors, w_out=self.syn1neg, counts=np.asarray(self.wv.counts, dtype=np.int64),
                  meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
         _atomic_write(os.fspath(fname), lambda f: f.write(buf.getbuffer()))
 
     @classmethod
-    def load(cls, fname, mmap=None) -> "Word2Vec":
+    def load(cls, fname, mmap=None) -> Word2Vec:
         fname = os.fspath(fname)
         if not os.path.isfile(fname):
             raise UserError(f"no such model file {fname!r}: save one with model.save({fname!r})")
@@ -234,6 +354,12 @@ def _init_weights(rows: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarra
     from .hogwild import init_weights
 
     return init_weights(rows, dim, seed)
+
+
+def _keep(word: str, count: int, min_count: int, trim_rule) -> bool:
+    """gensim's keep_vocab_item: trim_rule's RULE_KEEP (2) keeps, RULE_DISCARD (1) drops, else min_count decides."""
+    rule = trim_rule(word, count, min_count) if trim_rule is not None else 0
+    return rule == 2 or (rule != 1 and count >= min_count)
 
 
 def _call(callback, name: str, model) -> None:

@@ -180,3 +180,105 @@ def test_the_torch_backend_trains_on_from_the_model_matrices():
     model.train(sentences, total_examples=len(sentences), epochs=1, start_alpha=1e-9, end_alpha=1e-9)
     np.testing.assert_allclose(model.wv.vectors, first, atol=1e-5)  # a step of ~0 keeps them
     assert group_precision(model.wv) >= 0.9
+
+
+def gensim_twin(model):
+    """A gensim Word2Vec with the vocabulary, counts, vectors and output rows of ``model`` (same row order)."""
+    counts = {w: model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key}
+    twin = gensim.models.Word2Vec(vector_size=model.vector_size, min_count=1, sg=1, negative=5)
+    twin.build_vocab_from_freq(counts)
+    rows = [model.wv.key_to_index[w] for w in twin.wv.index_to_key]  # gensim orders ties otherwise
+    twin.wv.vectors[:] = model.wv.vectors[rows]
+    twin.syn1neg[:] = model.syn1neg[rows]
+    return twin
+
+
+def test_predict_output_word_equals_gensims():
+    sentences = [t.split() for t in planted_texts(n_docs=200)]
+    model = Word2Vec(sentences, vector_size=16, window=3, min_count=1, epochs=3, seed=3, workers=1)
+    assert np.abs(model.syn1neg).max() > 0.1  # the trained output rows, not their zero initialisation
+    twin = gensim_twin(model)
+    ours_row = model.wv.key_to_index
+    for context, topn in [(["g0w1", "g0w2"], 10), (["g1w3"], 5), (["the", "g2w0", "unknown"], 3),
+                          (["g3w1", "g3w1", "g3w2", "a"], None), (["g0w1"], 0)]:
+        expected = twin.predict_output_word(context, topn=topn)
+        got = model.predict_output_word(context, topn=topn)
+        assert [w for w, _ in got] == [w for w, _ in expected]
+        np.testing.assert_allclose([p for _, p in got], [p for _, p in expected], rtol=1e-5, atol=1e-9)
+    # row numbers stand for words, as in gensim
+    got = model.predict_output_word([ours_row["g1w2"], "g1w4", len(model.wv) + 5], topn=4)
+    expected = twin.predict_output_word([twin.wv.key_to_index["g1w2"], "g1w4", len(model.wv) + 5], topn=4)
+    assert [w for w, _ in got] == [w for w, _ in expected]
+    assert model.predict_output_word(["unknown", "words"]) is None is twin.predict_output_word(["unknown", "words"])
+    with pytest.raises(fastw2v.UserError, match="is the string 'g0w1': pass a list of words, e.g. \\['g0w1'\\]"):
+        model.predict_output_word("g0w1")
+    with pytest.raises(fastw2v.UserError, match="predict_output_word needs a trained model"):
+        Word2Vec().predict_output_word(["a"])
+
+
+def gensim_vocab(model):
+    return [(w, model.wv.get_vecattr(w, "count")) for w in model.wv.index_to_key]
+
+
+@pytest.mark.parametrize("settings, kw", [
+    ({"min_count": 1}, {}),
+    ({"min_count": 3}, {"corpus_count": 42, "keep_raw_vocab": True}),
+    ({"min_count": 3}, {"trim_rule": lambda w, c, m: 2 if w == "rare" else (1 if w == "drop" else 0)}),
+    ({"min_count": 1, "max_final_vocab": 4}, {})])
+def test_build_vocab_from_freq_equals_gensims(settings, kw):
+    # distinct counts: gensim orders ties by insertion, fastw2v by the word
+    freq = {"drop": 50, "rare": 1, "b": 7, "a": 9, "c": 30, "d": 2, "e": 12, "f": 3}
+    ours = Word2Vec(vector_size=8, **settings)
+    ours.build_vocab_from_freq(freq, **kw)
+    theirs = gensim.models.Word2Vec(vector_size=8, sg=1, **settings)
+    theirs.build_vocab_from_freq(freq, **kw)
+    assert gensim_vocab(ours) == gensim_vocab(theirs)
+    assert ours.wv.vectors.shape == ours.syn1neg.shape == theirs.wv.vectors.shape
+    assert ours.corpus_count == theirs.corpus_count
+    assert (getattr(ours, "raw_vocab", None) == freq) == bool(kw.get("keep_raw_vocab"))
+    # update: the current words keep their rows and add their counts, the new ones (by count) come after
+    more = {"g": 40, "a": 5, "h": 20, "rare": 1}
+    before = ours.wv.vectors.copy()
+    ours.build_vocab_from_freq(more, update=True)
+    theirs.build_vocab_from_freq(more, update=True)
+    assert gensim_vocab(ours) == gensim_vocab(theirs)
+    np.testing.assert_array_equal(ours.wv.vectors[:len(before)], before)
+    assert ours.wv.vectors.shape == ours.syn1neg.shape == (len(theirs.wv), 8)
+
+
+def test_build_vocab_from_freq_then_train_equals_build_vocab():
+    """The counts of a corpus give the vocabulary, and then the training, that the corpus itself gives."""
+    sentences = [t.split() for t in planted_texts(n_docs=100)]
+    counts = {}
+    for s in sentences:
+        for w in s:
+            counts[w] = counts.get(w, 0) + 1
+    one = Word2Vec(sentences, vector_size=8, min_count=1, epochs=2, workers=1)
+    two = Word2Vec(vector_size=8, min_count=1, epochs=2, workers=1)
+    two.build_vocab([[w] for w in counts])  # a vocabulary built from other text is replaced
+    two.build_vocab_from_freq(counts, corpus_count=len(sentences))
+    assert two.wv.index_to_key == one.wv.index_to_key and two.corpus_count == len(sentences)
+    two.train(corpus_iterable=sentences, total_examples=two.corpus_count, epochs=two.epochs)
+    np.testing.assert_array_equal(one.wv.vectors, two.wv.vectors)
+    np.testing.assert_array_equal(one.syn1neg, two.syn1neg)
+    # words of the corpus outside the vocabulary are skipped
+    three = Word2Vec(vector_size=8, min_count=1, epochs=2, workers=1)
+    three.build_vocab_from_freq({w: c for w, c in counts.items() if not w.startswith("g3")})
+    start = three.wv.vectors.copy()
+    three.train(sentences, total_examples=len(sentences), epochs=2)
+    assert "g3w0" not in three.wv and not np.array_equal(three.wv.vectors, start)
+
+
+def test_build_vocab_from_freq_errors():
+    with pytest.raises(fastw2v.UserError, match="word_freq is a list: pass a dict of word -> count"):
+        Word2Vec().build_vocab_from_freq(["a", "b"])
+    with pytest.raises(fastw2v.UserError, match="word_freq maps 'a' to '3': pass words \\(str\\) and counts"):
+        Word2Vec().build_vocab_from_freq({"a": "3"})
+    with pytest.raises(fastw2v.UserError, match="no word of word_freq has a count of at least min_count=5 "
+                                                "\\(the largest is 4\\): lower min_count"):
+        Word2Vec().build_vocab_from_freq({"a": 4, "b": 1})
+    with pytest.raises(fastw2v.UserError, match="build_vocab_from_freq\\(update=True\\) extends a vocabulary"):
+        Word2Vec().build_vocab_from_freq({"a": 4}, update=True)
+    with pytest.raises(fastw2v.UserError) as e:
+        Word2Vec(hs=1)
+    assert "\n" not in str(e.value)
