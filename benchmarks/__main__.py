@@ -36,6 +36,7 @@ ROW_TIMEOUT = 600
 INGEST, MEMORY = "ingest (tokens/s)", "memory vs corpus size (peak anon MiB)"
 DISTRIBUTED = "distributed training, torchrun (words/s of the whole job)"
 LARGE_VOCAB = "large vocabulary (Zipf, 1.05M words)"
+CBOW = "CBOW training (words/s)"
 
 
 def plan(args) -> list[dict]:
@@ -94,6 +95,16 @@ def plan(args) -> list[dict]:
         (TRAINING, f"gensim 4 iterable, {threads} workers", "gensim", dict(mode="iterable", workers=threads),
          fast_tokens),
         (TRAINING, f"word2vec.c, {threads} threads", "word2vec_c", dict(threads=threads), fast_tokens),
+        (CBOW, f"fastw2v hogwild CBOW, {threads} threads", "fastw2v_training",
+         dict(backend="hogwild", threads=threads, sg=0), fast_tokens),
+        (CBOW, "fastw2v hogwild CBOW, 1 thread", "fastw2v_training", dict(backend="hogwild", threads=1, sg=0),
+         fast_tokens),
+        (CBOW, f"gensim 4 CBOW corpus_file, {threads} workers", "gensim",
+         dict(mode="corpus_file", workers=threads, sg=0), fast_tokens),
+        (CBOW, f"gensim 4 CBOW iterable, {threads} workers", "gensim", dict(mode="iterable", workers=threads, sg=0),
+         fast_tokens),
+        (CBOW, f"word2vec.c CBOW (-cbow 1), {threads} threads", "word2vec_c", dict(threads=threads, cbow=1),
+         fast_tokens),
     ]
     # Ingest: the corpus's raw text as a .txt file, encoded (both passes); the Python encoder on its first 30 MiB.
     for tok in ("simple", "whitespace"):
@@ -258,9 +269,11 @@ def table(results: list[dict], info: dict, args) -> str:
         if r["group"] == DISTRIBUTED:  # one process of the same backend on all the cores
             return rate.get(f"fastw2v hogwild, {threads} threads" if r["kwargs"]["backend"] == "hogwild"
                             else "fastw2v torch cpu, sgd (fused step), B=16384")
-        return naive[r["group"]]
+        return naive.get(r["group"])
     gensim = rate.get(f"gensim 4 corpus_file, {threads} workers")
     w2v = rate.get(f"word2vec.c, {threads} threads")
+    cbow_gensim, cbow_w2v = (rate.get(f"gensim 4 CBOW corpus_file, {threads} workers"),
+                             rate.get(f"word2vec.c CBOW (-cbow 1), {threads} threads"))
     out = [f"| group | implementation | tokens | median rate | runs (min–max) | × baseline | × gensim corpus_file "
            f"| × word2vec.c | peak RSS MiB |", "|---|---|---:|---:|---|---:|---:|---:|---:|"]
     for r in results:
@@ -276,15 +289,17 @@ def table(results: list[dict], info: dict, args) -> str:
             rss += f" + workers {r['children_maxrss_mib']:.0f}"
         tokens = f"{r['tokens']:,}" + (f" ({r['note']})" if r["note"] else "")
         words = r["unit"] == "words/s"
+        g, w = (cbow_gensim, cbow_w2v) if r["group"] == CBOW else (gensim, w2v)  # CBOW rows against CBOW
         out.append(f"| {r['group']} | {r['label']} | {tokens} | {_fmt(med)} {r['unit']} | {spread} "
-                   f"| {_ratio(med, baseline(r))} | {_ratio(med, gensim) if words else '-'} "
-                   f"| {_ratio(med, w2v) if words else '-'} | {rss} |")
+                   f"| {_ratio(med, baseline(r))} | {_ratio(med, g) if words else '-'} "
+                   f"| {_ratio(med, w) if words else '-'} | {rss} |")
     head = [f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, torch {info['torch']}, "
             f"numba {info['numba']} ({info.get('numba_threading_layer') or '?'}), numpy {info['numpy']}, "
             f"gensim {info['gensim']}; GPU: {info['gpu'] or 'none'}. "
             f"Load average at start {info['load_average'][0]:.1f}, at end {info.get('load_average_end', (0,))[0]:.1f}.",
             f"Corpus: {results[0].get('corpus_description', '') if results else '-'}. Settings: skip-gram, negative 5, window 5, dim 100, "
-            "sample 1e-3, min_count 5 (applied at encoding), 1 epoch. Rates: median of the runs; "
+            "sample 1e-3, min_count 5 (applied at encoding), 1 epoch; the CBOW rows: CBOW, the mean of the window, "
+            "against gensim's and word2vec.c's CBOW. Rates: median of the runs; "
             "words/s = in-vocabulary tokens before sub-sampling per second of training. × baseline: against the "
             "tutorial (pipeline, training), the Python encoder with the same tokenizer (ingest: the corpus's raw "
             "text as .txt, both passes), the first size (memory), one process of the same backend on all cores "

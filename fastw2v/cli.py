@@ -52,6 +52,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
             base = next(t for t in typing.get_args(kind) if t is not type(None))
         group.add_argument(*names, dest=f.name, type=base, default=f.default if f.default is not MISSING else None,
                            metavar=f.name.upper(), help=help_text)
+    group.add_argument("--cbow", dest="sg", action="store_const", const=0, help="CBOW: the same as --sg 0")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,10 +151,13 @@ def cmd_train(args) -> None:
     if st.rank != 0:  # a distributed job: rank 0 reports for all
         return
     print(f"vocabulary   {st.vocab_size:,} words" + (f" (min_count={st.min_count})" if st.min_count is not None else ""))
-    print(f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} pairs")
+    print(f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} "
+          + ("pairs" if config.sg else "windows"))
     if st.encode_seconds is not None and st.raw_tokens:
         print(f"encoding     {st.encode_seconds:.1f} s, {st.raw_tokens / st.encode_seconds:,.0f} tokens/s "
               "(both passes; cached for the next run)")
+    model = "skip-gram" if config.sg else f"CBOW ({'mean' if config.cbow_mean else 'sum'} of the window)"
+    print(f"model        {model}, {config.vector_size} dimensions, window {config.window}, {config.negative} negatives")
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     if st.world_size > 1:
         tokens = st.tokens * st.epochs or 1

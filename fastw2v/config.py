@@ -31,6 +31,8 @@ CPU_BATCH_SIZE, GPU_BATCH_SIZE = 16384, 65536  # Config.batch_size's default on 
 @dataclass
 class Config:
     # --- the model and objective (word2vec / gensim defaults) ---
+    sg: int = 1  # 1: skip-gram, the tutorial's model (each context word predicts the center); 0: CBOW, gensim's and word2vec.c's default model (the window's mean input row predicts the center)
+    cbow_mean: int = 1  # CBOW: 1 = the mean of the window's input rows (word2vec.c), 0 = their sum (gensim's cbow_mean=0)
     vector_size: int = 100  # embedding dimension d; the tutorial's EMBED_DIM
     window: int = 5  # maximum distance between center and context
     shrink_windows: bool = True  # word2vec.c/gensim draw a reach in [1, window] per center; False = static
@@ -86,6 +88,11 @@ class Config:
             if not _is_int(value) or value < 0:
                 raise UserError(f"{name} must be a whole number >= 0, got {value!r}: {fix}")
             setattr(self, name, int(value))
+        for name in ("sg", "cbow_mean"):
+            if getattr(self, name) not in (0, 1) or isinstance(getattr(self, name), float):
+                raise UserError(f"{name} must be 0 or 1, got {getattr(self, name)!r}: pass --{name.replace('_', '-')} 0 "
+                                "or 1")
+            setattr(self, name, int(getattr(self, name)))
         if self.seed >= 2 ** 63:
             raise UserError(f"seed must be below 2**63, got {self.seed}: pass a smaller --seed")
         for name in ("max_vocab_size", "max_counted_words", "span_tokens"):
@@ -135,6 +142,9 @@ class Config:
         if self.backend == "hogwild" and self.optimizer != "sgd":
             raise UserError(f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: "
                             "drop --optimizer or pass --backend torch")
+        if self.shared_negatives and not self.sg:
+            raise UserError("shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already "
+                            "draws one set per window: drop --shared-negatives, or pass --sg 1")
         if self.shared_negatives and (self.backend == "torch" or self.optimizer != "sgd"):
             raise UserError(f"shared_negatives is an option of the hogwild backend (per-pair SGD), not of torch "
                             f"{self.optimizer}: drop --shared-negatives, or pass --backend hogwild --optimizer sgd")

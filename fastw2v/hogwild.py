@@ -545,6 +545,189 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
         out[thread, 1] = pairs
 
 
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _window_input(neu1, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d):
+    """CBOW's hidden layer for the center at kept[i]: the sum of its window's input rows (kept[lo:hi] but i;
+    word2vec.c:450-458), divided by their number with cbow_mean (word2vec.c:461)."""
+    for c in range(d):
+        neu1[c] = 0.0
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        ctx = kept[j]
+        m_in = hot_in if ctx < hot else w_in
+        for c in range(d):
+            neu1[c] += m_in[ctx, c]
+    if cbow_mean:
+        cw = np.float32(hi - lo - 1)
+        for c in range(d):
+            neu1[c] /= cw
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _score_hidden(neu1, center, ring, slot, negative, hot, hot_out, w_out, scores, d):
+    """The 1 + k scores of a CBOW example (the hidden layer against the center's output row, then the
+    negatives'), all before any update."""
+    for t in range(negative + 1):
+        target = center if t == 0 else ring[slot, t - 1]
+        m_out = hot_out if target < hot else w_out
+        f = np.float32(0.0)
+        for c in range(d):
+            f += neu1[c] * m_out[target, c]
+        scores[t] = f
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _cbow_targets6(neu1, neu1e, center, ring, slot, hot, hot_out, w_out, scores, grads, sampled, lr, d):
+    """A CBOW example's six targets with k = 5, all distinct: one pass over the columns moves each output row by
+    g_t * neu1 and sums neu1e = sum_t g_t * (row t before its move) (word2vec.c:467-490). Returns the sampled
+    loss."""
+    loss = 0.0
+    for t in range(6):
+        grads[t] = 0.0  # a negative equal to the center is skipped: its gradient stays 0
+        if t == 0 or ring[slot, t - 1] != center:
+            if sampled:
+                loss += _loss(scores[t], t == 0)
+            grads[t] = _gradient(scores[t], 1 if t == 0 else 0, lr)
+    g0, g1, g2, g3, g4, g5 = grads[0], grads[1], grads[2], grads[3], grads[4], grads[5]
+    r0, r1, r2, r3, r4 = ring[slot, 0], ring[slot, 1], ring[slot, 2], ring[slot, 3], ring[slot, 4]
+    m0 = hot_out if center < hot else w_out
+    m1 = hot_out if r0 < hot else w_out
+    m2 = hot_out if r1 < hot else w_out
+    m3 = hot_out if r2 < hot else w_out
+    m4 = hot_out if r3 < hot else w_out
+    m5 = hot_out if r4 < hot else w_out
+    for c in range(d):
+        h = neu1[c]
+        o0, o1, o2, o3, o4, o5 = m0[center, c], m1[r0, c], m2[r1, c], m3[r2, c], m4[r3, c], m5[r4, c]
+        m0[center, c] = o0 + g0 * h
+        m1[r0, c] = o1 + g1 * h
+        m2[r1, c] = o2 + g2 * h
+        m3[r2, c] = o3 + g3 * h
+        m4[r3, c] = o4 + g4 * h
+        m5[r4, c] = o5 + g5 * h
+        neu1e[c] = ((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5
+    return loss
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _cbow_targets(neu1, neu1e, center, ring, slot, negative, hot, hot_out, w_out, scores, sampled, lr, d):
+    """A CBOW example's targets, any k, one after another (word2vec.c:467-490): each output row moves by
+    g * neu1, and neu1e sums g * (the row before its move); a negative drawn twice is rescored after its first
+    update, as word2vec.c scores it. Returns the sampled loss."""
+    loss = 0.0
+    for c in range(d):
+        neu1e[c] = 0.0
+    for t in range(negative + 1):
+        if t == 0:
+            target, label = center, 1
+        else:
+            target = ring[slot, t - 1]
+            if target == center:  # word2vec.c:476 `if (target == word) continue;`
+                continue
+            label = 0
+        m_out = hot_out if target < hot else w_out
+        f = scores[t]
+        for u in range(t - 1):
+            if ring[slot, u] == target:
+                f = np.float32(0.0)
+                for c in range(d):
+                    f += neu1[c] * m_out[target, c]
+                break
+        if sampled:
+            loss += _loss(f, label)
+        g = _gradient(f, label, lr)
+        for c in range(d):
+            neu1e[c] += g * m_out[target, c]
+            m_out[target, c] += g * neu1[c]
+    return loss
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _spread_error(neu1e, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d):
+    """neu1e into every input row of the window (word2vec.c:486-491); with a sum (cbow_mean=0) divided by their
+    number first, as gensim does (word2vec_inner.pyx, ``fast_sentence_cbow_neg``)."""
+    if not cbow_mean:
+        cw = np.float32(hi - lo - 1)
+        for c in range(d):
+            neu1e[c] /= cw
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        ctx = kept[j]
+        m_in = hot_in if ctx < hot else w_in
+        for c in range(d):
+            m_in[ctx, c] += neu1e[c]
+
+
+@numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
+def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_window, model, draws, lr_decay, cbow_mean,
+                     out):
+    """CBOW over one sub-sampled chunk (word2vec.c:446-491): each center is predicted from the mean of its window's
+    input rows (``cbow_mean``; their sum without it, gensim's ``cbow_mean=0``) against its own output row and k
+    negatives, the output rows move, and the error goes back to every input row of the window.
+
+    The arguments are ``train_chunk``'s; the windows are the same draws (``kernels.window_reach`` keyed by the
+    center's kept position), a window with no context is skipped (word2vec.c's ``if (cw)``), and the negatives are
+    drawn for the center's kept position (one set per window, as word2vec.c draws them). Threads claim blocks,
+    the next center's negatives are drawn one step ahead with their rows prefetched, and the hot rows are trained
+    on each thread's copies, as in ``train_chunk``. out[t] = (loss estimate, examples) of thread t.
+    """
+    w_in, w_out, d, hot, merge_every = model
+    alias_table, base_neg, base_coin, negative, _ = draws
+    lr_start, lr_end, position0, total = lr_decay
+    n_blocks = blocks.shape[0] - 1
+    claimed = np.zeros(1, dtype=np.int64)
+    for thread in numba.prange(out.shape[0]):
+        neu1e, ring, scores, grads, _, hot_in, hot_out, base_in, base_out = _thread_state(w_in, w_out, hot,
+                                                                                         negative, d)
+        neu1 = np.empty(d, dtype=np.float32)
+        loss = 0.0
+        examples = 0
+        next_merge = merge_every  # the hot rows merge every merge_every examples
+        while True:
+            b = _claim(claimed)
+            if b >= n_blocks:
+                break
+            last = kept_starts[blocks[b + 1]]
+            _draw_ahead(ring, kept_starts[blocks[b]], alias_table, base_neg, base_coin, negative, hot, w_out, d)
+            for p in range(blocks[b], blocks[b + 1]):
+                s, e = kept_starts[p], kept_starts[p + 1]
+                span = (starts[p + 1] - starts[p]) / max(e - s, 1)
+                for i in range(s, e):
+                    lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
+                    center = kept[i]
+                    if i + 1 < last:  # the next center's negatives, and its output row
+                        _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+                        if kept[i + 1] >= hot:
+                            _prefetch_row(w_out, kept[i + 1], d)
+                    if i + window + 1 < last and kept[i + window + 1] >= hot:
+                        _prefetch_row(w_in, kept[i + window + 1], d)
+                    r = K.window_reach(window, shrink, base_window, i)
+                    lo, hi = max(s, i - r), min(e, i + r + 1)
+                    if hi - lo == 1:  # no context: word2vec.c's `if (cw)`
+                        continue
+                    _window_input(neu1, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d)
+                    slot, sampled = i & 1, (i & LOSS_EVERY_MASK) == 0
+                    _score_hidden(neu1, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
+                    if negative == 5 and _distinct(ring, slot, center, negative):
+                        loss += _cbow_targets6(neu1, neu1e, center, ring, slot, hot, hot_out, w_out, scores, grads,
+                                               sampled, lr, d)
+                    else:
+                        loss += _cbow_targets(neu1, neu1e, center, ring, slot, negative, hot, hot_out, w_out, scores,
+                                              sampled, lr, d)
+                    _spread_error(neu1e, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d)
+                    examples += 1
+                    if hot and examples >= next_merge:
+                        next_merge = examples + merge_every
+                        _merge_hot(w_in, hot_in, base_in, hot, d)
+                        _merge_hot(w_out, hot_out, base_out, hot, d)
+        _merge_hot(w_in, hot_in, base_in, hot, d)
+        _merge_hot(w_out, hot_out, base_out, hot, d)
+        out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
+        out[thread, 1] = examples
+
+
 def padded_rows(m: np.ndarray) -> np.ndarray:
     """A copy of m whose rows start on 64-byte cache-line boundaries, each padded with zeros to whole lines.
 
@@ -651,8 +834,12 @@ class ChunkTrainer:
     def train_plain(self, epoch, c, local, kept, kept_starts, offsets, w_base, blocks, out) -> None:
         """Every pair of chunk c (or of ``blocks`` of its pieces), in text order."""
         cfg = self.config
-        train_chunk(kept, kept_starts, local, offsets, blocks, cfg.window, cfg.shrink_windows, w_base, self.model,
-                    *self.schedule(epoch, c, self.alias_table), out)
+        if cfg.sg:
+            train_chunk(kept, kept_starts, local, offsets, blocks, cfg.window, cfg.shrink_windows, w_base, self.model,
+                        *self.schedule(epoch, c, self.alias_table), out)
+        else:
+            train_cbow_chunk(kept, kept_starts, local, blocks, cfg.window, cfg.shrink_windows, w_base, self.model,
+                             *self.schedule(epoch, c, self.alias_table), bool(cfg.cbow_mean), out)
 
     def train_buckets(self, epoch, c, local, kept, kept_starts, offsets, w_base, out) -> None:
         """Chunk c span by span, each span bucket by bucket: in round s this rank's buckets (alone, every rank's in

@@ -31,7 +31,7 @@ class TrainStats:
     vocab_size: int
     tokens: int  # in-vocabulary tokens per epoch (before sub-sampling)
     start_lr: float = float("nan")  # the learning rate at the start (Config.start_lr)
-    pairs: int = 0  # (center, context) pairs trained on, all epochs
+    pairs: int = 0  # (center, context) pairs trained on, all epochs; CBOW: windows (centers with a context)
     seconds: float = 0.0  # training time, this run's and, for a resumed run, the runs' before it
     resumed_seconds: float = 0.0  # of ``seconds``, the training time of the runs before (a resumed run's checkpoint)
     final_loss: float = float("nan")  # mean loss per pair over the last part of training

@@ -314,6 +314,9 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
     from them and leaves its result in them; ``on_epoch_end(epoch, input_vectors, stats)`` runs after each epoch.
     With a ``group.Group`` this process is one rank of a job that trains one model; ``as_ranks`` (> 1) trains, in
     this process, the model a job of that many ranks trains (its buckets in turn: ``buckets``)."""
+    if (group is not None or as_ranks > 1) and not config.sg:
+        raise UserError("a job of several ranks trains skip-gram pairs bucket by bucket, by the words' partitions, and "
+                        "a CBOW window reads input rows of many partitions at once: pass --sg 1, or run one process")
     if (group is not None or as_ranks > 1) and config.optimizer != "sgd":
         raise UserError(f"a job of several ranks trains each row on one rank at a time, and {config.optimizer} keeps "
                         "moments of every row on every rank: drop --optimizer (sgd) or run one process")
@@ -326,6 +329,9 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
 
         return train_hogwild(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
                              group=group, as_ranks=as_ranks)
+    if not config.sg:
+        raise UserError(f"CBOW (sg=0) trains on the hogwild backend, and this run trains with torch ({config.optimizer} "
+                        f"on {config.torch_device()}): pass --backend hogwild --device cpu, or --sg 1")
     if config.shared_negatives:  # backend auto chose torch: a GPU (Config rejects the other cases)
         raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
                         f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "

@@ -175,17 +175,18 @@ def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", 
     return run
 
 
-def _gensim_model(workers: int):
+def _gensim_model(workers: int, sg: int = 1):
     from gensim.models import Word2Vec
 
     s = common.SETTINGS
-    return Word2Vec(sg=1, hs=0, negative=s["negative"], window=s["window"], vector_size=s["vector_size"],
+    return Word2Vec(sg=sg, hs=0, negative=s["negative"], window=s["window"], vector_size=s["vector_size"],
                     sample=s["sample"], min_count=common.FILE_MIN_COUNT, epochs=s["epochs"], workers=workers, seed=1)
 
 
-def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 2):
+def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 2, sg: int = 1):
     """gensim 4 Word2Vec on the same token stream: ``corpus_file`` (its Cython file reader, no GIL) or an
-    iterable of token lists (its Python producer thread + workers). Vocabulary building is not timed."""
+    iterable of token lists (its Python producer thread + workers); skip-gram, or CBOW with ``sg=0``. Vocabulary
+    building is not timed."""
     if not common.has_module("gensim"):
         raise common.Skip("gensim is not installed (pip install gensim)")
     from gensim.models.word2vec import LineSentence
@@ -194,7 +195,7 @@ def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 
     tokens = c.n_tokens  # the same in-vocabulary tokens as fastw2v's rows (same file, same min_count)
 
     def run() -> Rate:
-        m = _gensim_model(workers)
+        m = _gensim_model(workers, sg)
         if mode == "corpus_file":
             m.build_vocab(corpus_file=text_path)
             data = dict(corpus_file=text_path, total_words=m.corpus_total_words)
@@ -210,15 +211,17 @@ def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 
 
 
 def word2vec_c_command(binary: str, text_path: str, output: str, threads: int, epochs: int = 1,
-                       min_count: int = common.FILE_MIN_COUNT) -> list[str]:
-    """word2vec.c's command line with the shared settings (skip-gram, negative sampling, binary output)."""
+                       min_count: int = common.FILE_MIN_COUNT, cbow: int = 0) -> list[str]:
+    """word2vec.c's command line with the shared settings (skip-gram, or CBOW with ``cbow=1``, at gensim's
+    alpha 0.025; negative sampling, binary output)."""
     s = common.SETTINGS
-    return [binary, "-train", text_path, "-output", output, "-cbow", "0", "-size", str(s["vector_size"]),
+    return [binary, "-train", text_path, "-output", output, "-cbow", str(cbow), "-alpha", "0.025",
+            "-size", str(s["vector_size"]),
             "-window", str(s["window"]), "-negative", str(s["negative"]), "-hs", "0", "-sample", str(s["sample"]),
             "-min-count", str(min_count), "-threads", str(threads), "-iter", str(epochs), "-binary", "1"]
 
 
-def prepare_word2vec_c(c, text_path: str, threads: int = 2):
+def prepare_word2vec_c(c, text_path: str, threads: int = 2, cbow: int = 0):
     """word2vec.c (a ``word2vec`` binary on PATH) on the same file; its own Words/thread/sec x threads."""
     binary = common.word2vec_binary()
     if binary is None:
@@ -226,7 +229,7 @@ def prepare_word2vec_c(c, text_path: str, threads: int = 2):
 
     def run() -> Rate:
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = word2vec_c_command(binary, text_path, os.path.join(tmp, "v.bin"), threads)
+            cmd = word2vec_c_command(binary, text_path, os.path.join(tmp, "v.bin"), threads, cbow=cbow)
             start = time.perf_counter()
             out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
             seconds = time.perf_counter() - start

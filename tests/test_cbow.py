@@ -1,0 +1,152 @@
+"""CBOW (sg=0): hogwild's kernel equals word2vec.c's CBOW written in numpy over the kernels' streams (mean and sum),
+learns planted structure, counts its windows exactly, and the settings around it say what they do."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import fastw2v
+from fastw2v import kernels as K
+from fastw2v.errors import UserError
+from fastw2v.hogwild import MAX_EXP, init_weights, train_hogwild
+from fastw2v.train import train_corpus
+
+from .test_hogwild import BASE, own_group_precision, reference_case
+
+CBOW = dataclasses.replace(BASE, sg=0)
+
+
+def chunk_streams(corpus, cfg):
+    """For each epoch and chunk: (kept ids, kept piece starts, the window reach and the negatives of kept position
+    i), from the kernels' streams as hogwild draws them."""
+    k = cfg.negative
+    keep = K.keep_thresholds(corpus.vocab.counts, cfg.sample)
+    table = K.build_alias_table(corpus.vocab.unigram_weights(cfg.ns_exponent))
+    bounds = corpus.chunk_bounds(cfg.chunk_tokens)
+    for epoch in range(cfg.epochs):
+        for c in range(bounds.shape[0] - 1):
+            def base(stream, epoch=epoch, c=c):
+                return int(K.stream_base(cfg.seed, epoch, stream, c))
+
+            ids, local = corpus.chunk(bounds, c)
+            kept, kept_starts = K.subsample(ids, local, keep, base(K.STREAM_SUBSAMPLE))
+
+            def reach(i, base_window=base(K.STREAM_WINDOW)):
+                return int(K.window_reach(cfg.window, cfg.shrink_windows, base_window, i))
+
+            def negatives(i, b=(base(K.STREAM_NEGATIVE), base(K.STREAM_NEGATIVE_COIN))):
+                return [int(K.alias_draw(table, b[0], b[1], i * k + t)) for t in range(k)]
+
+            yield kept, kept_starts, reach, negatives
+
+
+def reference_cbow(corpus, cfg):
+    """word2vec.c's CBOW with negative sampling (word2vec.c:446-491) in numpy, constant lr: the hidden layer is the
+    mean of the window's input rows (with cbow_mean=0 their sum, the error then divided by their number, as
+    gensim's fast_sentence_cbow_neg does); the center (label 1) and its k negatives (those equal to the center
+    skipped) each move their output row by g * h, the error sums g * (row before its move), and every input row of
+    the window takes the error. A window without a context trains nothing."""
+    w_in, w_out = init_weights(len(corpus.vocab), cfg.vector_size, cfg.seed)
+    lr = np.float32(cfg.lr)
+    windows = 0
+    for kept, kept_starts, reach, negatives in chunk_streams(corpus, cfg):
+        for s, e in zip(kept_starts[:-1].tolist(), kept_starts[1:].tolist()):
+            for i in range(s, e):
+                r = reach(i)
+                contexts = [int(kept[j]) for j in range(max(s, i - r), min(e, i + r + 1)) if j != i]
+                if not contexts:
+                    continue
+                windows += 1
+                h = w_in[contexts].sum(axis=0)
+                if cfg.cbow_mean:
+                    h /= np.float32(len(contexts))
+                center = int(kept[i])
+                neu1e = np.zeros_like(h)
+                for target, label in [(center, 1)] + [(n, 0) for n in negatives(i) if n != center]:
+                    f = np.clip(h @ w_out[target], -MAX_EXP, MAX_EXP)
+                    g = (label - 1 / (1 + np.exp(-f))) * lr
+                    neu1e += g * w_out[target]
+                    w_out[target] += g * h
+                if not cfg.cbow_mean:
+                    neu1e /= np.float32(len(contexts))
+                for x in contexts:
+                    w_in[x] += neu1e
+    return w_in, w_out, windows
+
+
+@pytest.mark.parametrize("hot, negative, cbow_mean", [(False, 5, 1), (True, 5, 1), (False, 3, 1), (False, 5, 0),
+                                                      (True, 3, 0)])
+def test_cbow_equals_word2vec_c_in_numpy(hot, negative, cbow_mean, monkeypatch):
+    """hot: 2 threads with 8 private hot rows on one-document chunks (one block each: in fact serial). negative=5
+    takes the kernel's one-pass update on windows whose six output rows differ and its general loop on the others
+    (frequent in this 35-word vocabulary); 3, the general loop."""
+    corpus, cfg = reference_case(hot, negative, False, monkeypatch)
+    cfg = dataclasses.replace(cfg, sg=0, cbow_mean=cbow_mean, final_vectors="avg")
+    w_in, w_out, windows = reference_cbow(corpus, cfg)
+    assert np.abs(w_in - init_weights(len(corpus.vocab), cfg.vector_size, cfg.seed)[0]).max() > 0.01  # it trained
+    got, stats = train_hogwild(corpus, cfg, progress=False)
+    assert stats.pairs == windows
+    np.testing.assert_allclose(got.vectors, (w_in + w_out) / 2, rtol=1e-4, atol=1e-5)
+
+
+def test_a_hand_computed_corpus():
+    """The document "x y", window 1, no sub-sampling, k = 1, a constant lr of 0.5, d = 2, from given rows: input
+    x = (0, 1), y = (1, 0), output rows 0. Center x is predicted from y's input row, then y from x's. A score of 0
+    gives sigma = 1/2, so g = +0.25 for the center and -0.25 for a negative; each center draws one negative, x or
+    y (one equal to the center is skipped)."""
+    corpus = fastw2v.encode(fastw2v.from_texts(["x y"]), min_count=1, cache_dir=None, tokenizer="whitespace")
+    x, y = corpus.vocab.index["x"], corpus.vocab.index["y"]
+    cfg = fastw2v.Config(sg=0, vector_size=2, window=1, shrink_windows=False, sample=0, negative=1, epochs=1,
+                         alpha=0.5, min_alpha=0.5, workers=1, seed=4)
+    (kept, _, _, negatives), = chunk_streams(corpus, cfg)
+    neg_of_x, neg_of_y = negatives(0)[0], negatives(1)[0]  # kept positions 0 (x) and 1 (y)
+    assert kept.tolist() == [x, y]
+    w_in = np.zeros((2, 2), dtype=np.float32)
+    w_in[x], w_in[y] = (0, 1), (1, 0)
+    w_out = np.zeros((2, 2), dtype=np.float32)
+    weights = fastw2v.stats.Weights(w_in.copy(), w_out.copy())
+    # center x, h = (1, 0): out[x] = (0.25, 0); a negative y: out[y] = (-0.25, 0). The rows were zero: the error
+    # is 0 and y's input row stays.
+    out_x, out_y = np.array([0.25, 0.0]), np.array([-0.25, 0.0]) if neg_of_x == y else np.zeros(2)
+    # center y, h = (0, 1): its score out[y] . h = 0, g = 0.25: error 0.25 * out[y], out[y] += (0, 0.25); a negative
+    # x scores out[x] . h = 0, g = -0.25: error -0.25 * out[x], out[x] += (0, -0.25). x's input row takes the error.
+    error = 0.25 * out_y
+    out_y = out_y + [0.0, 0.25]
+    if neg_of_y == x:
+        error = error - 0.25 * out_x
+        out_x = out_x + [0.0, -0.25]
+    expect_in = w_in.copy()
+    expect_in[x] += error
+    vectors, stats = train_corpus(corpus, cfg, progress=False, weights=weights)
+    assert stats.pairs == 2
+    np.testing.assert_allclose(weights.w_in, expect_in, atol=1e-7)
+    np.testing.assert_allclose(weights.w_out[[x, y]], [out_x, out_y], atol=1e-7)
+    np.testing.assert_allclose(vectors.vectors, expect_in, atol=1e-7)
+
+
+@pytest.mark.parametrize("options", [{}, {"workers": 2}, {"cbow_mean": 0}, {"shrink_windows": False}])
+def test_cbow_learns_planted_structure(planted_corpus, options):
+    vectors, stats = train_hogwild(planted_corpus, dataclasses.replace(CBOW, **options), progress=False)
+    losses = [loss for _, loss in stats.loss_history]
+    assert len(losses) == 4 * CBOW.epochs and np.mean(losses[-4:]) < np.mean(losses[:4]) - 0.3
+    precision = own_group_precision(vectors)
+    assert precision >= 0.9, f"own-group precision {precision:.3f} < 0.9"
+
+
+def test_cbow_on_one_thread_is_reproducible_and_not_skip_gram(planted_corpus):
+    a, _ = train_hogwild(planted_corpus, CBOW, progress=False)
+    b, _ = train_hogwild(planted_corpus, CBOW, progress=False)
+    sg, _ = train_hogwild(planted_corpus, BASE, progress=False)
+    assert np.array_equal(a.vectors, b.vectors) and not np.array_equal(a.vectors, sg.vectors)
+
+
+def test_cbow_settings_are_checked_with_one_line_errors(planted_corpus):
+    assert fastw2v.Config().sg == 1 and fastw2v.Config().cbow_mean == 1  # fastw2v train: the tutorial's model
+    for bad in ({"sg": 2}, {"sg": 0.5}, {"cbow_mean": -1}):
+        with pytest.raises(UserError, match=r"must be 0 or 1"):
+            fastw2v.Config(**bad)
+    with pytest.raises(UserError, match=r"CBOW already draws one set per window: drop --shared-negatives"):
+        fastw2v.Config(sg=0, shared_negatives=True)
+    with pytest.raises(UserError, match=r"a CBOW window reads input rows of many partitions at once: pass --sg 1"):
+        train_corpus(planted_corpus, dataclasses.replace(CBOW), progress=False, as_ranks=2)
