@@ -19,9 +19,9 @@ benchmarks, every row gets its neighbour agreement with the first gensim row: th
 neighbours of the 1,000 most frequent words that both give. A second gensim seed (``--gensim-seeds 1,2``)
 shows how far gensim agrees with itself, so the check works on text that has no evaluation set.
 
-Settings for every row: skip-gram, vector_size=100, window=5, negative=5, sample=1e-3, min_count=5,
-the learning rate's defaults (Config.start_lr / end_lr: 0.025 -> 1e-4 linear for sgd/hogwild/gensim; for
-adam / sparse_adam a start that depends on the number of steps, decaying to 0), 2 workers.
+Settings for every row: skip-gram (``--sg 0``: CBOW, the mean of the window), vector_size=100, window=5,
+negative=5, sample=1e-3, min_count=5, the learning rate's defaults (Config.start_lr / end_lr: 0.025 -> 1e-4 linear
+for sgd/hogwild/gensim; for adam / sparse_adam a start that depends on the number of steps, decaying to 0), 2 workers.
 
 gensim's learning rate: in ``corpus_file`` mode (the default, ``--gensim-mode corpus_file``) each of W worker
 threads reads 1/W of the file and decays the rate by its own progress measured against all of the corpus's
@@ -98,9 +98,11 @@ def write_corpus_file(corpus: EncodedCorpus, path: str) -> None:
 GENSIM_MODES = ("corpus_file", "iterable")
 
 
-def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tmp: str, mode: str = "corpus_file"):
+def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tmp: str, mode: str = "corpus_file",
+                 sg: int = 1):
     """gensim's Word2Vec on the corpus file: read by its own threads (``corpus_file``), or as an iterable of
-    token lists (``iterable``: LineSentence over the same file, a producer thread feeding ``workers`` workers)."""
+    token lists (``iterable``: LineSentence over the same file, a producer thread feeding ``workers`` workers);
+    skip-gram, or CBOW with ``sg=0``."""
     from gensim.models import Word2Vec
     from gensim.models.word2vec import LineSentence
 
@@ -109,7 +111,7 @@ def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tm
     path = os.path.join(tmp, f"corpus-{corpus.n_tokens}.txt")
     if not os.path.exists(path):
         write_corpus_file(corpus, path)
-    model = Word2Vec(sg=1, hs=0, workers=workers, seed=seed, epochs=epochs, **SETTINGS)
+    model = Word2Vec(sg=sg, hs=0, workers=workers, seed=seed, epochs=epochs, **SETTINGS)
     source = {"corpus_file": path} if mode == "corpus_file" else {"corpus_iterable": LineSentence(path)}
     model.build_vocab(**source)
     if len(model.wv) != len(corpus.vocab):
@@ -125,7 +127,7 @@ def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tm
     return vectors, model.corpus_total_words * epochs / seconds, seconds
 
 
-def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str):
+def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str, sg: int = 1):
     """word2vec.c (a ``word2vec`` binary on PATH) on the same corpus file; its rate from the wall time, which
     includes its vocabulary pass (a few seconds). It has no seed option: its streams are keyed by thread."""
     import subprocess
@@ -137,7 +139,7 @@ def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str)
     if not os.path.exists(path):
         write_corpus_file(corpus, path)
     out = os.path.join(tmp, f"word2vec-c-{os.getpid()}.bin")
-    cmd = word2vec_c_command(binary, path, out, workers, epochs, min_count=SETTINGS["min_count"])
+    cmd = word2vec_c_command(binary, path, out, workers, epochs, min_count=SETTINGS["min_count"], cbow=1 - sg)
     start = time.perf_counter()
     subprocess.run(cmd, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start
@@ -218,6 +220,8 @@ def main(argv=None) -> int:
     p.add_argument("--hogwild-corpus", choices=("full", "slice"), default="full",
                    help="hogwild and word2vec_c are fast enough for the whole corpus; 'slice' sets them beside the torch rows")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--sg", type=int, choices=(0, 1), default=1, help="1: skip-gram; 0: CBOW (every row: fastw2v, "
+                   "gensim and word2vec.c)")
     p.add_argument("--gensim-mode", choices=GENSIM_MODES, default="corpus_file",
                    help="how gensim reads the corpus: its own file reader, whose rate decays only partway with "
                         "more than one worker, or an iterable of token lists (the rate schedule as documented)")
@@ -327,16 +331,16 @@ def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B
              + "".join(f" {k}={v}" for k, v in settings.items()))
     if backend == "gensim":
         label += f" ({gensim_kind(args.gensim_mode, args.gensim_workers)})"
-    row_extra = {**parse_extra(args.set), **settings}
+    row_extra = {"sg": args.sg, **parse_extra(args.set), **settings}
     seed = row_extra.get("seed", seed)
     print(f"--- {label} on {which} corpus, {args.epochs} epoch(s)", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
         if backend == "gensim":
             vectors, wps, seconds = train_gensim(corpus, args.epochs, args.gensim_workers, seed, tmp,
-                                                 args.gensim_mode)
+                                                 args.gensim_mode, args.sg)
         elif backend == "word2vec_c":
-            vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp)
+            vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp, args.sg)
         elif backend == "hogwild":
             vectors, wps, seconds = train_fastw2v(corpus, "hogwild", "sgd", 16384, args.epochs, args.workers, seed,
                                                   row_extra)
@@ -355,7 +359,7 @@ def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B
                analogy=100 * an.accuracy, analogy_evaluated=an.total, analogy_skipped=an.skipped,
                ws353_rho=ws.spearman, ws353_oov_percent=ws.oov_percent, words_per_sec=wps, train_seconds=seconds,
                wall_seconds=wall, jobs=args.jobs,
-               settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c") else {})},
+               settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c") else {"sg": args.sg})},
                probe={w: [n for n, _ in vectors.most_similar(w, topn=5)] for w in ("good", "horror") if w in vectors})
     if backend == "gensim":
         row.update(gensim_mode=args.gensim_mode, gensim_workers=args.gensim_workers)

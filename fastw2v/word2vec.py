@@ -1,4 +1,5 @@
-"""gensim 4's ``Word2Vec`` for skip-gram with negative sampling, on fastw2v's encoder and trainers.
+"""gensim 4's ``Word2Vec`` with negative sampling, on fastw2v's encoder and trainers: CBOW by default (``sg=0``,
+gensim's default and word2vec.c's), skip-gram with ``sg=1``.
 
     from fastw2v import Word2Vec            # in place of: from gensim.models import Word2Vec
     model = Word2Vec(sentences, vector_size=100, window=5, min_count=5, workers=4, epochs=5)
@@ -10,11 +11,10 @@ Sentences are any restartable iterable of token lists (a list, gensim's ``LineSe
 space-separated tokens, one sentence per line (gensim's format), also used as given. Both stream through
 ``fastw2v.encode`` (two passes, memory O(vocabulary + a block)), so the text is never held whole.
 
-What differs from gensim, on purpose: only skip-gram with negative sampling (``sg=0`` or ``hs=1`` is an error,
-not a silent change of model); ``workers=0`` (the default) means all cores; the vocabulary is always sorted by
+What differs from gensim, on purpose: only negative sampling (``hs=1`` is an error, not a silent change of
+model); ``workers=0`` (the default) means all cores; the vocabulary is always sorted by
 count; ``max_final_vocab`` keeps the most frequent words (ties by the word) instead of raising min_count; the
-training loss is always computed. Parameters that only concern CBOW or hierarchical softmax are accepted and
-ignored; fastw2v's own settings (``backend``, ``device``, ``batch_size``, ``shared_negatives``, ...) may be
+training loss is always computed. Parameters that only concern hierarchical softmax are accepted and ignored; fastw2v's own settings (``backend``, ``device``, ``batch_size``, ``shared_negatives``, ...) may be
 passed as keywords.
 """
 
@@ -39,18 +39,16 @@ from .vocab import Vocab, frequency_order
 
 FORMAT = "fastw2v.Word2Vec/1"
 _SETTINGS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers",
-             "min_alpha", "negative", "ns_exponent", "epochs", "max_final_vocab", "shrink_windows", "compute_loss")
+             "min_alpha", "sg", "negative", "ns_exponent", "cbow_mean", "epochs", "max_final_vocab", "shrink_windows",
+             "compute_loss")
 
 
 class Word2Vec:
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
-                 max_vocab_size=None, sample=1e-3, seed=1, workers=0, min_alpha=0.0001, sg=1, hs=0, negative=5,
+                 max_vocab_size=None, sample=1e-3, seed=1, workers=0, min_alpha=0.0001, sg=0, hs=0, negative=5,
                  ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, trim_rule=None,
                  sorted_vocab=1, batch_words=10000, compute_loss=True, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, progress=False, **options):
-        if sg != 1:
-            raise UserError(f"sg={sg} asks for CBOW: fastw2v trains skip-gram (sg=1) only: drop sg=0, or use gensim "
-                            "for CBOW")
         if hs:
             raise UserError(f"hs={hs} asks for hierarchical softmax: fastw2v trains with negative sampling only: "
                             "drop hs=1 (negative=5 is the default)")
@@ -58,7 +56,7 @@ class Word2Vec:
             raise UserError("negative=0 turns negative sampling off: fastw2v trains with negative sampling only: "
                             "pass negative >= 1 (5 is the default)")
         Config.check_keys(options)
-        self.sg, self.hs = 1, 0
+        self.sg, self.cbow_mean, self.hs = sg, cbow_mean, 0
         self.vector_size, self.alpha, self.window, self.min_count = vector_size, alpha, window, min_count
         self.max_vocab_size, self.sample, self.seed, self.workers = max_vocab_size, sample, seed, workers
         self.min_alpha, self.negative, self.ns_exponent, self.epochs = min_alpha, negative, ns_exponent, epochs
@@ -89,7 +87,8 @@ class Word2Vec:
         """The fastw2v Config of this model's settings (and ``changes``)."""
         fields = dict(vector_size=self.vector_size, alpha=self.alpha, min_alpha=self.min_alpha, window=self.window,
                       min_count=self.min_count, sample=self.sample, seed=self.seed, workers=self.workers or 0,
-                      negative=self.negative, ns_exponent=self.ns_exponent, epochs=self.epochs,
+                      sg=self.sg, cbow_mean=self.cbow_mean, negative=self.negative, ns_exponent=self.ns_exponent,
+                      epochs=self.epochs,
                       shrink_windows=self.shrink_windows, max_vocab_size=self.max_final_vocab,
                       max_counted_words=self.max_vocab_size or MAX_COUNTED_WORDS, tokenizer="split", **self.options)
         fields.update(changes)
@@ -299,7 +298,7 @@ class Word2Vec:
                                                 "current model.")
             return None
         hidden = np.sum(self.wv.vectors[rows], axis=0)
-        if getattr(self, "cbow_mean", 1):
+        if self.cbow_mean:
             hidden /= len(rows)
         scores = (self.syn1neg @ hidden).astype(np.float64)
         probs = np.exp(scores - scores.max())  # the softmax, shifted so that exp cannot overflow
@@ -342,7 +341,8 @@ class Word2Vec:
             raise UserError(f"{fname!r} is not a model saved by fastw2v.Word2Vec.save ({str(e)[:80]}): a gensim "
                             "model loads with gensim.models.Word2Vec.load; word vectors with fastw2v.Vectors.load"
                             ) from None
-        model = cls(**meta["settings"], **meta["options"])
+        settings = {"sg": 1, **meta["settings"]}  # a model saved before CBOW was skip-gram
+        model = cls(**settings, **meta["options"])
         model.wv = Vectors(meta["words"], w_in, counts)
         model.syn1neg = np.ascontiguousarray(w_out, dtype=np.float32)
         for k in ("corpus_count", "corpus_total_words", "train_count", "epochs_trained", "running_training_loss"):

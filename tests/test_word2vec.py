@@ -28,6 +28,7 @@ from gensim.models.word2vec import LineSentence
 os.chdir(sys.argv[1])
 
 model = Word2Vec(sentences=common_texts, vector_size=100, window=5, min_count=1, workers=4)
+assert model.sg == 0 and model.cbow_mean == 1  # gensim's default model: CBOW, the mean of the window
 model.save("word2vec.model")
 model = Word2Vec.load("word2vec.model")
 model.train([["hello", "world"]], total_examples=1, epochs=1)
@@ -96,12 +97,13 @@ def test_tokens_are_used_as_given():
     assert model.corpus_count == 15 and model.corpus_total_words == 45
 
 
-def test_planted_groups_are_learnt_as_gensim_learns_them():
-    """The same token lists through both: both find each word's group (the quality check on real text, IMDB
-    at 5 epochs, is benchmarks/gensim_api.py)."""
+@pytest.mark.parametrize("sg", [0, 1])
+def test_planted_groups_are_learnt_as_gensim_learns_them(sg):
+    """The same token lists through both, CBOW and skip-gram: both find each word's group (the quality check on
+    real text, IMDB at 5 epochs, is benchmarks/gensim_api.py)."""
     sentences = [t.split() for t in planted_texts()]
-    ours = Word2Vec(sentences, vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1)
-    theirs = gensim.models.Word2Vec(sentences, sg=1, vector_size=16, window=3, min_count=1, epochs=5, seed=3,
+    ours = Word2Vec(sentences, sg=sg, vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1)
+    theirs = gensim.models.Word2Vec(sentences, sg=sg, vector_size=16, window=3, min_count=1, epochs=5, seed=3,
                                     workers=1)
     assert group_precision(ours.wv) >= 0.9
     assert group_precision(ours.wv) >= group_precision(theirs.wv) - 0.05
@@ -133,6 +135,24 @@ def test_save_load_and_continue_equals_training_on(tmp_path):
     assert a.train_count == 2 and a.get_latest_training_loss() > 0
 
 
+def test_a_model_saved_before_cbow_loads_as_skip_gram(tmp_path):
+    """Files written before sg was saved hold skip-gram models: loaded, they stay skip-gram (not the new default)."""
+    import json
+
+    sentences = [t.split() for t in planted_texts(n_docs=50)]
+    Word2Vec(sentences, sg=1, vector_size=8, min_count=1, epochs=1, workers=1).save(tmp_path / "new.model")
+    with np.load(tmp_path / "new.model") as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    assert meta["settings"]["sg"] == 1
+    del meta["settings"]["sg"], meta["settings"]["cbow_mean"]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(tmp_path / "old.model", "wb") as f:
+        np.savez(f, **arrays)
+    assert Word2Vec.load(tmp_path / "old.model").sg == 1
+    assert Word2Vec.load(tmp_path / "new.model").sg == 1
+
+
 def test_update_adds_rows_for_new_words_and_keeps_the_others():
     sentences = [t.split() for t in planted_texts(n_docs=100)]
     model = Word2Vec(sentences, vector_size=8, min_count=2, epochs=1, workers=1)
@@ -149,8 +169,8 @@ def test_update_adds_rows_for_new_words_and_keeps_the_others():
 
 
 def test_one_line_errors():
-    with pytest.raises(fastw2v.UserError, match="sg=0 asks for CBOW: fastw2v trains skip-gram"):
-        Word2Vec(sg=0)
+    with pytest.raises(fastw2v.UserError, match="sg must be 0 or 1, got 2"):
+        Word2Vec(sg=2)
     with pytest.raises(fastw2v.UserError, match="hs=1 asks for hierarchical softmax.*negative sampling only"):
         Word2Vec(hs=1)
     with pytest.raises(fastw2v.UserError, match="one-shot iterator .*LineSentence"):
@@ -174,7 +194,7 @@ def test_a_gensim_pickle_is_not_a_model(tmp_path):
 def test_the_torch_backend_trains_on_from_the_model_matrices():
     """Continued training on the torch backend starts from the model's rows (not a fresh initialisation)."""
     sentences = [t.split() for t in planted_texts()]
-    model = Word2Vec(sentences, vector_size=16, window=3, min_count=1, epochs=5, seed=3, backend="torch",
+    model = Word2Vec(sentences, sg=1, vector_size=16, window=3, min_count=1, epochs=5, seed=3, backend="torch",
                      device="cpu", batch_size=1024)
     first = model.wv.vectors.copy()
     model.train(sentences, total_examples=len(sentences), epochs=1, start_alpha=1e-9, end_alpha=1e-9)
