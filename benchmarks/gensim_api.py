@@ -1,12 +1,12 @@
 """gensim's Word2Vec against fastw2v's, called the same way on the same token lists from a Python iterable.
 
-    python -m benchmarks.gensim_api                         # IMDB, 5 epochs, all cores, seed 1 (~12 min on 2 cores)
-    python -m benchmarks.gensim_api --epochs 1 --seeds 1 2 --out results.json
+    python -m benchmarks.gensim_api                         # IMDB, 5 epochs, all cores, seed 1, gensim's defaults
+    python -m benchmarks.gensim_api --epochs 1 --seeds 1 2 --sg 1 --out results.json       # skip-gram
 
 The sentences are the corpus's raw documents tokenized by ``fastw2v.sources.simple_tokenize`` in Python, held
-in a list: both libraries get the identical list and the identical settings (skip-gram, negative 5, window 5,
-dim 100, sample 1e-3, min_count 5). Each is timed end to end (``Word2Vec(sentences, ...)``: its vocabulary
-scan and its training) and on training alone; words/s = in-vocabulary tokens x epochs / training seconds
+in a list: both libraries get the identical list and the identical settings, gensim's defaults (CBOW, the mean of
+the window, negative 5, window 5, dim 100, sample 1e-3, min_count 5; ``--sg 1``: skip-gram). Each is timed end
+to end (``Word2Vec(sentences, ...)``: its vocabulary scan and its training) and on training alone; words/s = in-vocabulary tokens x epochs / training seconds
 (gensim's and word2vec.c's count). It also times fastw2v's encoder on the list against the same tokens in a
 text file (``corpus_file``), the iterable path's cost. Quality: analogy accuracy (questions-words.txt, 3CosAdd,
 the 30,000 most frequent words) and WordSim353 Spearman's rho.
@@ -44,13 +44,13 @@ def evaluate(index_to_key, vectors, eval_dir: str) -> dict:
     return out
 
 
-def run(library: str, sentences, epochs: int, workers: int, seed: int, eval_dir: str) -> dict:
+def run(library: str, sentences, epochs: int, workers: int, seed: int, eval_dir: str, sg: int | None = None) -> dict:
     if library == "gensim":
         from gensim.models import Word2Vec
     else:
         from fastw2v import Word2Vec
-    settings = dict(sg=1, hs=0, negative=5, window=5, vector_size=100, sample=1e-3, min_count=5, epochs=epochs,
-                    workers=workers, seed=seed)
+    settings = dict(hs=0, negative=5, window=5, vector_size=100, sample=1e-3, min_count=5, epochs=epochs,
+                    workers=workers, seed=seed, **({} if sg is None else {"sg": sg}))  # no sg: the library's default
     start = time.perf_counter()
     model = Word2Vec(vector_size=100, **{k: v for k, v in settings.items() if k != "vector_size"})
     model.build_vocab(sentences)
@@ -59,7 +59,8 @@ def run(library: str, sentences, epochs: int, workers: int, seed: int, eval_dir:
     trained, _ = model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
     train_s = time.perf_counter() - t
     words = sum(model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key) * epochs
-    return dict(library=library, seed=seed, epochs=epochs, workers=workers, vocab_seconds=round(vocab_s, 1),
+    return dict(library=library, seed=seed, epochs=epochs, workers=workers, sg=model.sg,
+                vocab_seconds=round(vocab_s, 1),
                 train_seconds=round(train_s, 1), total_seconds=round(vocab_s + train_s, 1),
                 words_per_sec=round(words / train_s), end_to_end_words_per_sec=round(words / (vocab_s + train_s)),
                 vocab=len(model.wv), **evaluate(model.wv.index_to_key, model.wv.vectors, eval_dir))
@@ -91,6 +92,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--workers", type=int, default=common.cpu_count())
     p.add_argument("--seeds", type=int, nargs="+", default=[1])
+    p.add_argument("--sg", type=int, choices=(0, 1), default=None,
+                   help="1: skip-gram, 0: CBOW; default: not passed, each library's default (CBOW for both)")
     p.add_argument("--eval-dir", default=os.path.join(common.REPO, "..", "shared", "data", "eval"))
     p.add_argument("--libraries", nargs="+", default=["fastw2v", "gensim"])
     p.add_argument("--out", default=None)
@@ -103,7 +106,7 @@ def main(argv=None) -> int:
     print(json.dumps(rows[0]), flush=True)
     for seed in args.seeds:
         for library in args.libraries:
-            rows.append(run(library, sentences, args.epochs, args.workers, seed, args.eval_dir))
+            rows.append(run(library, sentences, args.epochs, args.workers, seed, args.eval_dir, args.sg))
             print(json.dumps(rows[-1]), flush=True)
     if args.out:
         with open(args.out, "w") as f:
