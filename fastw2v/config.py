@@ -73,6 +73,11 @@ class Config:
     span_tokens: int | None = None  # a job of several ranks trains the text in spans of this many tokens (at most a chunk), each in one round per rank, handing the input rows it wrote to the next rank as it goes: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows and take fewer, larger steps (GPUs, Ethernet); None: 1/64 of the corpus rounded down to a power of two, from 262,144 to 16,777,216, and at most --chunk-tokens (docs/distributed.md)
 
     def __post_init__(self):
+        self._check_numbers()
+        self._check_settings()
+
+    def _check_numbers(self) -> None:
+        """Each number a number of its kind (whole, >= 1 or >= 0, finite), each flag a bool: a one-line error."""
         if self.batch_size is None:
             self.batch_size = GPU_BATCH_SIZE if self._device_type() == "cuda" else CPU_BATCH_SIZE
         for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
@@ -113,6 +118,9 @@ class Config:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise UserError(f"{name} must be True or False, got {getattr(self, name)!r}")
             setattr(self, name, bool(getattr(self, name)))  # numpy's bool_ too
+
+    def _check_settings(self) -> None:
+        """Values in range, names among the choices, settings that go together: a one-line error that says how."""
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
         if self.checkpoint_every <= 0:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import UserError
-from .vectors import Vectors
+from .vectors import Vectors, _lines, _open, _unitvec
 
 BLOCK = 1024  # questions scored per matrix product: (BLOCK, restrict_vocab) float32 scores, ~120 MB at 30k words
 TOPN = 5  # gensim takes the best of most_similar(topn=5) that is not an input word (matters for case variants)
@@ -146,39 +146,135 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict_vocab: int | None =
         raise UserError(f"{path!r} has no 'a b c d' question under its section lines: "
                         "pass a file in the questions-words.txt format")
 
-    unit = vectors.unit_vectors[:limit]
-    keys = vectors.index_to_key
-    if quads:
-        idx = np.array([[ok[w] for w in q] for q in quads], dtype=np.int64)  # (Q, 4)
-    correct = np.zeros(len(quads), dtype=bool)
-    for lo in range(0, len(quads), BLOCK):
-        a, b, c = (idx[lo:lo + BLOCK, j] for j in range(3))
-        # gensim: mean of the unit vectors with weights (+1, +1, -1), then scaled to length 1
-        query = (unit[b] + unit[c] - unit[a]) / np.float32(3.0)  # (n, d)
-        query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
-        scores = query @ unit.T  # (n, limit)
-        rows = np.arange(len(a))
-        for col in (a, b, c):
-            scores[rows, col] = -np.inf
-        k = min(TOPN, limit)
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < limit else np.tile(np.arange(limit), (len(a), 1))
-        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1), axis=1)
-        for r, cand in enumerate(top):
-            q = quads[lo + r]
-            ignore = set(q[:3])
-            predicted = None
-            for i in cand:
-                if not np.isfinite(scores[r, i]):
-                    continue  # one of a, b, c (only reachable with a vocabulary of <= 3 + TOPN words)
-                predicted = keys[i].upper() if case_insensitive else keys[i]
-                if predicted not in ignore:  # a case variant of an input word is no answer either
-                    break
-            correct[lo + r] = predicted == q[3]
+    idx = np.array([[ok[w] for w in q[:3]] for q in quads], dtype=np.int64)  # (Q, 3)
+    predicted = answer_analogies(vectors, idx, limit, case_insensitive, BLOCK, TOPN)
+    correct = np.array([p == q[3] for p, q in zip(predicted, quads)], dtype=bool)
     for s, ok_ in zip(owner, correct):
         sections[s].total += 1
         sections[s].correct += int(ok_)
     return AnalogyResult(correct=int(correct.sum()), total=len(quads), skipped=skipped, sections=sections,
                          restrict_vocab=limit)
+
+
+def answer_analogies(vectors: Vectors, rows: np.ndarray, limit: int, case_insensitive: bool, block: int,
+                     topn: int) -> list[str | None]:
+    """gensim's answer to each question of ``rows`` (its a, b, c rows): 3CosAdd over the first ``limit`` words, and
+    among the ``topn`` words nearest to the query, not a, b or c, the first whose (upper-cased) form is none of
+    theirs, else the last. ``block`` questions are scored per matrix product."""
+    unit, keys = vectors.unit_vectors[:limit], vectors.index_to_key
+    answers = []
+    for lo in range(0, len(rows), block):
+        a, b, c = rows[lo:lo + block].T
+        # gensim: the mean of the unit vectors weighted (-1, +1, +1), scaled to length 1
+        query = (unit[b] + unit[c] - unit[a]) / np.float32(3.0)
+        query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
+        scores = query @ unit.T
+        at = np.arange(len(a))
+        for col in (a, b, c):
+            scores[at, col] = -np.inf
+        k = min(topn, limit)
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < limit else np.tile(np.arange(limit), (len(a), 1))
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1), axis=1)
+        for r, candidates in enumerate(top):
+            ignore = {keys[i].upper() if case_insensitive else keys[i] for i in (a[r], b[r], c[r])}
+            answer = None
+            for i in candidates:
+                if not np.isfinite(scores[r, i]):
+                    continue  # a, b or c: only among the candidates when the vocabulary is tiny
+                answer = keys[i].upper() if case_insensitive else keys[i]
+                if answer not in ignore:
+                    break
+            answers.append(answer)
+    return answers
+
+
+def gensim_analogies(vectors: Vectors, path: str, restrict_vocab: int | None, case_insensitive: bool,
+                     dummy4unknown: bool) -> tuple[float, list[dict]]:
+    """``Vectors.evaluate_word_analogies``: gensim's (score, sections) for the questions of ``path``."""
+    ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
+    sections, entries = [], []  # entries[s]: (question, row in `asked`, or -1 for an unknown word) in file order
+    asked = []  # the (a, b, c) rows of the questions scored
+    questions = 0
+    for line_no, line in enumerate(_lines(path, "analogy"), 1):
+        if line.startswith(": "):
+            sections.append({"section": line.lstrip(": ").strip(), "correct": [], "incorrect": []})
+            entries.append([])
+            continue
+        if not sections:
+            raise UserError(f"line {line_no} of {path!r} comes before any ': section' line: start the file "
+                            "with a section header such as ': capital-common-countries'")
+        words = line.split()
+        if len(words) != 4:
+            continue  # gensim skips blank and malformed lines
+        question = tuple(w.upper() for w in words) if case_insensitive else tuple(words)
+        questions += 1
+        if all(w in ok for w in question):
+            entries[-1].append((question, len(asked)))
+            asked.append([ok[w] for w in question[:3]])
+        elif dummy4unknown:
+            entries[-1].append((question, -1))
+    if not questions:
+        raise UserError(f"{path!r} holds no 'a b c d' question under a ': section' line: pass a file in the "
+                        "questions-words.txt format")
+    limit = len(range(len(vectors))[:restrict_vocab])  # the rows gensim's index_to_key[:restrict_vocab] keeps
+    block = max(1, BLOCK * 30000 // max(limit, 30000))  # BLOCK's memory bound, at any restrict_vocab
+    predicted = answer_analogies(vectors, np.array(asked, dtype=np.int64).reshape(-1, 3), limit, case_insensitive,
+                                 block, TOPN)
+    for section, found in zip(sections, entries):
+        for question, j in found:
+            right = j >= 0 and predicted[j] == question[3]
+            section["correct" if right else "incorrect"].append(question)
+    total = {"section": "Total accuracy", "correct": [q for s in sections for q in s["correct"]],
+             "incorrect": [q for s in sections for q in s["incorrect"]]}
+    scored = len(total["correct"]) + len(total["incorrect"])
+    sections.append(total)
+    return (len(total["correct"]) / scored if scored else 0.0), sections
+
+
+def gensim_word_pairs(vectors: Vectors, path: str, delimiter: str, encoding: str, restrict_vocab: int | None,
+                      case_insensitive: bool, dummy4unknown: bool):
+    """``Vectors.evaluate_word_pairs``: gensim's (pearson, spearman, oov_ratio) for the pairs of ``path``."""
+    try:
+        from scipy import stats
+        from scipy.linalg.blas import dnrm2
+    except ImportError:
+        raise UserError("evaluate_word_pairs returns scipy's correlation results and needs scipy: "
+                        "pip install scipy") from None
+    if not os.path.isfile(path):
+        raise UserError(f"no such file {path!r} (the word-pairs file): pass an existing file")
+    ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
+    gold, model = [], []
+    oov = 0
+    try:
+        with _open(path, "rt", encoding=encoding) as f:
+            for line in f:
+                if not line or line.startswith("#"):
+                    continue
+                fields = line.split(delimiter)
+                if case_insensitive:
+                    fields = [w.upper() for w in fields]
+                try:
+                    a, b, sim = fields
+                    sim = float(sim)
+                except (ValueError, TypeError):
+                    continue  # gensim skips a line that is not two words and a number
+                if a not in ok or b not in ok:
+                    oov += 1
+                    if dummy4unknown:
+                        gold.append(sim)
+                        model.append(0.0)
+                    continue
+                gold.append(sim)
+                model.append(np.dot(_unitvec(vectors.vectors[ok[a]], dnrm2), _unitvec(vectors.vectors[ok[b]], dnrm2)))
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path!r} is not {encoding} ({e.reason}): pass the file's encoding, "
+                        "e.g. encoding='latin-1'") from None
+    if not gold:
+        known = len(range(len(vectors))[:restrict_vocab])
+        raise UserError(f"no pair in {path!r} has both words among the first {known:,} words: check the file's "
+                        f"format (delimiter={delimiter!r}) and the case of the words, or raise restrict_vocab")
+    oov_ratio = float(oov) / (len(gold) if dummy4unknown else len(gold) + oov) * 100  # gensim's rounding
+    return stats.pearsonr(gold, model), stats.spearmanr(gold, model), oov_ratio
 
 
 def evaluate_word_pairs(vectors: Vectors, path: str, restrict_vocab: int | None = 300000,

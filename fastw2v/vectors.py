@@ -314,80 +314,12 @@ class Vectors:
             When the file is missing, not UTF-8, has a line before its first section header, or holds no
             question.
         """
-        from .evaluate import BLOCK, TOPN, _ok_vocab
+        from .evaluate import gensim_analogies
 
         if similarity_function != "most_similar":
             raise UserError(f"similarity_function={similarity_function!r}: only 'most_similar' (3CosAdd) is "
                             "implemented, as in gensim 4 (which ignores the argument): leave it out")
-        path = os.fspath(analogies)
-        ok = _ok_vocab(self, restrict_vocab, case_insensitive)
-        sections, entries = [], []  # entries[s]: (question, row in `asked`, or -1 for an unknown word) in file order
-        asked = []  # the (a, b, c) rows of the questions scored
-        questions = 0
-        for line_no, line in enumerate(_lines(path, "analogy"), 1):
-            if line.startswith(": "):
-                sections.append({"section": line.lstrip(": ").strip(), "correct": [], "incorrect": []})
-                entries.append([])
-                continue
-            if not sections:
-                raise UserError(f"line {line_no} of {path!r} comes before any ': section' line: start the file "
-                                "with a section header such as ': capital-common-countries'")
-            words = line.split()
-            if len(words) != 4:
-                continue  # gensim skips blank and malformed lines
-            question = tuple(w.upper() for w in words) if case_insensitive else tuple(words)
-            questions += 1
-            if all(w in ok for w in question):
-                entries[-1].append((question, len(asked)))
-                asked.append([ok[w] for w in question[:3]])
-            elif dummy4unknown:
-                entries[-1].append((question, -1))
-        if not questions:
-            raise UserError(f"{path!r} holds no 'a b c d' question under a ': section' line: pass a file in the "
-                            "questions-words.txt format")
-        limit = len(range(len(self))[:restrict_vocab])  # the rows gensim's index_to_key[:restrict_vocab] keeps
-        block = max(1, BLOCK * 30000 // max(limit, 30000))  # evaluate.BLOCK's memory bound, at any restrict_vocab
-        predicted = self._answer_analogies(np.array(asked, dtype=np.int64).reshape(-1, 3), limit,
-                                           case_insensitive, block, TOPN)
-        for section, found in zip(sections, entries):
-            for question, j in found:
-                right = j >= 0 and predicted[j] == question[3]
-                section["correct" if right else "incorrect"].append(question)
-        total = {"section": "Total accuracy", "correct": [q for s in sections for q in s["correct"]],
-                 "incorrect": [q for s in sections for q in s["incorrect"]]}
-        scored = len(total["correct"]) + len(total["incorrect"])
-        sections.append(total)
-        return (len(total["correct"]) / scored if scored else 0.0), sections
-
-    def _answer_analogies(self, rows: np.ndarray, limit: int, case_insensitive: bool, block: int,
-                          topn: int) -> list[str | None]:
-        """gensim's answer to each question of ``rows`` (its a, b, c rows): among the ``topn`` words nearest to
-        the 3CosAdd query, not a, b or c, the first whose (upper-cased) form is none of theirs, else the last."""
-        unit, keys = self.unit_vectors[:limit], self.index_to_key
-        answers = []
-        for lo in range(0, len(rows), block):
-            a, b, c = rows[lo:lo + block].T
-            # gensim: the mean of the unit vectors weighted (-1, +1, +1), scaled to length 1
-            query = (unit[b] + unit[c] - unit[a]) / np.float32(3.0)
-            query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
-            scores = query @ unit.T
-            at = np.arange(len(a))
-            for col in (a, b, c):
-                scores[at, col] = -np.inf
-            k = min(topn, limit)
-            top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < limit else np.tile(np.arange(limit), (len(a), 1))
-            top = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1), axis=1)
-            for r, candidates in enumerate(top):
-                ignore = {keys[i].upper() if case_insensitive else keys[i] for i in (a[r], b[r], c[r])}
-                answer = None
-                for i in candidates:
-                    if not np.isfinite(scores[r, i]):
-                        continue  # a, b or c: only among the candidates when the vocabulary is tiny
-                    answer = keys[i].upper() if case_insensitive else keys[i]
-                    if answer not in ignore:
-                        break
-                answers.append(answer)
-        return answers
+        return gensim_analogies(self, os.fspath(analogies), restrict_vocab, case_insensitive, dummy4unknown)
 
     def evaluate_word_pairs(self, pairs, delimiter: str = "\t", encoding: str = "utf8",
                             restrict_vocab: int | None = 300000, case_insensitive: bool = True,
@@ -428,52 +360,10 @@ class Vectors:
             When scipy is not installed, the file is missing or not in ``encoding``, or no pair has both words
             known.
         """
-        try:
-            from scipy import stats
-            from scipy.linalg.blas import dnrm2
-        except ImportError:
-            raise UserError("evaluate_word_pairs returns scipy's correlation results and needs scipy: "
-                            "pip install scipy") from None
-        from .evaluate import _ok_vocab
+        from .evaluate import gensim_word_pairs
 
-        path = os.fspath(pairs)
-        if not os.path.isfile(path):
-            raise UserError(f"no such file {path!r} (the word-pairs file): pass an existing file")
-        ok = _ok_vocab(self, restrict_vocab, case_insensitive)
-        gold, model = [], []
-        oov = 0
-        try:
-            with _open(path, "rt", encoding=encoding) as f:
-                for line in f:
-                    if not line or line.startswith("#"):
-                        continue
-                    fields = line.split(delimiter)
-                    if case_insensitive:
-                        fields = [w.upper() for w in fields]
-                    try:
-                        a, b, sim = fields
-                        sim = float(sim)
-                    except (ValueError, TypeError):
-                        continue  # gensim skips a line that is not two words and a number
-                    if a not in ok or b not in ok:
-                        oov += 1
-                        if dummy4unknown:
-                            gold.append(sim)
-                            model.append(0.0)
-                        continue
-                    gold.append(sim)
-                    model.append(np.dot(_unitvec(self.vectors[ok[a]], dnrm2), _unitvec(self.vectors[ok[b]], dnrm2)))
-        except UnicodeDecodeError as e:
-            raise UserError(f"{path!r} is not {encoding} ({e.reason}): pass the file's encoding, "
-                            "e.g. encoding='latin-1'") from None
-        if not gold:
-            known = len(range(len(self))[:restrict_vocab])
-            raise UserError(f"no pair in {path!r} has both words among the first {known:,} words: check the file's "
-                            f"format (delimiter={delimiter!r}) and the case of the words, or raise restrict_vocab")
-        pearson = stats.pearsonr(gold, model)
-        spearman = stats.spearmanr(gold, model)
-        oov_ratio = float(oov) / (len(gold) if dummy4unknown else len(gold) + oov) * 100  # gensim's rounding
-        return pearson, spearman, oov_ratio
+        return gensim_word_pairs(self, os.fspath(pairs), delimiter, encoding, restrict_vocab, case_insensitive,
+                                 dummy4unknown)
 
     def to_gensim(self):
         """A ``gensim.models.KeyedVectors`` with these words, vectors and counts (gensim must be installed)."""
@@ -516,7 +406,8 @@ class Vectors:
         self.check_path(path)
         if ext == ".npy":
             _atomic_write(path, lambda f: np.save(f, self.vectors))
-            _atomic_write(_vocab_path(path), lambda f: f.write("".join(w + "\n" for w in self.index_to_key).encode("utf-8")))
+            words = "".join(w + "\n" for w in self.index_to_key).encode("utf-8")
+            _atomic_write(_vocab_path(path), lambda f: f.write(words))
         else:
             self.save_word2vec_format(path, binary=ext == ".bin")
 
@@ -564,7 +455,8 @@ class Vectors:
         by d little-endian float32 and a newline (binary, as word2vec.c writes it)."""
         for w in self.index_to_key:
             if not w or any(c.isspace() for c in w):
-                raise UserError(f"word {w!r} is empty or has white space, which word2vec formats cannot hold: save as .npy")
+                raise UserError(f"word {w!r} is empty or has white space, which word2vec formats cannot hold: "
+                                "save as .npy")
 
         def write(f):
             f.write(f"{len(self)} {self.vector_size}\n".encode())
