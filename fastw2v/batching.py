@@ -171,6 +171,31 @@ class _Batches:
                 yield ChunkBatch(c, first, center[first:last], context[first:last],
                                  (t0 + (t1 - t0) * first / n) / total, (t0 + (t1 - t0) * last / n) / total, last == n)
 
+    def chunk_windows(self, epoch: int, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+        """CBOW's windows of chunk ``c`` in ``epoch`` (``kernels.cbow_windows``, on the CPU): (the centers' ids,
+        their windows' context ids, -1 after the last, their kept positions: the keys of their negatives
+        (``negatives_at``)), shuffled together with ``shuffle``; and the chunk's first and end token."""
+        ids, starts = self._chunk(c)
+        with numba_threads(self.threads):
+            kept, kept_starts = K.subsample(ids, starts, self.keep_threshold, self._base(epoch, K.STREAM_SUBSAMPLE, c))
+            keys, contexts = K.cbow_windows(kept, kept_starts, self.window, self.shrink_windows,
+                                            self._base(epoch, K.STREAM_WINDOW, c))
+        centers = kept[keys].astype(np.int64)
+        if self.shuffle:
+            order = np.random.default_rng(self._base(epoch, K.STREAM_SHUFFLE, c)).permutation(keys.shape[0])
+            centers, contexts, keys = centers[order], contexts[order], keys[order]
+        t0, t1 = (int(t) for t in self.corpus.starts[self.chunk_bounds[c:c + 2]])
+        return centers, contexts, keys, t0, t1
+
+    def negatives_at(self, epoch: int, c: int, keys: np.ndarray) -> torch.Tensor:
+        """(n, k) negatives of the CBOW windows whose centers are at kept positions ``keys`` of chunk ``c``: the
+        draws of slots keys * k + t, hogwild's."""
+        negs = np.empty((keys.shape[0], self.negative), dtype=np.int64)
+        with numba_threads(self.threads):
+            K.draw_negatives_keyed(self.alias_table, self._base(epoch, K.STREAM_NEGATIVE, c),
+                                   self._base(epoch, K.STREAM_NEGATIVE_COIN, c), keys, negs)
+        return torch.from_numpy(negs)
+
     def _assemble(self, epoch, parts):
         negs = [self.negatives(epoch, c, first, center.shape[0]) for c, first, center, _ in parts]
         return (torch.cat([p[2] for p in parts]), torch.cat([p[3] for p in parts]), torch.cat(negs))

@@ -225,6 +225,47 @@ def skipgram_pairs(ids, starts, window, shrink, base):
     return center, context
 
 
+@numba.njit(cache=True, parallel=True)
+def _fill_cbow_windows(kept, kept_starts, offsets, window, shrink, base, centers, contexts):
+    for p in numba.prange(kept_starts.shape[0] - 1):
+        s, e = kept_starts[p], kept_starts[p + 1]
+        if e - s < 2:
+            continue
+        o = offsets[p]
+        for i in range(s, e):
+            r = window_reach(window, shrink, base, i)
+            centers[o] = i
+            m = 0
+            for j in range(max(s, i - r), min(e, i + r + 1)):
+                if j != i:
+                    contexts[o, m] = kept[j]
+                    m += 1
+            o += 1
+
+
+def cbow_windows(kept, kept_starts, window, shrink, base):
+    """CBOW's examples of a sub-sampled chunk, in text order: each kept position with a context (every position of
+    a piece of 2+ kept tokens), as (its kept position: the key of its negatives, int64[n]; its window's context ids,
+    int64[n, 2 * window], -1 after the last). The windows are the skip-gram pairs' (``window_reach``)."""
+    lengths = np.diff(kept_starts)
+    offsets = np.zeros(kept_starts.shape[0], dtype=np.int64)
+    np.cumsum(np.where(lengths >= 2, lengths, 0), out=offsets[1:])
+    centers = np.empty(offsets[-1], dtype=np.int64)
+    contexts = np.full((offsets[-1], 2 * window), -1, dtype=np.int64)
+    _fill_cbow_windows(kept, kept_starts, offsets, window, shrink, base, centers, contexts)
+    return centers, contexts
+
+
+@numba.njit(cache=True, parallel=True)
+def draw_negatives_keyed(table, base_col, base_coin, keys, out):
+    """Fill ``out[i, t]`` with the negative for slot ``keys[i] * k + t`` of the stream: the negatives of CBOW
+    windows keyed by their centers' kept positions, as hogwild draws them."""
+    k = out.shape[1]
+    for i in numba.prange(keys.shape[0]):
+        for t in range(k):
+            out[i, t] = alias_draw(table, base_col, base_coin, keys[i] * k + t)
+
+
 def windowed_chunk(ids, starts, keep_threshold, window, shrink, seed, epoch, chunk):
     """A chunk sub-sampled and windowed as every trainer and batch builder sees it in ``epoch``: (kept ids, their
     pieces' starts, each piece's first pair index in the chunk and the total, the window stream's base)."""

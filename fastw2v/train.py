@@ -115,9 +115,27 @@ class TorchChunks:
             pairs = self.bucket_step.chunk(bounds, epoch, c, progress, self.sync)
             progress.batch(epoch, pairs, int(self.corpus.starts[bounds[c + 1]]), trained=False)
             return
+        if not cfg.sg:
+            self.train_windows(epoch, c, progress)
+            return
         for batch in self.batches.chunk_batches(epoch, c, c + 1):
             self.step(epoch, batch, cfg.lr_at((epoch + batch.start) / cfg.epochs, self.steps), progress.loss_sum)
             progress.batch(epoch, batch.center.shape[0], round(batch.end * n_tokens))
+
+    def train_windows(self, epoch: int, c: int, progress: RunProgress) -> None:
+        """CBOW: chunk c's windows (``chunk_windows``) in batches of ``batch_size`` windows through
+        ``SkipGramNS.cbow_sgd_step``, their negatives drawn for their centers' kept positions (hogwild's)."""
+        cfg, device = self.config, self.model.in_embed.weight.device
+        centers, contexts, keys, t0, t1 = self.batches.chunk_windows(epoch, c)
+        n, total = centers.shape[0], max(self.corpus.n_tokens, 1)
+        centers, contexts = torch.from_numpy(centers).to(device), torch.from_numpy(contexts).to(device)
+        for first in range(0, n, cfg.batch_size):
+            last = min(first + cfg.batch_size, n)
+            negs = self.batches.negatives_at(epoch, c, keys[first:last]).to(device)
+            lr = cfg.lr_at((epoch + (t0 + (t1 - t0) * first / n) / total) / cfg.epochs, self.steps)
+            progress.loss_sum += self.model.cbow_sgd_step(contexts[first:last], centers[first:last], negs, lr,
+                                                          bool(cfg.cbow_mean), cfg.trust)
+            progress.batch(epoch, last - first, round(t0 + (t1 - t0) * last / n))
 
     def matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model.in_embed.weight.detach(), self.model.out_embed.weight.detach()
@@ -133,8 +151,11 @@ def compile_batch_kernels(config: Config, device: torch.device) -> None:
     """numba compiles the batch kernels on first use (tens of seconds in a fresh install): on a one-document
     corpus of the same types, before the clock starts, so words/s is training only."""
     with compiling():
-        for _ in make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device):  # ~500 tokens
-            break
+        batches = make_batches(corpus_from_indexed_docs([list(range(50)) * 40], 50), config, device)  # ~500 tokens
+        if config.sg:
+            next(iter(batches))
+        else:
+            batches.negatives_at(0, 0, batches.chunk_windows(0, 0)[2])
 
 
 def make_optimizer(model: SkipGramNS, config: Config, batches, device: torch.device):
@@ -329,9 +350,6 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
 
         return train_hogwild(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
                              group=group, as_ranks=as_ranks)
-    if not config.sg:
-        raise UserError(f"CBOW (sg=0) trains on the hogwild backend, and this run trains with torch ({config.optimizer} "
-                        f"on {config.torch_device()}): pass --backend hogwild --device cpu, or --sg 1")
     if config.shared_negatives:  # backend auto chose torch: a GPU (Config rejects the other cases)
         raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
                         f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "

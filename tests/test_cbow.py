@@ -150,3 +150,80 @@ def test_cbow_settings_are_checked_with_one_line_errors(planted_corpus):
         fastw2v.Config(sg=0, shared_negatives=True)
     with pytest.raises(UserError, match=r"a CBOW window reads input rows of many partitions at once: pass --sg 1"):
         train_corpus(planted_corpus, dataclasses.replace(CBOW), progress=False, as_ranks=2)
+
+
+def test_cbow_windows_by_hand():
+    """Pieces [5 6 7] and [8] (no context: no window) and [9 4], window 2 without shrinking."""
+    kept = np.array([5, 6, 7, 8, 9, 4], dtype=np.int32)
+    keys, contexts = K.cbow_windows(kept, np.array([0, 3, 4, 6], dtype=np.int64), 2, False, 0)
+    assert keys.tolist() == [0, 1, 2, 4, 5]
+    assert contexts.tolist() == [[6, 7, -1, -1], [5, 7, -1, -1], [5, 6, -1, -1], [4, -1, -1, -1], [9, -1, -1, -1]]
+
+
+def reference_batch_step(w_in, w_out, contexts, center, negs, lr, cbow_mean):
+    """cbow_sgd_step in numpy, window by window, every update computed from the values before the batch and
+    summed."""
+    d_in, d_out = np.zeros_like(w_in), np.zeros_like(w_out)
+    for ctx, c, ns in zip(contexts.tolist(), center.tolist(), negs.tolist()):
+        rows = [x for x in ctx if x >= 0]
+        h = w_in[rows].sum(0) / (len(rows) if cbow_mean else 1)
+        neu1e = np.zeros_like(h)
+        for target, label in [(c, 1)] + [(n, 0) for n in ns if n != c]:
+            g = label - 1 / (1 + np.exp(-(h @ w_out[target])))
+            neu1e += g * w_out[target]
+            d_out[target] += g * h
+        for x in rows:
+            d_in[x] += neu1e / (1 if cbow_mean else len(rows))
+    return w_in + lr * d_in, w_out + lr * d_out
+
+
+@pytest.mark.parametrize("cbow_mean", [True, False])
+def test_the_torch_step_equals_cbow_in_numpy(cbow_mean):
+    import torch
+
+    from fastw2v.model import SkipGramNS
+
+    rng = np.random.default_rng(0)
+    V, d, B, C, k = 30, 8, 64, 6, 3
+    model = SkipGramNS(V, d)
+    with torch.no_grad():
+        model.in_embed.weight.copy_(torch.from_numpy(rng.normal(0, 0.3, (V, d)).astype(np.float32)))
+        model.out_embed.weight.copy_(torch.from_numpy(rng.normal(0, 0.3, (V, d)).astype(np.float32)))
+    w_in, w_out = model.in_embed.weight.detach().numpy().copy(), model.out_embed.weight.detach().numpy().copy()
+    sizes = rng.integers(1, C + 1, B)
+    contexts = np.where(np.arange(C) < sizes[:, None], rng.integers(0, V, (B, C)), -1)
+    center, negs = rng.integers(0, V, B), rng.integers(0, V, (B, k))
+    negs[:5, 0] = center[:5]  # a negative equal to the center is skipped
+    loss = model.cbow_sgd_step(*(torch.from_numpy(a) for a in (contexts, center, negs)), 0.1, cbow_mean, trust=None)
+    want_in, want_out = reference_batch_step(w_in, w_out, contexts, center, negs, 0.1, cbow_mean)
+    np.testing.assert_allclose(model.in_embed.weight.detach().numpy(), want_in, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.out_embed.weight.detach().numpy(), want_out, rtol=1e-5, atol=1e-6)
+    assert float(loss) > 0
+
+
+@pytest.mark.parametrize("cbow_mean", [1, 0])
+def test_torch_cbow_one_window_a_batch_equals_hogwild(planted_corpus, cbow_mean):
+    """With one window a batch, one negative (never drawn twice), a constant lr, no trust bound and no shuffling,
+    the batch step is the sequential one: the torch backend trains hogwild's CBOW, window for window, from the
+    same rows (the same windows, and negatives keyed by the same kept positions)."""
+    cfg = fastw2v.Config(sg=0, cbow_mean=cbow_mean, vector_size=8, epochs=1, negative=1, alpha=0.05, min_alpha=0.05,
+                         workers=1, seed=2, chunk_tokens=3000, shuffle=False, batch_size=1, trust=None)
+    w_in, w_out = init_weights(len(planted_corpus.vocab), 8, 3)
+    w_out = np.random.default_rng(1).normal(0, 0.1, w_out.shape).astype(np.float32)
+    runs = {}
+    for backend in ("hogwild", "torch"):
+        weights = fastw2v.stats.Weights(w_in.copy(), w_out.copy())
+        runs[backend] = train_corpus(planted_corpus, dataclasses.replace(cfg, backend=backend, device="cpu"),
+                                     progress=False, weights=weights)[1], weights
+    (hog_stats, hog), (torch_stats, tor) = runs["hogwild"], runs["torch"]
+    assert hog_stats.pairs == torch_stats.pairs > 1000
+    np.testing.assert_allclose(tor.w_in, hog.w_in, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(tor.w_out, hog.w_out, rtol=1e-4, atol=1e-5)
+
+
+def test_torch_cbow_learns_planted_structure(planted_corpus):
+    cfg = dataclasses.replace(CBOW, backend="torch", device="cpu", batch_size=256)
+    vectors, stats = train_corpus(planted_corpus, cfg, progress=False)
+    assert stats.backend == "torch" and own_group_precision(vectors) >= 0.9
+    with pytest.raises(UserError, match="CBOW trains with SGD"):
+        fastw2v.Config(sg=0, optimizer="adam")

@@ -17,6 +17,8 @@ RUNS = {
     "hogwild, 1 thread": dict(backend="hogwild", workers=1),
     "torch sgd, cpu": dict(backend="torch", device="cpu", batch_size=512),
     "torch adam, cpu": dict(backend="torch", device="cpu", batch_size=512, optimizer="adam"),
+    "hogwild CBOW, 1 thread": dict(backend="hogwild", workers=1, sg=0),
+    "torch CBOW, cpu": dict(backend="torch", device="cpu", batch_size=512, sg=0),
 }
 
 

@@ -191,10 +191,11 @@ def test_a_gensim_pickle_is_not_a_model(tmp_path):
         Word2Vec.load(tmp_path / "g.model")
 
 
-def test_the_torch_backend_trains_on_from_the_model_matrices():
+@pytest.mark.parametrize("sg", [0, 1])
+def test_the_torch_backend_trains_on_from_the_model_matrices(sg):
     """Continued training on the torch backend starts from the model's rows (not a fresh initialisation)."""
     sentences = [t.split() for t in planted_texts()]
-    model = Word2Vec(sentences, sg=1, vector_size=16, window=3, min_count=1, epochs=5, seed=3, backend="torch",
+    model = Word2Vec(sentences, sg=sg, vector_size=16, window=3, min_count=1, epochs=5, seed=3, backend="torch",
                      device="cpu", batch_size=1024)
     first = model.wv.vectors.copy()
     model.train(sentences, total_examples=len(sentences), epochs=1, start_alpha=1e-9, end_alpha=1e-9)
