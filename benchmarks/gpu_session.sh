@@ -16,7 +16,9 @@
 # 3. optional (OLD_S=210): adam and sparse_adam quality on all of IMDB, 5 epochs;
 # 4. optional (SCALING_S=160): hogwild's thread scaling on this machine's cores;
 # 5. optional (SEEDS_S=300, ~4 minutes on 16 cores): hogwild over 7 seeds on all of IMDB, 5 epochs, 7 rows at a time
-#    (--jobs), the seed-to-seed spread that a quality gap has to exceed.
+#    (--jobs), the seed-to-seed spread that a quality gap has to exceed;
+# 6. optional (CBOW_S=240): CBOW on the GPU (the fused CBOW kernels, B = 2^16 windows) and gensim's CBOW on all of
+#    IMDB, 1 epoch: words/s and quality.
 # Each step has its own time limit, and writes its results as it goes, so one failing step loses nothing else.
 set -uo pipefail
 OUT=${1:-gpu-results}
@@ -52,4 +54,10 @@ if [ "${SEEDS_S:-0}" -gt 0 ]; then
   timeout "$SEEDS_S" $PY -m benchmarks.quality --corpus "$FASTW2V_BENCH_CORPUS" --slice-tokens 0 --epochs 5 --backends "" \
     --jobs 7 --workers 2 $(for s in 1 2 3 4 5 6 7; do printf -- '--variant hogwild:seed=%s ' $s; done) $EVAL \
     --out "$OUT/seeds.json" 2>&1 | grep -v '^USDT' | tee "$OUT/seeds.log"
+fi
+
+if [ "${CBOW_S:-0}" -gt 0 ]; then
+  timeout "$CBOW_S" $PY -m benchmarks.quality --corpus "$FASTW2V_BENCH_CORPUS" --slice-tokens 0 --epochs 1 --sg 0 \
+    --backends gensim,sgd --batch-sizes 65536 --gensim-mode iterable --workers 16 $EVAL \
+    --out "$OUT/cbow.json" 2>&1 | grep -v '^USDT' | tee "$OUT/cbow.log"
 fi

@@ -153,9 +153,6 @@ class Config:
         if not self.sg and self.optimizer != "sgd":
             raise UserError(f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: drop --optimizer, "
                             "or pass --sg 1")
-        if not self.sg and self.sgd_kernel == "triton":
-            raise UserError("the fused Triton kernels train skip-gram; CBOW's step is torch's: drop --sgd-kernel, or "
-                            "pass --sg 1")
         if self.shared_negatives and not self.sg:
             raise UserError("shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already "
                             "draws one set per window: drop --shared-negatives, or pass --sg 1")
@@ -224,8 +221,6 @@ class Config:
         from . import fused
 
         device = self.torch_device()
-        if not self.sg:  # CBOW's step is torch's ops (SkipGramNS.cbow_sgd_step)
-            return "torch"
         if self.sgd_kernel == "torch" or (self.sgd_kernel == "auto" and not (device.type == "cuda" and fused.available(device))):
             return "torch"
         if not fused.available(device):

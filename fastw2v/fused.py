@@ -1,4 +1,5 @@
-"""The fused SGNS step on CUDA: ``model.sgd_step``'s arithmetic in two Triton kernels, no (B, 1+k, d) temporary.
+"""The fused SGD steps on CUDA: ``model.sgd_step``'s arithmetic (and CBOW's) in two Triton kernels each, no
+(B, 1+k, d) temporary.
 
 ``model.sgd_step`` (torch ops) is the reference and runs everywhere; this module runs the same step as
 
@@ -10,6 +11,10 @@
   stores v, grad_v and g for the second kernel;
 * ``_update_kernel``: in[c] += lr·s_c·grad_v and out[t_j] += lr·s_t·g_j·v with atomic adds, where
   s_r = min(1, trust / (lr·h_r)).
+
+CBOW's step (``model.cbow_sgd_step``) is fused the same way: ``_cbow_score_kernel`` builds each window's hidden
+layer from its context rows and computes the scores, g and grad_h; ``_cbow_update_kernel`` adds grad_h to every
+context row and g·h to every target's output row (``FusedStep.cbow_step``; its negatives are given).
 
 Two launches, because a row's trust factor needs the whole batch's sums, and because every update is
 computed from the values before the step, as the reference does: the first kernel only reads the matrices,
@@ -187,6 +192,108 @@ if triton is not None:
                           mask=live[:, None] & tile, sem="relaxed")
 
 
+    @triton.jit
+    def _windows(center_ptr, n, D: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr):
+        """A program's block of CBOW windows: their rows in the batch, which exist, a row's columns, the
+        (windows × columns) mask and the centers' word ids."""
+        rows = tl.program_id(0).to(tl.int64) * BLOCK_P + tl.arange(0, BLOCK_P)
+        ok = rows < n
+        cols = tl.arange(0, BLOCK_D)
+        tile = ok[:, None] & (cols < D)[None, :]
+        c = tl.load(center_ptr + rows, mask=ok, other=0).to(tl.int64)
+        return rows, ok, cols, tile, c
+
+    @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["ctx_ptr", "center_ptr", "negs_ptr"])
+    def _cbow_score_kernel(w_in, w_out, ctx_ptr, center_ptr, negs_ptr, g_ptr, h_ptr, gh_ptr, h_in, h_out, loss_ptr,
+                           n, D: tl.constexpr, K: tl.constexpr, C: tl.constexpr, BLOCK_P: tl.constexpr,
+                           BLOCK_D: tl.constexpr, MEAN: tl.constexpr, TRUST: tl.constexpr):
+        """SkipGramNS.cbow_sgd_step's reads, per block of windows: the hidden layer h (the mean or sum of the C
+        context rows, -1 ids skipped), the 1 + k scores, g, the loss, grad_h = Σ_j g_j u_j (divided by the
+        window's size for a sum) and the trust sums, with atomics; h, grad_h and g stored for the update."""
+        rows, ok, cols, tile, c = _windows(center_ptr, n, D, BLOCK_P, BLOCK_D)
+        h = tl.zeros((BLOCK_P, BLOCK_D), dtype=tl.float32)
+        size = tl.zeros((BLOCK_P,), dtype=tl.float32)
+        for m in tl.static_range(C):
+            x = tl.load(ctx_ptr + rows * C + m, mask=ok, other=-1).to(tl.int64)
+            live = ok & (x >= 0)
+            h += tl.load(w_in + x[:, None] * D + cols[None, :], mask=live[:, None] & tile, other=0.0).to(tl.float32)
+            size += tl.where(live, 1.0, 0.0)
+        size = tl.maximum(size, 1.0)
+        if MEAN:
+            h = h / size[:, None]
+        h_sq = tl.sum(h * h, axis=1)
+        grad_h = tl.zeros((BLOCK_P, BLOCK_D), dtype=tl.float32)
+        u_sq = tl.zeros((BLOCK_P,), dtype=tl.float32)
+        loss = tl.zeros((BLOCK_P,), dtype=tl.float32)
+        for j in tl.static_range(K + 1):
+            if j == 0:
+                t = c
+                live = ok
+            else:
+                t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
+                live = ok & (t != c)  # word2vec.c: if (target == word) continue
+            u = tl.load(w_out + t[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
+            s = tl.sum(u * h, axis=1)
+            if j == 0:
+                g = 1.0 - tl.sigmoid(s)
+                window_loss = -_log_sigmoid(s)
+            else:
+                g = -tl.sigmoid(s)
+                window_loss = -_log_sigmoid(-s)
+            g = tl.where(live, g, 0.0)
+            loss += tl.where(live, window_loss, 0.0)
+            grad_h += g[:, None] * u
+            tl.store(g_ptr + rows * (K + 1) + j, g, mask=ok)
+            if TRUST:
+                u_sq += tl.where(live, tl.sum(u * u, axis=1), 0.0)
+                tl.atomic_add(h_out + t, h_sq, mask=live, sem="relaxed")
+        if MEAN:
+            share = 1.0 / size  # an input row's change moves h by this share of it
+        else:
+            grad_h = grad_h / size[:, None]  # gensim divides the error among the window's rows
+            share = tl.zeros((BLOCK_P,), dtype=tl.float32) + 1.0
+        if TRUST:
+            for m in tl.static_range(C):
+                x = tl.load(ctx_ptr + rows * C + m, mask=ok, other=-1).to(tl.int64)
+                tl.atomic_add(h_in + x, u_sq * share, mask=ok & (x >= 0), sem="relaxed")
+        out = rows[:, None] * D + cols[None, :]
+        tl.store(h_ptr + out, h, mask=tile)
+        tl.store(gh_ptr + out, grad_h, mask=tile)
+        tl.atomic_add(loss_ptr, tl.sum(loss, axis=0), sem="relaxed")
+
+    @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["ctx_ptr", "center_ptr", "negs_ptr"])
+    def _cbow_update_kernel(w_in, w_out, ctx_ptr, center_ptr, negs_ptr, g_ptr, h_ptr, gh_ptr, h_in, h_out, lr, trust,
+                            n, D: tl.constexpr, K: tl.constexpr, C: tl.constexpr, BLOCK_P: tl.constexpr,
+                            BLOCK_D: tl.constexpr, TRUST: tl.constexpr):
+        """SkipGramNS.cbow_sgd_step's writes: every context row += lr·s_x·grad_h, every target's output row
+        += lr·s_t·g·h, with atomic adds; s_r = min(1, trust / (lr·h_r))."""
+        rows, ok, cols, tile, c = _windows(center_ptr, n, D, BLOCK_P, BLOCK_D)
+        out = rows[:, None] * D + cols[None, :]
+        h = tl.load(h_ptr + out, mask=tile, other=0.0)
+        grad_h = tl.load(gh_ptr + out, mask=tile, other=0.0)
+        for m in tl.static_range(C):
+            x = tl.load(ctx_ptr + rows * C + m, mask=ok, other=-1).to(tl.int64)
+            live = ok & (x >= 0)
+            step = tl.zeros((BLOCK_P,), dtype=tl.float32) + lr
+            if TRUST:
+                step = lr * tl.minimum(trust / (lr * tl.load(h_in + x, mask=live, other=1.0)), 1.0)
+            tl.atomic_add(w_in + x[:, None] * D + cols[None, :], step[:, None] * grad_h, mask=live[:, None] & tile,
+                          sem="relaxed")
+        for j in tl.static_range(K + 1):
+            if j == 0:
+                t = c
+                live = ok
+            else:
+                t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
+                live = ok & (t != c)
+            g = tl.load(g_ptr + rows * (K + 1) + j, mask=ok, other=0.0)
+            step = g * lr
+            if TRUST:
+                step = g * lr * tl.minimum(trust / (lr * tl.load(h_out + t, mask=live, other=1.0)), 1.0)
+            tl.atomic_add(w_out + t[:, None] * D + cols[None, :], step[:, None] * h,
+                          mask=live[:, None] & tile, sem="relaxed")
+
+
 class FusedStep:
     """The fused SGD step for one pair of matrices (``W_in``, ``W_out``: (V, d) fp32, contiguous) and k.
 
@@ -223,9 +330,14 @@ class FusedStep:
         self.negs = torch.empty(n, self.k, dtype=torch.int64, device=dev)
         self._capacity = n
 
-    def warm_up(self, trust: float | None) -> None:
-        """Compile both kernels (Triton does on first use) with a step that changes nothing: one pair at lr 0."""
+    def warm_up(self, trust: float | None, cbow_mean: bool | None = None) -> None:
+        """Compile both kernels (Triton does on first use) with a step that changes nothing: one pair at lr 0; with
+        ``cbow_mean`` (True or False) CBOW's kernels instead, on one window."""
         one = torch.zeros(1, dtype=torch.int64, device=self.device)
+        if cbow_mean is not None:
+            self.cbow_step(one[:, None], one, one.expand(1, self.k), 0.0, trust, torch.zeros((), device=self.device),
+                           cbow_mean)
+            return
         self.step(one, one, 0.0, trust, torch.zeros((), device=self.device),
                   draw=(0, 0, 0) if self.alias_table is not None else None,
                   negs=None if self.alias_table is not None else torch.zeros(1, self.k, dtype=torch.int64, device=self.device))
@@ -257,6 +369,29 @@ class FusedStep:
             self.W_in, self.W_out, center, pos, negs_in, self.g, self.v, self.grad_v, self.h[0], self.h[1],
             float(lr), float(trust) if use_trust else math.inf, n,
             TRUST=use_trust, BLOCK_P=update_pairs, num_warps=update_warps, **shape)
+
+    def cbow_step(self, contexts: torch.Tensor, center: torch.Tensor, negs: torch.Tensor, lr: float,
+                  trust: float | None, loss_sum: torch.Tensor, cbow_mean: bool = True) -> None:
+        """``SkipGramNS.cbow_sgd_step`` fused: (B, C) contexts (-1 after a window's last), (B,) centers, (B, k)
+        negatives; both matrices updated in place, the batch's summed loss added into ``loss_sum``."""
+        n, C = contexts.shape
+        if n == 0:
+            return
+        self._reserve(n)
+        contexts, center, negs = contexts.contiguous(), center.contiguous(), negs.contiguous()
+        use_trust = trust is not None
+        if use_trust:
+            self.h.zero_()
+        (score_pairs, score_warps), (update_pairs, update_warps) = self.score_shape, self.update_shape
+        shape = dict(D=self.d, K=self.k, C=C, BLOCK_D=self.block_d)
+        buffers = (self.g, self.v, self.grad_v, self.h[0], self.h[1])  # g, h, grad_h, the trust sums
+        _cbow_score_kernel[(triton.cdiv(n, score_pairs),)](
+            self.W_in, self.W_out, contexts, center, negs, *buffers, loss_sum, n, MEAN=bool(cbow_mean),
+            TRUST=use_trust, BLOCK_P=score_pairs, num_warps=score_warps, **shape)
+        _cbow_update_kernel[(triton.cdiv(n, update_pairs),)](
+            self.W_in, self.W_out, contexts, center, negs, *buffers, float(lr),
+            float(trust) if use_trust else math.inf, n, TRUST=use_trust, BLOCK_P=update_pairs,
+            num_warps=update_warps, **shape)
 
 
 def stream_bases(seed: int, epoch: int, chunk: int) -> tuple[int, int]:

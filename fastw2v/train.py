@@ -123,8 +123,9 @@ class TorchChunks:
             progress.batch(epoch, batch.center.shape[0], round(batch.end * n_tokens))
 
     def train_windows(self, epoch: int, c: int, progress: RunProgress) -> None:
-        """CBOW: chunk c's windows (``chunk_windows``) in batches of ``batch_size`` windows through
-        ``SkipGramNS.cbow_sgd_step``, their negatives drawn for their centers' kept positions (hogwild's)."""
+        """CBOW: chunk c's windows (``chunk_windows``) in batches of ``batch_size`` windows through the fused
+        kernels on a GPU (``FusedStep.cbow_step``), else ``SkipGramNS.cbow_sgd_step``; their negatives drawn for
+        their centers' kept positions (hogwild's)."""
         cfg, device = self.config, self.model.in_embed.weight.device
         centers, contexts, keys, t0, t1 = self.batches.chunk_windows(epoch, c)
         n, total = centers.shape[0], max(self.corpus.n_tokens, 1)
@@ -133,8 +134,11 @@ class TorchChunks:
             last = min(first + cfg.batch_size, n)
             negs = self.batches.negatives_at(epoch, c, keys[first:last]).to(device)
             lr = cfg.lr_at((epoch + (t0 + (t1 - t0) * first / n) / total) / cfg.epochs, self.steps)
-            progress.loss_sum += self.model.cbow_sgd_step(contexts[first:last], centers[first:last], negs, lr,
-                                                          bool(cfg.cbow_mean), cfg.trust)
+            batch = contexts[first:last], centers[first:last], negs
+            if self.step.fused is not None:
+                self.step.fused.cbow_step(*batch, lr, cfg.trust, progress.loss_sum, bool(cfg.cbow_mean))
+            else:
+                progress.loss_sum += self.model.cbow_sgd_step(*batch, lr, bool(cfg.cbow_mean), cfg.trust)
             progress.batch(epoch, last - first, round(t0 + (t1 - t0) * last / n))
 
     def matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -201,7 +205,7 @@ def fused_step(model: SkipGramNS, config: Config, batches):
     fused = FusedStep(model.in_embed.weight.detach(), model.out_embed.weight.detach(), config.negative,
                       torch.from_numpy(batches.alias_table))
     with compiling("the Triton kernels"):
-        fused.warm_up(trust=config.trust)
+        fused.warm_up(trust=config.trust, cbow_mean=None if config.sg else bool(config.cbow_mean))
     return fused
 
 

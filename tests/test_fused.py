@@ -124,9 +124,11 @@ def test_negatives_drawn_in_the_kernel_are_the_device_batches_ones(zipf_corpus):
     assert torch.allclose(A, ref_in, atol=1e-6) and torch.allclose(B, ref_out, atol=1e-6)
 
 
-def test_training_with_the_fused_step_equals_the_torch_step(monkeypatch):
-    """fastw2v.train with sgd_kernel='triton' and 'torch': the same pairs, the same loss, the same vectors to
-    float tolerance (chunks of 2 batches and a short last one, sub-sampling, shuffling, 2 epochs)."""
+@pytest.mark.parametrize("sg", [1, 0])
+def test_training_with_the_fused_step_equals_the_torch_step(monkeypatch, sg):
+    """fastw2v.train with sgd_kernel='triton' and 'torch', skip-gram and CBOW: the same pairs (windows), the same
+    loss, the same vectors to float tolerance (chunks of 2 batches and a short last one, sub-sampling, shuffling,
+    2 epochs)."""
     if DEVICE.type == "cpu":  # the interpreter's time goes by programs: fewer, larger ones
         monkeypatch.setitem(fused.TUNED, 16, ((128, 4), (128, 4)))
     rng = np.random.default_rng(0)
@@ -134,11 +136,11 @@ def test_training_with_the_fused_step_equals_the_torch_step(monkeypatch):
     corpus = corpus_from_indexed_docs(docs, 60)
     runs = {kernel: fastw2v.train(corpus=corpus, backend="torch", device=str(DEVICE), sgd_kernel=kernel, epochs=2,
                                   batch_size=256, chunk_tokens=400, sample=0.01, min_count=1, vector_size=16,
-                                  progress=False)
+                                  sg=sg, progress=False)
             for kernel in ("torch", "triton")}
     a, b = runs["torch"], runs["triton"]
     assert (a.stats.kernel, b.stats.kernel) == ("torch", "triton")
-    assert a.stats.pairs == b.stats.pairs > 1000
+    assert a.stats.pairs == b.stats.pairs > (1000 if sg else 300)
     assert b.stats.final_loss == pytest.approx(a.stats.final_loss, rel=1e-5)
     np.testing.assert_allclose(b.vectors, a.vectors, atol=1e-5)
 
@@ -171,3 +173,34 @@ def test_sgd_kernel_triton_without_triton_is_a_one_line_error(monkeypatch):
     monkeypatch.setattr(fused, "triton", None)
     with pytest.raises(UserError, match=r"Triton is not installed \(pip install triton\).*--sgd-kernel torch"):
         fastw2v.Config(device="cpu", sgd_kernel="triton").resolved_sgd_kernel()
+
+
+@pytest.mark.parametrize("cbow_mean, trust", [(True, None), (False, None), (True, 16.0), (True, 0.01),
+                                              (False, 0.01)])
+def test_cbow_step_equals_the_torch_step(cbow_mean, trust):
+    """CBOW: windows of 1 to 4 contexts (-1 after the last) with repeated rows, a negative equal to its center, a
+    width that is not a power of two and a batch that is not a whole number of blocks: the fused step's loss and
+    matrices are SkipGramNS.cbow_sgd_step's."""
+    V, d, k, B, C = 12, 20, 3, 45, 4
+    g = torch.Generator().manual_seed(5)
+    sizes = torch.randint(1, C + 1, (B,), generator=g)
+    contexts = torch.where(torch.arange(C) < sizes[:, None], torch.randint(0, 5, (B, C), generator=g), -1)
+    center = torch.randint(0, 6, (B,), generator=g)
+    negs = torch.randint(0, 6, (B, k), generator=g)
+    negs[0, 1], negs[5, 0] = center[0], center[5]
+    W_in, W_out = matrices(V, d)
+    model = SkipGramNS(V, d).to(DEVICE)
+    with torch.no_grad():
+        model.in_embed.weight.copy_(W_in)
+        model.out_embed.weight.copy_(W_out)
+    args = (contexts.to(DEVICE), center.to(DEVICE), negs.to(DEVICE))
+    ref_loss = float(model.cbow_sgd_step(*args, 0.3, cbow_mean, trust=trust))
+    A, Bm = W_in.clone(), W_out.clone()
+    step = fused.FusedStep(A, Bm, k)
+    loss = torch.zeros((), device=DEVICE)
+    step.cbow_step(*args, 0.3, trust, loss, cbow_mean)
+    assert float(loss) == pytest.approx(ref_loss, rel=1e-5)
+    assert torch.allclose(A, model.in_embed.weight.detach(), atol=2e-6)
+    assert torch.allclose(Bm, model.out_embed.weight.detach(), atol=2e-6)
+    assert (A - W_in).abs().max() > 1e-4 and (Bm - W_out).abs().max() > 1e-4
+    assert torch.equal(A[5:], W_in[5:]) and torch.equal(Bm[6:], W_out[6:])  # only the rows it touched
