@@ -177,7 +177,8 @@ def profile_run(corpus, out: str, B: int) -> None:
 def blocks(corpus, out: str, B: int) -> None:
     """Step time for other (pairs per program, warps) of each kernel on the same batches (lr 0: the matrices do
     not change): the score kernel's shape varied with the update kernel's fixed, then the update kernel's
-    with the best score shape. The best pair becomes fused.TUNED[d] for the rest of this run."""
+    with the best score shape. The best pair is reported beside the default rule (``fused.block_shapes``), which the
+    rest of the run uses: a better pair goes into that rule, with its measurement."""
     candidates = {100: [(4, 1), (8, 1), (8, 2), (16, 2), (16, 4), (32, 4), (32, 8), (64, 8)],
                   300: [(2, 2), (4, 2), (4, 4), (8, 4), (8, 8), (16, 8)]}
     for d, shapes in candidates.items():
@@ -214,8 +215,7 @@ def blocks(corpus, out: str, B: int) -> None:
                                     pairs_per_sec=rates[shape]), out)
             best[which] = max(rates, key=rates.get)
             setattr(step, f"{which}_shape", best[which])
-        fused.TUNED[d] = (best["score"], best["update"])
-        emit("blocks_chosen", dict(d=d, default=default, chosen=fused.TUNED[d]), out)
+        emit("blocks_chosen", dict(d=d, default=default, chosen=(best["score"], best["update"])), out)
         del model, step
 
 

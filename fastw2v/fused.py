@@ -58,18 +58,11 @@ def available(device: torch.device) -> bool:
     return device.type == "cpu" and os.environ.get("TRITON_INTERPRET", "0").lower() in ("1", "true", "on")
 
 
-# (pairs per program, warps) of the score and the update kernel, by row width d, where a measurement says
-# better than the rule below (benchmarks.gpu_fused's "blocks" part fills it for the rest of its run).
-TUNED: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
-
-
 def block_shapes(d: int) -> tuple[tuple[int, int], tuple[int, int]]:
     """((pairs, warps) of the score kernel, (pairs, warps) of the update kernel) for rows of width d.
 
     Two warps and 16 elements of a (pairs × padded width) tile per thread: the fastest of the shapes measured
-    (docs/gpu.md, "Block shapes")."""
-    if d in TUNED:
-        return TUNED[d]
+    (docs/gpu.md, "Block shapes"; ``python -m benchmarks.gpu_fused`` measures others)."""
     shape = (max(1, 1024 // padded_width(d)), 2)
     return shape, shape
 

@@ -130,7 +130,7 @@ def test_training_with_the_fused_step_equals_the_torch_step(monkeypatch, sg):
     loss, the same vectors to float tolerance (chunks of 2 batches and a short last one, sub-sampling, shuffling,
     2 epochs)."""
     if DEVICE.type == "cpu":  # the interpreter's time goes by programs: fewer, larger ones
-        monkeypatch.setitem(fused.TUNED, 16, ((128, 4), (128, 4)))
+        monkeypatch.setattr(fused, "block_shapes", lambda d: ((128, 4), (128, 4)))
     rng = np.random.default_rng(0)
     docs = [list(rng.zipf(1.6, size=rng.integers(3, 40)) % 60) for _ in range(40)]
     corpus = corpus_from_indexed_docs(docs, 60)
