@@ -351,9 +351,13 @@ class Word2Vec:
 
 
 def _init_weights(rows: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """gensim's initialisation: input rows uniform in [-1/d, 1/d) (gensim's ``prep_vectors``; word2vec.c's and the
+    tutorial's range, fastw2v.train's, is half that), output rows zero. The larger start moves CBOW's hidden layer
+    further from zero in the first updates, which shows at 1 epoch (docs/quality.md)."""
     from .hogwild import init_weights
 
-    return init_weights(rows, dim, seed)
+    w_in, w_out = init_weights(rows, dim, seed)
+    return w_in * np.float32(2.0), w_out
 
 
 def _keep(word: str, count: int, min_count: int, trim_rule) -> bool:

@@ -303,3 +303,17 @@ def test_build_vocab_from_freq_errors():
     with pytest.raises(fastw2v.UserError) as e:
         Word2Vec(hs=1)
     assert "\n" not in str(e.value)
+
+
+def test_fresh_rows_start_as_gensims_do():
+    """gensim's initialisation: input rows uniform in [-1/d, 1/d) (twice word2vec.c's range), output rows zero;
+    compared with gensim's own on the same vocabulary by their spread, not their values (another generator)."""
+    sentences = [t.split() for t in planted_texts(n_docs=200)]
+    ours = Word2Vec(vector_size=50, min_count=1)
+    ours.build_vocab(sentences)
+    theirs = gensim.models.Word2Vec(vector_size=50, min_count=1)
+    theirs.build_vocab(sentences)
+    for m in (ours, theirs):
+        v = m.wv.vectors
+        assert -1 / 50 <= v.min() < -0.9 / 50 and 0.9 / 50 < v.max() < 1 / 50
+        assert abs(float(v.std()) - (1 / 50) / np.sqrt(3)) < 0.02 / 50 and not m.syn1neg.any()
