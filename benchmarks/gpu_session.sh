@@ -18,7 +18,10 @@
 # 5. optional (SEEDS_S=300, ~4 minutes on 16 cores): hogwild over 7 seeds on all of IMDB, 5 epochs, 7 rows at a time
 #    (--jobs), the seed-to-seed spread that a quality gap has to exceed;
 # 6. optional (CBOW_S=240): CBOW on the GPU (the fused CBOW kernels, B = 2^16 windows) and gensim's CBOW on all of
-#    IMDB, 1 epoch: words/s and quality.
+#    IMDB, 1 epoch: words/s and quality;
+# 7. optional (DISK_S=480, DISK_TOKENS=1000000000): a generated Zipf text of DISK_TOKENS tokens written to disk,
+#    encoded on the host's cores and trained 1 epoch on the GPU from its memory-mapped ids, chunk by chunk: the
+#    summary's encoding tokens/s and training words/s, beside step 1's IMDB rate.
 # Each step has its own time limit, and writes its results as it goes, so one failing step loses nothing else.
 set -uo pipefail
 OUT=${1:-gpu-results}
@@ -60,4 +63,10 @@ if [ "${CBOW_S:-0}" -gt 0 ]; then
   timeout "$CBOW_S" $PY -m benchmarks.quality --corpus "$FASTW2V_BENCH_CORPUS" --slice-tokens 0 --epochs 1 --sg 0 \
     --backends gensim,sgd --batch-sizes 65536 --gensim-mode iterable --workers 16 $EVAL \
     --out "$OUT/cbow.json" 2>&1 | grep -v '^USDT' | tee "$OUT/cbow.log"
+fi
+
+if [ "${DISK_S:-0}" -gt 0 ]; then
+  timeout "$DISK_S" $PY -c "from benchmarks.benchmarks.common import zipf_lines as z; print(z('/tmp', ${DISK_TOKENS:-1000000000}, 1000))" \
+    > "$OUT/disk-corpus.txt" && timeout "$DISK_S" $PY -m fastw2v train --data "$(cat "$OUT/disk-corpus.txt")" \
+    --epochs 1 --min-count 5 --cache-dir /tmp/fastw2v-disk-cache --output /tmp/fastw2v-disk.bin 2>&1 | tee "$OUT/disk.log"
 fi
