@@ -98,16 +98,48 @@ if triton is not None:
         return tl.minimum(x, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(x)))
 
     @triton.jit
-    def _pairs(center_ptr, pos_ptr, n, D: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr):
-        """A program's block of pairs: their rows in the batch, which of them exist (ok), a row's columns, the
-        (pairs × columns) mask, and the pairs' center and context word ids."""
+    def _windows(center_ptr, n, D: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr):
+        """A program's block of pairs or CBOW windows: their rows in the batch, which exist, a row's columns, the
+        (rows × columns) mask and the centers' word ids."""
         rows = tl.program_id(0).to(tl.int64) * BLOCK_P + tl.arange(0, BLOCK_P)
         ok = rows < n
         cols = tl.arange(0, BLOCK_D)
         tile = ok[:, None] & (cols < D)[None, :]
         c = tl.load(center_ptr + rows, mask=ok, other=0).to(tl.int64)
+        return rows, ok, cols, tile, c
+
+    @triton.jit
+    def _pairs(center_ptr, pos_ptr, n, D: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr):
+        """``_windows`` and the pairs' context word ids."""
+        rows, ok, cols, tile, c = _windows(center_ptr, n, D, BLOCK_P, BLOCK_D)
         p = tl.load(pos_ptr + rows, mask=ok, other=0).to(tl.int64)
         return rows, ok, cols, tile, c, p
+
+    @triton.jit
+    def _target_gradient(s, j: tl.constexpr, live):
+        """g = label - σ(s) of target j (label 1 for j = 0, the positive) and its loss; 0 where it is skipped."""
+        if j == 0:
+            g = 1.0 - tl.sigmoid(s)
+            loss = -_log_sigmoid(s)
+        else:
+            g = -tl.sigmoid(s)
+            loss = -_log_sigmoid(-s)
+        return tl.where(live, g, 0.0), tl.where(live, loss, 0.0)
+
+    @triton.jit
+    def _negative(negs_ptr, rows, ok, c, j: tl.constexpr, K: tl.constexpr):
+        """Negative j - 1 of each row, and whether it counts (it is not the row's positive: word2vec.c's skip)."""
+        t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
+        return t, ok & (t != c)
+
+    @triton.jit
+    def _add_rows(w, t, live, scale, x, lr, trust, h, cols, tile, D: tl.constexpr, TRUST: tl.constexpr):
+        """w[t] += lr·s_t·scale·x for each live row, s_t = min(1, trust / (lr·h[t])) (the trust region, with
+        TRUST), with atomic adds."""
+        step = scale * lr
+        if TRUST:
+            step = step * tl.minimum(trust / (lr * tl.load(h + t, mask=live, other=1.0)), 1.0)
+        tl.atomic_add(w + t[:, None] * D + cols[None, :], step[:, None] * x, mask=live[:, None] & tile, sem="relaxed")
 
     @triton.jit(do_not_specialize=["n", "first_row", "base_col", "base_coin", "n_alias"],
                 do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"])
@@ -133,19 +165,12 @@ if triton is not None:
                     alias = tl.load(alias_ptr + 2 * col + 1, mask=ok, other=0)
                     t = tl.where(_draw(base_coin, slot).to(tl.int64) < threshold, col, alias)
                     tl.store(negs_ptr + rows * K + (j - 1), t, mask=ok)
+                    live = ok & (t != p)  # word2vec.c: if (target == word) continue
                 else:
-                    t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
-                live = ok & (t != p)  # word2vec.c: if (target == word) continue
+                    t, live = _negative(negs_ptr, rows, ok, p, j, K)
             u = tl.load(w_out + t[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
-            s = tl.sum(u * v, axis=1)
-            if j == 0:
-                g = 1.0 - tl.sigmoid(s)
-                pair_loss = -_log_sigmoid(s)
-            else:
-                g = -tl.sigmoid(s)
-                pair_loss = -_log_sigmoid(-s)
-            g = tl.where(live, g, 0.0)
-            loss += tl.where(live, pair_loss, 0.0)
+            g, pair_loss = _target_gradient(tl.sum(u * v, axis=1), j, live)
+            loss += pair_loss
             grad_v += g[:, None] * u
             tl.store(g_ptr + rows * (K + 1) + j, g, mask=ok)
             if TRUST:
@@ -166,35 +191,16 @@ if triton is not None:
         out = rows[:, None] * D + cols[None, :]
         v = tl.load(v_ptr + out, mask=tile, other=0.0)
         grad_v = tl.load(gv_ptr + out, mask=tile, other=0.0)
-        step = tl.zeros((BLOCK_P,), dtype=tl.float32) + lr
-        if TRUST:  # a trust region on each row's scores (model.sgd_step)
-            step = lr * tl.minimum(trust / (lr * tl.load(h_in + c, mask=ok, other=1.0)), 1.0)
-        tl.atomic_add(w_in + c[:, None] * D + cols[None, :], step[:, None] * grad_v, mask=tile, sem="relaxed")
+        one = tl.zeros((BLOCK_P,), dtype=tl.float32) + 1.0
+        _add_rows(w_in, c, ok, one, grad_v, lr, trust, h_in, cols, tile, D, TRUST)  # the trust region: model.sgd_step
         for j in tl.static_range(K + 1):
             if j == 0:
                 t = p
                 live = ok
             else:
-                t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
-                live = ok & (t != p)
+                t, live = _negative(negs_ptr, rows, ok, p, j, K)
             g = tl.load(g_ptr + rows * (K + 1) + j, mask=ok, other=0.0)
-            step = g * lr
-            if TRUST:
-                step = g * lr * tl.minimum(trust / (lr * tl.load(h_out + t, mask=live, other=1.0)), 1.0)
-            tl.atomic_add(w_out + t[:, None] * D + cols[None, :], step[:, None] * v,
-                          mask=live[:, None] & tile, sem="relaxed")
-
-
-    @triton.jit
-    def _windows(center_ptr, n, D: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr):
-        """A program's block of CBOW windows: their rows in the batch, which exist, a row's columns, the
-        (windows × columns) mask and the centers' word ids."""
-        rows = tl.program_id(0).to(tl.int64) * BLOCK_P + tl.arange(0, BLOCK_P)
-        ok = rows < n
-        cols = tl.arange(0, BLOCK_D)
-        tile = ok[:, None] & (cols < D)[None, :]
-        c = tl.load(center_ptr + rows, mask=ok, other=0).to(tl.int64)
-        return rows, ok, cols, tile, c
+            _add_rows(w_out, t, live, g, v, lr, trust, h_out, cols, tile, D, TRUST)
 
     @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["ctx_ptr", "center_ptr", "negs_ptr"])
     def _cbow_score_kernel(w_in, w_out, ctx_ptr, center_ptr, negs_ptr, g_ptr, h_ptr, gh_ptr, h_in, h_out, loss_ptr,
@@ -223,18 +229,10 @@ if triton is not None:
                 t = c
                 live = ok
             else:
-                t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
-                live = ok & (t != c)  # word2vec.c: if (target == word) continue
+                t, live = _negative(negs_ptr, rows, ok, c, j, K)
             u = tl.load(w_out + t[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
-            s = tl.sum(u * h, axis=1)
-            if j == 0:
-                g = 1.0 - tl.sigmoid(s)
-                window_loss = -_log_sigmoid(s)
-            else:
-                g = -tl.sigmoid(s)
-                window_loss = -_log_sigmoid(-s)
-            g = tl.where(live, g, 0.0)
-            loss += tl.where(live, window_loss, 0.0)
+            g, window_loss = _target_gradient(tl.sum(u * h, axis=1), j, live)
+            loss += window_loss
             grad_h += g[:, None] * u
             tl.store(g_ptr + rows * (K + 1) + j, g, mask=ok)
             if TRUST:
@@ -264,27 +262,18 @@ if triton is not None:
         out = rows[:, None] * D + cols[None, :]
         h = tl.load(h_ptr + out, mask=tile, other=0.0)
         grad_h = tl.load(gh_ptr + out, mask=tile, other=0.0)
+        one = tl.zeros((BLOCK_P,), dtype=tl.float32) + 1.0
         for m in tl.static_range(C):
             x = tl.load(ctx_ptr + rows * C + m, mask=ok, other=-1).to(tl.int64)
-            live = ok & (x >= 0)
-            step = tl.zeros((BLOCK_P,), dtype=tl.float32) + lr
-            if TRUST:
-                step = lr * tl.minimum(trust / (lr * tl.load(h_in + x, mask=live, other=1.0)), 1.0)
-            tl.atomic_add(w_in + x[:, None] * D + cols[None, :], step[:, None] * grad_h, mask=live[:, None] & tile,
-                          sem="relaxed")
+            _add_rows(w_in, x, ok & (x >= 0), one, grad_h, lr, trust, h_in, cols, tile, D, TRUST)
         for j in tl.static_range(K + 1):
             if j == 0:
                 t = c
                 live = ok
             else:
-                t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
-                live = ok & (t != c)
+                t, live = _negative(negs_ptr, rows, ok, c, j, K)
             g = tl.load(g_ptr + rows * (K + 1) + j, mask=ok, other=0.0)
-            step = g * lr
-            if TRUST:
-                step = g * lr * tl.minimum(trust / (lr * tl.load(h_out + t, mask=live, other=1.0)), 1.0)
-            tl.atomic_add(w_out + t[:, None] * D + cols[None, :], step[:, None] * h,
-                          mask=live[:, None] & tile, sem="relaxed")
+            _add_rows(w_out, t, live, g, h, lr, trust, h_out, cols, tile, D, TRUST)
 
 
 class FusedStep:
