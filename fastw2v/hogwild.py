@@ -173,11 +173,11 @@ def _distinct(ring, slot, center, negative):
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, d):
+def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, d, neu1e, apply):
     """One pair's per-pair SGD step with k = 5, in one pass over the columns: each of the six output rows
     (the center's and the negatives', all distinct) moves by g_t * x, and the context's input row x by
-    sum_t g_t * (row t before its move), word2vec.c's neu1e (word2vec.c:538-543). Each column is read and
-    written once, where the general loop reads the input row and neu1e once per row (what it gains:
+    sum_t g_t * (row t before its move), word2vec.c's neu1e (word2vec.c:538-543); without ``apply`` that sum goes
+    into ``neu1e`` instead (CBOW: ``m_in[ctx]`` is the hidden layer). Each column is read and written once, where the general loop reads the input row and neu1e once per row (what it gains:
     docs/decisions.md)."""
     g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
     for c in range(d):
@@ -194,7 +194,10 @@ def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, 
         m3[r3, c] = o3 + g3 * x
         m4[r4, c] = o4 + g4 * x
         m5[r5, c] = o5 + g5 * x
-        m_in[ctx, c] = x + (((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5)
+        if apply:
+            m_in[ctx, c] = x + (((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5)
+        else:
+            neu1e[c] = ((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
@@ -216,9 +219,10 @@ def _accumulate_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5,
 
 @numba.njit(cache=True, fastmath=True, inline="always")
 def _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads, grad_out, shared_negatives,
-                 sampled, lr, d):
+                 sampled, lr, d, neu1e, apply):
     """One pair with the default k = 5, from its six scores: one pass over the columns updates all six rows
-    (with shared negatives: adds to the window's grad_out). Returns the pair's sampled loss."""
+    (with shared negatives: adds to the window's grad_out), and the input row m_in[ctx] with ``apply`` (else the
+    error goes into neu1e: CBOW's window, whose hidden layer is m_in[ctx]). Returns the pair's sampled loss."""
     loss = 0.0
     for t in range(6):
         grads[t] = 0.0  # a negative equal to the center is skipped: its gradient stays 0
@@ -236,15 +240,16 @@ def _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, gra
     if shared_negatives:  # the output rows' updates wait in grad_out for the window's end
         _accumulate_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, grad_out, d)
     else:
-        _update_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, d)
+        _update_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, d, neu1e, apply)
     return loss
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
 def _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, neu1e, grad_out,
-                shared_negatives, sampled, lr, d):
+                shared_negatives, sampled, lr, d, apply):
     """One pair, any k, target after target (word2vec.c:519-543), from the scores computed first; a negative
-    drawn twice is rescored after its first update, as word2vec.c scores it. Returns the pair's sampled loss."""
+    drawn twice is rescored after its first update, as word2vec.c scores it. neu1e ends as the error, added to
+    m_in[ctx] with ``apply`` (CBOW: without it, to spread over the window). Returns the pair's sampled loss."""
     loss = 0.0
     for c in range(d):
         neu1e[c] = 0.0
@@ -274,8 +279,9 @@ def _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, sc
             for c in range(d):
                 neu1e[c] += g * m_out[target, c]
                 m_out[target, c] += g * m_in[ctx, c]
-    for c in range(d):
-        m_in[ctx, c] += neu1e[c]
+    if apply:
+        for c in range(d):
+            m_in[ctx, c] += neu1e[c]
     return loss
 
 
@@ -444,10 +450,10 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
                         _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
                         if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
                             loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                                 grad_out, shared_negatives, sampled, lr, d)
+                                                 grad_out, shared_negatives, sampled, lr, d, neu1e, True)
                         else:
                             loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
-                                                neu1e, grad_out, shared_negatives, sampled, lr, d)
+                                                neu1e, grad_out, shared_negatives, sampled, lr, d, True)
                         o += 1
                         pairs += 1
                     if shared_negatives:
@@ -524,10 +530,10 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
                     _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
                     if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
                         loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                             grad_out, shared_negatives, sampled, lr, d)
+                                             grad_out, shared_negatives, sampled, lr, d, neu1e, True)
                     else:
                         loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
-                                            neu1e, grad_out, shared_negatives, sampled, lr, d)
+                                            neu1e, grad_out, shared_negatives, sampled, lr, d, True)
                     pairs += 1
                     if not shared_negatives:  # the next pair's negatives
                         slot = 1 - slot
@@ -562,85 +568,6 @@ def _window_input(neu1, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d):
         cw = np.float32(hi - lo - 1)
         for c in range(d):
             neu1[c] /= cw
-
-
-@numba.njit(cache=True, fastmath=True, inline="always")
-def _score_hidden(neu1, center, ring, slot, negative, hot, hot_out, w_out, scores, d):
-    """The 1 + k scores of a CBOW example (the hidden layer against the center's output row, then the
-    negatives'), all before any update."""
-    for t in range(negative + 1):
-        target = center if t == 0 else ring[slot, t - 1]
-        m_out = hot_out if target < hot else w_out
-        f = np.float32(0.0)
-        for c in range(d):
-            f += neu1[c] * m_out[target, c]
-        scores[t] = f
-
-
-@numba.njit(cache=True, fastmath=True, inline="always")
-def _cbow_targets6(neu1, neu1e, center, ring, slot, hot, hot_out, w_out, scores, grads, sampled, lr, d):
-    """A CBOW example's six targets with k = 5, all distinct: one pass over the columns moves each output row by
-    g_t * neu1 and sums neu1e = sum_t g_t * (row t before its move) (word2vec.c:467-490). Returns the sampled
-    loss."""
-    loss = 0.0
-    for t in range(6):
-        grads[t] = 0.0  # a negative equal to the center is skipped: its gradient stays 0
-        if t == 0 or ring[slot, t - 1] != center:
-            if sampled:
-                loss += _loss(scores[t], t == 0)
-            grads[t] = _gradient(scores[t], 1 if t == 0 else 0, lr)
-    g0, g1, g2, g3, g4, g5 = grads[0], grads[1], grads[2], grads[3], grads[4], grads[5]
-    r0, r1, r2, r3, r4 = ring[slot, 0], ring[slot, 1], ring[slot, 2], ring[slot, 3], ring[slot, 4]
-    m0 = hot_out if center < hot else w_out
-    m1 = hot_out if r0 < hot else w_out
-    m2 = hot_out if r1 < hot else w_out
-    m3 = hot_out if r2 < hot else w_out
-    m4 = hot_out if r3 < hot else w_out
-    m5 = hot_out if r4 < hot else w_out
-    for c in range(d):
-        h = neu1[c]
-        o0, o1, o2, o3, o4, o5 = m0[center, c], m1[r0, c], m2[r1, c], m3[r2, c], m4[r3, c], m5[r4, c]
-        m0[center, c] = o0 + g0 * h
-        m1[r0, c] = o1 + g1 * h
-        m2[r1, c] = o2 + g2 * h
-        m3[r2, c] = o3 + g3 * h
-        m4[r3, c] = o4 + g4 * h
-        m5[r4, c] = o5 + g5 * h
-        neu1e[c] = ((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5
-    return loss
-
-
-@numba.njit(cache=True, fastmath=True, inline="always")
-def _cbow_targets(neu1, neu1e, center, ring, slot, negative, hot, hot_out, w_out, scores, sampled, lr, d):
-    """A CBOW example's targets, any k, one after another (word2vec.c:467-490): each output row moves by
-    g * neu1, and neu1e sums g * (the row before its move); a negative drawn twice is rescored after its first
-    update, as word2vec.c scores it. Returns the sampled loss."""
-    loss = 0.0
-    for c in range(d):
-        neu1e[c] = 0.0
-    for t in range(negative + 1):
-        if t == 0:
-            target, label = center, 1
-        else:
-            target = ring[slot, t - 1]
-            if target == center:  # word2vec.c:476 `if (target == word) continue;`
-                continue
-            label = 0
-        m_out = hot_out if target < hot else w_out
-        f = scores[t]
-        for u in range(t - 1):
-            if ring[slot, u] == target:
-                f = np.float32(0.0)
-                for c in range(d):
-                    f += neu1[c] * m_out[target, c]
-                break
-        if sampled:
-            loss += _loss(f, label)
-        g = _gradient(f, label, lr)
-        for c in range(d):
-            neu1e[c] += g * m_out[target, c]
-            m_out[target, c] += g * neu1[c]
-    return loss
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
@@ -679,9 +606,9 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        neu1e, ring, scores, grads, _, hot_in, hot_out, base_in, base_out = _thread_state(w_in, w_out, hot,
-                                                                                         negative, d)
-        neu1 = np.empty(d, dtype=np.float32)
+        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = _thread_state(w_in, w_out, hot,
+                                                                                                negative, d)
+        neu1 = np.empty((1, d), dtype=np.float32)  # the hidden layer, as a matrix of one row: the pairs' helpers
         loss = 0.0
         examples = 0
         next_merge = merge_every  # the hot rows merge every merge_every examples
@@ -707,15 +634,17 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                     lo, hi = max(s, i - r), min(e, i + r + 1)
                     if hi - lo == 1:  # no context: word2vec.c's `if (cw)`
                         continue
-                    _window_input(neu1, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d)
+                    _window_input(neu1[0], kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d)
                     slot, sampled = i & 1, (i & LOSS_EVERY_MASK) == 0
-                    _score_hidden(neu1, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
+                    # the window is one pair of the hidden layer (row 0 of neu1) and the center; its error stays in
+                    # neu1e (apply False) for every context row
+                    _score_targets(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
                     if negative == 5 and _distinct(ring, slot, center, negative):
-                        loss += _cbow_targets6(neu1, neu1e, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                               sampled, lr, d)
+                        loss += _train_pair6(neu1, 0, center, ring, slot, hot, hot_out, w_out, scores, grads,
+                                             grad_out, False, sampled, lr, d, neu1e, False)
                     else:
-                        loss += _cbow_targets(neu1, neu1e, center, ring, slot, negative, hot, hot_out, w_out, scores,
-                                              sampled, lr, d)
+                        loss += _train_pair(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores, neu1e,
+                                            grad_out, False, sampled, lr, d, False)
                     _spread_error(neu1e, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d)
                     examples += 1
                     if hot and examples >= next_merge:
