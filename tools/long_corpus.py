@@ -56,22 +56,8 @@ import tempfile
 import zlib
 from html.parser import HTMLParser
 
-import numpy as np
-
-from fastw2v.sources import simple_tokenize
-from tools.mixed_corpus import (
-    DEFAULT_CACHE,
-    budgets,
-    chunk_paragraphs,
-    deb_version,
-    decode,
-    download,
-    read_text,
-    release,
-    run,
-    squash,
-    take,
-)
+from tools.mixed_corpus import (DEFAULT_CACHE, chunk_paragraphs, deb_version, decode, download, kept_documents,
+                                print_sources, read_text, release, run, squash, write_sample)
 
 MAX_WORDS = 2000  # a longer chapter / section is cut at paragraphs into pieces of at most this many words
 MIN_TOKENS = 20
@@ -517,40 +503,9 @@ def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int
             by_source[source] = extract_source(source, roots)
             print(f"{source}: {len(by_source[source]):,} documents", file=sys.stderr, flush=True)
 
-    stats, kept_docs = {}, {}
-    for source in PACKAGES:  # dedupe, count tokens, drop the tiny
-        seen, docs, counts = set(), [], []
-        for d in by_source.pop(source):
-            if d in seen:
-                continue
-            seen.add(d)
-            n = len(simple_tokenize(d))
-            if n >= min_tokens:
-                docs.append(d)
-                counts.append(n)
-        kept_docs[source] = (docs, counts)
-        stats[source] = {"packages": {p: versions[p] for p in PACKAGES[source]}, "documents_available": len(docs),
-                         "tokens_available": int(sum(counts))}
-    budget = budgets({s: st["tokens_available"] for s, st in stats.items()}, max_tokens, WEIGHTS, max_share)
-    rng = np.random.default_rng(seed)
-    rows = []
-    for source in PACKAGES:
-        docs, counts = kept_docs[source]
-        idx = take(docs, counts, budget[source], rng)
-        stats[source].update(documents=len(idx), tokens=int(sum(counts[i] for i in idx)),
-                             words_per_document=round(float(np.mean([counts[i] for i in idx])), 1) if idx else 0)
-        rows += [(docs[i], source) for i in idx]
-    order = rng.permutation(len(rows))
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "long.jsonl")
-    with open(path + ".part", "w", encoding="utf-8") as f:
-        f.writelines(json.dumps({"text": rows[i][0], "source": rows[i][1]}, ensure_ascii=False) + "\n"
-                     for i in order)
-    os.replace(path + ".part", path)
-    total = sum(st["tokens"] for st in stats.values())
-    for st in stats.values():
-        st["share"] = round(st["tokens"] / total, 4)
-    summary = {"file": "long.jsonl", "documents": len(rows), "tokens": total,
+    stats, kept_docs = kept_documents(by_source, PACKAGES, versions, min_tokens)
+    rows = write_sample(os.path.join(out, "long.jsonl"), kept_docs, stats, WEIGHTS, max_tokens, max_share, seed)
+    summary = {"file": "long.jsonl", "documents": len(rows), "tokens": sum(st["tokens"] for st in stats.values()),
                "tokenizer": "fastw2v simple_tokenize", "max_words": MAX_WORDS, "min_tokens": min_tokens,
                "max_tokens": max_tokens, "max_share": max_share, "seed": seed, "weights": WEIGHTS,
                "release": release()[0], "sources": stats}
@@ -569,13 +524,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     s = build(args.out, args.cache_dir, args.max_tokens, args.max_share, args.seed)
-    print(f"{os.path.join(args.out, 'long.jsonl')}: {s['documents']:,} documents, {s['tokens']:,} tokens",
-          file=sys.stderr)
-    print("| source | packages | documents | tokens | share | tokens/doc |\n|---|---|---:|---:|---:|---:|")
-    for name, st in s["sources"].items():
-        pk = ", ".join(f"{k} {v}" for k, v in st["packages"].items())
-        print(f"| {name} | {pk} | {st['documents']:,} | {st['tokens']:,} | {100 * st['share']:.1f}% "
-              f"| {st['words_per_document']} |")
+    print_sources(os.path.join(args.out, "long.jsonl"), s)
     return 0
 
 

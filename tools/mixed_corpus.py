@@ -529,6 +529,61 @@ def take(docs: list[str], counts: list[int], budget: int, rng: np.random.Generat
     return sorted(kept)
 
 
+def kept_documents(by_source: dict, packages: dict, versions: dict, min_tokens: int) -> tuple[dict, dict]:
+    """Each source's documents deduplicated (exact text, the first kept), those under ``min_tokens`` tokens dropped:
+    (per-source stats, per-source (documents, token counts)). ``by_source`` is emptied as it goes."""
+    stats, kept_docs = {}, {}
+    for source in packages:
+        seen, docs, counts = set(), [], []
+        for d in by_source.pop(source):
+            if d in seen:
+                continue
+            seen.add(d)
+            n = len(simple_tokenize(d))
+            if n >= min_tokens:
+                docs.append(d)
+                counts.append(n)
+        kept_docs[source] = (docs, counts)
+        stats[source] = {"packages": {p: versions[p] for p in packages[source]}, "documents_available": len(docs),
+                         "tokens_available": int(sum(counts))}
+    return stats, kept_docs
+
+
+def write_sample(path: str, kept_docs: dict, stats: dict, weights: dict, max_tokens: int, max_share: float,
+                 seed: int) -> list:
+    """Each source's seeded sample within its share of ``max_tokens`` (``budgets``, ``take``), shuffled together
+    with the seed and written to ``path`` as JSON Lines ({"text", "source"}); the stats get each source's
+    documents, tokens, words a document and share. Returns the rows."""
+    budget = budgets({s: st["tokens_available"] for s, st in stats.items()}, max_tokens, weights, max_share)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for source, (docs, counts) in kept_docs.items():
+        idx = take(docs, counts, budget[source], rng)
+        stats[source].update(documents=len(idx), tokens=int(sum(counts[i] for i in idx)),
+                             words_per_document=round(float(np.mean([counts[i] for i in idx])), 1) if idx else 0)
+        rows += [(docs[i], source) for i in idx]
+    order = rng.permutation(len(rows))
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path + ".part", "w", encoding="utf-8") as f:
+        for i in order:
+            f.write(json.dumps({"text": rows[i][0], "source": rows[i][1]}, ensure_ascii=False) + "\n")
+    os.replace(path + ".part", path)
+    total = sum(st["tokens"] for st in stats.values())
+    for st in stats.values():
+        st["share"] = round(st["tokens"] / total, 4)
+    return rows
+
+
+def print_sources(path: str, summary: dict) -> None:
+    """The corpus's line on stderr and its sources as a markdown table on stdout."""
+    print(f"{path}: {summary['documents']:,} documents, {summary['tokens']:,} tokens", file=sys.stderr)
+    print("| source | packages | documents | tokens | share | tokens/doc |\n|---|---|---:|---:|---:|---:|")
+    for name, st in summary["sources"].items():
+        pk = ", ".join(f"{k} {v}" for k, v in st["packages"].items()) or "Translation-en"
+        print(f"| {name} | {pk} | {st['documents']:,} | {st['tokens']:,} | {100 * st['share']:.1f}% "
+              f"| {st['words_per_document']} |")
+
+
 def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int, min_tokens: int = 3) -> dict:
     packages = sorted({p for ps in PACKAGES.values() for p in ps})
     debs = download(packages, cache_dir)
@@ -548,42 +603,11 @@ def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int
     by_source["package-descriptions"] = description_documents(text)
     del text
 
-    stats, kept_docs = {}, {}
-    for source in PACKAGES:  # dedupe, count tokens, drop the tiny
-        seen, docs, counts = set(), [], []
-        for d in by_source.pop(source):
-            if d in seen:
-                continue
-            seen.add(d)
-            n = len(simple_tokenize(d))
-            if n >= min_tokens:
-                docs.append(d)
-                counts.append(n)
-        kept_docs[source] = (docs, counts)
-        stats[source] = {"packages": {p: versions[p] for p in PACKAGES[source]}, "documents_available": len(docs),
-                         "tokens_available": int(sum(counts))}
+    stats, kept_docs = kept_documents(by_source, PACKAGES, versions, min_tokens)
     if provenance:
         stats["package-descriptions"]["translation_en"] = provenance
-    budget = budgets({s: st["tokens_available"] for s, st in stats.items()}, max_tokens, WEIGHTS, max_share)
-    rng = np.random.default_rng(seed)
-    rows = []
-    for source in PACKAGES:
-        docs, counts = kept_docs[source]
-        idx = take(docs, counts, budget[source], rng)
-        stats[source].update(documents=len(idx), tokens=int(sum(counts[i] for i in idx)),
-                             words_per_document=round(float(np.mean([counts[i] for i in idx])), 1) if idx else 0)
-        rows += [(docs[i], source) for i in idx]
-    order = rng.permutation(len(rows))
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "mixed.jsonl")
-    with open(path + ".part", "w", encoding="utf-8") as f:
-        for i in order:
-            f.write(json.dumps({"text": rows[i][0], "source": rows[i][1]}, ensure_ascii=False) + "\n")
-    os.replace(path + ".part", path)
-    total = sum(st["tokens"] for st in stats.values())
-    for st in stats.values():
-        st["share"] = round(st["tokens"] / total, 4)
-    summary = {"file": "mixed.jsonl", "documents": len(rows), "tokens": total,
+    rows = write_sample(os.path.join(out, "mixed.jsonl"), kept_docs, stats, WEIGHTS, max_tokens, max_share, seed)
+    summary = {"file": "mixed.jsonl", "documents": len(rows), "tokens": sum(st["tokens"] for st in stats.values()),
                "tokenizer": "fastw2v simple_tokenize", "max_tokens": max_tokens, "max_share": max_share,
                "seed": seed, "weights": WEIGHTS, "release": release()[0], "sources": stats}
     with open(os.path.join(out, "sources.json"), "w") as f:
@@ -601,13 +625,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     s = build(args.out, args.cache_dir, args.max_tokens, args.max_share, args.seed)
-    print(f"{os.path.join(args.out, 'mixed.jsonl')}: {s['documents']:,} documents, {s['tokens']:,} tokens",
-          file=sys.stderr)
-    print("| source | packages | documents | tokens | share | tokens/doc |\n|---|---|---:|---:|---:|---:|")
-    for name, st in s["sources"].items():
-        pk = ", ".join(f"{k} {v}" for k, v in st["packages"].items()) or "Translation-en"
-        print(f"| {name} | {pk} | {st['documents']:,} | {st['tokens']:,} | {100 * st['share']:.1f}% "
-              f"| {st['words_per_document']} |")
+    print_sources(os.path.join(args.out, "mixed.jsonl"), s)
     return 0
 
 
