@@ -104,6 +104,8 @@ def settings(config: Config, backend: str) -> dict:
     """The settings a resumed run must share with the checkpoint's (all but MAY_DIFFER), plus the backend."""
     d = {k: v for k, v in config.to_dict().items() if k not in MAY_DIFFER}
     d["backend"] = backend
+    if backend == "hogwild":  # what ran, whether the setting was given or left to its default
+        d["shared_negatives"] = config.resolved_shared_negatives()
     return d
 
 
@@ -242,8 +244,10 @@ class Checkpointer:
         for key in sorted(set(self.settings) | set(meta["settings"])):
             a, b = meta["settings"].get(key), self.settings.get(key)
             if a != b and not (isinstance(a, float) and isinstance(b, float) and math.isclose(a, b)):
+                flag = key.replace("_", "-")
+                flag = (f"--{flag}" if a else f"--no-{flag}") if isinstance(a, bool) else f"--{flag} {a}"
                 raise UserError(f"checkpoint {checkpoint.path} was made with {key}={a!r}, this run has {key}={b!r}: "
-                                f"pass --{key.replace('_', '-')} {a}, or another --checkpoint-dir")
+                                f"pass {flag}, or another --checkpoint-dir")
 
 
 class DamagedCheckpoint(Exception):

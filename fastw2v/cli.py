@@ -43,7 +43,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         names = [flag, "--dim"] if f.name == "vector_size" else [flag]
         help_text = helps.get(f.name, "")  # ArgumentDefaultsHelpFormatter appends the default
         kind = hints[f.name]
-        if kind is bool:
+        if kind is bool or set(typing.get_args(kind)) == {bool, type(None)}:
             group.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default,
                                help=help_text)
             continue

@@ -53,7 +53,7 @@ class Config:
     backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: hogwild on a CPU, torch on a GPU (adam and sparse_adam: torch)
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
-    shared_negatives: bool = False  # hogwild: one set of negatives per center for its whole window, whose updates become a small matrix product (Ji et al. 2016, HogBatch): fewer row reads
+    shared_negatives: bool | None = None  # hogwild, skip-gram: one set of negatives per center for its whole window (Ji et al. 2016, HogBatch), its updates a small matrix product: fewer row reads, vectors as good as gensim's (docs/quality.md); None: on for hogwild's skip-gram; False: word2vec.c's negatives per pair
     hot_rows: int = 256  # hogwild, 2+ threads: the N most frequent words' rows are trained on per-thread copies, merged every 1024 pairs (less cache-line traffic between cores); 0 = off
     seed: int = 1  # one seed drives init, sub-sampling, windows, negatives and shuffling
     shuffle: bool = True  # shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))
@@ -115,6 +115,8 @@ class Config:
                 raise UserError(f"{name} must be a finite number, got {value!r}: pass e.g. "
                                 f"--{name.replace('_', '-')} {example}")
         for name in ("shrink_windows", "shared_negatives", "shuffle", "resume"):
+            if name == "shared_negatives" and self.shared_negatives is None:
+                continue
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise UserError(f"{name} must be True or False, got {getattr(self, name)!r}")
             setattr(self, name, bool(getattr(self, name)))  # numpy's bool_ too
@@ -153,10 +155,10 @@ class Config:
         if not self.sg and self.optimizer != "sgd":
             raise UserError(f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: drop --optimizer, "
                             "or pass --sg 1")
-        if self.shared_negatives and not self.sg:
+        if self.shared_negatives is True and not self.sg:
             raise UserError("shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already "
                             "draws one set per window: drop --shared-negatives, or pass --sg 1")
-        if self.shared_negatives and (self.backend == "torch" or self.optimizer != "sgd"):
+        if self.shared_negatives is True and (self.backend == "torch" or self.optimizer != "sgd"):
             raise UserError(f"shared_negatives is an option of the hogwild backend (per-pair SGD), not of torch "
                             f"{self.optimizer}: drop --shared-negatives, or pass --backend hogwild --optimizer sgd")
         if self.device != "auto":
@@ -237,6 +239,11 @@ class Config:
         if self.span_tokens is not None:
             return min(self.span_tokens, self.chunk_tokens)
         return min(1 << min(max(int(max(n_tokens, 1) // 64).bit_length() - 1, 18), 24), self.chunk_tokens)
+
+    def resolved_shared_negatives(self) -> bool:
+        """Whether hogwild's skip-gram shares a center's negatives among its window's pairs: shared_negatives, or
+        by default yes (docs/quality.md, the seed study). CBOW draws one set per window anyway."""
+        return bool(self.sg) and self.shared_negatives is not False
 
     def resolved_backend(self) -> str:
         """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer (hogwild), the faster there."""

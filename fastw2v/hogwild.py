@@ -732,7 +732,7 @@ class ChunkTrainer:
         first = int(self.corpus.starts[self.bounds[c]])
         negatives, coins = (int(K.stream_base(cfg.seed, epoch, stream, c))
                             for stream in (K.STREAM_NEGATIVE, K.STREAM_NEGATIVE_COIN))
-        return (Draws(table, negatives, coins, cfg.negative, cfg.shared_negatives),
+        return (Draws(table, negatives, coins, cfg.negative, cfg.resolved_shared_negatives()),
                 LrDecay(cfg.lr, cfg.end_lr, float(epoch * N + first), float(cfg.epochs * N)))
 
     def train(self, epoch: int, c: int, progress: RunProgress) -> None:

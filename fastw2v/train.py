@@ -354,7 +354,7 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
 
         return train_hogwild(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
                              group=group, as_ranks=as_ranks)
-    if config.shared_negatives:  # backend auto chose torch: a GPU (Config rejects the other cases)
+    if config.shared_negatives is True:  # backend auto chose torch: a GPU (Config rejects the other cases)
         raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
                         f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "
                         "--backend hogwild --device cpu")

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from fastw2v.cli import main
@@ -67,11 +68,20 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, corpus_file, capsys, ar
     assert not (tmp_path / "v.bin").exists()
 
 
-def test_train_with_shared_negatives(tmp_path, corpus_file, capsys):
-    out = tmp_path / "v.npy"
-    assert main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"),
-                 "--backend", "hogwild", "--shared-negatives", *TINY]) == 0
-    assert out.exists() and "words/s" in capsys.readouterr().out
+def test_train_with_shared_or_per_pair_negatives(tmp_path, corpus_file, capsys):
+    """--shared-negatives (the default) and --no-shared-negatives (word2vec.c's per pair) train different vectors;
+    the flag is a switch, not a value (argparse would read "--shared-negatives False" as True)."""
+    import fastw2v
+
+    outs = {}
+    for flag in ("--shared-negatives", "--no-shared-negatives", None):
+        out = tmp_path / f"v{flag}.npy"
+        assert main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"),
+                     "--backend", "hogwild", "--workers", "1", *([flag] if flag else []), *TINY]) == 0
+        assert "words/s" in capsys.readouterr().out
+        outs[flag] = fastw2v.Vectors.load(str(out)).vectors
+    assert np.array_equal(outs[None], outs["--shared-negatives"])
+    assert not np.array_equal(outs[None], outs["--no-shared-negatives"])
 
 
 def test_train_on_an_encoded_corpus_folder(tmp_path, planted_corpus, capsys):

@@ -200,3 +200,18 @@ def test_shared_negatives_equal_hogbatch_in_numpy(hot, negative, monkeypatch):
     per_pair, _ = train_hogwild(corpus, dataclasses.replace(cfg, shared_negatives=False, final_vectors="avg"),
                                 progress=False)
     assert not np.allclose(per_pair.vectors, got.vectors, rtol=1e-4, atol=1e-5)  # the option does something
+
+
+def test_shared_negatives_are_hogwilds_skip_gram_default(planted_corpus):
+    """The seed study's decision (docs/quality.md): hogwild's skip-gram shares a center's negatives unless told
+    not to; CBOW and the torch backend are not concerned; an explicit True where it cannot apply is an error."""
+    assert fastw2v.Config().shared_negatives is None and fastw2v.Config().resolved_shared_negatives()
+    assert not fastw2v.Config(shared_negatives=False).resolved_shared_negatives()
+    assert not fastw2v.Config(sg=0).resolved_shared_negatives()
+    fastw2v.Config(backend="torch", device="cpu")  # the default is no error on torch
+    default, _ = train_hogwild(planted_corpus, BASE, progress=False)
+    shared, _ = train_hogwild(planted_corpus, dataclasses.replace(BASE, shared_negatives=True), progress=False)
+    per_pair, _ = train_hogwild(planted_corpus, dataclasses.replace(BASE, shared_negatives=False), progress=False)
+    assert np.array_equal(default.vectors, shared.vectors) and not np.array_equal(default.vectors, per_pair.vectors)
+    with pytest.raises(fastw2v.UserError, match="shared_negatives is an option of the hogwild backend"):
+        fastw2v.Config(backend="torch", shared_negatives=True)

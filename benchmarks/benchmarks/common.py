@@ -159,7 +159,7 @@ SHARED_NEGATIVES = {"off": (False,), "on": (True,), "both": (False, True)}
 
 def add_shared_negatives_option(parser) -> None:
     parser.add_argument("--shared-negatives", choices=tuple(SHARED_NEGATIVES), default="off",
-                        help="hogwild's Config.shared_negatives: off (the default), on, or both side by side")
+                        help="hogwild's Config.shared_negatives: off, on (fastw2v's default), or both side by side")
 
 
 # --- appended: ingest and memory-vs-size rows ---------------------------------------------------------
