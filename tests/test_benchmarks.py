@@ -168,3 +168,15 @@ def test_distributed_projection_takes_the_longer_of_training_and_the_hand_over()
     transfer = 0.5 * (1 << 18) * 1216 / 11e9 + 2 * 64 * 100e-6
     assert per_token == 0.5 * 1216 and words == pytest.approx((1 << 18) / transfer)
     assert BATCH == 1 << 16
+
+
+def test_raw_text_of_a_jsonl_corpus_is_its_text_column(tmp_path, monkeypatch):
+    """gensim's side of the benchmarks reads raw text: a .jsonl corpus gives its "text" fields, one a line, not the
+    JSON (whose keys would become words)."""
+    from benchmarks.benchmarks import common
+
+    monkeypatch.setattr(common, "BENCH_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "one two\\nthree", "source": "a"}\n{"text": "four", "source": "b"}\n', encoding="utf-8")
+    with open(common.raw_text_file(str(path)), encoding="utf-8") as f:
+        assert f.read() == "one two three\nfour\n"

@@ -12,6 +12,7 @@ corpus: so every trainer sees the same tokens. Without the IMDB folder a generat
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 import os
 import shutil
@@ -172,6 +173,14 @@ def raw_text_file(path: str | None = None) -> str:
     path = corpus_path(path)
     if path == "zipf":
         return zipf_text()
+    if os.path.isfile(path) and path.endswith(".jsonl"):  # its "text" column, one document per line
+        out = os.path.join(BENCH_CACHE, f"raw-{hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:16]}.txt")
+        if not os.path.exists(out):
+            os.makedirs(BENCH_CACHE, exist_ok=True)
+            with open(path, encoding="utf-8") as f, open(out + ".tmp", "w", encoding="utf-8") as g:
+                g.writelines(json.loads(line)["text"].replace("\r", " ").replace("\n", " ") + "\n" for line in f)
+            os.replace(out + ".tmp", out)
+        return out
     if os.path.isfile(path):
         return path
     if os.path.isfile(os.path.join(path, "meta.json")):
