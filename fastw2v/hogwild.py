@@ -597,21 +597,20 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
     The arguments are ``train_chunk``'s; the windows are the same draws (``kernels.window_reach`` keyed by the
     center's kept position), a window with no context is skipped (word2vec.c's ``if (cw)``), and the negatives are
     drawn for the center's kept position (one set per window, as word2vec.c draws them). Threads claim blocks,
-    the next center's negatives are drawn one step ahead with their rows prefetched, and the hot rows are trained
-    on each thread's copies, as in ``train_chunk``. out[t] = (loss estimate, examples) of thread t.
+    the next center's negatives are drawn one step ahead with their rows prefetched, as in ``train_chunk``; every
+    row is trained in place (no private hot rows: ``ChunkTrainer`` passes hot = 0). out[t] = (loss estimate,
+    examples) of thread t.
     """
-    w_in, w_out, d, hot, merge_every = model
+    w_in, w_out, d, hot, _ = model  # hot = 0: CBOW trains every row in place (ChunkTrainer)
     alias_table, base_neg, base_coin, negative, _ = draws
     lr_start, lr_end, position0, total = lr_decay
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = _thread_state(w_in, w_out, hot,
-                                                                                                negative, d)
+        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, _, _ = _thread_state(w_in, w_out, hot, negative, d)
         neu1 = np.empty((1, d), dtype=np.float32)  # the hidden layer, as a matrix of one row: the pairs' helpers
         loss = 0.0
         examples = 0
-        next_merge = merge_every  # the hot rows merge every merge_every examples
         while True:
             b = _claim(claimed)
             if b >= n_blocks:
@@ -647,12 +646,6 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                                             grad_out, False, sampled, lr, d, False)
                     _spread_error(neu1e, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d)
                     examples += 1
-                    if hot and examples >= next_merge:
-                        next_merge = examples + merge_every
-                        _merge_hot(w_in, hot_in, base_in, hot, d)
-                        _merge_hot(w_out, hot_out, base_out, hot, d)
-        _merge_hot(w_in, hot_in, base_in, hot, d)
-        _merge_hot(w_out, hot_out, base_out, hot, d)
         out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
         out[thread, 1] = examples
 
