@@ -552,7 +552,7 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _window_input(neu1, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d):
+def _window_input(neu1, kept, lo, hi, i, w_in, cbow_mean, d):
     """CBOW's hidden layer for the center at kept[i]: the sum of its window's input rows (kept[lo:hi] but i;
     word2vec.c:450-458), divided by their number with cbow_mean (word2vec.c:461)."""
     for c in range(d):
@@ -560,10 +560,8 @@ def _window_input(neu1, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d):
     for j in range(lo, hi):
         if j == i:
             continue
-        ctx = kept[j]
-        m_in = hot_in if ctx < hot else w_in
         for c in range(d):
-            neu1[c] += m_in[ctx, c]
+            neu1[c] += w_in[kept[j], c]
     if cbow_mean:
         cw = np.float32(hi - lo - 1)
         for c in range(d):
@@ -571,7 +569,7 @@ def _window_input(neu1, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d):
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _spread_error(neu1e, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d):
+def _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d):
     """neu1e into every input row of the window (word2vec.c:486-491); with a sum (cbow_mean=0) divided by their
     number first, as gensim does (word2vec_inner.pyx, ``fast_sentence_cbow_neg``)."""
     if not cbow_mean:
@@ -581,10 +579,8 @@ def _spread_error(neu1e, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d):
     for j in range(lo, hi):
         if j == i:
             continue
-        ctx = kept[j]
-        m_in = hot_in if ctx < hot else w_in
         for c in range(d):
-            m_in[ctx, c] += neu1e[c]
+            w_in[kept[j], c] += neu1e[c]
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
@@ -607,7 +603,7 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, _, _ = _thread_state(w_in, w_out, hot, negative, d)
+        neu1e, ring, scores, grads, grad_out, _, hot_out, _, _ = _thread_state(w_in, w_out, hot, negative, d)
         neu1 = np.empty((1, d), dtype=np.float32)  # the hidden layer, as a matrix of one row: the pairs' helpers
         loss = 0.0
         examples = 0
@@ -633,7 +629,7 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                     lo, hi = max(s, i - r), min(e, i + r + 1)
                     if hi - lo == 1:  # no context: word2vec.c's `if (cw)`
                         continue
-                    _window_input(neu1[0], kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d)
+                    _window_input(neu1[0], kept, lo, hi, i, w_in, cbow_mean, d)
                     slot, sampled = i & 1, (i & LOSS_EVERY_MASK) == 0
                     # the window is one pair of the hidden layer (row 0 of neu1) and the center; its error stays in
                     # neu1e (apply False) for every context row
@@ -644,7 +640,7 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                     else:
                         loss += _train_pair(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores, neu1e,
                                             grad_out, False, sampled, lr, d, False)
-                    _spread_error(neu1e, kept, lo, hi, i, hot, hot_in, w_in, cbow_mean, d)
+                    _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d)
                     examples += 1
         out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
         out[thread, 1] = examples

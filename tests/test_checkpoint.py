@@ -53,8 +53,7 @@ def test_stop_and_resume_equals_an_uninterrupted_run(run, zipf_corpus, tmp_path,
     before = C.read(str(tmp_path / "ckpt-000001")).state.seconds
     resumed = fastw2v.train(checkpoint_dir=tmp_path, resume=True, **kw)
     assert np.array_equal(resumed.vectors, whole.vectors)
-    # its time: the run before's (from the checkpoint) and this run's
-    assert resumed.stats.resumed_seconds == before > 0 and resumed.stats.run_seconds > 0
+    assert resumed.stats.resumed_seconds == before  # the runs before this one: the checkpoint's figure, exactly
     assert resumed.stats.pairs == whole.stats.pairs
     # the run saved at the end of each epoch; the two newest checkpoints stay
     assert sorted(os.listdir(tmp_path)) == ["ckpt-000002", "ckpt-000003"]
