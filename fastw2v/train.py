@@ -129,12 +129,13 @@ class TorchChunks:
         cfg, device = self.config, self.model.in_embed.weight.device
         centers, contexts, keys, t0, t1 = self.batches.chunk_windows(epoch, c)
         n, total = centers.shape[0], max(self.corpus.n_tokens, 1)
+        # the chunk's windows and negatives go to the device once, not batch by batch
         centers, contexts = torch.from_numpy(centers).to(device), torch.from_numpy(contexts).to(device)
+        negs = self.batches.negatives_at(epoch, c, keys).to(device)
         for first in range(0, n, cfg.batch_size):
             last = min(first + cfg.batch_size, n)
-            negs = self.batches.negatives_at(epoch, c, keys[first:last]).to(device)
             lr = cfg.lr_at((epoch + (t0 + (t1 - t0) * first / n) / total) / cfg.epochs, self.steps)
-            batch = contexts[first:last], centers[first:last], negs
+            batch = contexts[first:last], centers[first:last], negs[first:last]
             if self.step.fused is not None:
                 self.step.fused.cbow_step(*batch, lr, cfg.trust, progress.loss_sum, bool(cfg.cbow_mean))
             else:
