@@ -9,7 +9,9 @@ Every save writes to a temporary name in the same folder and renames it: a file 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
+from numbers import Integral
 
 import numpy as np
 
@@ -17,6 +19,13 @@ from .errors import UserError
 
 
 class Vectors:
+    """Words and their vectors, with gensim 4.4's ``KeyedVectors`` methods and arguments (``model.wv``).
+
+    Per-word attributes live in ``expandos`` as in gensim: ``expandos['count']`` is the words' corpus counts, also
+    read and set as ``counts``. ``vectors_lockf`` holds gensim's lock factors: one value for all words (the
+    default, ``np.ones(1)``) or one per word.
+    """
+
     def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None = None):
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(index_to_key):
@@ -24,7 +33,9 @@ class Vectors:
         self.index_to_key = list(index_to_key)
         self.key_to_index = {w: i for i, w in enumerate(self.index_to_key)}
         self.vectors = vectors
+        self.expandos = {}
         self.counts = counts
+        self._lockf = np.ones(1, dtype=np.float32)
         self._unit = None
         self._norms = None
 
@@ -32,22 +43,40 @@ class Vectors:
     def __len__(self) -> int:
         return len(self.index_to_key)
 
-    def __contains__(self, word: str) -> bool:
-        return word in self.key_to_index
+    def __contains__(self, key) -> bool:
+        return self.has_index_for(key)
 
-    def __getitem__(self, word: str) -> np.ndarray:
-        return self.vectors[self.get_index(word)]
+    def __getitem__(self, key_or_keys) -> np.ndarray:
+        """A key's vector (a view of its row), or for a list of keys a new matrix of their vectors, as gensim's."""
+        if _is_key(key_or_keys):
+            return self.vectors[self.get_index(key_or_keys)]
+        return np.vstack([self.vectors[self.get_index(key)] for key in key_or_keys])
+
+    def __setitem__(self, keys, weights) -> None:
+        """``wv['w'] = vector`` or ``wv[['a', 'b']] = matrix``: gensim's ``add_vectors(..., replace=True)``."""
+        if _is_key(keys):
+            keys, weights = [keys], np.asarray(weights).reshape(1, -1)
+        self.add_vectors(list(keys), weights, replace=True)
 
     @property
     def vector_size(self) -> int:
         return self.vectors.shape[1]
 
-    def get_index(self, word: str) -> int:
-        try:
-            return self.key_to_index[word]
-        except KeyError:
-            raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words): "
-                           "check its spelling and case (the tokenizer lowercases), or lower min_count") from None
+    def get_index(self, key, default=None) -> int:
+        """The key's row, as gensim's: an int key not in the vocabulary is taken as a row number when in range;
+        ``default`` (when not None) instead of a KeyError for a missing key."""
+        i = self.key_to_index.get(key, -1)
+        if i >= 0:
+            return i
+        if isinstance(key, (int, np.integer)) and 0 <= key < len(self):
+            return int(key)
+        if default is not None:
+            return default
+        raise KeyError(f"word {key!r} is not in the vocabulary ({len(self)} words): "
+                       "check its spelling and case (the tokenizer lowercases), or lower min_count")
+
+    def has_index_for(self, key) -> bool:
+        return self.get_index(key, -1) >= 0
 
     def vectors_changed(self) -> None:
         """Say that ``vectors`` was written in place (continued training): the cached norms and unit vectors
@@ -65,15 +94,186 @@ class Vectors:
     def __repr__(self) -> str:
         return f"<fastw2v.Vectors: {len(self):,} words, vector_size={self.vector_size}>"
 
-    def has_index_for(self, key: str) -> bool:
-        return key in self.key_to_index
+    # -- per-word attributes ------------------------------------------------------------------------
+    @property
+    def counts(self) -> np.ndarray | None:
+        """The words' corpus counts (int64, row order): ``expandos['count']``, or None when unknown."""
+        return self.expandos.get("count")
 
-    def get_vecattr(self, key: str, attr: str):
-        """gensim's per-word attributes: only ``count`` (the word's corpus count) is kept."""
-        if attr != "count" or self.counts is None:
-            raise KeyError(f"no attribute {attr!r}: fastw2v vectors keep only 'count'")
-        return int(self.counts[self.get_index(key)])
+    @counts.setter
+    def counts(self, value) -> None:
+        if value is None:
+            self.expandos.pop("count", None)
+            return
+        value = np.asarray(value)
+        if value.shape != (len(self),) or (value.size and value.dtype.kind not in "iu"):
+            raise ValueError(f"{len(self)} words but counts of shape {value.shape} and type {value.dtype}")
+        self.expandos["count"] = value.astype(np.int64, copy=False)
 
+    @property
+    def vectors_lockf(self) -> np.ndarray:
+        """gensim's lock factors (float32): a training update of a word's vector is scaled by its factor (0.0
+        leaves it as it is). One value applies to every word; else there is one per word."""
+        return self._lockf
+
+    @vectors_lockf.setter
+    def vectors_lockf(self, value) -> None:
+        value = np.asarray(value, dtype=np.float32)
+        if value.ndim != 1 or len(value) not in (1, len(self)):
+            raise UserError(f"vectors_lockf of shape {value.shape} for {len(self)} words: pass one factor for all "
+                            f"words, np.ones(1), or one per word, np.ones({len(self)})")
+        self._lockf = value
+
+    def allocate_vecattrs(self, attrs=None, types=None) -> None:
+        """Make sure ``expandos`` holds an array for each of ``attrs`` (of the matching numpy type of ``types``),
+        one value per word, as gensim's; without arguments, resize the existing ones to the vocabulary."""
+        if attrs is None:
+            attrs = list(self.expandos)
+            types = [self.expandos[attr].dtype for attr in attrs]
+        attrs, types = list(attrs), list(types)
+        if len(attrs) != len(types):
+            raise UserError(f"{len(attrs)} attributes but {len(types)} types: pass one type per attribute")
+        for attr, t in zip(attrs, types):
+            t = np.int64 if t is int else object if t is str else t
+            old = self.expandos.get(attr)
+            if old is None:
+                self.expandos[attr] = np.zeros(len(self), dtype=t)
+                continue
+            if not np.issubdtype(t, old.dtype):
+                raise TypeError(f"Can't allocate type {t} for attribute {attr}, conflicts with its existing type "
+                                f"{old.dtype}")
+            if len(old) != len(self):
+                grown = np.zeros(len(self), dtype=old.dtype)
+                grown[:min(len(old), len(self))] = old[:len(self)]
+                self.expandos[attr] = grown
+
+    def set_vecattr(self, key, attr: str, val) -> None:
+        """Set the key's value of a per-word attribute (its array is made at the first value's type)."""
+        self.allocate_vecattrs([attr], [type(val)])
+        self.expandos[attr][self.get_index(key)] = val
+
+    def get_vecattr(self, key, attr: str):
+        """The key's value of a per-word attribute, as gensim's (``count``: the word's corpus count)."""
+        index = self.get_index(key)
+        if attr not in self.expandos:
+            have = ", ".join(map(repr, self.expandos)) or "none"
+            raise KeyError(f"no per-word attribute {attr!r} (these vectors have {have}): set it with set_vecattr")
+        return self.expandos[attr][index]
+
+    # -- adding and replacing vectors ---------------------------------------------------------------
+    def add_vectors(self, keys, weights, extras=None, replace: bool = False) -> None:
+        """Append new keys with their vectors, as gensim's: a key already present keeps its vector, or with
+        ``replace`` takes the new one. The other per-word attributes of a new key are 0, and its lock factor
+        1.0 (when there is one per word).
+
+        Parameters
+        ----------
+        keys : str or list of str
+            One key or several; a key repeated in the list counts as present from its second time on.
+        weights : numpy.ndarray or list of numpy.ndarray
+            One vector, or a ``(len(keys), vector_size)`` matrix (or list of rows).
+        extras : dict of (str, numpy.ndarray), optional
+            Per-word attributes of the keys (e.g. ``{'count': counts}``), one value per key, set for new keys and
+            (with ``replace``) for present ones.
+        replace : bool, optional
+            Give present keys the new vectors (and extras).
+
+        Raises
+        ------
+        fastw2v.UserError
+            When a key is not a str, or the weights (or an extra) do not hold one vector (value) per key.
+        """
+        if _is_key(keys):
+            keys, weights = [keys], np.asarray(weights).reshape(1, -1)
+        keys = list(keys)
+        weights = np.asarray(weights)
+        if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
+            raise UserError(f"{len(keys)} keys but weights of shape {weights.shape}: pass one vector of length "
+                            f"{self.vector_size} per key, a ({len(keys)}, {self.vector_size}) matrix")
+        extras = {attr: np.asarray(v) for attr, v in (extras or {}).items()}
+        for attr, v in extras.items():
+            if v.shape[:1] != (len(keys),):
+                raise UserError(f"extras[{attr!r}] has shape {v.shape} for {len(keys)} keys: pass one value per key")
+        new, old, old_rows = [], [], []
+        for i, key in enumerate(keys):
+            if not isinstance(key, str):
+                raise UserError(f"key {key!r} is a {type(key).__name__}: keys are words, pass a str")
+            if key in self.key_to_index:
+                old.append(i)
+                old_rows.append(self.key_to_index[key])
+            else:
+                self.key_to_index[key] = len(self.index_to_key)
+                self.index_to_key.append(key)
+                new.append(i)
+        before = self.vectors.shape[0]
+        if new:
+            self.vectors = np.ascontiguousarray(np.concatenate([self.vectors,
+                                                                weights[new].astype(self.vectors.dtype)]))
+            self.allocate_vecattrs()
+            self.allocate_vecattrs(list(extras), [v.dtype for v in extras.values()])
+            for attr, v in extras.items():
+                self.expandos[attr][before:] = v[new]
+            if len(self._lockf) > 1:  # one factor per word (a single one applies to all, new words too)
+                self._lockf = np.concatenate([self._lockf, np.ones(len(new), dtype=np.float32)])
+        else:
+            self.allocate_vecattrs(list(extras), [v.dtype for v in extras.values()])
+        if replace and old:
+            self.vectors[old_rows] = weights[old]
+            for attr, v in extras.items():
+                self.expandos[attr][old_rows] = v[old]
+        self.vectors_changed()
+
+    def add_vector(self, key: str, vector) -> int:
+        """Add one key and its vector, as gensim's: a key already present keeps its vector (``wv[key] = vector``
+        replaces it). Returns the key's row."""
+        self.add_vectors([key], np.asarray(vector).reshape(1, -1))
+        return self.key_to_index[key]
+
+    def vectors_for_all(self, keys, allow_inference: bool = True, copy_vecattrs: bool = False) -> Vectors:
+        """New vectors for the given keys that are present, each once, in their first order, as gensim's.
+
+        Parameters
+        ----------
+        keys : iterable of str
+            The keys; those not in the vocabulary are left out.
+        allow_inference : bool, optional
+            gensim's FastText argument; word vectors infer nothing, so it changes nothing here.
+        copy_vecattrs : bool, optional
+            Copy the per-word attributes (``count`` ...) along.
+
+        Returns
+        -------
+        Vectors
+            The chosen keys' vectors (a copy), with their attributes when ``copy_vecattrs``.
+        """
+        chosen, seen = [], set()
+        for key in keys:
+            if key not in seen:
+                seen.add(key)
+                if key in self.key_to_index:
+                    chosen.append(key)
+        rows = [self.key_to_index[k] for k in chosen]
+        result = Vectors(chosen, self.vectors[rows].astype(np.float32))
+        result.vectors = result.vectors.astype(self.vectors.dtype, copy=False)
+        if copy_vecattrs:
+            result.expandos = {attr: v[rows] for attr, v in self.expandos.items()}
+        return result
+
+    def sort_by_descending_frequency(self) -> None:
+        """Put the words in order of descending count (stable), as gensim's: rows, attributes and lock factors
+        move together."""
+        if self.counts is None:
+            raise UserError("these vectors have no word counts to sort by: set them first (wv.counts = ...)")
+        order = np.argsort(-self.counts, kind="stable")
+        self.index_to_key = [self.index_to_key[i] for i in order]
+        self.key_to_index = {w: i for i, w in enumerate(self.index_to_key)}
+        self.vectors = np.ascontiguousarray(self.vectors[order])
+        self.expandos = {attr: v[order] for attr, v in self.expandos.items()}
+        if len(self._lockf) > 1:
+            self._lockf = self._lockf[order]
+        self.vectors_changed()
+
+    # -- similarity ---------------------------------------------------------------------------------
     @property
     def norms(self) -> np.ndarray:
         """Each row's L2 length (cached, as gensim's ``norms``; ``fill_norms(force=True)`` computes it again)."""
@@ -110,16 +310,31 @@ class Vectors:
         """
         return self.unit_vectors.copy()
 
-    def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
-        """The word's vector (read-only), or with ``norm`` its unit vector."""
+    def unit_normalize_all(self) -> None:
+        """Scale every vector to length 1 in place, for good (gensim's; a zero row stays zero)."""
+        self.vectors[...] = self.unit_vectors
+        self.vectors_changed()
+
+    def init_sims(self, replace: bool = False) -> None:
+        """gensim's deprecated ``init_sims``: the norms, and with ``replace`` ``unit_normalize_all``."""
+        self.fill_norms()
+        if replace:
+            self.unit_normalize_all()
+
+    def get_vector(self, key, norm: bool = False) -> np.ndarray:
+        """The key's vector (read-only), or with ``norm`` its unit vector."""
         v = (self.unit_vectors if norm else self.vectors)[self.get_index(key)]
         v = v.view()
         v.setflags(write=False)
         return v
 
+    def word_vec(self, key, norm: bool = False) -> np.ndarray:
+        """gensim's deprecated name of ``get_vector``."""
+        return self.get_vector(key, norm=norm)
+
     def get_mean_vector(self, keys, weights=None, pre_normalize: bool = True, post_normalize: bool = False,
                         ignore_missing: bool = True) -> np.ndarray:
-        """The weighted mean of words' (unit, with ``pre_normalize``) vectors and raw vectors, as gensim's."""
+        """The weighted mean of keys' (unit, with ``pre_normalize``) vectors and raw vectors, as gensim's."""
         if len(keys) == 0:
             raise ValueError("cannot compute mean with no input")
         weights = np.ones(len(keys), dtype=np.float32) if weights is None else np.asarray(weights, dtype=np.float32)
@@ -128,8 +343,11 @@ class Vectors:
         mean, total = np.zeros(self.vector_size, dtype=np.float32), 0.0
         for key, w in zip(keys, weights):
             if isinstance(key, np.ndarray):
+                if key.shape != (self.vector_size,):
+                    raise UserError(f"a vector of shape {key.shape} among the keys: pass vectors of length "
+                                    f"{self.vector_size}, or a 2-D array of them")
                 mean += w * key
-            elif key in self.key_to_index:
+            elif self.has_index_for(key):
                 mean += w * self.get_vector(key, norm=pre_normalize)
             elif not ignore_missing:
                 raise KeyError(f"Key '{key}' not present in vocabulary")
@@ -142,39 +360,78 @@ class Vectors:
             mean = mean / max(float(np.linalg.norm(mean)), 1e-12)
         return mean
 
-    def most_similar(self, positive=(), negative=(), topn: int | None = 10,
-                     restrict_vocab: int | None = None) -> list[tuple[str, float]] | np.ndarray:
-        """The ``topn`` words of highest cosine similarity to the mean of the positive (unit) vectors minus the
-        negative ones, as gensim's: words, vectors or (word, weight) pairs; the input words are left out of the
-        answer; ``topn=None`` gives the similarity of every word."""
-        positive, negative = _as_list(positive), _as_list(negative)
-        if isinstance(topn, int) and not isinstance(topn, bool) and topn < 1:
+    def most_similar(self, positive=None, negative=None, topn: int | None = 10, clip_start: int = 0,
+                     clip_end: int | None = None, restrict_vocab: int | None = None,
+                     indexer=None) -> list[tuple[str, float]] | np.ndarray:
+        """The ``topn`` keys of highest cosine similarity to the mean of the positive (unit) vectors minus the
+        negative ones, as gensim's.
+
+        Parameters
+        ----------
+        positive, negative : key, vector, 2-D array, or list of keys, vectors or (key or vector, weight) pairs
+            What the query adds and subtracts; a 2-D array is a list of its rows. A pair's weight replaces the
+            default 1.0 (positive) or -1.0 (negative). The input keys are left out of the answer.
+        topn : int or None, optional
+            How many (key, similarity) pairs to return; None: the similarity of every key, as an array.
+        clip_start, clip_end : int, optional
+            Search only rows ``clip_start:clip_end``.
+        restrict_vocab : int, optional
+            Search only the first ``restrict_vocab`` rows (the most frequent words); overrides the clips.
+        indexer : object, optional
+            gensim's approximate-neighbour indexer: its ``most_similar(vector, topn)`` answers instead.
+
+        Returns
+        -------
+        list of (str, float) or numpy.ndarray
+            Most similar first; or with ``topn=None`` the similarities of rows ``clip_start:clip_end``.
+
+        Raises
+        ------
+        KeyError
+            When a key is not in the vocabulary.
+        fastw2v.UserError
+            When there is no key or vector, a vector has the wrong length, or topn is not an int or None.
+        """
+        if _check_topn(topn) < 1:
             return []
+        positive, negative = _as_list(positive, "positive"), _as_list(negative, "negative")
         if not positive and not negative:
-            raise ValueError("most_similar needs at least one word or vector")
+            raise UserError("most_similar needs at least one key or vector: pass positive=[...] or negative=[...]")
         keys, weights = [], []
         for sign, items in ((1.0, positive), (-1.0, negative)):
             for item in items:
-                if isinstance(item, tuple):  # (key, weight)
-                    keys.append(item[0])
-                    weights.append(float(item[1]))
-                else:
+                if _is_key(item) or isinstance(item, np.ndarray):
                     keys.append(item)
                     weights.append(sign)
+                else:  # (key or vector, weight)
+                    try:
+                        key, weight = item
+                    except (TypeError, ValueError):
+                        raise UserError(f"{item!r} is neither a key, a vector nor a (key, weight) pair: pass "
+                                        "words, vectors or (word, weight) pairs") from None
+                    keys.append(key)
+                    weights.append(float(weight))
         for key in keys:
-            if isinstance(key, str):
+            if _is_key(key):
                 self.get_index(key)  # a KeyError naming the word
         query = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True, ignore_missing=False)
-        exclude = {self.key_to_index[k] for k in keys if isinstance(k, str)}
-        return self._best(self.unit_vectors[:restrict_vocab or len(self)] @ query, topn, exclude)
+        if indexer is not None and isinstance(topn, Integral):
+            return indexer.most_similar(query, topn)
+        if restrict_vocab:
+            clip_start, clip_end = 0, restrict_vocab
+        clip_start, clip_end = int(clip_start), int(clip_end or len(self))
+        exclude = {self.get_index(k) - clip_start for k in keys if _is_key(k)}
+        return self._best(self.unit_vectors[clip_start:clip_end] @ query, topn, exclude, clip_start)
 
-    def _best(self, scores: np.ndarray, topn, exclude: set) -> list[tuple[str, float]] | np.ndarray:
-        if not topn:
+    def _best(self, scores: np.ndarray, topn, exclude: set, offset: int = 0) -> list[tuple[str, float]] | np.ndarray:
+        if topn is None:
             return scores
         k = min(topn + len(exclude), scores.shape[0])
+        if k < 1:
+            return []
         top = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
         order = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.index_to_key[i], float(scores[i])) for i in order if i not in exclude][:topn]
+        return [(self.index_to_key[i + offset], float(scores[i])) for i in order if i not in exclude][:topn]
 
     def similar_by_word(self, word: str, topn: int | None = 10, restrict_vocab: int | None = None):
         return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
@@ -184,19 +441,27 @@ class Vectors:
     def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None):
         return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
 
-    def most_similar_cosmul(self, positive=(), negative=(), topn: int | None = 10, restrict_vocab: int | None = None):
+    def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
+                            restrict_vocab: int | None = None):
         """Levy and Goldberg's 3CosMul: the product of the positive cosines over the product of the negative
-        ones, each shifted to [0, 1], as gensim's."""
-        positive, negative = _as_list(positive), _as_list(negative)
-        if isinstance(topn, int) and not isinstance(topn, bool) and topn < 1:
+        ones, each shifted to [0, 1], as gensim's (keys, vectors or 2-D arrays of vectors); unlike gensim's,
+        ``restrict_vocab`` limits the search to the first rows, as in ``most_similar``."""
+        if _check_topn(topn) < 1:
             return []
+        positive, negative = _as_list(positive, "positive"), _as_list(negative, "negative")
         if not positive:
-            raise ValueError("cannot compute similarity with no input")
-        exclude = {self.get_index(w) for w in positive + negative if isinstance(w, str)}
+            raise UserError("most_similar_cosmul needs at least one positive key or vector: pass positive=[...]")
+        exclude = {self.get_index(w) for w in positive + negative if _is_key(w)}
         unit = self.unit_vectors[:restrict_vocab or len(self)]
 
         def shifted(term):
-            v = self.get_vector(term, norm=True) if isinstance(term, str) else np.asarray(term, dtype=np.float32)
+            if _is_key(term):
+                v = self.get_vector(term, norm=True)
+            else:
+                v = np.asarray(term, dtype=np.float32)
+                if v.shape != (self.vector_size,):
+                    raise UserError(f"a vector of shape {v.shape}: pass vectors of length {self.vector_size}, "
+                                    "or a 2-D array of them")
             return (1 + unit @ v) / 2
 
         scores = np.prod([shifted(t) for t in positive], axis=0) / (
@@ -216,15 +481,23 @@ class Vectors:
         return self.rank_by_centrality(words)[-1][1]
 
     def similarity(self, w1: str, w2: str) -> float:
-        return float(self.unit_vectors[self.get_index(w1)] @ self.unit_vectors[self.get_index(w2)])
+        """The cosine of two keys' vectors, computed as gensim's (and as ``n_similarity`` of one key each)."""
+        return _cosine(self[w1], self[w2])
 
     def n_similarity(self, ws1, ws2) -> float:
-        """Cosine similarity of the means of two sets of words."""
+        """Cosine similarity of the means of two sets of keys, as gensim's."""
         if not (len(ws1) and len(ws2)):
             raise ZeroDivisionError("At least one of the passed list is empty.")
-        a = self.get_mean_vector(list(ws1), pre_normalize=False)
-        b = self.get_mean_vector(list(ws2), pre_normalize=False)
-        return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
+        return _cosine(self.get_mean_vector(list(ws1), pre_normalize=False),
+                       self.get_mean_vector(list(ws2), pre_normalize=False))
+
+    def relative_cosine_similarity(self, wa: str, wb: str, topn: int = 10) -> float:
+        """Leeuwenberg et al.'s relative cosine similarity, as gensim's: ``similarity(wa, wb)`` over the sum of
+        the similarities of wa's ``topn`` nearest words."""
+        sims = self.similar_by_word(wa, topn)
+        if not len(sims):
+            raise ValueError("Cannot calculate relative cosine similarity without any similar words.")
+        return float(self.similarity(wa, wb)) / sum(sim for _, sim in sims)
 
     @staticmethod
     def cosine_similarities(vector_1: np.ndarray, vectors_all: np.ndarray) -> np.ndarray:
@@ -235,8 +508,8 @@ class Vectors:
 
     def distances(self, word_or_vector, other_words=()) -> np.ndarray:
         """1 - cosine similarity to ``other_words`` (all words when empty)."""
-        v = self.get_vector(word_or_vector) if isinstance(word_or_vector, str) else word_or_vector
-        others = self.vectors if not other_words else self.vectors[[self.get_index(w) for w in other_words]]
+        v = self.get_vector(word_or_vector) if _is_key(word_or_vector) else word_or_vector
+        others = self.vectors if not len(other_words) else self.vectors[[self.get_index(w) for w in other_words]]
         return 1 - self.cosine_similarities(v, others)
 
     def closer_than(self, key1: str, key2: str) -> list[str]:
@@ -298,7 +571,8 @@ class Vectors:
         dummy4unknown : bool, optional
             Count a question with a word outside the restricted vocabulary as incorrect instead of skipping it.
         similarity_function : str, optional
-            Only ``'most_similar'`` (3CosAdd), the one gensim 4 uses whatever this says.
+            ``'most_similar'`` (3CosAdd), or ``'most_similar_cosmul'``, which gensim 4.4 takes and ignores: the
+            answers are 3CosAdd's either way, as gensim's (with a warning that says so).
 
         Returns
         -------
@@ -312,13 +586,16 @@ class Vectors:
         ------
         fastw2v.UserError
             When the file is missing, not UTF-8, has a line before its first section header, or holds no
-            question.
+            question, or ``similarity_function`` is another name.
         """
         from .evaluate import gensim_analogies
 
+        if similarity_function not in ("most_similar", "most_similar_cosmul"):
+            raise UserError(f"similarity_function={similarity_function!r}: pass 'most_similar' (3CosAdd), or leave "
+                            "it out")
         if similarity_function != "most_similar":
-            raise UserError(f"similarity_function={similarity_function!r}: only 'most_similar' (3CosAdd) is "
-                            "implemented, as in gensim 4 (which ignores the argument): leave it out")
+            warnings.warn(f"similarity_function={similarity_function!r} is ignored, as gensim 4.4 ignores it: the "
+                          "analogies are answered by 3CosAdd (most_similar)", UserWarning, stacklevel=2)
         return gensim_analogies(self, os.fspath(analogies), restrict_vocab, case_insensitive, dummy4unknown)
 
     def evaluate_word_pairs(self, pairs, delimiter: str = "\t", encoding: str = "utf8",
@@ -366,16 +643,17 @@ class Vectors:
                                  dummy4unknown)
 
     def to_gensim(self):
-        """A ``gensim.models.KeyedVectors`` with these words, vectors and counts (gensim must be installed)."""
+        """A ``gensim.models.KeyedVectors`` with these words, vectors and per-word attributes (counts ...); gensim
+        must be installed."""
         try:
             from gensim.models import KeyedVectors
         except ImportError:
             raise UserError("to_gensim needs gensim: pip install gensim") from None
-        kv = KeyedVectors(self.vector_size, count=0, dtype=np.float32)
+        kv = KeyedVectors(self.vector_size, count=0, dtype=self.vectors.dtype)
         kv.add_vectors(self.index_to_key, self.vectors)
-        if self.counts is not None:
-            kv.allocate_vecattrs(["count"], [np.int64])
-            kv.expandos["count"][:] = np.asarray(self.counts, dtype=np.int64)
+        for attr, values in self.expandos.items():
+            kv.allocate_vecattrs([attr], [values.dtype])
+            kv.expandos[attr][:] = values
         return kv
 
     # -- files --------------------------------------------------------------------------------------
@@ -426,8 +704,9 @@ class Vectors:
             from gensim.models import KeyedVectors
 
             kv = KeyedVectors.load(path)
-            counts = kv.expandos.get("count")
-            return cls(kv.index_to_key, kv.vectors, None if counts is None else np.asarray(counts, dtype=np.int64))
+            result = cls(kv.index_to_key, kv.vectors)
+            result.expandos = {attr: np.asarray(v) for attr, v in kv.expandos.items()}
+            return result
         return cls.load_word2vec_format(path)
 
     @classmethod
@@ -450,67 +729,203 @@ class Vectors:
                             f"{len(words):,} words of {os.path.basename(vocab)}: they do not belong together")
         return cls(words, matrix)
 
-    def save_word2vec_format(self, fname: str, binary: bool = False) -> None:
-        """word2vec.c's formats: a "V d" header, then per word ``word v1 v2 ...`` (text) or ``word `` followed
-        by d little-endian float32 and a newline (binary, as word2vec.c writes it)."""
+    def save_word2vec_format(self, fname: str, fvocab: str | None = None, binary: bool = False,
+                             total_vec: int | None = None, write_header: bool = True, prefix: str = "",
+                             append: bool = False, sort_attr: str | None = "count") -> None:
+        """word2vec.c's formats, with gensim's arguments: a "V d" header, then per word ``word v1 v2 ...`` (text)
+        or ``word `` followed by d little-endian float32 and a newline (binary, as word2vec.c writes it).
+
+        Parameters
+        ----------
+        fname : str
+            The vectors file. It is written whole or not at all (unless ``append``).
+        fvocab : str, optional
+            Also write ``word count`` lines (the ``sort_attr`` values) to this file, as word2vec.c's
+            ``-save-vocab``; ``load_word2vec_format(fname, fvocab)`` reads the counts back.
+        binary : bool, optional
+            The binary format instead of text.
+        total_vec : int, optional
+            The count in the header (default: the number of words), for files that other vectors are appended to.
+        write_header : bool, optional
+            Leave out the header line (the GloVe format) when False.
+        prefix : str, optional
+            Put before each word (in both files).
+        append : bool, optional
+            Add to the end of the files instead of replacing them.
+        sort_attr : str, optional
+            Write the words in descending order of this per-word attribute (stable: the most frequent first with
+            ``'count'``); in row order when the vectors have no such attribute (or None).
+
+        Raises
+        ------
+        fastw2v.UserError
+            When a word is empty or holds white space, ``fvocab`` is not a path, or ``fvocab`` is asked for
+            without ``sort_attr`` values to write in it.
+        """
+        if fvocab is not None and not isinstance(fvocab, (str, os.PathLike)):
+            raise UserError(f"fvocab={fvocab!r}: the second argument is the vocabulary file, as in gensim: pass a "
+                            "path, or binary=True by name")
         for w in self.index_to_key:
-            if not w or any(c.isspace() for c in w):
-                raise UserError(f"word {w!r} is empty or has white space, which word2vec formats cannot hold: "
-                                "save as .npy")
+            if not isinstance(w, str) or not (prefix + w) or any(c.isspace() for c in prefix + w):
+                raise UserError(f"word {prefix + w!r} is empty or has white space, which word2vec formats cannot "
+                                "hold: save as .npy")
+        values = self.expandos.get(sort_attr) if sort_attr is not None else None
+        if values is None:
+            if fvocab is not None:
+                raise UserError(f"cannot write the vocabulary file: these vectors have no {sort_attr!r} attribute: "
+                                "set the counts first (wv.counts = ...), or leave fvocab out")
+            order = range(len(self))
+        else:
+            order = np.argsort(-values, kind="stable").tolist()
+        mode = "ab" if append else "wb"
+
+        def write_vocab(f):
+            for i in order:
+                f.write(f"{prefix}{self.index_to_key[i]} {values[i]}\n".encode("utf-8"))
 
         def write(f):
-            f.write(f"{len(self)} {self.vector_size}\n".encode())
+            if write_header:
+                f.write(f"{len(self) if total_vec is None else total_vec} {self.vector_size}\n".encode())
             if binary:
                 data = self.vectors.astype("<f4")
-                for w, row in zip(self.index_to_key, data):
-                    f.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
+                for i in order:
+                    f.write((prefix + self.index_to_key[i]).encode("utf-8") + b" " + data[i].tobytes() + b"\n")
             else:
                 # repr-precision floats make the text round-trip exact
-                for w, row in zip(self.index_to_key, self.vectors.tolist()):
-                    f.write((w + " " + " ".join(map(repr, row)) + "\n").encode("utf-8"))
+                rows = self.vectors.tolist()
+                for i in order:
+                    f.write((prefix + self.index_to_key[i] + " " + " ".join(map(repr, rows[i])) + "\n").encode("utf-8"))
 
-        _atomic_write(fname, write)
+        for path, writer in ([(fvocab, write_vocab)] if fvocab is not None else []) + [(fname, write)]:
+            if append:
+                with open(path, mode) as f:
+                    writer(f)
+            else:
+                _atomic_write(os.fspath(path), writer)
 
     @classmethod
-    def load_word2vec_format(cls, fname: str, binary: bool | None = None) -> Vectors:
-        """word2vec.c's text or binary format; binary=None tells them apart by the first vector."""
-        with open(fname, "rb") as f:
-            header = f.readline().split()
-            if len(header) != 2 or not all(h.isdigit() for h in header):
-                raise UserError(f"{fname!r} does not start with a 'count dim' header: is it a word2vec file?")
-            n, d = int(header[0]), int(header[1])
-            if binary is None:
-                start = f.tell()
-                binary = not _is_text(f.read(4 * d + 64))
-                f.seek(start)
-            words, vectors = [], np.empty((n, d), dtype=np.float32)
-            for i in range(n):
+    def load_word2vec_format(cls, fname: str, fvocab: str | None = None, binary: bool | None = None,
+                             encoding: str = "utf8", unicode_errors: str = "strict", limit: int | None = None,
+                             datatype=np.float32, no_header: bool = False) -> Vectors:
+        """word2vec.c's text or binary format, with gensim's arguments.
+
+        Parameters
+        ----------
+        fname : str
+            The vectors file (``.gz`` and ``.bz2`` are read decompressed).
+        fvocab : str, optional
+            A ``word count`` file (word2vec.c's ``-save-vocab``, or ``save_word2vec_format``'s ``fvocab``): the
+            counts. Without it, as in gensim, the counts are made up in descending order (the first word's
+            is the number of words, the last's 1). A word missing from it gets count 0.
+        binary : bool, optional
+            The binary format, or text; None (the default here, gensim's is False) tells them apart by the first
+            vector.
+        encoding, unicode_errors : str, optional
+            How the words are decoded (``unicode_errors='replace'`` or ``'ignore'`` for words cut inside a
+            character, as word2vec.c may leave them).
+        limit : int, optional
+            Read only the first ``limit`` vectors.
+        datatype : numpy float type, optional
+            The type of ``vectors`` (e.g. ``np.float16`` to save memory).
+        no_header : bool, optional
+            The text file has no "count dim" line (GloVe's format).
+
+        Returns
+        -------
+        Vectors
+            The words, their vectors and counts; of a word found twice, the first.
+
+        Raises
+        ------
+        fastw2v.UserError
+            When the file is not in the format (or is truncated), a word cannot be decoded (also a
+            UnicodeDecodeError), or an argument is not one of the above.
+        """
+        fname = os.fspath(fname)
+        if np.dtype(datatype).kind != "f":
+            raise UserError(f"datatype={datatype!r}: pass a numpy float type, e.g. np.float32 or np.float16")
+        counts = None if fvocab is None else _read_vocab_file(os.fspath(fvocab), unicode_errors)
+        with _open(fname, "rb") as f:
+            if no_header:
                 if binary:
-                    word = b""
-                    while (ch := f.read(1)) != b" ":
-                        if not ch:
-                            raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
-                        if ch != b"\n":  # word2vec.c puts a newline after each vector; gensim may not
-                            word += ch
-                    raw = f.read(4 * d)
-                    if len(raw) != 4 * d:
-                        raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
-                    vectors[i] = np.frombuffer(raw, dtype="<f4")
-                else:
-                    line = f.readline()
-                    if not line:
-                        raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
-                    row = _text_vector(line, d)
-                    if row is None:
-                        raise UserError(f"line {i + 2} of {fname!r} is not a word and {d} numbers "
-                                        f"(it has {len(line.split()) - 1} fields after the word): the file is damaged")
-                    word, vectors[i] = row
-                try:
-                    words.append(word.decode("utf-8"))
-                except UnicodeDecodeError:
-                    raise UserError(f"word {i + 1} of {fname!r} ({word[:40]!r}) is not UTF-8: "
-                                    "convert the file to UTF-8") from None
-        return cls(words, vectors)
+                    raise UserError("no_header works with the text format only (binary files have a header): drop "
+                                    "no_header, or binary=True")
+                n, d = _text_sizes(f, fname, limit)
+                f.seek(0)
+                binary = False
+            else:
+                n, d = _read_header(f, fname, encoding)
+            if limit:
+                n = min(n, limit)
+            binary = _tell_binary(f, d) if binary is None else binary
+            words, seen, matrix = [], set(), np.empty((n, d), dtype=datatype)
+            for word, row in _read_rows(f, fname, n, d, binary, encoding, unicode_errors, datatype, 2 - no_header):
+                if word not in seen:  # gensim keeps the first of a word found twice
+                    seen.add(word)
+                    matrix[len(words)] = row
+                    words.append(word)
+        if len(words) < n:
+            warnings.warn(f"{fname!r} holds {n - len(words)} words twice: the first vector of each is kept",
+                          UserWarning, stacklevel=2)
+        result = cls(words, matrix[:len(words)])
+        if matrix.dtype != result.vectors.dtype:  # the constructor's float32, unless datatype says otherwise
+            result.vectors = np.ascontiguousarray(matrix[:len(words)])
+        if counts is None:
+            result.counts = n - np.arange(len(words), dtype=np.int64)
+        else:
+            missing = [w for w in words if w not in counts]
+            if missing:
+                warnings.warn(f"{len(missing)} words of {fname!r} are not in {os.fspath(fvocab)!r} (e.g. "
+                              f"{missing[0]!r}): their count is 0", UserWarning, stacklevel=2)
+            result.counts = np.array([counts.get(w, 0) for w in words], dtype=np.int64)
+        return result
+
+    def intersect_word2vec_format(self, fname: str, lockf: float = 0.0, binary: bool = False, encoding: str = "utf8",
+                                  unicode_errors: str = "strict") -> int:
+        """Take the vectors of a word2vec file for the words it shares with these vectors (pretrained vectors
+        to start training from), as gensim's: no word is added, the others keep their vectors.
+
+        Parameters
+        ----------
+        fname : str
+            A word2vec.c text or binary file with vectors of the same size.
+        lockf : float, optional
+            The lock factor of the words taken (``vectors_lockf``, which becomes one factor per word): 0.0, the
+            default, keeps them as they are in training, 1.0 lets training update them.
+        binary : bool, optional
+            The binary format (None: tell by the first vector).
+        encoding, unicode_errors : str, optional
+            How the words are decoded.
+
+        Returns
+        -------
+        int
+            How many words took the file's vectors.
+
+        Raises
+        ------
+        fastw2v.UserError
+            When the file is not in the format or its vectors have another size.
+        """
+        fname = os.fspath(fname)
+        rows = []
+        with _open(fname, "rb") as f:
+            n, d = _read_header(f, fname, encoding)
+            if d != self.vector_size:
+                raise UserError(f"{fname!r} holds vectors of size {d}, these are of size {self.vector_size}: pass "
+                                "a file of the same size")
+            binary = _tell_binary(f, d) if binary is None else binary
+            for word, row in _read_rows(f, fname, n, d, binary, encoding, unicode_errors, self.vectors.dtype, 2):
+                i = self.key_to_index.get(word)
+                if i is not None:
+                    self.vectors[i] = row
+                    rows.append(i)
+        if rows:
+            if len(self._lockf) != len(self):
+                self._lockf = np.full(len(self), self._lockf[0], dtype=np.float32)
+            self._lockf[rows] = lockf
+            self.vectors_changed()
+        return len(set(rows))
 
 
 def _has_gensim() -> bool:
@@ -553,13 +968,48 @@ def _unitvec(v: np.ndarray, nrm2) -> np.ndarray:
     return (v.astype(np.float64) * (1.0 / length)).astype(v.dtype) if length > 0 else v
 
 
-def _as_list(items) -> list:
-    """gensim's _ensure_list: one word or vector stands for a list of one."""
+def _is_key(x) -> bool:
+    """A key as gensim takes one: a word, or a row number."""
+    return isinstance(x, (str, int, np.integer))
+
+
+def _check_topn(topn) -> int:
+    """``topn`` as an int (None, all similarities, counts as 1 here), as gensim takes it: any integer type."""
+    if topn is None:
+        return 1
+    if not isinstance(topn, Integral):
+        raise UserError(f"topn={topn!r}: pass an int (how many neighbours), or None for every similarity")
+    return int(topn)
+
+
+def _as_list(items, name: str = "positive") -> list:
+    """gensim's _ensure_list: one key or vector stands for a list of one, a 2-D array for the list of its rows."""
     if items is None:
         return []
-    if isinstance(items, (str, np.ndarray)):
+    if _is_key(items):
         return [items]
+    if isinstance(items, np.ndarray):
+        if items.ndim == 1:
+            return [items]
+        if items.ndim == 2:
+            return list(items)
+        raise UserError(f"{name} is an array of shape {items.shape}: pass one vector, or a 2-D array of vectors")
     return list(items)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """gensim's ``dot(unitvec(a), unitvec(b))``, to the last bit."""
+    nrm2 = _nrm2()
+    return float(np.dot(_unitvec(np.asarray(a), nrm2), _unitvec(np.asarray(b), nrm2)))
+
+
+def _nrm2():
+    """The float64 L2 norm gensim's unitvec takes (BLAS dnrm2 from scipy; numpy's when scipy is missing)."""
+    try:
+        from scipy.linalg.blas import dnrm2
+    except ImportError:
+        return lambda v: float(np.linalg.norm(np.asarray(v, dtype=np.float64)))
+    return dnrm2
 
 
 def _is_text(sample: bytes) -> bool:
@@ -569,15 +1019,121 @@ def _is_text(sample: bytes) -> bool:
     return text.count("\ufffd") <= 1 and all(c.isprintable() or c in "\t\r\n " for c in text)
 
 
-def _text_vector(line: bytes, d: int):
+def _text_vector(line: bytes, d: int, dtype=np.float32):
     """(word, d floats) from one line of the text format (word2vec.c ends a line with a space), or None."""
     parts = line.split()
     if len(parts) != d + 1:
         return None
     try:
-        return parts[0], np.array(parts[1:], dtype=np.float32)
+        return parts[0], np.array(parts[1:], dtype=dtype)
     except ValueError:
         return None
+
+
+class _WordDecodeError(UserError, UnicodeDecodeError):
+    """A word that its encoding cannot decode: a UserError with the fix, and the UnicodeDecodeError gensim
+    raises (its tests expect that type)."""
+
+    def __init__(self, message: str, error: UnicodeDecodeError):
+        UnicodeDecodeError.__init__(self, error.encoding, error.object, error.start, error.end, error.reason)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _decode(word: bytes, encoding: str, errors: str, where: str) -> str:
+    try:
+        return word.decode(encoding, errors=errors)
+    except UnicodeDecodeError as e:
+        raise _WordDecodeError(f"{where} ({word[:40]!r}) is not {encoding}: pass the file's encoding (e.g. "
+                               "encoding='latin-1'), or unicode_errors='replace' to keep the rest", e) from None
+    except LookupError:
+        raise UserError(f"encoding={encoding!r} or unicode_errors={errors!r} is unknown to Python: pass e.g. "
+                        "encoding='utf8', unicode_errors='strict'") from None
+
+
+def _read_header(f, fname: str, encoding: str) -> tuple[int, int]:
+    """The "count dim" line of a word2vec file."""
+    header = f.readline().split()
+    if len(header) != 2 or not all(h.isdigit() for h in header):
+        raise UserError(f"{fname!r} does not start with a 'count dim' header: is it a word2vec file? (pass "
+                        "no_header=True for a text file without one)")
+    return int(header[0]), int(header[1])
+
+
+def _text_sizes(f, fname: str, limit: int | None) -> tuple[int, int]:
+    """(vectors, dim) of a text file without a header: its lines (up to ``limit``) and the first one's numbers."""
+    n, d = 0, None
+    for line in f:
+        if limit and n == limit:
+            break
+        if d is None:
+            d = len(line.split()) - 1
+        n += 1
+    if not d or d < 1:
+        raise UserError(f"{fname!r} has no 'word v1 v2 ...' line: is it a word2vec text file?")
+    return n, d
+
+
+def _tell_binary(f, d: int) -> bool:
+    """Is the first vector after the header raw float32 (not text)? The file is left where it was."""
+    start = f.tell()
+    binary = not _is_text(f.read(4 * d + 64))
+    f.seek(start)
+    return binary
+
+
+def _read_rows(f, fname: str, n: int, d: int, binary: bool, encoding: str, errors: str, dtype, first_line: int):
+    """(word, vector) for the ``n`` vectors after the header (line ``first_line`` on) of word2vec text or binary."""
+    for i in range(n):
+        if binary:
+            word = b""
+            while (ch := f.read(1)) != b" ":
+                if not ch:
+                    raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
+                if ch != b"\n":  # word2vec.c puts a newline after each vector; gensim may not
+                    word += ch
+            raw = f.read(4 * d)
+            if len(raw) != 4 * d:
+                raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
+            if i == 0 and _is_text(raw) and _text_vector(word + b" " + raw, d) is None and \
+                    raw.split()[:1] and _is_number(raw.split()[0]):
+                raise UserError(f"{fname!r} holds text after its first word, not float32 bytes: it is the text "
+                                "format, pass binary=False")
+            row = np.frombuffer(raw, dtype="<f4").astype(dtype)
+        else:
+            line = f.readline()
+            if not line:
+                raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
+            parsed = _text_vector(line, d, dtype)
+            if parsed is None:
+                hint = " (it looks binary: pass binary=True)" if not _is_text(line[:4 * d]) else ""
+                raise UserError(f"line {i + first_line} of {fname!r} is not a word and {d} numbers (it has "
+                                f"{len(line.split()) - 1} fields after the word){hint}: the file is damaged")
+            word, row = parsed
+        yield _decode(word, encoding, errors, f"word {i + 1} of {fname!r}"), row
+
+
+def _is_number(token: bytes) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_vocab_file(path: str, errors: str) -> dict[str, int]:
+    """word -> count from ``word count`` lines (word2vec.c's -save-vocab), the words decoded as gensim does."""
+    counts = {}
+    with _open(path, "rb") as f:
+        for line_no, line in enumerate(f, 1):
+            fields = _decode(line, "utf8", errors, f"line {line_no} of {path!r}").split()
+            if len(fields) != 2 or not fields[1].lstrip("-").isdigit():
+                raise UserError(f"line {line_no} of {path!r} is not 'word count': pass a vocabulary file "
+                                "(word2vec.c's -save-vocab)")
+            counts[fields[0]] = int(fields[1])
+    return counts
 
 
 def _vocab_path(npy_path: str) -> str:

@@ -174,9 +174,20 @@ def test_evaluate_word_analogies_errors(analogy_pair, tmp_path):
         ours.evaluate_word_analogies(write(tmp_path / "b.txt", ": s\n\n: t\n"))
     with pytest.raises(fastw2v.UserError, match="no such file"):
         ours.evaluate_word_analogies(tmp_path / "missing.txt")
-    with pytest.raises(fastw2v.UserError, match="only 'most_similar' \\(3CosAdd\\)"):
+    with pytest.raises(fastw2v.UserError, match="similarity_function='cosmul': pass 'most_similar'"):
         ours.evaluate_word_analogies(write(tmp_path / "c.txt", ": s\nman woman king queen\n"),
-                                     similarity_function="most_similar_cosmul")
+                                     similarity_function="cosmul")
+
+
+def test_evaluate_word_analogies_takes_gensims_cosmul_name_and_answers_as_gensim(analogy_pair, tmp_path):
+    """gensim 4.4 takes similarity_function='most_similar_cosmul' and answers by 3CosAdd all the same (its own
+    test_evaluate_word_analogies asserts the equal results): fastw2v does too, and says so in a warning."""
+    ours, theirs = analogy_pair
+    path = write(tmp_path / "questions.txt", ANALOGIES)
+    with pytest.warns(UserWarning, match="is ignored, as gensim 4.4 ignores it"):
+        got = ours.evaluate_word_analogies(path, similarity_function="most_similar_cosmul")
+    assert got == ours.evaluate_word_analogies(path)
+    assert got == theirs.evaluate_word_analogies(str(path), similarity_function="most_similar_cosmul")
 
 
 PAIRS = """\

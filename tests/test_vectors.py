@@ -117,7 +117,12 @@ def test_damaged_vectors_files_are_one_line_errors(tmp_path, vectors):
     (tmp_path / "first.txt").write_bytes(b"\n".join(lines[:1] + [lines[1].replace(b" ", b" x", 1)] + lines[2:]))
     error(tmp_path / "first.txt", "line 2 of .* is not a word and 7 numbers")  # not read as binary garbage
     (tmp_path / "latin.txt").write_bytes(b"\n".join(lines[:1] + [b"caf\xe9" + lines[1][lines[1].index(b" "):]] + lines[2:]))
-    error(tmp_path / "latin.txt", "word 1 of .*is not UTF-8: convert the file")
+    error(tmp_path / "latin.txt", "word 1 of .*is not utf8: pass the file's encoding")
+    with pytest.raises(UnicodeDecodeError):  # the type gensim raises, too
+        Vectors.load(str(tmp_path / "latin.txt"))
+    assert Vectors.load_word2vec_format(str(tmp_path / "latin.txt"), encoding="latin-1").index_to_key[0] == "café"
+    assert Vectors.load_word2vec_format(str(tmp_path / "latin.txt"), unicode_errors="replace").index_to_key[0] == \
+        "caf\ufffd"
     (tmp_path / "short.txt").write_bytes(b"\n".join(lines[:3]) + b"\n")
     error(tmp_path / "short.txt", "ends after 2 of")
     npy = tmp_path / "v.npy"
