@@ -65,7 +65,7 @@ class TrainState:
 @dataclass
 class Checkpoint:
     state: TrainState
-    tensors: dict  # w_in, w_out (torch.Tensor on the CPU) and, for Adam, optimizer (its state_dict)
+    tensors: dict  # w_in, w_out, syn1 with hs (torch.Tensor on the CPU) and, for Adam, optimizer (its state_dict)
     meta: dict
     path: str
 
@@ -168,8 +168,8 @@ class Checkpointer:
     def due(self) -> bool:
         return time.monotonic() - self.last_save >= self.every
 
-    def save(self, state: TrainState, w_in, w_out, optimizer_state: dict | None = None) -> str:
-        """Write a checkpoint atomically; returns its folder."""
+    def save(self, state: TrainState, matrices: dict, optimizer_state: dict | None = None) -> str:
+        """Write a checkpoint of ``matrices`` (w_in, w_out and, with hs, syn1) atomically; returns its folder."""
         started = time.monotonic()
         names = self._names()
         number = int(names[-1][5:]) + 1 if names else 1
@@ -177,7 +177,7 @@ class Checkpointer:
         tmp = final + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        tensors = {"w_in": _cpu_tensor(w_in), "w_out": _cpu_tensor(w_out)}
+        tensors = {name: _cpu_tensor(m) for name, m in matrices.items()}
         if optimizer_state is not None:  # tensors, numbers and lists: torch.load(weights_only=True) reads it back
             tensors["optimizer"] = optimizer_state
         files = {}
@@ -329,7 +329,7 @@ class RunCheckpoints:
         with run:                                   # SIGINT / SIGTERM now ask for a checkpoint
             for each chunk: train it; run.chunk_done(snapshot, epoch_end)
 
-    ``snapshot()`` returns (TrainState, w_in, w_out, optimizer state_dict or None). Without
+    ``snapshot()`` returns (TrainState, the matrices by name, optimizer state_dict or None). Without
     ``config.checkpoint_dir`` it does nothing."""
 
     def __init__(self, config: Config, corpus: EncodedCorpus, backend: str, group=None):
@@ -373,10 +373,10 @@ class RunCheckpoints:
             due, stop = self.group.any([due, stop], "deciding whether to write a checkpoint")
         if not (due or stop):
             return
-        state, w_in, w_out, optimizer_state = snapshot()
+        state, matrices, optimizer_state = snapshot()
         path = None
         if self.checkpointer is not None:
-            path = self.checkpointer.save(state, w_in, w_out, optimizer_state)
+            path = self.checkpointer.save(state, matrices, optimizer_state)
         if self.group is not None:
             self.group.barrier("rank 0 wrote a checkpoint")
         if stop:

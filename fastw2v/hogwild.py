@@ -34,7 +34,9 @@ from .batching import numba_threads
 from .buckets import RingSync, job_buckets, spans
 from .config import Config
 from .corpus import EncodedCorpus
+from .errors import UserError
 from .group import Group
+from .huffman import HuffmanTree, build_tree, empty_tree
 from .loop import RunProgress, fit
 from .progress import compiling
 from .stats import TrainStats, Weights
@@ -51,12 +53,17 @@ PREFETCH_PAIRS = 2  # train_pairs prefetches the rows of the pair this many ahea
 
 class Model(NamedTuple):
     """The kernels' matrices: rows padded to whole cache lines (``padded_rows``), of which the first d columns are
-    the vectors; the hot rows (ids below ``hot``: each thread trains its own copy) and how often they merge."""
+    the vectors; the hot rows (ids below ``hot``: each thread trains its own copy) and how often they merge;
+    hierarchical softmax's inner nodes ``syn1`` (no rows: hs is off) and the Huffman ``tree`` (``huffman``); each
+    input row's lock factor ``lockf`` (gensim's ``vectors_lockf``: one for all rows, or one per row)."""
     w_in: np.ndarray
     w_out: np.ndarray
     d: int
     hot: int
     merge_every: int
+    syn1: np.ndarray
+    tree: HuffmanTree
+    lockf: np.ndarray
 
 
 class Draws(NamedTuple):
@@ -173,12 +180,13 @@ def _distinct(ring, slot, center, negative):
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, d, neu1e, apply):
+def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, d, neu1e, apply, lock):
     """One pair's per-pair SGD step with k = 5, in one pass over the columns: each of the six output rows
     (the center's and the negatives', all distinct) moves by g_t * x, and the context's input row x by
     sum_t g_t * (row t before its move), word2vec.c's neu1e (word2vec.c:538-543); without ``apply`` that sum goes
-    into ``neu1e`` instead (CBOW: ``m_in[ctx]`` is the hidden layer). Each column is read and written once, where the general loop reads the input row and neu1e once per row (what it gains:
-    docs/decisions.md)."""
+    into ``neu1e`` instead (CBOW: ``m_in[ctx]`` is the hidden layer); ``lock`` scales the input row's move (its
+    lock factor). Each column is read and written once, where the general loop reads the input row and neu1e once
+    per row (what it gains: docs/decisions.md)."""
     g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
     for c in range(d):
         x = m_in[ctx, c]
@@ -195,13 +203,13 @@ def _update_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, 
         m4[r4, c] = o4 + g4 * x
         m5[r5, c] = o5 + g5 * x
         if apply:
-            m_in[ctx, c] = x + (((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5)
+            m_in[ctx, c] = x + lock * (((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5)
         else:
             neu1e[c] = ((((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3) + g4 * o4) + g5 * o5
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _accumulate_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, grad_out, d):
+def _accumulate_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, g, grad_out, d, lock):
     """_update_pair6 for shared negatives: the six output rows only add to the window's grad_out (applied at
     the window's end), the input row moves now. Rows may repeat here: nothing is written to them."""
     g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
@@ -213,13 +221,13 @@ def _accumulate_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5,
         grad_out[3, c] += g3 * x
         grad_out[4, c] += g4 * x
         grad_out[5, c] += g5 * x
-        m_in[ctx, c] = x + (((((g0 * m0[r0, c] + g1 * m1[r1, c]) + g2 * m2[r2, c]) + g3 * m3[r3, c])
-                             + g4 * m4[r4, c]) + g5 * m5[r5, c])
+        m_in[ctx, c] = x + lock * (((((g0 * m0[r0, c] + g1 * m1[r1, c]) + g2 * m2[r2, c]) + g3 * m3[r3, c])
+                                    + g4 * m4[r4, c]) + g5 * m5[r5, c])
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
 def _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads, grad_out, shared_negatives,
-                 sampled, lr, d, neu1e, apply):
+                 sampled, lr, d, neu1e, apply, lock):
     """One pair with the default k = 5, from its six scores: one pass over the columns updates all six rows
     (with shared negatives: adds to the window's grad_out), and the input row m_in[ctx] with ``apply`` (else the
     error goes into neu1e: CBOW's window, whose hidden layer is m_in[ctx]). Returns the pair's sampled loss."""
@@ -238,15 +246,15 @@ def _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, gra
     m4 = hot_out if r3 < hot else w_out
     m5 = hot_out if r4 < hot else w_out
     if shared_negatives:  # the output rows' updates wait in grad_out for the window's end
-        _accumulate_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, grad_out, d)
+        _accumulate_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, grad_out, d, lock)
     else:
-        _update_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, d, neu1e, apply)
+        _update_pair6(m_in, ctx, m0, center, m1, r0, m2, r1, m3, r2, m4, r3, m5, r4, grads, d, neu1e, apply, lock)
     return loss
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
 def _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, neu1e, grad_out,
-                shared_negatives, sampled, lr, d, apply):
+                shared_negatives, sampled, lr, d, apply, lock):
     """One pair, any k, target after target (word2vec.c:519-543), from the scores computed first; a negative
     drawn twice is rescored after its first update, as word2vec.c scores it. neu1e ends as the error, added to
     m_in[ctx] with ``apply`` (CBOW: without it, to spread over the window). Returns the pair's sampled loss."""
@@ -281,8 +289,40 @@ def _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, sc
                 m_out[target, c] += g * m_in[ctx, c]
     if apply:
         for c in range(d):
-            m_in[ctx, c] += neu1e[c]
+            m_in[ctx, c] += lock * neu1e[c]
     return loss
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _train_hs(m_in, row, word, syn1, codes, points, offsets, lr, d, err, sampled):
+    """Hierarchical softmax for one input row m_in[row] and the word it predicts (word2vec.c:511-524): at each
+    inner node of the word's path the node's row moves towards predicting the turn taken there, and the input row's
+    error adds up in ``err`` (applied by the caller, after the negatives, which read the row unchanged). A node
+    scored past ±MAX_EXP is skipped, as in word2vec.c and gensim. ``codes``, ``points``, ``offsets``: the Huffman tree
+    (``huffman.HuffmanTree``). Returns the sampled loss."""
+    loss = 0.0
+    end = offsets[word + 1]
+    for t in range(offsets[word], end):
+        node = points[t]
+        if t + 1 < end:  # the next node's row arrives while this one trains
+            _prefetch_row(syn1, points[t + 1], d)
+        f = _score(m_in, syn1, row, node, d)
+        if f <= -MAX_EXP or f >= MAX_EXP:
+            continue
+        label = 1 - codes[t]
+        if sampled:
+            loss += _loss(f, label)
+        g = _gradient(f, label, lr)
+        for c in range(d):
+            err[c] += g * syn1[node, c]
+            syn1[node, c] += g * m_in[row, c]
+    return loss
+
+
+@numba.njit(cache=True, inline="always")
+def _lock(lockf, row):
+    """Row's lock factor: its own, or the one factor for all rows."""
+    return lockf[row] if lockf.shape[0] > 1 else lockf[0]
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
@@ -404,14 +444,17 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
     those rows of both matrices and merges its changes into the shared rows every ``merge_every`` pairs and at the chunk's end (``_merge_hot``): the other threads' updates of a hot row
     arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
     """
-    w_in, w_out, d, hot, merge_every = model
+    w_in, w_out, d, hot, merge_every, syn1, tree, lockf = model
     alias_table, base_neg, base_coin, negative, shared_negatives = draws
     lr_start, lr_end, position0, total = lr_decay
+    hs = syn1.shape[0] > 0
+    codes, points, offsets = tree
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
     for thread in numba.prange(out.shape[0]):
         neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = _thread_state(w_in, w_out, hot,
                                                                                                 negative, d)
+        hs_err = np.zeros(d, dtype=np.float32)  # a pair's input-row error from the tree
         loss = 0.0
         pairs = 0
         next_merge = merge_every
@@ -430,7 +473,7 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
                     lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
                     center = kept[i]
                     sampled = False  # is this pair's loss in the progress estimate
-                    if i + 1 < last and kept[i + 1] >= hot:
+                    if negative > 0 and i + 1 < last and kept[i + 1] >= hot:
                         _prefetch_row(w_out, kept[i + 1], d)
                     if i + window + 1 < last and kept[i + window + 1] >= hot:
                         _prefetch_row(w_in, kept[i + window + 1], d)
@@ -446,14 +489,24 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
                             sampled = (o & LOSS_EVERY_MASK) == 0
                         ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
                         m_in = hot_in if ctx < hot else w_in
-                        slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
-                        _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
-                        if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
-                            loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                                 grad_out, shared_negatives, sampled, lr, d, neu1e, True)
-                        else:
-                            loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
-                                                neu1e, grad_out, shared_negatives, sampled, lr, d, True)
+                        lock = _lock(lockf, ctx)
+                        if hs:  # the tree first, as word2vec.c: the negatives read the input row unchanged
+                            hs_err[:] = 0.0
+                            loss += _train_hs(m_in, ctx, center, syn1, codes, points, offsets, lr, d, hs_err, sampled)
+                        if negative > 0:
+                            slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
+                            _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
+                            if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
+                                loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores,
+                                                     grads, grad_out, shared_negatives, sampled, lr, d, neu1e, True,
+                                                     lock)
+                            else:
+                                loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out,
+                                                    scores, neu1e, grad_out, shared_negatives, sampled, lr, d, True,
+                                                    lock)
+                        if hs:
+                            for c in range(d):
+                                m_in[ctx, c] += lock * hs_err[c]
                         o += 1
                         pairs += 1
                     if shared_negatives:
@@ -480,7 +533,7 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
     their rows prefetched, with the two rows of the pair ``PREFETCH_PAIRS`` ahead. Threads claim the blocks as in
     ``train_chunk``; one thread, in order, is a pure function of the pairs, whatever the blocks. ``draws``' table is
     the buckets' stacked sampler (``buckets.Buckets.sampler``)."""
-    w_in, w_out, d, hot, merge_every = model
+    w_in, w_out, d, hot, merge_every, _, _, lockf = model  # a job of several ranks trains no tree (train_corpus)
     sampler, base_neg, base_coin, negative, shared_negatives = draws
     lr_start, lr_end, position0, total = lr_decay
     n_blocks = blocks.shape[0]
@@ -527,13 +580,14 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
                                          hot, w_out, d)
                         sampled = (o[t] & LOSS_EVERY_MASK) == 0
                     m_in = hot_in if ctx < hot else w_in
+                    lock = _lock(lockf, ctx)
                     _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
                     if negative == 5 and (shared_negatives or _distinct(ring, slot, center, negative)):
                         loss += _train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                             grad_out, shared_negatives, sampled, lr, d, neu1e, True)
+                                             grad_out, shared_negatives, sampled, lr, d, neu1e, True, lock)
                     else:
                         loss += _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
-                                            neu1e, grad_out, shared_negatives, sampled, lr, d, True)
+                                            neu1e, grad_out, shared_negatives, sampled, lr, d, True, lock)
                     pairs += 1
                     if not shared_negatives:  # the next pair's negatives
                         slot = 1 - slot
@@ -569,9 +623,9 @@ def _window_input(neu1, kept, lo, hi, i, w_in, cbow_mean, d):
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d):
-    """neu1e into every input row of the window (word2vec.c:486-491); with a sum (cbow_mean=0) divided by their
-    number first, as gensim does (word2vec_inner.pyx, ``fast_sentence_cbow_neg``)."""
+def _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d, lockf):
+    """neu1e into every input row of the window (word2vec.c:486-491), scaled by the row's lock factor; with a sum
+    (cbow_mean=0) divided by their number first, as gensim does (word2vec_inner.pyx, ``fast_sentence_cbow_neg``)."""
     if not cbow_mean:
         cw = np.float32(hi - lo - 1)
         for c in range(d):
@@ -579,8 +633,9 @@ def _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d):
     for j in range(lo, hi):
         if j == i:
             continue
+        lock = _lock(lockf, kept[j])
         for c in range(d):
-            w_in[kept[j], c] += neu1e[c]
+            w_in[kept[j], c] += lock * neu1e[c]
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
@@ -597,9 +652,11 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
     row is trained in place (no private hot rows: ``ChunkTrainer`` passes hot = 0). out[t] = (loss estimate,
     examples) of thread t.
     """
-    w_in, w_out, d, hot, _ = model  # hot = 0: CBOW trains every row in place (ChunkTrainer)
+    w_in, w_out, d, hot, _, syn1, tree, lockf = model  # hot = 0: CBOW trains every row in place (ChunkTrainer)
     alias_table, base_neg, base_coin, negative, _ = draws
     lr_start, lr_end, position0, total = lr_decay
+    hs = syn1.shape[0] > 0
+    codes, points, offsets = tree
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
@@ -619,7 +676,7 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                 for i in range(s, e):
                     lr = np.float32(_lr(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
                     center = kept[i]
-                    if i + 1 < last:  # the next center's negatives, and its output row
+                    if i + 1 < last and negative > 0:  # the next center's negatives, and its output row
                         _draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
                         if kept[i + 1] >= hot:
                             _prefetch_row(w_out, kept[i + 1], d)
@@ -633,14 +690,19 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                     slot, sampled = i & 1, (i & LOSS_EVERY_MASK) == 0
                     # the window is one pair of the hidden layer (row 0 of neu1) and the center; its error stays in
                     # neu1e (apply False) for every context row
-                    _score_targets(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
-                    if negative == 5 and _distinct(ring, slot, center, negative):
-                        loss += _train_pair6(neu1, 0, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                             grad_out, False, sampled, lr, d, neu1e, False)
+                    if negative > 0:
+                        _score_targets(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
+                        if negative == 5 and _distinct(ring, slot, center, negative):
+                            loss += _train_pair6(neu1, 0, center, ring, slot, hot, hot_out, w_out, scores, grads,
+                                                 grad_out, False, sampled, lr, d, neu1e, False, np.float32(1.0))
+                        else:
+                            loss += _train_pair(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores,
+                                                neu1e, grad_out, False, sampled, lr, d, False, np.float32(1.0))
                     else:
-                        loss += _train_pair(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores, neu1e,
-                                            grad_out, False, sampled, lr, d, False)
-                    _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d)
+                        neu1e[:] = 0.0
+                    if hs:  # the tree adds its error to the negatives' (word2vec.c:463-475)
+                        loss += _train_hs(neu1, 0, center, syn1, codes, points, offsets, lr, d, neu1e, sampled)
+                    _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d, lockf)
                     examples += 1
         out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
         out[thread, 1] = examples
@@ -693,21 +755,26 @@ def round_blocks(pairs, buckets, s: int, i: int, n_blocks: int) -> np.ndarray:
 class ChunkTrainer:
     """How hogwild trains one chunk of an epoch: every pair in text order (``train_chunk``), or, with ``buckets``,
     span by span and bucket by bucket (``train_pairs``), each of this rank's buckets between the ring's
-    ``wait()`` and ``trained()`` (``sync``, a job's). Holds the padded matrices, the tables and the threads' blocks;
-    ``train(epoch, c)`` returns the chunk's figures per thread, (loss estimate, pairs)."""
+    ``wait()`` and ``trained()`` (``sync``, a job's). Holds the padded matrices (``matrices``: w_in, w_out and with
+    hs syn1), the tables and the threads' blocks; ``lockf``: the input rows' lock factors (``Weights.lockf``)."""
 
-    def __init__(self, corpus: EncodedCorpus, config: Config, w_in, w_out, buckets, sync, n_threads: int):
-        self.corpus, self.config, self.w_in, self.w_out = corpus, config, w_in, w_out
+    def __init__(self, corpus: EncodedCorpus, config: Config, matrices: dict, buckets, sync, n_threads: int,
+                 lockf: np.ndarray | None = None):
+        self.corpus, self.config, self.padded = corpus, config, matrices
+        self.w_in, self.w_out = matrices["w_in"], matrices["w_out"]
         self.buckets, self.sync, self.n_threads = buckets, sync, n_threads
+        V = len(corpus.vocab)
         self.d, self.n_blocks = config.vector_size, n_threads * BLOCKS_PER_THREAD
         # one thread shares no lines; CBOW writes every row in place: a window writes twice a pair's rows, and the
-        # merges of private copies cost it more than they save (2.6M against 3.1M words/s at 2 threads on IMDB)
-        self.hot = min(config.hot_rows, len(corpus.vocab)) if n_threads > 1 and config.sg else 0
+        # merges of private copies cost it more than they save; hs writes the tree's rows in place too
+        self.hot = min(config.hot_rows, V) if n_threads > 1 and config.sg and not config.hs else 0
         self.keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
         self.alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
         self.bounds = corpus.chunk_bounds(config.chunk_tokens)
         self.n_chunks = self.bounds.shape[0] - 1
-        self.model = Model(w_in, w_out, self.d, self.hot, MERGE_EVERY)
+        syn1 = matrices.get("syn1", np.zeros((0, self.w_in.shape[1]), dtype=np.float32))
+        tree = build_tree(corpus.vocab.counts) if config.hs else empty_tree(V)
+        self.model = Model(self.w_in, self.w_out, self.d, self.hot, MERGE_EVERY, syn1, tree, lock_factors(lockf, V))
 
     def chunk(self, epoch: int, c: int):
         """Chunk c of an epoch as the batch builders see it: its piece starts, and the sub-sampled and windowed chunk
@@ -741,9 +808,9 @@ class ChunkTrainer:
         tokens_done = int(self.corpus.starts[self.bounds[c + 1]])
         progress.chunk(epoch, loss, int(n_pairs), tokens_done, self.config.lr_at((epoch * N + tokens_done) / (epochs * N)))
 
-    def matrices(self) -> tuple[np.ndarray, np.ndarray]:
-        """(w_in, w_out) without the padding (views)."""
-        return self.w_in[:, :self.d], self.w_out[:, :self.d]
+    def matrices(self) -> dict[str, np.ndarray]:
+        """w_in, w_out and with hs syn1, without the padding (views)."""
+        return {name: m[:, :self.d] for name, m in self.padded.items()}
 
     def optimizer_state(self) -> None:
         return None
@@ -816,19 +883,16 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     V, d, N, epochs = len(corpus.vocab), config.vector_size, corpus.n_tokens, config.epochs
     run = RunCheckpoints(config, corpus, "hogwild", group)
     resumed = run.resume_from
-    if resumed is not None:
-        start_from = resumed.tensors["w_in"].numpy(), resumed.tensors["w_out"].numpy()
-    else:
-        start_from = (weights.w_in, weights.w_out) if weights is not None else init_weights(V, d, config.seed)
-    w_in, w_out = (padded_rows(m) for m in start_from)
-    del start_from  # the unpadded matrices: V x d x 4 bytes each, not to be held through training
+    padded = {name: padded_rows(m) for name, m in start_matrices(config, V, resumed, weights).items()}
+    w_in, w_out = padded["w_in"], padded["w_out"]
     state = TrainState() if resumed is None else resumed.state
     stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr, pairs=state.pairs,
                        loss_history=list(state.loss_history))
     buckets = job_buckets(group, corpus, config, as_ranks)
     sync = RingSync(group, w_in[:, :d], w_out[:, :d], buckets) if group is not None else None
     with numba_threads(config.threads):
-        trainer = ChunkTrainer(corpus, config, w_in, w_out, buckets, sync, numba.get_num_threads())
+        trainer = ChunkTrainer(corpus, config, padded, buckets, sync, numba.get_num_threads(),
+                               None if weights is None else weights.lockf)
         trainer.warm_up()
         if group is not None:
             group.barrier("compiling the kernels")  # the clock starts on all ranks together
@@ -841,15 +905,47 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     if group is not None:
         sync.finish()
         stats.note_group(group)
-    return _result(corpus, config, w_in[:, :d], w_out[:, :d], weights), stats
+    return _result(corpus, config, trainer.matrices(), weights), stats
 
 
-def _result(corpus: EncodedCorpus, config: Config, w_in: np.ndarray, w_out: np.ndarray,
-            weights: Weights | None) -> Vectors:
-    """The trained vectors (``Vectors`` copies them without the padding); with ``weights``, both matrices back into
+def start_matrices(config: Config, V: int, resumed, weights: Weights | None) -> dict[str, np.ndarray]:
+    """The matrices a run starts from, by name: a checkpoint's (``resumed``), the caller's ``weights``, or fresh
+    (``init_weights``; the tree's rows zero, as word2vec.c's syn1). Without negatives w_out has no rows."""
+    d = config.vector_size
+    if resumed is not None:
+        found = {name: t.numpy() for name, t in resumed.tensors.items() if name in ("w_in", "w_out", "syn1")}
+    elif weights is not None:
+        found = {"w_in": weights.w_in, "w_out": weights.w_out, "syn1": weights.syn1}
+    else:
+        w_in, w_out = init_weights(V, d, config.seed)
+        found = {"w_in": w_in, "w_out": w_out, "syn1": None}
+    matrices = {"w_in": found["w_in"], "w_out": found["w_out"] if config.negative else np.zeros((0, d), np.float32)}
+    if config.hs:
+        syn1 = found.get("syn1")
+        matrices["syn1"] = np.zeros((V, d), dtype=np.float32) if syn1 is None else syn1
+    return matrices
+
+
+def lock_factors(lockf: np.ndarray | None, V: int) -> np.ndarray:
+    """gensim's ``vectors_lockf`` as the kernels take it: float32, one factor for every row or one per row."""
+    if lockf is None:
+        return np.ones(1, dtype=np.float32)
+    lockf = np.ascontiguousarray(np.asarray(lockf, dtype=np.float32).reshape(-1))
+    if lockf.shape[0] not in (1, V):
+        raise UserError(f"vectors_lockf has {lockf.shape[0]} factors for {V} words: give one per word, e.g. "
+                        f"np.ones({V}, dtype=np.float32), or one for all")
+    return lockf
+
+
+def _result(corpus: EncodedCorpus, config: Config, matrices: dict, weights: Weights | None) -> Vectors:
+    """The trained vectors (``Vectors`` copies them without the padding); with ``weights``, the matrices back into
     the caller's."""
+    w_in, w_out = matrices["w_in"], matrices["w_out"]
     if weights is not None:
         weights.w_in[...] = w_in
-        weights.w_out[...] = w_out
+        if config.negative:
+            weights.w_out[...] = w_out
+        if config.hs and weights.syn1 is not None:
+            weights.syn1[...] = matrices["syn1"]
     final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)
     return Vectors(corpus.vocab.words, final, corpus.vocab.counts)

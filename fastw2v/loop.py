@@ -3,9 +3,9 @@ resumed run starts) and, chunk after chunk, the one place where a chunk is train
 epoch's callback runs and, in a job of several ranks, the model is gathered.
 
 A backend brings a chunk trainer (``hogwild.ChunkTrainer``, ``train.TorchChunks``): ``train(epoch, c, progress)``
-trains chunk c, reporting its pairs and loss to the progress; ``matrices()`` are its (w_in, w_out) as a checkpoint
-saves them, ``optimizer_state()`` the optimizer's state_dict or None, ``input_vectors()`` the input rows as a numpy
-array for the epoch's callback. Inside ``train`` a chunk may be cut into spans and rounds of buckets
+trains chunk c, reporting its pairs and loss to the progress; ``matrices()`` are its matrices by name (w_in,
+w_out; syn1 with hs) as a checkpoint saves them, ``optimizer_state()`` the optimizer's state_dict or None,
+``input_vectors()`` the input rows as a numpy array for the epoch's callback. Inside ``train`` a chunk may be cut into spans and rounds of buckets
 (``buckets``), with the ring's hand-overs between them.
 """
 
@@ -57,7 +57,7 @@ def snapshot(trainer, progress: RunProgress, sync, epoch: int, chunk: int) -> tu
     """What a checkpoint taken before chunk ``chunk`` of ``epoch`` saves (``RunCheckpoints.chunk_done``)."""
     if sync is not None:
         sync.collect("gathering the model for a checkpoint")
-    return (progress.state(epoch, chunk), *trainer.matrices(), trainer.optimizer_state())
+    return progress.state(epoch, chunk), trainer.matrices(), trainer.optimizer_state()
 
 
 class RunProgress:

@@ -142,8 +142,8 @@ class TorchChunks:
                 progress.loss_sum += self.model.cbow_sgd_step(*batch, lr, bool(cfg.cbow_mean), cfg.trust)
             progress.batch(epoch, last - first, round(t0 + (t1 - t0) * last / n))
 
-    def matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.model.in_embed.weight.detach(), self.model.out_embed.weight.detach()
+    def matrices(self) -> dict[str, torch.Tensor]:
+        return {"w_in": self.model.in_embed.weight.detach(), "w_out": self.model.out_embed.weight.detach()}
 
     def optimizer_state(self) -> dict | None:
         return self.optimizer.state_dict() if self.optimizer is not None else None
@@ -343,6 +343,10 @@ def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, w
     if (group is not None or as_ranks > 1) and not config.sg:
         raise UserError("a job of several ranks trains skip-gram pairs bucket by bucket, by the words' partitions, and "
                         "a CBOW window reads input rows of many partitions at once: pass --sg 1, or run one process")
+    if (group is not None or as_ranks > 1) and config.hs:
+        raise UserError("a job of several ranks splits the output rows by the words' partitions, and hierarchical "
+                        "softmax trains the tree's inner nodes, which every word shares: drop --hs (negative "
+                        "sampling), or run one process")
     if (group is not None or as_ranks > 1) and config.optimizer != "sgd":
         raise UserError(f"a job of several ranks trains each row on one rank at a time, and {config.optimizer} keeps "
                         "moments of every row on every rank: drop --optimizer (sgd) or run one process")

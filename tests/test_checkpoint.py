@@ -19,6 +19,8 @@ RUNS = {
     "torch adam, cpu": dict(backend="torch", device="cpu", batch_size=512, optimizer="adam"),
     "hogwild CBOW, 1 thread": dict(backend="hogwild", workers=1, sg=0),
     "torch CBOW, cpu": dict(backend="torch", device="cpu", batch_size=512, sg=0),
+    "hogwild hs, 1 thread": dict(backend="hogwild", workers=1, hs=True, negative=0),
+    "hogwild CBOW hs and negatives, 1 thread": dict(backend="hogwild", workers=1, sg=0, hs=True),
 }
 
 
