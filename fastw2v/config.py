@@ -36,7 +36,8 @@ class Config:
     vector_size: int = 100  # embedding dimension d; the tutorial's EMBED_DIM
     window: int = 5  # maximum distance between center and context
     shrink_windows: bool = True  # word2vec.c/gensim draw a reach in [1, window] per center; False = static
-    negative: int = 5  # negatives per (center, context) pair, k
+    negative: int = 5  # negatives per (center, context) pair, k; 0 turns negative sampling off (with --hs)
+    hs: bool = False  # hierarchical softmax (word2vec.c's -hs 1, gensim's hs=1): each word predicted along its path in a Huffman tree of the vocabulary; alone with --negative 0, or beside the negatives; trained by the hogwild backend
     ns_exponent: float = 0.75  # negatives ~ count ** ns_exponent (Mikolov et al. 2013)
     sample: float = 1e-3  # sub-sampling threshold; 0 turns it off. word2vec.c's default
     min_count: int = 5  # words seen fewer times are dropped before windowing, as in word2vec.c
@@ -80,15 +81,18 @@ class Config:
         """Each number a number of its kind (whole, >= 1 or >= 0, finite), each flag a bool: a one-line error."""
         if self.batch_size is None:
             self.batch_size = GPU_BATCH_SIZE if self._device_type() == "cuda" else CPU_BATCH_SIZE
-        for name in ("vector_size", "window", "negative", "epochs", "batch_size", "min_count",
-                     "max_piece_length", "chunk_tokens"):
+        for name in ("vector_size", "window", "epochs", "batch_size", "max_piece_length", "chunk_tokens"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 flag = "--" + name.replace("_", "-")
                 raise UserError(f"{name} must be a whole number >= 1, got {value!r}: pass e.g. {flag} {_default(name)}")
             setattr(self, name, int(value))
-        for name, fix in (("workers", "pass 0 for all cores"), ("hot_rows", "pass 0 to turn it off"),
-                          ("seed", "pass e.g. --seed 1")):
+        if self.hs in (0, 1) and not isinstance(self.hs, float):  # gensim's hs=0 / hs=1
+            self.hs = bool(self.hs)
+        for name, fix in (("negative", "pass 0 to turn negative sampling off (with --hs)"),
+                          ("workers", "pass 0 for all cores"), ("hot_rows", "pass 0 to turn it off"),
+                          ("seed", "pass e.g. --seed 1"),
+                          ("min_count", "pass e.g. --min-count 5 (0 keeps every word)")):
             value = getattr(self, name)
             if not _is_int(value) or value < 0:
                 raise UserError(f"{name} must be a whole number >= 0, got {value!r}: {fix}")
@@ -114,7 +118,7 @@ class Config:
                                       or not math.isfinite(value)):
                 raise UserError(f"{name} must be a finite number, got {value!r}: pass e.g. "
                                 f"--{name.replace('_', '-')} {example}")
-        for name in ("shrink_windows", "shared_negatives", "shuffle", "resume"):
+        for name in ("hs", "shrink_windows", "shared_negatives", "shuffle", "resume"):
             if name == "shared_negatives" and self.shared_negatives is None:
                 continue
             if not isinstance(getattr(self, name), (bool, np.bool_)):
@@ -155,6 +159,15 @@ class Config:
         if not self.sg and self.optimizer != "sgd":
             raise UserError(f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: drop --optimizer, "
                             "or pass --sg 1")
+        if not self.negative and not self.hs:
+            raise UserError("negative=0 and no hs leave nothing to train: pass --negative 5 (negative sampling) or "
+                            "--hs (hierarchical softmax), or both")
+        if not self.negative and self.final_vectors == "avg":
+            raise UserError("final_vectors='avg' averages the input rows with the negatives' output rows, and "
+                            "negative=0 has none: pass --final-vectors in, or --negative 5")
+        if self.hs and (self.backend == "torch" or self.optimizer != "sgd"):
+            raise UserError(f"hierarchical softmax (hs) trains on the hogwild backend (per-pair SGD on the CPU), not "
+                            f"on torch {self.optimizer}: pass --backend hogwild, or drop --hs")
         if self.shared_negatives is True and not self.sg:
             raise UserError("shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already "
                             "draws one set per window: drop --shared-negatives, or pass --sg 1")
@@ -243,12 +256,14 @@ class Config:
     def resolved_shared_negatives(self) -> bool:
         """Whether hogwild's skip-gram shares a center's negatives among its window's pairs: shared_negatives, or
         by default yes (docs/quality.md, the seed study). CBOW draws one set per window anyway."""
-        return bool(self.sg) and self.shared_negatives is not False
+        return bool(self.sg) and self.negative > 0 and self.shared_negatives is not False
 
     def resolved_backend(self) -> str:
         """auto: the torch backend on a GPU; on a CPU the per-pair numba trainer (hogwild), the faster there."""
         if self.backend != "auto":
             return self.backend
+        if self.hs:  # hierarchical softmax: hogwild's alone, on any machine
+            return "hogwild"
         if self.optimizer != "sgd":  # adam / sparse_adam are torch optimizers; hogwild is per-pair SGD
             return "torch"
         return "hogwild" if self.torch_device().type == "cpu" else "torch"
