@@ -239,7 +239,8 @@ class Vectors:
         allow_inference : bool, optional
             gensim's FastText argument; word vectors infer nothing, so it changes nothing here.
         copy_vecattrs : bool, optional
-            Copy the per-word attributes (``count`` ...) along.
+            Copy the per-word attributes (``count`` ...) along; without it, as in gensim, the counts are made up
+            in descending order (as ``load_word2vec_format`` does without a vocabulary file).
 
         Returns
         -------
@@ -255,8 +256,9 @@ class Vectors:
         rows = [self.key_to_index[k] for k in chosen]
         result = Vectors(chosen, self.vectors[rows].astype(np.float32))
         result.vectors = result.vectors.astype(self.vectors.dtype, copy=False)
+        result.counts = len(rows) - np.arange(len(rows), dtype=np.int64)
         if copy_vecattrs:
-            result.expandos = {attr: v[rows] for attr, v in self.expandos.items()}
+            result.expandos.update({attr: v[rows] for attr, v in self.expandos.items()})
         return result
 
     def sort_by_descending_frequency(self) -> None:
@@ -687,7 +689,7 @@ class Vectors:
             words = "".join(w + "\n" for w in self.index_to_key).encode("utf-8")
             _atomic_write(_vocab_path(path), lambda f: f.write(words))
         else:
-            self.save_word2vec_format(path, binary=ext == ".bin")
+            self.save_word2vec_format(path, binary=ext == ".bin", sort_attr=None)  # the rows as they are
 
     @classmethod
     def load(cls, path: str) -> Vectors:

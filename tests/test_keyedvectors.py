@@ -287,3 +287,272 @@ def test_most_similar_to_given_equals_gensims(pair):
         kv.most_similar_to_given("w1", [])
     with pytest.raises(fastw2v.UserError, match="needs at least one candidate: pass a non-empty keys_list"):
         ours.most_similar_to_given("w1", [])
+
+
+# -- gensim's argument types: numpy integers, 2-D arrays -------------------------------------------------------
+
+def test_topn_of_a_numpy_integer_type_is_an_int(pair):
+    """``isinstance(np.int64(0), int)`` is False: topn=np.int64(0) returned every similarity instead of []."""
+    ours, kv = pair
+    for topn in (np.int64(0), np.int32(-2), np.uint8(0)):
+        assert ours.most_similar("w1", topn=topn) == kv.most_similar("w1", topn=topn) == []
+        assert ours.most_similar_cosmul("w1", topn=topn) == kv.most_similar_cosmul("w1", topn=topn) == []
+    same_ranking(ours.most_similar("w1", topn=np.int64(4)), kv.most_similar("w1", topn=np.int64(4)))
+    same_ranking(ours.similar_by_word("w2", topn=np.int16(3)), kv.similar_by_word("w2", topn=np.int16(3)))
+    with pytest.raises(fastw2v.UserError, match=r"topn='3': pass an int"):
+        ours.most_similar("w1", topn="3")
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`")
+def test_a_2d_array_is_a_list_of_vectors(pair):
+    """gensim takes ``positive=kv.vectors[0:5]`` as five vectors; fastw2v crashed with numpy's broadcast error."""
+    ours, kv = pair
+    same_ranking(ours.most_similar(positive=ours.vectors[0:5]), kv.most_similar(positive=kv.vectors[0:5]))
+    same_ranking(ours.most_similar(positive=["w9"], negative=ours.vectors[3:5], topn=6),
+                 kv.most_similar(positive=["w9"], negative=kv.vectors[3:5], topn=6))
+    same_ranking(ours.most_similar_cosmul(positive=ours.vectors[0:2], negative=ours.vectors[7:8]),
+                 kv.most_similar_cosmul(positive=kv.vectors[0:2], negative=kv.vectors[7:8]))
+    np.testing.assert_allclose(ours.most_similar(ours.vectors[[4]], topn=None), kv.most_similar(kv.vectors[[4]], topn=None),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_bad_vectors_and_pairs_are_one_line_errors(pair):
+    ours, _ = pair
+    for call, match in [(lambda: ours.most_similar(positive=np.zeros((2, 2, 8))), "array of shape \\(2, 2, 8\\)"),
+                        (lambda: ours.most_similar(positive=[np.zeros(5)]), "vector of shape \\(5,\\).*length 8"),
+                        (lambda: ours.most_similar_cosmul(positive=[np.zeros(3)]), "vector of shape \\(3,\\)"),
+                        (lambda: ours.most_similar(positive=[("w1", 1.0, 2.0)]), "neither a key, a vector nor"),
+                        (lambda: ours.most_similar(), "at least one key or vector")]:
+        with pytest.raises(fastw2v.UserError, match=match) as e:
+            call()
+        assert "\n" not in str(e.value)
+
+
+def test_clip_start_clip_end_and_int_keys_as_gensims(pair):
+    ours, kv = pair
+    for kw in [dict(clip_start=10, clip_end=30), dict(clip_start=5), dict(clip_end=20, restrict_vocab=40)]:
+        same_ranking(ours.most_similar("w12", **kw), kv.most_similar("w12", **kw))
+    np.testing.assert_allclose(ours.most_similar("w1", topn=None, clip_start=10, clip_end=30),
+                               kv.most_similar("w1", topn=None, clip_start=10, clip_end=30), rtol=1e-5, atol=1e-6)
+    same_ranking(ours.most_similar(positive=[3, "w4"], negative=[np.int64(5)]),
+                 kv.most_similar(positive=[3, "w4"], negative=[np.int64(5)]))
+    assert ours.get_index(7) == kv.get_index(7) == 7 and ours.get_index("nope", -1) == kv.get_index("nope", -1) == -1
+    assert (7 in ours, 60 in ours, "w7" in ours) == (7 in kv, 60 in kv, "w7" in kv) == (True, False, True)
+    np.testing.assert_array_equal(ours[np.int64(7)], kv[np.int64(7)])
+
+
+class FakeIndexer:
+    def most_similar(self, vector, topn):
+        return [("from the indexer", float(vector[0])), topn]
+
+
+def test_an_indexer_answers_instead(pair):
+    ours, kv = pair
+    got, want = ours.most_similar("w3", topn=2, indexer=FakeIndexer()), kv.most_similar("w3", topn=2, indexer=FakeIndexer())
+    assert got[0][0] == want[0][0] == "from the indexer" and got[1] == want[1] == 2
+    assert got[0][1] == pytest.approx(want[0][1], rel=1e-6)
+
+
+# -- similarities computed as gensim's ------------------------------------------------------------------------
+
+def test_similarity_and_n_similarity_are_gensims_to_the_last_bit(pair):
+    ours, kv = pair
+    for a, b in [("w1", "w2"), ("w3", "w40"), ("w59", "w0"), ("w5", "w5")]:
+        assert ours.similarity(a, b) == kv.similarity(a, b)
+        assert ours.n_similarity([a], [b]) == ours.similarity(a, b)  # gensim's test_similarities asserts this
+        assert ours.n_similarity([a, "w9"], [b]) == kv.n_similarity([a, "w9"], [b])
+    with pytest.raises(ZeroDivisionError):
+        ours.n_similarity([], ["w1"])
+
+
+def test_relative_cosine_similarity_as_gensims(pair):
+    ours, kv = pair
+    for a, b, topn in [("w1", "w2", 10), ("w3", "w30", 4), ("w7", "w7", 1), ("w8", "w9", np.int64(5))]:
+        assert ours.relative_cosine_similarity(a, b, topn) == pytest.approx(kv.relative_cosine_similarity(a, b, topn),
+                                                                            rel=1e-5)
+    with pytest.raises(ValueError, match="without any similar words"):
+        ours.relative_cosine_similarity("w1", "w2", topn=0)
+
+
+# -- adding vectors, per-word attributes ---------------------------------------------------------------------
+
+def fresh_pair(n=12, d=5, seed=4):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(n)]
+    ours = fastw2v.Vectors(words, rng.normal(size=(n, d)).astype(np.float32), np.arange(n, 0, -1) * 3)
+    return ours, ours.to_gensim(), rng
+
+
+def same_vectors(ours, kv):
+    assert ours.index_to_key == kv.index_to_key
+    assert ours.key_to_index == kv.key_to_index
+    np.testing.assert_array_equal(ours.vectors, kv.vectors)
+    assert ours.vectors.dtype == kv.vectors.dtype and ours.vectors.flags.c_contiguous
+
+
+def test_add_vectors_as_gensims():
+    ours, kv, rng = fresh_pair()
+    new = rng.normal(size=(4, 5)).astype(np.float32)
+    keys = ["w1", "x1", "w3", "x2"]
+    for v in (ours, kv):
+        v.add_vectors(keys, new)
+    same_vectors(ours, kv)
+    np.testing.assert_array_equal(ours["w1"], ours.vectors[1])  # kept: replace=False
+    assert ours.norms.shape == (14,) and ours.unit_vectors.shape == (14, 5)  # the caches follow
+    np.testing.assert_array_equal(ours.counts, np.r_[np.arange(12, 0, -1) * 3, 0, 0])
+    assert ours.counts is ours.expandos["count"]
+    more = rng.normal(size=(3, 5))
+    for v in (ours, kv):
+        v.add_vectors(["w2", "x3", "x1"], list(more), replace=True)  # a list of float64 rows
+    same_vectors(ours, kv)
+    np.testing.assert_array_equal(ours["x1"], more[2].astype(np.float32))
+    same_ranking(ours.most_similar("x1"), kv.most_similar("x1"))
+    for v in (ours, kv):
+        v.add_vectors("y", np.ones(5))  # one key
+    same_vectors(ours, kv)
+    assert ours.get_vecattr("y", "count") == 0
+
+
+def test_add_vector_and_item_assignment_as_gensims():
+    ours, kv, rng = fresh_pair()
+    vec = rng.normal(size=5).astype(np.float32)
+    with pytest.warns(UserWarning):  # gensim warns that growing by one is slow
+        assert kv.add_vector("new", vec) == 12
+    assert ours.add_vector("new", vec) == 12
+    assert ours.add_vector("w2", vec) == 2 and not np.array_equal(ours["w2"], vec)  # present: kept, as gensim's
+    same_vectors(ours, kv)
+    assert ours.get_vecattr("new", "count") == kv.get_vecattr("new", "count") == 0
+    rows = rng.normal(size=(3, 5)).astype(np.float32)
+    for v in (ours, kv):
+        v["w0"] = rows[0]
+        v[["w4", "other", "new"]] = rows
+    same_vectors(ours, kv)
+    np.testing.assert_array_equal(ours[["w0", "other", "w4"]], kv[["w0", "other", "w4"]])
+    np.testing.assert_array_equal(ours[["w0", "other"]], rows[[0, 1]])
+    assert ours[["w0"]].shape == (1, 5)
+    with pytest.raises(KeyError, match="nope"):
+        ours[["w0", "nope"]]
+
+
+def test_adding_bad_keys_or_weights_is_a_one_line_error():
+    ours, _, _ = fresh_pair()
+    for call, match in [(lambda: ours.add_vectors(["a", "b"], np.zeros((3, 5))), "2 keys but weights of shape \\(3, 5\\)"),
+                        (lambda: ours.add_vectors(["a"], np.zeros((1, 4))), "one vector of length 5"),
+                        (lambda: ours.__setitem__(["a", "b"], np.zeros(5)), "2 keys but weights of shape \\(5,\\)"),
+                        (lambda: ours.add_vectors([1.5], np.zeros((1, 5))), "key 1.5 is a float: keys are words"),
+                        (lambda: ours.add_vectors(["a"], np.zeros((1, 5)), extras={"count": [1, 2]}),
+                         "extras\\['count'\\] has shape \\(2,\\) for 1 keys")]:
+        with pytest.raises(fastw2v.UserError, match=match) as e:
+            call()
+        assert "\n" not in str(e.value)
+    assert len(ours) == 12 and ours.vectors.shape == (12, 5)
+
+
+def test_add_vectors_with_extras():
+    ours, _, _ = fresh_pair()
+    ours.add_vectors(["w0", "a", "b"], np.ones((3, 5)), extras={"count": np.array([99, 7, 8])})
+    assert [ours.get_vecattr(w, "count") for w in ("w0", "a", "b")] == [36, 7, 8]  # w0 kept its count
+    ours.add_vectors(["w0", "c"], np.ones((2, 5)), extras={"count": np.array([99, 5]), "tag": np.array([1.5, 2.5])},
+                     replace=True)
+    assert [ours.get_vecattr(w, "count") for w in ("w0", "c")] == [99, 5]
+    np.testing.assert_array_equal(ours.expandos["tag"], [1.5] + [0] * 13 + [2.5])
+
+
+def test_vecattrs_as_gensims():
+    ours, kv, _ = fresh_pair()
+    for v in (ours, kv):
+        v.set_vecattr("w3", "count", 1000)
+        v.set_vecattr("w4", "flag", 2.5)
+        v.allocate_vecattrs(["tags"], [int])
+    assert set(ours.expandos) == set(kv.expandos) == {"count", "flag", "tags"}
+    for attr in ours.expandos:
+        np.testing.assert_array_equal(ours.expandos[attr], kv.expandos[attr])
+        assert ours.expandos[attr].dtype == kv.expandos[attr].dtype
+    assert ours.get_vecattr("w3", "count") == kv.get_vecattr("w3", "count") == 1000 == ours.counts[3]
+    with pytest.raises(TypeError, match="conflicts with its existing type"):
+        kv.allocate_vecattrs(["count"], [np.float32])
+    with pytest.raises(TypeError, match="conflicts with its existing type"):
+        ours.allocate_vecattrs(["count"], [np.float32])
+    with pytest.raises(KeyError, match="no per-word attribute 'nope'.*set it with set_vecattr"):
+        ours.get_vecattr("w1", "nope")
+    ours.counts = None
+    assert "count" not in ours.expandos and ours.counts is None
+    ours.counts = [5] * 12
+    assert ours.expandos["count"].dtype == np.int64 and ours.get_vecattr("w0", "count") == 5
+    with pytest.raises(ValueError, match="12 words but counts of shape \\(3,\\)"):
+        ours.counts = [1, 2, 3]
+
+
+def test_vectors_for_all_as_gensims():
+    ours, kv, _ = fresh_pair()
+    keys = ["w5", "nope", "w1", "w5", "w11"]
+    for copy in (False, True):
+        got, want = ours.vectors_for_all(keys, copy_vecattrs=copy), kv.vectors_for_all(keys, copy_vecattrs=copy)
+        assert isinstance(got, fastw2v.Vectors)
+        same_vectors(got, want)
+        assert set(got.expandos) == set(want.expandos) == {"count"}  # gensim makes counts up without copy_vecattrs
+        np.testing.assert_array_equal(got.counts, want.expandos["count"])
+        assert got.counts.tolist() == ([21, 33, 3] if copy else [3, 2, 1])
+    got = ours.vectors_for_all(iter(["w2"]))
+    got.vectors[0] = 0  # a copy
+    assert np.any(ours["w2"])
+    assert len(ours.vectors_for_all(["nope"])) == 0
+
+
+def test_sort_by_descending_frequency_as_gensims():
+    ours, kv, _ = fresh_pair()
+    for v in (ours, kv):
+        v.set_vecattr("w7", "count", 100)
+        v.set_vecattr("w2", "count", 30)  # a tie with w2's neighbour w1... kept in row order
+        v.sort_by_descending_frequency()
+    same_vectors(ours, kv)
+    np.testing.assert_array_equal(ours.counts, kv.expandos["count"])
+
+
+# -- lock factors, and starting from pretrained vectors ---------------------------------------------------------
+
+def test_vectors_lockf_is_one_factor_or_one_per_word():
+    ours, _, _ = fresh_pair()
+    assert ours.vectors_lockf.dtype == np.float32 and ours.vectors_lockf.tolist() == [1.0]
+    ours.add_vectors(["a"], np.ones((1, 5)))
+    assert ours.vectors_lockf.tolist() == [1.0]  # still one for all
+    ours.vectors_lockf = np.ones(13)
+    ours.vectors_lockf[0] = 0.0  # in place, as gensim's test does
+    ours.add_vectors(["b", "c"], np.ones((2, 5)))
+    assert ours.vectors_lockf.dtype == np.float32 and ours.vectors_lockf.tolist() == [0.0] + [1.0] * 14
+    with pytest.raises(fastw2v.UserError, match="vectors_lockf of shape \\(3,\\) for 15 words: pass one factor"):
+        ours.vectors_lockf = np.ones(3)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_intersect_word2vec_format_as_gensims(tmp_path, binary):
+    """gensim 4.4's binary branch fails under numpy 2 (np.fromstring): both formats are compared with its text
+    branch."""
+    ours, kv, rng = fresh_pair()
+    kv.vectors_lockf = np.ones(len(kv), dtype=np.float32)  # gensim's Word2Vec sets it; KeyedVectors has none
+    pretrained = gensim.models.KeyedVectors(5)
+    pretrained.add_vectors(["w3", "zz", "w0", "w11"], rng.normal(size=(4, 5)).astype(np.float32))
+    path = str(tmp_path / "pre")
+    pretrained.save_word2vec_format(path + ".txt")
+    pretrained.save_word2vec_format(path + ".bin", binary=True)
+    ours.norms  # cached: must be dropped
+    assert ours.intersect_word2vec_format(path + (".bin" if binary else ".txt"), lockf=0.5, binary=binary) == 3
+    kv.intersect_word2vec_format(path + ".txt", lockf=0.5)
+    same_vectors(ours, kv)
+    np.testing.assert_array_equal(ours.vectors_lockf, kv.vectors_lockf)
+    assert ours.vectors_lockf.dtype == np.float32 and ours.vectors_lockf[[0, 3, 11]].tolist() == [0.5] * 3
+    np.testing.assert_allclose(ours.norms[3], np.linalg.norm(pretrained["w3"]), rtol=1e-6)
+    assert "zz" not in ours
+
+
+def test_intersect_word2vec_format_errors(tmp_path):
+    ours, _, _ = fresh_pair()
+    other = fastw2v.Vectors(["w1"], np.ones((1, 4)))
+    other.save_word2vec_format(str(tmp_path / "four.txt"))
+    with pytest.raises(fastw2v.UserError, match="vectors of size 4, these are of size 5"):
+        ours.intersect_word2vec_format(str(tmp_path / "four.txt"))
+    fastw2v.Vectors(["w1"], np.ones((1, 5))).save_word2vec_format(str(tmp_path / "five.bin"), binary=True)
+    with pytest.raises(fastw2v.UserError, match="it looks binary: pass binary=True"):
+        ours.intersect_word2vec_format(str(tmp_path / "five.bin"))
+    assert ours.vectors_lockf.tolist() == [1.0]
+    assert ours.intersect_word2vec_format(str(tmp_path / "five.bin"), binary=None) == 1

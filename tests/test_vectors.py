@@ -149,3 +149,144 @@ def test_any_other_name_is_gensims_own_format(tmp_path, vectors):
     back = Vectors.load(str(tmp_path / "v.wordvectors"))
     np.testing.assert_array_equal(back.vectors, vectors.vectors)
     assert back.index_to_key == vectors.index_to_key
+
+
+# -- gensim's word2vec-format arguments ------------------------------------------------------------------------
+
+@pytest.fixture
+def counted():
+    rng = np.random.default_rng(1)
+    words = ["the", "movie", "film", "good", "café", "rare"]
+    return Vectors(words, rng.standard_normal((len(words), 4)).astype(np.float32), [50, 20, 30, 20, 5, 1])
+
+
+def test_the_second_argument_is_the_vocabulary_file(tmp_path, counted):
+    """gensim's order is (fname, fvocab, binary): fastw2v's second argument was ``binary``, so this call wrote
+    binary vectors into vecs.txt and no vocabulary file."""
+    vecs, vocab = str(tmp_path / "vecs.txt"), str(tmp_path / "vocab.txt")
+    counted.save_word2vec_format(vecs, vocab)
+    assert (tmp_path / "vecs.txt").read_text(encoding="utf-8").startswith("6 4\nthe ")  # text, most frequent first
+    assert (tmp_path / "vocab.txt").read_text(encoding="utf-8") == \
+        "the 50\nfilm 30\nmovie 20\ngood 20\ncafé 5\nrare 1\n"
+    with pytest.raises(fastw2v.UserError, match="fvocab=True: the second argument is the vocabulary file"):
+        counted.save_word2vec_format(vecs, True)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_vocabulary_file_round_trips_through_gensim(tmp_path, counted, binary):
+    gensim = pytest.importorskip("gensim")
+    vecs, vocab = str(tmp_path / "v"), str(tmp_path / "vocab")
+    counted.save_word2vec_format(vecs, vocab, binary=binary)
+    kv = gensim.models.KeyedVectors.load_word2vec_format(vecs, vocab, binary=binary)
+    assert kv.index_to_key == ["the", "film", "movie", "good", "café", "rare"]  # gensim's sort_attr='count' order
+    assert [kv.get_vecattr(w, "count") for w in kv.index_to_key] == [50, 30, 20, 20, 5, 1]
+    np.testing.assert_array_equal(kv["film"], counted["film"])
+    ours = Vectors.load_word2vec_format(vecs, vocab, binary=binary)
+    assert ours.index_to_key == kv.index_to_key
+    np.testing.assert_array_equal(ours.vectors, kv.vectors)
+    np.testing.assert_array_equal(ours.counts, kv.expandos["count"])
+    # gensim's own files: the same vocabulary file, byte for byte; their vectors load here
+    kv.save_word2vec_format(str(tmp_path / "g"), str(tmp_path / "gvocab"), binary=binary)
+    assert (tmp_path / "gvocab").read_bytes() == (tmp_path / "vocab").read_bytes()
+    theirs = Vectors.load_word2vec_format(str(tmp_path / "g"), str(tmp_path / "gvocab"), binary=binary)
+    np.testing.assert_array_equal(theirs.vectors, ours.vectors)
+    np.testing.assert_array_equal(theirs.counts, ours.counts)
+
+
+def test_without_a_vocabulary_file_counts_are_made_up_as_gensims(tmp_path, counted):
+    gensim = pytest.importorskip("gensim")
+    path = str(tmp_path / "v.txt")
+    counted.save_word2vec_format(path)
+    kv = gensim.models.KeyedVectors.load_word2vec_format(path)
+    ours = Vectors.load_word2vec_format(path)
+    assert ours.counts.tolist() == kv.expandos["count"].tolist() == [6, 5, 4, 3, 2, 1]
+    (tmp_path / "vocab").write_text("the 7\nfilm 3\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="4 words of .* are not in .*: their count is 0"):
+        assert Vectors.load_word2vec_format(path, str(tmp_path / "vocab")).counts.tolist() == [7, 3, 0, 0, 0, 0]
+    (tmp_path / "bad").write_text("the 7 8\n", encoding="utf-8")
+    with pytest.raises(fastw2v.UserError, match="line 1 of .* is not 'word count'"):
+        Vectors.load_word2vec_format(path, str(tmp_path / "bad"))
+
+
+def test_save_options_as_gensims(tmp_path, counted):
+    gensim = pytest.importorskip("gensim")
+    kv = counted.to_gensim()
+    for name, kw in [("noheader", dict(write_header=False)), ("prefix", dict(prefix="p_")),
+                     ("total", dict(total_vec=9)), ("rows", dict(sort_attr=None))]:
+        ours, theirs = str(tmp_path / f"{name}.ours"), str(tmp_path / f"{name}.theirs")
+        counted.save_word2vec_format(ours, **kw)
+        kv.save_word2vec_format(theirs, **kw)
+        a, b = (tmp_path / f"{name}.ours").read_text().splitlines(), (tmp_path / f"{name}.theirs").read_text().splitlines()
+        assert len(a) == len(b) and [x.split()[0] for x in a] == [x.split()[0] for x in b]  # header and words
+    loaded = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / "noheader.ours"), no_header=True)
+    assert loaded.index_to_key == ["the", "film", "movie", "good", "café", "rare"]
+    ours = Vectors.load_word2vec_format(str(tmp_path / "noheader.ours"), no_header=True)
+    np.testing.assert_array_equal(ours.vectors, loaded.vectors)
+    assert Vectors.load_word2vec_format(str(tmp_path / "noheader.ours"), no_header=True, limit=2).index_to_key == \
+        ["the", "film"]
+    assert (tmp_path / "rows.ours").read_text().splitlines()[1].startswith("the ")
+    assert [line.split()[0] for line in (tmp_path / "rows.ours").read_text().splitlines()[1:]] == counted.index_to_key
+
+
+def test_append_adds_to_both_files(tmp_path, counted):
+    vecs, vocab = str(tmp_path / "v.txt"), str(tmp_path / "vocab.txt")
+    counted.save_word2vec_format(vecs, vocab, total_vec=12)
+    counted.save_word2vec_format(vecs, vocab, write_header=False, prefix="b_", append=True)
+    lines = (tmp_path / "v.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "12 4" and len(lines) == 13 and lines[7].startswith("b_the ")
+    assert (tmp_path / "vocab.txt").read_text(encoding="utf-8").splitlines()[6:8] == ["b_the 50", "b_film 30"]
+    back = Vectors.load_word2vec_format(vecs, vocab)
+    assert len(back) == 12 and back.get_vecattr("b_rare", "count") == 1
+    np.testing.assert_array_equal(back["b_good"], counted["good"])
+
+
+def test_save_without_counts_keeps_row_order_and_refuses_a_vocabulary_file(tmp_path, vectors):
+    vectors.save_word2vec_format(str(tmp_path / "v.txt"))
+    assert Vectors.load(str(tmp_path / "v.txt")).index_to_key == vectors.index_to_key
+    with pytest.raises(fastw2v.UserError, match="no 'count' attribute: set the counts first"):
+        vectors.save_word2vec_format(str(tmp_path / "v.txt"), str(tmp_path / "vocab.txt"))
+    assert not (tmp_path / "vocab.txt").exists()
+
+
+def test_save_keeps_the_row_order(tmp_path, counted):
+    """``save`` (by the extension) writes the rows as they are, whatever the counts: an exact round trip."""
+    for name in ("v.txt", "v.bin"):
+        counted.save(str(tmp_path / name))
+        back = Vectors.load(str(tmp_path / name))
+        assert back.index_to_key == counted.index_to_key
+        np.testing.assert_array_equal(back.vectors, counted.vectors)
+
+
+def test_load_limit_datatype_and_duplicates_as_gensims(tmp_path, counted):
+    gensim = pytest.importorskip("gensim")
+    path = str(tmp_path / "v.bin")
+    counted.save(path)
+    for kw in [dict(limit=3), dict(datatype=np.float16), dict(datatype=np.float64, limit=4)]:
+        ours = Vectors.load_word2vec_format(path, binary=True, **kw)
+        kv = gensim.models.KeyedVectors.load_word2vec_format(path, binary=True, **kw)
+        assert ours.index_to_key == kv.index_to_key
+        assert ours.vectors.dtype == kv.vectors.dtype
+        np.testing.assert_array_equal(ours.vectors, kv.vectors)
+        same = [w for w, _ in ours.most_similar("the", topn=2)]
+        assert same == [w for w, _ in kv.most_similar("the", topn=2)]
+    with pytest.raises(fastw2v.UserError, match="datatype=<class 'numpy.int32'>: pass a numpy float type"):
+        Vectors.load_word2vec_format(path, datatype=np.int32)
+    text = tmp_path / "dup.txt"
+    text.write_text("3 2\na 1 2\nb 3 4\na 5 6\n")
+    with pytest.warns(UserWarning, match="holds 1 words twice: the first vector of each is kept"):
+        dup = Vectors.load_word2vec_format(str(text))
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(text))
+    # gensim's keeps an empty row, with the key None, for the vector it dropped
+    assert dup.index_to_key == kv.index_to_key[:2] == ["a", "b"] and kv.index_to_key[2] is None
+    np.testing.assert_array_equal(dup.vectors, kv.vectors[:2])
+
+
+def test_the_wrong_binary_flag_is_a_clear_error(tmp_path, counted):
+    counted.save(str(tmp_path / "v.txt"))
+    counted.save(str(tmp_path / "v.bin"))
+    with pytest.raises(fastw2v.UserError, match="holds text after its first word.*pass binary=False"):
+        Vectors.load_word2vec_format(str(tmp_path / "v.txt"), binary=True)
+    with pytest.raises(fastw2v.UserError, match="line 2 of .*it looks binary: pass binary=True"):
+        Vectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=False)
+    with pytest.raises(fastw2v.UserError, match="no_header works with the text format only"):
+        Vectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True, no_header=True)
