@@ -34,6 +34,11 @@ from .vocab import Vocab, frequency_order
 MAX_COUNTED_WORDS = 20_000_000  # distinct words held while counting (word2vec.c prunes at 21M)
 
 
+class EmptyVocabularyError(UserError, RuntimeError):
+    """No word to train on (an empty corpus, or every word under min_count): a RuntimeError too, as gensim's
+    "you must first build vocabulary before training the model"."""
+
+
 
 def load_corpus(path: str, tokenizer: str = "simple", min_count: int = 5, cache_dir: str | None = DEFAULT_CACHE_DIR,
                 progress: bool = False) -> EncodedCorpus:
@@ -50,29 +55,36 @@ def load_corpus(path: str, tokenizer: str = "simple", min_count: int = 5, cache_
 def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, max_vocab_size: int | None = None,
            max_piece_length: int = 10000, cache_dir: str | None = DEFAULT_CACHE_DIR,
            progress: bool = False, max_counted_words: int | None = MAX_COUNTED_WORDS, vocab: Vocab | None = None,
-           extend: bool = False, trim_rule=None) -> EncodedCorpus:
+           extend: bool = False, trim_rule=None, gensim_pruning: bool = False,
+           allow_empty: bool = False) -> EncodedCorpus:
     """Encode a text source, or load it from the cache when the same source and settings were seen.
 
     Counting holds at most ``max_counted_words`` distinct words: when the table is full, the words seen at most
-    n times so far are dropped, n = 1, then 2, ... (word2vec.c's rule; gensim's ``max_vocab_size``).
+    n times so far are dropped, n = 1, then 2, ... (word2vec.c's rule); with ``gensim_pruning``, gensim's
+    ``max_vocab_size`` rule instead (``scan.WordTable``: looked at after each document, so the same words as
+    gensim's are dropped; the words kept then get the counts of the whole text).
     With ``vocab`` the text is encoded with that vocabulary, in its order (its other words are dropped), or with
     ``extend`` with that vocabulary followed by the text's new words that pass ``min_count``; the corpus's
     ``vocab.tsv`` then holds this text's counts of those words. ``trim_rule(word, count, min_count)`` is
-    gensim's: 1 drops a word, 2 keeps it, 0 leaves it to ``min_count``. Those three options never use the cache."""
+    gensim's: 1 drops a word, 2 keeps it, 0 leaves it to ``min_count``. Those three options never use the cache.
+    An empty text, or one without a word that passes min_count, is an error, or with ``allow_empty`` (gensim's
+    build_vocab) a corpus of no word."""
     if tokenizer not in TOKENIZERS:
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
     if vocab is not None or trim_rule is not None:
         cache_dir = None
     key_fields = [CACHE_FORMAT, source.fingerprint, tokenizer, min_count, max_vocab_size, max_piece_length,
-                  max_counted_words]
+                  max_counted_words] + (["gensim_pruning"] if gensim_pruning else [])
     key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
     settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
                 "max_piece_length": max_piece_length, "max_counted_words": max_counted_words}
+    if gensim_pruning:
+        settings["gensim_pruning"] = True
     started = time.perf_counter()
     cache_dir = None if cache_dir is None else os.path.expanduser(os.fspath(cache_dir))
     if cache_dir is None:
         tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
-        _encode_into(tmp_holder.name, source, settings, progress, vocab, extend, trim_rule)
+        _encode_into(tmp_holder.name, source, settings, progress, vocab, extend, trim_rule, allow_empty)
         corpus = load_folder(tmp_holder.name, source.description)
         corpus._tmp = tmp_holder
         corpus.encode_seconds = time.perf_counter() - started
@@ -106,16 +118,19 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
 
 
 
-def _encode_into(folder, source, settings, progress, base_vocab=None, extend=False, trim_rule=None):
+def _encode_into(folder, source, settings, progress, base_vocab=None, extend=False, trim_rule=None,
+                 allow_empty=False):
     """Pass 1 counts the words (a bounded table), pass 2 reads the text again and writes the vocabulary ids; then
     the vocabulary is checked against the ids written, and the folder completed (starts.npy, vocab.tsv, meta.json)."""
     tokenizer = scan.Tokenizer(settings["tokenizer"], source.encoding_errors)
     spill = _Spill(folder) if source.costly_to_reread else None
-    table, raw_tokens = _count_words(source, tokenizer, settings.get("max_counted_words"), spill, progress)
-    if raw_tokens == 0 and base_vocab is None:
-        raise UserError(f"the corpus {source.description} is empty (no tokens): check the path and --text-column")
+    table, raw_tokens, _ = _count_words(source, tokenizer, settings.get("max_counted_words"), spill, progress,
+                                        settings.get("gensim_pruning", False))
+    if raw_tokens == 0 and base_vocab is None and not allow_empty:
+        raise EmptyVocabularyError(f"the corpus {source.description} is empty (no tokens): check the path and "
+                                   "--text-column")
     if base_vocab is None:
-        vocab, word_id = _vocab_of(table, settings["min_count"], settings["max_vocab_size"], trim_rule)
+        vocab, word_id = _vocab_of(table, settings["min_count"], settings["max_vocab_size"], trim_rule, allow_empty)
     else:
         vocab, word_id = _vocab_with(table, base_vocab, extend, settings["min_count"], trim_rule)
     use_spill = spill is not None and spill.records and table.pruned == 0  # pruning renumbers the words
@@ -142,13 +157,13 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
 
 
 def _count_words(source: TextSource, tokenizer: scan.Tokenizer, limit: int | None, spill: _Spill | None,
-                 progress: bool) -> tuple[scan.WordTable, int]:
+                 progress: bool, gensim_pruning: bool = False) -> tuple[scan.WordTable, int, int]:
     """Pass 1: every word of the text counted in a table of at most ``limit`` words (the rarest pruned when it is
-    full); with ``spill``, a Python iterable's tokens' word numbers kept on disk for pass 2. Returns the table and
-    the tokens read."""
-    table = scan.WordTable(limit=limit)
+    full; ``gensim_pruning``: gensim's max_vocab_size rule); with ``spill``, a Python iterable's tokens' word
+    numbers kept on disk for pass 2. Returns the table, the tokens read and the documents."""
+    table = scan.WordTable(limit=limit, gensim=gensim_pruning)
     bad_bytes: dict[str, int] = {}
-    raw_tokens = 0
+    raw_tokens, documents = 0, 0
     with compiling("the tokenizer"):  # numba compiles on the first call of a fresh install
         warm = np.frombuffer(b"warm up", dtype=np.uint8)
         warm_tokens = tokenizer.tokenize(warm, np.zeros(1, np.int64), np.array([7], np.int64))
@@ -165,6 +180,7 @@ def _count_words(source: TextSource, tokenizer: scan.Tokenizer, limit: int | Non
             else:
                 table.count(tokens)
             raw_tokens += tokens.n
+            documents += tokens.doc_tokens.shape[0] - int(block.continues)
             bar.update(tokens.n)
         bar.line(f"{raw_tokens:,} tokens, {len(table):,} distinct words, {bar.rate():,.0f} tokens/s")
     for file, bad in bad_bytes.items():
@@ -172,10 +188,23 @@ def _count_words(source: TextSource, tokenizer: scan.Tokenizer, limit: int | Non
         print(f"fastw2v: note: {file}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
               f"{source.encoding_errors})", file=sys.stderr)
     if table.pruned:
+        flag = "max_vocab_size" if table.gensim else "--max-counted-words"
         print(f"fastw2v: note: more than {table.limit:,} distinct words: {table.pruned:,} rare ones were dropped while "
-              f"counting (those seen at most {table.min_reduce - 1} times when the table was full; "
-              "--max-counted-words)", file=sys.stderr)
-    return table, raw_tokens
+              f"counting (those seen fewer than {table.dropped_below} times when the table was full; {flag})",
+              file=sys.stderr)
+    return table, raw_tokens, documents
+
+
+def count_words(source: TextSource, tokenizer: str = "split", max_counted_words: int | None = MAX_COUNTED_WORDS,
+                gensim_pruning: bool = False, progress: bool = False) -> tuple[dict[str, int], int, int]:
+    """Pass 1 alone (gensim's ``scan_vocab``): ({word: count} of every word counted, tokens read, documents), in the
+    order the words were first seen; the bounds of ``encode`` apply."""
+    if tokenizer not in TOKENIZERS:
+        raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
+    table, raw_tokens, documents = _count_words(source, scan.Tokenizer(tokenizer, source.encoding_errors),
+                                                max_counted_words, None, progress, gensim_pruning)
+    words, counts, _ = table.words(0)
+    return dict(zip(words, counts.tolist())), raw_tokens, documents
 
 
 def _write_ids(path: str, blocks, max_piece_length: int, bar: Progress) -> tuple[list[np.ndarray], int, int]:
@@ -305,13 +334,13 @@ def _vocab_with(table: "scan.WordTable", base: Vocab, extend: bool, min_count: i
 
 
 def _vocab_of(table: "scan.WordTable", min_count: int, max_vocab_size: int | None,
-              trim_rule=None) -> tuple[Vocab, np.ndarray]:
+              trim_rule=None, allow_empty: bool = False) -> tuple[Vocab, np.ndarray]:
     """The Vocab of the counted words (count descending, then the word) and each table word's id in it (-1: out)."""
     words, counts, index = _candidates(table, min_count, trim_rule)
-    if not words:
+    if not words and not allow_empty:
         most = int(table.w_count[:len(table)].max()) if len(table) else 0
-        raise UserError(f"no word occurs at least min_count={min_count} times (the most frequent occurs {most} times): "
-                        "lower --min-count or give a larger corpus")
+        raise EmptyVocabularyError(f"no word occurs at least min_count={min_count} times (the most frequent occurs "
+                                   f"{most} times): lower --min-count or give a larger corpus")
     order = frequency_order(words, counts)[:max_vocab_size]
     word_id = np.full(len(table), -1, dtype=np.int32)
     word_id[index[order]] = np.arange(len(order), dtype=np.int32)

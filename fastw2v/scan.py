@@ -359,6 +359,46 @@ def count_tokens(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
     return t_to
 
 
+@numba.njit(cache=True, nogil=True)
+def count_documents(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
+                    tok_bytes, tok_off, tok_len, tok_hash, doc_end, d_from, t_from, word_of):
+    """gensim's scan: count whole documents (document d's tokens end before token doc_end[d]) from document d_from,
+    token t_from, adding new words, and look at the table at each document's end. Returns (code, d, t): 0 every
+    document counted; 1 the table needs room (more slots, words or pool) for token t of document d; 2 document
+    d - 1 ended with more than ``limit`` words: prune, then go on from document d, token t. With a non-empty
+    ``word_of``, token t's word index goes to word_of[t]."""
+    n_words, pool_used = state[0], state[1]
+    record = word_of.shape[0] > 0
+    t = t_from
+    for d in range(d_from, doc_end.shape[0]):
+        while t < doc_end[d]:
+            h, off, length = tok_hash[t], tok_off[t], tok_len[t]
+            s, wi = _find(slots, w_hash, w_off, w_len, pool, h, tok_bytes, off, length)
+            if wi >= 0:
+                w_count[wi] += 1
+                if record:
+                    word_of[t] = wi
+                t += 1
+                continue
+            if (n_words >= w_hash.shape[0] or 2 * (n_words + 1) > slots.shape[0]
+                    or pool_used + length > pool.shape[0]):
+                state[0], state[1] = n_words, pool_used
+                return 1, d, t
+            pool[pool_used:pool_used + length] = tok_bytes[off:off + length]
+            w_hash[n_words], w_off[n_words], w_len[n_words], w_count[n_words] = h, pool_used, length, 1
+            slots[s] = n_words
+            if record:
+                word_of[t] = n_words
+            n_words += 1
+            pool_used += length
+            t += 1
+        if n_words > limit:
+            state[0], state[1] = n_words, pool_used
+            return 2, d + 1, t
+    state[0], state[1] = n_words, pool_used
+    return 0, doc_end.shape[0], t
+
+
 @numba.njit(cache=True)
 def rebuild(slots, w_hash, w_off, w_len, w_count, pool, n_words, min_reduce):
     """Drop the words counted at most ``min_reduce`` times (0: none), compact the words and their bytes in place
@@ -408,12 +448,20 @@ def map_groups(slots, w_hash, w_off, w_len, pool, word_id, tok_bytes, tok_off, t
 class WordTable:
     """Words seen so far, their counts and bytes, in numpy arrays; grows by doubling. With ``limit`` it never
     holds more than ``limit`` words: when full it drops the words seen at most ``min_reduce`` times and then
-    raises ``min_reduce`` by one (word2vec.c's ReduceVocab, gensim's max_vocab_size rule)."""
+    raises ``min_reduce`` by one, until there is room (word2vec.c's ReduceVocab).
 
-    def __init__(self, limit: int | None = None, words: int = 1 << 16):
+    With ``gensim`` the limit is gensim's ``max_vocab_size`` instead: the table is looked at after each document
+    (a sentence), and when it holds more than ``limit`` words those seen fewer than ``min_reduce`` times are
+    dropped (none, the first time: min_reduce starts at 1) and ``min_reduce`` rises by one, once per document
+    (gensim's ``_scan_vocab`` and ``utils.prune_vocab``). So the words kept are gensim's, and the table may hold
+    more than ``limit`` words for a while."""
+
+    def __init__(self, limit: int | None = None, words: int = 1 << 16, gensim: bool = False):
         self.limit = limit or (1 << 62)
+        self.gensim = gensim
         self.min_reduce = 1
         self.pruned = 0  # words dropped by the limit
+        self.dropped_below = 0  # the last pruning dropped the words seen fewer times than this
         self.slots = np.full(2 * words, -1, dtype=np.int64)
         self.w_hash = np.zeros(words, dtype=np.uint64)
         self.w_off = np.zeros(words, dtype=np.int64)
@@ -430,6 +478,9 @@ class WordTable:
         token) each token's word index is written there; pruning renumbers words, so it is valid only while
         ``pruned`` is 0 (growing keeps the numbers)."""
         record = word_of if word_of is not None else np.zeros(0, dtype=np.int32)
+        if self.gensim:
+            self._count_documents(tokens, record)
+            return
         for first, n in zip(tokens.group_first.tolist(), tokens.group_n.tolist()):
             t, end = first, first + n
             while t < end:
@@ -439,14 +490,35 @@ class WordTable:
                 if t < end:
                     self._make_room(int(tokens.tok_len[t]))
 
+    def _count_documents(self, tokens: "Tokens", record: np.ndarray) -> None:
+        """gensim's scan of a block: document by document, in the text's order, pruned at documents' ends."""
+        for g, (first, n) in enumerate(zip(tokens.group_first.tolist(), tokens.group_n.tolist())):
+            doc_end = first + np.cumsum(tokens.doc_tokens[tokens.group_docs[g]:tokens.group_docs[g + 1]])
+            d, t = 0, first
+            while True:
+                code, d, t = count_documents(self.slots, self.w_hash, self.w_off, self.w_len, self.w_count,
+                                             self.pool, self.state, self.limit, tokens.tok_bytes, tokens.tok_off,
+                                             tokens.tok_len, tokens.tok_hash, doc_end, d, t, record)
+                if code == 0:
+                    break
+                if code == 1:
+                    self._make_room(int(tokens.tok_len[t]))
+                else:
+                    before = len(self)
+                    self._rebuild(self.slots.shape[0], self.min_reduce - 1)  # drops counts <= min_reduce - 1
+                    self.pruned += before - len(self)
+                    self.dropped_below = self.min_reduce
+                    self.min_reduce += 1
+
     def _make_room(self, length: int) -> None:
         n_words, pool_used = (int(x) for x in self.state)
-        if n_words >= self.limit:
+        if n_words >= self.limit and not self.gensim:
             while True:
                 self._rebuild(self.slots.shape[0], self.min_reduce)
                 self.min_reduce += 1
                 if len(self) < self.limit:
                     break
+            self.dropped_below = self.min_reduce
             self.pruned += n_words - len(self)
             return
         if n_words >= self.w_hash.shape[0]:

@@ -50,6 +50,12 @@ TOKENIZERS: dict[str, Callable[[str], list[str]]] = {"simple": simple_tokenize, 
 
 
 
+class CorpusTypeError(UserError, TypeError):
+    """A corpus of the wrong kind (a generator where it is read twice, a sentence that is not a list of tokens, a
+    corpus_file that is not a file): a TypeError too, as gensim's."""
+
+
+
 @dataclass
 class TextBlock:
     """Documents as UTF-8 bytes: document d is data[starts[d]:ends[d]]. ``continues``: the last document goes
@@ -191,19 +197,27 @@ def from_token_lists(sentences, name: str = "sentences") -> TextSource:
     read twice (counting, then encoding), so it must be restartable: a list, or an object whose ``__iter__``
     starts over (gensim's LineSentence); a generator is an error."""
     if isinstance(sentences, (str, bytes)) or not hasattr(sentences, "__iter__"):
-        raise UserError(f"sentences must be an iterable of token lists, got {type(sentences).__name__}: pass e.g. "
-                        "[['first', 'sentence'], ['second', 'one']]")
+        raise CorpusTypeError(f"sentences must be an iterable of token lists, got {type(sentences).__name__}: pass "
+                              "e.g. [['first', 'sentence'], ['second', 'one']]")
     if iter(sentences) is sentences:
-        raise UserError(f"sentences is a one-shot iterator ({type(sentences).__name__}): it is read more than once "
-                        "(counting, then each training call), so pass a list, or an iterable whose __iter__ starts "
-                        "over, e.g. gensim.models.word2vec.LineSentence(path), or corpus_file=path")
+        raise CorpusTypeError(f"sentences is a one-shot iterator ({type(sentences).__name__}): it is read more than "
+                              "once (counting, then each training call), so pass a list, or an iterable whose "
+                              "__iter__ starts over, e.g. gensim.models.word2vec.LineSentence(path), or "
+                              "corpus_file=path")
 
     def blocks():
-        batch, n = [], 0
-        for sentence in sentences:
-            if isinstance(sentence, str):
-                raise UserError(f"sentences must be lists of tokens, and one is a str ({sentence[:40]!r}...): pass "
-                                "each as a list of words, e.g. text.split()")
+        batch, n, warned = [], 0, False
+        for number, sentence in enumerate(sentences):
+            if isinstance(sentence, str):  # gensim's reading: a string is a sequence of one-character words
+                if not warned:
+                    logging.getLogger(__name__).warning(
+                        "Each 'sentences' item should be a list of words (usually unicode strings). Sentence %d is "
+                        "instead plain %s (%r): it is read as its characters, as gensim reads it; pass text.split() "
+                        "for its words", number, type(sentence), sentence[:40])
+                    warned = True
+                sentence = list(sentence)
+            if not hasattr(sentence, "__len__"):
+                raise CorpusTypeError(_not_a_sentence(sentence, number))
             batch.append(sentence)
             n += len(sentence)
             if n >= 1 << 20:
@@ -213,6 +227,18 @@ def from_token_lists(sentences, name: str = "sentences") -> TextSource:
             yield _token_block(batch)
 
     return TextSource(name, "", blocks=blocks, costly_to_reread=True)
+
+
+
+def _not_a_sentence(sentence, number: int) -> str:
+    """The one-line message for sentence ``number`` that is not a list of tokens."""
+    if sentence is None:
+        return (f"sentence {number} is None: pass each sentence as a list of str tokens (drop the missing ones, "
+                "or use [] for an empty one)")
+    if hasattr(sentence, "__next__"):
+        return (f"sentence {number} is a one-shot iterator ({type(sentence).__name__}): it is read more than once, "
+                "so pass each sentence as a list of tokens, e.g. list(tokens)")
+    return f"sentence {number} is a {type(sentence).__name__}, not a list of tokens: pass e.g. ['first', 'sentence']"
 
 
 
@@ -385,16 +411,7 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
     if ext == ".txt":
         if text_column != "text":
             raise UserError(f"a .txt file has no columns (one document per line): drop --text-column {text_column}")
-
-        def blocks():
-            for f in files:
-                compression = _kind(f)[1]
-                try:
-                    with _open_binary(f, compression) as fh:
-                        yield from _txt_blocks(fh, f, compression)
-                except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged or cut compressed file
-                    raise UserError(f"cannot read {f!r} ({e}): check the file") from None
-        return TextSource(description, fingerprint, files=tuple(files), blocks=blocks, encoding_errors=encoding_errors)
+        return _lines_source(files, description, fingerprint, encoding_errors)
 
     def blocks():
         import datasets
@@ -413,6 +430,45 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
             raise UserError(f"cannot read {description} as {ext[1:]} ({reason[:160]}): check the file") from None
 
     return TextSource(description, fingerprint, files=tuple(files), blocks=blocks)
+
+
+
+def _lines_source(files: list[str], description: str, fingerprint: str, encoding_errors: str) -> TextSource:
+    """Text files read line by line, one document a line, each decompressed as its name says."""
+
+    def blocks():
+        for f in files:
+            compression = _kind(f)[1]
+            try:
+                with _open_binary(f, compression) as fh:
+                    yield from _txt_blocks(fh, f, compression)
+            except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged or cut compressed file
+                raise UserError(f"cannot read {f!r} ({e}): check the file") from None
+    return TextSource(description, fingerprint, files=tuple(files), blocks=blocks, encoding_errors=encoding_errors)
+
+
+
+def from_text_file(path, encoding_errors: str = "strict") -> TextSource:
+    """One text file of documents, one a line, whatever its name (gensim's ``corpus_file``: ``corpus.tst``,
+    ``text8``); compressed when its name ends in .gz, .bz2, .xz or .zst. No glob: the name is taken as it is."""
+    if encoding_errors not in ENCODING_ERRORS:
+        raise UserError(f"unknown encoding_errors {encoding_errors!r}: choose one of {', '.join(ENCODING_ERRORS)}")
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise CorpusTypeError(f"corpus_file must be a path to a text file, got {type(path).__name__}: pass e.g. "
+                              "corpus_file='corpus.txt', or the sentences as corpus_iterable")
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise CorpusTypeError(f"corpus_file {path!r} is a folder: pass one text file (space-separated tokens, one "
+                              "sentence a line)")
+    if not os.path.isfile(path):
+        raise CorpusTypeError(f"no such file {path!r}: check the path given as corpus_file")
+    if not os.access(path, os.R_OK):
+        raise UserError(f"cannot read {path!r} (permission denied): fix its permissions or copy it")
+    stat = (os.path.realpath(path), os.path.getsize(path), os.path.getmtime(path))
+    fingerprint = json.dumps(["lines", stat] + ([encoding_errors] if encoding_errors != "strict" else []))
+    return _lines_source([path], path, fingerprint, encoding_errors)
 
 
 

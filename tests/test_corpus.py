@@ -521,3 +521,31 @@ def test_token_lists_are_walked_once_per_encoding_and_give_what_rereading_gives(
         assert a.n_documents == b.n_documents == len(sentences)
         assert spilled.walks == (2 if limit is None else 3)  # one more: iter() once to refuse a one-shot iterator
         assert sorted(os.listdir(a.path)) == ["ids.int32", "meta.json", "starts.npy", "vocab.tsv"]
+
+
+@pytest.mark.parametrize("name", ["corpus.tst", "text8", "corpus", "lines.data.gz", "lines.bz2", "lines.xz"])
+def test_a_text_file_of_any_name_is_read_as_lines(tmp_path, name):
+    """gensim's corpus_file: a text file of lines whatever its name, decompressed by its extension; the tokens are
+    the .txt file's of the same text."""
+    texts = [f"doc {i} The cat sat on the mat number {i % 7}" for i in range(300)]
+    body = ("\n".join(texts) + "\n").encode()
+    _write(tmp_path / name, body)
+    _write(tmp_path / "plain.txt", body)
+    got = fastw2v.encode(fastw2v.sources.from_text_file(tmp_path / name), "split", min_count=1, cache_dir=None)
+    plain = fastw2v.encode(fastw2v.from_files(str(tmp_path / "plain.txt")), "split", min_count=1, cache_dir=None)
+    assert got.vocab.words == plain.vocab.words and np.array_equal(got.ids, plain.ids) and got.n_documents == 300
+    assert "The" in got.vocab.index and got.raw_tokens == 300 * 10
+
+
+def test_a_text_file_that_is_not_one_is_a_one_line_type_error(tmp_path):
+    from fastw2v.sources import from_text_file
+
+    for path, message in [(tmp_path / "nope.tst", "no such file .*: check the path given as corpus_file"),
+                          (tmp_path, "is a folder: pass one text file"),
+                          (42, "corpus_file must be a path to a text file, got int")]:
+        with pytest.raises(TypeError, match=message) as e:
+            from_text_file(path)
+        assert isinstance(e.value, fastw2v.UserError)
+        one_line(e)
+    (tmp_path / "a*b.txt").write_text("x y\n")  # taken as it is: not a glob
+    assert from_text_file(tmp_path / "a*b.txt").files == (str(tmp_path / "a*b.txt"),)

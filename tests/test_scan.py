@@ -1,5 +1,5 @@
 """The compiled tokenizers give exactly the Python tokenizers' tokens; the word table counts and prunes as
-word2vec.c does; .txt blocks are the lines Python's text files give."""
+word2vec.c does, or as gensim's max_vocab_size does; .txt blocks are the lines Python's text files give."""
 
 import collections
 import io
@@ -95,6 +95,61 @@ def test_pruning_drops_the_rarest_words_as_word2vec_does():
     words, counts, _ = table.words()
     assert dict(zip(words, counts.tolist())) == {"f": 2}
     assert table.min_reduce == 3 and table.pruned == 5
+
+
+def gensim_scan(docs: list[list[str]], limit: int) -> dict[str, int]:
+    """gensim 4's _scan_vocab with max_vocab_size=limit, written out: after each sentence, when the table holds
+    more than limit words, those seen fewer than min_reduce times go (utils.prune_vocab), and min_reduce rises."""
+    vocab, min_reduce = {}, 1
+    for doc in docs:
+        for w in doc:
+            vocab[w] = vocab.get(w, 0) + 1
+        if len(vocab) > limit:
+            vocab = {w: c for w, c in vocab.items() if c >= min_reduce}
+            min_reduce += 1
+    return vocab
+
+
+def test_gensim_pruning_looks_at_the_table_after_each_document():
+    """gensim's test_prune_vocab, limit=2: after 'system eps' the table holds 3 words, and the first pruning drops
+    none (min_reduce 1); after 'graph system' eps (1 < 2) goes; after the last sentence survey (2 < 3) goes. The
+    words kept are system 4, graph 3, minors 3 (word2vec.c's rule, by word, keeps minors 3 and survey 2)."""
+    docs = [["graph", "system"], ["graph", "system"], ["system", "eps"], ["graph", "system"],
+            ["minors", "survey", "minors", "survey", "minors"]]
+    _, tokens = scan_tokens([" ".join(d).encode() for d in docs], "split")
+    table = scan.WordTable(limit=2, words=2, gensim=True)
+    table.count(tokens)
+    words, counts, _ = table.words()
+    assert dict(zip(words, counts.tolist())) == {"system": 4, "graph": 3, "minors": 3} == gensim_scan(docs, 2)
+    assert table.min_reduce == 4 and table.pruned == 2 and table.dropped_below == 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(docs=st.lists(st.lists(st.sampled_from([f"w{i}" for i in range(12)] + ["a"] * 6), max_size=7), max_size=40),
+       limit=st.integers(1, 8), block=st.integers(1, 5))
+def test_gensim_pruning_keeps_what_gensims_scan_keeps(docs, limit, block):
+    """Any documents, any limit, counted a few documents a block (several blocks, empty documents too): the table
+    holds gensim's words with gensim's counts."""
+    table = scan.WordTable(limit=limit, words=2, gensim=True)
+    for i in range(0, len(docs), block):
+        _, tokens = scan_tokens([" ".join(d).encode() for d in docs[i:i + block]], "split")
+        table.count(tokens)
+    words, counts, _ = table.words(0)
+    assert dict(zip(words, counts.tolist())) == gensim_scan(docs, limit)
+
+
+def test_gensim_pruning_across_the_tokenizers_thread_groups():
+    """A block large enough to be tokenized in groups (one per thread), whose token numbers leave gaps between
+    groups: the documents are still counted in order, as gensim's scan counts them."""
+    rng = np.random.default_rng(0)
+    p = 1 / np.arange(1, 401)
+    docs = [[f"w{i}" for i in rng.choice(400, size=rng.integers(0, 12), p=p / p.sum())] for _ in range(3000)]
+    _, tokens = scan_tokens([" ".join(d).encode() + b"\n" for d in docs], "split", threads=4)
+    assert tokens.group_first.shape[0] == 4
+    table = scan.WordTable(limit=50, gensim=True)
+    table.count(tokens)
+    words, counts, _ = table.words(0)
+    assert dict(zip(words, counts.tolist())) == gensim_scan(docs, 50) and table.pruned > 0
 
 
 @settings(max_examples=200, deadline=None)

@@ -171,12 +171,8 @@ def test_update_adds_rows_for_new_words_and_keeps_the_others():
 def test_one_line_errors():
     with pytest.raises(fastw2v.UserError, match="sg must be 0 or 1, got 2"):
         Word2Vec(sg=2)
-    with pytest.raises(fastw2v.UserError, match="hs=1 asks for hierarchical softmax.*negative sampling only"):
-        Word2Vec(hs=1)
     with pytest.raises(fastw2v.UserError, match="one-shot iterator .*LineSentence"):
         Word2Vec((s for s in [["a", "b"]]), min_count=1)
-    with pytest.raises(fastw2v.UserError, match="one is a str"):
-        Word2Vec(["a sentence as a string", "another"], min_count=1)
     with pytest.raises(fastw2v.UserError, match="train\\(\\) needs a vocabulary: call build_vocab"):
         Word2Vec().train([["a", "b"]], total_examples=1, epochs=1)
     with pytest.raises(fastw2v.UserError, match="update=True\\) extends a vocabulary"):
@@ -185,10 +181,13 @@ def test_one_line_errors():
         Word2Vec(vector_sizes=10)
 
 
-def test_a_gensim_pickle_is_not_a_model(tmp_path):
+def test_a_gensim_pickle_without_gensim_is_a_one_line_error(tmp_path, monkeypatch):
     gensim.models.Word2Vec([["a", "b"]], min_count=1, vector_size=4).save(str(tmp_path / "g.model"))
-    with pytest.raises(fastw2v.UserError, match="not a model saved by fastw2v.Word2Vec.save"):
+    monkeypatch.setitem(sys.modules, "gensim.models", None)  # import gensim.models: ImportError
+    with pytest.raises(fastw2v.UserError, match="not a model saved by fastw2v.Word2Vec.save: a gensim model loads "
+                                                "when gensim is installed") as e:
         Word2Vec.load(tmp_path / "g.model")
+    assert "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("sg", [0, 1])
@@ -300,9 +299,9 @@ def test_build_vocab_from_freq_errors():
         Word2Vec().build_vocab_from_freq({"a": 4, "b": 1})
     with pytest.raises(fastw2v.UserError, match="build_vocab_from_freq\\(update=True\\) extends a vocabulary"):
         Word2Vec().build_vocab_from_freq({"a": 4}, update=True)
-    with pytest.raises(fastw2v.UserError) as e:
-        Word2Vec(hs=1)
-    assert "\n" not in str(e.value)
+    with pytest.raises(ValueError) as e:  # gensim's type (test_train_hs_and_neg); the message is Config's
+        Word2Vec(hs=0, negative=0)
+    assert isinstance(e.value, fastw2v.UserError) and "\n" not in str(e.value)
 
 
 def test_fresh_rows_start_as_gensims_do():
@@ -317,3 +316,312 @@ def test_fresh_rows_start_as_gensims_do():
         v = m.wv.vectors
         assert -1 / 50 <= v.min() < -0.9 / 50 and 0.9 / 50 < v.max() < 1 / 50
         assert abs(float(v.std()) - (1 / 50) / np.sqrt(3)) < 0.02 / 50 and not m.syn1neg.any()
+
+
+def common_texts():
+    """gensim's own test corpus: 9 sentences, 29 tokens, 12 words."""
+    from gensim.test.utils import common_texts
+
+    return [list(s) for s in common_texts]
+
+
+def test_min_count_0_keeps_every_word_as_gensim():
+    sentences = common_texts() + [["once"]]
+    ours = Word2Vec(vector_size=8, min_count=0)
+    ours.build_vocab(sentences)
+    theirs = gensim.models.Word2Vec(vector_size=8, min_count=0)
+    theirs.build_vocab(sentences)
+    assert dict(gensim_vocab(ours)) == dict(gensim_vocab(theirs)) and len(ours.wv) == 13
+    assert ours.wv.get_vecattr("once", "count") == 1
+
+
+@pytest.mark.parametrize("name", ["gensim_word2vec.tst", "text8", "corpus", "c.txt.bz2"])
+def test_a_corpus_file_of_any_name_is_read_as_gensim_reads_it(tmp_path, name):
+    """corpus_file is gensim's: space-separated tokens, one sentence a line, whatever the file's name (compressed
+    by its extension)."""
+    import bz2
+
+    text = "\n".join(" ".join(s) for s in common_texts()) + "\n"
+    path = tmp_path / name
+    path.write_bytes(bz2.compress(text.encode()) if name.endswith(".bz2") else text.encode())
+    ours = Word2Vec(corpus_file=str(path), vector_size=8, min_count=1, epochs=1)
+    plain = tmp_path / "plain.tst"
+    plain.write_text(text)
+    theirs = gensim.models.Word2Vec(vector_size=8, min_count=1)
+    theirs.build_vocab(corpus_file=str(plain))
+    assert dict(gensim_vocab(ours)) == dict(gensim_vocab(theirs))
+    assert (ours.corpus_count, ours.corpus_total_words) == (9, 29) == (theirs.corpus_count, theirs.corpus_total_words)
+
+
+def test_a_missing_corpus_file_is_a_one_line_error(tmp_path):
+    with pytest.raises(TypeError, match="no such file .*nope.tst'?: check the path given as corpus_file") as e:
+        Word2Vec(corpus_file=str(tmp_path / "nope.tst"))
+    assert isinstance(e.value, fastw2v.UserError) and "--data" not in str(e.value)
+    with pytest.raises(fastw2v.UserError, match="is a folder: pass one text file"):
+        Word2Vec(corpus_file=tmp_path)
+
+
+@pytest.mark.parametrize("sentences, expected", [
+    # gensim's test_prune_vocab: the table is looked at after each sentence; the first pruning drops nothing
+    ([["graph", "system"], ["graph", "system"], ["system", "eps"], ["graph", "system"]],
+     {"system": 4, "graph": 3}),
+    ([["graph", "system"], ["graph", "system"], ["system", "eps"], ["graph", "system"],
+      ["minors", "survey", "minors", "survey", "minors"]],
+     {"system": 4, "graph": 3, "minors": 3}),
+])
+def test_max_vocab_size_prunes_as_gensim(sentences, expected):
+    ours = Word2Vec(vector_size=8, min_count=0, max_vocab_size=2)
+    ours.build_vocab(sentences)
+    assert dict(gensim_vocab(ours)) == expected
+    theirs = gensim.models.Word2Vec(vector_size=8, min_count=0, max_vocab_size=2)
+    theirs.build_vocab(sentences)
+    assert dict(gensim_vocab(theirs)) == expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_max_vocab_size_keeps_gensims_words_on_random_text(seed):
+    """Zipf-like random sentences, a table far smaller than the vocabulary: the words kept are gensim's; their
+    counts are the whole text's (gensim's restart at 1 when a pruned word comes back)."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(60)]
+    p = 1 / np.arange(1, 61)
+    sentences = [list(rng.choice(words, size=rng.integers(0, 9), p=p / p.sum())) for _ in range(300)]
+    true = {}
+    for s in sentences:
+        for w in s:
+            true[w] = true.get(w, 0) + 1
+    for limit, min_count in [(10, 1), (25, 2)]:
+        ours = Word2Vec(vector_size=8, min_count=min_count, max_vocab_size=limit)
+        ours.build_vocab(sentences)
+        theirs = gensim.models.Word2Vec(vector_size=8, min_count=min_count, max_vocab_size=limit)
+        theirs.build_vocab(sentences)
+        assert set(ours.wv.index_to_key) == set(theirs.wv.index_to_key)
+        assert all(c == true[w] for w, c in gensim_vocab(ours))
+
+
+@pytest.mark.parametrize("sentences, what", [
+    ([["a", "b"], None], "sentence 1 is None: pass each sentence as a list of str tokens"),
+    ([["a", "b"], (w for w in "ab")], "sentence 1 is a one-shot iterator \\(generator\\)"),
+    ([["a", "b"], 7], "sentence 1 is a int, not a list of tokens"),
+    ((s for s in [["a", "b"]]), "sentences is a one-shot iterator \\(generator\\)"),
+])
+def test_a_sentence_of_the_wrong_kind_is_a_one_line_type_error(sentences, what):
+    """gensim's type (TypeError: test_sentences_should_not_be_a_generator), never a raw len(None)."""
+    with pytest.raises(TypeError, match=what) as e:
+        Word2Vec(sentences, min_count=1)
+    assert isinstance(e.value, fastw2v.UserError) and "\n" not in str(e.value)
+
+
+def test_a_str_sentence_is_read_as_its_characters_with_gensims_warning(caplog):
+    sentences = ["human", "machine"]
+    ours = Word2Vec(vector_size=8, min_count=1)
+    with caplog.at_level("WARNING"):
+        ours.build_vocab(sentences)
+    assert "Each 'sentences' item should be a list of words (usually unicode strings)." in caplog.text
+    theirs = gensim.models.Word2Vec(vector_size=8, min_count=1)
+    theirs.build_vocab(sentences)
+    assert dict(gensim_vocab(ours)) == dict(gensim_vocab(theirs)) and ours.wv.get_vecattr("h", "count") == 2
+
+
+@pytest.mark.parametrize("settings, prepare", [
+    ({"min_count": 4, "max_final_vocab": 4, "sample": 0}, {}),
+    ({"min_count": 2, "max_final_vocab": 4, "sample": 0}, {}),
+    ({"min_count": 1}, {}),
+    ({"min_count": 1, "sample": 0.05}, {"dry_run": True}),
+    ({"min_count": 5}, {"min_count": 3, "sample": 2}),
+])
+def test_scan_vocab_prepare_vocab_and_prepare_weights_equal_gensims(settings, prepare):
+    sentences = common_texts()
+    ours = Word2Vec(vector_size=8, **settings)
+    theirs = gensim.models.Word2Vec(vector_size=8, **settings)
+    assert ours.scan_vocab(sentences) == theirs.scan_vocab(sentences) == (29, 9)
+    assert ours.raw_vocab == dict(theirs.raw_vocab)
+    report = ours.prepare_vocab(**prepare)
+    assert report == theirs.prepare_vocab(**prepare)
+    assert ours.effective_min_count == theirs.effective_min_count
+    if prepare.get("dry_run"):
+        assert ours.wv is None and ours.raw_vocab == dict(theirs.raw_vocab)
+        return
+    theirs.prepare_weights()
+    ours.prepare_weights()
+    assert sorted(gensim_vocab(ours)) == sorted(gensim_vocab(theirs))
+    assert ours.wv.vectors.shape == ours.syn1neg.shape == theirs.wv.vectors.shape and not ours.syn1neg.any()
+    assert ours.raw_vocab == {} and ours.min_count == theirs.min_count
+    ours.train(sentences, total_examples=9, epochs=1)
+
+
+def test_reset_from_takes_the_other_vocabulary_and_fresh_rows():
+    sentences, other_sentences = common_texts(), [["computer", "artificial", "intelligence"], ["artificial", "trees"]]
+    model = Word2Vec(sentences, vector_size=8, min_count=1, epochs=1)
+    other = Word2Vec(other_sentences, vector_size=8, min_count=1, epochs=1)
+    model.reset_from(other)
+    assert model.wv.key_to_index == other.wv.key_to_index and model.corpus_count == 2
+    assert gensim_vocab(model) == gensim_vocab(other) and not model.syn1neg.any()
+    model.train(other_sentences, total_examples=2, epochs=1)  # trains on the other corpus's words
+    theirs = gensim.models.Word2Vec(sentences, vector_size=8, min_count=1, epochs=1)
+    model.reset_from(theirs)  # a gensim model's vocabulary too
+    assert model.wv.index_to_key == theirs.wv.index_to_key and gensim_vocab(model) == gensim_vocab(theirs)
+
+
+def test_save_takes_gensims_options_and_load_takes_mmap(tmp_path):
+    model = Word2Vec(common_texts(), vector_size=8, min_count=1, epochs=1)
+    model.save(str(tmp_path / "m"), sep_limit=0, ignore=["cum_table"], pickle_protocol=2, separately=[])
+    for mmap in (None, "r"):
+        loaded = Word2Vec.load(str(tmp_path / "m"), mmap=mmap)
+        np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
+        np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
+        np.testing.assert_array_equal(loaded.cum_table, model.cum_table)
+    with open(tmp_path / "h", "wb") as f:  # gensim's fname_or_handle
+        model.save(f)
+    assert Word2Vec.load(tmp_path / "h").wv.index_to_key == model.wv.index_to_key
+
+
+def test_cum_table_and_estimate_memory_equal_gensims():
+    sentences = common_texts()
+    for settings in ({"negative": 5}, {"negative": 3, "ns_exponent": 0.5}, {"hs": 1, "negative": 0},
+                     {"hs": 1, "negative": 5}):
+        ours = Word2Vec(vector_size=12, min_count=2, **settings)
+        ours.build_vocab(sentences)
+        theirs = gensim.models.Word2Vec(vector_size=12, min_count=2, **settings)
+        theirs.build_vocab(sentences)
+        rows = [theirs.wv.key_to_index[w] for w in ours.wv.index_to_key]
+        if ours.negative:
+            # the table's increments are gensim's per word (the rows are ordered otherwise on ties)
+            np.testing.assert_allclose(np.diff(ours.cum_table, prepend=0),
+                                       np.diff(theirs.cum_table.astype(np.int64), prepend=0)[rows], atol=1)
+        else:
+            assert ours.cum_table is None
+        ours_report, theirs_report = ours.estimate_memory(), theirs.estimate_memory()
+        assert set(ours_report) == set(theirs_report)
+        assert all(ours_report[k] == theirs_report[k] for k in ("vectors", "syn1", "syn1neg") if k in ours_report)
+        assert ours.estimate_memory(vocab_size=1000)["vectors"] == 1000 * 12 * 4
+
+
+def test_load_on_an_instance_is_gensims_attribute_error(tmp_path):
+    Word2Vec(common_texts(), vector_size=8, min_count=1, epochs=1).save(tmp_path / "m")
+    with pytest.raises(AttributeError, match="load is called on the class, not on a model: model = "
+                                             "Word2Vec.load\\(path\\)"):
+        Word2Vec().load(tmp_path / "m")
+    assert Word2Vec.load(tmp_path / "m").wv is not None
+
+
+def test_gensims_exception_types_where_its_tests_pin_them(tmp_path):
+    sentences = common_texts()
+    # as gensim's: build_vocab keeps no word (with a warning), train() is the error
+    for corpus, min_count in (([], 5), (sentences, 30)):
+        with pytest.raises(RuntimeError, match=f"build_vocab kept no word of its corpus \\(empty, or every word "
+                                               f"under min_count={min_count}\\): lower min_count"):
+            Word2Vec(corpus, min_count=min_count)
+    empty = Word2Vec(min_count=30)
+    empty.build_vocab(sentences)
+    assert len(empty.wv) == 0 and empty.corpus_count == 9
+    model = Word2Vec(sentences, vector_size=8, min_count=1, epochs=1)
+    with pytest.raises(ValueError, match="needs total_examples or total_words"):
+        model.train(sentences, epochs=1)
+    with pytest.raises(ValueError, match="needs an explicit epochs >= 1, got None"):
+        model.train(sentences, total_examples=9)
+    no_negatives = Word2Vec(vector_size=8, min_count=1, hs=1, negative=0)
+    no_negatives.build_vocab(sentences)
+    with pytest.raises(RuntimeError, match="this model has negative=0"):
+        no_negatives.predict_output_word(["system", "human"])
+    # gensim's KeyedVectors in place of the model's vectors: no output rows, a one-line error (not 'counts')
+    model.wv.save_word2vec_format(str(tmp_path / "v.bin"), binary=True)
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True)
+    fresh = Word2Vec()
+    fresh.wv = kv
+    with pytest.raises(RuntimeError, match="predict_output_word needs a trained model"):
+        fresh.predict_output_word(["system", "human"])
+    model.wv = kv
+    for call in (lambda: model.predict_output_word(["system"]),
+                 lambda: model.train(sentences, total_examples=9, epochs=1),
+                 lambda: model.build_vocab(sentences, update=True)):
+        with pytest.raises(RuntimeError, match="model.wv is a KeyedVectors of other vectors, not this model's own"):
+            call()
+
+
+def test_train_warns_as_gensim_when_alpha_rises(caplog):
+    sentences = [["human"], ["graph", "trees"]]
+    model = Word2Vec(min_count=1, vector_size=8)
+    model.build_vocab(sentences)
+    with caplog.at_level("WARNING"):
+        model.train(sentences, total_examples=2, epochs=1)
+    assert "Effective 'alpha' higher" not in caplog.text  # the first call starts where alpha is
+    assert model.min_alpha_yet_reached == model.min_alpha
+    model.alpha = model.min_alpha = 0.01
+    with caplog.at_level("WARNING"):
+        model.train(sentences, total_examples=2, epochs=1)
+    assert "Effective 'alpha' higher than previous training cycles" in caplog.text
+
+
+def assert_carried_over(ours, theirs):
+    assert ours.wv.index_to_key == theirs.wv.index_to_key
+    assert [ours.wv.get_vecattr(w, "count") for w in ours.wv.index_to_key] == \
+        [theirs.wv.get_vecattr(w, "count") for w in theirs.wv.index_to_key]
+    np.testing.assert_array_equal(ours.wv.vectors, theirs.wv.vectors)
+    for name in ("syn1neg",) * bool(theirs.negative) + ("syn1",) * bool(theirs.hs):
+        np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
+    for k in ("sg", "hs", "negative", "window", "alpha", "min_alpha", "epochs", "vector_size", "sample",
+              "min_count", "cbow_mean", "ns_exponent", "corpus_count", "corpus_total_words", "max_final_vocab"):
+        assert getattr(ours, k) == getattr(theirs, k), k
+
+
+@pytest.mark.parametrize("settings", [{"sg": 0, "negative": 5}, {"sg": 1, "negative": 3, "window": 3},
+                                      {"sg": 1, "hs": 1, "negative": 0}])
+def test_a_model_saved_by_gensim_loads_and_trains_on(tmp_path, settings):
+    sentences = [t.split() for t in planted_texts(n_docs=100)]
+    theirs = gensim.models.Word2Vec(sentences, vector_size=16, min_count=1, epochs=2, seed=3, **settings)
+    theirs.save(str(tmp_path / "g.model"))
+    ours = Word2Vec.load(tmp_path / "g.model")
+    assert isinstance(ours, Word2Vec)
+    assert_carried_over(ours, theirs)
+    assert (ours.syn1neg is None) == (not theirs.negative) and (ours.syn1 is None) == (not theirs.hs)
+    if settings.get("hs"):
+        return  # training hs needs the trainer of hierarchical softmax
+    assert group_precision(ours.wv) >= group_precision(theirs.wv) - 0.05
+    ours.build_vocab([["brand_new", "g0w1"]] * 5, update=True)
+    ours.train(sentences, total_examples=len(sentences), epochs=1)
+    assert "brand_new" in ours.wv and ours.train_count == theirs.train_count + 1
+    ours.save(tmp_path / "f.model")  # and on in fastw2v's own file
+    again = Word2Vec.load(tmp_path / "f.model")
+    np.testing.assert_array_equal(again.wv.vectors, ours.wv.vectors)
+
+
+def test_old_gensim_models_of_its_test_data_load():
+    from gensim.test.utils import datapath
+
+    for name, words in [("old_w2v_models/w2v_1.0.0.mdl", 3), ("old_w2v_models/w2v_3.4.0.mdl", 3),
+                        ("word2vec_old", 12), ("word2vec_3.3", 4)]:
+        theirs = gensim.models.Word2Vec.load(datapath(name))
+        ours = Word2Vec.load(datapath(name))
+        assert len(ours.wv) == words
+        assert_carried_over(ours, theirs)
+    assert ours.corpus_total_words is None  # gensim 3.3 kept none, and says so
+    with pytest.raises(AttributeError, match="is not a Word2Vec model"):
+        Word2Vec.load(datapath("old_keyedvectors_320.dat"))
+
+
+def test_hs_matrices_start_at_zero_grow_and_are_saved(tmp_path):
+    sentences = common_texts()
+    for negative in (0, 5):
+        model = Word2Vec(vector_size=8, min_count=1, hs=1, negative=negative)
+        model.build_vocab(sentences)
+        theirs = gensim.models.Word2Vec(vector_size=8, min_count=1, hs=1, negative=negative)
+        theirs.build_vocab(sentences)
+        assert model.syn1.shape == theirs.syn1.shape == (12, 8) and not model.syn1.any()
+        # each word's Huffman path, as gensim's wv holds it; any Huffman tree has gensim's weighted path length
+        for m in (model, theirs):
+            assert all(len(m.wv.get_vecattr(w, "code")) == len(m.wv.get_vecattr(w, "point")) for w in m.wv.key_to_index)
+        assert sum(len(model.wv.get_vecattr(w, "code")) * c for w, c in gensim_vocab(model)) == \
+            sum(len(theirs.wv.get_vecattr(w, "code")) * c for w, c in gensim_vocab(theirs))
+        assert max(max(model.wv.get_vecattr(w, "point")) for w in model.wv.key_to_index) == 12 - 2  # the root
+        assert (model.syn1neg is None) == (not hasattr(theirs, "syn1neg")) == (negative == 0)
+        model.syn1[:] = 1.0
+        model.build_vocab([["new", "words", "new"]], update=True)
+        assert model.syn1.shape == (14, 8) and model.syn1[:12].all() and not model.syn1[12:].any()
+        if negative:
+            assert model.syn1neg.shape == (14, 8)
+        model.save(tmp_path / "hs.model")
+        loaded = Word2Vec.load(tmp_path / "hs.model")
+        assert loaded.hs == 1 and loaded.negative == negative
+        np.testing.assert_array_equal(loaded.syn1, model.syn1)
+        assert (loaded.syn1neg is None) == (negative == 0)
