@@ -1,4 +1,9 @@
-"""The result: word vectors with gensim's KeyedVectors names, and their file formats.
+"""The result: word vectors with gensim 4.4's KeyedVectors methods and arguments, and their file formats.
+
+``Vectors`` stands in for gensim's ``KeyedVectors`` as ``model.wv``: lookups (one key or a list), adding and
+replacing vectors, per-word attributes (``expandos``, with the counts), lock factors, the similarity queries (keys,
+vectors, 2-D arrays of vectors, numpy integers where gensim takes them), evaluation, and gensim's word2vec-format
+options (``fvocab``, ``limit``, ``no_header``, ``intersect_word2vec_format`` ...).
 
 Formats, chosen by the file name when saving: ``.txt`` word2vec text, ``.bin`` word2vec binary (both load in
 gensim's ``KeyedVectors.load_word2vec_format``), ``.npy`` a float32 matrix with a ``.vocab.txt`` word list beside
@@ -856,7 +861,7 @@ class Vectors:
                 f.seek(0)
                 binary = False
             else:
-                n, d = _read_header(f, fname, encoding)
+                n, d = _read_header(f, fname)
             if limit:
                 n = min(n, limit)
             binary = _tell_binary(f, d) if binary is None else binary
@@ -912,7 +917,7 @@ class Vectors:
         fname = os.fspath(fname)
         rows = []
         with _open(fname, "rb") as f:
-            n, d = _read_header(f, fname, encoding)
+            n, d = _read_header(f, fname)
             if d != self.vector_size:
                 raise UserError(f"{fname!r} holds vectors of size {d}, these are of size {self.vector_size}: pass "
                                 "a file of the same size")
@@ -1055,7 +1060,7 @@ def _decode(word: bytes, encoding: str, errors: str, where: str) -> str:
                         "encoding='utf8', unicode_errors='strict'") from None
 
 
-def _read_header(f, fname: str, encoding: str) -> tuple[int, int]:
+def _read_header(f, fname: str) -> tuple[int, int]:
     """The "count dim" line of a word2vec file."""
     header = f.readline().split()
     if len(header) != 2 or not all(h.isdigit() for h in header):
@@ -1099,8 +1104,7 @@ def _read_rows(f, fname: str, n: int, d: int, binary: bool, encoding: str, error
             raw = f.read(4 * d)
             if len(raw) != 4 * d:
                 raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
-            if i == 0 and _is_text(raw) and _text_vector(word + b" " + raw, d) is None and \
-                    raw.split()[:1] and _is_number(raw.split()[0]):
+            if i == 0 and _is_text(raw) and _is_number(raw.split()[0] if raw.split() else b""):
                 raise UserError(f"{fname!r} holds text after its first word, not float32 bytes: it is the text "
                                 "format, pass binary=False")
             row = np.frombuffer(raw, dtype="<f4").astype(dtype)

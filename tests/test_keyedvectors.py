@@ -312,8 +312,8 @@ def test_a_2d_array_is_a_list_of_vectors(pair):
                  kv.most_similar(positive=["w9"], negative=kv.vectors[3:5], topn=6))
     same_ranking(ours.most_similar_cosmul(positive=ours.vectors[0:2], negative=ours.vectors[7:8]),
                  kv.most_similar_cosmul(positive=kv.vectors[0:2], negative=kv.vectors[7:8]))
-    np.testing.assert_allclose(ours.most_similar(ours.vectors[[4]], topn=None), kv.most_similar(kv.vectors[[4]], topn=None),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.most_similar(ours.vectors[[4]], topn=None),
+                               kv.most_similar(kv.vectors[[4]], topn=None), rtol=1e-5, atol=1e-6)
 
 
 def test_bad_vectors_and_pairs_are_one_line_errors(pair):
@@ -348,7 +348,8 @@ class FakeIndexer:
 
 def test_an_indexer_answers_instead(pair):
     ours, kv = pair
-    got, want = ours.most_similar("w3", topn=2, indexer=FakeIndexer()), kv.most_similar("w3", topn=2, indexer=FakeIndexer())
+    got = ours.most_similar("w3", topn=2, indexer=FakeIndexer())
+    want = kv.most_similar("w3", topn=2, indexer=FakeIndexer())
     assert got[0][0] == want[0][0] == "from the indexer" and got[1] == want[1] == 2
     assert got[0][1] == pytest.approx(want[0][1], rel=1e-6)
 
@@ -436,7 +437,8 @@ def test_add_vector_and_item_assignment_as_gensims():
 
 def test_adding_bad_keys_or_weights_is_a_one_line_error():
     ours, _, _ = fresh_pair()
-    for call, match in [(lambda: ours.add_vectors(["a", "b"], np.zeros((3, 5))), "2 keys but weights of shape \\(3, 5\\)"),
+    for call, match in [(lambda: ours.add_vectors(["a", "b"], np.zeros((3, 5))),
+                         "2 keys but weights of shape \\(3, 5\\)"),
                         (lambda: ours.add_vectors(["a"], np.zeros((1, 4))), "one vector of length 5"),
                         (lambda: ours.__setitem__(["a", "b"], np.zeros(5)), "2 keys but weights of shape \\(5,\\)"),
                         (lambda: ours.add_vectors([1.5], np.zeros((1, 5))), "key 1.5 is a float: keys are words"),

@@ -216,7 +216,8 @@ def test_save_options_as_gensims(tmp_path, counted):
         ours, theirs = str(tmp_path / f"{name}.ours"), str(tmp_path / f"{name}.theirs")
         counted.save_word2vec_format(ours, **kw)
         kv.save_word2vec_format(theirs, **kw)
-        a, b = (tmp_path / f"{name}.ours").read_text().splitlines(), (tmp_path / f"{name}.theirs").read_text().splitlines()
+        a = (tmp_path / f"{name}.ours").read_text().splitlines()
+        b = (tmp_path / f"{name}.theirs").read_text().splitlines()
         assert len(a) == len(b) and [x.split()[0] for x in a] == [x.split()[0] for x in b]  # header and words
     loaded = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / "noheader.ours"), no_header=True)
     assert loaded.index_to_key == ["the", "film", "movie", "good", "café", "rare"]
