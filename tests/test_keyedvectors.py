@@ -558,3 +558,27 @@ def test_intersect_word2vec_format_errors(tmp_path):
         ours.intersect_word2vec_format(str(tmp_path / "five.bin"))
     assert ours.vectors_lockf.tolist() == [1.0]
     assert ours.intersect_word2vec_format(str(tmp_path / "five.bin"), binary=None) == 1
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated")
+def test_unit_normalize_all_and_init_sims_as_gensims():
+    ours, kv, _ = fresh_pair()
+    ours.norms  # cached before: must follow the new lengths
+    ours.init_sims()
+    kv.init_sims()
+    np.testing.assert_allclose(ours.norms, kv.norms, rtol=1e-6)
+    ours.init_sims(replace=True)
+    kv.init_sims(replace=True)
+    np.testing.assert_allclose(ours.vectors, kv.vectors, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ours.norms, 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(ours.word_vec("w3"), ours.get_vector("w3"))
+
+
+def test_gensims_own_file_keeps_every_per_word_attribute(tmp_path):
+    ours, _, _ = fresh_pair()
+    ours.set_vecattr("w2", "weight", 0.25)
+    ours.save(str(tmp_path / "v.kv"))  # gensim's KeyedVectors.save
+    back = fastw2v.Vectors.load(str(tmp_path / "v.kv"))
+    assert set(back.expandos) == {"count", "weight"}
+    np.testing.assert_array_equal(back.counts, ours.counts)
+    assert back.get_vecattr("w2", "weight") == 0.25 and back.get_vecattr("w1", "weight") == 0.0
