@@ -262,10 +262,9 @@ class Word2Vec:
             self._set_vocab(Vocab(old.words + [words[i] for i in new], np.concatenate([old_counts, counts[new]])),
                             update=True)
         else:
-            if not new:
-                most = int(counts.max()) if len(counts) else 0
-                raise EmptyVocabularyError(f"no word has a count of at least min_count={min_count} (the largest is "
-                                           f"{most}): lower min_count, or give a larger corpus")
+            if not new:  # as gensim's: an empty vocabulary, and train() says so
+                logger.warning("no word of raw_vocab (%d words) has a count of at least min_count=%d: the vocabulary "
+                               "is empty; lower min_count or give a larger corpus", len(words), min_count)
             self._set_vocab(Vocab([words[i] for i in new], counts[new]), update=False)
             self.min_count, self.sample = min_count, sample
         self.effective_min_count = effective_min_count
@@ -606,7 +605,7 @@ class Word2Vec:
         """A fastw2v model of a gensim ``Word2Vec``: its vocabulary (order and counts), matrices (``wv.vectors``,
         ``syn1neg``, ``syn1``), settings, epochs and corpus figures, copied."""
         d = int(theirs.wv.vectors.shape[1])
-        settings = {k: getattr(theirs, k) for k in _SETTINGS if hasattr(theirs, k)}
+        settings = {k: _plain(getattr(theirs, k)) for k in _SETTINGS if hasattr(theirs, k)}
         settings["vector_size"] = d
         model = cls(**settings)
         words = list(theirs.wv.index_to_key)
@@ -618,12 +617,12 @@ class Word2Vec:
         model.syn1 = _matrix_of(theirs, "syn1", len(words), d) if model.hs else None
         if model.hs:
             model._set_codes()
-        model.corpus_count = getattr(theirs, "corpus_count", 0)
-        model.corpus_total_words = getattr(theirs, "corpus_total_words", None)
-        model.train_count = getattr(theirs, "train_count", 0)
+        model.corpus_count = _plain(getattr(theirs, "corpus_count", 0))
+        model.corpus_total_words = _plain(getattr(theirs, "corpus_total_words", None))
+        model.train_count = _plain(getattr(theirs, "train_count", 0))
         model.running_training_loss = float(getattr(theirs, "running_training_loss", 0.0))
         model.min_alpha_yet_reached = float(getattr(theirs, "min_alpha_yet_reached", model.alpha))
-        model.effective_min_count = getattr(theirs, "effective_min_count", model.min_count)
+        model.effective_min_count = _plain(getattr(theirs, "effective_min_count", model.min_count))
         return model
 
 
@@ -635,6 +634,11 @@ def _init_input(rows: int, dim: int, seed: int) -> np.ndarray:
 
     w_in, _ = init_weights(rows, dim, seed)
     return w_in * np.float32(2.0)
+
+
+def _plain(value):
+    """A numpy scalar of a gensim model as the Python number it is (the settings are saved as JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _lockf_for(lockf, rows: int) -> np.ndarray:

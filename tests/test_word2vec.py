@@ -515,6 +515,10 @@ def test_gensims_exception_types_where_its_tests_pin_them(tmp_path):
     empty = Word2Vec(min_count=30)
     empty.build_vocab(sentences)
     assert len(empty.wv) == 0 and empty.corpus_count == 9
+    empty.scan_vocab(sentences)
+    assert empty.prepare_vocab()["num_retained_words"] == 0 and len(empty.wv) == 0
+    with pytest.raises(RuntimeError, match="build_vocab kept no word of its corpus"):
+        empty.train(sentences, total_examples=9, epochs=1)
     model = Word2Vec(sentences, vector_size=8, min_count=1, epochs=1)
     with pytest.raises(ValueError, match="needs total_examples or total_words"):
         model.train(sentences, epochs=1)
@@ -570,13 +574,12 @@ def assert_carried_over(ours, theirs):
 def test_a_model_saved_by_gensim_loads_and_trains_on(tmp_path, settings):
     sentences = [t.split() for t in planted_texts(n_docs=100)]
     theirs = gensim.models.Word2Vec(sentences, vector_size=16, min_count=1, epochs=2, seed=3, **settings)
+    theirs.corpus_total_words = np.int64(theirs.corpus_total_words)  # numpy numbers: saved again as JSON
     theirs.save(str(tmp_path / "g.model"))
     ours = Word2Vec.load(tmp_path / "g.model")
     assert isinstance(ours, Word2Vec)
     assert_carried_over(ours, theirs)
     assert (ours.syn1neg is None) == (not theirs.negative) and (ours.syn1 is None) == (not theirs.hs)
-    if settings.get("hs"):
-        return  # training hs needs the trainer of hierarchical softmax
     assert group_precision(ours.wv) >= group_precision(theirs.wv) - 0.05
     ours.build_vocab([["brand_new", "g0w1"]] * 5, update=True)
     ours.train(sentences, total_examples=len(sentences), epochs=1)
@@ -625,3 +628,20 @@ def test_hs_matrices_start_at_zero_grow_and_are_saved(tmp_path):
         assert loaded.hs == 1 and loaded.negative == negative
         np.testing.assert_array_equal(loaded.syn1, model.syn1)
         assert (loaded.syn1neg is None) == (negative == 0)
+
+
+@pytest.mark.parametrize("sg, negative", [(1, 0), (0, 0), (1, 5)])
+def test_hs_trains_the_models_syn1_as_gensim_learns(sg, negative):
+    """hs=1 reaches the trainer with the model's matrices: syn1 is trained in place (from gensim's zeros), and the
+    groups are learnt as gensim's hs learns them."""
+    sentences = [t.split() for t in planted_texts()]
+    ours = Word2Vec(vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1, sg=sg, hs=1,
+                    negative=negative)
+    ours.build_vocab(sentences)
+    syn1 = ours.syn1
+    ours.train(sentences, total_examples=len(sentences), epochs=ours.epochs)
+    assert ours.syn1 is syn1 and np.abs(syn1).max() > 0.1 and (ours.syn1neg is None) == (negative == 0)
+    theirs = gensim.models.Word2Vec(sentences, vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1,
+                                    sg=sg, hs=1, negative=negative)
+    assert group_precision(ours.wv) >= min(0.9, group_precision(theirs.wv) - 0.05)
+    assert ours.get_latest_training_loss() > 0
