@@ -125,7 +125,7 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     tokenizer = scan.Tokenizer(settings["tokenizer"], source.encoding_errors)
     spill = _Spill(folder) if source.costly_to_reread else None
     table, raw_tokens, _ = _count_words(source, tokenizer, settings.get("max_counted_words"), spill, progress,
-                                        settings.get("gensim_pruning", False))
+                                        settings.get("gensim_pruning", False), trim_rule)
     if raw_tokens == 0 and base_vocab is None and not allow_empty:
         raise EmptyVocabularyError(f"the corpus {source.description} is empty (no tokens): check the path and "
                                    "--text-column")
@@ -157,11 +157,11 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
 
 
 def _count_words(source: TextSource, tokenizer: scan.Tokenizer, limit: int | None, spill: _Spill | None,
-                 progress: bool, gensim_pruning: bool = False) -> tuple[scan.WordTable, int, int]:
+                 progress: bool, gensim_pruning: bool = False, trim_rule=None) -> tuple[scan.WordTable, int, int]:
     """Pass 1: every word of the text counted in a table of at most ``limit`` words (the rarest pruned when it is
-    full; ``gensim_pruning``: gensim's max_vocab_size rule); with ``spill``, a Python iterable's tokens' word
-    numbers kept on disk for pass 2. Returns the table, the tokens read and the documents."""
-    table = scan.WordTable(limit=limit, gensim=gensim_pruning)
+    full; ``gensim_pruning``: gensim's max_vocab_size rule, with its ``trim_rule``); with ``spill``, a Python
+    iterable's tokens' word numbers kept on disk for pass 2. Returns the table, the tokens read and the documents."""
+    table = scan.WordTable(limit=limit, gensim=gensim_pruning, trim_rule=trim_rule if gensim_pruning else None)
     bad_bytes: dict[str, int] = {}
     raw_tokens, documents = 0, 0
     with compiling("the tokenizer"):  # numba compiles on the first call of a fresh install
@@ -196,13 +196,14 @@ def _count_words(source: TextSource, tokenizer: scan.Tokenizer, limit: int | Non
 
 
 def count_words(source: TextSource, tokenizer: str = "split", max_counted_words: int | None = MAX_COUNTED_WORDS,
-                gensim_pruning: bool = False, progress: bool = False) -> tuple[dict[str, int], int, int]:
+                gensim_pruning: bool = False, progress: bool = False,
+                trim_rule=None) -> tuple[dict[str, int], int, int]:
     """Pass 1 alone (gensim's ``scan_vocab``): ({word: count} of every word counted, tokens read, documents), in the
     order the words were first seen; the bounds of ``encode`` apply."""
     if tokenizer not in TOKENIZERS:
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
     table, raw_tokens, documents = _count_words(source, scan.Tokenizer(tokenizer, source.encoding_errors),
-                                                max_counted_words, None, progress, gensim_pruning)
+                                                max_counted_words, None, progress, gensim_pruning, trim_rule)
     words, counts, _ = table.words(0)
     return dict(zip(words, counts.tolist())), raw_tokens, documents
 

@@ -400,13 +400,15 @@ def count_documents(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
 
 
 @numba.njit(cache=True)
-def rebuild(slots, w_hash, w_off, w_len, w_count, pool, n_words, min_reduce):
+def rebuild(slots, w_hash, w_off, w_len, w_count, pool, n_words, min_reduce, force):
     """Drop the words counted at most ``min_reduce`` times (0: none), compact the words and their bytes in place
-    and refill ``slots`` (all -1 on entry). Returns (words, pool bytes) kept."""
+    and refill ``slots`` (all -1 on entry). A non-empty ``force`` overrides the count for word wi: 1 keeps it, -1
+    drops it, 0 leaves it to the count. Returns (words, pool bytes) kept."""
     mask = slots.shape[0] - 1
     kept, pool_used = 0, 0
     for wi in range(n_words):
-        if w_count[wi] <= min_reduce:
+        f = force[wi] if force.shape[0] else 0
+        if f < 0 or (f == 0 and w_count[wi] <= min_reduce):
             continue
         o, length = w_off[wi], w_len[wi]
         for k in range(length):
@@ -456,9 +458,10 @@ class WordTable:
     (gensim's ``_scan_vocab`` and ``utils.prune_vocab``). So the words kept are gensim's, and the table may hold
     more than ``limit`` words for a while."""
 
-    def __init__(self, limit: int | None = None, words: int = 1 << 16, gensim: bool = False):
+    def __init__(self, limit: int | None = None, words: int = 1 << 16, gensim: bool = False, trim_rule=None):
         self.limit = limit or (1 << 62)
         self.gensim = gensim
+        self.trim_rule = trim_rule  # gensim's: its RULE_KEEP (2) and RULE_DISCARD (1) decide at each pruning too
         self.min_reduce = 1
         self.pruned = 0  # words dropped by the limit
         self.dropped_below = 0  # the last pruning dropped the words seen fewer times than this
@@ -505,7 +508,7 @@ class WordTable:
                     self._make_room(int(tokens.tok_len[t]))
                 else:
                     before = len(self)
-                    self._rebuild(self.slots.shape[0], self.min_reduce - 1)  # drops counts <= min_reduce - 1
+                    self._rebuild(self.slots.shape[0], self.min_reduce - 1, self._forced(self.min_reduce))
                     self.pruned += before - len(self)
                     self.dropped_below = self.min_reduce
                     self.min_reduce += 1
@@ -530,10 +533,24 @@ class WordTable:
         if 2 * (n_words + 1) > self.slots.shape[0]:
             self._rebuild(2 * self.slots.shape[0], 0)
 
-    def _rebuild(self, n_slots: int, min_reduce: int) -> None:
+    def _forced(self, min_reduce: int) -> np.ndarray:
+        """gensim's prune_vocab with a trim_rule: +1 for the words it keeps, -1 for those it drops, 0 for the rest
+        (the count decides: kept when at least ``min_reduce``); empty without a rule."""
+        if self.trim_rule is None:
+            return np.zeros(0, dtype=np.int8)
+        words, counts, index = self.words(0)
+        force = np.zeros(len(self), dtype=np.int8)
+        for w, c, i in zip(words, counts.tolist(), index.tolist()):
+            rule = self.trim_rule(w, c, min_reduce)
+            force[i] = 1 if rule == 2 else -1 if rule == 1 else 0
+        return force
+
+    def _rebuild(self, n_slots: int, min_reduce: int, force: np.ndarray | None = None) -> None:
+        """Drop the words seen at most ``min_reduce`` times (``force``: see ``rebuild``) into ``n_slots`` slots."""
         self.slots = np.full(n_slots, -1, dtype=np.int64)
+        force = np.zeros(0, dtype=np.int8) if force is None else force
         kept, pool_used = rebuild(self.slots, self.w_hash, self.w_off, self.w_len, self.w_count, self.pool,
-                                  int(self.state[0]), min_reduce)
+                                  int(self.state[0]), min_reduce, force)
         self.state[0], self.state[1] = kept, pool_used
 
     def words(self, min_count: int = 1) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -214,7 +214,7 @@ class Word2Vec:
         with numba_threads(cfg.threads if workers is None else (workers or os.cpu_count() or 1)):
             self.raw_vocab, total_words, corpus_count = count_words(
                 source, cfg.tokenizer, cfg.max_counted_words, gensim_pruning=bool(self.max_vocab_size),
-                progress=self.progress)
+                progress=self.progress, trim_rule=trim_rule)
         self.corpus_count, self.corpus_total_words = corpus_count, total_words
         return total_words, corpus_count
 

@@ -390,13 +390,20 @@ def test_max_vocab_size_keeps_gensims_words_on_random_text(seed):
     for s in sentences:
         for w in s:
             true[w] = true.get(w, 0) + 1
-    for limit, min_count in [(10, 1), (25, 2)]:
+    def rule(word, count, min_count):  # gensim applies it at each pruning too
+        return 2 if word in ("w40", "w41") else 1 if word == "w0" else 0
+
+    for limit, min_count, trim_rule in [(10, 1, None), (25, 2, None), (10, 1, rule)]:
         ours = Word2Vec(vector_size=8, min_count=min_count, max_vocab_size=limit)
-        ours.build_vocab(sentences)
+        ours.build_vocab(sentences, trim_rule=trim_rule)
         theirs = gensim.models.Word2Vec(vector_size=8, min_count=min_count, max_vocab_size=limit)
-        theirs.build_vocab(sentences)
+        theirs.build_vocab(sentences, trim_rule=trim_rule)
         assert set(ours.wv.index_to_key) == set(theirs.wv.index_to_key)
         assert all(c == true[w] for w, c in gensim_vocab(ours))
+        assert ours.scan_vocab(sentences, trim_rule=trim_rule) == theirs.scan_vocab(sentences, trim_rule=trim_rule)
+        assert set(ours.raw_vocab) == set(theirs.raw_vocab)
+        if trim_rule is not None:
+            assert "w0" not in ours.wv and {"w40", "w41"} <= set(ours.raw_vocab) & set(true)
 
 
 @pytest.mark.parametrize("sentences, what", [
