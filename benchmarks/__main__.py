@@ -37,6 +37,7 @@ INGEST, MEMORY = "ingest (tokens/s)", "memory vs corpus size (peak anon MiB)"
 DISTRIBUTED = "distributed training, torchrun (words/s of the whole job)"
 LARGE_VOCAB = "large vocabulary (Zipf, 1.05M words)"
 CBOW = "CBOW training (words/s)"
+HS = "hierarchical softmax training, hs=1 negative=0 (words/s)"
 
 
 def plan(args) -> list[dict]:
@@ -106,6 +107,15 @@ def plan(args) -> list[dict]:
         (CBOW, f"word2vec.c CBOW (-cbow 1), {threads} threads", "word2vec_c", dict(threads=threads, cbow=1),
          fast_tokens),
     ]
+    for sg, model in ((1, "skip-gram"), (0, "CBOW")):
+        rows += [
+            (HS, f"fastw2v hogwild hs {model}, {threads} threads", "fastw2v_training",
+             dict(backend="hogwild", threads=threads, sg=sg, hs=True, negative=0), fast_tokens),
+            (HS, f"gensim 4 hs {model} corpus_file, {threads} workers", "gensim",
+             dict(mode="corpus_file", workers=threads, sg=sg, hs=1), fast_tokens),
+            (HS, f"gensim 4 hs {model} iterable, {threads} workers", "gensim",
+             dict(mode="iterable", workers=threads, sg=sg, hs=1), fast_tokens),
+        ]
     # Ingest: the corpus's raw text as a .txt file, encoded (both passes); the Python encoder on its first 30 MiB.
     for tok in ("simple", "whitespace"):
         rows.append((INGEST, f"Python tokenizer + dict (fastw2v 0.1), {tok}", "ingest",
@@ -290,6 +300,9 @@ def table(results: list[dict], info: dict, args) -> str:
         tokens = f"{r['tokens']:,}" + (f" ({r['note']})" if r["note"] else "")
         words = r["unit"] == "words/s"
         g, w = (cbow_gensim, cbow_w2v) if r["group"] == CBOW else (gensim, w2v)  # CBOW rows against CBOW
+        if r["group"] == HS:  # against gensim's hs of the same model
+            model = "skip-gram" if r["kwargs"].get("sg", 1) else "CBOW"
+            g, w = rate.get(f"gensim 4 hs {model} corpus_file, {threads} workers"), None
         out.append(f"| {r['group']} | {r['label']} | {tokens} | {_fmt(med)} {r['unit']} | {spread} "
                    f"| {_ratio(med, baseline(r))} | {_ratio(med, g) if words else '-'} "
                    f"| {_ratio(med, w) if words else '-'} | {rss} |")

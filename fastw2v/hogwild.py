@@ -36,7 +36,7 @@ from .config import Config
 from .corpus import EncodedCorpus
 from .errors import UserError
 from .group import Group
-from .huffman import HuffmanTree, build_tree, empty_tree
+from .huffman import MAX_CODE_LENGTH, HuffmanTree, build_tree, empty_tree
 from .loop import RunProgress, fit
 from .progress import compiling
 from .stats import TrainStats, Weights
@@ -294,25 +294,69 @@ def _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, sc
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _train_hs(m_in, row, word, syn1, codes, points, offsets, lr, d, err, sampled):
+def _score4(m_in, row, syn1, n0, n1, n2, n3, d, scores, t):
+    """The scores of m_in[row] on four rows of syn1, into scores[t:t + 4], in one pass over the columns."""
+    f0, f1, f2, f3 = np.float32(0.0), np.float32(0.0), np.float32(0.0), np.float32(0.0)
+    for c in range(d):
+        x = m_in[row, c]
+        f0 += x * syn1[n0, c]
+        f1 += x * syn1[n1, c]
+        f2 += x * syn1[n2, c]
+        f3 += x * syn1[n3, c]
+    scores[t], scores[t + 1], scores[t + 2], scores[t + 3] = f0, f1, f2, f3
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _update4(m_in, row, syn1, n0, n1, n2, n3, g0, g1, g2, g3, err, d):
+    """Four distinct rows of syn1 move by g_t * m_in[row], and err adds sum_t g_t * (row t before its move), in one
+    pass over the columns: err is read and written once for the four (what ``_update_pair6`` does for k = 5)."""
+    for c in range(d):
+        x = m_in[row, c]
+        s0, s1, s2, s3 = syn1[n0, c], syn1[n1, c], syn1[n2, c], syn1[n3, c]
+        err[c] += ((g0 * s0 + g1 * s1) + g2 * s2) + g3 * s3
+        syn1[n0, c] = s0 + g0 * x
+        syn1[n1, c] = s1 + g1 * x
+        syn1[n2, c] = s2 + g2 * x
+        syn1[n3, c] = s3 + g3 * x
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _train_hs(m_in, row, word, syn1, codes, points, offsets, lr, d, err, node_scores, sampled):
     """Hierarchical softmax for one input row m_in[row] and the word it predicts (word2vec.c:511-524): at each
     inner node of the word's path the node's row moves towards predicting the turn taken there, and the input row's
     error adds up in ``err`` (applied by the caller, after the negatives, which read the row unchanged). A node
-    scored past ±MAX_EXP is skipped, as in word2vec.c and gensim. ``codes``, ``points``, ``offsets``: the Huffman tree
-    (``huffman.HuffmanTree``). Returns the sampled loss."""
+    scored past ±MAX_EXP is skipped (its gradient 0), as in word2vec.c and gensim. ``codes``, ``points``,
+    ``offsets``: the Huffman tree (``huffman.HuffmanTree``); ``node_scores``: room for a path's scores, then its
+    gradients. The path's nodes are distinct and the input row does not move within the step, so every score is
+    computed first and every update after, four nodes to a pass over the columns: word2vec.c's arithmetic in
+    another order. Returns the sampled loss."""
+    start, end = offsets[word], offsets[word + 1]
+    n = end - start
+    t = 0
+    while t + 4 <= n:
+        p = start + t
+        _score4(m_in, row, syn1, points[p], points[p + 1], points[p + 2], points[p + 3], d, node_scores, t)
+        t += 4
+    for u in range(t, n):
+        node_scores[u] = _score(m_in, syn1, row, points[start + u], d)
     loss = 0.0
-    end = offsets[word + 1]
-    for t in range(offsets[word], end):
-        node = points[t]
-        if t + 1 < end:  # the next node's row arrives while this one trains
-            _prefetch_row(syn1, points[t + 1], d)
-        f = _score(m_in, syn1, row, node, d)
+    for u in range(n):
+        f = node_scores[u]
         if f <= -MAX_EXP or f >= MAX_EXP:
+            node_scores[u] = 0.0
             continue
-        label = 1 - codes[t]
+        label = 1 - codes[start + u]
         if sampled:
             loss += _loss(f, label)
-        g = _gradient(f, label, lr)
+        node_scores[u] = _gradient(f, label, lr)
+    t = 0
+    while t + 4 <= n:
+        p = start + t
+        _update4(m_in, row, syn1, points[p], points[p + 1], points[p + 2], points[p + 3], node_scores[t],
+                 node_scores[t + 1], node_scores[t + 2], node_scores[t + 3], err, d)
+        t += 4
+    for u in range(t, n):
+        node, g = points[start + u], node_scores[u]
         for c in range(d):
             err[c] += g * syn1[node, c]
             syn1[node, c] += g * m_in[row, c]
@@ -455,6 +499,7 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
         neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = _thread_state(w_in, w_out, hot,
                                                                                                 negative, d)
         hs_err = np.zeros(d, dtype=np.float32)  # a pair's input-row error from the tree
+        node_scores = np.empty(MAX_CODE_LENGTH, dtype=np.float32)  # its scores on the path's nodes
         loss = 0.0
         pairs = 0
         next_merge = merge_every
@@ -492,7 +537,8 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
                         lock = _lock(lockf, ctx)
                         if hs:  # the tree first, as word2vec.c: the negatives read the input row unchanged
                             hs_err[:] = 0.0
-                            loss += _train_hs(m_in, ctx, center, syn1, codes, points, offsets, lr, d, hs_err, sampled)
+                            loss += _train_hs(m_in, ctx, center, syn1, codes, points, offsets, lr, d, hs_err, node_scores,
+                                              sampled)
                         if negative > 0:
                             slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
                             _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
@@ -662,6 +708,7 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
     for thread in numba.prange(out.shape[0]):
         neu1e, ring, scores, grads, grad_out, _, hot_out, _, _ = _thread_state(w_in, w_out, hot, negative, d)
         neu1 = np.empty((1, d), dtype=np.float32)  # the hidden layer, as a matrix of one row: the pairs' helpers
+        node_scores = np.empty(MAX_CODE_LENGTH, dtype=np.float32)  # a window's scores on its center's path
         loss = 0.0
         examples = 0
         while True:
@@ -701,7 +748,7 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                     else:
                         neu1e[:] = 0.0
                     if hs:  # the tree adds its error to the negatives' (word2vec.c:463-475)
-                        loss += _train_hs(neu1, 0, center, syn1, codes, points, offsets, lr, d, neu1e, sampled)
+                        loss += _train_hs(neu1, 0, center, syn1, codes, points, offsets, lr, d, neu1e, node_scores, sampled)
                     _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d, lockf)
                     examples += 1
         out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)

@@ -40,13 +40,15 @@ def empty_tree(vocab_size: int = 0) -> HuffmanTree:
 
 def build_tree(counts: np.ndarray) -> HuffmanTree:
     """word2vec.c's Huffman tree over ``counts`` (any order: the words are taken by count descending, ties in
-    their order, as word2vec.c takes its sorted vocabulary). One word alone has an empty path.
+    their order, as word2vec.c takes its sorted vocabulary). One word alone has an empty path. A word counted 0
+    times (a vocabulary given by counts) is placed as if seen once, as every word of word2vec.c's vocabulary is:
+    word2vec.c's merge takes an inner node before a leaf of the same count, so zeros would make a chain.
 
     word2vec.c merges the two smallest of the leaves (walked from the rarest up) and the inner nodes (made in
     increasing order), the inner node first on ties; the second of a pair gets code 1. Inner node a (the a-th merge) is row
     a of syn1, so the root is V - 2.
     """
-    counts = np.asarray(counts, dtype=np.int64)
+    counts = np.maximum(np.asarray(counts, dtype=np.int64), 1)
     V = counts.shape[0]
     if V < 2:
         return empty_tree(V)

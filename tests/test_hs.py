@@ -40,6 +40,14 @@ def test_the_tree_follows_the_counts_not_the_order():
         assert tree.point(word).tolist() == sorted_tree.point(rank).tolist()
 
 
+def test_words_counted_zero_times_make_no_chain():
+    """Counts of 0 (build_vocab_from_freq, a slice recounted) are placed as 1: a balanced tree, not a chain."""
+    counts = np.concatenate([[100, 50], np.zeros(1000, dtype=np.int64)])
+    tree = build_tree(counts)
+    assert np.diff(tree.offsets).max() <= 12
+    assert tree.code(5).tolist() == build_tree(np.maximum(counts, 1)).code(5).tolist()
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_the_tree_is_a_huffman_code(seed):
     """Prefix-free codes whose lengths meet Kraft's equality, every inner node used, the root first on every path,

@@ -175,18 +175,19 @@ def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", 
     return run
 
 
-def _gensim_model(workers: int, sg: int = 1):
+def _gensim_model(workers: int, sg: int = 1, hs: int = 0):
     from gensim.models import Word2Vec
 
     s = common.SETTINGS
-    return Word2Vec(sg=sg, hs=0, negative=s["negative"], window=s["window"], vector_size=s["vector_size"],
-                    sample=s["sample"], min_count=common.FILE_MIN_COUNT, epochs=s["epochs"], workers=workers, seed=1)
+    return Word2Vec(sg=sg, hs=hs, negative=0 if hs else s["negative"], window=s["window"],
+                    vector_size=s["vector_size"], sample=s["sample"], min_count=common.FILE_MIN_COUNT,
+                    epochs=s["epochs"], workers=workers, seed=1)
 
 
-def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 2, sg: int = 1):
+def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 2, sg: int = 1, hs: int = 0):
     """gensim 4 Word2Vec on the same token stream: ``corpus_file`` (its Cython file reader, no GIL) or an
-    iterable of token lists (its Python producer thread + workers); skip-gram, or CBOW with ``sg=0``. Vocabulary
-    building is not timed."""
+    iterable of token lists (its Python producer thread + workers); skip-gram, or CBOW with ``sg=0``; with ``hs=1``
+    hierarchical softmax instead of negatives. Vocabulary building is not timed."""
     if not common.has_module("gensim"):
         raise common.Skip("gensim is not installed (pip install gensim)")
     from gensim.models.word2vec import LineSentence
@@ -195,7 +196,7 @@ def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 
     tokens = c.n_tokens  # the same in-vocabulary tokens as fastw2v's rows (same file, same min_count)
 
     def run() -> Rate:
-        m = _gensim_model(workers, sg)
+        m = _gensim_model(workers, sg, hs)
         if mode == "corpus_file":
             m.build_vocab(corpus_file=text_path)
             data = dict(corpus_file=text_path, total_words=m.corpus_total_words)
