@@ -36,6 +36,7 @@ from .batching import numba_threads
 from .config import Config
 from .encode import MAX_COUNTED_WORDS, EmptyVocabularyError, count_words
 from .errors import UserError
+from .huffman import build_tree, score_sentences
 from .sources import CorpusTypeError, from_text_file, from_token_lists
 from .stats import Weights
 from .train import check_trained, encode_with, train_corpus
@@ -50,6 +51,7 @@ _SETTINGS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "s
              "shrink_windows", "compute_loss", "sorted_vocab", "batch_words", "comment")
 _STATE = ("corpus_count", "corpus_total_words", "train_count", "epochs_trained", "running_training_loss",
           "min_alpha_yet_reached")
+MAX_WORDS_IN_SENTENCE = 10_000  # score: words of a sentence scored at most (gensim's MAX_SENTENCE_LEN)
 BYTES_PER_WORD = 200  # estimate_memory: a word's str, its key_to_index entry and its count (gensim allows 500)
 
 
@@ -378,8 +380,6 @@ class Word2Vec:
     def _set_codes(self) -> None:
         """Each word's path in the Huffman tree of its counts, as gensim's ``wv`` holds it with hs: ``code`` (the
         turns, uint8) and ``point`` (the inner nodes, rows of ``syn1``), one array a word."""
-        from .huffman import build_tree
-
         tree = build_tree(np.asarray(self.wv.counts, dtype=np.int64))
         V = len(self.wv)
         codes, points = np.empty(V, dtype=object), np.empty(V, dtype=object)
@@ -520,6 +520,49 @@ class Word2Vec:
         top = np.argpartition(-probs, k - 1)[:k] if k < V else np.arange(V)
         top = top[np.argsort(-probs[top], kind="stable")]
         return [(self.wv.index_to_key[i], float(probs[i])) for i in top]
+
+    def score(self, sentences, total_sentences=int(1e6), chunksize=100, queue_factor=2, report_delay=1):
+        """Each sentence's log-probability under the trained model, as gensim's ``score`` (Taddy, "Document
+        Classification by Inversion of Distributed Language Representations", 2015): hierarchical softmax only,
+        every context of the full window, words outside the vocabulary skipped, at most 10,000 words a sentence.
+
+        Parameters
+        ----------
+        sentences : iterable of list of str
+            The sentences to score.
+        total_sentences : int, optional
+            Score at most this many. ``chunksize``, ``queue_factor`` and ``report_delay`` are gensim's thread
+            settings, accepted and unused.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, one log-probability a sentence.
+
+        Raises
+        ------
+        ModelStateError
+            (a RuntimeError, as gensim's) for a model without hs, or before it has its matrices.
+        """
+        if not self.hs:
+            raise ModelStateError("score sums log-probabilities under hierarchical softmax, and this model has hs=0: "
+                                  "train one with hs=1 (and negative=0, as gensim's score expects)")
+        if self.wv is None or self.syn1 is None:
+            raise ModelStateError("score needs a trained model: call build_vocab and train first, or pass the "
+                                  "sentences to Word2Vec(...)")
+        self._check_own_vectors("score")
+        ids = []
+        for sentence in sentences:
+            if len(ids) >= total_sentences:
+                break
+            if sentence is None or isinstance(sentence, bytes) or not hasattr(sentence, "__iter__"):
+                raise UserError(f"score takes sentences as lists of words, and one is {sentence!r:.40}: pass e.g. "
+                                "[['a', 'sentence'], ...]")  # a str is its characters, as in gensim
+            known = [self.wv.key_to_index[w] for w in sentence if w in self.wv.key_to_index]
+            ids.append(np.array(known[:MAX_WORDS_IN_SENTENCE], dtype=np.int64))
+        tree = build_tree(np.asarray(self.wv.counts, dtype=np.int64))
+        return score_sentences(ids, self.wv.vectors, self.syn1, tree, int(self.window), bool(self.sg),
+                               bool(self.cbow_mean))
 
     # -- files --------------------------------------------------------------------------------------
     def save(self, fname_or_handle, separately=None, sep_limit=10 * 1024 ** 2, ignore=frozenset(),

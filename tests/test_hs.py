@@ -218,3 +218,19 @@ def test_vectors_lockf_of_the_wrong_length_is_one_line(planted_corpus):
     w_in, w_out = init_weights(V, d, 1)
     with pytest.raises(UserError, match="one per word"):
         train_hogwild(planted_corpus, BASE, progress=False, weights=Weights(w_in, w_out, None, np.ones(3)))
+
+
+def test_word2vec_score_is_the_kernels_log_probability():
+    """fastw2v.Word2Vec(hs=1).score: one figure a sentence, words outside the vocabulary skipped, as
+    ``score_sentences`` over the model's own tree; gensim's RuntimeError without hs."""
+    texts = [t.split() for t in ["a b c a b", "b c d", "a a b d c", "d c b a"]] * 20
+    model = fastw2v.Word2Vec(texts, vector_size=8, min_count=1, hs=1, negative=0, sg=1, workers=1, epochs=2)
+    got = model.score([["a", "b", "zzz", "c"], ["d"]], total_sentences=5)
+    tree = build_tree(np.asarray(model.wv.counts))
+    rows = [np.array([model.wv.key_to_index[w] for w in s]) for s in (["a", "b", "c"], ["d"])]
+    want = score_sentences(rows, model.wv.vectors, model.syn1, tree, model.window, True, True)
+    assert got.dtype == np.float32 and got.shape == (2,) and got[0] < 0 and got[1] == 0
+    np.testing.assert_allclose(got, want)
+    assert model.score(texts, total_sentences=3).shape == (3,)
+    with pytest.raises(RuntimeError, match="hs=0"):
+        fastw2v.Word2Vec(texts, vector_size=8, min_count=1, workers=1, epochs=1).score(texts)
