@@ -56,7 +56,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="fastw2v", description="Fast word2vec (skip-gram, negative sampling).",
+    parser = _Parser(prog="fastw2v", description="Fast word2vec (skip-gram and CBOW; negative sampling and "
+                                                          "hierarchical softmax).",
                                      epilog=EXAMPLE)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -157,7 +158,9 @@ def cmd_train(args) -> None:
         print(f"encoding     {st.encode_seconds:.1f} s, {st.raw_tokens / st.encode_seconds:,.0f} tokens/s "
               "(both passes; cached for the next run)")
     model = "skip-gram" if config.sg else f"CBOW ({'mean' if config.cbow_mean else 'sum'} of the window)"
-    print(f"model        {model}, {config.vector_size} dimensions, window {config.window}, {config.negative} negatives")
+    objective = " and ".join(([f"{config.negative} negatives"] if config.negative else [])
+                             + (["hierarchical softmax"] if config.hs else []))
+    print(f"model        {model}, {config.vector_size} dimensions, window {config.window}, {objective}")
     print(f"backend      {st.backend} on {st.device}, {config.optimizer}, lr {st.start_lr:.4g} -> {config.end_lr:.4g}")
     if st.world_size > 1:
         tokens = st.tokens * st.epochs or 1

@@ -55,7 +55,7 @@ class Config:
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
     shared_negatives: bool | None = None  # hogwild, skip-gram: one set of negatives per center for its whole window (Ji et al. 2016, HogBatch), its updates a small matrix product: fewer row reads, vectors as good as gensim's (docs/quality.md); None: on for hogwild's skip-gram; False: word2vec.c's negatives per pair
-    hot_rows: int = 256  # hogwild skip-gram, 2+ threads: the N most frequent words' rows are trained on per-thread copies, merged every 1024 pairs (less cache-line traffic between cores); 0 = off
+    hot_rows: int = 256  # hogwild skip-gram, 2+ threads: the N most frequent words' rows are trained on per-thread copies, merged every 1024 pairs (less cache-line traffic between cores); with hs, the tree's 256 rows nearest the root too; 0 = off
     seed: int = 1  # one seed drives init, sub-sampling, windows, negatives and shuffling
     shuffle: bool = True  # shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))
     # --- corpus ---

@@ -49,19 +49,23 @@ LOSS_EVERY_MASK = 15
 MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
 BLOCKS_PER_THREAD = 32  # a chunk's pieces are cut into this many blocks per thread, which the threads claim in turn
 PREFETCH_PAIRS = 2  # train_pairs prefetches the rows of the pair this many ahead (its negatives: the next pair's)
+HOT_NODES = 256  # hs, 2+ threads: the tree's rows nearest the root, which every pair writes, on per-thread copies
 
 
 class Model(NamedTuple):
     """The kernels' matrices: rows padded to whole cache lines (``padded_rows``), of which the first d columns are
     the vectors; the hot rows (ids below ``hot``: each thread trains its own copy) and how often they merge;
-    hierarchical softmax's inner nodes ``syn1`` (no rows: hs is off) and the Huffman ``tree`` (``huffman``); each
-    input row's lock factor ``lockf`` (gensim's ``vectors_lockf``: one for all rows, or one per row)."""
+    hierarchical softmax's inner nodes ``syn1`` (no rows: hs is off), root first (``tree_rows``), of which the
+    ``hot_nodes`` nearest the root are trained on per-thread copies like the hot rows, and the Huffman ``tree``
+    (``huffman``) with its points as those rows; each input row's lock factor ``lockf`` (gensim's ``vectors_lockf``:
+    one for all rows, or one per row)."""
     w_in: np.ndarray
     w_out: np.ndarray
     d: int
     hot: int
     merge_every: int
     syn1: np.ndarray
+    hot_nodes: int
     tree: HuffmanTree
     lockf: np.ndarray
 
@@ -294,39 +298,40 @@ def _train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, sc
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _score4(m_in, row, syn1, n0, n1, n2, n3, d, scores, t):
-    """The scores of m_in[row] on four rows of syn1, into scores[t:t + 4], in one pass over the columns."""
+def _score4(m_in, row, s0, n0, s1, n1, s2, n2, s3, n3, d, scores, t):
+    """The scores of m_in[row] on four rows (s_t[n_t]), into scores[t:t + 4], in one pass over the columns."""
     f0, f1, f2, f3 = np.float32(0.0), np.float32(0.0), np.float32(0.0), np.float32(0.0)
     for c in range(d):
         x = m_in[row, c]
-        f0 += x * syn1[n0, c]
-        f1 += x * syn1[n1, c]
-        f2 += x * syn1[n2, c]
-        f3 += x * syn1[n3, c]
+        f0 += x * s0[n0, c]
+        f1 += x * s1[n1, c]
+        f2 += x * s2[n2, c]
+        f3 += x * s3[n3, c]
     scores[t], scores[t + 1], scores[t + 2], scores[t + 3] = f0, f1, f2, f3
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _update4(m_in, row, syn1, n0, n1, n2, n3, g0, g1, g2, g3, err, d):
-    """Four distinct rows of syn1 move by g_t * m_in[row], and err adds sum_t g_t * (row t before its move), in one
-    pass over the columns: err is read and written once for the four (what ``_update_pair6`` does for k = 5)."""
+def _update4(m_in, row, s0, n0, s1, n1, s2, n2, s3, n3, g0, g1, g2, g3, err, d):
+    """Four distinct rows (s_t[n_t]) move by g_t * m_in[row], and err adds sum_t g_t * (row t before its move), in
+    one pass over the columns: err is read and written once for the four (what ``_update_pair6`` does for k = 5)."""
     for c in range(d):
         x = m_in[row, c]
-        s0, s1, s2, s3 = syn1[n0, c], syn1[n1, c], syn1[n2, c], syn1[n3, c]
-        err[c] += ((g0 * s0 + g1 * s1) + g2 * s2) + g3 * s3
-        syn1[n0, c] = s0 + g0 * x
-        syn1[n1, c] = s1 + g1 * x
-        syn1[n2, c] = s2 + g2 * x
-        syn1[n3, c] = s3 + g3 * x
+        o0, o1, o2, o3 = s0[n0, c], s1[n1, c], s2[n2, c], s3[n3, c]
+        err[c] += ((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3
+        s0[n0, c] = o0 + g0 * x
+        s1[n1, c] = o1 + g1 * x
+        s2[n2, c] = o2 + g2 * x
+        s3[n3, c] = o3 + g3 * x
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def _train_hs(m_in, row, word, syn1, codes, points, offsets, lr, d, err, node_scores, sampled):
+def _train_hs(m_in, row, word, syn1, hot_syn1, hot_nodes, codes, points, offsets, lr, d, err, node_scores, sampled):
     """Hierarchical softmax for one input row m_in[row] and the word it predicts (word2vec.c:511-524): at each
     inner node of the word's path the node's row moves towards predicting the turn taken there, and the input row's
     error adds up in ``err`` (applied by the caller, after the negatives, which read the row unchanged). A node
     scored past ±MAX_EXP is skipped (its gradient 0), as in word2vec.c and gensim. ``codes``, ``points``,
-    ``offsets``: the Huffman tree (``huffman.HuffmanTree``); ``node_scores``: room for a path's scores, then its
+    ``offsets``: the Huffman tree (``huffman.HuffmanTree``), its points rows of syn1, of which those below
+    ``hot_nodes`` are this thread's copies in ``hot_syn1``; ``node_scores``: room for a path's scores, then its
     gradients. The path's nodes are distinct and the input row does not move within the step, so every score is
     computed first and every update after, four nodes to a pass over the columns: word2vec.c's arithmetic in
     another order. Returns the sampled loss."""
@@ -334,11 +339,13 @@ def _train_hs(m_in, row, word, syn1, codes, points, offsets, lr, d, err, node_sc
     n = end - start
     t = 0
     while t + 4 <= n:
-        p = start + t
-        _score4(m_in, row, syn1, points[p], points[p + 1], points[p + 2], points[p + 3], d, node_scores, t)
+        n0, n1, n2, n3 = points[start + t], points[start + t + 1], points[start + t + 2], points[start + t + 3]
+        _score4(m_in, row, hot_syn1 if n0 < hot_nodes else syn1, n0, hot_syn1 if n1 < hot_nodes else syn1, n1,
+                hot_syn1 if n2 < hot_nodes else syn1, n2, hot_syn1 if n3 < hot_nodes else syn1, n3, d, node_scores, t)
         t += 4
     for u in range(t, n):
-        node_scores[u] = _score(m_in, syn1, row, points[start + u], d)
+        node = points[start + u]
+        node_scores[u] = _score(m_in, hot_syn1 if node < hot_nodes else syn1, row, node, d)
     loss = 0.0
     for u in range(n):
         f = node_scores[u]
@@ -351,15 +358,17 @@ def _train_hs(m_in, row, word, syn1, codes, points, offsets, lr, d, err, node_sc
         node_scores[u] = _gradient(f, label, lr)
     t = 0
     while t + 4 <= n:
-        p = start + t
-        _update4(m_in, row, syn1, points[p], points[p + 1], points[p + 2], points[p + 3], node_scores[t],
+        n0, n1, n2, n3 = points[start + t], points[start + t + 1], points[start + t + 2], points[start + t + 3]
+        _update4(m_in, row, hot_syn1 if n0 < hot_nodes else syn1, n0, hot_syn1 if n1 < hot_nodes else syn1, n1,
+                 hot_syn1 if n2 < hot_nodes else syn1, n2, hot_syn1 if n3 < hot_nodes else syn1, n3, node_scores[t],
                  node_scores[t + 1], node_scores[t + 2], node_scores[t + 3], err, d)
         t += 4
     for u in range(t, n):
         node, g = points[start + u], node_scores[u]
+        m = hot_syn1 if node < hot_nodes else syn1
         for c in range(d):
-            err[c] += g * syn1[node, c]
-            syn1[node, c] += g * m_in[row, c]
+            err[c] += g * m[node, c]
+            m[node, c] += g * m_in[row, c]
     return loss
 
 
@@ -488,7 +497,7 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
     those rows of both matrices and merges its changes into the shared rows every ``merge_every`` pairs and at the chunk's end (``_merge_hot``): the other threads' updates of a hot row
     arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
     """
-    w_in, w_out, d, hot, merge_every, syn1, tree, lockf = model
+    w_in, w_out, d, hot, merge_every, syn1, hot_nodes, tree, lockf = model
     alias_table, base_neg, base_coin, negative, shared_negatives = draws
     lr_start, lr_end, position0, total = lr_decay
     hs = syn1.shape[0] > 0
@@ -500,6 +509,8 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
                                                                                                 negative, d)
         hs_err = np.zeros(d, dtype=np.float32)  # a pair's input-row error from the tree
         node_scores = np.empty(MAX_CODE_LENGTH, dtype=np.float32)  # its scores on the path's nodes
+        hot_syn1 = syn1[:hot_nodes].copy()  # the tree's rows nearest the root: this thread's copy, and its base
+        base_syn1 = hot_syn1.copy()
         loss = 0.0
         pairs = 0
         next_merge = merge_every
@@ -537,8 +548,8 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
                         lock = _lock(lockf, ctx)
                         if hs:  # the tree first, as word2vec.c: the negatives read the input row unchanged
                             hs_err[:] = 0.0
-                            loss += _train_hs(m_in, ctx, center, syn1, codes, points, offsets, lr, d, hs_err, node_scores,
-                                              sampled)
+                            loss += _train_hs(m_in, ctx, center, syn1, hot_syn1, hot_nodes, codes, points, offsets,
+                                              lr, d, hs_err, node_scores, sampled)
                         if negative > 0:
                             slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
                             _score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
@@ -557,12 +568,14 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
                         pairs += 1
                     if shared_negatives:
                         _apply_window(center, ring, i & 1, negative, hot, hot_out, w_out, grad_out, d)
-                    if hot and pairs >= next_merge:
+                    if (hot or hot_nodes) and pairs >= next_merge:
                         next_merge = pairs + merge_every
                         _merge_hot(w_in, hot_in, base_in, hot, d)
                         _merge_hot(w_out, hot_out, base_out, hot, d)
+                        _merge_hot(syn1, hot_syn1, base_syn1, hot_nodes, d)
         _merge_hot(w_in, hot_in, base_in, hot, d)
         _merge_hot(w_out, hot_out, base_out, hot, d)
+        _merge_hot(syn1, hot_syn1, base_syn1, hot_nodes, d)
         out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
         out[thread, 1] = pairs
 
@@ -579,7 +592,7 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
     their rows prefetched, with the two rows of the pair ``PREFETCH_PAIRS`` ahead. Threads claim the blocks as in
     ``train_chunk``; one thread, in order, is a pure function of the pairs, whatever the blocks. ``draws``' table is
     the buckets' stacked sampler (``buckets.Buckets.sampler``)."""
-    w_in, w_out, d, hot, merge_every, _, _, lockf = model  # a job of several ranks trains no tree (train_corpus)
+    w_in, w_out, d, hot, merge_every, _, _, _, lockf = model  # a job of several ranks trains no tree (train_corpus)
     sampler, base_neg, base_coin, negative, shared_negatives = draws
     lr_start, lr_end, position0, total = lr_decay
     n_blocks = blocks.shape[0]
@@ -660,8 +673,9 @@ def _window_input(neu1, kept, lo, hi, i, w_in, cbow_mean, d):
     for j in range(lo, hi):
         if j == i:
             continue
+        row = kept[j]
         for c in range(d):
-            neu1[c] += w_in[kept[j], c]
+            neu1[c] += w_in[row, c]
     if cbow_mean:
         cw = np.float32(hi - lo - 1)
         for c in range(d):
@@ -679,9 +693,10 @@ def _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d, lockf):
     for j in range(lo, hi):
         if j == i:
             continue
-        lock = _lock(lockf, kept[j])
+        row = kept[j]
+        lock = _lock(lockf, row)
         for c in range(d):
-            w_in[kept[j], c] += lock * neu1e[c]
+            w_in[row, c] += lock * neu1e[c]
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
@@ -698,7 +713,7 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
     row is trained in place (no private hot rows: ``ChunkTrainer`` passes hot = 0). out[t] = (loss estimate,
     examples) of thread t.
     """
-    w_in, w_out, d, hot, _, syn1, tree, lockf = model  # hot = 0: CBOW trains every row in place (ChunkTrainer)
+    w_in, w_out, d, hot, merge_every, syn1, hot_nodes, tree, lockf = model  # hot = 0: word rows in place
     alias_table, base_neg, base_coin, negative, _ = draws
     lr_start, lr_end, position0, total = lr_decay
     hs = syn1.shape[0] > 0
@@ -709,6 +724,9 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
         neu1e, ring, scores, grads, grad_out, _, hot_out, _, _ = _thread_state(w_in, w_out, hot, negative, d)
         neu1 = np.empty((1, d), dtype=np.float32)  # the hidden layer, as a matrix of one row: the pairs' helpers
         node_scores = np.empty(MAX_CODE_LENGTH, dtype=np.float32)  # a window's scores on its center's path
+        hot_syn1 = syn1[:hot_nodes].copy()  # the tree's rows nearest the root: this thread's copy, and its base
+        base_syn1 = hot_syn1.copy()
+        next_merge = merge_every
         loss = 0.0
         examples = 0
         while True:
@@ -748,9 +766,14 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                     else:
                         neu1e[:] = 0.0
                     if hs:  # the tree adds its error to the negatives' (word2vec.c:463-475)
-                        loss += _train_hs(neu1, 0, center, syn1, codes, points, offsets, lr, d, neu1e, node_scores, sampled)
+                        loss += _train_hs(neu1, 0, center, syn1, hot_syn1, hot_nodes, codes, points, offsets, lr, d,
+                                          neu1e, node_scores, sampled)
                     _spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d, lockf)
                     examples += 1
+                    if hot_nodes and examples >= next_merge:
+                        next_merge = examples + merge_every
+                        _merge_hot(syn1, hot_syn1, base_syn1, hot_nodes, d)
+        _merge_hot(syn1, hot_syn1, base_syn1, hot_nodes, d)
         out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
         out[thread, 1] = examples
 
@@ -803,10 +826,11 @@ class ChunkTrainer:
     """How hogwild trains one chunk of an epoch: every pair in text order (``train_chunk``), or, with ``buckets``,
     span by span and bucket by bucket (``train_pairs``), each of this rank's buckets between the ring's
     ``wait()`` and ``trained()`` (``sync``, a job's). Holds the padded matrices (``matrices``: w_in, w_out and with
-    hs syn1), the tables and the threads' blocks; ``lockf``: the input rows' lock factors (``Weights.lockf``)."""
+    hs syn1, its rows root first: ``tree_rows``), the tables and the threads' blocks; from ``weights`` the input
+    rows' lock factors and syn1's tree (``Weights.lockf``, ``Weights.tree``)."""
 
     def __init__(self, corpus: EncodedCorpus, config: Config, matrices: dict, buckets, sync, n_threads: int,
-                 lockf: np.ndarray | None = None):
+                 weights: Weights | None = None):
         self.corpus, self.config, self.padded = corpus, config, matrices
         self.w_in, self.w_out = matrices["w_in"], matrices["w_out"]
         self.buckets, self.sync, self.n_threads = buckets, sync, n_threads
@@ -820,8 +844,13 @@ class ChunkTrainer:
         self.bounds = corpus.chunk_bounds(config.chunk_tokens)
         self.n_chunks = self.bounds.shape[0] - 1
         syn1 = matrices.get("syn1", np.zeros((0, self.w_in.shape[1]), dtype=np.float32))
-        tree = build_tree(corpus.vocab.counts) if config.hs else empty_tree(V)
-        self.model = Model(self.w_in, self.w_out, self.d, self.hot, MERGE_EVERY, syn1, tree, lock_factors(lockf, V))
+        tree = empty_tree(V)
+        if config.hs:
+            given = weights.tree if weights is not None else None
+            tree = tree_rows(given if given is not None else build_tree(corpus.vocab.counts), V)
+        hot_nodes = min(HOT_NODES, syn1.shape[0]) if n_threads > 1 and config.hot_rows else 0
+        lockf = lock_factors(None if weights is None else weights.lockf, V)
+        self.model = Model(self.w_in, self.w_out, self.d, self.hot, MERGE_EVERY, syn1, hot_nodes, tree, lockf)
 
     def chunk(self, epoch: int, c: int):
         """Chunk c of an epoch as the batch builders see it: its piece starts, and the sub-sampled and windowed chunk
@@ -856,8 +885,9 @@ class ChunkTrainer:
         progress.chunk(epoch, loss, int(n_pairs), tokens_done, self.config.lr_at((epoch * N + tokens_done) / (epochs * N)))
 
     def matrices(self) -> dict[str, np.ndarray]:
-        """w_in, w_out and with hs syn1, without the padding (views)."""
-        return {name: m[:, :self.d] for name, m in self.padded.items()}
+        """w_in, w_out (views) and with hs syn1 (a copy, in the tree's order), without the padding."""
+        return {name: np.ascontiguousarray(m[::-1, :self.d]) if name == "syn1" else m[:, :self.d]
+                for name, m in self.padded.items()}
 
     def optimizer_state(self) -> None:
         return None
@@ -930,7 +960,8 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     V, d, N, epochs = len(corpus.vocab), config.vector_size, corpus.n_tokens, config.epochs
     run = RunCheckpoints(config, corpus, "hogwild", group)
     resumed = run.resume_from
-    padded = {name: padded_rows(m) for name, m in start_matrices(config, V, resumed, weights).items()}
+    padded = {name: padded_rows(m[::-1] if name == "syn1" else m)  # syn1 root first: tree_rows
+              for name, m in start_matrices(config, V, resumed, weights).items()}
     w_in, w_out = padded["w_in"], padded["w_out"]
     state = TrainState() if resumed is None else resumed.state
     stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr, pairs=state.pairs,
@@ -938,8 +969,7 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     buckets = job_buckets(group, corpus, config, as_ranks)
     sync = RingSync(group, w_in[:, :d], w_out[:, :d], buckets) if group is not None else None
     with numba_threads(config.threads):
-        trainer = ChunkTrainer(corpus, config, padded, buckets, sync, numba.get_num_threads(),
-                               None if weights is None else weights.lockf)
+        trainer = ChunkTrainer(corpus, config, padded, buckets, sync, numba.get_num_threads(), weights)
         trainer.warm_up()
         if group is not None:
             group.barrier("compiling the kernels")  # the clock starts on all ranks together
@@ -971,6 +1001,16 @@ def start_matrices(config: Config, V: int, resumed, weights: Weights | None) -> 
         syn1 = found.get("syn1")
         matrices["syn1"] = np.zeros((V, d), dtype=np.float32) if syn1 is None else syn1
     return matrices
+
+
+def tree_rows(tree: HuffmanTree, V: int) -> HuffmanTree:
+    """The tree as the kernels take it: syn1's rows in reverse (the root, inner node V - 2, at row 1; row 0 is the
+    unused row V - 1), so the nodes nearest the root, which every pair writes, are the first rows and can be hot
+    (``HOT_NODES``) as the most frequent words are. ``ChunkTrainer.matrices`` turns syn1 back."""
+    if tree.points.shape[0] and (tree.points.min() < 0 or tree.points.max() > V - 2):
+        raise UserError(f"the Huffman tree points to inner nodes outside 0..{V - 2} for {V} words: rebuild the "
+                        "model's vocabulary (build_vocab) or load it with the library that saved it")
+    return HuffmanTree(tree.codes, (V - 1 - tree.points.astype(np.int64)).astype(np.int32), tree.offsets)
 
 
 def lock_factors(lockf: np.ndarray | None, V: int) -> np.ndarray:

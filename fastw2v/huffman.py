@@ -33,6 +33,20 @@ class HuffmanTree(NamedTuple):
         return self.points[self.offsets[word]:self.offsets[word + 1]]
 
 
+def tree_of_paths(codes, points) -> HuffmanTree:
+    """The tree of given per-word paths (gensim's ``wv.expandos['code']`` and ``['point']``, one array a word): a
+    model trained by gensim keeps gensim's tree, whose ties differ from word2vec.c's."""
+    lengths = np.array([len(c) for c in codes], dtype=np.int64)
+    if any(len(p) != n for p, n in zip(points, lengths)) or len(points) != len(codes):
+        raise UserError("the Huffman codes and points differ in length: load the model with the gensim version "
+                        "that saved it and save it again")
+    offsets = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = (np.concatenate([np.asarray(c, dtype=dtype) for c in paths]) if len(paths) else np.zeros(0, dtype)
+            for paths, dtype in ((codes, np.uint8), (points, np.int32)))
+    return HuffmanTree(*flat, offsets)
+
+
 def empty_tree(vocab_size: int = 0) -> HuffmanTree:
     """No path for any word (what the kernels get when hs is off)."""
     return HuffmanTree(np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(vocab_size + 1, np.int64))

@@ -19,13 +19,15 @@ class Weights:
     """A model's matrices, float32 (V, d): a run given them starts from them instead of a fresh initialisation, and
     writes its result back into them (continued training, ``fastw2v.Word2Vec``). ``w_out`` are the negatives'
     output rows (gensim's syn1neg; (0, d) without negatives), ``syn1`` hierarchical softmax's inner nodes (with
-    hs). ``lockf`` (gensim's ``vectors_lockf``): each input row's updates are scaled by its factor (0: the row
+    hs), whose rows are the inner nodes of ``tree`` (a ``huffman.HuffmanTree``; None: word2vec.c's tree of the
+    counts). ``lockf`` (gensim's ``vectors_lockf``): each input row's updates are scaled by its factor (0: the row
     never changes), one factor for all rows or one per row; None: all 1."""
 
     w_in: np.ndarray
     w_out: np.ndarray
     syn1: np.ndarray | None = None
     lockf: np.ndarray | None = None
+    tree: object = None
 
 
 @dataclass

@@ -36,7 +36,7 @@ from .batching import numba_threads
 from .config import Config
 from .encode import MAX_COUNTED_WORDS, EmptyVocabularyError, count_words
 from .errors import UserError
-from .huffman import build_tree, score_sentences
+from .huffman import HuffmanTree, build_tree, score_sentences, tree_of_paths
 from .sources import CorpusTypeError, from_text_file, from_token_lists
 from .stats import Weights
 from .train import check_trained, encode_with, train_corpus
@@ -377,15 +377,23 @@ class Word2Vec:
         if self.hs:
             self._set_codes()
 
-    def _set_codes(self) -> None:
-        """Each word's path in the Huffman tree of its counts, as gensim's ``wv`` holds it with hs: ``code`` (the
-        turns, uint8) and ``point`` (the inner nodes, rows of ``syn1``), one array a word."""
-        tree = build_tree(np.asarray(self.wv.counts, dtype=np.int64))
+    def _set_codes(self, tree: HuffmanTree | None = None) -> None:
+        """Each word's path in the Huffman tree (``tree``, by default word2vec.c's of the counts), as gensim's ``wv``
+        holds it with hs: ``code`` (the turns, uint8) and ``point`` (the inner nodes, rows of ``syn1``), one array a
+        word. Training and ``score`` follow these paths (``_tree``), so a gensim model keeps gensim's tree."""
+        if tree is None:
+            tree = build_tree(np.asarray(self.wv.counts, dtype=np.int64))
         V = len(self.wv)
         codes, points = np.empty(V, dtype=object), np.empty(V, dtype=object)
         for w in range(V):
             codes[w], points[w] = tree.code(w).copy(), tree.point(w).astype(np.uint32)
         self.wv.expandos["code"], self.wv.expandos["point"] = codes, points
+
+    def _tree(self) -> HuffmanTree | None:
+        """The Huffman tree of syn1's rows (``_set_codes``); None without hs."""
+        if not self.hs:
+            return None
+        return tree_of_paths(self.wv.expandos["code"], self.wv.expandos["point"])
 
     def _vocab(self) -> Vocab:
         self._check_own_vectors("this")
@@ -433,7 +441,7 @@ class Word2Vec:
         d = self.vector_size
         # the trainers start from these and write back into them
         weights = Weights(self.wv.vectors, self.syn1neg if self.syn1neg is not None else np.zeros((0, d), np.float32),
-                          self.syn1, lockf=getattr(self.wv, "vectors_lockf", None))
+                          self.syn1, lockf=getattr(self.wv, "vectors_lockf", None), tree=self._tree())
 
         def on_epoch_end(epoch, w_in, stats):
             self.wv.vectors[...] = w_in  # the trainer's own (padded) copy, as it stands after the epoch
@@ -560,8 +568,7 @@ class Word2Vec:
                                 "[['a', 'sentence'], ...]")  # a str is its characters, as in gensim
             known = [self.wv.key_to_index[w] for w in sentence if w in self.wv.key_to_index]
             ids.append(np.array(known[:MAX_WORDS_IN_SENTENCE], dtype=np.int64))
-        tree = build_tree(np.asarray(self.wv.counts, dtype=np.int64))
-        return score_sentences(ids, self.wv.vectors, self.syn1, tree, int(self.window), bool(self.sg),
+        return score_sentences(ids, self.wv.vectors, self.syn1, self._tree(), int(self.window), bool(self.sg),
                                bool(self.cbow_mean))
 
     # -- files --------------------------------------------------------------------------------------
@@ -581,7 +588,8 @@ class Word2Vec:
         if self.syn1neg is not None:
             arrays["w_out"] = self.syn1neg
         if self.syn1 is not None:
-            arrays["syn1"] = self.syn1
+            tree = self._tree()
+            arrays.update(syn1=self.syn1, hs_codes=tree.codes, hs_points=tree.points, hs_offsets=tree.offsets)
         buf = io.BytesIO()
         np.savez(buf, **arrays, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
         if hasattr(fname_or_handle, "write"):
@@ -616,8 +624,10 @@ class Word2Vec:
         w_out = arrays.get("w_out")
         model.syn1neg = np.ascontiguousarray(w_out, dtype=np.float32) if model.negative else None
         model.syn1 = np.ascontiguousarray(arrays["syn1"], dtype=np.float32) if model.hs else None
-        if model.hs:
-            model._set_codes()
+        if model.hs:  # the tree it trained (a file saved before the tree was kept: word2vec.c's of the counts)
+            saved = "hs_offsets" in arrays
+            model._set_codes(HuffmanTree(arrays["hs_codes"], arrays["hs_points"], arrays["hs_offsets"]) if saved
+                             else None)
         for k in _STATE:
             if k in meta:
                 setattr(model, k, meta[k])
@@ -658,8 +668,11 @@ class Word2Vec:
         model.wv.vectors_lockf = _lockf_for(lockf if lockf is not None else np.ones(1), len(words))
         model.syn1neg = _matrix_of(theirs, "syn1neg", len(words), d) if model.negative else None
         model.syn1 = _matrix_of(theirs, "syn1", len(words), d) if model.hs else None
-        if model.hs:
-            model._set_codes()
+        if model.hs:  # syn1's rows are the inner nodes of gensim's tree, whose ties differ from word2vec.c's
+            expandos = getattr(theirs.wv, "expandos", {})
+            codes, points = expandos.get("code"), expandos.get("point")
+            model._set_codes(tree_of_paths(codes, points) if codes is not None and points is not None
+                             and len(codes) == len(words) else None)
         model.corpus_count = _plain(getattr(theirs, "corpus_count", 0))
         model.corpus_total_words = _plain(getattr(theirs, "corpus_total_words", None))
         model.train_count = _plain(getattr(theirs, "train_count", 0))

@@ -85,6 +85,20 @@ def test_train_with_shared_or_per_pair_negatives(tmp_path, corpus_file, capsys):
     assert not np.array_equal(outs[None], outs["--no-shared-negatives"])
 
 
+@pytest.mark.parametrize("flags, objective", [(["--hs", "--negative", "0"], "window 5, hierarchical softmax"),
+                                              (["--hs", "--cbow"], "5 negatives and hierarchical softmax")])
+def test_train_with_hierarchical_softmax(tmp_path, corpus_file, capsys, flags, objective):
+    """--hs trains the tree (alone with --negative 0, or beside the negatives), and the summary names it."""
+    out = tmp_path / "v.npy"
+    assert main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"),
+                 *flags, *TINY]) == 0
+    printed = capsys.readouterr().out
+    assert objective in printed and "backend      hogwild" in printed
+    import fastw2v
+
+    assert np.abs(fastw2v.Vectors.load(str(out)).vectors).max() > 0
+
+
 def test_train_on_an_encoded_corpus_folder(tmp_path, planted_corpus, capsys):
     """--dataset takes a folder written by EncodedCorpus.save (or a cache folder): no text, same vocabulary."""
     planted_corpus.save(str(tmp_path / "enc"))

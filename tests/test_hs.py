@@ -137,12 +137,15 @@ def reference_cbow(corpus, cfg, lockf):
     return w_in, w_out, syn1
 
 
-@pytest.mark.parametrize("sg, negative, cbow_mean, locked", [(1, 0, 1, False), (1, 5, 1, False), (1, 3, 1, True),
-                                                             (0, 0, 1, False), (0, 5, 1, True), (0, 0, 0, False)])
-def test_equals_word2vec_c_in_numpy(sg, negative, cbow_mean, locked, monkeypatch):
+@pytest.mark.parametrize("sg, negative, cbow_mean, locked, hot", [
+    (1, 0, 1, False, False), (1, 5, 1, False, False), (1, 3, 1, True, False), (0, 0, 1, False, False),
+    (0, 5, 1, True, False), (0, 0, 0, False, False), (1, 0, 1, False, True), (0, 0, 1, True, True)])
+def test_equals_word2vec_c_in_numpy(sg, negative, cbow_mean, locked, hot, monkeypatch):
     """One thread, a constant lr: every matrix equals the numpy reference to rounding (fastmath reorders sums).
-    locked: the three most frequent words' input rows held still (lock factor 0), one moving at half speed."""
-    corpus, cfg = reference_case(False, max(negative, 1), False, monkeypatch)
+    locked: the three most frequent words' input rows held still (lock factor 0), one moving at half speed.
+    hot: 2 threads on one-document chunks (in fact serial), every row of this small tree on the threads' copies
+    (HOT_NODES), merged every 16 pairs: the same arithmetic up to a merge's rounding."""
+    corpus, cfg = reference_case(hot, max(negative, 1), False, monkeypatch)
     cfg = dataclasses.replace(cfg, sg=sg, hs=True, negative=negative, cbow_mean=cbow_mean)
     V = len(corpus.vocab)
     lockf = np.ones(V, np.float32)
@@ -234,3 +237,33 @@ def test_word2vec_score_is_the_kernels_log_probability():
     assert model.score(texts, total_sentences=3).shape == (3,)
     with pytest.raises(RuntimeError, match="hs=0"):
         fastw2v.Word2Vec(texts, vector_size=8, min_count=1, workers=1, epochs=1).score(texts)
+
+
+def test_a_gensim_model_keeps_gensims_tree(tmp_path):
+    """gensim's Huffman tree breaks ties another way than word2vec.c's, and a gensim model's syn1 rows are its
+    inner nodes: loaded into fastw2v (and saved and loaded again), the model keeps gensim's paths, and its score is
+    the exact log-probability along them (gensim's own reads a table of log sigma: within 3% here)."""
+    gensim = pytest.importorskip("gensim")
+    texts = [t.split() for t in ["a b c d e", "b c d e f", "c d e f a", "a a b b c"]] * 30
+    theirs = gensim.models.Word2Vec(texts, vector_size=8, min_count=1, hs=1, negative=0, sg=1, workers=1, epochs=3,
+                                    seed=2)
+    ours = fastw2v.Word2Vec.from_gensim(theirs)
+    assert [c.tolist() for c in ours.wv.expandos["code"]] == [theirs.wv.get_vecattr(w, "code").tolist()
+                                                              for w in theirs.wv.index_to_key]
+    sample = texts[:4]
+
+    def exact(sentence):
+        ids, total = [theirs.wv.key_to_index[w] for w in sentence], 0.0
+        for i, w in enumerate(ids):
+            for j in range(max(0, i - theirs.window), min(len(ids), i + theirs.window + 1)):
+                for code, node in zip(theirs.wv.get_vecattr(w, "code"), theirs.wv.get_vecattr(w, "point")):
+                    f = float(theirs.wv.vectors[ids[j]] @ theirs.syn1[node]) * (-1 if code else 1)
+                    total += 0.0 if j == i or abs(f) >= 6 else -np.log1p(np.exp(-f))
+        return total
+
+    np.testing.assert_allclose(ours.score(sample), [exact(s) for s in sample], rtol=1e-5)
+    np.testing.assert_allclose(ours.score(sample), theirs.score(sample, total_sentences=4), rtol=0.03)
+    ours.save(str(tmp_path / "m"))
+    np.testing.assert_allclose(fastw2v.Word2Vec.load(str(tmp_path / "m")).score(sample), ours.score(sample))
+    word2vec_c = build_tree(np.asarray(ours.wv.counts))
+    assert any(word2vec_c.code(w).tolist() != ours.wv.expandos["code"][w].tolist() for w in range(len(ours.wv)))
