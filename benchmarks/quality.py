@@ -20,8 +20,9 @@ neighbours of the 1,000 most frequent words that both give. A second gensim seed
 shows how far gensim agrees with itself, so the check works on text that has no evaluation set.
 
 Settings for every row: skip-gram (``--sg 0``: CBOW, the mean of the window), vector_size=100, window=5,
-negative=5, sample=1e-3, min_count=5, the learning rate's defaults (Config.start_lr / end_lr: 0.025 -> 1e-4 linear
-for sgd/hogwild/gensim; for adam / sparse_adam a start that depends on the number of steps, decaying to 0), 2 workers.
+negative=5 (``--hs``: hierarchical softmax instead, hs=1 and negative=0; the hogwild backend, gensim and word2vec.c),
+sample=1e-3, min_count=5, the learning rate's defaults (Config.start_lr / end_lr: 0.025 -> 1e-4 linear for
+sgd/hogwild/gensim; for adam / sparse_adam a start that depends on the number of steps, decaying to 0), 2 workers.
 
 gensim's learning rate: in ``corpus_file`` mode (the default, ``--gensim-mode corpus_file``) each of W worker
 threads reads 1/W of the file and decays the rate by its own progress measured against all of the corpus's
@@ -40,6 +41,7 @@ import dataclasses
 import json
 import os
 import platform
+import shlex
 import sys
 import tempfile
 import time
@@ -99,10 +101,10 @@ GENSIM_MODES = ("corpus_file", "iterable")
 
 
 def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tmp: str, mode: str = "corpus_file",
-                 sg: int = 1):
+                 sg: int = 1, hs: bool = False):
     """gensim's Word2Vec on the corpus file: read by its own threads (``corpus_file``), or as an iterable of
     token lists (``iterable``: LineSentence over the same file, a producer thread feeding ``workers`` workers);
-    skip-gram, or CBOW with ``sg=0``."""
+    skip-gram, or CBOW with ``sg=0``; negative sampling, or hierarchical softmax alone with ``hs=True``."""
     from gensim.models import Word2Vec
     from gensim.models.word2vec import LineSentence
 
@@ -111,7 +113,7 @@ def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tm
     path = os.path.join(tmp, f"corpus-{corpus.n_tokens}.txt")
     if not os.path.exists(path):
         write_corpus_file(corpus, path)
-    model = Word2Vec(sg=sg, hs=0, workers=workers, seed=seed, epochs=epochs, **SETTINGS)
+    model = Word2Vec(sg=sg, workers=workers, seed=seed, epochs=epochs, **{**SETTINGS, **hs_settings(hs)})
     source = {"corpus_file": path} if mode == "corpus_file" else {"corpus_iterable": LineSentence(path)}
     model.build_vocab(**source)
     if len(model.wv) != len(corpus.vocab):
@@ -127,7 +129,7 @@ def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tm
     return vectors, model.corpus_total_words * epochs / seconds, seconds
 
 
-def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str, sg: int = 1):
+def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str, sg: int = 1, hs: bool = False):
     """word2vec.c (a ``word2vec`` binary on PATH) on the same corpus file; its rate from the wall time, which
     includes its vocabulary pass (a few seconds). It has no seed option: its streams are keyed by thread."""
     import subprocess
@@ -140,6 +142,8 @@ def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str,
         write_corpus_file(corpus, path)
     out = os.path.join(tmp, f"word2vec-c-{os.getpid()}.bin")
     cmd = word2vec_c_command(binary, path, out, workers, epochs, min_count=SETTINGS["min_count"], cbow=1 - sg)
+    if hs:
+        cmd[cmd.index("-hs") + 1], cmd[cmd.index("-negative") + 1] = "1", "0"
     start = time.perf_counter()
     subprocess.run(cmd, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start
@@ -154,6 +158,11 @@ def train_fastw2v(corpus: EncodedCorpus, backend: str, optimizer: str, batch_siz
                             epochs=epochs, progress=False, **settings)
     st = vectors.stats
     return vectors, st.words_per_sec, st.seconds
+
+
+def hs_settings(hs: bool) -> dict:
+    """--hs: hierarchical softmax alone (gensim's hs=1, negative=0; fastw2v's Config.hs), else nothing to change."""
+    return {"hs": 1, "negative": 0} if hs else {}
 
 
 def parse_extra(items: list[str]) -> dict:
@@ -222,6 +231,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--sg", type=int, choices=(0, 1), default=1, help="1: skip-gram; 0: CBOW (every row: fastw2v, "
                    "gensim and word2vec.c)")
+    p.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling in every "
+                   "row (gensim and word2vec.c: hs=1, negative=0; fastw2v: hs=True, negative=0)")
     p.add_argument("--gensim-mode", choices=GENSIM_MODES, default="corpus_file",
                    help="how gensim reads the corpus: its own file reader, whose rate decays only partway with "
                         "more than one worker, or an iterable of token lists (the rate schedule as documented)")
@@ -248,6 +259,7 @@ def main(argv=None) -> int:
                    help="train this many rows at a time, each in its own process with --workers threads (for a "
                         "machine with jobs x workers cores; words/s are then not comparable between rows)")
     args = p.parse_args(argv)
+    args.command = shlex.join(["python", "-m", "benchmarks.quality", *(sys.argv[1:] if argv is None else argv)])
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
     if unknown:
@@ -292,17 +304,17 @@ def main(argv=None) -> int:
             finished.append((i, label, row, vectors if keep else None))
             finished.sort(key=lambda x: x[0])  # the plan's order, also in a file a stopped run leaves
             report(row, label, names, agreement_later=args.jobs > 1)
-            write_results(args.out, names, [r for _, _, r, _ in finished])
+            write_results(args.out, args.command, names, [r for _, _, r, _ in finished])
         if args.jobs > 1:  # rows finish in any order: agreement once all are in, in the plan's order
             for _, _, row, vectors in finished:
                 add_agreement(args, row, vectors, reference)
         results = [r for _, _, r, _ in finished]
-        write_results(args.out, names, results)
+        write_results(args.out, args.command, names, results)
         pairs = (pairwise_agreement({f"{label} ({row['corpus']})": v for _, label, row, v in finished},
                                     args.agreement_words) if args.pairwise else None)
     print(table(results, names))
     if pairs:
-        write_results(args.out, names, results, pairwise_agreement=pairs)
+        write_results(args.out, args.command, names, results, pairwise_agreement=pairs)
         print("\nNeighbour agreement between every two rows:\n")
         print("| row | row | agreement |\n|---|---|---:|")
         print("\n".join(f"| {a} | {b} | {v:.3f} |" for a, b, v in pairs))
@@ -331,16 +343,16 @@ def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B
              + "".join(f" {k}={v}" for k, v in settings.items()))
     if backend == "gensim":
         label += f" ({gensim_kind(args.gensim_mode, args.gensim_workers)})"
-    row_extra = {"sg": args.sg, **parse_extra(args.set), **settings}
+    row_extra = {"sg": args.sg, **hs_settings(args.hs), **parse_extra(args.set), **settings}
     seed = row_extra.get("seed", seed)
     print(f"--- {label} on {which} corpus, {args.epochs} epoch(s)", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
         if backend == "gensim":
             vectors, wps, seconds = train_gensim(corpus, args.epochs, args.gensim_workers, seed, tmp,
-                                                 args.gensim_mode, args.sg)
+                                                 args.gensim_mode, args.sg, args.hs)
         elif backend == "word2vec_c":
-            vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp, args.sg)
+            vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp, args.sg, args.hs)
         elif backend == "hogwild":
             vectors, wps, seconds = train_fastw2v(corpus, "hogwild", "sgd", 16384, args.epochs, args.workers, seed,
                                                   row_extra)
@@ -356,10 +368,12 @@ def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B
     device = getattr(getattr(vectors, "stats", None), "device", "cpu")  # gensim: the CPU
     row = dict(backend=backend, variant=settings, seed=seed, device=device, batch_size=B, agreement=float("nan"),
                corpus=which, corpus_tokens=corpus.n_tokens, vocab=len(corpus.vocab), epochs=args.epochs,
+               hs=bool(row_extra.get("hs", 0)),
                analogy=100 * an.accuracy, analogy_evaluated=an.total, analogy_skipped=an.skipped,
                ws353_rho=ws.spearman, ws353_oov_percent=ws.oov_percent, words_per_sec=wps, train_seconds=seconds,
                wall_seconds=wall, jobs=args.jobs,
-               settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c") else {"sg": args.sg})},
+               settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c")
+                                        else {"sg": args.sg, **hs_settings(args.hs)})},
                probe={w: [n for n, _ in vectors.most_similar(w, topn=5)] for w in ("good", "horror") if w in vectors})
     if backend == "gensim":
         row.update(gensim_mode=args.gensim_mode, gensim_workers=args.gensim_workers)
@@ -423,11 +437,28 @@ def report(row: dict, label: str, names: dict, agreement_later: bool = False) ->
           f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
 
 
-def write_results(path: str, names: dict, rows: list[dict], **more) -> None:
-    """The rows so far as JSON (rewritten after each row, so a stopped run keeps what it measured)."""
+def write_results(path: str, command: str, names: dict, rows: list[dict], **more) -> None:
+    """The rows so far as JSON (rewritten after each row, so a stopped run keeps what it measured), opening with
+    the command, commit, machine and date, as every file in benchmarks/results/ does."""
+    gpu = gpu_name()
     with open(path, "w") as f:
-        json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(), gpu=gpu_name(),
-                       corpora=names, rows=rows, **more), f, indent=1)
+        json.dump(dict(command=command, commit=git_commit(),
+                       machine=f"{os.cpu_count()}-core {platform.processor() or platform.machine()}, {gpu or 'no GPU'}",
+                       date=time.strftime("%Y-%m-%d"), cpus=os.cpu_count(), gpu=gpu, corpora=names, rows=rows,
+                       **more), f, indent=1)
+
+
+def git_commit() -> str | None:
+    """The checkout's short commit, '+' when the code (fastw2v/, benchmarks/*.py) differs from it; None outside a
+    git checkout."""
+    import subprocess
+
+    try:
+        run = (lambda *a: subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True, check=True).stdout)
+        changed = run("status", "--porcelain", "-uno", "--", "fastw2v", "benchmarks/*.py").strip()
+        return run("rev-parse", "--short", "HEAD").strip() + ("+" if changed else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def neighbour_agreement(a: fastw2v.Vectors, b: fastw2v.Vectors, n_words: int = 1000, topn: int = 10) -> float:
@@ -485,6 +516,9 @@ def table(rows: list[dict], names: dict) -> str:
                      f"{r['words_per_sec']:,.0f} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |")
     lines.append("")
     lines += [f"corpus `{k}`: {v}" for k, v in names.items()]
+    models = sorted({(r.get("settings", {}).get("sg", 1), bool(r.get("hs"))) for r in rows})
+    lines += [f"{'skip-gram' if sg else 'CBOW'}, "
+              f"{'hierarchical softmax (hs=1, negative=0)' if hs else 'negative sampling'}" for sg, hs in models]
     jobs = max((r.get("jobs", 1) for r in rows), default=1)
     if jobs > 1:
         lines.append(f"Rows trained {jobs} at a time in parallel processes (--jobs): their words/s are not comparable.")
