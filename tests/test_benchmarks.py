@@ -41,7 +41,7 @@ def fake_rows(monkeypatch):
 def test_rounds_run_the_rows_in_turn(monkeypatch, tmp_path, capsys):
     calls = fake_rows(monkeypatch)
     out = tmp_path / "r.json"
-    assert runner.main(["--rows", "4 iterable,CBOW iterable", "--rounds", "3", "--repeat", "1", "--out", str(out)]) == 0
+    assert runner.main(["--rows", "4 iterable,4 CBOW iterable", "--rounds", "3", "--repeat", "1", "--out", str(out)]) == 0
     first, second = calls[0], calls[1]
     assert first != second and calls == [first, second] * 3  # row A, row B, A, B, A, B
     rows = {r["label"]: r["rates"] for r in json.loads(out.read_text())["rows"]}
