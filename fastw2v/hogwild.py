@@ -9,8 +9,10 @@ claim one at a time, and the threads write into the shared matrices without lock
 gensim do, except for the rows of the most frequent words (``Config.hot_rows``): each thread trains those on
 a private copy and merges its changes every ``MERGE_EVERY`` pairs. With one thread the result is a pure
 function of the seed. ``Config.shared_negatives`` (HogBatch) trades that pair-for-pair identity for speed:
-one set of negatives per center, shared by its window. In a job of several ranks (``buckets``) each rank trains
-lists of pairs instead, a bucket's at a time (``train_pairs``), with the same per-pair step.
+one set of negatives per center, shared by its window. Hierarchical softmax (``Config.hs``) trains each pair's
+input row along its center's path in the Huffman tree (``huffman``), before or instead of the negatives; the rows
+nearest the tree's root take the private copies (``HOT_NODES``). In a job of several ranks (``buckets``) each rank
+trains lists of pairs instead, a bucket's at a time (``train_pairs``), with the same per-pair step.
 
 Orientation: word2vec.c's. For a pair (center, context) the CONTEXT word's input row is trained against the
 CENTER's output row, and the negatives replace the center (``l1 = last_word * layer1_size``, word2vec.c:502).
@@ -837,7 +839,7 @@ class ChunkTrainer:
         V = len(corpus.vocab)
         self.d, self.n_blocks = config.vector_size, n_threads * BLOCKS_PER_THREAD
         # one thread shares no lines; CBOW writes every row in place: a window writes twice a pair's rows, and the
-        # merges of private copies cost it more than they save; hs writes the tree's rows in place too
+        # merges of private copies cost it more than they save; with hs the tree's root rows are the private ones
         self.hot = min(config.hot_rows, V) if n_threads > 1 and config.sg and not config.hs else 0
         self.keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
         self.alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
