@@ -259,7 +259,7 @@ def main(argv=None) -> int:
                    help="train this many rows at a time, each in its own process with --workers threads (for a "
                         "machine with jobs x workers cores; words/s are then not comparable between rows)")
     args = p.parse_args(argv)
-    args.command = shlex.join(["python", "-m", "benchmarks.quality", *(sys.argv[1:] if argv is None else argv)])
+    args.header = header(["python", "-m", "benchmarks.quality", *(sys.argv[1:] if argv is None else argv)])
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
     if unknown:
@@ -304,17 +304,17 @@ def main(argv=None) -> int:
             finished.append((i, label, row, vectors if keep else None))
             finished.sort(key=lambda x: x[0])  # the plan's order, also in a file a stopped run leaves
             report(row, label, names, agreement_later=args.jobs > 1)
-            write_results(args.out, args.command, names, [r for _, _, r, _ in finished])
+            write_results(args.out, args.header, names, [r for _, _, r, _ in finished])
         if args.jobs > 1:  # rows finish in any order: agreement once all are in, in the plan's order
             for _, _, row, vectors in finished:
                 add_agreement(args, row, vectors, reference)
         results = [r for _, _, r, _ in finished]
-        write_results(args.out, args.command, names, results)
+        write_results(args.out, args.header, names, results)
         pairs = (pairwise_agreement({f"{label} ({row['corpus']})": v for _, label, row, v in finished},
                                     args.agreement_words) if args.pairwise else None)
     print(table(results, names))
     if pairs:
-        write_results(args.out, args.command, names, results, pairwise_agreement=pairs)
+        write_results(args.out, args.header, names, results, pairwise_agreement=pairs)
         print("\nNeighbour agreement between every two rows:\n")
         print("| row | row | agreement |\n|---|---|---:|")
         print("\n".join(f"| {a} | {b} | {v:.3f} |" for a, b, v in pairs))
@@ -437,15 +437,20 @@ def report(row: dict, label: str, names: dict, agreement_later: bool = False) ->
           f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
 
 
-def write_results(path: str, command: str, names: dict, rows: list[dict], **more) -> None:
+def write_results(path: str, head: dict, names: dict, rows: list[dict], **more) -> None:
     """The rows so far as JSON (rewritten after each row, so a stopped run keeps what it measured), opening with
-    the command, commit, machine and date, as every file in benchmarks/results/ does."""
-    gpu = gpu_name()
+    the command, commit, machine and date of ``head`` (``header``), as every file in benchmarks/results/ does."""
     with open(path, "w") as f:
-        json.dump(dict(command=command, commit=git_commit(),
-                       machine=f"{os.cpu_count()}-core {platform.processor() or platform.machine()}, {gpu or 'no GPU'}",
-                       date=time.strftime("%Y-%m-%d"), cpus=os.cpu_count(), gpu=gpu, corpora=names, rows=rows,
-                       **more), f, indent=1)
+        json.dump(dict(**head, corpora=names, rows=rows, **more), f, indent=1)
+
+
+def header(argv: list[str]) -> dict:
+    """The command, commit, machine and date of this run, taken once at its start (a commit made while it runs
+    is not its code)."""
+    gpu = gpu_name()
+    return dict(command=shlex.join(argv), commit=git_commit(),
+                machine=f"{os.cpu_count()}-core {platform.processor() or platform.machine()}, {gpu or 'no GPU'}",
+                date=time.strftime("%Y-%m-%d"), cpus=os.cpu_count(), gpu=gpu)
 
 
 def git_commit() -> str | None:
@@ -454,7 +459,8 @@ def git_commit() -> str | None:
     import subprocess
 
     try:
-        run = (lambda *a: subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True, check=True).stdout)
+        run = (lambda *a: subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True,
+                                         check=True).stdout)
         changed = run("status", "--porcelain", "-uno", "--", "fastw2v", "benchmarks/*.py").strip()
         return run("rev-parse", "--short", "HEAD").strip() + ("+" if changed else "")
     except (OSError, subprocess.CalledProcessError):
