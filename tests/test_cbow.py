@@ -9,7 +9,8 @@ import pytest
 import fastw2v
 from fastw2v import kernels as K
 from fastw2v.errors import UserError
-from fastw2v.hogwild import MAX_EXP, init_weights, train_hogwild
+from fastw2v.pair_step import MAX_EXP
+from fastw2v.hogwild import init_weights, train_hogwild
 from fastw2v.train import train_corpus
 
 from .test_hogwild import BASE, own_group_precision, reference_case

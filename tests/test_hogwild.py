@@ -10,7 +10,8 @@ import pytest
 import fastw2v
 from fastw2v.batching import NumbaBatches
 from fastw2v import kernels as K
-from fastw2v.hogwild import MAX_EXP, init_weights, padded_rows, train_hogwild
+from fastw2v.pair_step import MAX_EXP
+from fastw2v.hogwild import init_weights, padded_rows, train_hogwild
 
 from .conftest import planted_texts
 

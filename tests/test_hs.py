@@ -10,7 +10,8 @@ import pytest
 import fastw2v
 from fastw2v.batching import NumbaBatches
 from fastw2v.errors import UserError
-from fastw2v.hogwild import MAX_EXP, init_weights, train_hogwild
+from fastw2v.pair_step import MAX_EXP
+from fastw2v.hogwild import init_weights, train_hogwild
 from fastw2v.huffman import build_tree, score_sentences
 from fastw2v.stats import Weights
 from fastw2v.train import train_corpus
