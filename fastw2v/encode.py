@@ -77,18 +77,12 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
                   max_counted_words] + (["gensim_pruning"] if gensim_pruning else [])
     key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
     settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
-                "max_piece_length": max_piece_length, "max_counted_words": max_counted_words}
-    if gensim_pruning:
-        settings["gensim_pruning"] = True
+                "max_piece_length": max_piece_length, "max_counted_words": max_counted_words,
+                **({"gensim_pruning": True} if gensim_pruning else {})}
     started = time.perf_counter()
     cache_dir = None if cache_dir is None else os.path.expanduser(os.fspath(cache_dir))
     if cache_dir is None:
-        tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
-        _encode_into(tmp_holder.name, source, settings, progress, vocab, extend, trim_rule, allow_empty)
-        corpus = load_folder(tmp_holder.name, source.description)
-        corpus._tmp = tmp_holder
-        corpus.encode_seconds = time.perf_counter() - started
-        return corpus
+        return _encode_uncached(source, settings, progress, vocab, extend, trim_rule, allow_empty)
     folder = os.path.join(cache_dir, key)
     try:
         os.makedirs(cache_dir, exist_ok=True)
@@ -116,6 +110,17 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     corpus.encode_seconds = time.perf_counter() - started
     return corpus
 
+
+
+def _encode_uncached(source, settings, progress, vocab, extend, trim_rule, allow_empty) -> EncodedCorpus:
+    """``encode`` without the cache: into a temporary folder that lives as long as the corpus."""
+    started = time.perf_counter()
+    tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
+    _encode_into(tmp_holder.name, source, settings, progress, vocab, extend, trim_rule, allow_empty)
+    corpus = load_folder(tmp_holder.name, source.description)
+    corpus._tmp = tmp_holder
+    corpus.encode_seconds = time.perf_counter() - started
+    return corpus
 
 
 def _encode_into(folder, source, settings, progress, base_vocab=None, extend=False, trim_rule=None,

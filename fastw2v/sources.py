@@ -298,18 +298,7 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     if not isinstance(dd, (datasets.DatasetDict, datasets.IterableDatasetDict)):
         dd = {"train": dd}
     names = list(dd) if splits is None else splits
-    for s in names:
-        if s not in dd:
-            raise UserError(f"dataset {name_or_path!r} has no split {s!r}: choose from {', '.join(dd)}")
-    for s in names:
-        if dd[s].column_names is not None and text_column not in dd[s].column_names:
-            raise UserError(f"split {s!r} of {name_or_path!r} has no column {text_column!r}: "
-                            f"pass --text-column with one of {', '.join(dd[s].column_names)}")
-    for s in (names if not streaming else []):  # a stream may not know its features before it is read
-        feature = dd[s].features[text_column]
-        if getattr(feature, "dtype", None) not in ("string", "large_string"):
-            raise UserError(f"column {text_column!r} of split {s!r} holds {getattr(feature, 'dtype', feature)}, not "
-                            f"text: pass --text-column with a text column ({_text_columns(dd[s].features)})")
+    _check_splits(dd, names, name_or_path, text_column, streaming)
     parts = [dd[s].select_columns([text_column]) for s in names]
     if streaming:
         info = parts[0].info
@@ -325,6 +314,22 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
 
     return TextSource(f"{name_or_path} [{', '.join(names)}]", fingerprint, blocks=blocks)
 
+
+
+def _check_splits(dd, names: list[str], name_or_path: str, text_column: str, streaming: bool) -> None:
+    """Each of ``names`` a split of ``dd`` with a text column ``text_column``: else a one-line error."""
+    for s in names:
+        if s not in dd:
+            raise UserError(f"dataset {name_or_path!r} has no split {s!r}: choose from {', '.join(dd)}")
+    for s in names:
+        if dd[s].column_names is not None and text_column not in dd[s].column_names:
+            raise UserError(f"split {s!r} of {name_or_path!r} has no column {text_column!r}: "
+                            f"pass --text-column with one of {', '.join(dd[s].column_names)}")
+    for s in (names if not streaming else []):  # a stream may not know its features before it is read
+        feature = dd[s].features[text_column]
+        if getattr(feature, "dtype", None) not in ("string", "large_string"):
+            raise UserError(f"column {text_column!r} of split {s!r} holds {getattr(feature, 'dtype', feature)}, not "
+                            f"text: pass --text-column with a text column ({_text_columns(dd[s].features)})")
 
 
 def _text_columns(features) -> str:

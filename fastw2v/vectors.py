@@ -188,17 +188,7 @@ class Vectors:
         fastw2v.UserError
             When a key is not a str, or the weights (or an extra) do not hold one vector (value) per key.
         """
-        if _is_key(keys):
-            keys, weights = [keys], np.asarray(weights).reshape(1, -1)
-        keys = list(keys)
-        weights = np.asarray(weights)
-        if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
-            raise UserError(f"{len(keys)} keys but weights of shape {weights.shape}: pass one vector of length "
-                            f"{self.vector_size} per key, a ({len(keys)}, {self.vector_size}) matrix")
-        extras = {attr: np.asarray(v) for attr, v in (extras or {}).items()}
-        for attr, v in extras.items():
-            if v.shape[:1] != (len(keys),):
-                raise UserError(f"extras[{attr!r}] has shape {v.shape} for {len(keys)} keys: pass one value per key")
+        keys, weights, extras = self._checked_additions(keys, weights, extras)
         new, old, old_rows = [], [], []
         for i, key in enumerate(keys):
             if not isinstance(key, str):
@@ -227,6 +217,20 @@ class Vectors:
             for attr, v in extras.items():
                 self.expandos[attr][old_rows] = v[old]
         self.vectors_changed()
+
+    def _checked_additions(self, keys, weights, extras):
+        """``add_vectors``' arguments as (list of keys, (n, d) matrix, extras as arrays), or a one-line error."""
+        if _is_key(keys):
+            keys, weights = [keys], np.asarray(weights).reshape(1, -1)
+        keys, weights = list(keys), np.asarray(weights)
+        if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
+            raise UserError(f"{len(keys)} keys but weights of shape {weights.shape}: pass one vector of length "
+                            f"{self.vector_size} per key, a ({len(keys)}, {self.vector_size}) matrix")
+        extras = {attr: np.asarray(v) for attr, v in (extras or {}).items()}
+        for attr, v in extras.items():
+            if v.shape[:1] != (len(keys),):
+                raise UserError(f"extras[{attr!r}] has shape {v.shape} for {len(keys)} keys: pass one value per key")
+        return keys, weights, extras
 
     def add_vector(self, key: str, vector) -> int:
         """Add one key and its vector, as gensim's: a key already present keeps its vector (``wv[key] = vector``
@@ -404,20 +408,7 @@ class Vectors:
         positive, negative = _as_list(positive, "positive"), _as_list(negative, "negative")
         if not positive and not negative:
             raise UserError("most_similar needs at least one key or vector: pass positive=[...] or negative=[...]")
-        keys, weights = [], []
-        for sign, items in ((1.0, positive), (-1.0, negative)):
-            for item in items:
-                if _is_key(item) or isinstance(item, np.ndarray):
-                    keys.append(item)
-                    weights.append(sign)
-                else:  # (key or vector, weight)
-                    try:
-                        key, weight = item
-                    except (TypeError, ValueError):
-                        raise UserError(f"{item!r} is neither a key, a vector nor a (key, weight) pair: pass "
-                                        "words, vectors or (word, weight) pairs") from None
-                    keys.append(key)
-                    weights.append(float(weight))
+        keys, weights = _weighted_terms(positive, negative)
         for key in keys:
             if _is_key(key):
                 self.get_index(key)  # a KeyError naming the word
@@ -966,6 +957,26 @@ def _lines(path: str, what: str):
                 yield line.decode("utf-8")
             except UnicodeDecodeError:
                 raise UserError(f"line {line_no} of {path!r} is not UTF-8: convert the file to UTF-8") from None
+
+
+def _weighted_terms(positive: list, negative: list) -> tuple[list, list[float]]:
+    """most_similar's query terms: each key or vector with its weight, 1.0 (positive) or -1.0 (negative) unless
+    given as a (key or vector, weight) pair."""
+    keys, weights = [], []
+    for sign, items in ((1.0, positive), (-1.0, negative)):
+        for item in items:
+            if _is_key(item) or isinstance(item, np.ndarray):
+                keys.append(item)
+                weights.append(sign)
+                continue
+            try:
+                key, weight = item
+            except (TypeError, ValueError):
+                raise UserError(f"{item!r} is neither a key, a vector nor a (key, weight) pair: pass "
+                                "words, vectors or (word, weight) pairs") from None
+            keys.append(key)
+            weights.append(float(weight))
+    return keys, weights
 
 
 def _unitvec(v: np.ndarray, nrm2) -> np.ndarray:
