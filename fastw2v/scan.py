@@ -328,6 +328,31 @@ def _find(slots, w_hash, w_off, w_len, pool, h, src, off, length):
         s = (s + 1) & mask
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _count_token(t, limit, slots, w_hash, w_off, w_len, w_count, pool, tok_bytes, tok_off, tok_len, tok_hash, word_of,
+                 n_words, pool_used):
+    """Count token t into the table, adding its word when new: (n_words, pool_used, True), or (..., False) with
+    nothing changed when a new word finds the table needing room (more slots, words or pool) or holding ``limit``
+    words. With a non-empty ``word_of``, the token's word index goes to word_of[t]."""
+    h, off, length = tok_hash[t], tok_off[t], tok_len[t]
+    s, wi = _find(slots, w_hash, w_off, w_len, pool, h, tok_bytes, off, length)
+    if wi >= 0:
+        w_count[wi] += 1
+    else:
+        if (n_words >= limit or n_words >= w_hash.shape[0] or 2 * (n_words + 1) > slots.shape[0]
+                or pool_used + length > pool.shape[0]):
+            return n_words, pool_used, False
+        pool[pool_used:pool_used + length] = tok_bytes[off:off + length]
+        w_hash[n_words], w_off[n_words], w_len[n_words], w_count[n_words] = h, pool_used, length, 1
+        slots[s] = n_words
+        wi = n_words
+        n_words += 1
+        pool_used += length
+    if word_of.shape[0] > 0:
+        word_of[t] = wi
+    return n_words, pool_used, True
+
+
 @numba.njit(cache=True, nogil=True)
 def count_tokens(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
                  tok_bytes, tok_off, tok_len, tok_hash, t_from, t_to, word_of):
@@ -335,26 +360,12 @@ def count_tokens(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
     first token not counted, when the table needs room (more slots, words or pool) or holds ``limit`` words.
     With a non-empty ``word_of``, token t's word index goes to word_of[t]."""
     n_words, pool_used = state[0], state[1]
-    record = word_of.shape[0] > 0
     for t in range(t_from, t_to):
-        h, off, length = tok_hash[t], tok_off[t], tok_len[t]
-        s, wi = _find(slots, w_hash, w_off, w_len, pool, h, tok_bytes, off, length)
-        if wi >= 0:
-            w_count[wi] += 1
-            if record:
-                word_of[t] = wi
-            continue
-        if (n_words >= limit or n_words >= w_hash.shape[0] or 2 * (n_words + 1) > slots.shape[0]
-                or pool_used + length > pool.shape[0]):
+        n_words, pool_used, counted = _count_token(t, limit, slots, w_hash, w_off, w_len, w_count, pool, tok_bytes,
+                                                   tok_off, tok_len, tok_hash, word_of, n_words, pool_used)
+        if not counted:
             state[0], state[1] = n_words, pool_used
             return t
-        pool[pool_used:pool_used + length] = tok_bytes[off:off + length]
-        w_hash[n_words], w_off[n_words], w_len[n_words], w_count[n_words] = h, pool_used, length, 1
-        slots[s] = n_words
-        if record:
-            word_of[t] = n_words
-        n_words += 1
-        pool_used += length
     state[0], state[1] = n_words, pool_used
     return t_to
 
@@ -368,29 +379,15 @@ def count_documents(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
     d - 1 ended with more than ``limit`` words: prune, then go on from document d, token t. With a non-empty
     ``word_of``, token t's word index goes to word_of[t]."""
     n_words, pool_used = state[0], state[1]
-    record = word_of.shape[0] > 0
     t = t_from
     for d in range(d_from, doc_end.shape[0]):
         while t < doc_end[d]:
-            h, off, length = tok_hash[t], tok_off[t], tok_len[t]
-            s, wi = _find(slots, w_hash, w_off, w_len, pool, h, tok_bytes, off, length)
-            if wi >= 0:
-                w_count[wi] += 1
-                if record:
-                    word_of[t] = wi
-                t += 1
-                continue
-            if (n_words >= w_hash.shape[0] or 2 * (n_words + 1) > slots.shape[0]
-                    or pool_used + length > pool.shape[0]):
+            n_words, pool_used, counted = _count_token(t, w_hash.shape[0], slots, w_hash, w_off, w_len, w_count, pool,
+                                                       tok_bytes, tok_off, tok_len, tok_hash, word_of, n_words,
+                                                       pool_used)
+            if not counted:
                 state[0], state[1] = n_words, pool_used
                 return 1, d, t
-            pool[pool_used:pool_used + length] = tok_bytes[off:off + length]
-            w_hash[n_words], w_off[n_words], w_len[n_words], w_count[n_words] = h, pool_used, length, 1
-            slots[s] = n_words
-            if record:
-                word_of[t] = n_words
-            n_words += 1
-            pool_used += length
             t += 1
         if n_words > limit:
             state[0], state[1] = n_words, pool_used
