@@ -59,13 +59,18 @@ def worker(args) -> None:
     import fastw2v
     from fastw2v.train import train_corpus
 
-    cfg = dict(epochs=args.epochs, seed=args.seed, workers=args.workers, chunk_tokens=args.chunk_tokens,
-               span_tokens=args.span_tokens or None, min_count=args.min_count)
+    cfg = dict(
+        epochs=args.epochs,
+        seed=args.seed,
+        workers=args.workers,
+        chunk_tokens=args.chunk_tokens,
+        span_tokens=args.span_tokens or None,
+        min_count=args.min_count,
+    )
     start = time.perf_counter()
     if args.alone_as_ranks:  # one process, the model of a job of that many ranks
         config = fastw2v.Config(**cfg)
-        vectors, st = train_corpus(encoded(args.corpus, config), config, progress=False,
-                                   as_ranks=args.alone_as_ranks)
+        vectors, st = train_corpus(encoded(args.corpus, config), config, progress=False, as_ranks=args.alone_as_ranks)
     else:
         vectors = fastw2v.train(**corpus_args(args.corpus), progress=False, **cfg)
         st = vectors.stats
@@ -74,18 +79,35 @@ def worker(args) -> None:
         return
     analogy = ws = None
     try:
-        analogy = fastw2v.evaluate_analogies(vectors, os.path.join(SHARED, "eval", "questions-words.txt"),
-                                             restrict_vocab=30000).accuracy
+        analogy = fastw2v.evaluate_analogies(
+            vectors, os.path.join(SHARED, "eval", "questions-words.txt"), restrict_vocab=30000
+        ).accuracy
         ws = fastw2v.evaluate_word_pairs(vectors, os.path.join(SHARED, "eval", "wordsim353.tsv")).spearman
     except fastw2v.UserError:  # generated text: no English word to evaluate
         pass
-    row = dict(ranks=st.world_size, seed=args.seed, epochs=args.epochs, alone_as_ranks=args.alone_as_ranks,
-               span_tokens=st.span_tokens, chunk_tokens=args.chunk_tokens, backend=st.backend,
-               words_per_sec=st.words_per_sec, train_seconds=st.seconds, wall_seconds=wall,
-               sync_seconds=st.sync_seconds, sync_share=st.sync_seconds / st.seconds if st.seconds else None,
-               transfer_seconds=st.transfer_seconds, sync_mib=st.sync_bytes / 2 ** 20,
-               sync_bytes_per_token=st.sync_bytes / (st.tokens * st.epochs), pairs=st.pairs,
-               vocab_size=st.vocab_size, tokens=st.tokens, analogy=analogy, ws353=ws, final_loss=st.final_loss)
+    row = dict(
+        ranks=st.world_size,
+        seed=args.seed,
+        epochs=args.epochs,
+        alone_as_ranks=args.alone_as_ranks,
+        span_tokens=st.span_tokens,
+        chunk_tokens=args.chunk_tokens,
+        backend=st.backend,
+        words_per_sec=st.words_per_sec,
+        train_seconds=st.seconds,
+        wall_seconds=wall,
+        sync_seconds=st.sync_seconds,
+        sync_share=st.sync_seconds / st.seconds if st.seconds else None,
+        transfer_seconds=st.transfer_seconds,
+        sync_mib=st.sync_bytes / 2**20,
+        sync_bytes_per_token=st.sync_bytes / (st.tokens * st.epochs),
+        pairs=st.pairs,
+        vocab_size=st.vocab_size,
+        tokens=st.tokens,
+        analogy=analogy,
+        ws353=ws,
+        final_loss=st.final_loss,
+    )
     with open(args.row_out, "w") as f:
         json.dump(row, f)
 
@@ -93,15 +115,41 @@ def worker(args) -> None:
 def run_job(ranks: int, seed: int, args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         row_out = os.path.join(tmp, "row.json")
-        worker_args = ["--_worker", "--corpus", args.corpus, "--epochs", str(args.epochs), "--seed", str(seed),
-                       "--chunk-tokens", str(args.chunk_tokens), "--span-tokens", str(args.span_tokens),
-                       "--alone-as-ranks", str(args.alone_as_ranks), "--workers", str(args.workers),
-                       "--min-count", str(args.min_count), "--row-out", row_out]
+        worker_args = [
+            "--_worker",
+            "--corpus",
+            args.corpus,
+            "--epochs",
+            str(args.epochs),
+            "--seed",
+            str(seed),
+            "--chunk-tokens",
+            str(args.chunk_tokens),
+            "--span-tokens",
+            str(args.span_tokens),
+            "--alone-as-ranks",
+            str(args.alone_as_ranks),
+            "--workers",
+            str(args.workers),
+            "--min-count",
+            str(args.min_count),
+            "--row-out",
+            row_out,
+        ]
         if ranks == 1:
             cmd = [sys.executable, "-m", "benchmarks.distributed", *worker_args]
         else:
-            cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks),
-                   "-m", "benchmarks.distributed", *worker_args]
+            cmd = [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                "--nproc-per-node",
+                str(ranks),
+                "-m",
+                "benchmarks.distributed",
+                *worker_args,
+            ]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=os.path.join(HERE, ".."))
         if proc.returncode != 0 or not os.path.exists(row_out):
             lines = proc.stderr.strip().splitlines()
@@ -139,8 +187,19 @@ def transfers() -> str:
     """Times ``Group.exchange`` between two processes of this machine (gloo over loopback TCP)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "table.md")
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "-m", "benchmarks.distributed", "--_transfer", "--row-out", out]
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "benchmarks.distributed",
+            "--_transfer",
+            "--row-out",
+            out,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=os.path.join(HERE, ".."))
         if proc.returncode != 0:
             raise SystemExit(proc.stderr.strip().splitlines()[-1])
@@ -166,9 +225,11 @@ def summary(rows: list[dict]) -> str:
         settings = ("-",) * len(SETTINGS) if is_baseline(r) else tuple(r.get(k, "-") for k in SETTINGS)
         by.setdefault((r["ranks"], settings), []).append(r)
     base = [r for r in ok if is_baseline(r)]
-    lines = ["| ranks | " + " | ".join(k.replace("_", " ") for k in SETTINGS) + " | seeds | analogy | rho | Δ analogy "
-             "| Δ rho | words/s | sync share | bytes a token | final loss |",
-             "|---:|" + "---|" * len(SETTINGS) + "---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| ranks | " + " | ".join(k.replace("_", " ") for k in SETTINGS) + " | seeds | analogy | rho | Δ analogy "
+        "| Δ rho | words/s | sync share | bytes a token | final loss |",
+        "|---:|" + "---|" * len(SETTINGS) + "---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
 
     def gap(value, key, scale, digits):
         b = _mean(base, key)
@@ -176,12 +237,18 @@ def summary(rows: list[dict]) -> str:
 
     for (n, settings), rs in sorted(by.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         a, w = _mean(rs, "analogy"), _mean(rs, "ws353")
-        cells = ["-" if a is None else f"{a * 100:.2f}%", "-" if w is None else f"{w:.3f}",
-                 gap(a, "analogy", 100, 2), gap(w, "ws353", 1, 3)]
+        cells = [
+            "-" if a is None else f"{a * 100:.2f}%",
+            "-" if w is None else f"{w:.3f}",
+            gap(a, "analogy", 100, 2),
+            gap(w, "ws353", 1, 3),
+        ]
         seeds = ",".join(str(r["seed"]) for r in rs)
-        lines.append(f"| {n} | {' | '.join(map(str, settings))} | {seeds} | {' | '.join(cells)} | "
-                     f"{_mean(rs, 'words_per_sec'):,.0f} | {_mean(rs, 'sync_share') or 0:.0%} | "
-                     f"{_mean(rs, 'sync_bytes_per_token') or 0:,.0f} | {_mean(rs, 'final_loss'):.4f} |")
+        lines.append(
+            f"| {n} | {' | '.join(map(str, settings))} | {seeds} | {' | '.join(cells)} | "
+            f"{_mean(rs, 'words_per_sec'):,.0f} | {_mean(rs, 'sync_share') or 0:.0%} | "
+            f"{_mean(rs, 'sync_bytes_per_token') or 0:,.0f} | {_mean(rs, 'final_loss'):.4f} |"
+        )
     for r in rows:
         if "error" in r:
             lines.append(f"error, {r['ranks']} ranks, seed {r['seed']}: {r['error']}")
@@ -193,8 +260,7 @@ def summary(rows: list[dict]) -> str:
 # Links: (name, ranks, bandwidth of the slowest hop of the ring in bytes/s one way, latency of a message in s).
 # Assumptions, printed with the table: NVLink 4 through an NVSwitch moves ~300 GB/s one way between two GPUs;
 # 100 Gb/s Ethernet ~11 GB/s, and in a ring of 4 machines x 8 GPUs every hop between machines crosses it.
-LINKS = (("8 GPUs, one NVLink box", 8, 300e9, 20e-6),
-         ("4 machines x 8 GPUs, 100 Gb/s Ethernet", 32, 11e9, 100e-6))
+LINKS = (("8 GPUs, one NVLink box", 8, 300e9, 20e-6), ("4 machines x 8 GPUs, 100 Gb/s Ethernet", 32, 11e9, 100e-6))
 # One H200's fused step on IMDB (benchmarks/results/h200-runner.txt): words/s at 2^14 and 2^16 pairs a step, and
 # IMDB's pairs a word.
 GPU_RATES = {1 << 14: 29.1e6, 1 << 16: 40.3e6}
@@ -211,8 +277,9 @@ def gpu_step() -> tuple[float, float]:
     return w1 / r1 - w1 * per_word, 1 / per_word
 
 
-def handover_volume(corpus, config, n: int, max_tokens: int | None = None,
-                    output_is_center: bool = False) -> tuple[float, float]:
+def handover_volume(
+    corpus, config, n: int, max_tokens: int | None = None, output_is_center: bool = False
+) -> tuple[float, float]:
     """Computed from the scheme (``buckets.RingSync``) on the corpus's first chunks (epoch 0, up to ``max_tokens``),
     without training: the input rows a rank receives per token of the job's text, averaged over the ranks, and the
     largest rank's pairs over the mean. A row written in round w travels with its part at the hand-overs of rounds
@@ -230,8 +297,9 @@ def handover_volume(corpus, config, n: int, max_tokens: int | None = None,
         if max_tokens is not None and tokens >= max_tokens:
             break
         ids, local = corpus.chunk(bounds, c)
-        kept, kept_starts, offsets, base = K.windowed_chunk(ids, local, keep, config.window, config.shrink_windows,
-                                                            config.seed, 0, c)
+        kept, kept_starts, offsets, base = K.windowed_chunk(
+            ids, local, keep, config.window, config.shrink_windows, config.seed, 0, c
+        )
         for pieces in spans(local, config.resolved_span_tokens(corpus.n_tokens)):
             pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, config, base, output_is_center)
             pairs_of += np.diff(pairs.key_starts).reshape(n, -1).sum(axis=1)
@@ -276,15 +344,17 @@ def projection(args) -> str:
     import fastw2v
 
     cost, rate = gpu_step()
-    lines = [f"One GPU's step (measured, one H200 on IMDB): {cost * 1e6:.0f} µs plus {rate / 1e6:.1f}M words/s at "
-             f"d = 100, from its {', '.join(f'{r / 1e6:.1f}M words/s at 2^{b.bit_length() - 1} pairs a step' for b, r in GPU_RATES.items())}; "
-             "the rate scaled by 100 / d for other d (modelled). Links (modelled): "
-             + "; ".join(f"{name}: {bw / 1e9:.0f} GB/s, {lat * 1e6:.0f} µs a message" for name, _, bw, lat in LINKS)
-             + ". Rows handed on and the imbalance: computed from the scheme on the corpus's first chunks "
-             "(buckets.RingSync's rule).",
-             "| corpus | words | d | span tokens | link | ranks | rows a token per rank | imbalance "
-             "| bytes a token per rank | words/s | × one GPU |",
-             "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"One GPU's step (measured, one H200 on IMDB): {cost * 1e6:.0f} µs plus {rate / 1e6:.1f}M words/s at "
+        f"d = 100, from its {', '.join(f'{r / 1e6:.1f}M words/s at 2^{b.bit_length() - 1} pairs a step' for b, r in GPU_RATES.items())}; "
+        "the rate scaled by 100 / d for other d (modelled). Links (modelled): "
+        + "; ".join(f"{name}: {bw / 1e9:.0f} GB/s, {lat * 1e6:.0f} µs a message" for name, _, bw, lat in LINKS)
+        + ". Rows handed on and the imbalance: computed from the scheme on the corpus's first chunks "
+        "(buckets.RingSync's rule).",
+        "| corpus | words | d | span tokens | link | ranks | rows a token per rank | imbalance "
+        "| bytes a token per rank | words/s | × one GPU |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for path, min_count, dim in ((args.corpus, args.min_count, 100), (args.corpus2, args.min_count2, 300)):
         if path is None:
             continue
@@ -293,10 +363,12 @@ def projection(args) -> str:
             config = fastw2v.Config(min_count=min_count, span_tokens=span, chunk_tokens=max(span, 1 << 20))
             for name, n, bandwidth, latency in LINKS:
                 rows, imbalance = handover_volume(corpus, config, n, max_tokens=max(4 * span, 1 << 22))
-                (_, _, per_token, words, times), = [r for r in project(dim, rows, span, imbalance) if r[0] == name]
-                lines.append(f"| {os.path.basename(os.path.normpath(path))} | {len(corpus.vocab):,} | {dim} | "
-                             f"{span:,} | {name} | {n} | {rows:.3f} | {imbalance:.2f} | {per_token:,.0f} | "
-                             f"{words / 1e6:,.0f}M | {times:.1f}× |")
+                ((_, _, per_token, words, times),) = [r for r in project(dim, rows, span, imbalance) if r[0] == name]
+                lines.append(
+                    f"| {os.path.basename(os.path.normpath(path))} | {len(corpus.vocab):,} | {dim} | "
+                    f"{span:,} | {name} | {n} | {rows:.3f} | {imbalance:.2f} | {per_token:,.0f} | "
+                    f"{words / 1e6:,.0f}M | {times:.1f}× |"
+                )
     return "\n".join(lines)
 
 
@@ -309,17 +381,27 @@ def main(argv=None) -> int:
     p.add_argument("--min-count", type=int, default=5)
     p.add_argument("--chunk-tokens", type=int, default=None, help="default: Config's")
     p.add_argument("--span-tokens", type=int, default=None, help="default: Config's (from the corpus's size)")
-    p.add_argument("--alone-as-ranks", type=int, default=0,
-                   help="one process trains the buckets of this many ranks in turn (train_corpus(as_ranks=N))")
+    p.add_argument(
+        "--alone-as-ranks",
+        type=int,
+        default=0,
+        help="one process trains the buckets of this many ranks in turn (train_corpus(as_ranks=N))",
+    )
     p.add_argument("--workers", type=int, default=0, help="threads per process; 0: the cores divided among the ranks")
     p.add_argument("--out", help="write the rows and the table here (.json)")
-    p.add_argument("--project", action="store_true",
-                   help="print the projection for 8 NVLink GPUs and 4 x 8 GPUs over Ethernet from one H200's measured "
-                   "step, on --corpus (d = 100) and --corpus2 (d = 300), and exit")
+    p.add_argument(
+        "--project",
+        action="store_true",
+        help="print the projection for 8 NVLink GPUs and 4 x 8 GPUs over Ethernet from one H200's measured "
+        "step, on --corpus (d = 100) and --corpus2 (d = 300), and exit",
+    )
     p.add_argument("--corpus2", help="--project: the large-vocabulary corpus (generated Zipf text)")
     p.add_argument("--min-count2", type=int, default=2, help="--project: --corpus2's min_count")
-    p.add_argument("--transfers", action="store_true",
-                   help="time the hand-over's transfers between 2 processes of this machine (gloo), and exit")
+    p.add_argument(
+        "--transfers",
+        action="store_true",
+        help="time the hand-over's transfers between 2 processes of this machine (gloo), and exit",
+    )
     p.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--_transfer", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
@@ -349,8 +431,11 @@ def main(argv=None) -> int:
     table = summary(rows)
     print(table)
     if args.out:
-        info = dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
-                    command="python -m benchmarks.distributed " + " ".join(argv if argv is not None else sys.argv[1:]))
+        info = dict(
+            machine=platform.processor() or platform.machine(),
+            cpus=os.cpu_count(),
+            command="python -m benchmarks.distributed " + " ".join(argv if argv is not None else sys.argv[1:]),
+        )
         with open(args.out, "w") as f:
             json.dump(dict(info=info, rows=rows, table=table), f, indent=1)
     return 0

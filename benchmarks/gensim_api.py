@@ -49,8 +49,18 @@ def run(library: str, sentences, epochs: int, workers: int, seed: int, eval_dir:
         from gensim.models import Word2Vec
     else:
         from fastw2v import Word2Vec
-    settings = dict(hs=0, negative=5, window=5, vector_size=100, sample=1e-3, min_count=5, epochs=epochs,
-                    workers=workers, seed=seed, **({} if sg is None else {"sg": sg}))  # no sg: the library's default
+    settings = dict(
+        hs=0,
+        negative=5,
+        window=5,
+        vector_size=100,
+        sample=1e-3,
+        min_count=5,
+        epochs=epochs,
+        workers=workers,
+        seed=seed,
+        **({} if sg is None else {"sg": sg}),
+    )  # no sg: the library's default
     start = time.perf_counter()
     model = Word2Vec(vector_size=100, **{k: v for k, v in settings.items() if k != "vector_size"})
     model.build_vocab(sentences)
@@ -59,11 +69,20 @@ def run(library: str, sentences, epochs: int, workers: int, seed: int, eval_dir:
     trained, _ = model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
     train_s = time.perf_counter() - t
     words = sum(model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key) * epochs
-    return dict(library=library, seed=seed, epochs=epochs, workers=workers, sg=model.sg,
-                vocab_seconds=round(vocab_s, 1),
-                train_seconds=round(train_s, 1), total_seconds=round(vocab_s + train_s, 1),
-                words_per_sec=round(words / train_s), end_to_end_words_per_sec=round(words / (vocab_s + train_s)),
-                vocab=len(model.wv), **evaluate(model.wv.index_to_key, model.wv.vectors, eval_dir))
+    return dict(
+        library=library,
+        seed=seed,
+        epochs=epochs,
+        workers=workers,
+        sg=model.sg,
+        vocab_seconds=round(vocab_s, 1),
+        train_seconds=round(train_s, 1),
+        total_seconds=round(vocab_s + train_s, 1),
+        words_per_sec=round(words / train_s),
+        end_to_end_words_per_sec=round(words / (vocab_s + train_s)),
+        vocab=len(model.wv),
+        **evaluate(model.wv.index_to_key, model.wv.vectors, eval_dir),
+    )
 
 
 def iterable_vs_file(sentences) -> dict:
@@ -92,16 +111,24 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--workers", type=int, default=common.cpu_count())
     p.add_argument("--seeds", type=int, nargs="+", default=[1])
-    p.add_argument("--sg", type=int, choices=(0, 1), default=None,
-                   help="1: skip-gram, 0: CBOW; default: not passed, each library's default (CBOW for both)")
+    p.add_argument(
+        "--sg",
+        type=int,
+        choices=(0, 1),
+        default=None,
+        help="1: skip-gram, 0: CBOW; default: not passed, each library's default (CBOW for both)",
+    )
     p.add_argument("--eval-dir", default=os.path.join(common.REPO, "..", "shared", "data", "eval"))
     p.add_argument("--libraries", nargs="+", default=["fastw2v", "gensim"])
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     started = time.perf_counter()
     sentences = sentences_of(args.corpus)
-    print(f"{len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens "
-          f"({time.perf_counter() - started:.0f} s to tokenize in Python)", file=sys.stderr)
+    print(
+        f"{len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens "
+        f"({time.perf_counter() - started:.0f} s to tokenize in Python)",
+        file=sys.stderr,
+    )
     rows = [iterable_vs_file(sentences)]
     print(json.dumps(rows[0]), flush=True)
     for seed in args.seeds:
@@ -110,8 +137,15 @@ def main(argv=None) -> int:
             print(json.dumps(rows[-1]), flush=True)
     if args.out:
         with open(args.out, "w") as f:
-            json.dump(dict(args=vars(args), rows=rows, command="python -m benchmarks.gensim_api "
-                           + " ".join(argv if argv is not None else sys.argv[1:])), f, indent=1)
+            json.dump(
+                dict(
+                    args=vars(args),
+                    rows=rows,
+                    command="python -m benchmarks.gensim_api " + " ".join(argv if argv is not None else sys.argv[1:]),
+                ),
+                f,
+                indent=1,
+            )
     return 0
 
 

@@ -30,9 +30,11 @@ import xml.etree.ElementTree as ET
 
 # The line of gensim's test file after which the swap goes in
 IMPORT_LINE = "from gensim.models import word2vec, keyedvectors"
-SWAP = ("import types as _types, fastw2v as _fastw2v  # fastw2v's swap: only Word2Vec is fastw2v's\n"
-        "word2vec = _types.SimpleNamespace(**vars(word2vec))\n"
-        "word2vec.Word2Vec = _fastw2v.Word2Vec\n")
+SWAP = (
+    "import types as _types, fastw2v as _fastw2v  # fastw2v's swap: only Word2Vec is fastw2v's\n"
+    "word2vec = _types.SimpleNamespace(**vars(word2vec))\n"
+    "word2vec.Word2Vec = _fastw2v.Word2Vec\n"
+)
 INSTALL_HINT = 'pip install -e ".[test]"'
 
 # gensim's tests that may fail with fastw2v.Word2Vec ("Class::test" -> why: a deliberate difference). The one list:
@@ -57,9 +59,11 @@ def swapped_source(source: str) -> str:
     lines = source.splitlines(keepends=True)
     at = [i for i, line in enumerate(lines) if line.rstrip() == IMPORT_LINE]
     if len(at) != 1:
-        raise ValueError(f"gensim's test file has {len(at)} lines {IMPORT_LINE!r}, not 1: gensim changed its "
-                         "imports, so the swap of Word2Vec (benchmarks/gensim_suite.py) must follow them")
-    return "".join(lines[:at[0] + 1]) + SWAP + "".join(lines[at[0] + 1:])
+        raise ValueError(
+            f"gensim's test file has {len(at)} lines {IMPORT_LINE!r}, not 1: gensim changed its "
+            "imports, so the swap of Word2Vec (benchmarks/gensim_suite.py) must follow them"
+        )
+    return "".join(lines[: at[0] + 1]) + SWAP + "".join(lines[at[0] + 1 :])
 
 
 def test_names(source: str) -> list[str]:
@@ -67,8 +71,11 @@ def test_names(source: str) -> list[str]:
     names = []
     for node in ast.parse(source).body:
         if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            names += [f"{node.name}::{f.name}" for f in node.body
-                      if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name.startswith("test")]
+            names += [
+                f"{node.name}::{f.name}"
+                for f in node.body
+                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name.startswith("test")
+            ]
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
             names.append(node.name)
     return names
@@ -90,8 +97,9 @@ def outcomes_of(junit_xml: str) -> tuple[dict[str, str], dict[str, str]]:
     return out, messages
 
 
-def run_suite(source: str, folder: str, k: str | None = None,
-              timeout: float = 3600) -> tuple[dict[str, str], dict[str, str]]:
+def run_suite(
+    source: str, folder: str, k: str | None = None, timeout: float = 3600
+) -> tuple[dict[str, str], dict[str, str]]:
     """Runs one copy of the test file under pytest in a subprocess: the outcome of each test and each failure's
     message (``outcomes_of``).
     RuntimeError when pytest did not run the tests (a collection error, a crash, a timeout)."""
@@ -101,8 +109,17 @@ def run_suite(source: str, folder: str, k: str | None = None,
     with open(os.path.join(folder, "pytest.ini"), "w") as f:  # the rootdir: no configuration of the repo applies
         f.write("[pytest]\n")
     report = os.path.join(folder, "report.xml")
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", f"--junitxml={report}",
-           "test_word2vec.py"] + (["-k", k] if k else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rA",
+        f"--junitxml={report}",
+        "test_word2vec.py",
+    ] + (["-k", k] if k else [])
     env = dict(os.environ)
     fastw2v_spec = importlib.util.find_spec("fastw2v")  # the child imports the fastw2v this process would
     if fastw2v_spec is not None and fastw2v_spec.origin:
@@ -155,7 +172,9 @@ def main(argv=None) -> int:
         for side, text in sides.items():
             started = time.perf_counter()
             try:
-                outcomes[side], messages[side] = run_suite(text, os.path.join(args.keep or tmp, side), args.k, args.timeout)
+                outcomes[side], messages[side] = run_suite(
+                    text, os.path.join(args.keep or tmp, side), args.k, args.timeout
+                )
             except RuntimeError as e:
                 print(f"gensim_suite: {side}'s run broke: {e}", file=sys.stderr)
                 return 1
@@ -180,11 +199,22 @@ def main(argv=None) -> int:
         import gensim
 
         with open(args.json, "w") as f:
-            json.dump(dict(command="python -m benchmarks.gensim_suite "
-                           + shlex.join(argv if argv is not None else sys.argv[1:]),
-                           gensim=gensim.__version__, test_file=path, seconds=seconds, outcomes=outcomes,
-                           messages=messages, unexpected_failures=unexpected, expected_but_passing=fixed,
-                           expected_failures=EXPECTED_FAILURES), f, indent=1)
+            json.dump(
+                dict(
+                    command="python -m benchmarks.gensim_suite "
+                    + shlex.join(argv if argv is not None else sys.argv[1:]),
+                    gensim=gensim.__version__,
+                    test_file=path,
+                    seconds=seconds,
+                    outcomes=outcomes,
+                    messages=messages,
+                    unexpected_failures=unexpected,
+                    expected_but_passing=fixed,
+                    expected_failures=EXPECTED_FAILURES,
+                ),
+                f,
+                indent=1,
+            )
     return 0
 
 

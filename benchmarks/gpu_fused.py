@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -82,20 +81,39 @@ def check(corpus: EncodedCorpus, out: str, device: str, B: int = 1 << 16) -> Non
         base_col, base_coin = fused.stream_bases(batches.seed, 0, 0)
         step.step(center, pos, 0.025, trust, loss, draw=(base_col, base_coin, 0))
         sync()
-        emit("check", dict(trust=trust, pairs=int(center.shape[0]), loss_ref=float(ref_loss), loss_fused=float(loss),
-                           max_diff_in=float((W_in - ref.in_embed.weight).abs().max()),
-                           max_diff_out=float((W_out - ref.out_embed.weight).abs().max()),
-                           max_update_in=float((ref.in_embed.weight - W_in).abs().max()),
-                           negatives_equal=bool(torch.equal(step.negs[:center.shape[0]], negs))), out)
+        emit(
+            "check",
+            dict(
+                trust=trust,
+                pairs=int(center.shape[0]),
+                loss_ref=float(ref_loss),
+                loss_fused=float(loss),
+                max_diff_in=float((W_in - ref.in_embed.weight).abs().max()),
+                max_diff_out=float((W_out - ref.out_embed.weight).abs().max()),
+                max_update_in=float((ref.in_embed.weight - W_in).abs().max()),
+                negatives_equal=bool(torch.equal(step.negs[: center.shape[0]], negs)),
+            ),
+            out,
+        )
 
 
 def train_row(corpus, label, repeat_index=0, **settings) -> tuple[dict, fastw2v.Vectors]:
     reset_peak()
     v = fastw2v.train(corpus=corpus, backend="torch", device=DEVICE, progress=False, **settings)
     st = v.stats
-    row = dict(label=label, run=repeat_index, words_per_sec=st.words_per_sec, seconds=st.seconds, pairs=st.pairs,
-               final_loss=st.final_loss, kernel=st.kernel, peak_gpu_mib=peak_mib(),
-               settings=settings, tokens=corpus.n_tokens, vocab=len(corpus.vocab))
+    row = dict(
+        label=label,
+        run=repeat_index,
+        words_per_sec=st.words_per_sec,
+        seconds=st.seconds,
+        pairs=st.pairs,
+        final_loss=st.final_loss,
+        kernel=st.kernel,
+        peak_gpu_mib=peak_mib(),
+        settings=settings,
+        tokens=corpus.n_tokens,
+        vocab=len(corpus.vocab),
+    )
     return row, v
 
 
@@ -108,8 +126,9 @@ def speed(corpus, out, repeat: int, exponents) -> None:
         for kernel, e, d in rows:
             if r and kernel == "torch" and d == 300:
                 continue
-            row, _ = train_row(corpus, f"{kernel} B=2^{e} d={d}", r, sgd_kernel=kernel,
-                               batch_size=1 << e, vector_size=d, epochs=1)
+            row, _ = train_row(
+                corpus, f"{kernel} B=2^{e} d={d}", r, sgd_kernel=kernel, batch_size=1 << e, vector_size=d, epochs=1
+            )
             emit("speed", row, out)
 
 
@@ -137,8 +156,12 @@ def memory(out: str, V: int, d: int = 300, B: int = 1 << 18) -> None:
     weights = np.arange(V, 0, -1, dtype=np.float64) ** -0.75
     from fastw2v import kernels as K
 
-    step = fused.FusedStep(model.in_embed.weight.detach(), model.out_embed.weight.detach(), 5,
-                           torch.from_numpy(K.build_alias_table(weights)))
+    step = fused.FusedStep(
+        model.in_embed.weight.detach(),
+        model.out_embed.weight.detach(),
+        5,
+        torch.from_numpy(K.build_alias_table(weights)),
+    )
     loss = torch.zeros((), device=DEVICE)
     g = torch.Generator(device=DEVICE).manual_seed(1)
     for i in range(5):
@@ -146,8 +169,7 @@ def memory(out: str, V: int, d: int = 300, B: int = 1 << 18) -> None:
         pos = torch.randint(0, V, (B,), device=DEVICE, generator=g)
         step.step(center, pos, 0.025, 16.0, loss, draw=(1, 2, i * B))
     sync()
-    emit("memory", dict(V=V, d=d, batch=B, matrices_mib=2 * V * d * 4 / 2**20,
-                        peak_gpu_mib=peak_mib()), out)
+    emit("memory", dict(V=V, d=d, batch=B, matrices_mib=2 * V * d * 4 / 2**20, peak_gpu_mib=peak_mib()), out)
     del model, step
 
 
@@ -156,8 +178,9 @@ def profile_training(corpus, B: int, kernel: str, device: str = "cuda") -> dict:
     inside): the GPU kernels' summed time against the training time (how busy the GPU was) and the kernels."""
     from torch.profiler import ProfilerActivity, profile
 
-    settings = dict(corpus=corpus, backend="torch", device=device, progress=False, sgd_kernel=kernel, batch_size=B,
-                    epochs=1)
+    settings = dict(
+        corpus=corpus, backend="torch", device=device, progress=False, sgd_kernel=kernel, batch_size=B, epochs=1
+    )
     fastw2v.train(**settings)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.startswith("cuda") else [])
     with profile(activities=activities) as prof:
@@ -165,8 +188,15 @@ def profile_training(corpus, B: int, kernel: str, device: str = "cuda") -> dict:
     events = prof.key_averages()
     busy = sum(e.self_device_time_total for e in events if str(e.device_type).endswith("CUDA")) / 1e6  # us -> s
     table = events.table(sort_by="self_device_time_total", row_limit=14, max_name_column_width=50)
-    return dict(kernel=kernel, batch=B, train_seconds=v.stats.seconds, gpu_busy_seconds=busy,
-                busy_share=busy / v.stats.seconds, words_per_sec=v.stats.words_per_sec, table=table)
+    return dict(
+        kernel=kernel,
+        batch=B,
+        train_seconds=v.stats.seconds,
+        gpu_busy_seconds=busy,
+        busy_share=busy / v.stats.seconds,
+        words_per_sec=v.stats.words_per_sec,
+        table=table,
+    )
 
 
 def profile_run(corpus, out: str, B: int) -> None:
@@ -179,8 +209,10 @@ def blocks(corpus, out: str, B: int) -> None:
     not change): the score kernel's shape varied with the update kernel's fixed, then the update kernel's
     with the best score shape. The best pair is reported beside the default rule (``fused.block_shapes``), which the
     rest of the run uses: a better pair goes into that rule, with its measurement."""
-    candidates = {100: [(4, 1), (8, 1), (8, 2), (16, 2), (16, 4), (32, 4), (32, 8), (64, 8)],
-                  300: [(2, 2), (4, 2), (4, 4), (8, 4), (8, 8), (16, 8)]}
+    candidates = {
+        100: [(4, 1), (8, 1), (8, 2), (16, 2), (16, 4), (32, 4), (32, 8), (64, 8)],
+        300: [(2, 2), (4, 2), (4, 4), (8, 4), (8, 8), (16, 8)],
+    }
     for d, shapes in candidates.items():
         batches = DeviceBatches(corpus, device=DEVICE, batch_size=B)
         data = []
@@ -210,9 +242,19 @@ def blocks(corpus, out: str, B: int) -> None:
             for shape in shapes:
                 setattr(step, f"{which}_shape", shape)
                 rates[shape] = timed()
-                emit("blocks", dict(d=d, batch=B, kernel=which, pairs=shape[0], warps=shape[1],
-                                    other=getattr(step, "update_shape" if which == "score" else "score_shape"),
-                                    pairs_per_sec=rates[shape]), out)
+                emit(
+                    "blocks",
+                    dict(
+                        d=d,
+                        batch=B,
+                        kernel=which,
+                        pairs=shape[0],
+                        warps=shape[1],
+                        other=getattr(step, "update_shape" if which == "score" else "score_shape"),
+                        pairs_per_sec=rates[shape],
+                    ),
+                    out,
+                )
             best[which] = max(rates, key=rates.get)
             setattr(step, f"{which}_shape", best[which])
         emit("blocks_chosen", dict(d=d, default=default, chosen=(best["score"], best["update"])), out)
@@ -235,8 +277,12 @@ def main(argv=None) -> int:
     global DEVICE
     DEVICE = args.device
     os.makedirs(args.out, exist_ok=True)
-    RESULTS["machine"] = dict(gpu=torch.cuda.get_device_name(0) if DEVICE.startswith("cuda") else None, torch=torch.__version__,
-                              triton=getattr(fused.triton, "__version__", None), cpus=os.cpu_count())
+    RESULTS["machine"] = dict(
+        gpu=torch.cuda.get_device_name(0) if DEVICE.startswith("cuda") else None,
+        torch=torch.__version__,
+        triton=getattr(fused.triton, "__version__", None),
+        cpus=os.cpu_count(),
+    )
     corpus = EncodedCorpus.load(args.corpus)
     parts = args.parts.split(",")
     started = time.perf_counter()
@@ -249,8 +295,11 @@ def main(argv=None) -> int:
             fn(*a, **kw)
         except Exception as e:  # one failing part must not lose the others
             emit("errors", dict(part=name, error=f"{type(e).__name__}: {e}"), args.out)
-        print(f"[{time.perf_counter() - started:6.1f}s] {name} done in {time.perf_counter() - t:.1f}s", file=sys.stderr,
-              flush=True)
+        print(
+            f"[{time.perf_counter() - started:6.1f}s] {name} done in {time.perf_counter() - t:.1f}s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     part("check", check, corpus, args.out, DEVICE, 1 << 16 if DEVICE.startswith("cuda") else 64)
     part("blocks", blocks, corpus, args.out, 1 << 16 if DEVICE.startswith("cuda") else 64)
@@ -260,11 +309,28 @@ def main(argv=None) -> int:
         corpora["second"] = EncodedCorpus.load(args.second)
     seeds = [int(s) for s in args.seeds.split(",")]
     B = args.quality_batch
-    part("memory", memory, args.out, 5_000_000 if DEVICE.startswith("cuda") else 1000, B=1 << 18 if DEVICE.startswith("cuda") else 64)
+    part(
+        "memory",
+        memory,
+        args.out,
+        5_000_000 if DEVICE.startswith("cuda") else 1000,
+        B=1 << 18 if DEVICE.startswith("cuda") else 64,
+    )
     part("profile", profile_run, corpus, args.out, 1 << 16)
-    part("quality", quality, corpora, args.out, args.eval_dir, seeds,
-         [("default", dict(batch_size=B)), ("torch step", dict(batch_size=B, sgd_kernel="torch")),
-          ("B=2^18", dict(batch_size=1 << 18)), ("k=10", dict(batch_size=B, negative=10))])
+    part(
+        "quality",
+        quality,
+        corpora,
+        args.out,
+        args.eval_dir,
+        seeds,
+        [
+            ("default", dict(batch_size=B)),
+            ("torch step", dict(batch_size=B, sgd_kernel="torch")),
+            ("B=2^18", dict(batch_size=1 << 18)),
+            ("k=10", dict(batch_size=B, negative=10)),
+        ],
+    )
     return 0
 
 

@@ -71,19 +71,24 @@ def slice_corpus(corpus: EncodedCorpus, n_tokens: int, min_count: int) -> Encode
     Words seen fewer than ``min_count`` times in the slice are dropped from it, as encoding the slice's text
     would have done; ids are renumbered in the Vocab order (count descending, then word)."""
     P = max(int(np.searchsorted(corpus.starts, n_tokens, side="right")) - 1, 1)
-    ids = np.asarray(corpus.ids[:corpus.starts[P]])
+    ids = np.asarray(corpus.ids[: corpus.starts[P]])
     counts = np.bincount(ids, minlength=len(corpus.vocab))
     vocab = Vocab.from_counts({w: int(c) for w, c in zip(corpus.vocab.words, counts) if c}, min_count=min_count)
     remap = np.full(len(corpus.vocab), -1, dtype=np.int64)
     remap[[corpus.vocab.index[w] for w in vocab.words]] = np.arange(len(vocab))
     new = remap[ids]
     keep = new >= 0
-    piece = np.repeat(np.arange(P), np.diff(corpus.starts[:P + 1]))[keep]
+    piece = np.repeat(np.arange(P), np.diff(corpus.starts[: P + 1]))[keep]
     lengths = np.bincount(piece, minlength=P)
     lengths = lengths[lengths > 0]  # a piece left empty is dropped
     starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    return EncodedCorpus(ids=new[keep].astype(np.int32), starts=starts, vocab=vocab, n_documents=len(lengths),
-                         description=f"{corpus.description}, first {n_tokens:,} tokens")
+    return EncodedCorpus(
+        ids=new[keep].astype(np.int32),
+        starts=starts,
+        vocab=vocab,
+        n_documents=len(lengths),
+        description=f"{corpus.description}, first {n_tokens:,} tokens",
+    )
 
 
 def write_corpus_file(corpus: EncodedCorpus, path: str) -> None:
@@ -100,8 +105,16 @@ def write_corpus_file(corpus: EncodedCorpus, path: str) -> None:
 GENSIM_MODES = ("corpus_file", "iterable")
 
 
-def train_gensim(corpus: EncodedCorpus, epochs: int, workers: int, seed: int, tmp: str, mode: str = "corpus_file",
-                 sg: int = 1, hs: bool = False):
+def train_gensim(
+    corpus: EncodedCorpus,
+    epochs: int,
+    workers: int,
+    seed: int,
+    tmp: str,
+    mode: str = "corpus_file",
+    sg: int = 1,
+    hs: bool = False,
+):
     """gensim's Word2Vec on the corpus file: read by its own threads (``corpus_file``), or as an iterable of
     token lists (``iterable``: LineSentence over the same file, a producer thread feeding ``workers`` workers);
     skip-gram, or CBOW with ``sg=0``; negative sampling, or hierarchical softmax alone with ``hs=True``."""
@@ -151,11 +164,26 @@ def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str,
     return vectors, corpus.n_tokens * epochs / seconds, seconds
 
 
-def train_fastw2v(corpus: EncodedCorpus, backend: str, optimizer: str, batch_size: int, epochs: int, workers: int,
-                  seed: int, extra: dict):
+def train_fastw2v(
+    corpus: EncodedCorpus,
+    backend: str,
+    optimizer: str,
+    batch_size: int,
+    epochs: int,
+    workers: int,
+    seed: int,
+    extra: dict,
+):
     settings = {**SETTINGS, "workers": workers, "seed": seed, **extra}  # a --set / --variant may override these
-    vectors = fastw2v.train(corpus=corpus, backend=backend, optimizer=optimizer, batch_size=batch_size,
-                            epochs=epochs, progress=False, **settings)
+    vectors = fastw2v.train(
+        corpus=corpus,
+        backend=backend,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        epochs=epochs,
+        progress=False,
+        **settings,
+    )
     st = vectors.stats
     return vectors, st.words_per_sec, st.seconds
 
@@ -209,55 +237,110 @@ def parse_variant(text: str) -> tuple[str, dict]:
     """'hogwild:hot_rows=256' or 'adam:alpha=0.003:batch_size=65536' -> (backend, settings)."""
     backend, *items = text.split(":")
     if backend not in BACKENDS or backend in ("gensim", "word2vec_c"):
-        raise argparse.ArgumentTypeError(f"--variant {text!r}: the backend must be one of sgd, adam, sparse_adam, "
-                                         "hogwild, e.g. hogwild:hot_rows=256")
+        raise argparse.ArgumentTypeError(
+            f"--variant {text!r}: the backend must be one of sgd, adam, sparse_adam, hogwild, e.g. hogwild:hot_rows=256"
+        )
     return backend, parse_extra(items)
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="dataset name or folder (fastw2v.open_source(dataset=)), text files (a path or a glob, "
-                   "as --data takes), or an encoded corpus folder")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.quality",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--corpus",
+        default=DEFAULT_CORPUS,
+        help="dataset name or folder (fastw2v.open_source(dataset=)), text files (a path or a glob, "
+        "as --data takes), or an encoded corpus folder",
+    )
     p.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="where the encoded corpus is cached")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
     p.add_argument("--batch-sizes", default="1024,16384,65536", help="torch sgd rows, one per batch size")
     p.add_argument("--adam-batch-size", type=int, default=16384, help="batch size of the adam / sparse_adam rows")
-    p.add_argument("--slice-tokens", type=int, default=5_000_000,
-                   help="torch rows (and their gensim row) train on the first N tokens; 0: the whole corpus")
-    p.add_argument("--hogwild-corpus", choices=("full", "slice"), default="full",
-                   help="hogwild and word2vec_c are fast enough for the whole corpus; 'slice' sets them beside the torch rows")
+    p.add_argument(
+        "--slice-tokens",
+        type=int,
+        default=5_000_000,
+        help="torch rows (and their gensim row) train on the first N tokens; 0: the whole corpus",
+    )
+    p.add_argument(
+        "--hogwild-corpus",
+        choices=("full", "slice"),
+        default="full",
+        help="hogwild and word2vec_c are fast enough for the whole corpus; 'slice' sets them beside the torch rows",
+    )
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--sg", type=int, choices=(0, 1), default=1, help="1: skip-gram; 0: CBOW (every row: fastw2v, "
-                   "gensim and word2vec.c)")
-    p.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling in every "
-                   "row (gensim and word2vec.c: hs=1, negative=0; fastw2v: hs=True, negative=0)")
-    p.add_argument("--gensim-mode", choices=GENSIM_MODES, default="corpus_file",
-                   help="how gensim reads the corpus: its own file reader, whose rate decays only partway with "
-                        "more than one worker, or an iterable of token lists (the rate schedule as documented)")
-    p.add_argument("--gensim-workers", type=int, default=None,
-                   help="worker threads of the gensim rows (default: --workers)")
+    p.add_argument(
+        "--sg",
+        type=int,
+        choices=(0, 1),
+        default=1,
+        help="1: skip-gram; 0: CBOW (every row: fastw2v, gensim and word2vec.c)",
+    )
+    p.add_argument(
+        "--hs",
+        action="store_true",
+        help="hierarchical softmax instead of negative sampling in every "
+        "row (gensim and word2vec.c: hs=1, negative=0; fastw2v: hs=True, negative=0)",
+    )
+    p.add_argument(
+        "--gensim-mode",
+        choices=GENSIM_MODES,
+        default="corpus_file",
+        help="how gensim reads the corpus: its own file reader, whose rate decays only partway with "
+        "more than one worker, or an iterable of token lists (the rate schedule as documented)",
+    )
+    p.add_argument(
+        "--gensim-workers", type=int, default=None, help="worker threads of the gensim rows (default: --workers)"
+    )
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--gensim-seeds", default=None,
-                   help="comma-separated seeds of the gensim rows (default: --seed); the first is the reference")
-    p.add_argument("--pairwise", action="store_true",
-                   help="also print the neighbour agreement of every two rows (keeps every row's vectors)")
-    p.add_argument("--agreement-words", type=int, default=1000,
-                   help="neighbour agreement with the reference gensim row over this many most frequent words")
-    p.add_argument("--variant", action="append", default=[], dest="variants", type=parse_variant,
-                   metavar="BACKEND:KEY=VALUE[:KEY=VALUE]",
-                   help="one more row with its own Config fields, e.g. hogwild:hot_rows=256 (repeatable)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="a Config field for the fastw2v rows, e.g. --set alpha=0.05 (repeatable)")
+    p.add_argument(
+        "--gensim-seeds",
+        default=None,
+        help="comma-separated seeds of the gensim rows (default: --seed); the first is the reference",
+    )
+    p.add_argument(
+        "--pairwise",
+        action="store_true",
+        help="also print the neighbour agreement of every two rows (keeps every row's vectors)",
+    )
+    p.add_argument(
+        "--agreement-words",
+        type=int,
+        default=1000,
+        help="neighbour agreement with the reference gensim row over this many most frequent words",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        dest="variants",
+        type=parse_variant,
+        metavar="BACKEND:KEY=VALUE[:KEY=VALUE]",
+        help="one more row with its own Config fields, e.g. hogwild:hot_rows=256 (repeatable)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Config field for the fastw2v rows, e.g. --set alpha=0.05 (repeatable)",
+    )
     p.add_argument("--analogies", default=os.path.join(EVAL, "questions-words.txt"))
     p.add_argument("--similarity", default=os.path.join(EVAL, "wordsim353.tsv"))
     p.add_argument("--restrict-vocab", type=int, default=30000)
     p.add_argument("--quick", action="store_true", help="everything on the first 1M tokens, 1 epoch")
     p.add_argument("--out", default="results.json", help="rows as JSON, rewritten after each row")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="train this many rows at a time, each in its own process with --workers threads (for a "
-                        "machine with jobs x workers cores; words/s are then not comparable between rows)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="train this many rows at a time, each in its own process with --workers threads (for a "
+        "machine with jobs x workers cores; words/s are then not comparable between rows)",
+    )
     args = p.parse_args(argv)
     args.header = header(["python", "-m", "benchmarks.quality", *(sys.argv[1:] if argv is None else argv)])
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -275,8 +358,10 @@ def main(argv=None) -> int:
     fields = {f.name for f in dataclasses.fields(fastw2v.Config)}
     for key in [k for _, settings in args.variants for k in settings] + list(parse_extra(args.set)):
         if key not in fields:
-            p.error(f"--variant / --set {key!r}: not a fastw2v.Config field (e.g. alpha, seed, batch_size, "
-                    "shared_negatives, hot_rows)")
+            p.error(
+                f"--variant / --set {key!r}: not a fastw2v.Config field (e.g. alpha, seed, batch_size, "
+                "shared_negatives, hot_rows)"
+            )
     if args.quick:
         args.epochs = 1
     for path in (args.analogies, args.similarity):
@@ -292,8 +377,9 @@ def main(argv=None) -> int:
         if args.jobs > 1:
             done = run_parallel(args, rows, tmp)
         else:
-            done = (guarded(i, rows[i], lambda i=i: train_row(args, corpora, tmp, i, *rows[i]))
-                    for i in range(len(rows)))
+            done = (
+                guarded(i, rows[i], lambda i=i: train_row(args, corpora, tmp, i, *rows[i])) for i in range(len(rows))
+            )
         reference = {}  # corpus -> the first gensim row's Vectors
         for i, label, row, vectors in done:
             if row is None:
@@ -310,8 +396,11 @@ def main(argv=None) -> int:
                 add_agreement(args, row, vectors, reference)
         results = [r for _, _, r, _ in finished]
         write_results(args.out, args.header, names, results)
-        pairs = (pairwise_agreement({f"{label} ({row['corpus']})": v for _, label, row, v in finished},
-                                    args.agreement_words) if args.pairwise else None)
+        pairs = (
+            pairwise_agreement({f"{label} ({row['corpus']})": v for _, label, row, v in finished}, args.agreement_words)
+            if args.pairwise
+            else None
+        )
     print(table(results, names))
     if pairs:
         write_results(args.out, args.header, names, results, pairwise_agreement=pairs)
@@ -329,18 +418,25 @@ def load_corpora(args, progress: bool) -> tuple[dict, dict]:
     corpora = {"full": full}
     if args.slice_tokens and not args.quick:
         corpora["slice"] = slice_corpus(full, args.slice_tokens, SETTINGS["min_count"])
-    names = {k: f"{'first ' + format(c.n_tokens / 1e6, '.1f') + 'M tokens' if k == 'slice' or args.quick else 'all'} "
-                f"({c.n_tokens / 1e6:.1f}M tok, V={len(c.vocab):,})" for k, c in corpora.items()}
+    names = {
+        k: f"{'first ' + format(c.n_tokens / 1e6, '.1f') + 'M tokens' if k == 'slice' or args.quick else 'all'} "
+        f"({c.n_tokens / 1e6:.1f}M tok, V={len(c.vocab):,})"
+        for k, c in corpora.items()
+    }
     return corpora, names
 
 
-def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B: int | None, seed: int,
-              settings: dict):
+def train_row(
+    args, corpora: dict, tmp: str, i: int, backend: str, which: str, B: int | None, seed: int, settings: dict
+):
     """Train and evaluate row i of the plan: (i, label, row dict without its agreement, Vectors), or
     (i, label, None, None) when its trainer is not installed."""
     corpus = corpora[which]
-    label = ((backend if B is None else f"{backend} B={B}") + (f" seed {seed}" if seed != args.seed else "")
-             + "".join(f" {k}={v}" for k, v in settings.items()))
+    label = (
+        (backend if B is None else f"{backend} B={B}")
+        + (f" seed {seed}" if seed != args.seed else "")
+        + "".join(f" {k}={v}" for k, v in settings.items())
+    )
     if backend == "gensim":
         label += f" ({gensim_kind(args.gensim_mode, args.gensim_workers)})"
     row_extra = {"sg": args.sg, **hs_settings(args.hs), **parse_extra(args.set), **settings}
@@ -349,16 +445,19 @@ def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B
     started = time.perf_counter()
     try:
         if backend == "gensim":
-            vectors, wps, seconds = train_gensim(corpus, args.epochs, args.gensim_workers, seed, tmp,
-                                                 args.gensim_mode, args.sg, args.hs)
+            vectors, wps, seconds = train_gensim(
+                corpus, args.epochs, args.gensim_workers, seed, tmp, args.gensim_mode, args.sg, args.hs
+            )
         elif backend == "word2vec_c":
             vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp, args.sg, args.hs)
         elif backend == "hogwild":
-            vectors, wps, seconds = train_fastw2v(corpus, "hogwild", "sgd", 16384, args.epochs, args.workers, seed,
-                                                  row_extra)
+            vectors, wps, seconds = train_fastw2v(
+                corpus, "hogwild", "sgd", 16384, args.epochs, args.workers, seed, row_extra
+            )
         else:
-            vectors, wps, seconds = train_fastw2v(corpus, "torch", backend, B, args.epochs, args.workers, seed,
-                                                  row_extra)
+            vectors, wps, seconds = train_fastw2v(
+                corpus, "torch", backend, B, args.epochs, args.workers, seed, row_extra
+            )
     except ImportError as e:  # gensim not installed, no word2vec binary
         print(f"    skipped {label}: {e}", file=sys.stderr)
         return i, label, None, None
@@ -366,15 +465,33 @@ def train_row(args, corpora: dict, tmp: str, i: int, backend: str, which: str, B
     an = evaluate_analogies(vectors, args.analogies, restrict_vocab=args.restrict_vocab)
     ws = evaluate_word_pairs(vectors, args.similarity)
     device = getattr(getattr(vectors, "stats", None), "device", "cpu")  # gensim: the CPU
-    row = dict(backend=backend, variant=settings, seed=seed, device=device, batch_size=B, agreement=float("nan"),
-               corpus=which, corpus_tokens=corpus.n_tokens, vocab=len(corpus.vocab), epochs=args.epochs,
-               hs=bool(row_extra.get("hs", 0)),
-               analogy=100 * an.accuracy, analogy_evaluated=an.total, analogy_skipped=an.skipped,
-               ws353_rho=ws.spearman, ws353_oov_percent=ws.oov_percent, words_per_sec=wps, train_seconds=seconds,
-               wall_seconds=wall, jobs=args.jobs,
-               settings={**SETTINGS, **(row_extra if backend not in ("gensim", "word2vec_c")
-                                        else {"sg": args.sg, **hs_settings(args.hs)})},
-               probe={w: [n for n, _ in vectors.most_similar(w, topn=5)] for w in ("good", "horror") if w in vectors})
+    row = dict(
+        backend=backend,
+        variant=settings,
+        seed=seed,
+        device=device,
+        batch_size=B,
+        agreement=float("nan"),
+        corpus=which,
+        corpus_tokens=corpus.n_tokens,
+        vocab=len(corpus.vocab),
+        epochs=args.epochs,
+        hs=bool(row_extra.get("hs", 0)),
+        analogy=100 * an.accuracy,
+        analogy_evaluated=an.total,
+        analogy_skipped=an.skipped,
+        ws353_rho=ws.spearman,
+        ws353_oov_percent=ws.oov_percent,
+        words_per_sec=wps,
+        train_seconds=seconds,
+        wall_seconds=wall,
+        jobs=args.jobs,
+        settings={
+            **SETTINGS,
+            **(row_extra if backend not in ("gensim", "word2vec_c") else {"sg": args.sg, **hs_settings(args.hs)}),
+        },
+        probe={w: [n for n, _ in vectors.most_similar(w, topn=5)] for w in ("good", "horror") if w in vectors},
+    )
     if backend == "gensim":
         row.update(gensim_mode=args.gensim_mode, gensim_workers=args.gensim_workers)
     return i, label, row, vectors
@@ -404,8 +521,7 @@ def run_parallel(args, rows: list[tuple], tmp: str):
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(args,)) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, initializer=_init_worker, initargs=(args,)) as pool:
         futures = {pool.submit(_train_row_in_worker, tmp, i, r): i for i, r in enumerate(rows)}
         for f in as_completed(futures):
             yield guarded(futures[f], rows[futures[f]], f.result)
@@ -432,9 +548,13 @@ def add_agreement(args, row: dict, vectors, reference: dict) -> None:
 
 def report(row: dict, label: str, names: dict, agreement_later: bool = False) -> None:
     agree = "at the end" if agreement_later else f"{row['agreement']:.3f}"
-    print(f"    {label} on {names[row['corpus']]}: analogy {row['analogy']:.1f}%  rho {row['ws353_rho']:.3f}  "
-          f"agreement {agree}  {row['words_per_sec']:,.0f} words/s  {row['train_seconds']:.0f} s  "
-          f"good -> {', '.join(row['probe'].get('good', []))}", file=sys.stderr, flush=True)
+    print(
+        f"    {label} on {names[row['corpus']]}: analogy {row['analogy']:.1f}%  rho {row['ws353_rho']:.3f}  "
+        f"agreement {agree}  {row['words_per_sec']:,.0f} words/s  {row['train_seconds']:.0f} s  "
+        f"good -> {', '.join(row['probe'].get('good', []))}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def write_results(path: str, head: dict, names: dict, rows: list[dict], **more) -> None:
@@ -448,9 +568,14 @@ def header(argv: list[str]) -> dict:
     """The command, commit, machine and date of this run, taken once at its start (a commit made while it runs
     is not its code)."""
     gpu = gpu_name()
-    return dict(command=shlex.join(argv), commit=git_commit(),
-                machine=f"{os.cpu_count()}-core {platform.processor() or platform.machine()}, {gpu or 'no GPU'}",
-                date=time.strftime("%Y-%m-%d"), cpus=os.cpu_count(), gpu=gpu)
+    return dict(
+        command=shlex.join(argv),
+        commit=git_commit(),
+        machine=f"{os.cpu_count()}-core {platform.processor() or platform.machine()}, {gpu or 'no GPU'}",
+        date=time.strftime("%Y-%m-%d"),
+        cpus=os.cpu_count(),
+        gpu=gpu,
+    )
 
 
 def git_commit() -> str | None:
@@ -459,8 +584,9 @@ def git_commit() -> str | None:
     import subprocess
 
     try:
-        run = (lambda *a: subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True,
-                                         check=True).stdout)
+        run = lambda *a: (
+            subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True, check=True).stdout
+        )
         changed = run("status", "--porcelain", "-uno", "--", "fastw2v", "benchmarks/*.py").strip()
         return run("rev-parse", "--short", "HEAD").strip() + ("+" if changed else "")
     except (OSError, subprocess.CalledProcessError):
@@ -472,14 +598,14 @@ def neighbour_agreement(a: fastw2v.Vectors, b: fastw2v.Vectors, n_words: int = 1
     the ``n_words`` most frequent words both know: how far two trainings of one corpus agree, without any
     evaluation set. Both neighbour searches run in ``b``'s vocabulary order restricted to the shared words."""
     shared = [w for w in b.index_to_key if w in a]
-    words = shared[:max(n_words, topn + 1)]
+    words = shared[: max(n_words, topn + 1)]
     if len(shared) <= topn:
         return float("nan")
 
     def neighbours(v: fastw2v.Vectors) -> np.ndarray:
         m = np.asarray(v.vectors, dtype=np.float32)[[v.key_to_index[w] for w in shared]]
         m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
-        sims = m[:len(words)] @ m.T
+        sims = m[: len(words)] @ m.T
         sims[np.arange(len(words)), np.arange(len(words))] = -np.inf  # not the word itself
         return np.argpartition(-sims, topn, axis=1)[:, :topn]
 
@@ -491,8 +617,11 @@ def pairwise_agreement(vectors: dict, n_words: int) -> list[tuple[str, str, floa
     """neighbour_agreement of every two rows: does a backend agree with itself across seeds as much as gensim
     does, and with gensim as much as word2vec.c does?"""
     names = list(vectors)
-    return [(a, b, neighbour_agreement(vectors[a], vectors[b], n_words))
-            for i, a in enumerate(names) for b in names[i + 1:]]
+    return [
+        (a, b, neighbour_agreement(vectors[a], vectors[b], n_words))
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
 
 
 def gpu_name() -> str | None:
@@ -506,33 +635,44 @@ def table(rows: list[dict], names: dict) -> str:
     for r in rows:
         if r["backend"] == "gensim":
             ref.setdefault(r["corpus"], r)
-    lines = ["| backend | seed | batch | corpus | epochs | analogy % | Δ analogy (pts) | WS353 rho | Δ rho "
-             "| agreement | words/s | train s | wall s |", "|" + "---|" * 13]
+    lines = [
+        "| backend | seed | batch | corpus | epochs | analogy % | Δ analogy (pts) | WS353 rho | Δ rho "
+        "| agreement | words/s | train s | wall s |",
+        "|" + "---|" * 13,
+    ]
     for r in rows:
         g = ref.get(r["corpus"])
-        gap = (lambda k, f: "—" if g is None or r is g else format(r[k] - g[k], f))
+        gap = lambda k, f: "—" if g is None or r is g else format(r[k] - g[k], f)
         on = f" ({r['device']})" if r.get("device", "cpu") != "cpu" else ""
         agree = r.get("agreement", float("nan"))
         on += "".join(f" {k}={v}" for k, v in r.get("variant", {}).items())
         if r["backend"] == "gensim" and "gensim_mode" in r:  # rows of older files have no mode
             on += f" ({gensim_kind(r['gensim_mode'], r['gensim_workers'])})"
-        lines.append(f"| {r['backend']}{on} | {r.get('seed', '—')} | {r['batch_size'] or '—'} | {r['corpus']} "
-                     f"| {r['epochs']} | {r['analogy']:.1f} | {gap('analogy', '+.1f')} | "
-                     f"{r['ws353_rho']:.3f} | {gap('ws353_rho', '+.3f')} | {'—' if agree != agree else f'{agree:.3f}'} | "
-                     f"{r['words_per_sec']:,.0f} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |")
+        lines.append(
+            f"| {r['backend']}{on} | {r.get('seed', '—')} | {r['batch_size'] or '—'} | {r['corpus']} "
+            f"| {r['epochs']} | {r['analogy']:.1f} | {gap('analogy', '+.1f')} | "
+            f"{r['ws353_rho']:.3f} | {gap('ws353_rho', '+.3f')} | {'—' if agree != agree else f'{agree:.3f}'} | "
+            f"{r['words_per_sec']:,.0f} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |"
+        )
     lines.append("")
     lines += [f"corpus `{k}`: {v}" for k, v in names.items()]
     models = sorted({(r.get("settings", {}).get("sg", 1), bool(r.get("hs"))) for r in rows})
-    lines += [f"{'skip-gram' if sg else 'CBOW'}, "
-              f"{'hierarchical softmax (hs=1, negative=0)' if hs else 'negative sampling'}" for sg, hs in models]
+    lines += [
+        f"{'skip-gram' if sg else 'CBOW'}, {'hierarchical softmax (hs=1, negative=0)' if hs else 'negative sampling'}"
+        for sg, hs in models
+    ]
     jobs = max((r.get("jobs", 1) for r in rows), default=1)
     if jobs > 1:
         lines.append(f"Rows trained {jobs} at a time in parallel processes (--jobs): their words/s are not comparable.")
-    lines.append("agreement: the share of each word's 10 nearest neighbours that the reference gensim row (the "
-                 "first gensim row on the same corpus) also has, over the most frequent words: compare it with "
-                 "a gensim row of another seed. It needs no evaluation set, so it works on any text.")
-    lines.append("Δ: difference to the gensim row on the same corpus. analogy: questions-words.txt, 3CosAdd, "
-                 "30,000 most frequent words, accuracy over the questions with all words known.")
+    lines.append(
+        "agreement: the share of each word's 10 nearest neighbours that the reference gensim row (the "
+        "first gensim row on the same corpus) also has, over the most frequent words: compare it with "
+        "a gensim row of another seed. It needs no evaluation set, so it works on any text."
+    )
+    lines.append(
+        "Δ: difference to the gensim row on the same corpus. analogy: questions-words.txt, 3CosAdd, "
+        "30,000 most frequent words, accuracy over the questions with all words known."
+    )
     return "\n".join(lines)
 
 

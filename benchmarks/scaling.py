@@ -38,8 +38,15 @@ from .benchmarks import workloads as W
 
 
 def hogwild_rate(c, threads: int, hot_rows: int = 0, shared_negatives: bool = False) -> float:
-    stats = fastw2v.train(corpus=c, backend="hogwild", workers=threads, hot_rows=hot_rows,
-                          shared_negatives=shared_negatives, progress=False, **common.SETTINGS).stats
+    stats = fastw2v.train(
+        corpus=c,
+        backend="hogwild",
+        workers=threads,
+        hot_rows=hot_rows,
+        shared_negatives=shared_negatives,
+        progress=False,
+        **common.SETTINGS,
+    ).stats
     return stats.words_per_sec
 
 
@@ -95,8 +102,15 @@ def processes_rate(path: str | None, tokens: int, n: int, seconds: float = 20.0,
     """The summed words/s of n one-thread hogwild processes training at once over one window of ``seconds``
     that opens ``lead`` seconds from now (time to start, load and warm up)."""
     start = time.time() + lead
-    children = [subprocess.Popen([sys.executable, "-c", PROCESS_CHILD, path or "", str(tokens), str(start), str(seconds)],
-                                 stdout=subprocess.PIPE, text=True, cwd=common.REPO) for _ in range(n)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROCESS_CHILD, path or "", str(tokens), str(start), str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=common.REPO,
+        )
+        for _ in range(n)
+    ]
     outputs = [child.communicate()[0] for child in children]
     if any(child.returncode for child in children):
         raise SystemExit("benchmarks.scaling: a --processes child failed (its error is above)")
@@ -115,11 +129,22 @@ def main(argv=None) -> int:
     p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1, 2, 4, ... cores)")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--gensim", action="store_true", help="also gensim corpus_file with as many workers")
-    p.add_argument("--hot-rows", default="256", help="comma-separated hogwild hot_rows settings (default: the Config default), e.g. 0,256")
-    p.add_argument("--processes", action="store_true",
-                   help="also N one-thread hogwild processes at once, over one wall-clock window (a minute each)")
-    p.add_argument("--process-lead", type=float, default=30.0,
-                   help="seconds the --processes children get to start and warm up before the window opens")
+    p.add_argument(
+        "--hot-rows",
+        default="256",
+        help="comma-separated hogwild hot_rows settings (default: the Config default), e.g. 0,256",
+    )
+    p.add_argument(
+        "--processes",
+        action="store_true",
+        help="also N one-thread hogwild processes at once, over one wall-clock window (a minute each)",
+    )
+    p.add_argument(
+        "--process-lead",
+        type=float,
+        default=30.0,
+        help="seconds the --processes children get to start and warm up before the window opens",
+    )
     common.add_shared_negatives_option(p)
     args = p.parse_args(argv)
     cores = common.cpu_count()
@@ -132,25 +157,38 @@ def main(argv=None) -> int:
     shared = common.SHARED_NEGATIVES[args.shared_negatives]
     for sn in shared:
         hogwild_rate(c, counts[-1], hots[-1], sn)  # compile, warm the caches
-    trainers = {f"hogwild{f' hot_rows={h}' if h else ''}{' shared negatives' if sn else ''}":
-                (lambda t, h=h, sn=sn: hogwild_rate(c, t, h, sn)) for sn in shared for h in hots}
+    trainers = {
+        f"hogwild{f' hot_rows={h}' if h else ''}{' shared negatives' if sn else ''}": (
+            lambda t, h=h, sn=sn: hogwild_rate(c, t, h, sn)
+        )
+        for sn in shared
+        for h in hots
+    }
     if args.gensim and common.has_module("gensim"):
         text = common.text_file(args.corpus, args.tokens)
         trainers["gensim corpus_file"] = lambda t: W.prepare_gensim(c, text, workers=t)().value
     if args.processes:
         trainers["control: N one-thread hogwild processes"] = lambda t: processes_rate(
-            args.corpus, args.tokens, t, lead=args.process_lead)
+            args.corpus, args.tokens, t, lead=args.process_lead
+        )
     trainers["control: compute-bound loop"] = control_rate
     control_rate(1, 1)  # compile
     rounds = {name: [] for name in trainers}  # per trainer, one {threads: rate} per round
     for r in range(args.repeat):
         for name, rate in trainers.items():
             rounds[name].append({t: rate(t) for t in counts})
-            print(f"round {r + 1}, {name}: " + ", ".join(f"{t} threads {v:,.0f}" for t, v in rounds[name][-1].items()),
-                  file=sys.stderr, flush=True)
-    print(f"{c.description}; {cores} cores; {args.repeat} rounds, 1 epoch; words/s (the compute-bound control: row passes/s): "
-          "median of the rounds; × 1 thread: median of the rounds' own ratios\n")
-    print("| trainer | threads | words/s | × 1 thread | efficiency | × 1 thread, each round |\n|---|---:|---:|---:|---:|---|")
+            print(
+                f"round {r + 1}, {name}: " + ", ".join(f"{t} threads {v:,.0f}" for t, v in rounds[name][-1].items()),
+                file=sys.stderr,
+                flush=True,
+            )
+    print(
+        f"{c.description}; {cores} cores; {args.repeat} rounds, 1 epoch; words/s (the compute-bound control: row passes/s): "
+        "median of the rounds; × 1 thread: median of the rounds' own ratios\n"
+    )
+    print(
+        "| trainer | threads | words/s | × 1 thread | efficiency | × 1 thread, each round |\n|---|---:|---:|---:|---:|---|"
+    )
     for name, runs in rounds.items():
         gain = gains(runs, counts[0])
         for t in counts:

@@ -29,7 +29,24 @@ from .word2vec import Word2Vec
 __version__ = "0.1.0"
 
 __all__ = [
-    "Config", "DeviceBatches", "EncodedCorpus", "NumbaBatches", "SkipGramBatches", "SkipGramDataset", "SkipGramNS",
-    "TrainStats", "UserError", "Vectors", "Vocab", "Word2Vec", "encode", "evaluate_analogies", "evaluate_word_pairs",
-    "from_dataset", "from_files", "from_texts", "open_source", "train",
+    "Config",
+    "DeviceBatches",
+    "EncodedCorpus",
+    "NumbaBatches",
+    "SkipGramBatches",
+    "SkipGramDataset",
+    "SkipGramNS",
+    "TrainStats",
+    "UserError",
+    "Vectors",
+    "Vocab",
+    "Word2Vec",
+    "encode",
+    "evaluate_analogies",
+    "evaluate_word_pairs",
+    "from_dataset",
+    "from_files",
+    "from_texts",
+    "open_source",
+    "train",
 ]

@@ -59,11 +59,26 @@ class ChunkBatch(NamedTuple):
 class _Batches:
     """What both builders share: the epoch counter, exact lengths and cutting pair streams into batches."""
 
-    def __init__(self, corpus: EncodedCorpus, batch_size: int = 16384, window: int = 5, negative: int = 5,
-                 sample: float = 1e-3, ns_exponent: float = 0.75, shrink_windows: bool = True,
-                 shuffle: bool = True, seed: int = 1, chunk_tokens: int = 1 << 20, threads: int | None = None):
-        for name, value in (("batch_size", batch_size), ("window", window), ("negative", negative),
-                            ("chunk_tokens", chunk_tokens)):
+    def __init__(
+        self,
+        corpus: EncodedCorpus,
+        batch_size: int = 16384,
+        window: int = 5,
+        negative: int = 5,
+        sample: float = 1e-3,
+        ns_exponent: float = 0.75,
+        shrink_windows: bool = True,
+        shuffle: bool = True,
+        seed: int = 1,
+        chunk_tokens: int = 1 << 20,
+        threads: int | None = None,
+    ):
+        for name, value in (
+            ("batch_size", batch_size),
+            ("window", window),
+            ("negative", negative),
+            ("chunk_tokens", chunk_tokens),
+        ):
             if value < 1:
                 raise UserError(f"{name} must be >= 1, got {value}")
         self.corpus = corpus
@@ -110,9 +125,12 @@ class _Batches:
             with numba_threads(self.threads):
                 for c in range(self.n_chunks):
                     ids, starts = self._chunk(c)
-                    _, kept_starts = K.subsample(ids, starts, self.keep_threshold, self._base(epoch, K.STREAM_SUBSAMPLE, c))
-                    counts[c] = K.count_pairs(kept_starts, self.window, self.shrink_windows,
-                                              self._base(epoch, K.STREAM_WINDOW, c)).sum()
+                    _, kept_starts = K.subsample(
+                        ids, starts, self.keep_threshold, self._base(epoch, K.STREAM_SUBSAMPLE, c)
+                    )
+                    counts[c] = K.count_pairs(
+                        kept_starts, self.window, self.shrink_windows, self._base(epoch, K.STREAM_WINDOW, c)
+                    ).sum()
             self._pair_counts = {epoch: counts}  # keep one epoch: memory O(chunks)
         return self._pair_counts[epoch]
 
@@ -146,7 +164,7 @@ class _Batches:
                     yield self._assemble(epoch, pending)
                     pending, n_pending = [], 0
             while n - i >= B:
-                yield center[i:i + B], context[i:i + B], self.negatives(epoch, c, i, B)
+                yield center[i : i + B], context[i : i + B], self.negatives(epoch, c, i, B)
                 i += B
             if i < n:
                 pending.append((c, i, center[i:], context[i:]))
@@ -168,8 +186,15 @@ class _Batches:
             t0, t1 = int(token_starts[c]), int(token_starts[c + 1])
             for first in range(0, n, B):
                 last = min(first + B, n)
-                yield ChunkBatch(c, first, center[first:last], context[first:last],
-                                 (t0 + (t1 - t0) * first / n) / total, (t0 + (t1 - t0) * last / n) / total, last == n)
+                yield ChunkBatch(
+                    c,
+                    first,
+                    center[first:last],
+                    context[first:last],
+                    (t0 + (t1 - t0) * first / n) / total,
+                    (t0 + (t1 - t0) * last / n) / total,
+                    last == n,
+                )
 
     def chunk_windows(self, epoch: int, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
         """CBOW's windows of chunk ``c`` in ``epoch`` (``kernels.cbow_windows``, on the CPU): (the centers' ids,
@@ -178,13 +203,14 @@ class _Batches:
         ids, starts = self._chunk(c)
         with numba_threads(self.threads):
             kept, kept_starts = K.subsample(ids, starts, self.keep_threshold, self._base(epoch, K.STREAM_SUBSAMPLE, c))
-            keys, contexts = K.cbow_windows(kept, kept_starts, self.window, self.shrink_windows,
-                                            self._base(epoch, K.STREAM_WINDOW, c))
+            keys, contexts = K.cbow_windows(
+                kept, kept_starts, self.window, self.shrink_windows, self._base(epoch, K.STREAM_WINDOW, c)
+            )
         centers = kept[keys].astype(np.int64)
         if self.shuffle:
             order = np.random.default_rng(self._base(epoch, K.STREAM_SHUFFLE, c)).permutation(keys.shape[0])
             centers, contexts, keys = centers[order], contexts[order], keys[order]
-        t0, t1 = (int(t) for t in self.corpus.starts[self.chunk_bounds[c:c + 2]])
+        t0, t1 = (int(t) for t in self.corpus.starts[self.chunk_bounds[c : c + 2]])
         return centers, contexts, keys, t0, t1
 
     def negatives_at(self, epoch: int, c: int, keys: np.ndarray) -> torch.Tensor:
@@ -192,8 +218,13 @@ class _Batches:
         draws of slots keys * k + t, hogwild's."""
         negs = np.empty((keys.shape[0], self.negative), dtype=np.int64)
         with numba_threads(self.threads):
-            K.draw_negatives_keyed(self.alias_table, self._base(epoch, K.STREAM_NEGATIVE, c),
-                                   self._base(epoch, K.STREAM_NEGATIVE_COIN, c), keys, negs)
+            K.draw_negatives_keyed(
+                self.alias_table,
+                self._base(epoch, K.STREAM_NEGATIVE, c),
+                self._base(epoch, K.STREAM_NEGATIVE_COIN, c),
+                keys,
+                negs,
+            )
         return torch.from_numpy(negs)
 
     def _assemble(self, epoch, parts):
@@ -224,8 +255,14 @@ class NumbaBatches(_Batches):
             kept, kept_starts = K.subsample(ids, starts, self.keep_threshold, self._base(epoch, K.STREAM_SUBSAMPLE, c))
             window_base = self._base(epoch, K.STREAM_WINDOW, c)
             if self.shuffle:  # the pairs of skipgram_pairs after shuffle_pairs, in fewer passes
-                center, context = K.skipgram_pairs_shuffled(kept, kept_starts, self.window, self.shrink_windows,
-                                                            window_base, self._base(epoch, K.STREAM_SHUFFLE, c))
+                center, context = K.skipgram_pairs_shuffled(
+                    kept,
+                    kept_starts,
+                    self.window,
+                    self.shrink_windows,
+                    window_base,
+                    self._base(epoch, K.STREAM_SHUFFLE, c),
+                )
             else:
                 center, context = K.skipgram_pairs(kept, kept_starts, self.window, self.shrink_windows, window_base)
         self._chunk_sizes = {k: v for k, v in self._chunk_sizes.items() if k[0] == epoch and k[1] >= c - 1}
@@ -241,10 +278,15 @@ class NumbaBatches(_Batches):
             rows = max(n, min(self.NEGATIVE_ROWS, self._chunk_sizes.get((epoch, c), n) - first))
             negs = np.empty((rows, self.negative), dtype=np.int64)
             with numba_threads(self.threads):
-                K.draw_negatives(self.alias_table, self._base(epoch, K.STREAM_NEGATIVE, c),
-                                        self._base(epoch, K.STREAM_NEGATIVE_COIN, c), first, negs)
+                K.draw_negatives(
+                    self.alias_table,
+                    self._base(epoch, K.STREAM_NEGATIVE, c),
+                    self._base(epoch, K.STREAM_NEGATIVE_COIN, c),
+                    first,
+                    negs,
+                )
             self._ahead = e, ch, start, negs = epoch, c, first, negs
-        return torch.from_numpy(negs[first - start:first - start + n])
+        return torch.from_numpy(negs[first - start : first - start + n])
 
 
 def hash32(x: torch.Tensor) -> torch.Tensor:
@@ -290,8 +332,11 @@ class DeviceBatches(_Batches):
         else:
             reach = torch.full((m,), self.window, device=dev)
         j = pos[:, None] + self._offsets  # (m, 2W) candidate context positions
-        valid = ((j >= kept_starts[piece][:, None]) & (j < kept_starts[piece + 1][:, None])
-                 & (self._offsets.abs() <= reach[:, None]))
+        valid = (
+            (j >= kept_starts[piece][:, None])
+            & (j < kept_starts[piece + 1][:, None])
+            & (self._offsets.abs() <= reach[:, None])
+        )
         # Row-major nonzero: centers in text order, contexts left to right, as kernels.fill_pairs writes them.
         flat = valid.view(-1).nonzero().squeeze(1)
         i = flat // (2 * self.window)
@@ -305,8 +350,12 @@ class DeviceBatches(_Batches):
     def negatives(self, epoch, c, first, n):
         k = self.negative
         index = torch.arange(first * k, (first + n) * k, device=self.device)
-        negs = alias_draws(self._alias_table, self._base(epoch, K.STREAM_NEGATIVE, c),
-                           self._base(epoch, K.STREAM_NEGATIVE_COIN, c), index)
+        negs = alias_draws(
+            self._alias_table,
+            self._base(epoch, K.STREAM_NEGATIVE, c),
+            self._base(epoch, K.STREAM_NEGATIVE_COIN, c),
+            index,
+        )
         return negs.view(n, k)
 
 
@@ -327,17 +376,34 @@ def partition_draws(table: torch.Tensor, base_col: int, base_coin: int, index: t
     return torch.where(draw(base_coin, index) < threshold, word, alias)
 
 
-def from_indexed_docs(indexed_docs, vocab_size: int | None = None, batch_size: int = 512, window: int = 5,
-                      negative: int = 5, device: str | torch.device | None = None, seed: int = 1,
-                      shuffle: bool = True, shrink_windows: bool = False, sample: float = 0.0,
-                      ns_exponent: float = 0.75) -> _Batches:
+def from_indexed_docs(
+    indexed_docs,
+    vocab_size: int | None = None,
+    batch_size: int = 512,
+    window: int = 5,
+    negative: int = 5,
+    device: str | torch.device | None = None,
+    seed: int = 1,
+    shuffle: bool = True,
+    shrink_windows: bool = False,
+    sample: float = 0.0,
+    ns_exponent: float = 0.75,
+) -> _Batches:
     """The drop-in for the tutorial's ``DataLoader(SkipGramDataset(pairs, probs, V, k), batch_size, shuffle=True)``.
 
     Takes the tutorial's ``indexed_docs`` (lists of word ids) and keeps its semantics by default: the ids
     as given, a static window, no sub-sampling, negatives ~ count**0.75. No pair list is ever built.
     """
-    kw = dict(batch_size=batch_size, window=window, negative=negative, sample=sample, ns_exponent=ns_exponent,
-              shrink_windows=shrink_windows, shuffle=shuffle, seed=seed)
+    kw = dict(
+        batch_size=batch_size,
+        window=window,
+        negative=negative,
+        sample=sample,
+        ns_exponent=ns_exponent,
+        shrink_windows=shrink_windows,
+        shuffle=shuffle,
+        seed=seed,
+    )
     checked = Config(backend="torch", **kw)  # the same one-line errors as train() for bad values
     kw = {k: getattr(checked, k) for k in kw}
     corpus = corpus_from_indexed_docs(indexed_docs, vocab_size)
@@ -352,21 +418,31 @@ def corpus_from_indexed_docs(indexed_docs, vocab_size: int | None = None) -> Enc
         indexed_docs = [list(d) for d in indexed_docs]
     try:
         lengths = np.array([len(d) for d in indexed_docs], dtype=np.int64)
-        ids = np.fromiter((operator.index(i) for d in indexed_docs for i in d), dtype=np.int64,
-                          count=int(lengths.sum()))
+        ids = np.fromiter(
+            (operator.index(i) for d in indexed_docs for i in d), dtype=np.int64, count=int(lengths.sum())
+        )
     except (TypeError, ValueError, OverflowError) as e:
-        raise UserError(f"indexed_docs must be lists of integer word ids ({e}): map the words to ids first, "
-                        "as the tutorial's word2idx does") from None
+        raise UserError(
+            f"indexed_docs must be lists of integer word ids ({e}): map the words to ids first, "
+            "as the tutorial's word2idx does"
+        ) from None
     if ids.size == 0:
         raise UserError("indexed_docs holds no token: give at least one non-empty document")
     V = int(vocab_size if vocab_size is not None else ids.max() + 1)
     if ids.min() < 0 or ids.max() >= V:
         bad = int(ids.min() if ids.min() < 0 else ids.max())
-        raise UserError(f"indexed_docs holds word id {bad}, outside 0..{V - 1} for vocab_size={V}: "
-                        "pass vocab_size=len(word2idx), with ids from 0 to vocab_size - 1")
+        raise UserError(
+            f"indexed_docs holds word id {bad}, outside 0..{V - 1} for vocab_size={V}: "
+            "pass vocab_size=len(word2idx), with ids from 0 to vocab_size - 1"
+        )
     ids = ids.astype(np.int32)
     counts = np.bincount(ids, minlength=V).astype(np.int64)
     # Words that never occur would get weight 0 in both distributions; that is what the tutorial does too.
     starts = np.concatenate([[0], np.cumsum(lengths[lengths > 0])]).astype(np.int64)
-    return EncodedCorpus(ids=ids, starts=starts, vocab=Vocab([str(i) for i in range(V)], counts),
-                         n_documents=len(indexed_docs), description="indexed_docs")
+    return EncodedCorpus(
+        ids=ids,
+        starts=starts,
+        vocab=Vocab([str(i) for i in range(V)], counts),
+        n_documents=len(indexed_docs),
+        description="indexed_docs",
+    )

@@ -57,8 +57,15 @@ class Buckets:
     word's partition (its output rows' owner); ``part``: its input rows' part, partition * k + its part within it;
     ``sampler``: the alias tables of the partitions' negatives (``kernels.partition_sampler``, ``table(b)``)."""
 
-    def __init__(self, counts: np.ndarray, keep_threshold: np.ndarray, q: np.ndarray, n: int,
-                 owners: list[int] | None = None, k: int = SUBPARTS):
+    def __init__(
+        self,
+        counts: np.ndarray,
+        keep_threshold: np.ndarray,
+        q: np.ndarray,
+        n: int,
+        owners: list[int] | None = None,
+        k: int = SUBPARTS,
+    ):
         self.n, self.k = n, k
         self.owners = list(range(n)) if owners is None else list(owners)
         q = np.asarray(q, dtype=np.float64)
@@ -82,12 +89,24 @@ class Buckets:
         lo = int(self.sampler_starts[b])
         return lo, int(self.sampler_starts[b + 1]) - lo
 
-    def span_pairs(self, kept, kept_starts, pair_offsets, pieces, config, window_base: int,
-                   output_is_center: bool) -> "SpanPairs":
+    def span_pairs(
+        self, kept, kept_starts, pair_offsets, pieces, config, window_base: int, output_is_center: bool
+    ) -> SpanPairs:
         """The pairs of one span that this process trains, grouped by bucket (``kernels.bucket_pairs``)."""
-        x, y, o, key_starts = K.bucket_pairs(kept, kept_starts, pair_offsets, pieces, config.window,
-                                             config.shrink_windows, window_base, self.partition, self.part,
-                                             self.n * self.k, self.slot_of, output_is_center)
+        x, y, o, key_starts = K.bucket_pairs(
+            kept,
+            kept_starts,
+            pair_offsets,
+            pieces,
+            config.window,
+            config.shrink_windows,
+            window_base,
+            self.partition,
+            self.part,
+            self.n * self.k,
+            self.slot_of,
+            output_is_center,
+        )
         return SpanPairs(self, x, y, o, key_starts)
 
 
@@ -121,8 +140,13 @@ def job_buckets(group: Group | None, corpus, config, as_ranks: int = 0) -> Bucke
     if n < 2:
         return None
     vocab = corpus.vocab
-    return Buckets(vocab.counts, K.keep_thresholds(vocab.counts, config.sample),
-                   vocab.unigram_weights(config.ns_exponent), n, None if group is None else [group.rank])
+    return Buckets(
+        vocab.counts,
+        K.keep_thresholds(vocab.counts, config.sample),
+        vocab.unigram_weights(config.ns_exponent),
+        n,
+        None if group is None else [group.rank],
+    )
 
 
 class RingSync:

@@ -12,7 +12,6 @@ import sys
 DEFAULT_CACHE_DIR = os.path.join("~", ".cache", "fastw2v")  # expanded where used: help texts show it as written
 
 
-
 def cache_entries(cache_dir: str = DEFAULT_CACHE_DIR) -> list[dict]:
     """The encoded corpora in a cache folder: key, path, bytes on disk, tokens, source and settings."""
     cache_dir = os.path.expanduser(cache_dir)
@@ -27,10 +26,17 @@ def cache_entries(cache_dir: str = DEFAULT_CACHE_DIR) -> list[dict]:
         except (OSError, ValueError):
             meta = {}
         size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
-        entries.append(dict(key=name, path=path, bytes=size, tokens=meta.get("n_tokens"),
-                            description=meta.get("description"), settings=meta.get("settings") or {}))
+        entries.append(
+            dict(
+                key=name,
+                path=path,
+                bytes=size,
+                tokens=meta.get("n_tokens"),
+                description=meta.get("description"),
+                settings=meta.get("settings") or {},
+            )
+        )
     return entries
-
 
 
 def clear_cache(cache_dir: str = DEFAULT_CACHE_DIR, keys: list[str] | None = None) -> tuple[int, int, list[str]]:
@@ -54,7 +60,6 @@ def clear_cache(cache_dir: str = DEFAULT_CACHE_DIR, keys: list[str] | None = Non
                 if held:
                     shutil.rmtree(path, ignore_errors=True)
     return removed, freed, busy
-
 
 
 @contextlib.contextmanager
@@ -82,7 +87,8 @@ def entry_lock(cache_dir: str, key: str, folder: str | None = None, wait: bool =
                 yield False
                 return
             if folder is not None and not os.path.exists(os.path.join(folder, "meta.json")):  # not just loading it
-                print(f"fastw2v: note: another run is encoding this text into {folder}: waiting for it",
-                      file=sys.stderr)
+                print(
+                    f"fastw2v: note: another run is encoding this text into {folder}: waiting for it", file=sys.stderr
+                )
             fcntl.flock(f, fcntl.LOCK_EX)
         yield True

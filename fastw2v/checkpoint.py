@@ -95,9 +95,15 @@ def fingerprint(corpus: EncodedCorpus) -> dict:
     n, block = int(corpus.n_tokens), 1 << 14  # int32 ids: 64 KiB
     ids_crc = 0
     for first in sorted({int(x) for x in np.linspace(0, max(n - block, 0), 64)}):
-        ids_crc = zlib.crc32(np.ascontiguousarray(ids[first:first + block], dtype=np.int32).tobytes(), ids_crc)
-    return dict(tokens=n, pieces=int(corpus.starts.shape[0] - 1), vocab_size=len(corpus.vocab),
-                vocab_crc=vocab_crc, starts_crc=starts_crc, ids_crc=ids_crc)
+        ids_crc = zlib.crc32(np.ascontiguousarray(ids[first : first + block], dtype=np.int32).tobytes(), ids_crc)
+    return dict(
+        tokens=n,
+        pieces=int(corpus.starts.shape[0] - 1),
+        vocab_size=len(corpus.vocab),
+        vocab_crc=vocab_crc,
+        starts_crc=starts_crc,
+        ids_crc=ids_crc,
+    )
 
 
 def settings(config: Config, backend: str) -> dict:
@@ -143,8 +149,9 @@ class Checkpointer:
         try:
             os.makedirs(self.folder, exist_ok=True)
         except OSError as e:
-            raise UserError(f"cannot create the checkpoint folder {self.folder!r} ({e.strerror}): pass another "
-                            "--checkpoint-dir") from None
+            raise UserError(
+                f"cannot create the checkpoint folder {self.folder!r} ({e.strerror}): pass another --checkpoint-dir"
+            ) from None
         self._remove_leftovers()
 
     @property
@@ -194,9 +201,14 @@ class Checkpointer:
             f.flush()
             os.fsync(f.fileno())
         files["vocab.tsv"] = _crc_of_file(path)
-        meta = dict(format=FORMAT, state=state.to_dict(), settings=self.settings, fingerprint=self.fingerprint,
-                    files={k: dict(size=s, crc32=c) for k, (s, c) in files.items()},
-                    written=time.strftime("%Y-%m-%d %H:%M:%S"))
+        meta = dict(
+            format=FORMAT,
+            state=state.to_dict(),
+            settings=self.settings,
+            fingerprint=self.fingerprint,
+            files={k: dict(size=s, crc32=c) for k, (s, c) in files.items()},
+            written=time.strftime("%Y-%m-%d %H:%M:%S"),
+        )
         with open(os.path.join(tmp, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1)
             f.flush()
@@ -229,8 +241,10 @@ class Checkpointer:
             return checkpoint
         if damaged:
             listed = "; ".join(f"{os.path.basename(bad)}: {why}" for bad, why in damaged)
-            raise UserError(f"every checkpoint in {self.folder} is damaged ({listed}): remove them to start from the "
-                            "beginning, or run without --resume")
+            raise UserError(
+                f"every checkpoint in {self.folder} is damaged ({listed}): remove them to start from the "
+                "beginning, or run without --resume"
+            )
         return None
 
     def check_compatible(self, checkpoint: Checkpoint) -> None:
@@ -238,16 +252,20 @@ class Checkpointer:
         mine, theirs = self.fingerprint, meta["fingerprint"]
         if mine != theirs:
             what = next(k for k in mine if mine.get(k) != theirs.get(k))
-            raise UserError(f"checkpoint {checkpoint.path} is of another corpus or vocabulary ({what}: "
-                            f"{theirs.get(what)} there, {mine.get(what)} here): train on the same corpus, or pass "
-                            "another --checkpoint-dir")
+            raise UserError(
+                f"checkpoint {checkpoint.path} is of another corpus or vocabulary ({what}: "
+                f"{theirs.get(what)} there, {mine.get(what)} here): train on the same corpus, or pass "
+                "another --checkpoint-dir"
+            )
         for key in sorted(set(self.settings) | set(meta["settings"])):
             a, b = meta["settings"].get(key), self.settings.get(key)
             if a != b and not (isinstance(a, float) and isinstance(b, float) and math.isclose(a, b)):
                 flag = key.replace("_", "-")
                 flag = (f"--{flag}" if a else f"--no-{flag}") if isinstance(a, bool) else f"--{flag} {a}"
-                raise UserError(f"checkpoint {checkpoint.path} was made with {key}={a!r}, this run has {key}={b!r}: "
-                                f"pass {flag}, or another --checkpoint-dir")
+                raise UserError(
+                    f"checkpoint {checkpoint.path} was made with {key}={a!r}, this run has {key}={b!r}: "
+                    f"pass {flag}, or another --checkpoint-dir"
+                )
 
 
 class DamagedCheckpoint(Exception):
@@ -269,8 +287,10 @@ def read(path: str) -> Checkpoint:
         except OSError as e:
             raise DamagedCheckpoint(f"{name}: {e.strerror}") from None
         if (size, crc) != (expect["size"], expect["crc32"]):
-            raise DamagedCheckpoint(f"{name} is {size:,} bytes with CRC {crc:08x}, written as {expect['size']:,} "
-                                    f"bytes with CRC {expect['crc32']:08x}")
+            raise DamagedCheckpoint(
+                f"{name} is {size:,} bytes with CRC {crc:08x}, written as {expect['size']:,} "
+                f"bytes with CRC {expect['crc32']:08x}"
+            )
     tensors = torch.load(os.path.join(path, "state.pt"), map_location="cpu", weights_only=True)
     return Checkpoint(TrainState(**meta["state"]), tensors, meta, path)
 
@@ -308,8 +328,10 @@ class StopSignals:
             signal.raise_signal(signum)
             return
         self.requested = signal.Signals(signum).name
-        print(f"\nfastw2v: {self.requested}: finishing the chunk and writing a checkpoint (again to stop at once)",
-              file=sys.stderr)
+        print(
+            f"\nfastw2v: {self.requested}: finishing the chunk and writing a checkpoint (again to stop at once)",
+            file=sys.stderr,
+        )
 
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
@@ -335,14 +357,18 @@ class RunCheckpoints:
     def __init__(self, config: Config, corpus: EncodedCorpus, backend: str, group=None):
         writer = group is None or group.is_writer  # of a distributed job, rank 0 reads and writes checkpoints
         self.enabled = config.checkpoint_dir is not None
-        self.checkpointer = Checkpointer(config.checkpoint_dir, config, corpus, backend) if self.enabled and writer else None
+        self.checkpointer = (
+            Checkpointer(config.checkpoint_dir, config, corpus, backend) if self.enabled and writer else None
+        )
         self.group = group
         self.resume_from = None
         if config.resume and writer:
             self.resume_from = self.checkpointer.load()
             if self.resume_from is None:
-                print(f"fastw2v: note: no checkpoint in {config.checkpoint_dir} yet: starting from the beginning",
-                      file=sys.stderr)
+                print(
+                    f"fastw2v: note: no checkpoint in {config.checkpoint_dir} yet: starting from the beginning",
+                    file=sys.stderr,
+                )
         if config.resume and group is not None:  # any number of ranks continues it: positions are whole chunks
             self.resume_from = group.broadcast_object(self.resume_from, "sending the checkpoint to every rank")
         self.signals = StopSignals(self.enabled)
@@ -382,9 +408,12 @@ class RunCheckpoints:
         if stop:
             signal_name = self.signals.requested or "a signal to another rank"
             where = f"checkpoint {path}" if path is not None else "rank 0's checkpoint"
-            raise Interrupted(f"stopped by {signal_name} after writing {where} (epoch "
-                              f"{min(state.epoch + 1, self.epochs)} of {self.epochs}): run the same command with "
-                              "--resume to continue", self.signals.requested or "SIGTERM")
+            raise Interrupted(
+                f"stopped by {signal_name} after writing {where} (epoch "
+                f"{min(state.epoch + 1, self.epochs)} of {self.epochs}): run the same command with "
+                "--resume to continue",
+                self.signals.requested or "SIGTERM",
+            )
 
 
 def next_position(epoch: int, chunk: int, n_chunks: int) -> tuple[int, int]:

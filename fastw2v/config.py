@@ -32,7 +32,9 @@ CPU_BATCH_SIZE, GPU_BATCH_SIZE = 16384, 65536  # Config.batch_size's default on 
 class Config:
     # --- the model and objective (word2vec / gensim defaults) ---
     sg: int = 1  # 1: skip-gram, the tutorial's model (each context word predicts the center); 0: CBOW, gensim's and word2vec.c's default model (the window's mean input row predicts the center)
-    cbow_mean: int = 1  # CBOW: 1 = the mean of the window's input rows (word2vec.c), 0 = their sum (gensim's cbow_mean=0)
+    cbow_mean: int = (
+        1  # CBOW: 1 = the mean of the window's input rows (word2vec.c), 0 = their sum (gensim's cbow_mean=0)
+    )
     vector_size: int = 100  # embedding dimension d; the tutorial's EMBED_DIM
     window: int = 5  # maximum distance between center and context
     shrink_windows: bool = True  # word2vec.c/gensim draw a reach in [1, window] per center; False = static
@@ -42,19 +44,31 @@ class Config:
     sample: float = 1e-3  # sub-sampling threshold; 0 turns it off. word2vec.c's default
     min_count: int = 5  # words seen fewer times are dropped before windowing, as in word2vec.c
     max_vocab_size: int | None = None  # keep only the most frequent words (None: no cap); gensim's max_final_vocab
-    max_counted_words: int | None = 20_000_000  # distinct words held while counting; when full, those seen at most n times so far are dropped, n = 1, 2, ... (word2vec.c's rule, gensim's max_vocab_size); None: no bound
+    max_counted_words: int | None = (
+        20_000_000  # distinct words held while counting; when full, those seen at most n times so far are dropped, n = 1, 2, ... (word2vec.c's rule, gensim's max_vocab_size); None: no bound
+    )
     # --- optimisation ---
     epochs: int = 5  # passes over the corpus
-    alpha: float | None = None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam (docs/quality.md; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
-    min_alpha: float | None = None  # lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 for sgd/hogwild (word2vec.c), 0 for adam/sparse_adam
+    alpha: float | None = (
+        None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam (docs/quality.md; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
+    )
+    min_alpha: float | None = (
+        None  # lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 for sgd/hogwild (word2vec.c), 0 for adam/sparse_adam
+    )
     optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
-    batch_size: int | None = None  # pairs per batch of the torch backend; None: 65536 on a GPU (the fused step's speed and quality were measured there), 16384 on a CPU
+    batch_size: int | None = (
+        None  # pairs per batch of the torch backend; None: 65536 on a GPU (the fused step's speed and quality were measured there), 16384 on a CPU
+    )
     sgd_kernel: str = "auto"  # torch backend, sgd: triton = the fused SGNS kernels (fastw2v.fused; needs Triton, which CUDA builds of torch bring), torch = tensor ops (SkipGramNS.sgd_step); auto: triton on a GPU when it imports
-    trust: float | None = 16.0  # sgd: per-row step bound for large batches (model.sgd_step); docs/quality.md, "Large batches"
+    trust: float | None = (
+        16.0  # sgd: per-row step bound for large batches (model.sgd_step); docs/quality.md, "Large batches"
+    )
     backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: hogwild on a CPU, torch on a GPU (adam and sparse_adam: torch)
     device: str = "auto"  # torch device; auto = cuda when available, else cpu
     workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
-    shared_negatives: bool | None = None  # hogwild, skip-gram: one set of negatives per center for its whole window (Ji et al. 2016, HogBatch), its updates a small matrix product: fewer row reads, vectors as good as gensim's (docs/quality.md); None: on for hogwild's skip-gram; False: word2vec.c's negatives per pair
+    shared_negatives: bool | None = (
+        None  # hogwild, skip-gram: one set of negatives per center for its whole window (Ji et al. 2016, HogBatch), its updates a small matrix product: fewer row reads, vectors as good as gensim's (docs/quality.md); None: on for hogwild's skip-gram; False: word2vec.c's negatives per pair
+    )
     hot_rows: int = 256  # hogwild skip-gram, 2+ threads: the N most frequent words' rows are trained on per-thread copies, merged every 1024 pairs (less cache-line traffic between cores); with hs, the tree's 256 rows nearest the root too; 0 = off
     seed: int = 1  # one seed drives init, sub-sampling, windows, negatives and shuffling
     shuffle: bool = True  # shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))
@@ -66,12 +80,18 @@ class Config:
     # --- the result ---
     final_vectors: str = "in"  # in: word2vec's input vectors; avg: the tutorial's (in + out) / 2
     # --- long runs ---
-    checkpoint_dir: str | None = None  # write checkpoints here (both matrices, optimizer state, position) at each epoch's end, every checkpoint_every minutes and on SIGINT/SIGTERM; None: none
+    checkpoint_dir: str | None = (
+        None  # write checkpoints here (both matrices, optimizer state, position) at each epoch's end, every checkpoint_every minutes and on SIGINT/SIGTERM; None: none
+    )
     checkpoint_every: float = 15.0  # minutes between checkpoints within an epoch: a kill loses at most this much work
-    resume: bool = False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
+    resume: bool = (
+        False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
+    )
     # --- several processes (torchrun) ---
     sync_timeout: float = 120.0  # seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank
-    span_tokens: int | None = None  # a job of several ranks trains the text in spans of this many tokens (at most a chunk), each in one round per rank, handing the input rows it wrote to the next rank as it goes: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows and take fewer, larger steps (GPUs, Ethernet); None: 1/64 of the corpus rounded down to a power of two, from 262,144 to 16,777,216, and at most --chunk-tokens (docs/distributed.md)
+    span_tokens: int | None = (
+        None  # a job of several ranks trains the text in spans of this many tokens (at most a chunk), each in one round per rank, handing the input rows it wrote to the next rank as it goes: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows and take fewer, larger steps (GPUs, Ethernet); None: 1/64 of the corpus rounded down to a power of two, from 262,144 to 16,777,216, and at most --chunk-tokens (docs/distributed.md)
+    )
 
     def __post_init__(self):
         self._check_numbers()
@@ -89,35 +109,50 @@ class Config:
             setattr(self, name, int(value))
         if self.hs in (0, 1) and not isinstance(self.hs, float):  # gensim's hs=0 / hs=1
             self.hs = bool(self.hs)
-        for name, fix in (("negative", "pass 0 to turn negative sampling off (with --hs)"),
-                          ("workers", "pass 0 for all cores"), ("hot_rows", "pass 0 to turn it off"),
-                          ("seed", "pass e.g. --seed 1"),
-                          ("min_count", "pass e.g. --min-count 5 (0 keeps every word)")):
+        for name, fix in (
+            ("negative", "pass 0 to turn negative sampling off (with --hs)"),
+            ("workers", "pass 0 for all cores"),
+            ("hot_rows", "pass 0 to turn it off"),
+            ("seed", "pass e.g. --seed 1"),
+            ("min_count", "pass e.g. --min-count 5 (0 keeps every word)"),
+        ):
             value = getattr(self, name)
             if not _is_int(value) or value < 0:
                 raise UserError(f"{name} must be a whole number >= 0, got {value!r}: {fix}")
             setattr(self, name, int(value))
         for name in ("sg", "cbow_mean"):
             if getattr(self, name) not in (0, 1) or isinstance(getattr(self, name), float):
-                raise UserError(f"{name} must be 0 or 1, got {getattr(self, name)!r}: pass --{name.replace('_', '-')} 0 "
-                                "or 1")
+                raise UserError(
+                    f"{name} must be 0 or 1, got {getattr(self, name)!r}: pass --{name.replace('_', '-')} 0 or 1"
+                )
             setattr(self, name, int(getattr(self, name)))
-        if self.seed >= 2 ** 63:
+        if self.seed >= 2**63:
             raise UserError(f"seed must be below 2**63, got {self.seed}: pass a smaller --seed")
         for name in ("max_vocab_size", "max_counted_words", "span_tokens"):
             value = getattr(self, name)
             if value is not None:
                 if not _is_int(value) or value < 1:
                     flag = "--" + name.replace("_", "-")
-                    raise UserError(f"{name} must be a whole number >= 1 or None, got {value!r}: drop {flag} or raise it")
+                    raise UserError(
+                        f"{name} must be a whole number >= 1 or None, got {value!r}: drop {flag} or raise it"
+                    )
                 setattr(self, name, int(value))
-        for name, example in (("ns_exponent", 0.75), ("sample", 1e-3), ("alpha", 0.025), ("min_alpha", 1e-4),
-                              ("trust", 16), ("checkpoint_every", 15), ("sync_timeout", 120)):
+        for name, example in (
+            ("ns_exponent", 0.75),
+            ("sample", 1e-3),
+            ("alpha", 0.025),
+            ("min_alpha", 1e-4),
+            ("trust", 16),
+            ("checkpoint_every", 15),
+            ("sync_timeout", 120),
+        ):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
-                                      or not math.isfinite(value)):
-                raise UserError(f"{name} must be a finite number, got {value!r}: pass e.g. "
-                                f"--{name.replace('_', '-')} {example}")
+            if value is not None and (
+                not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value)
+            ):
+                raise UserError(
+                    f"{name} must be a finite number, got {value!r}: pass e.g. --{name.replace('_', '-')} {example}"
+                )
         for name in ("hs", "shrink_windows", "shared_negatives", "shuffle", "resume"):
             if name == "shared_negatives" and self.shared_negatives is None:
                 continue
@@ -130,8 +165,9 @@ class Config:
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
         if self.checkpoint_every <= 0:
-            raise UserError(f"checkpoint_every must be > 0 minutes, got {self.checkpoint_every}: pass e.g. "
-                            "--checkpoint-every 15")
+            raise UserError(
+                f"checkpoint_every must be > 0 minutes, got {self.checkpoint_every}: pass e.g. --checkpoint-every 15"
+            )
         if self.sync_timeout <= 0:
             raise UserError(f"sync_timeout must be > 0 seconds, got {self.sync_timeout}: pass e.g. --sync-timeout 120")
         if self.checkpoint_dir is not None:
@@ -146,34 +182,55 @@ class Config:
             raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. --min-alpha 0.0001")
         known_start = self.alpha is not None or self.optimizer not in ADAM_LR_SCALE  # Adam's needs the step count
         if self.min_alpha is not None and known_start and self.min_alpha > self.start_lr():
-            raise UserError(f"min_alpha ({self.min_alpha}) is above alpha ({self.start_lr()}): the learning rate decays "
-                            "from alpha to min_alpha; pass a min_alpha <= alpha")
-        for name, allowed in (("optimizer", OPTIMIZERS), ("backend", BACKENDS), ("tokenizer", TOKENIZERS),
-                              ("final_vectors", FINAL_VECTORS), ("sgd_kernel", SGD_KERNELS),
-                              ("encoding_errors", ENCODING_ERRORS)):
+            raise UserError(
+                f"min_alpha ({self.min_alpha}) is above alpha ({self.start_lr()}): the learning rate decays "
+                "from alpha to min_alpha; pass a min_alpha <= alpha"
+            )
+        for name, allowed in (
+            ("optimizer", OPTIMIZERS),
+            ("backend", BACKENDS),
+            ("tokenizer", TOKENIZERS),
+            ("final_vectors", FINAL_VECTORS),
+            ("sgd_kernel", SGD_KERNELS),
+            ("encoding_errors", ENCODING_ERRORS),
+        ):
             if getattr(self, name) not in allowed:
                 raise UserError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(allowed)}")
         if self.backend == "hogwild" and self.optimizer != "sgd":
-            raise UserError(f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: "
-                            "drop --optimizer or pass --backend torch")
+            raise UserError(
+                f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: "
+                "drop --optimizer or pass --backend torch"
+            )
         if not self.sg and self.optimizer != "sgd":
-            raise UserError(f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: drop --optimizer, "
-                            "or pass --sg 1")
+            raise UserError(
+                f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: drop --optimizer, "
+                "or pass --sg 1"
+            )
         if not self.negative and not self.hs:
-            raise UserError("negative=0 and no hs leave nothing to train: pass --negative 5 (negative sampling) or "
-                            "--hs (hierarchical softmax), or both")
+            raise UserError(
+                "negative=0 and no hs leave nothing to train: pass --negative 5 (negative sampling) or "
+                "--hs (hierarchical softmax), or both"
+            )
         if not self.negative and self.final_vectors == "avg":
-            raise UserError("final_vectors='avg' averages the input rows with the negatives' output rows, and "
-                            "negative=0 has none: pass --final-vectors in, or --negative 5")
+            raise UserError(
+                "final_vectors='avg' averages the input rows with the negatives' output rows, and "
+                "negative=0 has none: pass --final-vectors in, or --negative 5"
+            )
         if self.hs and (self.backend == "torch" or self.optimizer != "sgd"):
-            raise UserError(f"hierarchical softmax (hs) trains on the hogwild backend (per-pair SGD on the CPU), not "
-                            f"on torch {self.optimizer}: pass --backend hogwild, or drop --hs")
+            raise UserError(
+                f"hierarchical softmax (hs) trains on the hogwild backend (per-pair SGD on the CPU), not "
+                f"on torch {self.optimizer}: pass --backend hogwild, or drop --hs"
+            )
         if self.shared_negatives is True and not self.sg:
-            raise UserError("shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already "
-                            "draws one set per window: drop --shared-negatives, or pass --sg 1")
+            raise UserError(
+                "shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already "
+                "draws one set per window: drop --shared-negatives, or pass --sg 1"
+            )
         if self.shared_negatives is True and (self.backend == "torch" or self.optimizer != "sgd"):
-            raise UserError(f"shared_negatives is an option of the hogwild backend (per-pair SGD), not of torch "
-                            f"{self.optimizer}: drop --shared-negatives, or pass --backend hogwild --optimizer sgd")
+            raise UserError(
+                f"shared_negatives is an option of the hogwild backend (per-pair SGD), not of torch "
+                f"{self.optimizer}: drop --shared-negatives, or pass --backend hogwild --optimizer sgd"
+            )
         if self.device != "auto":
             import torch
 
@@ -236,11 +293,16 @@ class Config:
         from . import fused
 
         device = self.torch_device()
-        if self.sgd_kernel == "torch" or (self.sgd_kernel == "auto" and not (device.type == "cuda" and fused.available(device))):
+        if self.sgd_kernel == "torch" or (
+            self.sgd_kernel == "auto" and not (device.type == "cuda" and fused.available(device))
+        ):
             return "torch"
         if not fused.available(device):
-            why = ((fused.UNAVAILABLE or "Triton is not installed (pip install triton)") if fused.triton is None
-                   else "the Triton kernels run on CUDA devices")
+            why = (
+                (fused.UNAVAILABLE or "Triton is not installed (pip install triton)")
+                if fused.triton is None
+                else "the Triton kernels run on CUDA devices"
+            )
             raise UserError(f"sgd_kernel='triton' on {device}: {why}; drop --sgd-kernel or pass --sgd-kernel torch")
         return "triton"
 

@@ -24,7 +24,6 @@ DAMAGED_FIX = "delete the folder and encode the text again"  # the end of every 
 CRC_BLOCK = 1 << 22  # ids per checksum block of ids.int32 (16 MiB)
 
 
-
 @dataclass
 class EncodedCorpus:
     """Token ids of the whole corpus and where its pieces start.
@@ -65,9 +64,9 @@ class EncodedCorpus:
 
     def chunk(self, bounds: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunk c of ``chunk_bounds``: (a writable copy of its ids read from disk, its local piece starts)."""
-        starts = self.starts[bounds[c]:bounds[c + 1] + 1]
+        starts = self.starts[bounds[c] : bounds[c + 1] + 1]
         self.verify(int(starts[0]), int(starts[-1]))
-        ids = np.array(self.ids[starts[0]:starts[-1]])
+        ids = np.array(self.ids[starts[0] : starts[-1]])
         if ids.size and (ids.min() < 0 or ids.max() >= len(self.vocab)):  # the kernels index rows with them
             self._damaged(f"token ids up to {ids.max()}, a vocabulary of {len(self.vocab)} words")
         return ids, starts - starts[0]
@@ -82,7 +81,7 @@ class EncodedCorpus:
         for k in range(a // CRC_BLOCK, (b - 1) // CRC_BLOCK + 1):
             if self._verified[k]:
                 continue
-            block = np.ascontiguousarray(self.ids[k * CRC_BLOCK:(k + 1) * CRC_BLOCK])
+            block = np.ascontiguousarray(self.ids[k * CRC_BLOCK : (k + 1) * CRC_BLOCK])
             if zlib.crc32(block) != self.ids_crc32[k]:
                 self._damaged(f"block {k} of ids.int32 fails its checksum")
             self._verified[k] = True
@@ -93,8 +92,10 @@ class EncodedCorpus:
             with contextlib.suppress(OSError):
                 os.remove(os.path.join(self.path, "meta.json"))
             shutil.rmtree(self.path, ignore_errors=True)
-            raise UserError(f"the cached {where} is damaged ({reason}) and was removed: run again to encode the text "
-                            "again (with --resume, training goes on from the last checkpoint)")
+            raise UserError(
+                f"the cached {where} is damaged ({reason}) and was removed: run again to encode the text "
+                "again (with --resume, training goes on from the last checkpoint)"
+            )
         raise UserError(f"{where} is damaged ({reason}): {DAMAGED_FIX}")
 
     def documents(self) -> Iterator[np.ndarray]:
@@ -110,27 +111,37 @@ class EncodedCorpus:
         step = 1 << 24
         with open(os.path.join(folder, "ids.int32"), "wb") as f:
             for a in range(0, self.n_tokens, step):
-                np.asarray(self.ids[a:a + step], dtype=np.int32).tofile(f)
+                np.asarray(self.ids[a : a + step], dtype=np.int32).tofile(f)
         np.save(os.path.join(folder, "starts.npy"), np.asarray(self.starts, dtype=np.int64))
         self.vocab.save(os.path.join(folder, "vocab.tsv"))
         with open(os.path.join(folder, "meta.json"), "w") as f:
-            json.dump({"format": CACHE_FORMAT, "n_documents": self.n_documents, "n_tokens": self.n_tokens,
-                       "raw_tokens": self.n_tokens, "description": self.description, "settings": self.settings,
-                       "crc_block": CRC_BLOCK, "ids_crc32": read_back(os.path.join(folder, "ids.int32"))[1]}, f)
+            json.dump(
+                {
+                    "format": CACHE_FORMAT,
+                    "n_documents": self.n_documents,
+                    "n_tokens": self.n_tokens,
+                    "raw_tokens": self.n_tokens,
+                    "description": self.description,
+                    "settings": self.settings,
+                    "crc_block": CRC_BLOCK,
+                    "ids_crc32": read_back(os.path.join(folder, "ids.int32"))[1],
+                },
+                f,
+            )
 
     @classmethod
-    def load(cls, folder: str, description: str | None = None) -> "EncodedCorpus":
+    def load(cls, folder: str, description: str | None = None) -> EncodedCorpus:
         """An encoded corpus from its folder (a cache folder of ``encode``, or one written by ``save``)."""
         if not os.path.isfile(os.path.join(folder, "meta.json")):
-            raise UserError(f"{folder!r} is not an encoded corpus (no meta.json): encode the text first, "
-                            "or pass the folder that fastw2v.encode / EncodedCorpus.save wrote")
+            raise UserError(
+                f"{folder!r} is not an encoded corpus (no meta.json): encode the text first, "
+                "or pass the folder that fastw2v.encode / EncodedCorpus.save wrote"
+            )
         return load_folder(folder, description)
-
 
 
 def is_encoded_folder(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "meta.json"))
-
 
 
 def read_back(path: str, vocab_size: int | None = None) -> tuple[np.ndarray | None, list[int]]:
@@ -143,7 +154,6 @@ def read_back(path: str, vocab_size: int | None = None) -> tuple[np.ndarray | No
             if counts is not None:
                 counts += np.bincount(np.frombuffer(block, dtype=np.int32), minlength=vocab_size)
     return counts, crcs
-
 
 
 def load_folder(folder: str, description: str | None = None, cached: bool = False) -> EncodedCorpus:
@@ -161,16 +171,26 @@ def load_folder(folder: str, description: str | None = None, cached: bool = Fals
         if size != 4 * n_tokens:
             raise ValueError(f"ids.int32 holds {size / 4:,.0f} tokens, meta.json says {n_tokens:,}")
         starts = np.load(os.path.join(folder, "starts.npy"), allow_pickle=False)
-        if (starts.ndim != 1 or starts.dtype.kind not in "iu" or starts.shape[0] < 1 or starts[0] != 0
-                or starts[-1] != n_tokens or np.any(starts[1:] < starts[:-1])):
+        if (
+            starts.ndim != 1
+            or starts.dtype.kind not in "iu"
+            or starts.shape[0] < 1
+            or starts[0] != 0
+            or starts[-1] != n_tokens
+            or np.any(starts[1:] < starts[:-1])
+        ):
             raise ValueError(f"starts.npy does not cut the {n_tokens:,} tokens into pieces")
         vocab = Vocab.load(os.path.join(folder, "vocab.tsv"))
         if vocab.total != n_tokens:  # every kept token is a vocabulary word, counted once
             raise ValueError(f"vocab.tsv counts {vocab.total:,} tokens, meta.json says {n_tokens:,}")
     except FileNotFoundError as e:
-        raise UserError(f"encoded corpus {folder!r} is damaged ({os.path.basename(e.filename)} is missing): {DAMAGED_FIX}") from None
+        raise UserError(
+            f"encoded corpus {folder!r} is damaged ({os.path.basename(e.filename)} is missing): {DAMAGED_FIX}"
+        ) from None
     except KeyError as e:
-        raise UserError(f"encoded corpus {folder!r} is damaged (meta.json has no {e.args[0]!r}): {DAMAGED_FIX}") from None
+        raise UserError(
+            f"encoded corpus {folder!r} is damaged (meta.json has no {e.args[0]!r}): {DAMAGED_FIX}"
+        ) from None
     except (OSError, ValueError, TypeError) as e:  # JSONDecodeError is a ValueError
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise UserError(f"encoded corpus {folder!r} is damaged ({reason}): {DAMAGED_FIX}") from None
@@ -180,8 +200,19 @@ def load_folder(folder: str, description: str | None = None, cached: bool = Fals
     settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else None
     crcs = meta.get("ids_crc32")
     if crcs is not None and (meta.get("crc_block") != CRC_BLOCK or len(crcs) != -(-n_tokens // CRC_BLOCK)):
-        raise UserError(f"encoded corpus {folder!r} is damaged (meta.json's checksums do not fit ids.int32): {DAMAGED_FIX}")
+        raise UserError(
+            f"encoded corpus {folder!r} is damaged (meta.json's checksums do not fit ids.int32): {DAMAGED_FIX}"
+        )
     raw = meta.get("raw_tokens")
-    return EncodedCorpus(ids=ids, starts=starts.astype(np.int64, copy=False), vocab=vocab, n_documents=n_documents,
-                         description=description, path=folder, settings=settings, ids_crc32=crcs, cached=cached,
-                         raw_tokens=raw if isinstance(raw, int) else None)
+    return EncodedCorpus(
+        ids=ids,
+        starts=starts.astype(np.int64, copy=False),
+        vocab=vocab,
+        n_documents=n_documents,
+        description=description,
+        path=folder,
+        settings=settings,
+        ids_crc32=crcs,
+        cached=cached,
+        raw_tokens=raw if isinstance(raw, int) else None,
+    )

@@ -12,7 +12,25 @@ import numpy as np
 
 from . import kernels as K
 from .huffman import MAX_CODE_LENGTH, HuffmanTree
-from .pair_step import (LOSS_EVERY_MASK, apply_window, claim_block, distinct_negatives, draw_ahead, draw_bucket, lock_factor, lr_at, merge_hot, prefetch_row, score_targets, spread_error, thread_state, train_hs, train_pair, train_pair6, update_pair6, window_input)
+from .pair_step import (
+    LOSS_EVERY_MASK,
+    apply_window,
+    claim_block,
+    distinct_negatives,
+    draw_ahead,
+    draw_bucket,
+    lock_factor,
+    lr_at,
+    merge_hot,
+    prefetch_row,
+    score_targets,
+    spread_error,
+    thread_state,
+    train_hs,
+    train_pair,
+    train_pair6,
+    window_input,
+)
 
 PREFETCH_PAIRS = 2  # train_pairs prefetches the rows of the pair this many ahead (its negatives: the next pair's)
 
@@ -24,6 +42,7 @@ class Model(NamedTuple):
     ``hot_nodes`` nearest the root are trained on per-thread copies like the hot rows, and the Huffman ``tree``
     (``huffman``) with its points as those rows; each input row's lock factor ``lockf`` (gensim's ``vectors_lockf``:
     one for all rows, or one per row)."""
+
     w_in: np.ndarray
     w_out: np.ndarray
     d: int
@@ -38,6 +57,7 @@ class Model(NamedTuple):
 class Draws(NamedTuple):
     """Where a chunk's negatives come from: ``table`` (an alias table, or the buckets' stacked sampler), the chunk's
     two random streams (``kernels.stream_base``), k, and whether a center's contexts share them."""
+
     table: np.ndarray
     base_neg: int
     base_coin: int
@@ -48,16 +68,17 @@ class Draws(NamedTuple):
 class LrDecay(NamedTuple):
     """The learning rate from ``start`` to ``end`` over ``total`` token positions; the chunk's first is
     ``position0``."""
+
     start: float
     end: float
     position0: float
     total: float
 
 
-
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
-def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink, base_window, model, draws, lr_decay,
-                out):
+def train_chunk(
+    kept, kept_starts, starts, pair_offsets, blocks, window, shrink, base_window, model, draws, lr_decay, out
+):
     """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
 
     kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
@@ -101,8 +122,9 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
     for thread in numba.prange(out.shape[0]):
-        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = thread_state(w_in, w_out, hot,
-                                                                                                negative, d)
+        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = thread_state(
+            w_in, w_out, hot, negative, d
+        )
         hs_err = np.zeros(d, dtype=np.float32)  # a pair's input-row error from the tree
         node_scores = np.empty(MAX_CODE_LENGTH, dtype=np.float32)  # its scores on the path's nodes
         hot_syn1 = syn1[:hot_nodes].copy()  # the tree's rows nearest the root: this thread's copy, and its base
@@ -144,19 +166,67 @@ def train_chunk(kept, kept_starts, starts, pair_offsets, blocks, window, shrink,
                         lock = lock_factor(lockf, ctx)
                         if hs:  # the tree first, as word2vec.c: the negatives read the input row unchanged
                             hs_err[:] = 0.0
-                            loss += train_hs(m_in, ctx, center, syn1, hot_syn1, hot_nodes, codes, points, offsets,
-                                              lr, d, hs_err, node_scores, sampled)
+                            loss += train_hs(
+                                m_in,
+                                ctx,
+                                center,
+                                syn1,
+                                hot_syn1,
+                                hot_nodes,
+                                codes,
+                                points,
+                                offsets,
+                                lr,
+                                d,
+                                hs_err,
+                                node_scores,
+                                sampled,
+                            )
                         if negative > 0:
                             slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
                             score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
                             if negative == 5 and (shared_negatives or distinct_negatives(ring, slot, center, negative)):
-                                loss += train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores,
-                                                     grads, grad_out, shared_negatives, sampled, lr, d, neu1e, True,
-                                                     lock)
+                                loss += train_pair6(
+                                    m_in,
+                                    ctx,
+                                    center,
+                                    ring,
+                                    slot,
+                                    hot,
+                                    hot_out,
+                                    w_out,
+                                    scores,
+                                    grads,
+                                    grad_out,
+                                    shared_negatives,
+                                    sampled,
+                                    lr,
+                                    d,
+                                    neu1e,
+                                    True,
+                                    lock,
+                                )
                             else:
-                                loss += train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out,
-                                                    scores, neu1e, grad_out, shared_negatives, sampled, lr, d, True,
-                                                    lock)
+                                loss += train_pair(
+                                    m_in,
+                                    ctx,
+                                    center,
+                                    ring,
+                                    slot,
+                                    negative,
+                                    hot,
+                                    hot_out,
+                                    w_out,
+                                    scores,
+                                    neu1e,
+                                    grad_out,
+                                    shared_negatives,
+                                    sampled,
+                                    lr,
+                                    d,
+                                    True,
+                                    lock,
+                                )
                         if hs:
                             for c in range(d):
                                 m_in[ctx, c] += lock * hs_err[c]
@@ -194,8 +264,9 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
     n_blocks = blocks.shape[0]
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = thread_state(w_in, w_out, hot,
-                                                                                                negative, d)
+        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = thread_state(
+            w_in, w_out, hot, negative, d
+        )
         loss = 0.0
         pairs = 0
         next_merge = merge_every
@@ -207,8 +278,20 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
             lo, size = sampler_starts[part], sampler_starts[part + 1] - sampler_starts[part]
             slot = 0
             if first < end:
-                draw_bucket(ring, 0, y[first] if shared_negatives else o[first], sampler, lo, size, base_neg,
-                             base_coin, negative, hot, w_out, d)
+                draw_bucket(
+                    ring,
+                    0,
+                    y[first] if shared_negatives else o[first],
+                    sampler,
+                    lo,
+                    size,
+                    base_neg,
+                    base_coin,
+                    negative,
+                    hot,
+                    w_out,
+                    d,
+                )
             g = first
             while g < end:  # the pairs g .. h - 1 of one center
                 h = g + 1
@@ -218,8 +301,9 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
                 lr = np.float32(lr_at(lr_start, lr_end, position0 + positions[y[g]], total))
                 if shared_negatives:
                     if h < end:  # the next center's
-                        draw_bucket(ring, 1 - slot, y[h], sampler, lo, size, base_neg, base_coin, negative, hot,
-                                     w_out, d)
+                        draw_bucket(
+                            ring, 1 - slot, y[h], sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d
+                        )
                     sampled = (y[g] & LOSS_EVERY_MASK) == 0
                 for t in range(g, h):
                     ctx = kept[x[t]]
@@ -231,18 +315,66 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
                             prefetch_row(w_out, kept[y[ahead]], d)
                     if not shared_negatives:
                         if t + 1 < end:
-                            draw_bucket(ring, 1 - slot, o[t + 1], sampler, lo, size, base_neg, base_coin, negative,
-                                         hot, w_out, d)
+                            draw_bucket(
+                                ring,
+                                1 - slot,
+                                o[t + 1],
+                                sampler,
+                                lo,
+                                size,
+                                base_neg,
+                                base_coin,
+                                negative,
+                                hot,
+                                w_out,
+                                d,
+                            )
                         sampled = (o[t] & LOSS_EVERY_MASK) == 0
                     m_in = hot_in if ctx < hot else w_in
                     lock = lock_factor(lockf, ctx)
                     score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
                     if negative == 5 and (shared_negatives or distinct_negatives(ring, slot, center, negative)):
-                        loss += train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                             grad_out, shared_negatives, sampled, lr, d, neu1e, True, lock)
+                        loss += train_pair6(
+                            m_in,
+                            ctx,
+                            center,
+                            ring,
+                            slot,
+                            hot,
+                            hot_out,
+                            w_out,
+                            scores,
+                            grads,
+                            grad_out,
+                            shared_negatives,
+                            sampled,
+                            lr,
+                            d,
+                            neu1e,
+                            True,
+                            lock,
+                        )
                     else:
-                        loss += train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores,
-                                            neu1e, grad_out, shared_negatives, sampled, lr, d, True, lock)
+                        loss += train_pair(
+                            m_in,
+                            ctx,
+                            center,
+                            ring,
+                            slot,
+                            negative,
+                            hot,
+                            hot_out,
+                            w_out,
+                            scores,
+                            neu1e,
+                            grad_out,
+                            shared_negatives,
+                            sampled,
+                            lr,
+                            d,
+                            True,
+                            lock,
+                        )
                     pairs += 1
                     if not shared_negatives:  # the next pair's negatives
                         slot = 1 - slot
@@ -260,10 +392,10 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
         out[thread, 1] = pairs
 
 
-
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
-def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_window, model, draws, lr_decay, cbow_mean,
-                     out):
+def train_cbow_chunk(
+    kept, kept_starts, starts, blocks, window, shrink, base_window, model, draws, lr_decay, cbow_mean, out
+):
     """CBOW over one sub-sampled chunk (word2vec.c:446-491): each center is predicted from the mean of its window's
     input rows (``cbow_mean``; their sum without it, gensim's ``cbow_mean=0``) against its own output row and k
     negatives, the output rows move, and the error goes back to every input row of the window.
@@ -320,16 +452,66 @@ def train_cbow_chunk(kept, kept_starts, starts, blocks, window, shrink, base_win
                     if negative > 0:
                         score_targets(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
                         if negative == 5 and distinct_negatives(ring, slot, center, negative):
-                            loss += train_pair6(neu1, 0, center, ring, slot, hot, hot_out, w_out, scores, grads,
-                                                 grad_out, False, sampled, lr, d, neu1e, False, np.float32(1.0))
+                            loss += train_pair6(
+                                neu1,
+                                0,
+                                center,
+                                ring,
+                                slot,
+                                hot,
+                                hot_out,
+                                w_out,
+                                scores,
+                                grads,
+                                grad_out,
+                                False,
+                                sampled,
+                                lr,
+                                d,
+                                neu1e,
+                                False,
+                                np.float32(1.0),
+                            )
                         else:
-                            loss += train_pair(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores,
-                                                neu1e, grad_out, False, sampled, lr, d, False, np.float32(1.0))
+                            loss += train_pair(
+                                neu1,
+                                0,
+                                center,
+                                ring,
+                                slot,
+                                negative,
+                                hot,
+                                hot_out,
+                                w_out,
+                                scores,
+                                neu1e,
+                                grad_out,
+                                False,
+                                sampled,
+                                lr,
+                                d,
+                                False,
+                                np.float32(1.0),
+                            )
                     else:
                         neu1e[:] = 0.0
                     if hs:  # the tree adds its error to the negatives' (word2vec.c:463-475)
-                        loss += train_hs(neu1, 0, center, syn1, hot_syn1, hot_nodes, codes, points, offsets, lr, d,
-                                          neu1e, node_scores, sampled)
+                        loss += train_hs(
+                            neu1,
+                            0,
+                            center,
+                            syn1,
+                            hot_syn1,
+                            hot_nodes,
+                            codes,
+                            points,
+                            offsets,
+                            lr,
+                            d,
+                            neu1e,
+                            node_scores,
+                            sampled,
+                        )
                     spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d, lockf)
                     examples += 1
                     if hot_nodes and examples >= next_merge:

@@ -39,9 +39,13 @@ class EmptyVocabularyError(UserError, RuntimeError):
     "you must first build vocabulary before training the model"."""
 
 
-
-def load_corpus(path: str, tokenizer: str = "simple", min_count: int = 5, cache_dir: str | None = DEFAULT_CACHE_DIR,
-                progress: bool = False) -> EncodedCorpus:
+def load_corpus(
+    path: str,
+    tokenizer: str = "simple",
+    min_count: int = 5,
+    cache_dir: str | None = DEFAULT_CACHE_DIR,
+    progress: bool = False,
+) -> EncodedCorpus:
     """The corpus a path names: an encoded folder (loaded as it is), text files or a glob (``--data``), or a
     dataset name or folder (``--dataset``); text is encoded with the given settings, through the cache."""
     if is_encoded_folder(path):
@@ -51,12 +55,21 @@ def load_corpus(path: str, tokenizer: str = "simple", min_count: int = 5, cache_
     return encode(source, tokenizer, min_count, cache_dir=cache_dir, progress=progress)
 
 
-
-def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, max_vocab_size: int | None = None,
-           max_piece_length: int = 10000, cache_dir: str | None = DEFAULT_CACHE_DIR,
-           progress: bool = False, max_counted_words: int | None = MAX_COUNTED_WORDS, vocab: Vocab | None = None,
-           extend: bool = False, trim_rule=None, gensim_pruning: bool = False,
-           allow_empty: bool = False) -> EncodedCorpus:
+def encode(
+    source: TextSource,
+    tokenizer: str = "simple",
+    min_count: int = 5,
+    max_vocab_size: int | None = None,
+    max_piece_length: int = 10000,
+    cache_dir: str | None = DEFAULT_CACHE_DIR,
+    progress: bool = False,
+    max_counted_words: int | None = MAX_COUNTED_WORDS,
+    vocab: Vocab | None = None,
+    extend: bool = False,
+    trim_rule=None,
+    gensim_pruning: bool = False,
+    allow_empty: bool = False,
+) -> EncodedCorpus:
     """Encode a text source, or load it from the cache when the same source and settings were seen.
 
     Counting holds at most ``max_counted_words`` distinct words: when the table is full, the words seen at most
@@ -73,12 +86,24 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
     if vocab is not None or trim_rule is not None:
         cache_dir = None
-    key_fields = [CACHE_FORMAT, source.fingerprint, tokenizer, min_count, max_vocab_size, max_piece_length,
-                  max_counted_words] + (["gensim_pruning"] if gensim_pruning else [])
+    key_fields = [
+        CACHE_FORMAT,
+        source.fingerprint,
+        tokenizer,
+        min_count,
+        max_vocab_size,
+        max_piece_length,
+        max_counted_words,
+    ] + (["gensim_pruning"] if gensim_pruning else [])
     key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
-    settings = {"tokenizer": tokenizer, "min_count": min_count, "max_vocab_size": max_vocab_size,
-                "max_piece_length": max_piece_length, "max_counted_words": max_counted_words,
-                **({"gensim_pruning": True} if gensim_pruning else {})}
+    settings = {
+        "tokenizer": tokenizer,
+        "min_count": min_count,
+        "max_vocab_size": max_vocab_size,
+        "max_piece_length": max_piece_length,
+        "max_counted_words": max_counted_words,
+        **({"gensim_pruning": True} if gensim_pruning else {}),
+    }
     started = time.perf_counter()
     cache_dir = None if cache_dir is None else os.path.expanduser(os.fspath(cache_dir))
     if cache_dir is None:
@@ -87,14 +112,17 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     try:
         os.makedirs(cache_dir, exist_ok=True)
     except OSError as e:
-        raise UserError(f"cannot use {cache_dir!r} as the cache folder ({e.strerror}): pass --cache-dir "
-                        "a writable folder") from None
+        raise UserError(
+            f"cannot use {cache_dir!r} as the cache folder ({e.strerror}): pass --cache-dir a writable folder"
+        ) from None
     with entry_lock(cache_dir, key, folder):  # one encoder per entry: a second run waits, then loads it
         if os.path.exists(os.path.join(folder, "meta.json")):
             try:
                 return load_folder(folder, source.description, cached=True)
             except UserError as e:  # a cache entry is derived data: rebuild it
-                print(f"fastw2v: {e.args[0].removesuffix(': ' + DAMAGED_FIX)}; encoding the text again", file=sys.stderr)
+                print(
+                    f"fastw2v: {e.args[0].removesuffix(': ' + DAMAGED_FIX)}; encoding the text again", file=sys.stderr
+                )
                 shutil.rmtree(folder, ignore_errors=True)
         for name in os.listdir(cache_dir):  # work folders of runs killed while encoding this entry
             if name.startswith(f".{key}-") and os.path.isdir(os.path.join(cache_dir, name)):
@@ -111,7 +139,6 @@ def encode(source: TextSource, tokenizer: str = "simple", min_count: int = 5, ma
     return corpus
 
 
-
 def _encode_uncached(source, settings, progress, vocab, extend, trim_rule, allow_empty) -> EncodedCorpus:
     """``encode`` without the cache: into a temporary folder that lives as long as the corpus."""
     started = time.perf_counter()
@@ -123,17 +150,24 @@ def _encode_uncached(source, settings, progress, vocab, extend, trim_rule, allow
     return corpus
 
 
-def _encode_into(folder, source, settings, progress, base_vocab=None, extend=False, trim_rule=None,
-                 allow_empty=False):
+def _encode_into(folder, source, settings, progress, base_vocab=None, extend=False, trim_rule=None, allow_empty=False):
     """Pass 1 counts the words (a bounded table), pass 2 reads the text again and writes the vocabulary ids; then
     the vocabulary is checked against the ids written, and the folder completed (starts.npy, vocab.tsv, meta.json)."""
     tokenizer = scan.Tokenizer(settings["tokenizer"], source.encoding_errors)
     spill = _Spill(folder) if source.costly_to_reread else None
-    table, raw_tokens, _ = _count_words(source, tokenizer, settings.get("max_counted_words"), spill, progress,
-                                        settings.get("gensim_pruning", False), trim_rule)
+    table, raw_tokens, _ = _count_words(
+        source,
+        tokenizer,
+        settings.get("max_counted_words"),
+        spill,
+        progress,
+        settings.get("gensim_pruning", False),
+        trim_rule,
+    )
     if raw_tokens == 0 and base_vocab is None and not allow_empty:
-        raise EmptyVocabularyError(f"the corpus {source.description} is empty (no tokens): check the path and "
-                                   "--text-column")
+        raise EmptyVocabularyError(
+            f"the corpus {source.description} is empty (no tokens): check the path and --text-column"
+        )
     if base_vocab is None:
         vocab, word_id = _vocab_of(table, settings["min_count"], settings["max_vocab_size"], trim_rule, allow_empty)
     else:
@@ -156,13 +190,30 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
     _write_starts(os.path.join(folder, "starts.npy"), pieces, n_tokens)
     vocab.save(os.path.join(folder, "vocab.tsv"))
     with open(os.path.join(folder, "meta.json"), "w") as f:
-        json.dump({"format": CACHE_FORMAT, "n_documents": n_documents, "n_tokens": n_tokens,
-                   "raw_tokens": raw_tokens, "settings": settings, "description": source.description,
-                   "crc_block": CRC_BLOCK, "ids_crc32": crcs}, f)
+        json.dump(
+            {
+                "format": CACHE_FORMAT,
+                "n_documents": n_documents,
+                "n_tokens": n_tokens,
+                "raw_tokens": raw_tokens,
+                "settings": settings,
+                "description": source.description,
+                "crc_block": CRC_BLOCK,
+                "ids_crc32": crcs,
+            },
+            f,
+        )
 
 
-def _count_words(source: TextSource, tokenizer: scan.Tokenizer, limit: int | None, spill: _Spill | None,
-                 progress: bool, gensim_pruning: bool = False, trim_rule=None) -> tuple[scan.WordTable, int, int]:
+def _count_words(
+    source: TextSource,
+    tokenizer: scan.Tokenizer,
+    limit: int | None,
+    spill: _Spill | None,
+    progress: bool,
+    gensim_pruning: bool = False,
+    trim_rule=None,
+) -> tuple[scan.WordTable, int, int]:
     """Pass 1: every word of the text counted in a table of at most ``limit`` words (the rarest pruned when it is
     full; ``gensim_pruning``: gensim's max_vocab_size rule, with its ``trim_rule``); with ``spill``, a Python
     iterable's tokens' word numbers kept on disk for pass 2. Returns the table, the tokens read and the documents."""
@@ -190,25 +241,42 @@ def _count_words(source: TextSource, tokenizer: scan.Tokenizer, limit: int | Non
         bar.line(f"{raw_tokens:,} tokens, {len(table):,} distinct words, {bar.rate():,.0f} tokens/s")
     for file, bad in bad_bytes.items():
         what = "replaced by U+FFFD" if source.encoding_errors == "replace" else "dropped"
-        print(f"fastw2v: note: {file}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
-              f"{source.encoding_errors})", file=sys.stderr)
+        print(
+            f"fastw2v: note: {file}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
+            f"{source.encoding_errors})",
+            file=sys.stderr,
+        )
     if table.pruned:
         flag = "max_vocab_size" if table.gensim else "--max-counted-words"
-        print(f"fastw2v: note: more than {table.limit:,} distinct words: {table.pruned:,} rare ones were dropped while "
-              f"counting (those seen fewer than {table.dropped_below} times when the table was full; {flag})",
-              file=sys.stderr)
+        print(
+            f"fastw2v: note: more than {table.limit:,} distinct words: {table.pruned:,} rare ones were dropped while "
+            f"counting (those seen fewer than {table.dropped_below} times when the table was full; {flag})",
+            file=sys.stderr,
+        )
     return table, raw_tokens, documents
 
 
-def count_words(source: TextSource, tokenizer: str = "split", max_counted_words: int | None = MAX_COUNTED_WORDS,
-                gensim_pruning: bool = False, progress: bool = False,
-                trim_rule=None) -> tuple[dict[str, int], int, int]:
+def count_words(
+    source: TextSource,
+    tokenizer: str = "split",
+    max_counted_words: int | None = MAX_COUNTED_WORDS,
+    gensim_pruning: bool = False,
+    progress: bool = False,
+    trim_rule=None,
+) -> tuple[dict[str, int], int, int]:
     """Pass 1 alone (gensim's ``scan_vocab``): ({word: count} of every word counted, tokens read, documents), in the
     order the words were first seen; the bounds of ``encode`` apply."""
     if tokenizer not in TOKENIZERS:
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
-    table, raw_tokens, documents = _count_words(source, scan.Tokenizer(tokenizer, source.encoding_errors),
-                                                max_counted_words, None, progress, gensim_pruning, trim_rule)
+    table, raw_tokens, documents = _count_words(
+        source,
+        scan.Tokenizer(tokenizer, source.encoding_errors),
+        max_counted_words,
+        None,
+        progress,
+        gensim_pruning,
+        trim_rule,
+    )
     words, counts, _ = table.words(0)
     return dict(zip(words, counts.tolist())), raw_tokens, documents
 
@@ -240,19 +308,18 @@ def _write_starts(path: str, pieces: list[np.ndarray], n_tokens: int) -> None:
     starts = np.lib.format.open_memmap(path, mode="w+", dtype=np.int64, shape=(n_pieces + 1,))
     at = 0
     for p in pieces:
-        starts[at:at + p.shape[0]] = p
+        starts[at : at + p.shape[0]] = p
         at += p.shape[0]
     starts[n_pieces] = n_tokens
     starts.flush()
 
 
-def _mapped_blocks(source: TextSource, tokenizer: "scan.Tokenizer", table: "scan.WordTable", word_id: np.ndarray):
+def _mapped_blocks(source: TextSource, tokenizer: scan.Tokenizer, table: scan.WordTable, word_id: np.ndarray):
     """Pass 2 over the text: (ids kept per document, the kept ids, tokens read, continues) of each block."""
     for block in source.text_blocks():
         tokens = _tokenize(tokenizer, block, source)
         doc_kept, ids = table.map(tokens, word_id, tokenizer.out_ids)
         yield doc_kept, ids, tokens.n, block.continues
-
 
 
 class _Spill:
@@ -290,39 +357,42 @@ class _Spill:
             self.remove()
 
 
-
-def _tokenize(tokenizer: "scan.Tokenizer", block: TextBlock | TokenBlock, source: TextSource) -> "scan.Tokens":
+def _tokenize(tokenizer: scan.Tokenizer, block: TextBlock | TokenBlock, source: TextSource) -> scan.Tokens:
     if isinstance(block, TokenBlock):
         return scan.given_tokens(block.data, block.starts, block.ends, block.doc_tokens)
     tokens = tokenizer.tokenize(block.data, block.starts, block.ends)
     if tokens.first_bad >= 0 and source.encoding_errors == "strict":
         if block.file is None:
-            raise UserError(f"{source.description} holds bytes that are not UTF-8: pass --encoding-errors replace (or skip)")
+            raise UserError(
+                f"{source.description} holds bytes that are not UTF-8: pass --encoding-errors replace (or skip)"
+            )
         line, offset, reason = locate_bad_utf8(block.file, block.compression)
         where = "byte" if not block.compression else "byte of the decompressed text"
-        raise UserError(f"{block.file!r} line {line:,} is not UTF-8 ({reason} at {where} {offset:,}): convert it "
-                        "to UTF-8, or pass --encoding-errors replace (or skip)")
+        raise UserError(
+            f"{block.file!r} line {line:,} is not UTF-8 ({reason} at {where} {offset:,}): convert it "
+            "to UTF-8, or pass --encoding-errors replace (or skip)"
+        )
     return tokens
-
 
 
 def _kept_by_rule(words: list[str], counts: np.ndarray, index: np.ndarray, min_count: int, trim_rule):
     """The counted words that gensim's ``trim_rule`` keeps (1 discard, 2 keep, else min_count decides)."""
-    keep = [i for i, (w, c) in enumerate(zip(words, counts.tolist()))
-            if (r := trim_rule(w, c, min_count)) == 2 or (r != 1 and c >= min_count)]
+    keep = [
+        i
+        for i, (w, c) in enumerate(zip(words, counts.tolist()))
+        if (r := trim_rule(w, c, min_count)) == 2 or (r != 1 and c >= min_count)
+    ]
     return [words[i] for i in keep], counts[keep], index[keep]
 
 
-
-def _candidates(table: "scan.WordTable", min_count: int, trim_rule) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _candidates(table: scan.WordTable, min_count: int, trim_rule) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(words, counts, table indices) of the counted words that min_count, or gensim's trim_rule, keep."""
     if trim_rule is None:
         return table.words(min_count)
     return _kept_by_rule(*table.words(1), min_count, trim_rule)
 
 
-
-def _vocab_with(table: "scan.WordTable", base: Vocab, extend: bool, min_count: int, trim_rule):
+def _vocab_with(table: scan.WordTable, base: Vocab, extend: bool, min_count: int, trim_rule):
     """``base``'s words in their order, then (``extend``) the new words that pass min_count and trim_rule."""
     words, counts, index = table.words(1)
     if extend:
@@ -338,20 +408,21 @@ def _vocab_with(table: "scan.WordTable", base: Vocab, extend: bool, min_count: i
     return base, word_id
 
 
-
-def _vocab_of(table: "scan.WordTable", min_count: int, max_vocab_size: int | None,
-              trim_rule=None, allow_empty: bool = False) -> tuple[Vocab, np.ndarray]:
+def _vocab_of(
+    table: scan.WordTable, min_count: int, max_vocab_size: int | None, trim_rule=None, allow_empty: bool = False
+) -> tuple[Vocab, np.ndarray]:
     """The Vocab of the counted words (count descending, then the word) and each table word's id in it (-1: out)."""
     words, counts, index = _candidates(table, min_count, trim_rule)
     if not words and not allow_empty:
-        most = int(table.w_count[:len(table)].max()) if len(table) else 0
-        raise EmptyVocabularyError(f"no word occurs at least min_count={min_count} times (the most frequent occurs "
-                                   f"{most} times): lower --min-count or give a larger corpus")
+        most = int(table.w_count[: len(table)].max()) if len(table) else 0
+        raise EmptyVocabularyError(
+            f"no word occurs at least min_count={min_count} times (the most frequent occurs "
+            f"{most} times): lower --min-count or give a larger corpus"
+        )
     order = frequency_order(words, counts)[:max_vocab_size]
     word_id = np.full(len(table), -1, dtype=np.int32)
     word_id[index[order]] = np.arange(len(order), dtype=np.int32)
     return Vocab([words[i] for i in order], counts[order]), word_id
-
 
 
 def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> tuple[Vocab, bool]:
@@ -364,11 +435,10 @@ def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> tuple[Vocab, bo
         new_id[order] = np.arange(len(vocab), dtype=np.int32)
         ids = np.memmap(ids_path, dtype=np.int32, mode="r+")
         for a in range(0, ids.shape[0], 1 << 24):
-            ids[a:a + (1 << 24)] = new_id[ids[a:a + (1 << 24)]]
+            ids[a : a + (1 << 24)] = new_id[ids[a : a + (1 << 24)]]
         ids.flush()
         del ids
     return Vocab([vocab.words[i] for i in order], counts[order]), renumbered
-
 
 
 def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:

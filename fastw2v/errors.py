@@ -1,6 +1,43 @@
-"""The one exception type for bad input. Its message is one line that names the problem and the fix;
-the CLI prints it and exits with status 2."""
+"""The one exception type for bad input, and how its messages name a setting.
+
+A ``UserError``'s message is one line that names the problem and the fix; the command line prints it and exits
+with status 2. A fix names the setting as the user writes it where they are: ``setting("min_count", 5)`` reads
+``min_count=5`` from Python and ``--min-count 5`` under ``fastw2v`` on the command line (``on_command_line``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+_COMMAND_LINE = contextvars.ContextVar("fastw2v_command_line", default=False)
+_OMITTED = object()
 
 
 class UserError(ValueError):
     pass
+
+
+@contextlib.contextmanager
+def on_command_line() -> Iterator[None]:
+    """Within this block messages name settings as command-line flags (the ``fastw2v`` command's)."""
+    token = _COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
+
+
+def setting(name: str, value=_OMITTED) -> str:
+    """``name`` (a ``Config`` field or a ``train`` argument) with ``value`` as the user writes it at the entry point
+    in use: ``--min-count 5`` / ``min_count=5``; a bool: ``--hs`` / ``--no-hs`` against ``hs=True`` / ``hs=False``;
+    no value: ``--min-count`` / ``min_count``."""
+    if not _COMMAND_LINE.get():
+        return name if value is _OMITTED else f"{name}={value!r}"
+    flag = "--" + name.replace("_", "-")
+    if value is _OMITTED or value is True:
+        return flag
+    if value is False:
+        return "--no-" + flag[2:]
+    return f"{flag} {value}"

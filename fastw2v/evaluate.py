@@ -107,8 +107,9 @@ def _open_lines(path: str, what: str, flag: str):
         return f.read().splitlines()
 
 
-def evaluate_analogies(vectors: Vectors, path: str, restrict_vocab: int | None = 30000,
-                       case_insensitive: bool = True) -> AnalogyResult:
+def evaluate_analogies(
+    vectors: Vectors, path: str, restrict_vocab: int | None = 30000, case_insensitive: bool = True
+) -> AnalogyResult:
     """Accuracy on analogy questions ``a b c d`` ("a is to b as c is to d") under ``: section`` headers.
 
     ``restrict_vocab``: only the most frequent words take part, as questions and as answers (None: all).
@@ -127,8 +128,10 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict_vocab: int | None =
         if len(words) != 4:
             continue  # gensim skips blank and malformed lines too
         if not sections:
-            raise UserError(f"line {line_no} of {path!r} is a question before any ': section' line: "
-                            "start the file with a section header such as ': capital-common-countries'")
+            raise UserError(
+                f"line {line_no} of {path!r} is a question before any ': section' line: "
+                "start the file with a section header such as ': capital-common-countries'"
+            )
         if case_insensitive:
             words = [w.upper() for w in words]
         if not all(w in ok for w in words):
@@ -137,14 +140,18 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict_vocab: int | None =
         quads.append(words)
         owner.append(len(sections) - 1)
     if not sections:
-        raise UserError(f"{path!r} has no ': section' line and no 'a b c d' question: "
-                        "pass a file in the questions-words.txt format")
+        raise UserError(
+            f"{path!r} has no ': section' line and no 'a b c d' question: pass a file in the questions-words.txt format"
+        )
     if not quads and skipped:
-        raise UserError(f"none of the {skipped:,} questions in {path!r} has all four words among the "
-                        f"{limit:,} words used: raise --restrict-vocab or train on a larger corpus")
+        raise UserError(
+            f"none of the {skipped:,} questions in {path!r} has all four words among the "
+            f"{limit:,} words used: raise --restrict-vocab or train on a larger corpus"
+        )
     if not quads:
-        raise UserError(f"{path!r} has no 'a b c d' question under its section lines: "
-                        "pass a file in the questions-words.txt format")
+        raise UserError(
+            f"{path!r} has no 'a b c d' question under its section lines: pass a file in the questions-words.txt format"
+        )
 
     idx = np.array([[ok[w] for w in q[:3]] for q in quads], dtype=np.int64)  # (Q, 3)
     predicted = answer_analogies(vectors, idx, limit, case_insensitive, BLOCK, TOPN)
@@ -152,19 +159,21 @@ def evaluate_analogies(vectors: Vectors, path: str, restrict_vocab: int | None =
     for s, ok_ in zip(owner, correct):
         sections[s].total += 1
         sections[s].correct += int(ok_)
-    return AnalogyResult(correct=int(correct.sum()), total=len(quads), skipped=skipped, sections=sections,
-                         restrict_vocab=limit)
+    return AnalogyResult(
+        correct=int(correct.sum()), total=len(quads), skipped=skipped, sections=sections, restrict_vocab=limit
+    )
 
 
-def answer_analogies(vectors: Vectors, rows: np.ndarray, limit: int, case_insensitive: bool, block: int,
-                     topn: int) -> list[str | None]:
+def answer_analogies(
+    vectors: Vectors, rows: np.ndarray, limit: int, case_insensitive: bool, block: int, topn: int
+) -> list[str | None]:
     """gensim's answer to each question of ``rows`` (its a, b, c rows): 3CosAdd over the first ``limit`` words, and
     among the ``topn`` words nearest to the query, not a, b or c, the first whose (upper-cased) form is none of
     theirs, else the last. ``block`` questions are scored per matrix product."""
     unit, keys = vectors.unit_vectors[:limit], vectors.index_to_key
     answers = []
     for lo in range(0, len(rows), block):
-        a, b, c = rows[lo:lo + block].T
+        a, b, c = rows[lo : lo + block].T
         # gensim: the mean of the unit vectors weighted (-1, +1, +1), scaled to length 1
         query = (unit[b] + unit[c] - unit[a]) / np.float32(3.0)
         query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
@@ -188,8 +197,9 @@ def answer_analogies(vectors: Vectors, rows: np.ndarray, limit: int, case_insens
     return answers
 
 
-def gensim_analogies(vectors: Vectors, path: str, restrict_vocab: int | None, case_insensitive: bool,
-                     dummy4unknown: bool) -> tuple[float, list[dict]]:
+def gensim_analogies(
+    vectors: Vectors, path: str, restrict_vocab: int | None, case_insensitive: bool, dummy4unknown: bool
+) -> tuple[float, list[dict]]:
     """``Vectors.evaluate_word_analogies``: gensim's (score, sections) for the questions of ``path``."""
     ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
     sections, entries = [], []  # entries[s]: (question, row in `asked`, or -1 for an unknown word) in file order
@@ -201,8 +211,10 @@ def gensim_analogies(vectors: Vectors, path: str, restrict_vocab: int | None, ca
             entries.append([])
             continue
         if not sections:
-            raise UserError(f"line {line_no} of {path!r} comes before any ': section' line: start the file "
-                            "with a section header such as ': capital-common-countries'")
+            raise UserError(
+                f"line {line_no} of {path!r} comes before any ': section' line: start the file "
+                "with a section header such as ': capital-common-countries'"
+            )
         words = line.split()
         if len(words) != 4:
             continue  # gensim skips blank and malformed lines
@@ -214,32 +226,46 @@ def gensim_analogies(vectors: Vectors, path: str, restrict_vocab: int | None, ca
         elif dummy4unknown:
             entries[-1].append((question, -1))
     if not questions:
-        raise UserError(f"{path!r} holds no 'a b c d' question under a ': section' line: pass a file in the "
-                        "questions-words.txt format")
+        raise UserError(
+            f"{path!r} holds no 'a b c d' question under a ': section' line: pass a file in the "
+            "questions-words.txt format"
+        )
     limit = len(range(len(vectors))[:restrict_vocab])  # the rows gensim's index_to_key[:restrict_vocab] keeps
     block = max(1, BLOCK * 30000 // max(limit, 30000))  # BLOCK's memory bound, at any restrict_vocab
-    predicted = answer_analogies(vectors, np.array(asked, dtype=np.int64).reshape(-1, 3), limit, case_insensitive,
-                                 block, TOPN)
+    predicted = answer_analogies(
+        vectors, np.array(asked, dtype=np.int64).reshape(-1, 3), limit, case_insensitive, block, TOPN
+    )
     for section, found in zip(sections, entries):
         for question, j in found:
             right = j >= 0 and predicted[j] == question[3]
             section["correct" if right else "incorrect"].append(question)
-    total = {"section": "Total accuracy", "correct": [q for s in sections for q in s["correct"]],
-             "incorrect": [q for s in sections for q in s["incorrect"]]}
+    total = {
+        "section": "Total accuracy",
+        "correct": [q for s in sections for q in s["correct"]],
+        "incorrect": [q for s in sections for q in s["incorrect"]],
+    }
     scored = len(total["correct"]) + len(total["incorrect"])
     sections.append(total)
     return (len(total["correct"]) / scored if scored else 0.0), sections
 
 
-def gensim_word_pairs(vectors: Vectors, path: str, delimiter: str, encoding: str, restrict_vocab: int | None,
-                      case_insensitive: bool, dummy4unknown: bool):
+def gensim_word_pairs(
+    vectors: Vectors,
+    path: str,
+    delimiter: str,
+    encoding: str,
+    restrict_vocab: int | None,
+    case_insensitive: bool,
+    dummy4unknown: bool,
+):
     """``Vectors.evaluate_word_pairs``: gensim's (pearson, spearman, oov_ratio) for the pairs of ``path``."""
     try:
         from scipy import stats
         from scipy.linalg.blas import dnrm2
     except ImportError:
-        raise UserError("evaluate_word_pairs returns scipy's correlation results and needs scipy: "
-                        "pip install scipy") from None
+        raise UserError(
+            "evaluate_word_pairs returns scipy's correlation results and needs scipy: pip install scipy"
+        ) from None
     if not os.path.isfile(path):
         raise UserError(f"no such file {path!r} (the word-pairs file): pass an existing file")
     ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
@@ -267,18 +293,22 @@ def gensim_word_pairs(vectors: Vectors, path: str, delimiter: str, encoding: str
                 gold.append(sim)
                 model.append(np.dot(_unitvec(vectors.vectors[ok[a]], dnrm2), _unitvec(vectors.vectors[ok[b]], dnrm2)))
     except UnicodeDecodeError as e:
-        raise UserError(f"{path!r} is not {encoding} ({e.reason}): pass the file's encoding, "
-                        "e.g. encoding='latin-1'") from None
+        raise UserError(
+            f"{path!r} is not {encoding} ({e.reason}): pass the file's encoding, e.g. encoding='latin-1'"
+        ) from None
     if not gold:
         known = len(range(len(vectors))[:restrict_vocab])
-        raise UserError(f"no pair in {path!r} has both words among the first {known:,} words: check the file's "
-                        f"format (delimiter={delimiter!r}) and the case of the words, or raise restrict_vocab")
+        raise UserError(
+            f"no pair in {path!r} has both words among the first {known:,} words: check the file's "
+            f"format (delimiter={delimiter!r}) and the case of the words, or raise restrict_vocab"
+        )
     oov_ratio = float(oov) / (len(gold) if dummy4unknown else len(gold) + oov) * 100  # gensim's rounding
     return stats.pearsonr(gold, model), stats.spearmanr(gold, model), oov_ratio
 
 
-def evaluate_word_pairs(vectors: Vectors, path: str, restrict_vocab: int | None = 300000,
-                        case_insensitive: bool = True) -> SimilarityResult:
+def evaluate_word_pairs(
+    vectors: Vectors, path: str, restrict_vocab: int | None = 300000, case_insensitive: bool = True
+) -> SimilarityResult:
     """Spearman's rho between cosine similarity and human scores in ``w1<TAB>w2<TAB>score`` lines
     (white space between the fields also works); ``#`` lines are comments."""
     ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
@@ -308,11 +338,14 @@ def evaluate_word_pairs(vectors: Vectors, path: str, restrict_vocab: int | None 
     if not valid:
         raise UserError(f"{path!r} has no 'word1<TAB>word2<TAB>score' line: pass a file in the WordSim353 format")
     if not gold:
-        raise UserError(f"none of the {valid} pairs in {path!r} has both words in the vocabulary: "
-                        "check the language and case of the vectors, or train with a lower min_count")
+        raise UserError(
+            f"none of the {valid} pairs in {path!r} has both words in the vocabulary: "
+            "check the language and case of the vectors, or train with a lower min_count"
+        )
     gold_a, model_a = np.array(gold), np.array(model)
-    return SimilarityResult(spearman=spearman(gold_a, model_a), pearson=_pearson(gold_a, model_a),
-                            pairs=len(gold), oov=oov)
+    return SimilarityResult(
+        spearman=spearman(gold_a, model_a), pearson=_pearson(gold_a, model_a), pairs=len(gold), oov=oov
+    )
 
 
 def _cosine(vectors: np.ndarray, i: int, j: int) -> float:

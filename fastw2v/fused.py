@@ -141,12 +141,35 @@ if triton is not None:
             step = step * tl.minimum(trust / (lr * tl.load(h + t, mask=live, other=1.0)), 1.0)
         tl.atomic_add(w + t[:, None] * D + cols[None, :], step[:, None] * x, mask=live[:, None] & tile, sem="relaxed")
 
-    @triton.jit(do_not_specialize=["n", "first_row", "base_col", "base_coin", "n_alias"],
-                do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"])
-    def _score_kernel(w_in, w_out, center_ptr, pos_ptr, negs_ptr, alias_ptr, g_ptr, v_ptr, gv_ptr, h_in, h_out,
-                      loss_ptr, n, first_row, base_col, base_coin, n_alias,
-                      D: tl.constexpr, K: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr,
-                      DRAW: tl.constexpr, TRUST: tl.constexpr):
+    @triton.jit(
+        do_not_specialize=["n", "first_row", "base_col", "base_coin", "n_alias"],
+        do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"],
+    )
+    def _score_kernel(
+        w_in,
+        w_out,
+        center_ptr,
+        pos_ptr,
+        negs_ptr,
+        alias_ptr,
+        g_ptr,
+        v_ptr,
+        gv_ptr,
+        h_in,
+        h_out,
+        loss_ptr,
+        n,
+        first_row,
+        base_col,
+        base_coin,
+        n_alias,
+        D: tl.constexpr,
+        K: tl.constexpr,
+        BLOCK_P: tl.constexpr,
+        BLOCK_D: tl.constexpr,
+        DRAW: tl.constexpr,
+        TRUST: tl.constexpr,
+    ):
         rows, ok, cols, tile, c, p = _pairs(center_ptr, pos_ptr, n, D, BLOCK_P, BLOCK_D)
         v = tl.load(w_in + c[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
         v_sq = tl.sum(v * v, axis=1)
@@ -160,7 +183,7 @@ if triton is not None:
             else:
                 if DRAW:  # batching.DeviceBatches.negatives: slot (first_row + row) * K + j - 1 of the stream
                     slot = (first_row + rows) * K + (j - 1)
-                    col = ((_draw(base_col, slot).to(tl.int64) * n_alias) >> 32)
+                    col = (_draw(base_col, slot).to(tl.int64) * n_alias) >> 32
                     threshold = tl.load(alias_ptr + 2 * col, mask=ok, other=0)
                     alias = tl.load(alias_ptr + 2 * col + 1, mask=ok, other=0)
                     t = tl.where(_draw(base_coin, slot).to(tl.int64) < threshold, col, alias)
@@ -184,9 +207,26 @@ if triton is not None:
         tl.atomic_add(loss_ptr, tl.sum(loss, axis=0), sem="relaxed")
 
     @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"])
-    def _update_kernel(w_in, w_out, center_ptr, pos_ptr, negs_ptr, g_ptr, v_ptr, gv_ptr, h_in, h_out, lr, trust, n,
-                       D: tl.constexpr, K: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr,
-                       TRUST: tl.constexpr):
+    def _update_kernel(
+        w_in,
+        w_out,
+        center_ptr,
+        pos_ptr,
+        negs_ptr,
+        g_ptr,
+        v_ptr,
+        gv_ptr,
+        h_in,
+        h_out,
+        lr,
+        trust,
+        n,
+        D: tl.constexpr,
+        K: tl.constexpr,
+        BLOCK_P: tl.constexpr,
+        BLOCK_D: tl.constexpr,
+        TRUST: tl.constexpr,
+    ):
         rows, ok, cols, tile, c, p = _pairs(center_ptr, pos_ptr, n, D, BLOCK_P, BLOCK_D)
         out = rows[:, None] * D + cols[None, :]
         v = tl.load(v_ptr + out, mask=tile, other=0.0)
@@ -203,9 +243,27 @@ if triton is not None:
             _add_rows(w_out, t, live, g, v, lr, trust, h_out, cols, tile, D, TRUST)
 
     @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["ctx_ptr", "center_ptr", "negs_ptr"])
-    def _cbow_score_kernel(w_in, w_out, ctx_ptr, center_ptr, negs_ptr, g_ptr, h_ptr, gh_ptr, h_in, h_out, loss_ptr,
-                           n, D: tl.constexpr, K: tl.constexpr, C: tl.constexpr, BLOCK_P: tl.constexpr,
-                           BLOCK_D: tl.constexpr, MEAN: tl.constexpr, TRUST: tl.constexpr):
+    def _cbow_score_kernel(
+        w_in,
+        w_out,
+        ctx_ptr,
+        center_ptr,
+        negs_ptr,
+        g_ptr,
+        h_ptr,
+        gh_ptr,
+        h_in,
+        h_out,
+        loss_ptr,
+        n,
+        D: tl.constexpr,
+        K: tl.constexpr,
+        C: tl.constexpr,
+        BLOCK_P: tl.constexpr,
+        BLOCK_D: tl.constexpr,
+        MEAN: tl.constexpr,
+        TRUST: tl.constexpr,
+    ):
         """SkipGramNS.cbow_sgd_step's reads, per block of windows: the hidden layer h (the mean or sum of the C
         context rows, -1 ids skipped), the 1 + k scores, g, the loss, grad_h = Σ_j g_j u_j (divided by the
         window's size for a sum) and the trust sums, with atomics; h, grad_h and g stored for the update."""
@@ -253,9 +311,27 @@ if triton is not None:
         tl.atomic_add(loss_ptr, tl.sum(loss, axis=0), sem="relaxed")
 
     @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["ctx_ptr", "center_ptr", "negs_ptr"])
-    def _cbow_update_kernel(w_in, w_out, ctx_ptr, center_ptr, negs_ptr, g_ptr, h_ptr, gh_ptr, h_in, h_out, lr, trust,
-                            n, D: tl.constexpr, K: tl.constexpr, C: tl.constexpr, BLOCK_P: tl.constexpr,
-                            BLOCK_D: tl.constexpr, TRUST: tl.constexpr):
+    def _cbow_update_kernel(
+        w_in,
+        w_out,
+        ctx_ptr,
+        center_ptr,
+        negs_ptr,
+        g_ptr,
+        h_ptr,
+        gh_ptr,
+        h_in,
+        h_out,
+        lr,
+        trust,
+        n,
+        D: tl.constexpr,
+        K: tl.constexpr,
+        C: tl.constexpr,
+        BLOCK_P: tl.constexpr,
+        BLOCK_D: tl.constexpr,
+        TRUST: tl.constexpr,
+    ):
         """SkipGramNS.cbow_sgd_step's writes: every context row += lr·s_x·grad_h, every target's output row
         += lr·s_t·g·h, with atomic adds; s_r = min(1, trust / (lr·h_r))."""
         rows, ok, cols, tile, c = _windows(center_ptr, n, D, BLOCK_P, BLOCK_D)
@@ -317,15 +393,32 @@ class FusedStep:
         ``cbow_mean`` (True or False) CBOW's kernels instead, on one window."""
         one = torch.zeros(1, dtype=torch.int64, device=self.device)
         if cbow_mean is not None:
-            self.cbow_step(one[:, None], one, one.expand(1, self.k), 0.0, trust, torch.zeros((), device=self.device),
-                           cbow_mean)
+            self.cbow_step(
+                one[:, None], one, one.expand(1, self.k), 0.0, trust, torch.zeros((), device=self.device), cbow_mean
+            )
             return
-        self.step(one, one, 0.0, trust, torch.zeros((), device=self.device),
-                  draw=(0, 0, 0) if self.alias_table is not None else None,
-                  negs=None if self.alias_table is not None else torch.zeros(1, self.k, dtype=torch.int64, device=self.device))
+        self.step(
+            one,
+            one,
+            0.0,
+            trust,
+            torch.zeros((), device=self.device),
+            draw=(0, 0, 0) if self.alias_table is not None else None,
+            negs=None
+            if self.alias_table is not None
+            else torch.zeros(1, self.k, dtype=torch.int64, device=self.device),
+        )
 
-    def step(self, center: torch.Tensor, pos: torch.Tensor, lr: float, trust: float | None, loss_sum: torch.Tensor,
-             negs: torch.Tensor | None = None, draw: tuple[int, int, int] | None = None) -> None:
+    def step(
+        self,
+        center: torch.Tensor,
+        pos: torch.Tensor,
+        lr: float,
+        trust: float | None,
+        loss_sum: torch.Tensor,
+        negs: torch.Tensor | None = None,
+        draw: tuple[int, int, int] | None = None,
+    ) -> None:
         n = center.shape[0]
         if n == 0:
             return
@@ -344,16 +437,59 @@ class FusedStep:
         (score_pairs, score_warps), (update_pairs, update_warps) = self.score_shape, self.update_shape
         shape = dict(D=self.d, K=self.k, BLOCK_D=self.block_d)
         _score_kernel[(triton.cdiv(n, score_pairs),)](
-            self.W_in, self.W_out, center, pos, negs_in, alias, self.g, self.v, self.grad_v, self.h[0], self.h[1],
-            loss_sum, n, first_row, base_col + _AS_INT64, base_coin + _AS_INT64, alias.shape[0],
-            DRAW=draw is not None, TRUST=use_trust, BLOCK_P=score_pairs, num_warps=score_warps, **shape)
+            self.W_in,
+            self.W_out,
+            center,
+            pos,
+            negs_in,
+            alias,
+            self.g,
+            self.v,
+            self.grad_v,
+            self.h[0],
+            self.h[1],
+            loss_sum,
+            n,
+            first_row,
+            base_col + _AS_INT64,
+            base_coin + _AS_INT64,
+            alias.shape[0],
+            DRAW=draw is not None,
+            TRUST=use_trust,
+            BLOCK_P=score_pairs,
+            num_warps=score_warps,
+            **shape,
+        )
         _update_kernel[(triton.cdiv(n, update_pairs),)](
-            self.W_in, self.W_out, center, pos, negs_in, self.g, self.v, self.grad_v, self.h[0], self.h[1],
-            float(lr), float(trust) if use_trust else math.inf, n,
-            TRUST=use_trust, BLOCK_P=update_pairs, num_warps=update_warps, **shape)
+            self.W_in,
+            self.W_out,
+            center,
+            pos,
+            negs_in,
+            self.g,
+            self.v,
+            self.grad_v,
+            self.h[0],
+            self.h[1],
+            float(lr),
+            float(trust) if use_trust else math.inf,
+            n,
+            TRUST=use_trust,
+            BLOCK_P=update_pairs,
+            num_warps=update_warps,
+            **shape,
+        )
 
-    def cbow_step(self, contexts: torch.Tensor, center: torch.Tensor, negs: torch.Tensor, lr: float,
-                  trust: float | None, loss_sum: torch.Tensor, cbow_mean: bool = True) -> None:
+    def cbow_step(
+        self,
+        contexts: torch.Tensor,
+        center: torch.Tensor,
+        negs: torch.Tensor,
+        lr: float,
+        trust: float | None,
+        loss_sum: torch.Tensor,
+        cbow_mean: bool = True,
+    ) -> None:
         """``SkipGramNS.cbow_sgd_step`` fused: (B, C) contexts (-1 after a window's last), (B,) centers, (B, k)
         negatives; both matrices updated in place, the batch's summed loss added into ``loss_sum``."""
         n, C = contexts.shape
@@ -368,15 +504,40 @@ class FusedStep:
         shape = dict(D=self.d, K=self.k, C=C, BLOCK_D=self.block_d)
         buffers = (self.g, self.v, self.grad_v, self.h[0], self.h[1])  # g, h, grad_h, the trust sums
         _cbow_score_kernel[(triton.cdiv(n, score_pairs),)](
-            self.W_in, self.W_out, contexts, center, negs, *buffers, loss_sum, n, MEAN=bool(cbow_mean),
-            TRUST=use_trust, BLOCK_P=score_pairs, num_warps=score_warps, **shape)
+            self.W_in,
+            self.W_out,
+            contexts,
+            center,
+            negs,
+            *buffers,
+            loss_sum,
+            n,
+            MEAN=bool(cbow_mean),
+            TRUST=use_trust,
+            BLOCK_P=score_pairs,
+            num_warps=score_warps,
+            **shape,
+        )
         _cbow_update_kernel[(triton.cdiv(n, update_pairs),)](
-            self.W_in, self.W_out, contexts, center, negs, *buffers, float(lr),
-            float(trust) if use_trust else math.inf, n, TRUST=use_trust, BLOCK_P=update_pairs,
-            num_warps=update_warps, **shape)
+            self.W_in,
+            self.W_out,
+            contexts,
+            center,
+            negs,
+            *buffers,
+            float(lr),
+            float(trust) if use_trust else math.inf,
+            n,
+            TRUST=use_trust,
+            BLOCK_P=update_pairs,
+            num_warps=update_warps,
+            **shape,
+        )
 
 
 def stream_bases(seed: int, epoch: int, chunk: int) -> tuple[int, int]:
     """The (column, coin) bases of a chunk's negatives, as DeviceBatches.negatives uses them."""
-    return (int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE, chunk)),
-            int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE_COIN, chunk)))
+    return (
+        int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE, chunk)),
+        int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE_COIN, chunk)),
+    )

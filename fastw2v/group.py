@@ -101,7 +101,7 @@ class Group:
                     flat, step = tensor.view(-1), max(1, PIECE_BYTES // tensor.element_size())
                     for first in range(0, flat.numel(), step):
                         tags[peer] = tags.get(peer, -1) + 1
-                        works.append(op(flat[first:first + step], peer, group=self.transfer_group, tag=tags[peer]))
+                        works.append(op(flat[first : first + step], peer, group=self.transfer_group, tag=tags[peer]))
             for work in works:
                 work.wait(self.sync_timeout)
 
@@ -125,8 +125,13 @@ class Group:
     def broadcast_object(self, obj, what: str):
         """Rank 0's ``obj`` (pickled), on every rank."""
         box = [obj if self.is_writer else None]
-        self._call(what, self.dist.broadcast_object_list, box, src=0,
-                   device=self.collective_device if self.backend == "nccl" else None)
+        self._call(
+            what,
+            self.dist.broadcast_object_list,
+            box,
+            src=0,
+            device=self.collective_device if self.backend == "nccl" else None,
+        )
         return box[0]
 
     def check_same(self, what: str, value) -> None:
@@ -135,9 +140,11 @@ class Group:
         self._call(f"comparing {what}", self.dist.all_gather_object, values, value)
         differ = [r for r, v in enumerate(values) if v != values[0]]
         if differ:
-            raise UserError(f"{what} differs between ranks 0 and {differ[0]} ({values[0]} against "
-                            f"{values[differ[0]]}): give every rank the same text and settings (and the same "
-                            "fastw2v version)")
+            raise UserError(
+                f"{what} differs between ranks 0 and {differ[0]} ({values[0]} against "
+                f"{values[differ[0]]}): give every rank the same text and settings (and the same "
+                "fastw2v version)"
+            )
 
     @property
     def collective_device(self) -> torch.device:
@@ -173,9 +180,11 @@ class Group:
             cause = cause.split("] ", 1)[1]
         cause = cause.split(". ", 1)[0][:100]  # "Connection closed by peer [127.0.0.1]:20145"
         late = self.unanswered() or self.behind()
-        who = (f"rank{'s' if len(late) > 1 else ''} {', '.join(map(str, late))}" if late else "another rank")
-        return RankLost(f"rank {self.rank}: lost contact with {who} while {what} ({cause}); the job stops: "
-                        "run the same command with --resume to continue from the last checkpoint")
+        who = f"rank{'s' if len(late) > 1 else ''} {', '.join(map(str, late))}" if late else "another rank"
+        return RankLost(
+            f"rank {self.rank}: lost contact with {who} while {what} ({cause}); the job stops: "
+            "run the same command with --resume to continue from the last checkpoint"
+        )
 
     def unanswered(self, wait: float = LOST_WAIT) -> list[int]:
         """After a failed collective: every rank still running says so in the store; the ranks that have not
@@ -214,11 +223,12 @@ def join(device_name: str, sync_timeout: float) -> Group | None:
         if device.type == "cuda":
             torch.cuda.set_device(device)
         try:
-            dist.init_process_group(backend, timeout=SETUP_TIMEOUT,
-                                    device_id=device if device.type == "cuda" else None)
+            dist.init_process_group(backend, timeout=SETUP_TIMEOUT, device_id=device if device.type == "cuda" else None)
         except (RuntimeError, ValueError) as e:
-            raise UserError(f"cannot join the torchrun job ({str(e).splitlines()[0][:120]}): check MASTER_ADDR, "
-                            "MASTER_PORT and --rdzv-endpoint, and that every node can reach them") from None
+            raise UserError(
+                f"cannot join the torchrun job ({str(e).splitlines()[0][:120]}): check MASTER_ADDR, "
+                "MASTER_PORT and --rdzv-endpoint, and that every node can reach them"
+            ) from None
         owns = True
     if dist.get_world_size() <= 1:
         return None

@@ -56,8 +56,6 @@ def init_weights(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.n
     return w_in, np.zeros((vocab_size, dim), dtype=np.float32)
 
 
-
-
 def padded_rows(m: np.ndarray) -> np.ndarray:
     """A copy of m whose rows start on 64-byte cache-line boundaries, each padded with zeros to whole lines.
 
@@ -70,7 +68,7 @@ def padded_rows(m: np.ndarray) -> np.ndarray:
     stride = -(-d // 16) * 16  # 16 float32 to a line
     buf = np.zeros(rows * stride + 16, dtype=np.float32)
     first = (-buf.ctypes.data % 64) // 4  # the first float32 on a line boundary
-    out = buf[first:first + rows * stride].reshape(rows, stride)
+    out = buf[first : first + rows * stride].reshape(rows, stride)
     out[:, :d] = m
     return out
 
@@ -109,8 +107,16 @@ class ChunkTrainer:
     hs syn1, its rows root first: ``tree_rows``), the tables and the threads' blocks; from ``weights`` the input
     rows' lock factors and syn1's tree (``Weights.lockf``, ``Weights.tree``)."""
 
-    def __init__(self, corpus: EncodedCorpus, config: Config, matrices: dict, buckets, sync, n_threads: int,
-                 weights: Weights | None = None):
+    def __init__(
+        self,
+        corpus: EncodedCorpus,
+        config: Config,
+        matrices: dict,
+        buckets,
+        sync,
+        n_threads: int,
+        weights: Weights | None = None,
+    ):
         self.corpus, self.config, self.padded = corpus, config, matrices
         self.w_in, self.w_out = matrices["w_in"], matrices["w_out"]
         self.buckets, self.sync, self.n_threads = buckets, sync, n_threads
@@ -137,17 +143,22 @@ class ChunkTrainer:
         (``kernels.windowed_chunk``)."""
         cfg = self.config
         ids, local = self.corpus.chunk(self.bounds, c)
-        return (local, *K.windowed_chunk(ids, local, self.keep_threshold, cfg.window, cfg.shrink_windows,
-                                              cfg.seed, epoch, c))
+        return (
+            local,
+            *K.windowed_chunk(ids, local, self.keep_threshold, cfg.window, cfg.shrink_windows, cfg.seed, epoch, c),
+        )
 
     def schedule(self, epoch: int, c: int, table: np.ndarray) -> tuple[Draws, LrDecay]:
         """The kernels' negatives (from ``table``) and learning rate for chunk c."""
         cfg, N = self.config, self.corpus.n_tokens
         first = int(self.corpus.starts[self.bounds[c]])
-        negatives, coins = (int(K.stream_base(cfg.seed, epoch, stream, c))
-                            for stream in (K.STREAM_NEGATIVE, K.STREAM_NEGATIVE_COIN))
-        return (Draws(table, negatives, coins, cfg.negative, cfg.resolved_shared_negatives()),
-                LrDecay(cfg.lr, cfg.end_lr, float(epoch * N + first), float(cfg.epochs * N)))
+        negatives, coins = (
+            int(K.stream_base(cfg.seed, epoch, stream, c)) for stream in (K.STREAM_NEGATIVE, K.STREAM_NEGATIVE_COIN)
+        )
+        return (
+            Draws(table, negatives, coins, cfg.negative, cfg.resolved_shared_negatives()),
+            LrDecay(cfg.lr, cfg.end_lr, float(epoch * N + first), float(cfg.epochs * N)),
+        )
 
     def train(self, epoch: int, c: int, progress: RunProgress) -> None:
         """Train chunk c of ``epoch``; its pairs and loss (a job's: every rank's) go to ``progress``."""
@@ -162,28 +173,54 @@ class ChunkTrainer:
             loss, n_pairs = self.sync.group.sum([loss, n_pairs], f"summing the loss of chunk {c + 1}")
         N, epochs = self.corpus.n_tokens, self.config.epochs
         tokens_done = int(self.corpus.starts[self.bounds[c + 1]])
-        progress.chunk(epoch, loss, int(n_pairs), tokens_done, self.config.lr_at((epoch * N + tokens_done) / (epochs * N)))
+        progress.chunk(
+            epoch, loss, int(n_pairs), tokens_done, self.config.lr_at((epoch * N + tokens_done) / (epochs * N))
+        )
 
     def matrices(self) -> dict[str, np.ndarray]:
         """w_in, w_out (views) and with hs syn1 (a copy, in the tree's order), without the padding."""
-        return {name: np.ascontiguousarray(m[::-1, :self.d]) if name == "syn1" else m[:, :self.d]
-                for name, m in self.padded.items()}
+        return {
+            name: np.ascontiguousarray(m[::-1, : self.d]) if name == "syn1" else m[:, : self.d]
+            for name, m in self.padded.items()
+        }
 
     def optimizer_state(self) -> None:
         return None
 
     def input_vectors(self) -> np.ndarray:
-        return self.w_in[:, :self.d]
+        return self.w_in[:, : self.d]
 
     def train_plain(self, epoch, c, local, kept, kept_starts, offsets, w_base, blocks, out) -> None:
         """Every pair of chunk c (or of ``blocks`` of its pieces), in text order."""
         cfg = self.config
         if cfg.sg:
-            train_chunk(kept, kept_starts, local, offsets, blocks, cfg.window, cfg.shrink_windows, w_base, self.model,
-                        *self.schedule(epoch, c, self.alias_table), out)
+            train_chunk(
+                kept,
+                kept_starts,
+                local,
+                offsets,
+                blocks,
+                cfg.window,
+                cfg.shrink_windows,
+                w_base,
+                self.model,
+                *self.schedule(epoch, c, self.alias_table),
+                out,
+            )
         else:
-            train_cbow_chunk(kept, kept_starts, local, blocks, cfg.window, cfg.shrink_windows, w_base, self.model,
-                             *self.schedule(epoch, c, self.alias_table), bool(cfg.cbow_mean), out)
+            train_cbow_chunk(
+                kept,
+                kept_starts,
+                local,
+                blocks,
+                cfg.window,
+                cfg.shrink_windows,
+                w_base,
+                self.model,
+                *self.schedule(epoch, c, self.alias_table),
+                bool(cfg.cbow_mean),
+                out,
+            )
 
     def train_buckets(self, epoch, c, local, kept, kept_starts, offsets, w_base, out) -> None:
         """Chunk c span by span, each span bucket by bucket: in round s this rank's buckets (alone, every rank's in
@@ -197,17 +234,30 @@ class ChunkTrainer:
                 for i in range(buckets.k):
                     if sync is not None:
                         sync.wait()
-                    self.train_pairs(epoch, c, kept, pairs, positions, round_blocks(pairs, buckets, s, i, self.n_blocks),
-                                     round_out)
+                    self.train_pairs(
+                        epoch, c, kept, pairs, positions, round_blocks(pairs, buckets, s, i, self.n_blocks), round_out
+                    )
                     out += round_out
                     if sync is not None:
-                        sync.trained(kept[pairs.x[pairs.bucket(sync.group.rank, s, i)]],
-                                     f"handing on input rows in round {s + 1} of chunk {c + 1}, epoch {epoch + 1}")
+                        sync.trained(
+                            kept[pairs.x[pairs.bucket(sync.group.rank, s, i)]],
+                            f"handing on input rows in round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
+                        )
 
     def train_pairs(self, epoch, c, kept, pairs, positions, blocks, out) -> None:
         b = self.buckets
-        train_pairs(kept, pairs.x, pairs.y, pairs.o, positions, blocks, b.sampler_starts, self.model,
-                    *self.schedule(epoch, c, b.sampler), out)
+        train_pairs(
+            kept,
+            pairs.x,
+            pairs.y,
+            pairs.o,
+            positions,
+            blocks,
+            b.sampler_starts,
+            self.model,
+            *self.schedule(epoch, c, b.sampler),
+            out,
+        )
 
     def warm_up(self) -> None:
         """Make numba compile the kernels (tens of seconds in a fresh install, then a cache load) on no block at
@@ -220,12 +270,20 @@ class ChunkTrainer:
             self.train_plain(0, 0, local, kept, kept_starts, offsets, w_base, np.zeros(1, dtype=np.int64), figures)
             if self.buckets is not None:
                 pairs = self.buckets.span_pairs(kept, kept_starts, offsets, (0, 1), self.config, w_base, True)
-                self.train_pairs(0, 0, kept, pairs, K.kept_positions(local, kept_starts),
-                                 np.zeros((0, 3), dtype=np.int64), figures)
+                self.train_pairs(
+                    0, 0, kept, pairs, K.kept_positions(local, kept_starts), np.zeros((0, 3), dtype=np.int64), figures
+                )
 
 
-def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                  on_epoch_end=None, group: Group | None = None, as_ranks: int = 0):
+def train_hogwild(
+    corpus: EncodedCorpus,
+    config: Config,
+    progress: bool = True,
+    weights: Weights | None = None,
+    on_epoch_end=None,
+    group: Group | None = None,
+    as_ranks: int = 0,
+):
     """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
 
     The learning rate decays linearly from config.lr to config.end_lr over all epochs, as a function
@@ -240,12 +298,15 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
     V, d, N, epochs = len(corpus.vocab), config.vector_size, corpus.n_tokens, config.epochs
     run = RunCheckpoints(config, corpus, "hogwild", group)
     resumed = run.resume_from
-    padded = {name: padded_rows(m[::-1] if name == "syn1" else m)  # syn1 root first: tree_rows
-              for name, m in start_matrices(config, V, resumed, weights).items()}
+    padded = {
+        name: padded_rows(m[::-1] if name == "syn1" else m)  # syn1 root first: tree_rows
+        for name, m in start_matrices(config, V, resumed, weights).items()
+    }
     w_in, w_out = padded["w_in"], padded["w_out"]
     state = TrainState() if resumed is None else resumed.state
-    stats = TrainStats("hogwild", "cpu", epochs, V, N, start_lr=config.lr, pairs=state.pairs,
-                       loss_history=list(state.loss_history))
+    stats = TrainStats(
+        "hogwild", "cpu", epochs, V, N, start_lr=config.lr, pairs=state.pairs, loss_history=list(state.loss_history)
+    )
     buckets = job_buckets(group, corpus, config, as_ranks)
     sync = RingSync(group, w_in[:, :d], w_out[:, :d], buckets) if group is not None else None
     with numba_threads(config.threads):
@@ -254,8 +315,15 @@ def train_hogwild(corpus: EncodedCorpus, config: Config, progress: bool = True, 
         if group is not None:
             group.barrier("compiling the kernels")  # the clock starts on all ranks together
         bar = RunProgress(stats, epochs, progress, state, state.tokens_done(corpus, trainer.bounds, epochs))
-        fit(trainer, run, bar, state, sync, on_epoch_end,
-            output_rows=config.final_vectors == "avg" or weights is not None)
+        fit(
+            trainer,
+            run,
+            bar,
+            state,
+            sync,
+            on_epoch_end,
+            output_rows=config.final_vectors == "avg" or weights is not None,
+        )
     stats.checkpoint_seconds = run.seconds_saving
     if buckets is not None:
         stats.buckets, stats.span_tokens = True, config.resolved_span_tokens(N)
@@ -288,8 +356,10 @@ def tree_rows(tree: HuffmanTree, V: int) -> HuffmanTree:
     unused row V - 1), so the nodes nearest the root, which every pair writes, are the first rows and can be hot
     (``HOT_NODES``) as the most frequent words are. ``ChunkTrainer.matrices`` turns syn1 back."""
     if tree.points.shape[0] and (tree.points.min() < 0 or tree.points.max() > V - 2):
-        raise UserError(f"the Huffman tree points to inner nodes outside 0..{V - 2} for {V} words: rebuild the "
-                        "model's vocabulary (build_vocab) or load it with the library that saved it")
+        raise UserError(
+            f"the Huffman tree points to inner nodes outside 0..{V - 2} for {V} words: rebuild the "
+            "model's vocabulary (build_vocab) or load it with the library that saved it"
+        )
     return HuffmanTree(tree.codes, (V - 1 - tree.points.astype(np.int64)).astype(np.int32), tree.offsets)
 
 
@@ -299,8 +369,10 @@ def lock_factors(lockf: np.ndarray | None, V: int) -> np.ndarray:
         return np.ones(1, dtype=np.float32)
     lockf = np.ascontiguousarray(np.asarray(lockf, dtype=np.float32).reshape(-1))
     if lockf.shape[0] not in (1, V):
-        raise UserError(f"vectors_lockf has {lockf.shape[0]} factors for {V} words: give one per word, e.g. "
-                        f"np.ones({V}, dtype=np.float32), or one for all")
+        raise UserError(
+            f"vectors_lockf has {lockf.shape[0]} factors for {V} words: give one per word, e.g. "
+            f"np.ones({V}, dtype=np.float32), or one for all"
+        )
     return lockf
 
 

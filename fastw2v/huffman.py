@@ -22,15 +22,16 @@ MAX_CODE_LENGTH = 40  # word2vec.c's bound on a path (its `code` and `point` arr
 class HuffmanTree(NamedTuple):
     """Every word's path through the tree, flattened: word w's codes and points are
     ``codes[offsets[w]:offsets[w + 1]]`` and ``points[...]`` (root first)."""
+
     codes: np.ndarray  # uint8
     points: np.ndarray  # int32: rows of syn1
     offsets: np.ndarray  # int64[V + 1]
 
     def code(self, word: int) -> np.ndarray:
-        return self.codes[self.offsets[word]:self.offsets[word + 1]]
+        return self.codes[self.offsets[word] : self.offsets[word + 1]]
 
     def point(self, word: int) -> np.ndarray:
-        return self.points[self.offsets[word]:self.offsets[word + 1]]
+        return self.points[self.offsets[word] : self.offsets[word + 1]]
 
 
 def tree_of_paths(codes, points) -> HuffmanTree:
@@ -38,12 +39,16 @@ def tree_of_paths(codes, points) -> HuffmanTree:
     model trained by gensim keeps gensim's tree, whose ties differ from word2vec.c's."""
     lengths = np.array([len(c) for c in codes], dtype=np.int64)
     if any(len(p) != n for p, n in zip(points, lengths)) or len(points) != len(codes):
-        raise UserError("the Huffman codes and points differ in length: load the model with the gensim version "
-                        "that saved it and save it again")
+        raise UserError(
+            "the Huffman codes and points differ in length: load the model with the gensim version "
+            "that saved it and save it again"
+        )
     offsets = np.zeros(len(codes) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    flat = (np.concatenate([np.asarray(c, dtype=dtype) for c in paths]) if len(paths) else np.zeros(0, dtype)
-            for paths, dtype in ((codes, np.uint8), (points, np.int32)))
+    flat = (
+        np.concatenate([np.asarray(c, dtype=dtype) for c in paths]) if len(paths) else np.zeros(0, dtype)
+        for paths, dtype in ((codes, np.uint8), (points, np.int32))
+    )
     return HuffmanTree(*flat, offsets)
 
 
@@ -69,8 +74,10 @@ def build_tree(counts: np.ndarray) -> HuffmanTree:
     order = np.argsort(-counts, kind="stable")  # word2vec.c's sorted vocabulary: position -> word
     codes, points, lengths = _huffman_paths(counts[order])
     if lengths.max() > MAX_CODE_LENGTH:
-        raise UserError(f"the Huffman tree of this vocabulary is {int(lengths.max())} levels deep, more than "
-                        f"word2vec.c's {MAX_CODE_LENGTH}: raise min_count, or train with negative sampling (hs=0)")
+        raise UserError(
+            f"the Huffman tree of this vocabulary is {int(lengths.max())} levels deep, more than "
+            f"word2vec.c's {MAX_CODE_LENGTH}: raise min_count, or train with negative sampling (hs=0)"
+        )
     by_word = np.empty(V, dtype=np.int64)
     by_word[order] = lengths
     offsets = np.zeros(V + 1, dtype=np.int64)
@@ -134,8 +141,15 @@ def _scatter_paths(codes, points, lengths, order, offsets, flat_codes, flat_poin
             flat_points[o + i] = points[position, i]
 
 
-def score_sentences(sentences: list[np.ndarray], w_in: np.ndarray, syn1: np.ndarray, tree: HuffmanTree, window: int,
-                    sg: bool, cbow_mean: bool) -> np.ndarray:
+def score_sentences(
+    sentences: list[np.ndarray],
+    w_in: np.ndarray,
+    syn1: np.ndarray,
+    tree: HuffmanTree,
+    window: int,
+    sg: bool,
+    cbow_mean: bool,
+) -> np.ndarray:
     """Each sentence's log-probability under hierarchical softmax, as gensim's ``score_sentence_sg`` /
     ``score_sentence_cbow``: ``sentences`` are word ids (those outside the vocabulary already dropped), every
     context within ``window`` (no shrinking, no sub-sampling), a node whose score is past ±6 left out."""

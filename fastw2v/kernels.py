@@ -303,8 +303,9 @@ def _bucket_key(kept, partition, part, n_parts, slot_of, i, j, output_is_center)
 
 
 @numba.njit(cache=True, parallel=True)
-def _bucket_pair_counts(kept, kept_starts, blocks, window, shrink, base, partition, part, n_parts, slot_of,
-                        output_is_center):
+def _bucket_pair_counts(
+    kept, kept_starts, blocks, window, shrink, base, partition, part, n_parts, slot_of, output_is_center
+):
     counts = np.zeros((blocks.shape[0] - 1, (slot_of.max() + 1) * n_parts), dtype=np.int64)
     for b in numba.prange(blocks.shape[0] - 1):
         for p in range(blocks[b], blocks[b + 1]):
@@ -322,8 +323,24 @@ def _bucket_pair_counts(kept, kept_starts, blocks, window, shrink, base, partiti
 
 
 @numba.njit(cache=True, parallel=True)
-def _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, base, partition, part, n_parts,
-                       slot_of, output_is_center, slots, x, y, o):
+def _fill_bucket_pairs(
+    kept,
+    kept_starts,
+    pair_offsets,
+    blocks,
+    window,
+    shrink,
+    base,
+    partition,
+    part,
+    n_parts,
+    slot_of,
+    output_is_center,
+    slots,
+    x,
+    y,
+    o,
+):
     for b in numba.prange(blocks.shape[0] - 1):
         at = slots[b].copy()
         for p in range(blocks[b], blocks[b + 1]):
@@ -346,8 +363,9 @@ def _fill_bucket_pairs(kept, kept_starts, pair_offsets, blocks, window, shrink, 
                         q += 1
 
 
-def bucket_pairs(kept, kept_starts, pair_offsets, pieces, window, shrink, base, partition, part, n_parts, slot_of,
-                 output_is_center):
+def bucket_pairs(
+    kept, kept_starts, pair_offsets, pieces, window, shrink, base, partition, part, n_parts, slot_of, output_is_center
+):
     """The pairs of pieces ``pieces[0]:pieces[1]`` of a chunk whose output row's word is in a wanted partition,
     grouped by bucket: pairs ``key_starts[key]:key_starts[key + 1]`` are those whose output row's partition has slot
     ``key // n_parts`` (``slot_of[partition]``, -1 for one not wanted) and whose input row's part is
@@ -357,7 +375,7 @@ def bucket_pairs(kept, kept_starts, pair_offsets, pieces, window, shrink, base, 
     the pieces' windows, once."""
     p0, p1 = pieces
     targets = np.linspace(pair_offsets[p0], pair_offsets[p1], min(64, p1 - p0) + 1)[1:-1]  # ~equal pairs a block
-    inner = p0 + np.searchsorted(pair_offsets[p0:p1 + 1], targets, side="right") - 1
+    inner = p0 + np.searchsorted(pair_offsets[p0 : p1 + 1], targets, side="right") - 1
     blocks = np.unique(np.concatenate([[p0], inner, [p1]])).astype(np.int64)
     args = (window, shrink, base, partition, part, n_parts, slot_of, output_is_center)
     counts = _bucket_pair_counts(kept, kept_starts, blocks, *args)
@@ -444,8 +462,20 @@ def _bucket_counts_ranges(bounds, n_buckets, base):
 
 
 @numba.njit(cache=True, parallel=True)
-def _fill_pairs_bucketed(ids, starts, offsets, window, shrink, base, piece_bounds, n_buckets, bucket_base,
-                         block_offsets, out_center, out_context):
+def _fill_pairs_bucketed(
+    ids,
+    starts,
+    offsets,
+    window,
+    shrink,
+    base,
+    piece_bounds,
+    n_buckets,
+    bucket_base,
+    block_offsets,
+    out_center,
+    out_context,
+):
     """fill_pairs fused with the bucket scatter of ``shuffle_pairs_into``: pair o goes straight to the next
     free slot of its bucket, skipping the text-order arrays (16 bytes a pair written and read back)."""
     for b in numba.prange(piece_bounds.shape[0] - 1):
@@ -489,11 +519,15 @@ def skipgram_pairs_shuffled(ids, starts, window, shrink, base, shuffle_base):
     n_buckets = max(1, n // SHUFFLE_BUCKET)
     bucket_base = hash32(shuffle_base ^ 0x2545F491)
     # blocks of whole pieces, ~SHUFFLE_BLOCK pairs each: a function of the pair counts, not of the threads
-    piece_bounds = np.unique(np.concatenate([
-        [0], np.searchsorted(offsets, np.arange(0, n, SHUFFLE_BLOCK), side="right") - 1, [counts.shape[0]]]))
+    piece_bounds = np.unique(
+        np.concatenate(
+            [[0], np.searchsorted(offsets, np.arange(0, n, SHUFFLE_BLOCK), side="right") - 1, [counts.shape[0]]]
+        )
+    )
     block_offsets, bucket_starts = _bucket_layout(_bucket_counts_ranges(offsets[piece_bounds], n_buckets, bucket_base))
-    _fill_pairs_bucketed(ids, starts, offsets, window, shrink, base, piece_bounds, n_buckets, bucket_base,
-                         block_offsets, center, context)
+    _fill_pairs_bucketed(
+        ids, starts, offsets, window, shrink, base, piece_bounds, n_buckets, bucket_base, block_offsets, center, context
+    )
     _shuffle_buckets(center, context, bucket_starts, hash32(shuffle_base ^ 0x6C8E9CF5))
     return center, context
 

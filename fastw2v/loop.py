@@ -31,8 +31,15 @@ def chunks(start: TrainState, epochs: int, n_chunks: int) -> Iterator[tuple[int,
             yield epoch, c
 
 
-def fit(trainer, run: RunCheckpoints, progress: RunProgress, start: TrainState, sync=None, on_epoch_end=None,
-        output_rows: bool = False) -> None:
+def fit(
+    trainer,
+    run: RunCheckpoints,
+    progress: RunProgress,
+    start: TrainState,
+    sync=None,
+    on_epoch_end=None,
+    output_rows: bool = False,
+) -> None:
     """Train ``trainer``'s chunks from ``start`` to the end of the last epoch. After each chunk a checkpoint when
     one is due (``run``), after each epoch ``on_epoch_end(epoch, input_vectors, stats)``; a job's ring (``sync``)
     gathers every rank's rows before either, and at the end (the output rows only when ``output_rows``)."""
@@ -42,8 +49,10 @@ def fit(trainer, run: RunCheckpoints, progress: RunProgress, start: TrainState, 
             trainer.train(epoch, c, progress)
             if c == last:
                 progress.end_epoch(epoch)
-            run.chunk_done(functools.partial(snapshot, trainer, progress, sync, *next_position(epoch, c, last + 1)),
-                           epoch_end=c == last)
+            run.chunk_done(
+                functools.partial(snapshot, trainer, progress, sync, *next_position(epoch, c, last + 1)),
+                epoch_end=c == last,
+            )
             if c == last and on_epoch_end is not None:
                 if sync is not None:
                     sync.collect("gathering the model for the end of an epoch")
@@ -65,8 +74,16 @@ class RunProgress:
     its batches (``batch``): their loss stays on the device in ``loss_sum``, read every ``every`` batches and at
     an epoch's end, never per batch (a sync). hogwild adds its chunks' figures (``chunk``)."""
 
-    def __init__(self, stats: TrainStats, epochs: int, progress: bool, start: TrainState, tokens_done: int,
-                 device: torch.device | None = None, every: int = 50):
+    def __init__(
+        self,
+        stats: TrainStats,
+        epochs: int,
+        progress: bool,
+        start: TrainState,
+        tokens_done: int,
+        device: torch.device | None = None,
+        every: int = 50,
+    ):
         self.stats, self.epochs, self.every, self.device = stats, epochs, every, device
         self.bar = Progress("train", total=stats.tokens * epochs, initial=tokens_done, unit="w", enabled=progress)
         self.loss_sum = torch.zeros((), device=device)  # the torch backend's loss of its pairs since the last read
@@ -87,8 +104,11 @@ class RunProgress:
                 raise diverged(self.stats.start_lr)
             self.stats.loss_history.append((len(self.stats.loss_history) + 1, mean))
             self.smoothed = mean if self.smoothed is None else 0.7 * self.smoothed + 0.3 * mean
-        self.bar.set(epoch=f"{epoch + 1}/{self.epochs}", loss="-" if self.smoothed is None else f"{self.smoothed:.4f}",
-                     lr=f"{lr:.5f}")
+        self.bar.set(
+            epoch=f"{epoch + 1}/{self.epochs}",
+            loss="-" if self.smoothed is None else f"{self.smoothed:.4f}",
+            lr=f"{lr:.5f}",
+        )
         self._advance(epoch, tokens_done)
 
     def batch(self, epoch: int, pairs: int, tokens_done: int, trained: bool = True) -> None:
@@ -129,8 +149,15 @@ class RunProgress:
         """The run's TrainState for a checkpoint taken when ``chunk`` of ``epoch`` is next."""
         if self.pairs_since:  # a checkpoint's loss figures include the batches since the last read
             self._read_loss(min(epoch, self.epochs - 1))
-        return TrainState(epoch, chunk, pairs=self.stats.pairs, seconds=self.seconds(), smoothed_loss=self.smoothed,
-                          loss_history=self.stats.loss_history, batches=self.batches)
+        return TrainState(
+            epoch,
+            chunk,
+            pairs=self.stats.pairs,
+            seconds=self.seconds(),
+            smoothed_loss=self.smoothed,
+            loss_history=self.stats.loss_history,
+            batches=self.batches,
+        )
 
     def seconds(self) -> float:
         """Training time, this run's and the runs' before it (a resumed run's)."""

@@ -33,8 +33,9 @@ class SkipGramNS(nn.Module):
         return torch.mean(pos_loss + torch.sum(negs_loss, dim=1))
 
     @torch.no_grad()
-    def sgd_step(self, center: torch.Tensor, pos: torch.Tensor, negs: torch.Tensor, lr: float,
-                 trust: float | None = 16.0) -> torch.Tensor:
+    def sgd_step(
+        self, center: torch.Tensor, pos: torch.Tensor, negs: torch.Tensor, lr: float, trust: float | None = 16.0
+    ) -> torch.Tensor:
         """One SGD step from analytic gradients, word2vec-style: no autograd, no optimizer state.
 
         For each pair, with g = label - σ(score) (word2vec.c: "g is the gradient multiplied by the
@@ -87,8 +88,15 @@ class SkipGramNS(nn.Module):
         return loss
 
     @torch.no_grad()
-    def cbow_sgd_step(self, contexts: torch.Tensor, center: torch.Tensor, negs: torch.Tensor, lr: float,
-                      cbow_mean: bool = True, trust: float | None = 16.0) -> torch.Tensor:
+    def cbow_sgd_step(
+        self,
+        contexts: torch.Tensor,
+        center: torch.Tensor,
+        negs: torch.Tensor,
+        lr: float,
+        cbow_mean: bool = True,
+        trust: float | None = 16.0,
+    ) -> torch.Tensor:
         """One SGD step of CBOW with negative sampling over a batch of windows, from analytic gradients.
 
         ``contexts`` (B, C): each window's context ids, -1 after its last; ``center`` (B,), ``negs`` (B, k). The
@@ -135,4 +143,3 @@ class SkipGramNS(nn.Module):
         W_out.index_add_(0, flat_targets, grad_u.to(W_out.dtype), alpha=lr)
         W_in.index_add_(0, flat_rows, grad_x.to(W_in.dtype), alpha=lr)
         return loss
-

@@ -8,8 +8,6 @@ order changes with Python's hash seed; ``sort=False`` keeps that behaviour).
 
 from __future__ import annotations
 
-from typing import List, Tuple
-
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -17,22 +15,22 @@ from torch.utils.data import DataLoader, Dataset
 from .model import SkipGramNS
 
 
-def read_corpus(texts) -> List[List[str]]:
+def read_corpus(texts) -> list[list[str]]:
     return [[w.lower() for w in f.split()] for f in texts]
 
 
-def build_vocab(corpus: List[List[str]], sort: bool = False):
-    tokens: List[str] = [tok for doc in corpus for tok in doc]
+def build_vocab(corpus: list[list[str]], sort: bool = False):
+    tokens: list[str] = [tok for doc in corpus for tok in doc]
     vocab = set(tokens)
     if sort:
         vocab = sorted(vocab)
     word2idx = {w: i for i, w in enumerate(vocab)}
     idx2word = {i: w for w, i in word2idx.items()}
-    indexed_docs: List[List[int]] = [[word2idx[w] for w in doc] for doc in corpus]
+    indexed_docs: list[list[int]] = [[word2idx[w] for w in doc] for doc in corpus]
     return word2idx, idx2word, indexed_docs
 
 
-def build_skipgram_pairs_docs(indexed_docs: List[List[int]], window_size: int) -> List[Tuple[int, int]]:
+def build_skipgram_pairs_docs(indexed_docs: list[list[int]], window_size: int) -> list[tuple[int, int]]:
     pairs = []
     for doc in indexed_docs:
         for i, center in enumerate(doc):
@@ -45,18 +43,18 @@ def build_skipgram_pairs_docs(indexed_docs: List[List[int]], window_size: int) -
     return pairs
 
 
-def make_unigram_probs(indexed_docs: List[List[int]], vocab_size: int, power: float = 0.75) -> np.ndarray:
+def make_unigram_probs(indexed_docs: list[list[int]], vocab_size: int, power: float = 0.75) -> np.ndarray:
     freqs = np.zeros(vocab_size, dtype=np.float64)
     for doc in indexed_docs:
         for idx in doc:
             freqs[idx] += 1
-    probs = freqs ** power
+    probs = freqs**power
     probs /= probs.sum()
     return probs
 
 
 class SkipGramDataset(Dataset):
-    def __init__(self, pairs: List[Tuple[int, int]], probs: np.ndarray, vocab_size: int, k: int):
+    def __init__(self, pairs: list[tuple[int, int]], probs: np.ndarray, vocab_size: int, k: int):
         self.pairs = pairs
         self.probs = probs
         self.vocab_size = vocab_size
@@ -75,8 +73,15 @@ class SkipGramDataset(Dataset):
         )
 
 
-def tutorial_train(dataloader, vocab_size: int, embed_dim: int = 100, lr: float = 0.001, epochs: int = 1,
-                   device: str = "cpu", max_batches: int | None = None) -> tuple[SkipGramNS, list[float]]:
+def tutorial_train(
+    dataloader,
+    vocab_size: int,
+    embed_dim: int = 100,
+    lr: float = 0.001,
+    epochs: int = 1,
+    device: str = "cpu",
+    max_batches: int | None = None,
+) -> tuple[SkipGramNS, list[float]]:
     """The tutorial's ``train()`` loop (Adam on the mean loss), over any iterable of (center, pos, negs).
 
     ``dataloader`` is the tutorial's ``DataLoader(SkipGramDataset(...))`` or, as the one-line change,
@@ -99,10 +104,12 @@ def tutorial_train(dataloader, vocab_size: int, embed_dim: int = 100, lr: float 
     return model, losses
 
 
-def tutorial_dataloader(indexed_docs, vocab_size: int, window: int = 5, k: int = 5, batch_size: int = 512,
-                        num_workers: int = 0) -> DataLoader:
+def tutorial_dataloader(
+    indexed_docs, vocab_size: int, window: int = 5, k: int = 5, batch_size: int = 512, num_workers: int = 0
+) -> DataLoader:
     """The tutorial's data path: all pairs in a list, probs, SkipGramDataset, DataLoader(shuffle=True)."""
     pairs = build_skipgram_pairs_docs(indexed_docs, window)
     probs = make_unigram_probs(indexed_docs, vocab_size)
-    return DataLoader(SkipGramDataset(pairs, probs, vocab_size, k), batch_size=batch_size, shuffle=True,
-                      num_workers=num_workers)
+    return DataLoader(
+        SkipGramDataset(pairs, probs, vocab_size, k), batch_size=batch_size, shuffle=True, num_workers=num_workers
+    )

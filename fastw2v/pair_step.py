@@ -35,8 +35,9 @@ def prefetch_line(typingctx, arr, i, j):
         idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
         ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
         i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-                                            "llvm.prefetch.p0i8")
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8"
+        )
         builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
@@ -145,13 +146,32 @@ def accumulate_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, 
         grad_out[3, c] += g3 * x
         grad_out[4, c] += g4 * x
         grad_out[5, c] += g5 * x
-        m_in[ctx, c] = x + lock * (((((g0 * m0[r0, c] + g1 * m1[r1, c]) + g2 * m2[r2, c]) + g3 * m3[r3, c])
-                                    + g4 * m4[r4, c]) + g5 * m5[r5, c])
+        m_in[ctx, c] = x + lock * (
+            ((((g0 * m0[r0, c] + g1 * m1[r1, c]) + g2 * m2[r2, c]) + g3 * m3[r3, c]) + g4 * m4[r4, c]) + g5 * m5[r5, c]
+        )
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads, grad_out, shared_negatives,
-                 sampled, lr, d, neu1e, apply, lock):
+def train_pair6(
+    m_in,
+    ctx,
+    center,
+    ring,
+    slot,
+    hot,
+    hot_out,
+    w_out,
+    scores,
+    grads,
+    grad_out,
+    shared_negatives,
+    sampled,
+    lr,
+    d,
+    neu1e,
+    apply,
+    lock,
+):
     """One pair with the default k = 5, from its six scores: one pass over the columns updates all six rows
     (with shared negatives: adds to the window's grad_out), and the input row m_in[ctx] with ``apply`` (else the
     error goes into neu1e: CBOW's window, whose hidden layer is m_in[ctx]). Returns the pair's sampled loss."""
@@ -177,8 +197,26 @@ def train_pair6(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grad
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def train_pair(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, neu1e, grad_out,
-                shared_negatives, sampled, lr, d, apply, lock):
+def train_pair(
+    m_in,
+    ctx,
+    center,
+    ring,
+    slot,
+    negative,
+    hot,
+    hot_out,
+    w_out,
+    scores,
+    neu1e,
+    grad_out,
+    shared_negatives,
+    sampled,
+    lr,
+    d,
+    apply,
+    lock,
+):
     """One pair, any k, target after target (word2vec.c:519-543), from the scores computed first; a negative
     drawn twice is rescored after its first update, as word2vec.c scores it. neu1e ends as the error, added to
     m_in[ctx] with ``apply`` (CBOW: without it, to spread over the window). Returns the pair's sampled loss."""
@@ -260,8 +298,21 @@ def train_hs(m_in, row, word, syn1, hot_syn1, hot_nodes, codes, points, offsets,
     t = 0
     while t + 4 <= n:
         n0, n1, n2, n3 = points[start + t], points[start + t + 1], points[start + t + 2], points[start + t + 3]
-        score4(m_in, row, hot_syn1 if n0 < hot_nodes else syn1, n0, hot_syn1 if n1 < hot_nodes else syn1, n1,
-                hot_syn1 if n2 < hot_nodes else syn1, n2, hot_syn1 if n3 < hot_nodes else syn1, n3, d, node_scores, t)
+        score4(
+            m_in,
+            row,
+            hot_syn1 if n0 < hot_nodes else syn1,
+            n0,
+            hot_syn1 if n1 < hot_nodes else syn1,
+            n1,
+            hot_syn1 if n2 < hot_nodes else syn1,
+            n2,
+            hot_syn1 if n3 < hot_nodes else syn1,
+            n3,
+            d,
+            node_scores,
+            t,
+        )
         t += 4
     for u in range(t, n):
         node = points[start + u]
@@ -279,9 +330,24 @@ def train_hs(m_in, row, word, syn1, hot_syn1, hot_nodes, codes, points, offsets,
     t = 0
     while t + 4 <= n:
         n0, n1, n2, n3 = points[start + t], points[start + t + 1], points[start + t + 2], points[start + t + 3]
-        update4(m_in, row, hot_syn1 if n0 < hot_nodes else syn1, n0, hot_syn1 if n1 < hot_nodes else syn1, n1,
-                 hot_syn1 if n2 < hot_nodes else syn1, n2, hot_syn1 if n3 < hot_nodes else syn1, n3, node_scores[t],
-                 node_scores[t + 1], node_scores[t + 2], node_scores[t + 3], err, d)
+        update4(
+            m_in,
+            row,
+            hot_syn1 if n0 < hot_nodes else syn1,
+            n0,
+            hot_syn1 if n1 < hot_nodes else syn1,
+            n1,
+            hot_syn1 if n2 < hot_nodes else syn1,
+            n2,
+            hot_syn1 if n3 < hot_nodes else syn1,
+            n3,
+            node_scores[t],
+            node_scores[t + 1],
+            node_scores[t + 2],
+            node_scores[t + 3],
+            err,
+            d,
+        )
         t += 4
     for u in range(t, n):
         node, g = points[start + u], node_scores[u]
@@ -374,10 +440,17 @@ def thread_state(w_in, w_out, hot, negative, d):
     pair's 1 + k scores and gradients; grad_out (shared negatives: the window's output updates); its copies of the
     hot rows of both matrices and their bases (``merge_hot``)."""
     hot_in, hot_out = w_in[:hot].copy(), w_out[:hot].copy()
-    return (np.empty(d, dtype=np.float32), np.empty((2, negative), dtype=np.int64),
-            np.empty(negative + 1, dtype=np.float32), np.empty(negative + 1, dtype=np.float32),
-            np.zeros((negative + 1, d), dtype=np.float32), hot_in, hot_out, hot_in.copy(), hot_out.copy())
-
+    return (
+        np.empty(d, dtype=np.float32),
+        np.empty((2, negative), dtype=np.int64),
+        np.empty(negative + 1, dtype=np.float32),
+        np.empty(negative + 1, dtype=np.float32),
+        np.zeros((negative + 1, d), dtype=np.float32),
+        hot_in,
+        hot_out,
+        hot_in.copy(),
+        hot_out.copy(),
+    )
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")

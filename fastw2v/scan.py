@@ -63,6 +63,7 @@ def _counting(replacement: str):
     def handler(e: UnicodeDecodeError):
         _PRELOWER_BAD[0] += e.end - e.start
         return replacement, e.end
+
     return handler
 
 
@@ -80,7 +81,7 @@ def prelower(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, errors: int
     _PRELOWER_BAD[0] = 0
     pieces, new_starts, new_ends, pos = [], np.empty_like(starts), np.empty_like(ends), 0
     for d in range(starts.shape[0]):
-        doc = raw[starts[d]:ends[d]]
+        doc = raw[starts[d] : ends[d]]
         if any(s in doc for s in _SPECIAL_BYTES):
             doc = doc.decode("utf-8", handler).lower().encode("utf-8", "surrogateescape")
         pieces.append(doc)
@@ -173,8 +174,9 @@ def _emit(tok_off, tok_len, tok_hash, t, start, end, h):
 
 
 @numba.njit(cache=True)
-def _tokenize_docs(buf, starts, ends, d0, d1, mode, errors, lower, classes,
-                   tok_bytes, p0, tok_off, tok_len, tok_hash, t0, doc_tokens):
+def _tokenize_docs(
+    buf, starts, ends, d0, d1, mode, errors, lower, classes, tok_bytes, p0, tok_off, tok_len, tok_hash, t0, doc_tokens
+):
     """Tokenize documents d0..d1-1 (buf[starts[d]:ends[d]]): lowercased token bytes to tok_bytes from p0,
     token t's offset, length and hash at t0 + t, each document's token count to doc_tokens[d].
     Returns (tokens, bytes that are not UTF-8, position of the first one or -1); strict mode stops there."""
@@ -245,8 +247,22 @@ def _tokenize_docs(buf, starts, ends, d0, d1, mode, errors, lower, classes,
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def tokenize_groups(buf, starts, ends, group_docs, mode, errors, lower, classes,
-                    tok_bytes, tok_off, tok_len, tok_hash, doc_tokens, group_out):
+def tokenize_groups(
+    buf,
+    starts,
+    ends,
+    group_docs,
+    mode,
+    errors,
+    lower,
+    classes,
+    tok_bytes,
+    tok_off,
+    tok_len,
+    tok_hash,
+    doc_tokens,
+    group_out,
+):
     """Tokenize the documents of each group (group g: documents group_docs[g]..group_docs[g+1]-1) on its own
     thread. Group g's tokens start at index starts[first doc] - starts[0] (a token holds at least one byte)
     and its token bytes at 3 x that (a byte becomes at most 3: U+FFFD). group_out[g] = (tokens, bad, first_bad)."""
@@ -257,8 +273,24 @@ def tokenize_groups(buf, starts, ends, group_docs, mode, errors, lower, classes,
             group_out[g, 0], group_out[g, 1], group_out[g, 2] = 0, 0, -1
             continue
         t0 = starts[d0] - base
-        n, bad, first_bad = _tokenize_docs(buf, starts, ends, d0, d1, mode, errors, lower, classes,
-                                           tok_bytes, 3 * t0, tok_off, tok_len, tok_hash, t0, doc_tokens)
+        n, bad, first_bad = _tokenize_docs(
+            buf,
+            starts,
+            ends,
+            d0,
+            d1,
+            mode,
+            errors,
+            lower,
+            classes,
+            tok_bytes,
+            3 * t0,
+            tok_off,
+            tok_len,
+            tok_hash,
+            t0,
+            doc_tokens,
+        )
         group_out[g, 0], group_out[g, 1], group_out[g, 2] = n, bad, first_bad
 
 
@@ -329,8 +361,23 @@ def _find(slots, w_hash, w_off, w_len, pool, h, src, off, length):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _count_token(t, limit, slots, w_hash, w_off, w_len, w_count, pool, tok_bytes, tok_off, tok_len, tok_hash, word_of,
-                 n_words, pool_used):
+def _count_token(
+    t,
+    limit,
+    slots,
+    w_hash,
+    w_off,
+    w_len,
+    w_count,
+    pool,
+    tok_bytes,
+    tok_off,
+    tok_len,
+    tok_hash,
+    word_of,
+    n_words,
+    pool_used,
+):
     """Count token t into the table, adding its word when new: (n_words, pool_used, True), or (..., False) with
     nothing changed when a new word finds the table needing room (more slots, words or pool) or holding ``limit``
     words. With a non-empty ``word_of``, the token's word index goes to word_of[t]."""
@@ -339,10 +386,14 @@ def _count_token(t, limit, slots, w_hash, w_off, w_len, w_count, pool, tok_bytes
     if wi >= 0:
         w_count[wi] += 1
     else:
-        if (n_words >= limit or n_words >= w_hash.shape[0] or 2 * (n_words + 1) > slots.shape[0]
-                or pool_used + length > pool.shape[0]):
+        if (
+            n_words >= limit
+            or n_words >= w_hash.shape[0]
+            or 2 * (n_words + 1) > slots.shape[0]
+            or pool_used + length > pool.shape[0]
+        ):
             return n_words, pool_used, False
-        pool[pool_used:pool_used + length] = tok_bytes[off:off + length]
+        pool[pool_used : pool_used + length] = tok_bytes[off : off + length]
         w_hash[n_words], w_off[n_words], w_len[n_words], w_count[n_words] = h, pool_used, length, 1
         slots[s] = n_words
         wi = n_words
@@ -354,15 +405,45 @@ def _count_token(t, limit, slots, w_hash, w_off, w_len, w_count, pool, tok_bytes
 
 
 @numba.njit(cache=True, nogil=True)
-def count_tokens(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
-                 tok_bytes, tok_off, tok_len, tok_hash, t_from, t_to, word_of):
+def count_tokens(
+    slots,
+    w_hash,
+    w_off,
+    w_len,
+    w_count,
+    pool,
+    state,
+    limit,
+    tok_bytes,
+    tok_off,
+    tok_len,
+    tok_hash,
+    t_from,
+    t_to,
+    word_of,
+):
     """Count tokens t_from..t_to-1 into the table, adding new words. Stops early, returning the index of the
     first token not counted, when the table needs room (more slots, words or pool) or holds ``limit`` words.
     With a non-empty ``word_of``, token t's word index goes to word_of[t]."""
     n_words, pool_used = state[0], state[1]
     for t in range(t_from, t_to):
-        n_words, pool_used, counted = _count_token(t, limit, slots, w_hash, w_off, w_len, w_count, pool, tok_bytes,
-                                                   tok_off, tok_len, tok_hash, word_of, n_words, pool_used)
+        n_words, pool_used, counted = _count_token(
+            t,
+            limit,
+            slots,
+            w_hash,
+            w_off,
+            w_len,
+            w_count,
+            pool,
+            tok_bytes,
+            tok_off,
+            tok_len,
+            tok_hash,
+            word_of,
+            n_words,
+            pool_used,
+        )
         if not counted:
             state[0], state[1] = n_words, pool_used
             return t
@@ -371,8 +452,24 @@ def count_tokens(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
 
 
 @numba.njit(cache=True, nogil=True)
-def count_documents(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
-                    tok_bytes, tok_off, tok_len, tok_hash, doc_end, d_from, t_from, word_of):
+def count_documents(
+    slots,
+    w_hash,
+    w_off,
+    w_len,
+    w_count,
+    pool,
+    state,
+    limit,
+    tok_bytes,
+    tok_off,
+    tok_len,
+    tok_hash,
+    doc_end,
+    d_from,
+    t_from,
+    word_of,
+):
     """gensim's scan: count whole documents (document d's tokens end before token doc_end[d]) from document d_from,
     token t_from, adding new words, and look at the table at each document's end. Returns (code, d, t): 0 every
     document counted; 1 the table needs room (more slots, words or pool) for token t of document d; 2 document
@@ -382,9 +479,23 @@ def count_documents(slots, w_hash, w_off, w_len, w_count, pool, state, limit,
     t = t_from
     for d in range(d_from, doc_end.shape[0]):
         while t < doc_end[d]:
-            n_words, pool_used, counted = _count_token(t, w_hash.shape[0], slots, w_hash, w_off, w_len, w_count, pool,
-                                                       tok_bytes, tok_off, tok_len, tok_hash, word_of, n_words,
-                                                       pool_used)
+            n_words, pool_used, counted = _count_token(
+                t,
+                w_hash.shape[0],
+                slots,
+                w_hash,
+                w_off,
+                w_len,
+                w_count,
+                pool,
+                tok_bytes,
+                tok_off,
+                tok_len,
+                tok_hash,
+                word_of,
+                n_words,
+                pool_used,
+            )
             if not counted:
                 state[0], state[1] = n_words, pool_used
                 return 1, d, t
@@ -421,8 +532,24 @@ def rebuild(slots, w_hash, w_off, w_len, w_count, pool, n_words, min_reduce, for
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def map_groups(slots, w_hash, w_off, w_len, pool, word_id, tok_bytes, tok_off, tok_len, tok_hash,
-               group_docs, group_first, group_out, doc_tokens, doc_kept, out_ids):
+def map_groups(
+    slots,
+    w_hash,
+    w_off,
+    w_len,
+    pool,
+    word_id,
+    tok_bytes,
+    tok_off,
+    tok_len,
+    tok_hash,
+    group_docs,
+    group_first,
+    group_out,
+    doc_tokens,
+    doc_kept,
+    out_ids,
+):
     """Pass 2: each group's tokens (from index group_first[g], doc_tokens per document) to vocabulary ids
     (``word_id`` of the word, -1 = not in the vocabulary: dropped), written from out_ids[group_first[g]];
     doc_kept[d] = ids kept from document d, group_out[g, 0] = ids kept by group g."""
@@ -473,7 +600,7 @@ class WordTable:
     def __len__(self) -> int:
         return int(self.state[0])
 
-    def count(self, tokens: "Tokens", word_of: np.ndarray | None = None) -> None:
+    def count(self, tokens: Tokens, word_of: np.ndarray | None = None) -> None:
         """Pass 1: count a tokenized block, group by group (in the text's order). With ``word_of`` (int32, one per
         token) each token's word index is written there; pruning renumbers words, so it is valid only while
         ``pruned`` is 0 (growing keeps the numbers)."""
@@ -484,21 +611,50 @@ class WordTable:
         for first, n in zip(tokens.group_first.tolist(), tokens.group_n.tolist()):
             t, end = first, first + n
             while t < end:
-                t = count_tokens(self.slots, self.w_hash, self.w_off, self.w_len, self.w_count, self.pool, self.state,
-                                 self.limit, tokens.tok_bytes, tokens.tok_off, tokens.tok_len, tokens.tok_hash, t, end,
-                                 record)
+                t = count_tokens(
+                    self.slots,
+                    self.w_hash,
+                    self.w_off,
+                    self.w_len,
+                    self.w_count,
+                    self.pool,
+                    self.state,
+                    self.limit,
+                    tokens.tok_bytes,
+                    tokens.tok_off,
+                    tokens.tok_len,
+                    tokens.tok_hash,
+                    t,
+                    end,
+                    record,
+                )
                 if t < end:
                     self._make_room(int(tokens.tok_len[t]))
 
-    def _count_documents(self, tokens: "Tokens", record: np.ndarray) -> None:
+    def _count_documents(self, tokens: Tokens, record: np.ndarray) -> None:
         """gensim's scan of a block: document by document, in the text's order, pruned at documents' ends."""
         for g, (first, n) in enumerate(zip(tokens.group_first.tolist(), tokens.group_n.tolist())):
-            doc_end = first + np.cumsum(tokens.doc_tokens[tokens.group_docs[g]:tokens.group_docs[g + 1]])
+            doc_end = first + np.cumsum(tokens.doc_tokens[tokens.group_docs[g] : tokens.group_docs[g + 1]])
             d, t = 0, first
             while True:
-                code, d, t = count_documents(self.slots, self.w_hash, self.w_off, self.w_len, self.w_count,
-                                             self.pool, self.state, self.limit, tokens.tok_bytes, tokens.tok_off,
-                                             tokens.tok_len, tokens.tok_hash, doc_end, d, t, record)
+                code, d, t = count_documents(
+                    self.slots,
+                    self.w_hash,
+                    self.w_off,
+                    self.w_len,
+                    self.w_count,
+                    self.pool,
+                    self.state,
+                    self.limit,
+                    tokens.tok_bytes,
+                    tokens.tok_off,
+                    tokens.tok_len,
+                    tokens.tok_hash,
+                    doc_end,
+                    d,
+                    t,
+                    record,
+                )
                 if code == 0:
                     break
                 if code == 1:
@@ -523,8 +679,10 @@ class WordTable:
             return
         if n_words >= self.w_hash.shape[0]:
             grow = 2 * self.w_hash.shape[0]
-            self.w_hash, self.w_off, self.w_len, self.w_count = (np.concatenate([a, np.zeros(grow - a.shape[0], a.dtype)])
-                                                                 for a in (self.w_hash, self.w_off, self.w_len, self.w_count))
+            self.w_hash, self.w_off, self.w_len, self.w_count = (
+                np.concatenate([a, np.zeros(grow - a.shape[0], a.dtype)])
+                for a in (self.w_hash, self.w_off, self.w_len, self.w_count)
+            )
         if pool_used + length > self.pool.shape[0]:
             self.pool = np.concatenate([self.pool, np.zeros(max(self.pool.shape[0], length), np.uint8)])
         if 2 * (n_words + 1) > self.slots.shape[0]:
@@ -546,8 +704,17 @@ class WordTable:
         """Drop the words seen at most ``min_reduce`` times (``force``: see ``rebuild``) into ``n_slots`` slots."""
         self.slots = np.full(n_slots, -1, dtype=np.int64)
         force = np.zeros(0, dtype=np.int8) if force is None else force
-        kept, pool_used = rebuild(self.slots, self.w_hash, self.w_off, self.w_len, self.w_count, self.pool,
-                                  int(self.state[0]), min_reduce, force)
+        kept, pool_used = rebuild(
+            self.slots,
+            self.w_hash,
+            self.w_off,
+            self.w_len,
+            self.w_count,
+            self.pool,
+            int(self.state[0]),
+            min_reduce,
+            force,
+        )
         self.state[0], self.state[1] = kept, pool_used
 
     def words(self, min_count: int = 1) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -556,20 +723,37 @@ class WordTable:
         index = np.flatnonzero(self.w_count[:n] >= min_count)
         pool = self.pool.tobytes()
         off, length = self.w_off[index].tolist(), self.w_len[index].tolist()
-        words = [pool[o:o + k].decode("utf-8", "surrogateescape") for o, k in zip(off, length)]
+        words = [pool[o : o + k].decode("utf-8", "surrogateescape") for o, k in zip(off, length)]
         return words, self.w_count[index].copy(), index
 
-    def map(self, tokens: "Tokens", word_id: np.ndarray, out_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def map(self, tokens: Tokens, word_id: np.ndarray, out_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pass 2: a tokenized block to vocabulary ids (``word_id`` of each table word, -1 = not in the
         vocabulary: dropped). Returns (ids kept per document, the kept ids in order)."""
         if out_ids.shape[0] < tokens.n:
             out_ids = np.empty(tokens.n, dtype=np.int32)
         doc_kept = np.zeros(tokens.doc_tokens.shape[0], dtype=np.int64)
         group_kept = np.zeros((tokens.group_first.shape[0], 1), dtype=np.int64)
-        map_groups(self.slots, self.w_hash, self.w_off, self.w_len, self.pool, word_id, tokens.tok_bytes,
-                   tokens.tok_off, tokens.tok_len, tokens.tok_hash, tokens.group_docs, tokens.group_first, group_kept,
-                   tokens.doc_tokens, doc_kept, out_ids)
-        ids = np.concatenate([out_ids[f:f + k] for f, k in zip(tokens.group_first.tolist(), group_kept[:, 0].tolist())])
+        map_groups(
+            self.slots,
+            self.w_hash,
+            self.w_off,
+            self.w_len,
+            self.pool,
+            word_id,
+            tokens.tok_bytes,
+            tokens.tok_off,
+            tokens.tok_len,
+            tokens.tok_hash,
+            tokens.group_docs,
+            tokens.group_first,
+            group_kept,
+            tokens.doc_tokens,
+            doc_kept,
+            out_ids,
+        )
+        ids = np.concatenate(
+            [out_ids[f : f + k] for f, k in zip(tokens.group_first.tolist(), group_kept[:, 0].tolist())]
+        )
         return doc_kept, ids
 
 
@@ -612,8 +796,9 @@ def _group_docs(positions: np.ndarray, total: int, threads: int | None) -> np.nd
     return np.unique(np.concatenate([[0], cuts, [n_docs]])).astype(np.int64)
 
 
-def given_tokens(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc_tokens: np.ndarray,
-                 threads: int | None = None) -> Tokens:
+def given_tokens(
+    data: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc_tokens: np.ndarray, threads: int | None = None
+) -> Tokens:
     """``Tokens`` of a block that is already tokenized (UTF-8 bytes, token bounds, tokens per document)."""
     n = starts.shape[0]
     tok_off, tok_len, tok_hash = np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.uint64)
@@ -622,7 +807,9 @@ def given_tokens(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, doc_tok
     group_docs = _group_docs(first_token[:-1], n, threads)
     group_first = first_token[group_docs[:-1]]
     group_n = first_token[group_docs[1:]] - group_first
-    return Tokens(n, 0, -1, doc_tokens.astype(np.int64), group_docs, group_first, group_n, data, tok_off, tok_len, tok_hash)
+    return Tokens(
+        n, 0, -1, doc_tokens.astype(np.int64), group_docs, group_first, group_n, data, tok_off, tok_len, tok_hash
+    )
 
 
 class Tokenizer:
@@ -655,10 +842,34 @@ class Tokenizer:
         group_docs = _group_docs(starts - (starts[0] if n_docs else 0), span, self.threads)
         group_out = np.zeros((group_docs.shape[0] - 1, 3), dtype=np.int64)
         doc_tokens = np.zeros(n_docs, dtype=np.int64)
-        tokenize_groups(data, starts, ends, group_docs, self.mode, self.errors, self.lower, self.classes,
-                        self.tok_bytes, self.tok_off, self.tok_len, self.tok_hash, doc_tokens, group_out)
+        tokenize_groups(
+            data,
+            starts,
+            ends,
+            group_docs,
+            self.mode,
+            self.errors,
+            self.lower,
+            self.classes,
+            self.tok_bytes,
+            self.tok_off,
+            self.tok_len,
+            self.tok_hash,
+            doc_tokens,
+            group_out,
+        )
         group_first = starts[group_docs[:-1]] - (starts[0] if n_docs else 0)
         bad = group_out[:, 2][group_out[:, 2] >= 0]
-        return Tokens(int(group_out[:, 0].sum()), int(group_out[:, 1].sum()) + decoded_bad, int(bad.min()) if bad.size else -1,
-                      doc_tokens, group_docs, group_first, group_out[:, 0].copy(),
-                      self.tok_bytes, self.tok_off, self.tok_len, self.tok_hash)
+        return Tokens(
+            int(group_out[:, 0].sum()),
+            int(group_out[:, 1].sum()) + decoded_bad,
+            int(bad.min()) if bad.size else -1,
+            doc_tokens,
+            group_docs,
+            group_first,
+            group_out[:, 0].copy(),
+            self.tok_bytes,
+            self.tok_off,
+            self.tok_len,
+            self.tok_hash,
+        )

@@ -27,10 +27,8 @@ _TAG = re.compile(r"<[^>]*>")  # IMDB reviews carry <br /> tags
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # runs of letters/digits, inner apostrophes kept: don't, o'brien
 
 
-
 def simple_tokenize(text: str) -> list[str]:
     return _WORD.findall(_TAG.sub(" ", text.lower()))
-
 
 
 def whitespace_tokenize(text: str) -> list[str]:
@@ -38,22 +36,21 @@ def whitespace_tokenize(text: str) -> list[str]:
     return text.lower().split()
 
 
-
 def split_tokenize(text: str) -> list[str]:
     """The text's own tokens, case kept: ``text.split()`` (gensim's LineSentence and corpus_file)."""
     return text.split()
 
 
-
-TOKENIZERS: dict[str, Callable[[str], list[str]]] = {"simple": simple_tokenize, "whitespace": whitespace_tokenize,
-                                                     "split": split_tokenize}
-
+TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
+    "simple": simple_tokenize,
+    "whitespace": whitespace_tokenize,
+    "split": split_tokenize,
+}
 
 
 class CorpusTypeError(UserError, TypeError):
     """A corpus of the wrong kind (a generator where it is read twice, a sentence that is not a list of tokens, a
     corpus_file that is not a file): a TypeError too, as gensim's."""
-
 
 
 @dataclass
@@ -69,7 +66,6 @@ class TextBlock:
     compression: str = ""
 
 
-
 @dataclass
 class TokenBlock:
     """Documents already tokenized: token t is data[starts[t]:ends[t]] (UTF-8), document d has doc_tokens[d]
@@ -81,7 +77,6 @@ class TokenBlock:
     doc_tokens: np.ndarray  # int64[D]
     continues: bool = False
     file: str | None = None
-
 
 
 @dataclass
@@ -105,9 +100,7 @@ class TextSource:
             yield from _str_blocks(batch)
 
 
-
 BLOCK_BYTES = 1 << 22  # text is tokenized 4 MiB at a time: the tokenizer's scratch memory is ~20 B per byte of it
-
 
 
 def _str_blocks(texts: list) -> Iterator[TextBlock]:
@@ -116,10 +109,11 @@ def _str_blocks(texts: list) -> Iterator[TextBlock]:
     try:
         array = pa.array([t or "" for t in texts], type=pa.large_string())
     except (pa.ArrowInvalid, UnicodeEncodeError) as e:
-        raise UserError(f"a document cannot be encoded as UTF-8 ({str(e).splitlines()[0][:120]}): "
-                        "clean the text (lone surrogates?) before passing it") from None
+        raise UserError(
+            f"a document cannot be encoded as UTF-8 ({str(e).splitlines()[0][:120]}): "
+            "clean the text (lone surrogates?) before passing it"
+        ) from None
     yield from _arrow_blocks(array)
-
 
 
 def _arrow_blocks(array) -> Iterator[TextBlock]:
@@ -136,21 +130,20 @@ def _arrow_blocks(array) -> Iterator[TextBlock]:
         yield from split_blocks(data, offsets[:-1], offsets[1:])
 
 
-
 def _arrow_buffers(array) -> tuple[np.ndarray, np.ndarray]:
     """(bytes, int64 offsets[n + 1]) of an Arrow string or large_string array, without copying the bytes."""
     import pyarrow as pa
 
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int32 if pa.types.is_string(array.type) else np.int64)
-    offsets = offsets[array.offset:array.offset + len(array) + 1].astype(np.int64)
+    offsets = offsets[array.offset : array.offset + len(array) + 1].astype(np.int64)
     data_buf = array.buffers()[2]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
     return data, offsets
 
 
-
-def split_blocks(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_bytes: int = BLOCK_BYTES,
-                 file: str | None = None) -> Iterator[TextBlock]:
+def split_blocks(
+    data: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_bytes: int = BLOCK_BYTES, file: str | None = None
+) -> Iterator[TextBlock]:
     """Blocks of at most about ``max_bytes`` of text; a document longer than that is cut at spaces into pieces
     (``continues``), never held whole by the tokenizer."""
     d, n = 0, starts.shape[0]
@@ -170,7 +163,6 @@ def split_blocks(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_byt
         d += 1
 
 
-
 def _cut_point(data: np.ndarray, a: int, b: int) -> int:
     """Where to cut data[a:b] of a long line: after its last ASCII space or tab, else before a UTF-8 lead byte
     (a token is then split: only in a line without a space in a whole block)."""
@@ -184,12 +176,10 @@ def _cut_point(data: np.ndarray, a: int, b: int) -> int:
     return cut
 
 
-
 def from_texts(texts: Iterable[str], name: str = "texts") -> TextSource:
     texts = list(texts)
     digest = hashlib.sha1("\x00".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
     return TextSource(f"{name} ({len(texts)} documents)", digest, blocks=lambda: _str_blocks(texts))
-
 
 
 def from_token_lists(sentences, name: str = "sentences") -> TextSource:
@@ -197,13 +187,17 @@ def from_token_lists(sentences, name: str = "sentences") -> TextSource:
     read twice (counting, then encoding), so it must be restartable: a list, or an object whose ``__iter__``
     starts over (gensim's LineSentence); a generator is an error."""
     if isinstance(sentences, (str, bytes)) or not hasattr(sentences, "__iter__"):
-        raise CorpusTypeError(f"sentences must be an iterable of token lists, got {type(sentences).__name__}: pass "
-                              "e.g. [['first', 'sentence'], ['second', 'one']]")
+        raise CorpusTypeError(
+            f"sentences must be an iterable of token lists, got {type(sentences).__name__}: pass "
+            "e.g. [['first', 'sentence'], ['second', 'one']]"
+        )
     if iter(sentences) is sentences:
-        raise CorpusTypeError(f"sentences is a one-shot iterator ({type(sentences).__name__}): it is read more than "
-                              "once (counting, then each training call), so pass a list, or an iterable whose "
-                              "__iter__ starts over, e.g. gensim.models.word2vec.LineSentence(path), or "
-                              "corpus_file=path")
+        raise CorpusTypeError(
+            f"sentences is a one-shot iterator ({type(sentences).__name__}): it is read more than "
+            "once (counting, then each training call), so pass a list, or an iterable whose "
+            "__iter__ starts over, e.g. gensim.models.word2vec.LineSentence(path), or "
+            "corpus_file=path"
+        )
 
     def blocks():
         batch, n, warned = [], 0, False
@@ -213,7 +207,11 @@ def from_token_lists(sentences, name: str = "sentences") -> TextSource:
                     logging.getLogger(__name__).warning(
                         "Each 'sentences' item should be a list of words (usually unicode strings). Sentence %d is "
                         "instead plain %s (%r): it is read as its characters, as gensim reads it; pass text.split() "
-                        "for its words", number, type(sentence), sentence[:40])
+                        "for its words",
+                        number,
+                        type(sentence),
+                        sentence[:40],
+                    )
                     warned = True
                 sentence = list(sentence)
             if not hasattr(sentence, "__len__"):
@@ -229,17 +227,19 @@ def from_token_lists(sentences, name: str = "sentences") -> TextSource:
     return TextSource(name, "", blocks=blocks, costly_to_reread=True)
 
 
-
 def _not_a_sentence(sentence, number: int) -> str:
     """The one-line message for sentence ``number`` that is not a list of tokens."""
     if sentence is None:
-        return (f"sentence {number} is None: pass each sentence as a list of str tokens (drop the missing ones, "
-                "or use [] for an empty one)")
+        return (
+            f"sentence {number} is None: pass each sentence as a list of str tokens (drop the missing ones, "
+            "or use [] for an empty one)"
+        )
     if hasattr(sentence, "__next__"):
-        return (f"sentence {number} is a one-shot iterator ({type(sentence).__name__}): it is read more than once, "
-                "so pass each sentence as a list of tokens, e.g. list(tokens)")
+        return (
+            f"sentence {number} is a one-shot iterator ({type(sentence).__name__}): it is read more than once, "
+            "so pass each sentence as a list of tokens, e.g. list(tokens)"
+        )
     return f"sentence {number} is a {type(sentence).__name__}, not a list of tokens: pass e.g. ['first', 'sentence']"
-
 
 
 def _token_block(batch: list) -> TokenBlock:
@@ -248,19 +248,24 @@ def _token_block(batch: list) -> TokenBlock:
     try:
         lists = pa.array(batch, type=pa.list_(pa.large_string()))
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeEncodeError) as e:
-        raise UserError(f"sentences must be lists of str tokens ({str(e).splitlines()[0][:120]}): convert the "
-                        "tokens to str") from None
+        raise UserError(
+            f"sentences must be lists of str tokens ({str(e).splitlines()[0][:120]}): convert the tokens to str"
+        ) from None
     flat = lists.flatten()
     if lists.null_count or flat.null_count:
         raise UserError("a sentence or a token is None: pass lists of str tokens")
-    list_offsets = np.frombuffer(lists.buffers()[1], dtype=np.int32)[lists.offset:lists.offset + len(lists) + 1]
+    list_offsets = np.frombuffer(lists.buffers()[1], dtype=np.int32)[lists.offset : lists.offset + len(lists) + 1]
     data, offsets = _arrow_buffers(flat)
     return TokenBlock(data, offsets[:-1], offsets[1:], np.diff(list_offsets).astype(np.int64))
 
 
-
-def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str] | None = None,
-                 streaming: bool = False, config: str | None = None) -> TextSource:
+def from_dataset(
+    name_or_path: str,
+    text_column: str = "text",
+    splits: list[str] | None = None,
+    streaming: bool = False,
+    config: str | None = None,
+) -> TextSource:
     """A Hugging Face dataset: a hub name (``stanfordnlp/imdb``) or a local folder laid out like one.
 
     All splits are concatenated in the dataset's order unless ``splits`` names some. With ``streaming`` the
@@ -285,14 +290,20 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     except Exception as e:  # noqa: BLE001 - the hub raises many types; all mean "cannot load"
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         if local:
-            raise UserError(f"cannot read dataset folder {name_or_path!r} ({reason}): "
-                            "check it is laid out like a hub dataset, or pass --data FILES") from None
+            raise UserError(
+                f"cannot read dataset folder {name_or_path!r} ({reason}): "
+                "check it is laid out like a hub dataset, or pass --data FILES"
+            ) from None
         if "config name is missing" in reason.lower() or "available configs" in reason.lower():
-            raise UserError(f"dataset {name_or_path!r} has several configurations ({reason[:200]}): pick one with "
-                            "--dataset-config NAME") from None
-        raise UserError(f"cannot load dataset {name_or_path!r} from the Hugging Face hub ({reason[:160]}): "
-                        "without network pass --dataset PATH to a local copy laid out like the hub's "
-                        "or --data FILE_OR_GLOB") from None
+            raise UserError(
+                f"dataset {name_or_path!r} has several configurations ({reason[:200]}): pick one with "
+                "--dataset-config NAME"
+            ) from None
+        raise UserError(
+            f"cannot load dataset {name_or_path!r} from the Hugging Face hub ({reason[:160]}): "
+            "without network pass --dataset PATH to a local copy laid out like the hub's "
+            "or --data FILE_OR_GLOB"
+        ) from None
     finally:
         hub_log.setLevel(level)
     if not isinstance(dd, (datasets.DatasetDict, datasets.IterableDatasetDict)):
@@ -315,7 +326,6 @@ def from_dataset(name_or_path: str, text_column: str = "text", splits: list[str]
     return TextSource(f"{name_or_path} [{', '.join(names)}]", fingerprint, blocks=blocks)
 
 
-
 def _check_splits(dd, names: list[str], name_or_path: str, text_column: str, streaming: bool) -> None:
     """Each of ``names`` a split of ``dd`` with a text column ``text_column``: else a one-line error."""
     for s in names:
@@ -323,13 +333,17 @@ def _check_splits(dd, names: list[str], name_or_path: str, text_column: str, str
             raise UserError(f"dataset {name_or_path!r} has no split {s!r}: choose from {', '.join(dd)}")
     for s in names:
         if dd[s].column_names is not None and text_column not in dd[s].column_names:
-            raise UserError(f"split {s!r} of {name_or_path!r} has no column {text_column!r}: "
-                            f"pass --text-column with one of {', '.join(dd[s].column_names)}")
-    for s in (names if not streaming else []):  # a stream may not know its features before it is read
+            raise UserError(
+                f"split {s!r} of {name_or_path!r} has no column {text_column!r}: "
+                f"pass --text-column with one of {', '.join(dd[s].column_names)}"
+            )
+    for s in names if not streaming else []:  # a stream may not know its features before it is read
         feature = dd[s].features[text_column]
         if getattr(feature, "dtype", None) not in ("string", "large_string"):
-            raise UserError(f"column {text_column!r} of split {s!r} holds {getattr(feature, 'dtype', feature)}, not "
-                            f"text: pass --text-column with a text column ({_text_columns(dd[s].features)})")
+            raise UserError(
+                f"column {text_column!r} of split {s!r} holds {getattr(feature, 'dtype', feature)}, not "
+                f"text: pass --text-column with a text column ({_text_columns(dd[s].features)})"
+            )
 
 
 def _text_columns(features) -> str:
@@ -337,13 +351,11 @@ def _text_columns(features) -> str:
     return "text columns: " + ", ".join(text) if text else "it has none"
 
 
-
 _FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst")  # .txt, .jsonl and .csv files may be compressed, read as streams
 
 ENCODING_ERRORS = ("strict", "replace", "skip")
-
 
 
 def _kind(path: str) -> tuple[str, str]:
@@ -354,18 +366,17 @@ def _kind(path: str) -> tuple[str, str]:
     return ext, ""
 
 
-
 def _open_binary(path: str, compression: str):
     """A binary stream of a file, decompressed as its name says."""
     if compression == ".zst":
         try:
             import zstandard
         except ImportError:
-            raise UserError(f"reading {path!r} needs the zstandard package: pip install zstandard, or decompress "
-                            "it first") from None
+            raise UserError(
+                f"reading {path!r} needs the zstandard package: pip install zstandard, or decompress it first"
+            ) from None
         return io.BufferedReader(zstandard.open(path, "rb"))
     return {"": open, ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[compression](path, "rb")
-
 
 
 def locate_bad_utf8(path: str, compression: str) -> tuple[int, int, str]:
@@ -382,7 +393,6 @@ def locate_bad_utf8(path: str, compression: str) -> tuple[int, int, str]:
     return 0, offset, "unknown"
 
 
-
 def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "strict") -> TextSource:
     """Local files: .txt (one document per line), .jsonl/.json, .csv or .parquet (a text column); .txt, .jsonl
     and .csv may be compressed (.gz, .bz2, .xz, .zst), read as a stream. A byte that is not UTF-8 in a .txt
@@ -392,7 +402,9 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
         raise UserError(f"unknown encoding_errors {encoding_errors!r}: choose one of {', '.join(ENCODING_ERRORS)}")
     pattern = os.fspath(pattern)
     if os.path.isdir(pattern):
-        raise UserError(f"{pattern!r} is a folder: pass the files in it, e.g. --data '{os.path.join(pattern, '*.txt')}'")
+        raise UserError(
+            f"{pattern!r} is a folder: pass the files in it, e.g. --data '{os.path.join(pattern, '*.txt')}'"
+        )
     files = sorted(glob.glob(os.path.expanduser(pattern))) if glob.has_magic(pattern) else [pattern]
     if not files or not all(os.path.isfile(f) for f in files):
         missing = pattern if not files else next(f for f in files if not os.path.isfile(f))
@@ -402,8 +414,10 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
         raise UserError(f"--data matched files of several kinds ({', '.join(sorted(exts))}): give one kind at a time")
     ext = exts.pop()
     if ext != ".txt" and ext not in _FILE_BUILDERS:
-        raise UserError(f"cannot read {ext or 'extension-less'} files: --data takes .txt, .jsonl, .csv or .parquet "
-                        f"(the first three also compressed: {', '.join(COMPRESSIONS)})")
+        raise UserError(
+            f"cannot read {ext or 'extension-less'} files: --data takes .txt, .jsonl, .csv or .parquet "
+            f"(the first three also compressed: {', '.join(COMPRESSIONS)})"
+        )
     if ext == ".parquet" and any(_kind(f)[1] for f in files):
         raise UserError("a .parquet file compresses its own columns: pass it without an outer .gz/.bz2/.xz/.zst")
     for f in files:
@@ -425,8 +439,10 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
             ds = datasets.load_dataset(_FILE_BUILDERS[ext], data_files=files, split="train", streaming=True)
             for table in ds.with_format("arrow").iter(batch_size=1000):
                 if text_column not in table.column_names:
-                    raise UserError(f"{description} has no column {text_column!r}: pass --text-column with one of "
-                                    f"{', '.join(table.column_names)}")
+                    raise UserError(
+                        f"{description} has no column {text_column!r}: pass --text-column with one of "
+                        f"{', '.join(table.column_names)}"
+                    )
                 yield from _column_blocks(table, text_column, description)
         except UserError:
             raise
@@ -435,7 +451,6 @@ def from_files(pattern: str, text_column: str = "text", encoding_errors: str = "
             raise UserError(f"cannot read {description} as {ext[1:]} ({reason[:160]}): check the file") from None
 
     return TextSource(description, fingerprint, files=tuple(files), blocks=blocks)
-
 
 
 def _lines_source(files: list[str], description: str, fingerprint: str, encoding_errors: str) -> TextSource:
@@ -449,8 +464,8 @@ def _lines_source(files: list[str], description: str, fingerprint: str, encoding
                     yield from _txt_blocks(fh, f, compression)
             except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged or cut compressed file
                 raise UserError(f"cannot read {f!r} ({e}): check the file") from None
-    return TextSource(description, fingerprint, files=tuple(files), blocks=blocks, encoding_errors=encoding_errors)
 
+    return TextSource(description, fingerprint, files=tuple(files), blocks=blocks, encoding_errors=encoding_errors)
 
 
 def from_text_file(path, encoding_errors: str = "strict") -> TextSource:
@@ -461,12 +476,15 @@ def from_text_file(path, encoding_errors: str = "strict") -> TextSource:
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     if not isinstance(path, (str, os.PathLike)):
-        raise CorpusTypeError(f"corpus_file must be a path to a text file, got {type(path).__name__}: pass e.g. "
-                              "corpus_file='corpus.txt', or the sentences as corpus_iterable")
+        raise CorpusTypeError(
+            f"corpus_file must be a path to a text file, got {type(path).__name__}: pass e.g. "
+            "corpus_file='corpus.txt', or the sentences as corpus_iterable"
+        )
     path = os.fspath(path)
     if os.path.isdir(path):
-        raise CorpusTypeError(f"corpus_file {path!r} is a folder: pass one text file (space-separated tokens, one "
-                              "sentence a line)")
+        raise CorpusTypeError(
+            f"corpus_file {path!r} is a folder: pass one text file (space-separated tokens, one sentence a line)"
+        )
     if not os.path.isfile(path):
         raise CorpusTypeError(f"no such file {path!r}: check the path given as corpus_file")
     if not os.access(path, os.R_OK):
@@ -476,7 +494,6 @@ def from_text_file(path, encoding_errors: str = "strict") -> TextSource:
     return _lines_source([path], path, fingerprint, encoding_errors)
 
 
-
 def _column_blocks(table, text_column: str, where: str) -> Iterator[TextBlock]:
     """The blocks of one Arrow batch's text column; a batch of missing values has none, other values are an error."""
     column = table.column(text_column).combine_chunks()
@@ -484,17 +501,17 @@ def _column_blocks(table, text_column: str, where: str) -> Iterator[TextBlock]:
         if column.null_count == len(column):
             return
         bad = next(v for v in column.to_pylist() if v is not None)
-        raise UserError(f"column {text_column!r} of {where} holds {type(bad).__name__} values such as {bad!r}, "
-                        "not text: pass --text-column with a text column")
+        raise UserError(
+            f"column {text_column!r} of {where} holds {type(bad).__name__} values such as {bad!r}, "
+            "not text: pass --text-column with a text column"
+        )
     yield from _arrow_blocks(column)
-
 
 
 def _is_text(arrow_type) -> bool:
     import pyarrow as pa
 
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
-
 
 
 def _txt_blocks(fh, file: str, compression: str, block_bytes: int = BLOCK_BYTES) -> Iterator[TextBlock]:
@@ -520,14 +537,19 @@ def _txt_blocks(fh, file: str, compression: str, block_bytes: int = BLOCK_BYTES)
         del array
         if eof and used >= filled:
             return
-        buf[:filled - used] = buf[used:filled]  # the rest of the last line moves to the front
+        buf[: filled - used] = buf[used:filled]  # the rest of the last line moves to the front
         filled -= used
 
 
-
-def open_source(dataset: str | None = None, data: str | None = None, text_column: str = "text",
-                splits: list[str] | None = None, encoding_errors: str = "strict", streaming: bool = False,
-                dataset_config: str | None = None) -> TextSource:
+def open_source(
+    dataset: str | None = None,
+    data: str | None = None,
+    text_column: str = "text",
+    splits: list[str] | None = None,
+    encoding_errors: str = "strict",
+    streaming: bool = False,
+    dataset_config: str | None = None,
+) -> TextSource:
     """The CLI's and train()'s choice of source: --data files, else a dataset (hub name or folder)."""
     if data is not None and dataset is not None:
         raise UserError("give either --dataset or --data, not both")
@@ -535,8 +557,10 @@ def open_source(dataset: str | None = None, data: str | None = None, text_column
         if splits:
             raise UserError("--split picks splits of a --dataset; --data files have none: drop --split")
         if streaming:
-            raise UserError("--streaming reads a --dataset as it downloads; --data files are read as streams anyway: "
-                            "drop --streaming")
+            raise UserError(
+                "--streaming reads a --dataset as it downloads; --data files are read as streams anyway: "
+                "drop --streaming"
+            )
         if dataset_config:
             raise UserError("--dataset-config picks a configuration of a --dataset; --data files have none: drop it")
         return from_files(data, text_column, encoding_errors)

@@ -51,7 +51,9 @@ class TrainStats:
     loss_history: list = field(default_factory=list)
     world_size: int = 1  # processes of a distributed job (torchrun); pairs, loss and words/s are the whole job's
     rank: int = 0  # this process's rank (0 writes the job's files)
-    sync_seconds: float = 0.0  # of ``seconds``, the time its training waited for the others' rows (hand-overs, collects)
+    sync_seconds: float = (
+        0.0  # of ``seconds``, the time its training waited for the others' rows (hand-overs, collects)
+    )
     sync_bytes: int = 0  # bytes this rank received from the others
     transfer_seconds: float = 0.0  # time this rank's transfers took, most of it beside training (``buckets``)
     buckets: bool = False  # the run trained bucket by bucket (``buckets``), not every pair in text order
@@ -75,5 +77,7 @@ class TrainStats:
 
 
 def diverged(start_lr: float) -> UserError:
-    return UserError(f"training diverged (the loss or the vectors became NaN, inf or larger than {DIVERGED_ABOVE:g}) "
-                     f"at start learning rate {start_lr:g}: lower --alpha (word2vec's default is 0.025)")
+    return UserError(
+        f"training diverged (the loss or the vectors became NaN, inf or larger than {DIVERGED_ABOVE:g}) "
+        f"at start learning rate {start_lr:g}: lower --alpha (word2vec's default is 0.025)"
+    )

@@ -43,16 +43,32 @@ from .vectors import Vectors
 
 
 def make_batches(corpus: EncodedCorpus, config: Config, device: torch.device):
-    kw = dict(batch_size=config.batch_size, window=config.window, negative=config.negative, sample=config.sample,
-              ns_exponent=config.ns_exponent, shrink_windows=config.shrink_windows, shuffle=config.shuffle,
-              seed=config.seed, chunk_tokens=config.chunk_tokens, threads=config.threads)
+    kw = dict(
+        batch_size=config.batch_size,
+        window=config.window,
+        negative=config.negative,
+        sample=config.sample,
+        ns_exponent=config.ns_exponent,
+        shrink_windows=config.shrink_windows,
+        shuffle=config.shuffle,
+        seed=config.seed,
+        chunk_tokens=config.chunk_tokens,
+        threads=config.threads,
+    )
     if device.type == "cpu":
         return NumbaBatches(corpus, **kw)
     return DeviceBatches(corpus, device=device, **kw)
 
 
-def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                on_epoch_end=None, group: Group | None = None, as_ranks: int = 0) -> tuple[Vectors, TrainStats]:
+def train_torch(
+    corpus: EncodedCorpus,
+    config: Config,
+    progress: bool = True,
+    weights: Weights | None = None,
+    on_epoch_end=None,
+    group: Group | None = None,
+    as_ranks: int = 0,
+) -> tuple[Vectors, TrainStats]:
     """Batches of one chunk's pairs (``chunk_batches``) through SkipGramNS (``BatchStep``): the SGD step (the fused
     Triton kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
     negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. The
@@ -69,8 +85,17 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
     run = RunCheckpoints(config, corpus, "torch", group)
     state = start_from(model, run, weights, optimizer)
     kernel = config.resolved_sgd_kernel() if config.optimizer == "sgd" else None
-    stats = TrainStats("torch", str(device), config.epochs, len(corpus.vocab), corpus.n_tokens, start_lr=start_lr,
-                       pairs=state.pairs, loss_history=list(state.loss_history), kernel=kernel)
+    stats = TrainStats(
+        "torch",
+        str(device),
+        config.epochs,
+        len(corpus.vocab),
+        corpus.n_tokens,
+        start_lr=start_lr,
+        pairs=state.pairs,
+        loss_history=list(state.loss_history),
+        kernel=kernel,
+    )
     fused = fused_step(model, config, batches) if kernel == "triton" else None
     buckets = job_buckets(group, corpus, config, as_ranks)
     W_in, W_out = model.in_embed.weight, model.out_embed.weight
@@ -78,8 +103,9 @@ def train_torch(corpus: EncodedCorpus, config: Config, progress: bool = True, we
     trainer = TorchChunks(corpus, config, model, batches, optimizer, fused, steps, buckets, sync)
     if group is not None:
         group.barrier("compiling the kernels")  # the clock starts on all ranks together
-    bar = RunProgress(stats, config.epochs, progress, state,
-                      state.tokens_done(corpus, batches.chunk_bounds, config.epochs), device)
+    bar = RunProgress(
+        stats, config.epochs, progress, state, state.tokens_done(corpus, batches.chunk_bounds, config.epochs), device
+    )
     fit(trainer, run, bar, state, sync, on_epoch_end, output_rows=config.final_vectors == "avg" or weights is not None)
     if group is not None:  # the whole job's loss (its pairs: every rank counts all of them)
         sync.finish()
@@ -99,8 +125,18 @@ class TorchChunks:
     order, through ``BatchStep``; or, with ``buckets``, span by span and bucket by bucket through ``BucketStep``,
     each of this rank's buckets between the ring's ``wait()`` and ``trained()`` (``sync``, a job's)."""
 
-    def __init__(self, corpus: EncodedCorpus, config: Config, model: SkipGramNS, batches, optimizer, fused,
-                 steps: int | None, buckets: Buckets | None, sync: RingSync | None):
+    def __init__(
+        self,
+        corpus: EncodedCorpus,
+        config: Config,
+        model: SkipGramNS,
+        batches,
+        optimizer,
+        fused,
+        steps: int | None,
+        buckets: Buckets | None,
+        sync: RingSync | None,
+    ):
         self.corpus, self.config, self.model, self.batches, self.optimizer = corpus, config, model, batches, optimizer
         self.steps, self.sync, self.n_chunks = steps, sync, batches.n_chunks
         self.step = BatchStep(model, config, batches, optimizer, fused)
@@ -171,8 +207,10 @@ def make_optimizer(model: SkipGramNS, config: Config, batches, device: torch.dev
         steps = int(np.sum(-(-batches.pair_counts(0) // config.batch_size))) * config.epochs
     start_lr = config.start_lr(steps)
     if config.end_lr > start_lr:  # Adam's default start is known only now (Config checks the others)
-        raise UserError(f"min_alpha ({config.end_lr}) is above {config.optimizer}'s start learning rate for this run "
-                        f"({start_lr:.4g}): pass a smaller --min-alpha, or --alpha")
+        raise UserError(
+            f"min_alpha ({config.end_lr}) is above {config.optimizer}'s start learning rate for this run "
+            f"({start_lr:.4g}): pass a smaller --min-alpha, or --alpha"
+        )
     if config.optimizer == "adam":
         # fused: one kernel for the whole update on a GPU (the dense (V, d) moments are the cost there)
         optimizer = torch.optim.Adam(model.parameters(), lr=start_lr, fused=device.type == "cuda")
@@ -203,8 +241,12 @@ def fused_step(model: SkipGramNS, config: Config, batches):
     """The fused Triton step on the model's matrices, its kernels compiled before the clock starts."""
     from .fused import FusedStep
 
-    fused = FusedStep(model.in_embed.weight.detach(), model.out_embed.weight.detach(), config.negative,
-                      torch.from_numpy(batches.alias_table))
+    fused = FusedStep(
+        model.in_embed.weight.detach(),
+        model.out_embed.weight.detach(),
+        config.negative,
+        torch.from_numpy(batches.alias_table),
+    )
     with compiling("the Triton kernels"):
         fused.warm_up(trust=config.trust, cbow_mean=None if config.sg else bool(config.cbow_mean))
     return fused
@@ -253,18 +295,28 @@ class BucketStep:
     ``Config.shuffle`` each bucket's pairs are shuffled; the learning rate follows the span's tokens over its
     rounds."""
 
-    def __init__(self, buckets: Buckets, corpus: EncodedCorpus, config: Config, device: torch.device,
-                 model: SkipGramNS, fused):
+    def __init__(
+        self, buckets: Buckets, corpus: EncodedCorpus, config: Config, device: torch.device, model: SkipGramNS, fused
+    ):
         self.buckets, self.corpus, self.config, self.device = buckets, corpus, config, device
         self.model, self.fused = model, fused
         self.keep_threshold = keep_thresholds(corpus.vocab.counts, config.sample)
         if device.type != "cpu":  # each partition's rows of the sampler, for torch's draws
-            self.tables = [torch.from_numpy(buckets.sampler[lo:lo + size]).to(device)
-                           for lo, size in map(buckets.table, range(buckets.n))]
+            self.tables = [
+                torch.from_numpy(buckets.sampler[lo : lo + size]).to(device)
+                for lo, size in map(buckets.table, range(buckets.n))
+            ]
         else:  # compile the negatives' kernel before the clock starts (no draw at all)
             with compiling():
-                draw_negatives_at(buckets.sampler, 0, 1, 0, 0, np.zeros(0, dtype=np.int64),
-                                  np.empty((0, config.negative), dtype=np.int64))
+                draw_negatives_at(
+                    buckets.sampler,
+                    0,
+                    1,
+                    0,
+                    0,
+                    np.zeros(0, dtype=np.int64),
+                    np.empty((0, config.negative), dtype=np.int64),
+                )
 
     def chunk(self, bounds: np.ndarray, epoch: int, c: int, bar: RunProgress, sync: RingSync | None = None) -> int:
         """Train chunk c of ``epoch``, each bucket of this rank between ``sync.wait()`` and ``sync.trained(input
@@ -272,8 +324,9 @@ class BucketStep:
         cfg, corpus, buckets = self.config, self.corpus, self.buckets
         ids, local = corpus.chunk(bounds, c)
         with numba_threads(cfg.threads):
-            kept, kept_starts, offsets, window_base = windowed_chunk(ids, local, self.keep_threshold, cfg.window,
-                                                                     cfg.shrink_windows, cfg.seed, epoch, c)
+            kept, kept_starts, offsets, window_base = windowed_chunk(
+                ids, local, self.keep_threshold, cfg.window, cfg.shrink_windows, cfg.seed, epoch, c
+            )
         draws = [int(stream_base(cfg.seed, epoch, stream, c)) for stream in (STREAM_NEGATIVE, STREAM_NEGATIVE_COIN)]
         shuffle = int(stream_base(cfg.seed, epoch, STREAM_SHUFFLE, c))
         first = epoch * corpus.n_tokens + int(corpus.starts[bounds[c]])  # the chunk's first token, of all epochs
@@ -293,12 +346,22 @@ class BucketStep:
                             x, y, o = x[order], y[order], o[order]
                         self.train(owner, kept[x], kept[y], o, draws, (t0, t1, s + (i + 1) / buckets.k), epoch, bar)
                     if sync is not None:
-                        sync.trained(kept[x], f"handing on input rows in round {s + 1} of chunk {c + 1}, "
-                                              f"epoch {epoch + 1}")
+                        sync.trained(
+                            kept[x], f"handing on input rows in round {s + 1} of chunk {c + 1}, epoch {epoch + 1}"
+                        )
         return int(offsets[-1])
 
-    def train(self, owner: int, center: np.ndarray, context: np.ndarray, pair_index: np.ndarray, draws, where,
-              epoch: int, bar: RunProgress) -> None:
+    def train(
+        self,
+        owner: int,
+        center: np.ndarray,
+        context: np.ndarray,
+        pair_index: np.ndarray,
+        draws,
+        where,
+        epoch: int,
+        bar: RunProgress,
+    ) -> None:
         """One bucket's pairs in batches; ``where``: the span's first and end token, and the rounds of the span done
         at the bucket's end (its learning rate moves over the span's tokens as the rounds go)."""
         cfg, device = self.config, self.device
@@ -334,41 +397,72 @@ def _vectors(model: SkipGramNS, corpus: EncodedCorpus, config: Config) -> Vector
     return Vectors(corpus.vocab.words, final.float().cpu().numpy(), corpus.vocab.counts)
 
 
-def train_corpus(corpus: EncodedCorpus, config: Config, progress: bool = True, weights: Weights | None = None,
-                 on_epoch_end=None, group: Group | None = None, as_ranks: int = 0) -> tuple[Vectors, TrainStats]:
+def train_corpus(
+    corpus: EncodedCorpus,
+    config: Config,
+    progress: bool = True,
+    weights: Weights | None = None,
+    on_epoch_end=None,
+    group: Group | None = None,
+    as_ranks: int = 0,
+) -> tuple[Vectors, TrainStats]:
     """Train on an encoded corpus with ``config``'s backend. With ``weights`` (both matrices) training starts
     from them and leaves its result in them; ``on_epoch_end(epoch, input_vectors, stats)`` runs after each epoch.
     With a ``group.Group`` this process is one rank of a job that trains one model; ``as_ranks`` (> 1) trains, in
     this process, the model a job of that many ranks trains (its buckets in turn: ``buckets``)."""
     if (group is not None or as_ranks > 1) and not config.sg:
-        raise UserError("a job of several ranks trains skip-gram pairs bucket by bucket, by the words' partitions, and "
-                        "a CBOW window reads input rows of many partitions at once: pass --sg 1, or run one process")
+        raise UserError(
+            "a job of several ranks trains skip-gram pairs bucket by bucket, by the words' partitions, and "
+            "a CBOW window reads input rows of many partitions at once: pass --sg 1, or run one process"
+        )
     if (group is not None or as_ranks > 1) and config.hs:
-        raise UserError("a job of several ranks splits the output rows by the words' partitions, and hierarchical "
-                        "softmax trains the tree's inner nodes, which every word shares: drop --hs (negative "
-                        "sampling), or run one process")
+        raise UserError(
+            "a job of several ranks splits the output rows by the words' partitions, and hierarchical "
+            "softmax trains the tree's inner nodes, which every word shares: drop --hs (negative "
+            "sampling), or run one process"
+        )
     if (group is not None or as_ranks > 1) and config.optimizer != "sgd":
-        raise UserError(f"a job of several ranks trains each row on one rank at a time, and {config.optimizer} keeps "
-                        "moments of every row on every rank: drop --optimizer (sgd) or run one process")
+        raise UserError(
+            f"a job of several ranks trains each row on one rank at a time, and {config.optimizer} keeps "
+            "moments of every row on every rank: drop --optimizer (sgd) or run one process"
+        )
     if weights is not None and weights.w_in.shape != (len(corpus.vocab), config.vector_size):
-        raise UserError(f"weights of shape {weights.w_in.shape} for {len(corpus.vocab)} words of {config.vector_size} "
-                        "dimensions: pass matrices of the corpus's vocabulary size and vector_size")
+        raise UserError(
+            f"weights of shape {weights.w_in.shape} for {len(corpus.vocab)} words of {config.vector_size} "
+            "dimensions: pass matrices of the corpus's vocabulary size and vector_size"
+        )
     backend = config.resolved_backend()
     if backend == "hogwild":
         from .hogwild import train_hogwild
 
-        return train_hogwild(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
-                             group=group, as_ranks=as_ranks)
+        return train_hogwild(
+            corpus,
+            config,
+            progress=progress,
+            weights=weights,
+            on_epoch_end=on_epoch_end,
+            group=group,
+            as_ranks=as_ranks,
+        )
     if config.shared_negatives is True:  # backend auto chose torch: a GPU (Config rejects the other cases)
-        raise UserError(f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
-                        f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "
-                        "--backend hogwild --device cpu")
+        raise UserError(
+            f"shared_negatives is an option of the hogwild backend, and this run trains with torch "
+            f"({config.optimizer} on {config.torch_device()}): drop --shared-negatives or pass "
+            "--backend hogwild --device cpu"
+        )
     threads = torch.get_num_threads()
     if config.workers and config.torch_device().type == "cpu":
         torch.set_num_threads(config.threads)
     try:
-        return train_torch(corpus, config, progress=progress, weights=weights, on_epoch_end=on_epoch_end,
-                           group=group, as_ranks=as_ranks)
+        return train_torch(
+            corpus,
+            config,
+            progress=progress,
+            weights=weights,
+            on_epoch_end=on_epoch_end,
+            group=group,
+            as_ranks=as_ranks,
+        )
     finally:
         torch.set_num_threads(threads)  # a library call leaves the process as it found it
 
@@ -377,10 +471,21 @@ def probe_neighbours(vectors: Vectors, words=("good", "movie", "actor", "horror"
     """Nearest neighbours of the probe words that are in the vocabulary (for the summary)."""
     return {w: vectors.most_similar(w, topn=topn) for w in words if w in vectors}
 
-def train(dataset: str | None = None, data: str | None = None, *, corpus: EncodedCorpus | None = None,
-          text_column: str = "text", splits: list[str] | None = None, output: str | None = None,
-          cache_dir: str | None = DEFAULT_CACHE_DIR, progress: bool = True, streaming: bool = False,
-          dataset_config: str | None = None, **config) -> Vectors:
+
+def train(
+    dataset: str | None = None,
+    data: str | None = None,
+    *,
+    corpus: EncodedCorpus | None = None,
+    text_column: str = "text",
+    splits: list[str] | None = None,
+    output: str | None = None,
+    cache_dir: str | None = DEFAULT_CACHE_DIR,
+    progress: bool = True,
+    streaming: bool = False,
+    dataset_config: str | None = None,
+    **config,
+) -> Vectors:
     """Train word vectors end to end and return them (``vectors.stats`` holds the TrainStats).
 
     The text comes from ``data`` (files: .txt, .jsonl, .csv, .parquet, or a glob), else ``dataset`` (a hub
@@ -399,14 +504,41 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     cfg = dataclasses.replace(base, **config)
     group = join("cpu" if cfg.resolved_backend() == "hogwild" else cfg.device, cfg.sync_timeout)  # hogwild: gloo
     if group is None:
-        return _train(dataset, data, corpus, text_column, splits, output, cache_dir, progress, streaming,
-                      dataset_config, cfg, None)
+        return _train(
+            dataset,
+            data,
+            corpus,
+            text_column,
+            splits,
+            output,
+            cache_dir,
+            progress,
+            streaming,
+            dataset_config,
+            cfg,
+            None,
+        )
     # this machine's cores shared among its ranks; each rank its own GPU
-    cfg = dataclasses.replace(cfg, workers=cfg.workers or threads_per_process(group),
-                              device=str(group.device) if cfg.device in ("auto", "cuda") else cfg.device)
+    cfg = dataclasses.replace(
+        cfg,
+        workers=cfg.workers or threads_per_process(group),
+        device=str(group.device) if cfg.device in ("auto", "cuda") else cfg.device,
+    )
     try:
-        vectors = _train(dataset, data, corpus, text_column, splits, output, cache_dir, progress and group.is_writer,
-                         streaming, dataset_config, cfg, group)
+        vectors = _train(
+            dataset,
+            data,
+            corpus,
+            text_column,
+            splits,
+            output,
+            cache_dir,
+            progress and group.is_writer,
+            streaming,
+            dataset_config,
+            cfg,
+            group,
+        )
     except RankLost:
         raise  # the process group cannot be ended in order with a rank missing: the process exit closes it
     except BaseException:
@@ -416,8 +548,20 @@ def train(dataset: str | None = None, data: str | None = None, *, corpus: Encode
     return vectors
 
 
-def _train(dataset, data, corpus, text_column, splits, output, cache_dir, progress, streaming, dataset_config,
-           cfg: Config, group: Group | None) -> Vectors:
+def _train(
+    dataset,
+    data,
+    corpus,
+    text_column,
+    splits,
+    output,
+    cache_dir,
+    progress,
+    streaming,
+    dataset_config,
+    cfg: Config,
+    group: Group | None,
+) -> Vectors:
     dataset, data, output, cache_dir = (None if p is None else os.fspath(p) for p in (dataset, data, output, cache_dir))
     if output is not None:
         Vectors.check_path(output)  # before hours of training, not after
@@ -428,12 +572,21 @@ def _train(dataset, data, corpus, text_column, splits, output, cache_dir, progre
         corpus = EncodedCorpus.load(dataset)  # encoded elsewhere: its tokenizer and vocabulary are fixed
         note_fixed_settings(corpus, cfg)
     if corpus is None:
-        source = open_source(dataset=dataset, data=data, text_column=text_column, splits=splits,
-                             encoding_errors=cfg.encoding_errors, streaming=streaming, dataset_config=dataset_config)
+        source = open_source(
+            dataset=dataset,
+            data=data,
+            text_column=text_column,
+            splits=splits,
+            encoding_errors=cfg.encoding_errors,
+            streaming=streaming,
+            dataset_config=dataset_config,
+        )
         inputs = {os.path.realpath(f) for f in source.files}
         for path in Vectors.paths_written(output) if output is not None else ():
             if os.path.realpath(path) in inputs:
-                raise UserError(f"--output {output!r} would overwrite the input file {path!r}: choose another output path")
+                raise UserError(
+                    f"--output {output!r} would overwrite the input file {path!r}: choose another output path"
+                )
         if group is None:
             corpus = encode_with(source, cfg, cache_dir=cache_dir, progress=progress)
         else:  # the first rank of each machine encodes; the others then read the cache entry it wrote
@@ -459,24 +612,39 @@ def encode_with(source, config: Config, **options) -> EncodedCorpus:
     """``encode`` with a Config's corpus settings (tokenizer, min_count, vocabulary bounds, piece length) on its
     threads (``--workers`` bounds the tokenizer too); ``options`` go to ``encode`` (cache_dir, progress, vocab...)."""
     with numba_threads(config.threads):
-        return encode(source, config.tokenizer, config.min_count, config.max_vocab_size, config.max_piece_length,
-                      max_counted_words=config.max_counted_words, **options)
+        return encode(
+            source,
+            config.tokenizer,
+            config.min_count,
+            config.max_vocab_size,
+            config.max_piece_length,
+            max_counted_words=config.max_counted_words,
+            **options,
+        )
 
 
 def note_fixed_settings(corpus: EncodedCorpus, config: Config) -> None:
     """An encoded folder's tokenizer and vocabulary are fixed: say so (stderr) when the settings given differ,
     rather than train on what the folder holds in silence."""
-    differ = [f"{k}={v} (this run: {getattr(config, k)})" for k, v in (corpus.settings or {}).items()
-              if hasattr(config, k) and getattr(config, k) != v]
+    differ = [
+        f"{k}={v} (this run: {getattr(config, k)})"
+        for k, v in (corpus.settings or {}).items()
+        if hasattr(config, k) and getattr(config, k) != v
+    ]
     if differ:
-        print(f"fastw2v: note: {corpus.path} is encoded already, with {', '.join(differ)}: "
-              "encode the text again to change them", file=sys.stderr)
+        print(
+            f"fastw2v: note: {corpus.path} is encoded already, with {', '.join(differ)}: "
+            "encode the text again to change them",
+            file=sys.stderr,
+        )
 
 
 def check_trained(vectors: Vectors, stats: TrainStats) -> None:
     """UserError, before anything is saved, for a run that trained nothing or diverged."""
     if stats.pairs == 0:
-        raise UserError("no (center, context) pair to train on: every document keeps fewer than 2 tokens after "
-                        "min_count and sub-sampling; give longer documents, or lower --min-count or --sample")
+        raise UserError(
+            "no (center, context) pair to train on: every document keeps fewer than 2 tokens after "
+            "min_count and sub-sampling; give longer documents, or lower --min-count or --sample"
+        )
     if not np.isfinite(vectors.vectors).all() or np.abs(vectors.vectors).max() > DIVERGED_ABOVE:
         raise diverged(stats.start_lr)

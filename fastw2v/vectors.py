@@ -77,8 +77,10 @@ class Vectors:
             return int(key)
         if default is not None:
             return default
-        raise KeyError(f"word {key!r} is not in the vocabulary ({len(self)} words): "
-                       "check its spelling and case (the tokenizer lowercases), or lower min_count")
+        raise KeyError(
+            f"word {key!r} is not in the vocabulary ({len(self)} words): "
+            "check its spelling and case (the tokenizer lowercases), or lower min_count"
+        )
 
     def has_index_for(self, key) -> bool:
         return self.get_index(key, -1) >= 0
@@ -125,8 +127,10 @@ class Vectors:
     def vectors_lockf(self, value) -> None:
         value = np.asarray(value, dtype=np.float32)
         if value.ndim != 1 or len(value) not in (1, len(self)):
-            raise UserError(f"vectors_lockf of shape {value.shape} for {len(self)} words: pass one factor for all "
-                            f"words, np.ones(1), or one per word, np.ones({len(self)})")
+            raise UserError(
+                f"vectors_lockf of shape {value.shape} for {len(self)} words: pass one factor for all "
+                f"words, np.ones(1), or one per word, np.ones({len(self)})"
+            )
         self._lockf = value
 
     def allocate_vecattrs(self, attrs=None, types=None) -> None:
@@ -145,11 +149,12 @@ class Vectors:
                 self.expandos[attr] = np.zeros(len(self), dtype=t)
                 continue
             if not np.issubdtype(t, old.dtype):
-                raise TypeError(f"Can't allocate type {t} for attribute {attr}, conflicts with its existing type "
-                                f"{old.dtype}")
+                raise TypeError(
+                    f"Can't allocate type {t} for attribute {attr}, conflicts with its existing type {old.dtype}"
+                )
             if len(old) != len(self):
                 grown = np.zeros(len(self), dtype=old.dtype)
-                grown[:min(len(old), len(self))] = old[:len(self)]
+                grown[: min(len(old), len(self))] = old[: len(self)]
                 self.expandos[attr] = grown
 
     def set_vecattr(self, key, attr: str, val) -> None:
@@ -202,8 +207,7 @@ class Vectors:
                 new.append(i)
         before = self.vectors.shape[0]
         if new:
-            self.vectors = np.ascontiguousarray(np.concatenate([self.vectors,
-                                                                weights[new].astype(self.vectors.dtype)]))
+            self.vectors = np.ascontiguousarray(np.concatenate([self.vectors, weights[new].astype(self.vectors.dtype)]))
             self.allocate_vecattrs()
             self.allocate_vecattrs(list(extras), [v.dtype for v in extras.values()])
             for attr, v in extras.items():
@@ -224,8 +228,10 @@ class Vectors:
             keys, weights = [keys], np.asarray(weights).reshape(1, -1)
         keys, weights = list(keys), np.asarray(weights)
         if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
-            raise UserError(f"{len(keys)} keys but weights of shape {weights.shape}: pass one vector of length "
-                            f"{self.vector_size} per key, a ({len(keys)}, {self.vector_size}) matrix")
+            raise UserError(
+                f"{len(keys)} keys but weights of shape {weights.shape}: pass one vector of length "
+                f"{self.vector_size} per key, a ({len(keys)}, {self.vector_size}) matrix"
+            )
         extras = {attr: np.asarray(v) for attr, v in (extras or {}).items()}
         for attr, v in extras.items():
             if v.shape[:1] != (len(keys),):
@@ -343,8 +349,9 @@ class Vectors:
         """gensim's deprecated name of ``get_vector``."""
         return self.get_vector(key, norm=norm)
 
-    def get_mean_vector(self, keys, weights=None, pre_normalize: bool = True, post_normalize: bool = False,
-                        ignore_missing: bool = True) -> np.ndarray:
+    def get_mean_vector(
+        self, keys, weights=None, pre_normalize: bool = True, post_normalize: bool = False, ignore_missing: bool = True
+    ) -> np.ndarray:
         """The weighted mean of keys' (unit, with ``pre_normalize``) vectors and raw vectors, as gensim's."""
         if len(keys) == 0:
             raise ValueError("cannot compute mean with no input")
@@ -355,8 +362,10 @@ class Vectors:
         for key, w in zip(keys, weights):
             if isinstance(key, np.ndarray):
                 if key.shape != (self.vector_size,):
-                    raise UserError(f"a vector of shape {key.shape} among the keys: pass vectors of length "
-                                    f"{self.vector_size}, or a 2-D array of them")
+                    raise UserError(
+                        f"a vector of shape {key.shape} among the keys: pass vectors of length "
+                        f"{self.vector_size}, or a 2-D array of them"
+                    )
                 mean += w * key
             elif self.has_index_for(key):
                 mean += w * self.get_vector(key, norm=pre_normalize)
@@ -371,9 +380,16 @@ class Vectors:
             mean = mean / max(float(np.linalg.norm(mean)), 1e-12)
         return mean
 
-    def most_similar(self, positive=None, negative=None, topn: int | None = 10, clip_start: int = 0,
-                     clip_end: int | None = None, restrict_vocab: int | None = None,
-                     indexer=None) -> list[tuple[str, float]] | np.ndarray:
+    def most_similar(
+        self,
+        positive=None,
+        negative=None,
+        topn: int | None = 10,
+        clip_start: int = 0,
+        clip_end: int | None = None,
+        restrict_vocab: int | None = None,
+        indexer=None,
+    ) -> list[tuple[str, float]] | np.ndarray:
         """The ``topn`` keys of highest cosine similarity to the mean of the positive (unit) vectors minus the
         negative ones, as gensim's.
 
@@ -439,8 +455,9 @@ class Vectors:
     def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None):
         return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
 
-    def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
-                            restrict_vocab: int | None = None):
+    def most_similar_cosmul(
+        self, positive=None, negative=None, topn: int | None = 10, restrict_vocab: int | None = None
+    ):
         """Levy and Goldberg's 3CosMul: the product of the positive cosines over the product of the negative
         ones, each shifted to [0, 1], as gensim's (keys, vectors or 2-D arrays of vectors); unlike gensim's,
         ``restrict_vocab`` limits the search to the first rows, as in ``most_similar``."""
@@ -450,7 +467,7 @@ class Vectors:
         if not positive:
             raise UserError("most_similar_cosmul needs at least one positive key or vector: pass positive=[...]")
         exclude = {self.get_index(w) for w in positive + negative if _is_key(w)}
-        unit = self.unit_vectors[:restrict_vocab or len(self)]
+        unit = self.unit_vectors[: restrict_vocab or len(self)]
 
         def shifted(term):
             if _is_key(term):
@@ -458,12 +475,15 @@ class Vectors:
             else:
                 v = np.asarray(term, dtype=np.float32)
                 if v.shape != (self.vector_size,):
-                    raise UserError(f"a vector of shape {v.shape}: pass vectors of length {self.vector_size}, "
-                                    "or a 2-D array of them")
+                    raise UserError(
+                        f"a vector of shape {v.shape}: pass vectors of length {self.vector_size}, "
+                        "or a 2-D array of them"
+                    )
             return (1 + unit @ v) / 2
 
         scores = np.prod([shifted(t) for t in positive], axis=0) / (
-            np.prod([shifted(t) for t in negative], axis=0) + 1e-6 if negative else 1 + 1e-6)
+            np.prod([shifted(t) for t in negative], axis=0) + 1e-6 if negative else 1 + 1e-6
+        )
         return self._best(scores, topn, exclude)
 
     def rank_by_centrality(self, words, use_norm: bool = True) -> list[tuple[float, str]]:
@@ -486,8 +506,9 @@ class Vectors:
         """Cosine similarity of the means of two sets of keys, as gensim's."""
         if not (len(ws1) and len(ws2)):
             raise ZeroDivisionError("At least one of the passed list is empty.")
-        return _cosine(self.get_mean_vector(list(ws1), pre_normalize=False),
-                       self.get_mean_vector(list(ws2), pre_normalize=False))
+        return _cosine(
+            self.get_mean_vector(list(ws1), pre_normalize=False), self.get_mean_vector(list(ws2), pre_normalize=False)
+        )
 
     def relative_cosine_similarity(self, wa: str, wb: str, topn: int = 10) -> float:
         """Leeuwenberg et al.'s relative cosine similarity, as gensim's: ``similarity(wa, wb)`` over the sum of
@@ -547,8 +568,14 @@ class Vectors:
         return keys_list[int(np.argmax([self.similarity(key1, key) for key in keys_list]))]
 
     # -- evaluation ---------------------------------------------------------------------------------
-    def evaluate_word_analogies(self, analogies, restrict_vocab: int | None = 300000, case_insensitive: bool = True,
-                                dummy4unknown: bool = False, similarity_function: str = "most_similar"):
+    def evaluate_word_analogies(
+        self,
+        analogies,
+        restrict_vocab: int | None = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+        similarity_function: str = "most_similar",
+    ):
         """Accuracy on analogy questions, with gensim's ``evaluate_word_analogies`` arguments and result.
 
         Each question ``a b c expected`` is answered by 3CosAdd over the ``restrict_vocab`` first (most
@@ -589,16 +616,27 @@ class Vectors:
         from .evaluate import gensim_analogies
 
         if similarity_function not in ("most_similar", "most_similar_cosmul"):
-            raise UserError(f"similarity_function={similarity_function!r}: pass 'most_similar' (3CosAdd), or leave "
-                            "it out")
+            raise UserError(
+                f"similarity_function={similarity_function!r}: pass 'most_similar' (3CosAdd), or leave it out"
+            )
         if similarity_function != "most_similar":
-            warnings.warn(f"similarity_function={similarity_function!r} is ignored, as gensim 4.4 ignores it: the "
-                          "analogies are answered by 3CosAdd (most_similar)", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"similarity_function={similarity_function!r} is ignored, as gensim 4.4 ignores it: the "
+                "analogies are answered by 3CosAdd (most_similar)",
+                UserWarning,
+                stacklevel=2,
+            )
         return gensim_analogies(self, os.fspath(analogies), restrict_vocab, case_insensitive, dummy4unknown)
 
-    def evaluate_word_pairs(self, pairs, delimiter: str = "\t", encoding: str = "utf8",
-                            restrict_vocab: int | None = 300000, case_insensitive: bool = True,
-                            dummy4unknown: bool = False):
+    def evaluate_word_pairs(
+        self,
+        pairs,
+        delimiter: str = "\t",
+        encoding: str = "utf8",
+        restrict_vocab: int | None = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+    ):
         """Correlation of the words' cosine similarity with human judgements, as gensim's
         ``evaluate_word_pairs`` (its arguments, its parsing and its scipy results).
 
@@ -637,8 +675,9 @@ class Vectors:
         """
         from .evaluate import gensim_word_pairs
 
-        return gensim_word_pairs(self, os.fspath(pairs), delimiter, encoding, restrict_vocab, case_insensitive,
-                                 dummy4unknown)
+        return gensim_word_pairs(
+            self, os.fspath(pairs), delimiter, encoding, restrict_vocab, case_insensitive, dummy4unknown
+        )
 
     def to_gensim(self):
         """A ``gensim.models.KeyedVectors`` with these words, vectors and per-word attributes (counts ...); gensim
@@ -711,8 +750,10 @@ class Vectors:
     def _load_npy(cls, path: str) -> Vectors:
         vocab = _vocab_path(path)
         if not os.path.isfile(vocab):
-            raise UserError(f"{path!r} has no word list beside it ({os.path.basename(vocab)} is missing): "
-                            "copy it along, or save the vectors as .bin or .txt")
+            raise UserError(
+                f"{path!r} has no word list beside it ({os.path.basename(vocab)} is missing): "
+                "copy it along, or save the vectors as .bin or .txt"
+            )
         try:
             with open(vocab, encoding="utf-8") as f:
                 words = f.read().split("\n")
@@ -723,13 +764,23 @@ class Vectors:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise UserError(f"cannot read {path!r} ({reason[:120]}): is it a file that fastw2v saved?") from None
         if matrix.ndim != 2 or matrix.shape[0] != len(words) or matrix.dtype.kind != "f":
-            raise UserError(f"{path!r} holds a {matrix.dtype} array of shape {matrix.shape} for the "
-                            f"{len(words):,} words of {os.path.basename(vocab)}: they do not belong together")
+            raise UserError(
+                f"{path!r} holds a {matrix.dtype} array of shape {matrix.shape} for the "
+                f"{len(words):,} words of {os.path.basename(vocab)}: they do not belong together"
+            )
         return cls(words, matrix)
 
-    def save_word2vec_format(self, fname: str, fvocab: str | None = None, binary: bool = False,
-                             total_vec: int | None = None, write_header: bool = True, prefix: str = "",
-                             append: bool = False, sort_attr: str | None = "count") -> None:
+    def save_word2vec_format(
+        self,
+        fname: str,
+        fvocab: str | None = None,
+        binary: bool = False,
+        total_vec: int | None = None,
+        write_header: bool = True,
+        prefix: str = "",
+        append: bool = False,
+        sort_attr: str | None = "count",
+    ) -> None:
         """word2vec.c's formats, with gensim's arguments: a "V d" header, then per word ``word v1 v2 ...`` (text)
         or ``word `` followed by d little-endian float32 and a newline (binary, as word2vec.c writes it).
 
@@ -761,17 +812,22 @@ class Vectors:
             without ``sort_attr`` values to write in it.
         """
         if fvocab is not None and not isinstance(fvocab, (str, os.PathLike)):
-            raise UserError(f"fvocab={fvocab!r}: the second argument is the vocabulary file, as in gensim: pass a "
-                            "path, or binary=True by name")
+            raise UserError(
+                f"fvocab={fvocab!r}: the second argument is the vocabulary file, as in gensim: pass a "
+                "path, or binary=True by name"
+            )
         for w in self.index_to_key:
             if not isinstance(w, str) or not (prefix + w) or any(c.isspace() for c in prefix + w):
-                raise UserError(f"word {prefix + w!r} is empty or has white space, which word2vec formats cannot "
-                                "hold: save as .npy")
+                raise UserError(
+                    f"word {prefix + w!r} is empty or has white space, which word2vec formats cannot hold: save as .npy"
+                )
         values = self.expandos.get(sort_attr) if sort_attr is not None else None
         if values is None:
             if fvocab is not None:
-                raise UserError(f"cannot write the vocabulary file: these vectors have no {sort_attr!r} attribute: "
-                                "set the counts first (wv.counts = ...), or leave fvocab out")
+                raise UserError(
+                    f"cannot write the vocabulary file: these vectors have no {sort_attr!r} attribute: "
+                    "set the counts first (wv.counts = ...), or leave fvocab out"
+                )
             order = range(len(self))
         else:
             order = np.argsort(-values, kind="stable").tolist()
@@ -779,7 +835,7 @@ class Vectors:
 
         def write_vocab(f):
             for i in order:
-                f.write(f"{prefix}{self.index_to_key[i]} {values[i]}\n".encode("utf-8"))
+                f.write(f"{prefix}{self.index_to_key[i]} {values[i]}\n".encode())
 
         def write(f):
             if write_header:
@@ -802,9 +858,17 @@ class Vectors:
                 _atomic_write(os.fspath(path), writer)
 
     @classmethod
-    def load_word2vec_format(cls, fname: str, fvocab: str | None = None, binary: bool | None = None,
-                             encoding: str = "utf8", unicode_errors: str = "strict", limit: int | None = None,
-                             datatype=np.float32, no_header: bool = False) -> Vectors:
+    def load_word2vec_format(
+        cls,
+        fname: str,
+        fvocab: str | None = None,
+        binary: bool | None = None,
+        encoding: str = "utf8",
+        unicode_errors: str = "strict",
+        limit: int | None = None,
+        datatype=np.float32,
+        no_header: bool = False,
+    ) -> Vectors:
         """word2vec.c's text or binary format, with gensim's arguments.
 
         Parameters
@@ -846,8 +910,10 @@ class Vectors:
         with _open(fname, "rb") as f:
             if no_header:
                 if binary:
-                    raise UserError("no_header works with the text format only (binary files have a header): drop "
-                                    "no_header, or binary=True")
+                    raise UserError(
+                        "no_header works with the text format only (binary files have a header): drop "
+                        "no_header, or binary=True"
+                    )
                 n, d = _text_sizes(f, fname, limit)
                 f.seek(0)
                 binary = False
@@ -863,23 +929,36 @@ class Vectors:
                     matrix[len(words)] = row
                     words.append(word)
         if len(words) < n:
-            warnings.warn(f"{fname!r} holds {n - len(words)} words twice: the first vector of each is kept",
-                          UserWarning, stacklevel=2)
-        result = cls(words, matrix[:len(words)])
+            warnings.warn(
+                f"{fname!r} holds {n - len(words)} words twice: the first vector of each is kept",
+                UserWarning,
+                stacklevel=2,
+            )
+        result = cls(words, matrix[: len(words)])
         if matrix.dtype != result.vectors.dtype:  # the constructor's float32, unless datatype says otherwise
-            result.vectors = np.ascontiguousarray(matrix[:len(words)])
+            result.vectors = np.ascontiguousarray(matrix[: len(words)])
         if counts is None:
             result.counts = n - np.arange(len(words), dtype=np.int64)
         else:
             missing = [w for w in words if w not in counts]
             if missing:
-                warnings.warn(f"{len(missing)} words of {fname!r} are not in {os.fspath(fvocab)!r} (e.g. "
-                              f"{missing[0]!r}): their count is 0", UserWarning, stacklevel=2)
+                warnings.warn(
+                    f"{len(missing)} words of {fname!r} are not in {os.fspath(fvocab)!r} (e.g. "
+                    f"{missing[0]!r}): their count is 0",
+                    UserWarning,
+                    stacklevel=2,
+                )
             result.counts = np.array([counts.get(w, 0) for w in words], dtype=np.int64)
         return result
 
-    def intersect_word2vec_format(self, fname: str, lockf: float = 0.0, binary: bool = False, encoding: str = "utf8",
-                                  unicode_errors: str = "strict") -> int:
+    def intersect_word2vec_format(
+        self,
+        fname: str,
+        lockf: float = 0.0,
+        binary: bool = False,
+        encoding: str = "utf8",
+        unicode_errors: str = "strict",
+    ) -> int:
         """Take the vectors of a word2vec file for the words it shares with these vectors (pretrained vectors
         to start training from), as gensim's: no word is added, the others keep their vectors.
 
@@ -910,8 +989,10 @@ class Vectors:
         with _open(fname, "rb") as f:
             n, d = _read_header(f, fname)
             if d != self.vector_size:
-                raise UserError(f"{fname!r} holds vectors of size {d}, these are of size {self.vector_size}: pass "
-                                "a file of the same size")
+                raise UserError(
+                    f"{fname!r} holds vectors of size {d}, these are of size {self.vector_size}: pass "
+                    "a file of the same size"
+                )
             binary = _tell_binary(f, d) if binary is None else binary
             for word, row in _read_rows(f, fname, n, d, binary, encoding, unicode_errors, self.vectors.dtype, 2):
                 i = self.key_to_index.get(word)
@@ -972,8 +1053,10 @@ def _weighted_terms(positive: list, negative: list) -> tuple[list, list[float]]:
             try:
                 key, weight = item
             except (TypeError, ValueError):
-                raise UserError(f"{item!r} is neither a key, a vector nor a (key, weight) pair: pass "
-                                "words, vectors or (word, weight) pairs") from None
+                raise UserError(
+                    f"{item!r} is neither a key, a vector nor a (key, weight) pair: pass "
+                    "words, vectors or (word, weight) pairs"
+                ) from None
             keys.append(key)
             weights.append(float(weight))
     return keys, weights
@@ -1064,19 +1147,26 @@ def _decode(word: bytes, encoding: str, errors: str, where: str) -> str:
     try:
         return word.decode(encoding, errors=errors)
     except UnicodeDecodeError as e:
-        raise _WordDecodeError(f"{where} ({word[:40]!r}) is not {encoding}: pass the file's encoding (e.g. "
-                               "encoding='latin-1'), or unicode_errors='replace' to keep the rest", e) from None
+        raise _WordDecodeError(
+            f"{where} ({word[:40]!r}) is not {encoding}: pass the file's encoding (e.g. "
+            "encoding='latin-1'), or unicode_errors='replace' to keep the rest",
+            e,
+        ) from None
     except LookupError:
-        raise UserError(f"encoding={encoding!r} or unicode_errors={errors!r} is unknown to Python: pass e.g. "
-                        "encoding='utf8', unicode_errors='strict'") from None
+        raise UserError(
+            f"encoding={encoding!r} or unicode_errors={errors!r} is unknown to Python: pass e.g. "
+            "encoding='utf8', unicode_errors='strict'"
+        ) from None
 
 
 def _read_header(f, fname: str) -> tuple[int, int]:
     """The "count dim" line of a word2vec file."""
     header = f.readline().split()
     if len(header) != 2 or not all(h.isdigit() for h in header):
-        raise UserError(f"{fname!r} does not start with a 'count dim' header: is it a word2vec file? (pass "
-                        "no_header=True for a text file without one)")
+        raise UserError(
+            f"{fname!r} does not start with a 'count dim' header: is it a word2vec file? (pass "
+            "no_header=True for a text file without one)"
+        )
     return int(header[0]), int(header[1])
 
 
@@ -1116,8 +1206,10 @@ def _read_rows(f, fname: str, n: int, d: int, binary: bool, encoding: str, error
             if len(raw) != 4 * d:
                 raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
             if i == 0 and _is_text(raw) and _is_number(raw.split()[0] if raw.split() else b""):
-                raise UserError(f"{fname!r} holds text after its first word, not float32 bytes: it is the text "
-                                "format, pass binary=False")
+                raise UserError(
+                    f"{fname!r} holds text after its first word, not float32 bytes: it is the text "
+                    "format, pass binary=False"
+                )
             row = np.frombuffer(raw, dtype="<f4").astype(dtype)
         else:
             line = f.readline()
@@ -1125,9 +1217,11 @@ def _read_rows(f, fname: str, n: int, d: int, binary: bool, encoding: str, error
                 raise UserError(f"{fname!r} ends after {i} of {n} words: the file is truncated")
             parsed = _text_vector(line, d, dtype)
             if parsed is None:
-                hint = " (it looks binary: pass binary=True)" if not _is_text(line[:4 * d]) else ""
-                raise UserError(f"line {i + first_line} of {fname!r} is not a word and {d} numbers (it has "
-                                f"{len(line.split()) - 1} fields after the word){hint}: the file is damaged")
+                hint = " (it looks binary: pass binary=True)" if not _is_text(line[: 4 * d]) else ""
+                raise UserError(
+                    f"line {i + first_line} of {fname!r} is not a word and {d} numbers (it has "
+                    f"{len(line.split()) - 1} fields after the word){hint}: the file is damaged"
+                )
             word, row = parsed
         yield _decode(word, encoding, errors, f"word {i + 1} of {fname!r}"), row
 
@@ -1147,8 +1241,9 @@ def _read_vocab_file(path: str, errors: str) -> dict[str, int]:
         for line_no, line in enumerate(f, 1):
             fields = _decode(line, "utf8", errors, f"line {line_no} of {path!r}").split()
             if len(fields) != 2 or not fields[1].lstrip("-").isdigit():
-                raise UserError(f"line {line_no} of {path!r} is not 'word count': pass a vocabulary file "
-                                "(word2vec.c's -save-vocab)")
+                raise UserError(
+                    f"line {line_no} of {path!r} is not 'word count': pass a vocabulary file (word2vec.c's -save-vocab)"
+                )
             counts[fields[0]] = int(fields[1])
     return counts
 
@@ -1178,7 +1273,7 @@ def _remove_stale_tmp(folder: str, prefix: str) -> None:
     except OSError:
         return
     for name in names:
-        pid = name[len(prefix):]
+        pid = name[len(prefix) :]
         if name.startswith(prefix) and pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
             try:
                 os.remove(os.path.join(folder, name))

@@ -46,11 +46,37 @@ from .vocab import Vocab, frequency_order
 logger = logging.getLogger(__name__)
 
 FORMAT = "fastw2v.Word2Vec/1"
-_SETTINGS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers",
-             "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs", "max_final_vocab",
-             "shrink_windows", "compute_loss", "sorted_vocab", "batch_words", "comment")
-_STATE = ("corpus_count", "corpus_total_words", "train_count", "epochs_trained", "running_training_loss",
-          "min_alpha_yet_reached")
+_SETTINGS = (
+    "vector_size",
+    "alpha",
+    "window",
+    "min_count",
+    "max_vocab_size",
+    "sample",
+    "seed",
+    "workers",
+    "min_alpha",
+    "sg",
+    "hs",
+    "negative",
+    "ns_exponent",
+    "cbow_mean",
+    "epochs",
+    "max_final_vocab",
+    "shrink_windows",
+    "compute_loss",
+    "sorted_vocab",
+    "batch_words",
+    "comment",
+)
+_STATE = (
+    "corpus_count",
+    "corpus_total_words",
+    "train_count",
+    "epochs_trained",
+    "running_training_loss",
+    "min_alpha_yet_reached",
+)
 MAX_WORDS_IN_SENTENCE = 10_000  # score: words of a sentence scored at most (gensim's MAX_SENTENCE_LEN)
 BYTES_PER_WORD = 200  # estimate_memory: a word's str, its key_to_index entry and its count (gensim allows 500)
 
@@ -72,17 +98,44 @@ class _ClassOnly:
         name = self.func.__name__
 
         def refused(*args, **kwargs):
-            raise AttributeError(f"{name} is called on the class, not on a model: model = "
-                                 f"{cls.__name__}.{name}(path)")
+            raise AttributeError(f"{name} is called on the class, not on a model: model = {cls.__name__}.{name}(path)")
+
         return refused
 
 
 class Word2Vec:
-    def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
-                 max_vocab_size=None, sample=1e-3, seed=1, workers=0, min_alpha=0.0001, sg=0, hs=0, negative=5,
-                 ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, trim_rule=None,
-                 sorted_vocab=1, batch_words=10000, compute_loss=True, callbacks=(), comment=None,
-                 max_final_vocab=None, shrink_windows=True, progress=False, **options):
+    def __init__(
+        self,
+        sentences=None,
+        corpus_file=None,
+        vector_size=100,
+        alpha=0.025,
+        window=5,
+        min_count=5,
+        max_vocab_size=None,
+        sample=1e-3,
+        seed=1,
+        workers=0,
+        min_alpha=0.0001,
+        sg=0,
+        hs=0,
+        negative=5,
+        ns_exponent=0.75,
+        cbow_mean=1,
+        hashfxn=hash,
+        epochs=5,
+        null_word=0,
+        trim_rule=None,
+        sorted_vocab=1,
+        batch_words=10000,
+        compute_loss=True,
+        callbacks=(),
+        comment=None,
+        max_final_vocab=None,
+        shrink_windows=True,
+        progress=False,
+        **options,
+    ):
         Config.check_keys(options)
         self.sg, self.cbow_mean, self.hs = sg, cbow_mean, hs
         self.vector_size, self.alpha, self.window, self.min_count = vector_size, alpha, window, min_count
@@ -109,8 +162,13 @@ class Word2Vec:
             raise CorpusTypeError("give either sentences or corpus_file, not both")
         if sentences is not None or corpus_file is not None:
             self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file, trim_rule=trim_rule)
-            self.train(corpus_iterable=sentences, corpus_file=corpus_file, total_examples=self.corpus_count,
-                       epochs=self.epochs, callbacks=callbacks)
+            self.train(
+                corpus_iterable=sentences,
+                corpus_file=corpus_file,
+                total_examples=self.corpus_count,
+                epochs=self.epochs,
+                callbacks=callbacks,
+            )
 
     def __repr__(self) -> str:
         words = len(self.wv) if self.wv is not None else 0
@@ -127,17 +185,32 @@ class Word2Vec:
         if self.wv is None or not self.negative or not isinstance(self.wv, Vectors):
             return None
         weights = np.asarray(self.wv.counts, dtype=np.float64) ** float(self.ns_exponent)
-        return np.round(np.cumsum(weights) / max(weights.sum(), 1e-300) * (2 ** 31 - 1)).astype(np.uint32)
+        return np.round(np.cumsum(weights) / max(weights.sum(), 1e-300) * (2**31 - 1)).astype(np.uint32)
 
     # -- settings -----------------------------------------------------------------------------------
     def config(self, **changes) -> Config:
         """The fastw2v Config of this model's settings (and ``changes``)."""
-        fields = dict(vector_size=self.vector_size, alpha=self.alpha, min_alpha=self.min_alpha, window=self.window,
-                      min_count=self.min_count, sample=self.sample, seed=self.seed, workers=self.workers or 0,
-                      sg=self.sg, cbow_mean=self.cbow_mean, hs=self.hs, negative=self.negative,
-                      ns_exponent=self.ns_exponent, epochs=self.epochs,
-                      shrink_windows=self.shrink_windows, max_vocab_size=self.max_final_vocab,
-                      max_counted_words=self.max_vocab_size or MAX_COUNTED_WORDS, tokenizer="split", **self.options)
+        fields = dict(
+            vector_size=self.vector_size,
+            alpha=self.alpha,
+            min_alpha=self.min_alpha,
+            window=self.window,
+            min_count=self.min_count,
+            sample=self.sample,
+            seed=self.seed,
+            workers=self.workers or 0,
+            sg=self.sg,
+            cbow_mean=self.cbow_mean,
+            hs=self.hs,
+            negative=self.negative,
+            ns_exponent=self.ns_exponent,
+            epochs=self.epochs,
+            shrink_windows=self.shrink_windows,
+            max_vocab_size=self.max_final_vocab,
+            max_counted_words=self.max_vocab_size or MAX_COUNTED_WORDS,
+            tokenizer="split",
+            **self.options,
+        )
         fields.update(changes)
         return Config(**fields)
 
@@ -155,26 +228,46 @@ class Word2Vec:
         if self.negative:
             report["syn1neg"] = matrix
         report["total"] = sum(v for k, v in report.items() if k != "total")
-        logger.info("estimated required memory for %i words and %i dimensions: %i bytes", vocab_size,
-                    self.vector_size, report["total"])
+        logger.info(
+            "estimated required memory for %i words and %i dimensions: %i bytes",
+            vocab_size,
+            self.vector_size,
+            report["total"],
+        )
         return report
 
     # -- vocabulary ---------------------------------------------------------------------------------
     def _source(self, corpus_iterable, corpus_file, what: str):
         if (corpus_iterable is None) == (corpus_file is None):
-            raise CorpusTypeError(f"{what} needs corpus_iterable (sentences: token lists) or corpus_file (a text file "
-                                  "of space-separated tokens), one of the two")
+            raise CorpusTypeError(
+                f"{what} needs corpus_iterable (sentences: token lists) or corpus_file (a text file "
+                "of space-separated tokens), one of the two"
+            )
         if corpus_file is not None:
             source = from_text_file(corpus_file)
             return source, ("file", os.path.abspath(source.files[0]))
         return from_token_lists(corpus_iterable), ("iterable", id(corpus_iterable))
 
     def _encode(self, source, **kw):
-        return encode_with(source, self.config(), cache_dir=None, progress=self.progress,
-                           gensim_pruning=bool(self.max_vocab_size), **kw)
+        return encode_with(
+            source,
+            self.config(),
+            cache_dir=None,
+            progress=self.progress,
+            gensim_pruning=bool(self.max_vocab_size),
+            **kw,
+        )
 
-    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
-                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+    def build_vocab(
+        self,
+        corpus_iterable=None,
+        corpus_file=None,
+        update=False,
+        progress_per=10000,
+        keep_raw_vocab=False,
+        trim_rule=None,
+        **kwargs,
+    ):
         """Count the words (min_count, max_vocab_size, max_final_vocab, trim_rule) and make the matrices. With
         ``update`` the vocabulary grows by the new words, which get fresh rows; the others keep theirs and add the
         new counts."""
@@ -184,14 +277,17 @@ class Word2Vec:
             old = self._vocab()
             corpus = self._encode(source, vocab=old, extend=True, trim_rule=trim_rule)
             counts = corpus.vocab.counts.copy()
-            counts[:len(old)] += old.counts
+            counts[: len(old)] += old.counts
             self._set_vocab(Vocab(corpus.vocab.words, counts), update=True)
         else:
             corpus = self._encode(source, trim_rule=trim_rule, allow_empty=True)
             if not len(corpus.vocab):  # as gensim's: an empty vocabulary, and train() says so
-                logger.warning("no word of the corpus (%d tokens) occurs at least min_count=%d times: the vocabulary "
-                               "is empty; lower min_count or give a larger corpus", corpus.raw_tokens or 0,
-                               self.min_count)
+                logger.warning(
+                    "no word of the corpus (%d tokens) occurs at least min_count=%d times: the vocabulary "
+                    "is empty; lower min_count or give a larger corpus",
+                    corpus.raw_tokens or 0,
+                    self.min_count,
+                )
             self._set_vocab(corpus.vocab, update=False)
             kept = corpus.vocab.counts
             cut = self.max_final_vocab is not None and len(kept) == self.max_final_vocab and len(kept)
@@ -215,13 +311,19 @@ class Word2Vec:
         cfg = self.config()
         with numba_threads(cfg.threads if workers is None else (workers or os.cpu_count() or 1)):
             self.raw_vocab, total_words, corpus_count = count_words(
-                source, cfg.tokenizer, cfg.max_counted_words, gensim_pruning=bool(self.max_vocab_size),
-                progress=self.progress, trim_rule=trim_rule)
+                source,
+                cfg.tokenizer,
+                cfg.max_counted_words,
+                gensim_pruning=bool(self.max_vocab_size),
+                progress=self.progress,
+                trim_rule=trim_rule,
+            )
         self.corpus_count, self.corpus_total_words = corpus_count, total_words
         return total_words, corpus_count
 
-    def prepare_vocab(self, update=False, keep_raw_vocab=False, trim_rule=None, min_count=None, sample=None,
-                      dry_run=False) -> dict:
+    def prepare_vocab(
+        self, update=False, keep_raw_vocab=False, trim_rule=None, min_count=None, sample=None, dry_run=False
+    ) -> dict:
         """The vocabulary of ``raw_vocab`` (``scan_vocab``'s counts, or ``build_vocab_from_freq``'s): min_count,
         trim_rule and max_final_vocab applied, as gensim's ``prepare_vocab``; with ``update`` the new words come
         after the current ones, which add their counts. Unless ``dry_run``, the model takes it, each new word with
@@ -249,7 +351,7 @@ class Word2Vec:
         else:
             new = [kept[i] for i in frequency_order([words[i] for i in kept], counts[kept])]
             if self.max_final_vocab is not None and len(new) > self.max_final_vocab:
-                new = new[:self.max_final_vocab]
+                new = new[: self.max_final_vocab]
                 effective_min_count = max(min_count, int(counts[new].min())) if new else min_count
             retained = new
         retain_total = int(counts[retained].sum())
@@ -261,12 +363,17 @@ class Word2Vec:
         if update:
             given = dict(zip(words, counts.tolist()))
             old_counts = old.counts + np.array([given.get(w, 0) for w in old.words], dtype=np.int64)
-            self._set_vocab(Vocab(old.words + [words[i] for i in new], np.concatenate([old_counts, counts[new]])),
-                            update=True)
+            self._set_vocab(
+                Vocab(old.words + [words[i] for i in new], np.concatenate([old_counts, counts[new]])), update=True
+            )
         else:
             if not new:  # as gensim's: an empty vocabulary, and train() says so
-                logger.warning("no word of raw_vocab (%d words) has a count of at least min_count=%d: the vocabulary "
-                               "is empty; lower min_count or give a larger corpus", len(words), min_count)
+                logger.warning(
+                    "no word of raw_vocab (%d words) has a count of at least min_count=%d: the vocabulary "
+                    "is empty; lower min_count or give a larger corpus",
+                    len(words),
+                    min_count,
+                )
             self._set_vocab(Vocab([words[i] for i in new], counts[new]), update=False)
             self.min_count, self.sample = min_count, sample
         self.effective_min_count = effective_min_count
@@ -282,8 +389,9 @@ class Word2Vec:
         vocab = self._vocab()
         if not update:
             self._set_vocab(vocab, update=False)
-        elif len(self.wv.vectors) < len(vocab) or any(m is not None and len(m) < len(vocab)
-                                                      for m in (self.syn1neg, self.syn1)):
+        elif len(self.wv.vectors) < len(vocab) or any(
+            m is not None and len(m) < len(vocab) for m in (self.syn1neg, self.syn1)
+        ):
             self._set_vocab(vocab, update=True)
 
     def reset_from(self, other_model) -> None:
@@ -295,8 +403,7 @@ class Word2Vec:
         self.corpus_count = other_model.corpus_count
         self._corpus, self._corpus_of = None, None
 
-    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None,
-                              update=False):
+    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None, update=False):
         """Make the vocabulary and the matrices from word counts instead of a corpus, as gensim's
         ``build_vocab_from_freq``; ``train(sentences)`` then trains on any corpus, its words outside the
         vocabulary skipped.
@@ -327,17 +434,25 @@ class Word2Vec:
         if update:
             self._check_update("build_vocab_from_freq")
         if not hasattr(word_freq, "items"):
-            raise UserError(f"word_freq is a {type(word_freq).__name__}: pass a dict of word -> count, e.g. "
-                            "collections.Counter(words)")
+            raise UserError(
+                f"word_freq is a {type(word_freq).__name__}: pass a dict of word -> count, e.g. "
+                "collections.Counter(words)"
+            )
         for word, count in word_freq.items():
-            if not isinstance(word, str) or isinstance(count, bool) or not isinstance(count, (int, np.integer)) \
-                    or count < 0:
+            if (
+                not isinstance(word, str)
+                or isinstance(count, bool)
+                or not isinstance(count, (int, np.integer))
+                or count < 0
+            ):
                 raise UserError(f"word_freq maps {word!r} to {count!r}: pass words (str) and counts (int >= 0)")
         if not update and not any(_keep(w, int(c), self.min_count, trim_rule) for w, c in word_freq.items()):
             most = max((int(c) for c in word_freq.values()), default=0)
-            raise EmptyVocabularyError(f"no word of word_freq has a count of at least min_count={self.min_count} "
-                                       f"(the largest is {most}): lower min_count, or pass the counts of a larger "
-                                       "corpus")
+            raise EmptyVocabularyError(
+                f"no word of word_freq has a count of at least min_count={self.min_count} "
+                f"(the largest is {most}): lower min_count, or pass the counts of a larger "
+                "corpus"
+            )
         self.raw_vocab = dict(word_freq)
         self.prepare_vocab(update=update, trim_rule=trim_rule)
         if keep_raw_vocab:
@@ -347,16 +462,20 @@ class Word2Vec:
 
     def _check_update(self, what: str) -> None:
         if self.wv is None:
-            raise UserError(f"{what}(update=True) extends a vocabulary, and this model has none yet: call "
-                            f"{what}(...) without update first")
+            raise UserError(
+                f"{what}(update=True) extends a vocabulary, and this model has none yet: call "
+                f"{what}(...) without update first"
+            )
         self._check_own_vectors(what)
 
     def _check_own_vectors(self, what: str) -> None:
         """A model whose ``wv`` was replaced by other vectors (a gensim KeyedVectors) has no output rows for them."""
         if not isinstance(self.wv, Vectors) or self.wv.counts is None:
-            raise ModelStateError(f"model.wv is a {type(self.wv).__name__} of other vectors, not this model's own: "
-                                  f"{what} needs the model's vocabulary and output rows too; load a whole model with "
-                                  "Word2Vec.load, or build_vocab on a fresh one")
+            raise ModelStateError(
+                f"model.wv is a {type(self.wv).__name__} of other vectors, not this model's own: "
+                f"{what} needs the model's vocabulary and output rows too; load a whole model with "
+                "Word2Vec.load, or build_vocab on a fresh one"
+            )
 
     def _set_vocab(self, vocab: Vocab, update: bool) -> None:
         """The model's vocabulary and matrices: new ones, or (``update``) the current rows followed by fresh
@@ -403,28 +522,47 @@ class Word2Vec:
     def _check_training_sanity(self, epochs, total_examples, total_words) -> None:
         """gensim's checks and warnings before training, in gensim's order."""
         if self.hs and self.negative:
-            logger.warning("Both hierarchical softmax and negative sampling are activated. This is probably a "
-                           "mistake. You should set either 'hs=0' or 'negative=0' to disable one of them. ")
+            logger.warning(
+                "Both hierarchical softmax and negative sampling are activated. This is probably a "
+                "mistake. You should set either 'hs=0' or 'negative=0' to disable one of them. "
+            )
         if self.alpha > self.min_alpha_yet_reached:
             logger.warning("Effective 'alpha' higher than previous training cycles")
         if self.wv is None:
-            raise ModelStateError("train() needs a vocabulary: call build_vocab(sentences) first, or pass the "
-                                  "sentences to Word2Vec(...)")
+            raise ModelStateError(
+                "train() needs a vocabulary: call build_vocab(sentences) first, or pass the sentences to Word2Vec(...)"
+            )
         if not len(self.wv):
-            raise ModelStateError("train() needs a vocabulary, and build_vocab kept no word of its corpus (empty, or "
-                                  f"every word under min_count={self.min_count}): lower min_count or give a larger "
-                                  "corpus")
+            raise ModelStateError(
+                "train() needs a vocabulary, and build_vocab kept no word of its corpus (empty, or "
+                f"every word under min_count={self.min_count}): lower min_count or give a larger "
+                "corpus"
+            )
         if total_words is None and total_examples is None:
-            raise UserError("train() needs total_examples or total_words (gensim's learning-rate schedule asks "
-                            "for them): pass e.g. total_examples=model.corpus_count")
+            raise UserError(
+                "train() needs total_examples or total_words (gensim's learning-rate schedule asks "
+                "for them): pass e.g. total_examples=model.corpus_count"
+            )
         if epochs is None or epochs <= 0:
-            raise UserError(f"train() needs an explicit epochs >= 1, got {epochs!r}: pass e.g. "
-                            "epochs=model.epochs")
+            raise UserError(f"train() needs an explicit epochs >= 1, got {epochs!r}: pass e.g. epochs=model.epochs")
         self._check_own_vectors("train()")
 
-    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None, epochs=None,
-              start_alpha=None, end_alpha=None, word_count=0, queue_factor=2, report_delay=1.0, compute_loss=None,
-              callbacks=(), **kwargs):
+    def train(
+        self,
+        corpus_iterable=None,
+        corpus_file=None,
+        total_examples=None,
+        total_words=None,
+        epochs=None,
+        start_alpha=None,
+        end_alpha=None,
+        word_count=0,
+        queue_factor=2,
+        report_delay=1.0,
+        compute_loss=None,
+        callbacks=(),
+        **kwargs,
+    ):
         """Train ``epochs`` passes over the corpus, the learning rate falling linearly from start_alpha (default
         alpha) to end_alpha (min_alpha). Words not in the vocabulary are skipped. As gensim's, ``epochs`` and
         one of ``total_examples`` / ``total_words`` must be given. Returns (words trained on, tokens read)."""
@@ -434,14 +572,23 @@ class Word2Vec:
         # other text than build_vocab's is encoded with this vocabulary
         corpus = self._corpus if key == self._corpus_of else self._encode(source, vocab=vocab)
         corpus = dataclasses.replace(corpus, vocab=vocab)  # sampling follows the model's counts, as gensim's
-        seed = self.seed if self.train_count == 0 else (self.seed * 1_000_003 + self.train_count) % 2 ** 62
-        cfg = self.config(epochs=epochs, alpha=self.alpha if start_alpha is None else start_alpha,
-                          min_alpha=self.min_alpha if end_alpha is None else end_alpha, seed=seed)
+        seed = self.seed if self.train_count == 0 else (self.seed * 1_000_003 + self.train_count) % 2**62
+        cfg = self.config(
+            epochs=epochs,
+            alpha=self.alpha if start_alpha is None else start_alpha,
+            min_alpha=self.min_alpha if end_alpha is None else end_alpha,
+            seed=seed,
+        )
         callbacks = list(callbacks) or self.callbacks
         d = self.vector_size
         # the trainers start from these and write back into them
-        weights = Weights(self.wv.vectors, self.syn1neg if self.syn1neg is not None else np.zeros((0, d), np.float32),
-                          self.syn1, lockf=getattr(self.wv, "vectors_lockf", None), tree=self._tree())
+        weights = Weights(
+            self.wv.vectors,
+            self.syn1neg if self.syn1neg is not None else np.zeros((0, d), np.float32),
+            self.syn1,
+            lockf=getattr(self.wv, "vectors_lockf", None),
+            tree=self._tree(),
+        )
 
         def on_epoch_end(epoch, w_in, stats):
             self.wv.vectors[...] = w_in  # the trainer's own (padded) copy, as it stands after the epoch
@@ -500,19 +647,27 @@ class Word2Vec:
             (a RuntimeError, as gensim's) without negative sampling, or before the model has its matrices.
         """
         if not self.negative:
-            raise ModelStateError("predict_output_word reads negative sampling's output rows (syn1neg), and this "
-                                  "model has negative=0: train one with negative > 0 (e.g. 5)")
+            raise ModelStateError(
+                "predict_output_word reads negative sampling's output rows (syn1neg), and this "
+                "model has negative=0: train one with negative > 0 (e.g. 5)"
+            )
         if self.wv is None or self.syn1neg is None:
-            raise ModelStateError("predict_output_word needs a trained model: call build_vocab and train first, or "
-                                  "pass the sentences to Word2Vec(...)")
+            raise ModelStateError(
+                "predict_output_word needs a trained model: call build_vocab and train first, or "
+                "pass the sentences to Word2Vec(...)"
+            )
         self._check_own_vectors("predict_output_word")
         if isinstance(context_words_list, str):
-            raise UserError(f"context_words_list is the string {context_words_list!r}: pass a list of words, e.g. "
-                            f"[{context_words_list!r}]")
+            raise UserError(
+                f"context_words_list is the string {context_words_list!r}: pass a list of words, e.g. "
+                f"[{context_words_list!r}]"
+            )
         V = len(self.wv)
-        rows = [self.wv.key_to_index[w] if isinstance(w, str) else int(w) for w in context_words_list
-                if (w in self.wv.key_to_index if isinstance(w, str) else
-                    isinstance(w, (int, np.integer)) and 0 <= w < V)]
+        rows = [
+            self.wv.key_to_index[w] if isinstance(w, str) else int(w)
+            for w in context_words_list
+            if (w in self.wv.key_to_index if isinstance(w, str) else isinstance(w, (int, np.integer)) and 0 <= w < V)
+        ]
         if not rows:
             logger.warning("All the input context words are out-of-vocabulary for the current model.")
             return None
@@ -553,27 +708,34 @@ class Word2Vec:
             (a RuntimeError, as gensim's) for a model without hs, or before it has its matrices.
         """
         if not self.hs:
-            raise ModelStateError("score sums log-probabilities under hierarchical softmax, and this model has hs=0: "
-                                  "train one with hs=1 (and negative=0, as gensim's score expects)")
+            raise ModelStateError(
+                "score sums log-probabilities under hierarchical softmax, and this model has hs=0: "
+                "train one with hs=1 (and negative=0, as gensim's score expects)"
+            )
         if self.wv is None or self.syn1 is None:
-            raise ModelStateError("score needs a trained model: call build_vocab and train first, or pass the "
-                                  "sentences to Word2Vec(...)")
+            raise ModelStateError(
+                "score needs a trained model: call build_vocab and train first, or pass the sentences to Word2Vec(...)"
+            )
         self._check_own_vectors("score")
         ids = []
         for sentence in sentences:
             if len(ids) >= total_sentences:
                 break
             if sentence is None or isinstance(sentence, bytes) or not hasattr(sentence, "__iter__"):
-                raise UserError(f"score takes sentences as lists of words, and one is {sentence!r:.40}: pass e.g. "
-                                "[['a', 'sentence'], ...]")  # a str is its characters, as in gensim
+                raise UserError(
+                    f"score takes sentences as lists of words, and one is {sentence!r:.40}: pass e.g. "
+                    "[['a', 'sentence'], ...]"
+                )  # a str is its characters, as in gensim
             known = [self.wv.key_to_index[w] for w in sentence if w in self.wv.key_to_index]
             ids.append(np.array(known[:MAX_WORDS_IN_SENTENCE], dtype=np.int64))
-        return score_sentences(ids, self.wv.vectors, self.syn1, self._tree(), int(self.window), bool(self.sg),
-                               bool(self.cbow_mean))
+        return score_sentences(
+            ids, self.wv.vectors, self.syn1, self._tree(), int(self.window), bool(self.sg), bool(self.cbow_mean)
+        )
 
     # -- files --------------------------------------------------------------------------------------
-    def save(self, fname_or_handle, separately=None, sep_limit=10 * 1024 ** 2, ignore=frozenset(),
-             pickle_protocol=4) -> None:
+    def save(
+        self, fname_or_handle, separately=None, sep_limit=10 * 1024**2, ignore=frozenset(), pickle_protocol=4
+    ) -> None:
         """The whole model in one file (its matrices, the vocabulary with counts, the settings and how far
         training went): ``Word2Vec.load`` continues from it. gensim's ``separately``, ``sep_limit``, ``ignore`` and
         ``pickle_protocol`` are accepted and have nothing to do: the file is one .npz archive, never a pickle.
@@ -582,8 +744,13 @@ class Word2Vec:
             raise UserError("this model has no vocabulary yet: nothing to save (call build_vocab and train first)")
         self._check_own_vectors("save")
         settings = {k: getattr(self, k) for k in _SETTINGS}
-        meta = {"format": FORMAT, "settings": settings, "options": self.options, "words": self.wv.index_to_key,
-                **{k: getattr(self, k) for k in _STATE}}
+        meta = {
+            "format": FORMAT,
+            "settings": settings,
+            "options": self.options,
+            "words": self.wv.index_to_key,
+            **{k: getattr(self, k) for k in _STATE},
+        }
         arrays = {"w_in": self.wv.vectors, "counts": np.asarray(self.wv.counts, dtype=np.int64)}
         if self.syn1neg is not None:
             arrays["w_out"] = self.syn1neg
@@ -615,8 +782,10 @@ class Word2Vec:
             if meta.get("format") != FORMAT:
                 raise ValueError("not a fastw2v model")
         except (ValueError, KeyError, OSError, EOFError) as e:
-            raise UserError(f"{fname!r} is not a model saved by fastw2v.Word2Vec.save ({str(e)[:80]}): word "
-                            "vectors load with fastw2v.Vectors.load") from None
+            raise UserError(
+                f"{fname!r} is not a model saved by fastw2v.Word2Vec.save ({str(e)[:80]}): word "
+                "vectors load with fastw2v.Vectors.load"
+            ) from None
         settings = {"sg": 1, **meta["settings"]}  # a model saved before CBOW was skip-gram
         model = cls(**settings, **meta["options"])
         model.wv = Vectors(meta["words"], arrays["w_in"], arrays["counts"])
@@ -626,8 +795,9 @@ class Word2Vec:
         model.syn1 = np.ascontiguousarray(arrays["syn1"], dtype=np.float32) if model.hs else None
         if model.hs:  # the tree it trained (a file saved before the tree was kept: word2vec.c's of the counts)
             saved = "hs_offsets" in arrays
-            model._set_codes(HuffmanTree(arrays["hs_codes"], arrays["hs_points"], arrays["hs_offsets"]) if saved
-                             else None)
+            model._set_codes(
+                HuffmanTree(arrays["hs_codes"], arrays["hs_points"], arrays["hs_offsets"]) if saved else None
+            )
         for k in _STATE:
             if k in meta:
                 setattr(model, k, meta[k])
@@ -639,18 +809,23 @@ class Word2Vec:
         try:
             import gensim.models
         except ImportError:
-            raise UserError(f"{fname!r} is not a model saved by fastw2v.Word2Vec.save: a gensim model loads when "
-                            "gensim is installed (pip install gensim); word vectors load with fastw2v.Vectors.load"
-                            ) from None
+            raise UserError(
+                f"{fname!r} is not a model saved by fastw2v.Word2Vec.save: a gensim model loads when "
+                "gensim is installed (pip install gensim); word vectors load with fastw2v.Vectors.load"
+            ) from None
         try:
             theirs = gensim.models.Word2Vec.load(fname, mmap=mmap, rethrow=True)
         except AttributeError as e:  # a file of another gensim class (KeyedVectors, Doc2Vec...)
-            raise AttributeError(f"{fname!r} is not a Word2Vec model ({str(e).splitlines()[0][:160]}): word "
-                                 "vectors load with fastw2v.Vectors.load or gensim's KeyedVectors.load") from None
+            raise AttributeError(
+                f"{fname!r} is not a Word2Vec model ({str(e).splitlines()[0][:160]}): word "
+                "vectors load with fastw2v.Vectors.load or gensim's KeyedVectors.load"
+            ) from None
         except Exception as e:  # noqa: BLE001 - unpickling raises many types; all mean "not a model"
             reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
-            raise UserError(f"{fname!r} is neither a model saved by fastw2v.Word2Vec.save nor one gensim loads "
-                            f"({reason}): check the file") from None
+            raise UserError(
+                f"{fname!r} is neither a model saved by fastw2v.Word2Vec.save nor one gensim loads "
+                f"({reason}): check the file"
+            ) from None
         return cls.from_gensim(theirs)
 
     @classmethod
@@ -671,8 +846,11 @@ class Word2Vec:
         if model.hs:  # syn1's rows are the inner nodes of gensim's tree, whose ties differ from word2vec.c's
             expandos = getattr(theirs.wv, "expandos", {})
             codes, points = expandos.get("code"), expandos.get("point")
-            model._set_codes(tree_of_paths(codes, points) if codes is not None and points is not None
-                             and len(codes) == len(words) else None)
+            model._set_codes(
+                tree_of_paths(codes, points)
+                if codes is not None and points is not None and len(codes) == len(words)
+                else None
+            )
         model.corpus_count = _plain(getattr(theirs, "corpus_count", 0))
         model.corpus_total_words = _plain(getattr(theirs, "corpus_total_words", None))
         model.train_count = _plain(getattr(theirs, "train_count", 0))

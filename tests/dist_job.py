@@ -39,14 +39,30 @@ def recording_set_rows(self, m, ids, rows):
 Vectors.save = counting_save
 RingSync._set_rows = recording_set_rows
 try:
-    vectors = fastw2v.train(data=text, output=os.path.join(out, "vectors.bin"), cache_dir=os.path.join(out, "cache"),
-                            progress=False, **settings)
+    vectors = fastw2v.train(
+        data=text,
+        output=os.path.join(out, "vectors.bin"),
+        cache_dir=os.path.join(out, "cache"),
+        progress=False,
+        **settings,
+    )
 except fastw2v.UserError as e:
     with open(os.path.join(out, f"rank-{rank}.json"), "w") as f:
         json.dump(dict(error=str(e.args[0])), f)
     sys.exit(2)
 st = vectors.stats
 with open(os.path.join(out, f"rank-{rank}.json"), "w") as f:
-    json.dump(dict(rank=st.rank, world=st.world_size, pairs=st.pairs, tokens=st.tokens, saves=len(saves),
-                   sync_bytes=st.sync_bytes, sync_seconds=st.sync_seconds, received=received,
-                   vectors=hashlib.sha1(vectors.vectors.tobytes()).hexdigest()), f)
+    json.dump(
+        dict(
+            rank=st.rank,
+            world=st.world_size,
+            pairs=st.pairs,
+            tokens=st.tokens,
+            saves=len(saves),
+            sync_bytes=st.sync_bytes,
+            sync_seconds=st.sync_seconds,
+            received=received,
+            vectors=hashlib.sha1(vectors.vectors.tobytes()).hexdigest(),
+        ),
+        f,
+    )

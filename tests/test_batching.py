@@ -66,7 +66,7 @@ def test_negatives_follow_unigram_075_chi_square(zipf_corpus, cls):
     builder = cls(zipf_corpus, batch_size=4096, seed=11)
     negs = torch.cat([n.reshape(-1) for _, _, n in builder]).numpy()
     counts = zipf_corpus.vocab.counts
-    expected = counts ** 0.75 / (counts ** 0.75).sum() * negs.size
+    expected = counts**0.75 / (counts**0.75).sum() * negs.size
     observed = np.bincount(negs, minlength=len(counts))
     # pool the rarest words so every expected cell is >= 5, as the chi-square test needs
     order = np.argsort(expected)
@@ -129,19 +129,24 @@ def test_len_follows_the_tutorials_loop_when_epochs_differ(zipf_corpus, cls):
     assert before == sum(1 for _ in builder) == len(builder)
 
 
-@pytest.mark.parametrize("docs, vocab_size, message", [
-    ([[0, 1, 6000]], 10, "word id 6000, outside 0..9 for vocab_size=10"),
-    ([[0, -1, 2]], None, "word id -1, outside"),
-    ([["the", "cat"]], None, "must be lists of integer word ids"),
-    ([[0, 1.5]], None, "must be lists of integer word ids"),
-])
+@pytest.mark.parametrize(
+    "docs, vocab_size, message",
+    [
+        ([[0, 1, 6000]], 10, "word id 6000, outside 0..9 for vocab_size=10"),
+        ([[0, -1, 2]], None, "word id -1, outside"),
+        ([["the", "cat"]], None, "must be lists of integer word ids"),
+        ([[0, 1.5]], None, "must be lists of integer word ids"),
+    ],
+)
 def test_dropin_rejects_ids_the_model_cannot_embed(docs, vocab_size, message):
     with pytest.raises(fastw2v.UserError, match=message):
         fastw2v.SkipGramBatches(docs, vocab_size)
 
 
-@pytest.mark.parametrize("setting, message", [({"sample": "1e-3"}, "sample must be a finite number"),
-                                              ({"window": 2.5}, "window must be a whole number")])
+@pytest.mark.parametrize(
+    "setting, message",
+    [({"sample": "1e-3"}, "sample must be a finite number"), ({"window": 2.5}, "window must be a whole number")],
+)
 def test_dropin_checks_its_settings_as_train_does(setting, message):
     with pytest.raises(fastw2v.UserError, match=message):
         fastw2v.SkipGramBatches([[0, 1, 2]], 3, **setting)

@@ -30,8 +30,18 @@ def fake_rows(monkeypatch):
 
     def measure(spec, args):
         calls.append(spec["label"])
-        return dict(spec, wall_s=1.0, rates=[float(len(calls))], unit="words/s", work=1, seconds=[1.0], note="",
-                    tokens=10, maxrss_mib=1.0, children_maxrss_mib=0.0)
+        return dict(
+            spec,
+            wall_s=1.0,
+            rates=[float(len(calls))],
+            unit="words/s",
+            work=1,
+            seconds=[1.0],
+            note="",
+            tokens=10,
+            maxrss_mib=1.0,
+            children_maxrss_mib=0.0,
+        )
 
     monkeypatch.setattr(runner, "measure", measure)
     monkeypatch.setattr(runner.common, "full_corpus", lambda arg: types.SimpleNamespace(description="fake"))
@@ -41,7 +51,9 @@ def fake_rows(monkeypatch):
 def test_rounds_run_the_rows_in_turn(monkeypatch, tmp_path, capsys):
     calls = fake_rows(monkeypatch)
     out = tmp_path / "r.json"
-    assert runner.main(["--rows", "4 iterable,4 CBOW iterable", "--rounds", "3", "--repeat", "1", "--out", str(out)]) == 0
+    assert (
+        runner.main(["--rows", "4 iterable,4 CBOW iterable", "--rounds", "3", "--repeat", "1", "--out", str(out)]) == 0
+    )
     first, second = calls[0], calls[1]
     assert first != second and calls == [first, second] * 3  # row A, row B, A, B, A, B
     rows = {r["label"]: r["rates"] for r in json.loads(out.read_text())["rows"]}
@@ -131,14 +143,31 @@ def test_distributed_summary_gives_each_jobs_gap_to_one_process():
     from benchmarks.distributed import summary
 
     def row(ranks, seed, analogy, ws, **kw):
-        return dict(ranks=ranks, seed=seed, analogy=analogy, ws353=ws, words_per_sec=1000.0, sync_share=0.25,
-                    sync_bytes_per_token=100.0, final_loss=2.5, alone_as_ranks=0, span_tokens=1 << 18,
-                    chunk_tokens=1 << 20, **kw)
+        return dict(
+            ranks=ranks,
+            seed=seed,
+            analogy=analogy,
+            ws353=ws,
+            words_per_sec=1000.0,
+            sync_share=0.25,
+            sync_bytes_per_token=100.0,
+            final_loss=2.5,
+            alone_as_ranks=0,
+            span_tokens=1 << 18,
+            chunk_tokens=1 << 20,
+            **kw,
+        )
 
     alone = dict(row(1, 1, 0.29, 0.49), alone_as_ranks=8)  # not a baseline row
     zipf = row(2, 1, None, None)  # generated text: nothing to evaluate
-    rows = [row(1, 1, 0.30, 0.50), row(1, 2, 0.32, 0.52), row(2, 1, 0.305, 0.515), row(2, 2, 0.315, 0.505), alone,
-            dict(ranks=8, seed=1, error="diverged")]
+    rows = [
+        row(1, 1, 0.30, 0.50),
+        row(1, 2, 0.32, 0.52),
+        row(2, 1, 0.305, 0.515),
+        row(2, 2, 0.315, 0.505),
+        alone,
+        dict(ranks=8, seed=1, error="diverged"),
+    ]
     table = summary(rows).splitlines()
     assert table[2] == "| 1 | - | - | - | 1,2 | 31.00% | 0.510 | +0.00 | +0.000 | 1,000 | 25% | 100 | 2.5000 |"
     assert table[3].startswith("| 1 | 8 | 262144 | 1048576 | 1 | 29.00% | 0.490 | -2.00 | -0.020 |")

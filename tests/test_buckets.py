@@ -29,7 +29,7 @@ def test_vocab_partitions_balance_the_kept_tokens_and_the_negatives():
     mass = np.array([8.0, 4.0, 3.0, 3.0, 2.0])
     assert vocab_partitions(mass, mass, 2).tolist() == [0, 1, 1, 1, 0]
     counts = 1e6 / np.arange(1, 5001)  # Zipf
-    q = counts ** 0.75
+    q = counts**0.75
     part = vocab_partitions(counts, q, 8)
     for share in (counts, q):
         load = np.bincount(part, weights=share / share.sum(), minlength=8)
@@ -55,8 +55,20 @@ PARTITION = np.array([0, 1, 0, 1], dtype=np.int32)
 
 
 def hand_pairs(slot_of, output_is_center):
-    x, y, o, key_starts = kernels.bucket_pairs(KEPT, STARTS, OFFSETS, (0, 1), 1, False, 0, PARTITION, PARTITION, 2,
-                                               np.array(slot_of, dtype=np.int32), output_is_center)
+    x, y, o, key_starts = kernels.bucket_pairs(
+        KEPT,
+        STARTS,
+        OFFSETS,
+        (0, 1),
+        1,
+        False,
+        0,
+        PARTITION,
+        PARTITION,
+        2,
+        np.array(slot_of, dtype=np.int32),
+        output_is_center,
+    )
     return x.tolist(), y.tolist(), o.tolist(), key_starts.tolist()
 
 
@@ -72,8 +84,15 @@ def test_bucket_pairs_hand_computed():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 30), min_size=1, max_size=12), st.integers(1, 4), st.integers(1, 2),
-       st.integers(1, 3), st.booleans(), st.booleans(), st.integers(0, 1000))
+@given(
+    st.lists(st.integers(0, 30), min_size=1, max_size=12),
+    st.integers(1, 4),
+    st.integers(1, 2),
+    st.integers(1, 3),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 1000),
+)
 def test_every_pair_of_a_chunk_is_in_exactly_one_ranks_list(lengths, n, k, window, shrink, output_is_center, seed):
     """Each rank's lists hold only pairs whose output row is in its partition, grouped by the input row's part, in
     text order; together the ranks' lists are every pair of the chunk once, with its index in fill_pairs' order."""
@@ -89,8 +108,20 @@ def test_every_pair_of_a_chunk_is_in_exactly_one_ranks_list(lengths, n, k, windo
     for rank in range(n):
         slot_of = np.full(n, -1, dtype=np.int32)
         slot_of[rank] = 0
-        x, y, o, key_starts = kernels.bucket_pairs(kept, starts, offsets, (0, len(lengths)), window, shrink, seed,
-                                                   partition, part, n * k, slot_of, output_is_center)
+        x, y, o, key_starts = kernels.bucket_pairs(
+            kept,
+            starts,
+            offsets,
+            (0, len(lengths)),
+            window,
+            shrink,
+            seed,
+            partition,
+            part,
+            n * k,
+            slot_of,
+            output_is_center,
+        )
         assert key_starts[-1] == x.shape[0] and np.all(np.diff(key_starts) >= 0)
         c, t = (kept[y], kept[x]) if output_is_center else (kept[x], kept[y])
         assert np.array_equal(c, center[o]) and np.array_equal(t, context[o])
@@ -156,7 +187,10 @@ def test_bucket_negatives_are_the_same_draws_with_numba_and_torch(zipf_corpus):
         kernels.draw_negatives_at(b.sampler, *b.table(p), 111, 222, rows, numba_negs)
         lo, size = b.table(p)
         slots = torch.from_numpy(rows)[:, None] * 5 + torch.arange(5)
-        assert partition_draws(torch.from_numpy(b.sampler[lo:lo + size]), 111, 222, slots).tolist() == numba_negs.tolist()
+        assert (
+            partition_draws(torch.from_numpy(b.sampler[lo : lo + size]), 111, 222, slots).tolist()
+            == numba_negs.tolist()
+        )
         assert set(b.partition[numba_negs.ravel()]) == {p}
 
 
@@ -182,10 +216,10 @@ def test_the_default_span_is_a_64th_of_the_corpus_as_a_power_of_two_within_bound
     assert default.span_tokens is None
     # IMDB (23.1M tokens) and the second corpus (9.7M): 2^18, the floor; 40M tokens: 625k -> 2^19
     assert [default.resolved_span_tokens(n) for n in (9_687_366, 23_100_735, 40_000_000)] == [1 << 18, 1 << 18, 1 << 19]
-    assert default.resolved_span_tokens(10 ** 9) == default.chunk_tokens == 1 << 20  # a span is at most a chunk
+    assert default.resolved_span_tokens(10**9) == default.chunk_tokens == 1 << 20  # a span is at most a chunk
     long_chunks = fastw2v.Config(chunk_tokens=1 << 26)
-    assert long_chunks.resolved_span_tokens(10 ** 9) == 1 << 23 and long_chunks.resolved_span_tokens(10 ** 12) == 1 << 24
-    assert fastw2v.Config(span_tokens=1500).resolved_span_tokens(10 ** 9) == 1500
-    assert fastw2v.Config(span_tokens=1 << 22).resolved_span_tokens(10 ** 9) == 1 << 20
+    assert long_chunks.resolved_span_tokens(10**9) == 1 << 23 and long_chunks.resolved_span_tokens(10**12) == 1 << 24
+    assert fastw2v.Config(span_tokens=1500).resolved_span_tokens(10**9) == 1500
+    assert fastw2v.Config(span_tokens=1 << 22).resolved_span_tokens(10**9) == 1 << 20
     with pytest.raises(fastw2v.UserError, match="span_tokens must be a whole number >= 1"):
         fastw2v.Config(span_tokens=0)

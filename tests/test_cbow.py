@@ -9,8 +9,8 @@ import pytest
 import fastw2v
 from fastw2v import kernels as K
 from fastw2v.errors import UserError
-from fastw2v.pair_step import MAX_EXP
 from fastw2v.hogwild import init_weights, train_hogwild
+from fastw2v.pair_step import MAX_EXP
 from fastw2v.train import train_corpus
 
 from .test_hogwild import BASE, own_group_precision, reference_case
@@ -27,6 +27,7 @@ def chunk_streams(corpus, cfg):
     bounds = corpus.chunk_bounds(cfg.chunk_tokens)
     for epoch in range(cfg.epochs):
         for c in range(bounds.shape[0] - 1):
+
             def base(stream, epoch=epoch, c=c):
                 return int(K.stream_base(cfg.seed, epoch, stream, c))
 
@@ -76,8 +77,9 @@ def reference_cbow(corpus, cfg):
     return w_in, w_out, windows
 
 
-@pytest.mark.parametrize("hot, negative, cbow_mean", [(False, 5, 1), (True, 5, 1), (False, 3, 1), (False, 5, 0),
-                                                      (True, 3, 0)])
+@pytest.mark.parametrize(
+    "hot, negative, cbow_mean", [(False, 5, 1), (True, 5, 1), (False, 3, 1), (False, 5, 0), (True, 3, 0)]
+)
 def test_cbow_equals_word2vec_c_in_numpy(hot, negative, cbow_mean, monkeypatch):
     """hot: 2 threads with 8 private hot rows on one-document chunks (one block each: in fact serial). negative=5
     takes the kernel's one-pass update on windows whose six output rows differ and its general loop on the others
@@ -98,9 +100,20 @@ def test_a_hand_computed_corpus():
     y (one equal to the center is skipped)."""
     corpus = fastw2v.encode(fastw2v.from_texts(["x y"]), min_count=1, cache_dir=None, tokenizer="whitespace")
     x, y = corpus.vocab.index["x"], corpus.vocab.index["y"]
-    cfg = fastw2v.Config(sg=0, vector_size=2, window=1, shrink_windows=False, sample=0, negative=1, epochs=1,
-                         alpha=0.5, min_alpha=0.5, workers=1, seed=4)
-    (kept, _, _, negatives), = chunk_streams(corpus, cfg)
+    cfg = fastw2v.Config(
+        sg=0,
+        vector_size=2,
+        window=1,
+        shrink_windows=False,
+        sample=0,
+        negative=1,
+        epochs=1,
+        alpha=0.5,
+        min_alpha=0.5,
+        workers=1,
+        seed=4,
+    )
+    ((kept, _, _, negatives),) = chunk_streams(corpus, cfg)
     neg_of_x, neg_of_y = negatives(0)[0], negatives(1)[0]  # kept positions 0 (x) and 1 (y)
     assert kept.tolist() == [x, y]
     w_in = np.zeros((2, 2), dtype=np.float32)
@@ -207,15 +220,32 @@ def test_torch_cbow_one_window_a_batch_equals_hogwild(planted_corpus, cbow_mean)
     """With one window a batch, one negative (never drawn twice), a constant lr, no trust bound and no shuffling,
     the batch step is the sequential one: the torch backend trains hogwild's CBOW, window for window, from the
     same rows (the same windows, and negatives keyed by the same kept positions)."""
-    cfg = fastw2v.Config(sg=0, cbow_mean=cbow_mean, vector_size=8, epochs=1, negative=1, alpha=0.05, min_alpha=0.05,
-                         workers=1, seed=2, chunk_tokens=3000, shuffle=False, batch_size=1, trust=None)
+    cfg = fastw2v.Config(
+        sg=0,
+        cbow_mean=cbow_mean,
+        vector_size=8,
+        epochs=1,
+        negative=1,
+        alpha=0.05,
+        min_alpha=0.05,
+        workers=1,
+        seed=2,
+        chunk_tokens=3000,
+        shuffle=False,
+        batch_size=1,
+        trust=None,
+    )
     w_in, w_out = init_weights(len(planted_corpus.vocab), 8, 3)
     w_out = np.random.default_rng(1).normal(0, 0.1, w_out.shape).astype(np.float32)
     runs = {}
     for backend in ("hogwild", "torch"):
         weights = fastw2v.stats.Weights(w_in.copy(), w_out.copy())
-        runs[backend] = train_corpus(planted_corpus, dataclasses.replace(cfg, backend=backend, device="cpu"),
-                                     progress=False, weights=weights)[1], weights
+        runs[backend] = (
+            train_corpus(
+                planted_corpus, dataclasses.replace(cfg, backend=backend, device="cpu"), progress=False, weights=weights
+            )[1],
+            weights,
+        )
     (hog_stats, hog), (torch_stats, tor) = runs["hogwild"], runs["torch"]
     assert hog_stats.pairs == torch_stats.pairs > 1000
     np.testing.assert_allclose(tor.w_in, hog.w_in, rtol=1e-4, atol=1e-5)

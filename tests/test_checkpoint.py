@@ -2,7 +2,6 @@
 
 import os
 import re
-import signal
 import subprocess
 import sys
 
@@ -48,8 +47,11 @@ def test_stop_and_resume_equals_an_uninterrupted_run(run, zipf_corpus, tmp_path,
     whole = fastw2v.train(**kw)
     with monkeypatch.context() as m:
         stop_at(m, 5)  # in the first epoch (10 chunks an epoch)
-        with pytest.raises(C.Interrupted, match=r"stopped by SIGTERM after writing checkpoint .*ckpt-000001 \(epoch 1 "
-                                                r"of 2\): run the same command with --resume"):
+        with pytest.raises(
+            C.Interrupted,
+            match=r"stopped by SIGTERM after writing checkpoint .*ckpt-000001 \(epoch 1 "
+            r"of 2\): run the same command with --resume",
+        ):
             fastw2v.train(checkpoint_dir=tmp_path, **kw)
     assert os.listdir(tmp_path) == ["ckpt-000001"]
     resumed = fastw2v.train(checkpoint_dir=tmp_path, resume=True, **kw)
@@ -70,8 +72,9 @@ def test_resuming_a_finished_run_trains_nothing(zipf_corpus, tmp_path):
 
 def test_a_checkpoint_folder_is_a_whole_model(zipf_corpus, tmp_path):
     """Both matrices and the vocabulary with its counts: the vectors without the corpus."""
-    v = fastw2v.train(checkpoint_dir=tmp_path, **settings(zipf_corpus, backend="hogwild", workers=1,
-                                                          final_vectors="avg"))
+    v = fastw2v.train(
+        checkpoint_dir=tmp_path, **settings(zipf_corpus, backend="hogwild", workers=1, final_vectors="avg")
+    )
     saved = C.read(str(tmp_path / sorted(os.listdir(tmp_path))[-1])).vectors("avg")
     assert saved.index_to_key == v.index_to_key and np.array_equal(saved.counts, v.counts)
     assert np.array_equal(saved.vectors, v.vectors)
@@ -138,8 +141,11 @@ def test_a_cut_checkpoint_and_a_killed_save_are_not_used(zipf_corpus, tmp_path, 
 def test_another_setting_or_corpus_is_refused_naming_the_difference(zipf_corpus, planted_corpus, tmp_path):
     kw = settings(zipf_corpus, backend="hogwild", workers=1, epochs=1)
     fastw2v.train(checkpoint_dir=tmp_path, **kw)
-    with pytest.raises(UserError, match=r"was made with window=5, this run has window=3: pass --window 5, or another "
-                                        r"--checkpoint-dir"):
+    with pytest.raises(
+        UserError,
+        match=r"was made with window=5, this run has window=3: pass --window 5, or another "
+        r"--checkpoint-dir",
+    ):
         fastw2v.train(checkpoint_dir=tmp_path, resume=True, **{**kw, "window": 3})
     with pytest.raises(UserError, match=r"was made with backend='hogwild', this run has backend='torch'"):
         fastw2v.train(checkpoint_dir=tmp_path, resume=True, **{**kw, "backend": "torch", "device": "cpu"})
@@ -177,13 +183,30 @@ def test_sigterm_and_sigint_write_a_checkpoint_and_resume_finishes(tmp_path):
     text = tmp_path / "text.txt"
     rng = np.random.default_rng(0)
     text.write_text("\n".join(" ".join(f"w{i}" for i in rng.zipf(1.4, 60) % 200) for _ in range(400)))
-    common = ["train", "--data", str(text), "--backend", "hogwild", "--workers", "1", "--epochs", "2",
-              "--min-count", "1", "--chunk-tokens", "4000", "--no-progress", "--cache-dir", str(tmp_path / "cache")]
+    common = [
+        "train",
+        "--data",
+        str(text),
+        "--backend",
+        "hogwild",
+        "--workers",
+        "1",
+        "--epochs",
+        "2",
+        "--min-count",
+        "1",
+        "--chunk-tokens",
+        "4000",
+        "--no-progress",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
 
     def run(*extra, signal_name=""):
         env = dict(os.environ, SIGNAL=signal_name)
-        return subprocess.run([sys.executable, "-c", SCRIPT, *common, *extra], capture_output=True, text=True,
-                              env=env, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-c", SCRIPT, *common, *extra], capture_output=True, text=True, env=env, timeout=300
+        )
 
     whole = run("--output", str(tmp_path / "whole.txt"))
     assert whole.returncode == 0, whole.stderr
@@ -192,10 +215,15 @@ def test_sigterm_and_sigint_write_a_checkpoint_and_resume_finishes(tmp_path):
         out = tmp_path / f"resumed-{name}.txt"
         stopped = run("--output", str(out), "--checkpoint-dir", str(folder), signal_name=name)
         assert stopped.returncode == status, stopped.stderr
-        assert stopped.stderr.strip().splitlines()[-1].startswith(f"fastw2v: stopped by {name} after writing checkpoint")
+        assert (
+            stopped.stderr.strip().splitlines()[-1].startswith(f"fastw2v: stopped by {name} after writing checkpoint")
+        )
         assert not out.exists() and os.listdir(folder) == ["ckpt-000001"]
         resumed = run("--output", str(out), "--checkpoint-dir", str(folder), "--resume")
         assert resumed.returncode == 0, resumed.stderr
-        assert re.search(r"\ntraining +[\d.]+ s in this run, [\d.]+ s in all runs, [\d,]+ words/s over all of them "
-                         r"\(this run's wall time [\d.]+ s\)\n", resumed.stdout), resumed.stdout
+        assert re.search(
+            r"\ntraining +[\d.]+ s in this run, [\d.]+ s in all runs, [\d,]+ words/s over all of them "
+            r"\(this run's wall time [\d.]+ s\)\n",
+            resumed.stdout,
+        ), resumed.stdout
         assert out.read_text() == (tmp_path / "whole.txt").read_text()

@@ -21,7 +21,10 @@ def corpus_file(tmp_path_factory):
 
 def test_train_then_similar(tmp_path, corpus_file, capsys):
     out = tmp_path / "v.txt"
-    assert main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"), *TINY]) == 0
+    assert (
+        main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"), *TINY])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "vocabulary" in printed and "words/s" in printed and str(out) in printed
     assert "sgd, lr 0.025 -> 0.0001" in printed
@@ -31,34 +34,46 @@ def test_train_then_similar(tmp_path, corpus_file, capsys):
     assert len(lines) == 3 and all(len(line.split("\t")) == 2 for line in lines)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--data", "/no/such/file.txt"], "no such file"),
-    (["--epochs", "0"], "epochs must be a whole number >= 1"),
-    (["--window", "0"], "window must be"),
-    (["--negative", "0"], "negative=0 and no hs leave nothing to train"),
-    (["--negative", "-1"], "negative must be"),
-    (["--dim", "0"], "vector_size must be"),
-    (["--batch-size", "0"], "batch_size must be"),
-    (["--device", "tpu9"], "unknown device"),
-    (["--device", "cuda"], "no CUDA GPU"),
-    (["--min-count", "100000"], "lower --min-count"),
-    (["--output", "/no/such/dir/v.bin"], "does not exist"),
-    (["--output", "v.weird"], "name the file .txt, .bin or .npy"),
-    (["--shared-negatives", "--backend", "torch"], "option of the hogwild backend"),
-    (["--shared-negatives", "--optimizer", "adam", "--device", "cpu"], "drop --shared-negatives"),
-    (["--alpha", "nan"], "alpha must be a finite number"),
-    (["--alpha", "0.01", "--min-alpha", "0.1"], "min_alpha (0.1) is above alpha (0.01)"),
-    (["--seed", "-1"], "seed must be a whole number >= 0"),
-    (["--alpha", "1e30", "--backend", "hogwild"], "training diverged"),
-    (["--epochs", "1.5"], "argument --epochs: invalid int value: '1.5' (see fastw2v train --help)"),
-    (["--text-column", "text", "--cache-dir", "CORPUS"], "as the cache folder"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--data", "/no/such/file.txt"], "no such file"),
+        (["--epochs", "0"], "epochs must be a whole number >= 1"),
+        (["--window", "0"], "window must be"),
+        (["--negative", "0"], "negative=0 and no hs leave nothing to train"),
+        (["--negative", "-1"], "negative must be"),
+        (["--dim", "0"], "vector_size must be"),
+        (["--batch-size", "0"], "batch_size must be"),
+        (["--device", "tpu9"], "unknown device"),
+        (["--device", "cuda"], "no CUDA GPU"),
+        (["--min-count", "100000"], "lower --min-count"),
+        (["--output", "/no/such/dir/v.bin"], "does not exist"),
+        (["--output", "v.weird"], "name the file .txt, .bin or .npy"),
+        (["--shared-negatives", "--backend", "torch"], "option of the hogwild backend"),
+        (["--shared-negatives", "--optimizer", "adam", "--device", "cpu"], "drop --shared-negatives"),
+        (["--alpha", "nan"], "alpha must be a finite number"),
+        (["--alpha", "0.01", "--min-alpha", "0.1"], "min_alpha (0.1) is above alpha (0.01)"),
+        (["--seed", "-1"], "seed must be a whole number >= 0"),
+        (["--alpha", "1e30", "--backend", "hogwild"], "training diverged"),
+        (["--epochs", "1.5"], "argument --epochs: invalid int value: '1.5' (see fastw2v train --help)"),
+        (["--text-column", "text", "--cache-dir", "CORPUS"], "as the cache folder"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, corpus_file, capsys, args, message):
     import torch
 
     if "cuda" in args and torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    base = ["train", "--data", str(corpus_file), "--cache-dir", str(tmp_path / "c"), "--output", str(tmp_path / "v.bin"), *TINY]
+    base = [
+        "train",
+        "--data",
+        str(corpus_file),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--output",
+        str(tmp_path / "v.bin"),
+        *TINY,
+    ]
     args = [str(corpus_file) if a == "CORPUS" else a for a in args]
     try:
         assert main(base + args) == 2
@@ -77,21 +92,58 @@ def test_train_with_shared_or_per_pair_negatives(tmp_path, corpus_file, capsys):
     outs = {}
     for flag in ("--shared-negatives", "--no-shared-negatives", None):
         out = tmp_path / f"v{flag}.npy"
-        assert main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"),
-                     "--backend", "hogwild", "--workers", "1", *([flag] if flag else []), *TINY]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "--data",
+                    str(corpus_file),
+                    "--output",
+                    str(out),
+                    "--cache-dir",
+                    str(tmp_path / "c"),
+                    "--backend",
+                    "hogwild",
+                    "--workers",
+                    "1",
+                    *([flag] if flag else []),
+                    *TINY,
+                ]
+            )
+            == 0
+        )
         assert "words/s" in capsys.readouterr().out
         outs[flag] = fastw2v.Vectors.load(str(out)).vectors
     assert np.array_equal(outs[None], outs["--shared-negatives"])
     assert not np.array_equal(outs[None], outs["--no-shared-negatives"])
 
 
-@pytest.mark.parametrize("flags, objective", [(["--hs", "--negative", "0"], "window 5, hierarchical softmax"),
-                                              (["--hs", "--cbow"], "5 negatives and hierarchical softmax")])
+@pytest.mark.parametrize(
+    "flags, objective",
+    [
+        (["--hs", "--negative", "0"], "window 5, hierarchical softmax"),
+        (["--hs", "--cbow"], "5 negatives and hierarchical softmax"),
+    ],
+)
 def test_train_with_hierarchical_softmax(tmp_path, corpus_file, capsys, flags, objective):
     """--hs trains the tree (alone with --negative 0, or beside the negatives), and the summary names it."""
     out = tmp_path / "v.npy"
-    assert main(["train", "--data", str(corpus_file), "--output", str(out), "--cache-dir", str(tmp_path / "c"),
-                 *flags, *TINY]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(corpus_file),
+                "--output",
+                str(out),
+                "--cache-dir",
+                str(tmp_path / "c"),
+                *flags,
+                *TINY,
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert objective in printed and "backend      hogwild" in printed
     import fastw2v
@@ -130,14 +182,29 @@ def test_an_encoded_folder_keeps_its_settings_and_says_so(tmp_path, corpus_file,
     """--dataset FOLDER trains on the folder's vocabulary; asking for another min_count or tokenizer gets a
     note on stderr, and the summary shows the min_count the vocabulary really has."""
     cache = tmp_path / "c"
-    assert main(["train", "--data", str(corpus_file), "--cache-dir", str(cache), "-o", str(tmp_path / "a.bin"), *TINY]) == 0
+    assert (
+        main(["train", "--data", str(corpus_file), "--cache-dir", str(cache), "-o", str(tmp_path / "a.bin"), *TINY])
+        == 0
+    )
     (folder,) = [p for p in cache.iterdir() if p.is_dir() and p.name != ".locks"]
     capsys.readouterr()
-    args = ["train", "--dataset", str(folder), "-o", str(tmp_path / "b.bin"), *TINY, "--min-count", "50",
-            "--tokenizer", "whitespace"]
+    args = [
+        "train",
+        "--dataset",
+        str(folder),
+        "-o",
+        str(tmp_path / "b.bin"),
+        *TINY,
+        "--min-count",
+        "50",
+        "--tokenizer",
+        "whitespace",
+    ]
     assert main(args) == 0
     captured = capsys.readouterr()
-    assert "is encoded already, with tokenizer=simple (this run: whitespace), min_count=1 (this run: 50)" in captured.err
+    assert (
+        "is encoded already, with tokenizer=simple (this run: whitespace), min_count=1 (this run: 50)" in captured.err
+    )
     assert "(min_count=1)" in captured.out
 
 
@@ -165,8 +232,10 @@ def test_cache_list_and_clear(tmp_path, corpus_file, capsys):
     cache = str(tmp_path / "c")
     assert main(["cache", "list", "--cache-dir", cache]) == 0
     assert "no encoded corpus" in capsys.readouterr().out
-    assert main(["train", "--data", str(corpus_file), "--output", str(tmp_path / "v.txt"), "--cache-dir", cache,
-                 *TINY]) == 0
+    assert (
+        main(["train", "--data", str(corpus_file), "--output", str(tmp_path / "v.txt"), "--cache-dir", cache, *TINY])
+        == 0
+    )
     assert "encoding" in capsys.readouterr().out  # the summary says how long encoding took
     assert main(["cache", "list", "--cache-dir", cache]) == 0
     listed = capsys.readouterr().out
@@ -183,8 +252,13 @@ def test_cache_list_and_clear(tmp_path, corpus_file, capsys):
 def test_an_unquoted_glob_says_to_quote_it(tmp_path):
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text("x y\n")
-    run = subprocess.run([sys.executable, "-m", "fastw2v", "train", "--data", str(tmp_path / "a.txt"),
-                          str(tmp_path / "b.txt")], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "fastw2v", "train", "--data", str(tmp_path / "a.txt"), str(tmp_path / "b.txt")],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2
-    assert run.stderr.strip() == ("fastw2v: error: 2 files where one path was expected (the shell expanded a glob): "
-                                  "quote the pattern, e.g. --data 'wiki/*.txt'")
+    assert run.stderr.strip() == (
+        "fastw2v: error: 2 files where one path was expected (the shell expanded a glob): "
+        "quote the pattern, e.g. --data 'wiki/*.txt'"
+    )

@@ -99,7 +99,9 @@ def test_dataset_folder_like_the_hub(tmp_path):
     import pyarrow.parquet as pq
 
     (tmp_path / "data").mkdir()
-    pq.write_table(pa.table({"text": ["a b", "b c"], "label": [0, 1]}), tmp_path / "data" / "train-00000-of-00001.parquet")
+    pq.write_table(
+        pa.table({"text": ["a b", "b c"], "label": [0, 1]}), tmp_path / "data" / "train-00000-of-00001.parquet"
+    )
     pq.write_table(pa.table({"text": ["c d"], "label": [0]}), tmp_path / "data" / "test-00000-of-00001.parquet")
     c = fastw2v.encode(fastw2v.from_dataset(str(tmp_path)), min_count=1, cache_dir=None)
     assert c.n_documents == 3 and c.n_tokens == 6
@@ -131,6 +133,7 @@ def test_a_streamed_dataset_gives_the_same_corpus(tmp_path):
 
 
 # -- bad input: one line, naming the fix --------------------------------------------------------------
+
 
 def one_line(excinfo):
     message = str(excinfo.value)
@@ -261,8 +264,15 @@ def _damage(folder, how):
         np.save(folder / "starts.npy", starts)
 
 
-DAMAGES = ["ids cut short", "no starts.npy", "meta.json not JSON", "meta.json without n_documents", "vocab.tsv edited",
-           "vocab.tsv cut short", "starts past the end"]
+DAMAGES = [
+    "ids cut short",
+    "no starts.npy",
+    "meta.json not JSON",
+    "meta.json without n_documents",
+    "vocab.tsv edited",
+    "vocab.tsv cut short",
+    "starts past the end",
+]
 
 
 @pytest.mark.parametrize("how", DAMAGES)
@@ -313,7 +323,9 @@ def test_a_flipped_id_is_found_by_the_checksum_before_training(tmp_path, zipf_co
     zipf_corpus.save(str(tmp_path / "enc"))
     _flip_one_id(tmp_path / "enc")
     for backend in ("hogwild", "torch"):
-        with pytest.raises(fastw2v.UserError, match="is damaged \\(block 0 of ids.int32 fails its checksum\\): delete") as e:
+        with pytest.raises(
+            fastw2v.UserError, match="is damaged \\(block 0 of ids.int32 fails its checksum\\): delete"
+        ) as e:
             fastw2v.train(dataset=str(tmp_path / "enc"), backend=backend, device="cpu", epochs=1, progress=False)
         one_line(e)
 
@@ -325,7 +337,9 @@ def test_a_flipped_id_in_a_cache_entry_removes_it_and_the_next_run_encodes_again
     del first
     _flip_one_id(pytest.importorskip("pathlib").Path(entry))
     damaged = fastw2v.encode(source, min_count=1, cache_dir=str(tmp_path))  # loads: the check is lazy
-    with pytest.raises(fastw2v.UserError, match="cached encoded corpus .* is damaged .* and was removed: run again") as e:
+    with pytest.raises(
+        fastw2v.UserError, match="cached encoded corpus .* is damaged .* and was removed: run again"
+    ) as e:
         damaged.chunk(damaged.chunk_bounds(1 << 20), 0)
     one_line(e)
     assert not os.path.exists(entry)
@@ -342,8 +356,11 @@ def test_an_unusable_cache_folder_is_a_one_line_error(tmp_path):
 
 def test_an_encoded_folder_takes_no_text_options(tmp_path, zipf_corpus):
     zipf_corpus.save(str(tmp_path / "enc"))
-    for option, flag in (({"data": "x.txt"}, "--data"), ({"splits": ["test"]}, "--split"),
-                         ({"text_column": "review"}, "--text-column")):
+    for option, flag in (
+        ({"data": "x.txt"}, "--data"),
+        ({"splits": ["test"]}, "--split"),
+        ({"text_column": "review"}, "--text-column"),
+    ):
         with pytest.raises(fastw2v.UserError, match=f"is an encoded corpus .*: drop {flag}"):
             fastw2v.train(dataset=str(tmp_path / "enc"), progress=False, **option)
 
@@ -399,8 +416,10 @@ def test_a_bad_byte_is_named_by_file_line_and_offset(tmp_path, suffix):
         fastw2v.encode(fastw2v.from_files(str(path)), min_count=1, cache_dir=None)
     one_line(e)
     where = "byte" if suffix == ".txt" else "byte of the decompressed text"
-    assert str(e.value) == (f"{str(path)!r} line 15,001 is not UTF-8 (invalid start byte at {where} {offset:,}): "
-                            "convert it to UTF-8, or pass --encoding-errors replace (or skip)")
+    assert str(e.value) == (
+        f"{str(path)!r} line 15,001 is not UTF-8 (invalid start byte at {where} {offset:,}): "
+        "convert it to UTF-8, or pass --encoding-errors replace (or skip)"
+    )
 
 
 def test_encoding_errors_replace_or_skip_go_on_with_a_note(tmp_path, capsys):
@@ -413,7 +432,9 @@ def test_encoding_errors_replace_or_skip_go_on_with_a_note(tmp_path, capsys):
     skipped = fastw2v.encode(fastw2v.from_files(str(path), encoding_errors="skip"), min_count=1, cache_dir=None)
     assert "badword" in skipped.vocab.words and skipped.n_documents == 3
     assert "2 byte(s) that are not UTF-8 dropped" in capsys.readouterr().err
-    with pytest.raises(fastw2v.UserError, match="unknown encoding_errors 'ignore': choose one of strict, replace, skip"):
+    with pytest.raises(
+        fastw2v.UserError, match="unknown encoding_errors 'ignore': choose one of strict, replace, skip"
+    ):
         fastw2v.from_files(str(path), encoding_errors="ignore")
 
 
@@ -540,9 +561,11 @@ def test_a_text_file_of_any_name_is_read_as_lines(tmp_path, name):
 def test_a_text_file_that_is_not_one_is_a_one_line_type_error(tmp_path):
     from fastw2v.sources import from_text_file
 
-    for path, message in [(tmp_path / "nope.tst", "no such file .*: check the path given as corpus_file"),
-                          (tmp_path, "is a folder: pass one text file"),
-                          (42, "corpus_file must be a path to a text file, got int")]:
+    for path, message in [
+        (tmp_path / "nope.tst", "no such file .*: check the path given as corpus_file"),
+        (tmp_path, "is a folder: pass one text file"),
+        (42, "corpus_file must be a path to a text file, got int"),
+    ]:
         with pytest.raises(TypeError, match=message) as e:
             from_text_file(path)
         assert isinstance(e.value, fastw2v.UserError)

@@ -17,12 +17,11 @@ import numpy as np
 import pytest
 
 import fastw2v
+from benchmarks.distributed import handover_volume
 from fastw2v import group as group_module
 from fastw2v import kernels
 from fastw2v.buckets import Buckets, spans
 from fastw2v.train import train_corpus
-
-from benchmarks.distributed import handover_volume
 
 from .conftest import planted_texts
 from .test_hogwild import own_group_precision
@@ -42,8 +41,14 @@ def write_text(path, texts):
 
 def run_job(tmp_path, text, ranks=2, **settings):
     env = dict(os.environ, PYTHONPATH=REPO)
-    cmd = TORCHRUN + ["--nproc-per-node", str(ranks), os.path.join(HERE, "dist_job.py"), str(tmp_path), text,
-                      json.dumps({**SETTINGS, **settings})]
+    cmd = TORCHRUN + [
+        "--nproc-per-node",
+        str(ranks),
+        os.path.join(HERE, "dist_job.py"),
+        str(tmp_path),
+        text,
+        json.dumps({**SETTINGS, **settings}),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     rows = []
     for r in range(ranks):
@@ -64,11 +69,13 @@ def expected_hand_overs(corpus, cfg, rank, world=2):
     for epoch in range(cfg.epochs):
         for c in range(bounds.shape[0] - 1):
             ids, local = corpus.chunk(bounds, c)
-            kept, kept_starts, offsets, base = kernels.windowed_chunk(ids, local, keep, cfg.window, cfg.shrink_windows,
-                                                                      cfg.seed, epoch, c)
+            kept, kept_starts, offsets, base = kernels.windowed_chunk(
+                ids, local, keep, cfg.window, cfg.shrink_windows, cfg.seed, epoch, c
+            )
             for pieces in spans(local, cfg.resolved_span_tokens(corpus.n_tokens)):
-                pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, cfg, base,
-                                           output_is_center=cfg.resolved_backend() == "hogwild")
+                pairs = buckets.span_pairs(
+                    kept, kept_starts, offsets, pieces, cfg, base, output_is_center=cfg.resolved_backend() == "hogwild"
+                )
                 for s in range(world):
                     for i in range(buckets.k):
                         received.append(np.unique(kept[pairs.x[pairs.bucket(other, s, i)]]).tolist())
@@ -115,8 +122,9 @@ def test_three_ranks_hand_on_the_rows_a_rank_received(tmp_path):
     proc, rows = run_job(tmp_path, text, ranks=3, epochs=2, backend="hogwild")
     assert proc.returncode == 0, proc.stderr[-2000:]
     corpus = fastw2v.encode(fastw2v.open_source(data=text), min_count=1, cache_dir=None)
-    alone, _ = train_corpus(corpus, fastw2v.Config(**{**SETTINGS, "epochs": 2}, backend="hogwild"), progress=False,
-                            as_ranks=3)
+    alone, _ = train_corpus(
+        corpus, fastw2v.Config(**{**SETTINGS, "epochs": 2}, backend="hogwild"), progress=False, as_ranks=3
+    )
     np.testing.assert_array_equal(fastw2v.Vectors.load(str(tmp_path / "vectors.bin")).vectors, alone.vectors)
     assert len({row["vectors"] for row in rows}) == 1
 
@@ -150,17 +158,21 @@ def _group(store):
     return group
 
 
-GLOO_ERROR = RuntimeError("[../gloo/transport/tcp/pair.cc:534] Connection closed by peer [127.0.0.1]:20145. This is "
-                          "typically caused by a remote worker crashing.")
+GLOO_ERROR = RuntimeError(
+    "[../gloo/transport/tcp/pair.cc:534] Connection closed by peer [127.0.0.1]:20145. This is "
+    "typically caused by a remote worker crashing."
+)
 
 
 def test_a_lost_rank_is_named():
     # ranks 1 and 2 saw the failure too (they are alive); rank 3 never answers
     store = _Store({"fastw2v/alive/1": "1", "fastw2v/alive/2": "1"})
     message = _group(store).lost("the sync after round 1", GLOO_ERROR).args[0]
-    assert message == ("rank 0: lost contact with rank 3 while the sync after round 1 (Connection closed by peer "
-                       "[127.0.0.1]:20145); the job stops: run the same command with --resume to continue from the "
-                       "last checkpoint")
+    assert message == (
+        "rank 0: lost contact with rank 3 while the sync after round 1 (Connection closed by peer "
+        "[127.0.0.1]:20145); the job stops: run the same command with --resume to continue from the "
+        "last checkpoint"
+    )
     assert store.keys["fastw2v/alive/0"] == "1"  # this rank said it is alive, for the others
 
 
@@ -198,11 +210,32 @@ def test_a_killed_rank_ends_the_job_and_resume_completes(tmp_path):
     texts = planted_texts(n_docs=4000, doc_len=50, seed=3)  # 200k tokens: epochs of a few seconds
     text = write_text(tmp_path / "planted.txt", texts)
     ckpt = tmp_path / "ckpt"
-    flags = ["--data", text, "--min-count", "1", "--epochs", "40", "--chunk-tokens", "20000", "--dim", "50",
-             "--checkpoint-dir", str(ckpt), "--cache-dir", str(tmp_path / "cache"), "--output",
-             str(tmp_path / "vectors.bin"), "--no-progress"]
-    job = subprocess.Popen(TORCHRUN + ["--nproc-per-node", "2", "-m", "fastw2v", "train", *flags],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    flags = [
+        "--data",
+        text,
+        "--min-count",
+        "1",
+        "--epochs",
+        "40",
+        "--chunk-tokens",
+        "20000",
+        "--dim",
+        "50",
+        "--checkpoint-dir",
+        str(ckpt),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--output",
+        str(tmp_path / "vectors.bin"),
+        "--no-progress",
+    ]
+    job = subprocess.Popen(
+        TORCHRUN + ["--nproc-per-node", "2", "-m", "fastw2v", "train", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     deadline = time.monotonic() + 240
     while not (ckpt.exists() and any(n.startswith("ckpt-") and not n.endswith(".tmp") for n in os.listdir(ckpt))):
         assert job.poll() is None, job.communicate()[1][-2000:]
@@ -220,8 +253,13 @@ def test_a_killed_rank_ends_the_job_and_resume_completes(tmp_path):
     assert "lost contact with rank 1" in errors[0] and "--resume" in errors[0]
     assert not (tmp_path / "vectors.bin").exists()
     # the same command, on one process: it continues from the last checkpoint and finishes
-    done = subprocess.run([sys.executable, "-m", "fastw2v", "train", *flags, "--resume", "--epochs", "40"],
-                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "fastw2v", "train", *flags, "--resume", "--epochs", "40"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "starting from the beginning" not in done.stderr
     vectors = fastw2v.Vectors.load(str(tmp_path / "vectors.bin"))

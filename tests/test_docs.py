@@ -19,8 +19,9 @@ def read(*parts):
 
 def test_the_reference_is_what_make_reference_writes():
     code = "import sys; sys.path.insert(0, 'docs'); import make_reference; print(make_reference.reference(), end='')"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                         env=dict(os.environ, COLUMNS="110"))
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=dict(os.environ, COLUMNS="110")
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout == read("docs", "reference.md"), "docs/reference.md is stale: run python docs/make_reference.py"
 
@@ -41,8 +42,16 @@ DOCS_BUDGET = 930  # lines of docs/*.md, the generated reference.md not counted
 # A results file's name in backticks, with or without its folder: `cpu-2core-xeon.txt`, `benchmarks/results/x.json`
 RESULT_NAME = re.compile(r"`(?:benchmarks/results/)?([\w.-]+\.(?:txt|json|jsonl))`")
 # Names in backticks that are inputs or outputs of the tools, not results files
-NOT_RESULTS = ("questions-words.txt", "wordsim353.tsv", "vocab.tsv", "meta.json", "sources.json", "ids.int32",
-               "mixed.jsonl", "results.json")
+NOT_RESULTS = (
+    "questions-words.txt",
+    "wordsim353.tsv",
+    "vocab.tsv",
+    "meta.json",
+    "sources.json",
+    "ids.int32",
+    "mixed.jsonl",
+    "results.json",
+)
 
 
 def documents() -> list[str]:
@@ -74,8 +83,10 @@ def test_every_results_file_a_document_names_exists():
 def test_every_results_file_is_named_by_a_document():
     named = named_results()
     unnamed = [f for f in results_files() if f not in named]
-    assert not unnamed, (f"in benchmarks/results/ but named (in backticks, by its full name) by no document: "
-                         f"{unnamed}; cite it from README.md, docs/ or benchmarks/results/README.md, or git rm it")
+    assert not unnamed, (
+        f"in benchmarks/results/ but named (in backticks, by its full name) by no document: "
+        f"{unnamed}; cite it from README.md, docs/ or benchmarks/results/README.md, or git rm it"
+    )
 
 
 def test_the_docs_stay_within_their_line_budget():

@@ -27,8 +27,15 @@ def royal():
     """2-D vectors in which queen lies exactly along unit(king) - unit(man) + unit(woman)."""
     man, woman, king = unit(1, 0), unit(0, 1), unit(1, 1)
     queen = king - man + woman
-    vecs = {"the": unit(1, -1), "man": man, "woman": woman, "king": king, "queen": queen * 3.0,
-            "apple": unit(-1, -0.2), "prince": unit(0.9, 0.1)}
+    vecs = {
+        "the": unit(1, -1),
+        "man": man,
+        "woman": woman,
+        "king": king,
+        "queen": queen * 3.0,
+        "apple": unit(-1, -0.2),
+        "prince": unit(0.9, 0.1),
+    }
     words = list(vecs)  # frequency order: "prince" is the rarest
     return Vectors(words, np.array([vecs[w] for w in words]))
 
@@ -39,16 +46,18 @@ def write(path, text):
 
 
 def test_analogy_known_answers(royal, tmp_path):
-    path = write(tmp_path / "q.txt",
-                 ": royal\n"
-                 "man woman king queen\n"    # right: queen is exactly on the 3CosAdd direction
-                 "Man Woman King Queen\n"    # case-insensitive, right
-                 "man woman king apple\n"    # wrong
-                 "\n"
-                 "man woman king\n"          # malformed: ignored, like gensim
-                 ": other\n"
-                 "man woman king unicorn\n"  # unknown word: skipped and counted
-                 "man woman king prince\n")  # prince is outside restrict_vocab=6: skipped
+    path = write(
+        tmp_path / "q.txt",
+        ": royal\n"
+        "man woman king queen\n"  # right: queen is exactly on the 3CosAdd direction
+        "Man Woman King Queen\n"  # case-insensitive, right
+        "man woman king apple\n"  # wrong
+        "\n"
+        "man woman king\n"  # malformed: ignored, like gensim
+        ": other\n"
+        "man woman king unicorn\n"  # unknown word: skipped and counted
+        "man woman king prince\n",
+    )  # prince is outside restrict_vocab=6: skipped
     r = evaluate_analogies(royal, path, restrict_vocab=6)
     assert (r.correct, r.total, r.skipped) == (2, 3, 2)
     assert r.accuracy == pytest.approx(2 / 3)
@@ -76,8 +85,10 @@ def test_analogy_answer_excludes_inputs(tmp_path):
 
 def test_word_pairs_rho_plus_minus_one_and_oov(royal, tmp_path):
     # cosine to "man": prince .99 > king .71 > woman 0 > apple -.98
-    up = write(tmp_path / "up.tsv", "# a comment\nman\tprince\t9.0\nman\tking\t7\nMAN\twoman\t3\n"
-               "man\tapple\t1\nman\tunicorn\t5\n")
+    up = write(
+        tmp_path / "up.tsv",
+        "# a comment\nman\tprince\t9.0\nman\tking\t7\nMAN\twoman\t3\nman\tapple\t1\nman\tunicorn\t5\n",
+    )
     r = evaluate_word_pairs(royal, up)
     assert r.spearman == 1.0
     assert (r.pairs, r.oov) == (4, 1)
@@ -113,6 +124,7 @@ def test_bad_input_is_a_user_error(royal, tmp_path):
 
 
 # --- the same numbers as gensim -------------------------------------------------------------------------------------
+
 
 def gensim_kv(vectors):
     models = pytest.importorskip("gensim.models")
@@ -151,7 +163,8 @@ def test_analogies_equal_gensim_synthetic(tmp_path):
         assert 0.05 < ours.accuracy < 0.95
         assert ours.accuracy == score
         assert [(s.name, s.correct, s.total) for s in ours.sections] == [
-            (s["section"], len(s["correct"]), len(s["correct"]) + len(s["incorrect"])) for s in sections[:-1]]
+            (s["section"], len(s["correct"]), len(s["correct"]) + len(s["incorrect"])) for s in sections[:-1]
+        ]
 
 
 @pytest.mark.skipif(not os.path.exists(QUESTIONS), reason="questions-words.txt not in ../shared/data/eval")
@@ -203,11 +216,13 @@ def test_word_pairs_equal_gensim_wordsim353():
 
 # --- fastw2v eval ---------------------------------------------------------------------------------------------------
 
+
 def test_cli_eval(royal, tmp_path, capsys):
     vec = str(tmp_path / "v.txt")
     royal.save(vec)
-    q = write(tmp_path / "q.txt",
-              ": royal\nman woman king queen\nman woman king apple\n: other\nman woman king unicorn\n")
+    q = write(
+        tmp_path / "q.txt", ": royal\nman woman king queen\nman woman king apple\n: other\nman woman king unicorn\n"
+    )
     p = write(tmp_path / "p.tsv", "man\tprince\t9\nman\tking\t7\nman\twoman\t3\nman\tapple\t1\n")
     assert main(["eval", vec, "--analogies", q, "--similarity", p, "--sections"]) == 0
     out = capsys.readouterr().out
@@ -235,6 +250,7 @@ def test_neighbour_agreement_known_answers():
     assert neighbour_agreement(a, Vectors([words[i] for i in order], m[order]), n_words=50) == 1.0
     unrelated = neighbour_agreement(a, Vectors(words, rng.normal(size=(300, 20))), n_words=300)
     assert 0.0 <= unrelated < 0.1  # chance: 10 / 299
+
     # by hand, topn=1, words at angles (degrees): A: a 0, b 10, c 30, d 100 -> a:b, b:a, c:b, d:c
     #                                             B: a 0, b 10, c 30, d 35  -> a:b, b:a, c:d, d:c: 3 of 4 agree
     def at(*degrees):
@@ -259,11 +275,37 @@ def test_quality_script_jobs_equal_sequential(tmp_path, capsys):
     rows = {}
     for jobs in (1, 2):
         out = tmp_path / f"rows-{jobs}.json"
-        assert quality(["--corpus", str(text), "--cache-dir", str(tmp_path / "cache"), "--slice-tokens", "0",
-                        "--epochs", "1", "--backends", "gensim,hogwild", "--variant", "hogwild:seed=2",
-                        "--variant", "hogwild:window=0",  # a row that fails: the others are kept
-                        "--workers", "1", "--jobs", str(jobs), "--analogies", str(tmp_path / "q.txt"),
-                        "--similarity", str(tmp_path / "s.tsv"), "--out", str(out)]) == 0
+        assert (
+            quality(
+                [
+                    "--corpus",
+                    str(text),
+                    "--cache-dir",
+                    str(tmp_path / "cache"),
+                    "--slice-tokens",
+                    "0",
+                    "--epochs",
+                    "1",
+                    "--backends",
+                    "gensim,hogwild",
+                    "--variant",
+                    "hogwild:seed=2",
+                    "--variant",
+                    "hogwild:window=0",  # a row that fails: the others are kept
+                    "--workers",
+                    "1",
+                    "--jobs",
+                    str(jobs),
+                    "--analogies",
+                    str(tmp_path / "q.txt"),
+                    "--similarity",
+                    str(tmp_path / "s.tsv"),
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         rows[jobs] = json.loads(out.read_text())["rows"]
         err = capsys.readouterr()
         assert "row 4 (hogwild {'window': 0}) failed: UserError" in err.err

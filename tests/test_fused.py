@@ -40,8 +40,9 @@ def run_fused(W_in, W_out, center, pos, lr, trust, negs=None, draw=None, alias=N
     k = negs.shape[1] if negs is not None else 5
     step = fused.FusedStep(A, B, k, alias)
     loss = torch.zeros((), device=DEVICE)
-    step.step(center.to(DEVICE), pos.to(DEVICE), lr, trust, loss, negs=None if negs is None else negs.to(DEVICE),
-              draw=draw)
+    step.step(
+        center.to(DEVICE), pos.to(DEVICE), lr, trust, loss, negs=None if negs is None else negs.to(DEVICE), draw=draw
+    )
     return A, B, float(loss), step
 
 
@@ -70,8 +71,9 @@ def test_one_pair_by_hand_with_skipped_negatives():
     W_in = torch.tensor([[0.5, -1.0], [0.0, 0.0], [0.0, 0.0]], device=DEVICE)
     W_out = torch.tensor([[0.0, 0.0], [1.0, 0.5], [-0.5, 2.0]], device=DEVICE)
     lr = 0.5
-    A, B, loss, _ = run_fused(W_in, W_out, torch.tensor([0]), torch.tensor([1]), lr, None,
-                              negs=torch.tensor([[1, 2, 1]]))
+    A, B, loss, _ = run_fused(
+        W_in, W_out, torch.tensor([0]), torch.tensor([1]), lr, None, negs=torch.tensor([[1, 2, 1]])
+    )
     v, u1, u2 = np.array([0.5, -1.0]), np.array([1.0, 0.5]), np.array([-0.5, 2.0])
     s1, s2 = v @ u1, v @ u2
     sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
@@ -112,8 +114,9 @@ def test_negatives_drawn_in_the_kernel_are_the_device_batches_ones(zipf_corpus):
     pos = torch.randint(0, 100, (n,), generator=torch.Generator().manual_seed(2))
     base_col, base_coin = fused.stream_bases(7, 2, 3)
     W_in, W_out = matrices(len(zipf_corpus.vocab), 16)
-    A, B, loss, step = run_fused(W_in, W_out, center, pos, 0.05, 16.0, draw=(base_col, base_coin, first),
-                                 alias=batches._alias_table)
+    A, B, loss, step = run_fused(
+        W_in, W_out, center, pos, 0.05, 16.0, draw=(base_col, base_coin, first), alias=batches._alias_table
+    )
     negs = batches.negatives(2, 3, first, n)
     assert torch.equal(step.negs[:n], negs)
     out = np.empty((n, 5), dtype=np.int64)
@@ -134,10 +137,23 @@ def test_training_with_the_fused_step_equals_the_torch_step(monkeypatch, sg):
     rng = np.random.default_rng(0)
     docs = [list(rng.zipf(1.6, size=rng.integers(3, 40)) % 60) for _ in range(40)]
     corpus = corpus_from_indexed_docs(docs, 60)
-    runs = {kernel: fastw2v.train(corpus=corpus, backend="torch", device=str(DEVICE), sgd_kernel=kernel, epochs=2,
-                                  batch_size=256, chunk_tokens=400, sample=0.01, min_count=1, vector_size=16,
-                                  sg=sg, progress=False)
-            for kernel in ("torch", "triton")}
+    runs = {
+        kernel: fastw2v.train(
+            corpus=corpus,
+            backend="torch",
+            device=str(DEVICE),
+            sgd_kernel=kernel,
+            epochs=2,
+            batch_size=256,
+            chunk_tokens=400,
+            sample=0.01,
+            min_count=1,
+            vector_size=16,
+            sg=sg,
+            progress=False,
+        )
+        for kernel in ("torch", "triton")
+    }
     a, b = runs["torch"], runs["triton"]
     assert (a.stats.kernel, b.stats.kernel) == ("torch", "triton")
     assert a.stats.pairs == b.stats.pairs > (1000 if sg else 300)
@@ -175,8 +191,7 @@ def test_sgd_kernel_triton_without_triton_is_a_one_line_error(monkeypatch):
         fastw2v.Config(device="cpu", sgd_kernel="triton").resolved_sgd_kernel()
 
 
-@pytest.mark.parametrize("cbow_mean, trust", [(True, None), (False, None), (True, 16.0), (True, 0.01),
-                                              (False, 0.01)])
+@pytest.mark.parametrize("cbow_mean, trust", [(True, None), (False, None), (True, 16.0), (True, 0.01), (False, 0.01)])
 def test_cbow_step_equals_the_torch_step(cbow_mean, trust):
     """CBOW: windows of 1 to 4 contexts (-1 after the last) with repeated rows, a negative equal to its center, a
     width that is not a power of two and a batch that is not a whole number of blocks: the fused step's loss and

@@ -65,10 +65,16 @@ def test_outcomes_are_read_from_the_junit_report(tmp_path):
         '<testcase classname="test_word2vec.TestA" name="test_torn"/>'
         '<testcase classname="test_word2vec.TestA" name="test_torn"><error message="teardown"/></testcase>'
         '<testcase classname="test_word2vec" name="test_free"/>'
-        "</testsuite></testsuites>")
+        "</testsuite></testsuites>"
+    )
     outcomes, messages = gensim_suite.outcomes_of(str(report))
-    assert outcomes == {"TestA::test_ok": "passed", "TestA::test_bad": "failed", "TestA::test_off": "skipped",
-                        "TestA::test_torn": "failed", "test_free": "passed"}
+    assert outcomes == {
+        "TestA::test_ok": "passed",
+        "TestA::test_bad": "failed",
+        "TestA::test_off": "skipped",
+        "TestA::test_torn": "failed",
+        "test_free": "passed",
+    }
     assert messages == {"TestA::test_bad": "boom", "TestA::test_torn": "teardown"}
 
 
@@ -77,7 +83,10 @@ def test_gensims_suite_fails_only_where_expected(source, tmp_path):
     outcomes, messages = gensim_suite.run_suite(gensim_suite.swapped_source(source), os.fspath(tmp_path))
     assert set(outcomes) == set(gensim_suite.test_names(source))  # every test ran and was read back
     assert set(gensim_suite.EXPECTED_FAILURES) <= set(outcomes)  # the list names only tests that exist
-    unexpected = {n: messages.get(n, "") for n, o in outcomes.items()
-                  if o == "failed" and n not in gensim_suite.EXPECTED_FAILURES}
-    assert not unexpected, ("gensim's tests failing with fastw2v.Word2Vec, not in benchmarks/gensim_suite.py's "
-                            f"EXPECTED_FAILURES: {unexpected}")
+    unexpected = {
+        n: messages.get(n, "") for n, o in outcomes.items() if o == "failed" and n not in gensim_suite.EXPECTED_FAILURES
+    }
+    assert not unexpected, (
+        "gensim's tests failing with fastw2v.Word2Vec, not in benchmarks/gensim_suite.py's "
+        f"EXPECTED_FAILURES: {unexpected}"
+    )

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import fastw2v
-from fastw2v.batching import NumbaBatches
 from fastw2v import kernels as K
-from fastw2v.pair_step import MAX_EXP
+from fastw2v.batching import NumbaBatches
 from fastw2v.hogwild import init_weights, padded_rows, train_hogwild
+from fastw2v.pair_step import MAX_EXP
 
 from .conftest import planted_texts
 
@@ -33,9 +33,18 @@ def own_group_precision(vectors):
 # 1.000 in every run for each option below (workers=1 and 2, final_vectors="avg", a static window); an
 # untrained model (lr 1e-6) scores 0.16-0.20 (7 of the 34 other words are group mates). 0.9 leaves room for
 # the thread interleaving of workers=2.
-@pytest.mark.parametrize("options", [{}, {"workers": 2}, {"final_vectors": "avg"}, {"shrink_windows": False},
-                                     {"workers": 2, "hot_rows": 0}, {"shared_negatives": True},
-                                     {"shared_negatives": True, "workers": 2}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"workers": 2},
+        {"final_vectors": "avg"},
+        {"shrink_windows": False},
+        {"workers": 2, "hot_rows": 0},
+        {"shared_negatives": True},
+        {"shared_negatives": True, "workers": 2},
+    ],
+)
 def test_planted_structure_is_learnt(planted_corpus, options):
     vectors, stats = train_hogwild(planted_corpus, dataclasses.replace(BASE, **options), progress=False)
     assert stats.backend == "hogwild" and stats.device == "cpu" and stats.tokens == planted_corpus.n_tokens
@@ -79,13 +88,22 @@ def test_one_thread_trains_the_same_whatever_the_blocks(planted_corpus, shared, 
 
 @pytest.mark.parametrize("shrink, shared", [(True, False), (False, False), (True, True)])
 def test_trains_on_the_batch_builders_pairs(zipf_corpus, shrink, shared):
-    cfg = dataclasses.replace(BASE, epochs=2, workers=2, shrink_windows=shrink, chunk_tokens=5000, seed=7,
-                              shared_negatives=shared)
+    cfg = dataclasses.replace(
+        BASE, epochs=2, workers=2, shrink_windows=shrink, chunk_tokens=5000, seed=7, shared_negatives=shared
+    )
     before = numba.get_num_threads()
     _, stats = train_hogwild(zipf_corpus, cfg, progress=False)
     assert numba.get_num_threads() == before  # restored
-    batches = NumbaBatches(zipf_corpus, window=cfg.window, negative=cfg.negative, sample=cfg.sample,
-                           shrink_windows=shrink, shuffle=False, seed=cfg.seed, chunk_tokens=cfg.chunk_tokens)
+    batches = NumbaBatches(
+        zipf_corpus,
+        window=cfg.window,
+        negative=cfg.negative,
+        sample=cfg.sample,
+        shrink_windows=shrink,
+        shuffle=False,
+        seed=cfg.seed,
+        chunk_tokens=cfg.chunk_tokens,
+    )
     assert stats.pairs == sum(batches.n_pairs(epoch) for epoch in range(cfg.epochs)) > 0
 
 
@@ -94,9 +112,17 @@ def reference_sgd(corpus, cfg):
     the context's input row against the center's output row, the negatives replacing the center."""
     w_in, w_out = init_weights(len(corpus.vocab), cfg.vector_size, cfg.seed)
     lr = np.float32(cfg.lr)
-    batches = NumbaBatches(corpus, batch_size=1000, window=cfg.window, negative=cfg.negative, sample=cfg.sample,
-                           shrink_windows=cfg.shrink_windows, shuffle=False, seed=cfg.seed,
-                           chunk_tokens=cfg.chunk_tokens)
+    batches = NumbaBatches(
+        corpus,
+        batch_size=1000,
+        window=cfg.window,
+        negative=cfg.negative,
+        sample=cfg.sample,
+        shrink_windows=cfg.shrink_windows,
+        shuffle=False,
+        seed=cfg.seed,
+        chunk_tokens=cfg.chunk_tokens,
+    )
     for epoch in range(cfg.epochs):
         batches.set_epoch(epoch)
         for center, context, negs in batches:
@@ -116,8 +142,9 @@ def reference_case(hot, negative, shared, monkeypatch):
     """The small corpus and constant-lr Config of the numpy-reference tests; hot: 2 threads on one-document
     chunks with 8 private hot rows merged every 16 pairs."""
     corpus = fastw2v.encode(fastw2v.from_texts(planted_texts(n_docs=40, seed=3)), min_count=1, cache_dir=None)
-    cfg = dataclasses.replace(BASE, epochs=2, chunk_tokens=300, alpha=0.05, min_alpha=0.05, negative=negative,
-                              shared_negatives=shared)
+    cfg = dataclasses.replace(
+        BASE, epochs=2, chunk_tokens=300, alpha=0.05, min_alpha=0.05, negative=negative, shared_negatives=shared
+    )
     if hot:
         monkeypatch.setattr(fastw2v.hogwild, "MERGE_EVERY", 16)
         cfg = dataclasses.replace(cfg, workers=2, hot_rows=8, chunk_tokens=1)
@@ -160,6 +187,7 @@ def reference_shared_negatives(corpus, cfg):
     bounds = corpus.chunk_bounds(cfg.chunk_tokens)
     for epoch in range(cfg.epochs):
         for c in range(bounds.shape[0] - 1):
+
             def base(stream):
                 return int(K.stream_base(cfg.seed, epoch, stream, c))
 
@@ -168,8 +196,10 @@ def reference_shared_negatives(corpus, cfg):
             for s, e in zip(kept_starts[:-1].tolist(), kept_starts[1:].tolist()):
                 for i in range(s, e):
                     center = int(kept[i])
-                    negs = [int(K.alias_draw(table, base(K.STREAM_NEGATIVE), base(K.STREAM_NEGATIVE_COIN), i * k + t))
-                            for t in range(k)]
+                    negs = [
+                        int(K.alias_draw(table, base(K.STREAM_NEGATIVE), base(K.STREAM_NEGATIVE_COIN), i * k + t))
+                        for t in range(k)
+                    ]
                     targets = [(center, 1)] + [(n, 0) for n in negs if n != center]
                     grad_out = np.zeros((len(targets), cfg.vector_size), dtype=np.float32)
                     r = int(K.window_reach(cfg.window, cfg.shrink_windows, base(K.STREAM_WINDOW), i))
@@ -198,8 +228,9 @@ def test_shared_negatives_equal_hogbatch_in_numpy(hot, negative, monkeypatch):
     assert np.abs(w_in).max() > 0.05  # it trained
     got, _ = train_hogwild(corpus, dataclasses.replace(cfg, final_vectors="avg"), progress=False)
     np.testing.assert_allclose(got.vectors, (w_in + w_out) / 2, rtol=1e-4, atol=1e-5)
-    per_pair, _ = train_hogwild(corpus, dataclasses.replace(cfg, shared_negatives=False, final_vectors="avg"),
-                                progress=False)
+    per_pair, _ = train_hogwild(
+        corpus, dataclasses.replace(cfg, shared_negatives=False, final_vectors="avg"), progress=False
+    )
     assert not np.allclose(per_pair.vectors, got.vectors, rtol=1e-4, atol=1e-5)  # the option does something
 
 

@@ -10,9 +10,9 @@ import pytest
 import fastw2v
 from fastw2v.batching import NumbaBatches
 from fastw2v.errors import UserError
-from fastw2v.pair_step import MAX_EXP
 from fastw2v.hogwild import init_weights, train_hogwild
 from fastw2v.huffman import build_tree, score_sentences
+from fastw2v.pair_step import MAX_EXP
 from fastw2v.stats import Weights
 from fastw2v.train import train_corpus
 
@@ -25,8 +25,13 @@ def test_the_tree_is_word2vec_cs_on_a_hand_computed_vocabulary():
     count 3 tie, and the inner node is taken first -> node 1 = node 0 + leaf 2 (6); leaves 4 and 5 -> node 2 (9);
     nodes 1 and 2 -> the root, node 3. The second of each pair gets code 1."""
     tree = build_tree(np.array([5, 4, 3, 2, 1]))
-    expected = {0: ([1, 1], [3, 2]), 1: ([1, 0], [3, 2]), 2: ([0, 1], [3, 1]), 3: ([0, 0, 1], [3, 1, 0]),
-                4: ([0, 0, 0], [3, 1, 0])}
+    expected = {
+        0: ([1, 1], [3, 2]),
+        1: ([1, 0], [3, 2]),
+        2: ([0, 1], [3, 1]),
+        3: ([0, 0, 1], [3, 1, 0]),
+        4: ([0, 0, 0], [3, 1, 0]),
+    }
     for word, (code, point) in expected.items():
         assert tree.code(word).tolist() == code and tree.point(word).tolist() == point
 
@@ -53,7 +58,7 @@ def test_words_counted_zero_times_make_no_chain():
 def test_the_tree_is_a_huffman_code(seed):
     """Prefix-free codes whose lengths meet Kraft's equality, every inner node used, the root first on every path,
     and the weighted length of an optimal code (scipy-free: the classic two-queue merge cost)."""
-    counts = np.random.default_rng(seed).zipf(1.3, size=300).clip(max=10 ** 6)
+    counts = np.random.default_rng(seed).zipf(1.3, size=300).clip(max=10**6)
     tree = build_tree(counts)
     codes = ["".join(map(str, tree.code(w))) for w in range(len(counts))]
     assert sum(2.0 ** -len(c) for c in codes) == pytest.approx(1.0)
@@ -96,9 +101,17 @@ def reference_sg(corpus, cfg, lockf):
     V, d = len(corpus.vocab), cfg.vector_size
     w_in, w_out = init_weights(V, d, cfg.seed)
     syn1, tree, lr = np.zeros((V, d), np.float32), build_tree(corpus.vocab.counts), np.float32(cfg.lr)
-    batches = NumbaBatches(corpus, batch_size=1000, window=cfg.window, negative=max(cfg.negative, 1),
-                           sample=cfg.sample, shrink_windows=cfg.shrink_windows, shuffle=False, seed=cfg.seed,
-                           chunk_tokens=cfg.chunk_tokens)
+    batches = NumbaBatches(
+        corpus,
+        batch_size=1000,
+        window=cfg.window,
+        negative=max(cfg.negative, 1),
+        sample=cfg.sample,
+        shrink_windows=cfg.shrink_windows,
+        shuffle=False,
+        seed=cfg.seed,
+        chunk_tokens=cfg.chunk_tokens,
+    )
     for epoch in range(cfg.epochs):
         batches.set_epoch(epoch)
         for center, context, negs in batches:
@@ -117,7 +130,9 @@ def reference_cbow(corpus, cfg, lockf):
     V, d = len(corpus.vocab), cfg.vector_size
     w_in, w_out = init_weights(V, d, cfg.seed)
     syn1, tree, lr = np.zeros((V, d), np.float32), build_tree(corpus.vocab.counts), np.float32(cfg.lr)
-    for kept, kept_starts, reach, negatives in chunk_streams(corpus, dataclasses.replace(cfg, negative=max(cfg.negative, 1))):
+    for kept, kept_starts, reach, negatives in chunk_streams(
+        corpus, dataclasses.replace(cfg, negative=max(cfg.negative, 1))
+    ):
         for s, e in zip(kept_starts[:-1].tolist(), kept_starts[1:].tolist()):
             for i in range(s, e):
                 r = reach(i)
@@ -138,9 +153,19 @@ def reference_cbow(corpus, cfg, lockf):
     return w_in, w_out, syn1
 
 
-@pytest.mark.parametrize("sg, negative, cbow_mean, locked, hot", [
-    (1, 0, 1, False, False), (1, 5, 1, False, False), (1, 3, 1, True, False), (0, 0, 1, False, False),
-    (0, 5, 1, True, False), (0, 0, 0, False, False), (1, 0, 1, False, True), (0, 0, 1, True, True)])
+@pytest.mark.parametrize(
+    "sg, negative, cbow_mean, locked, hot",
+    [
+        (1, 0, 1, False, False),
+        (1, 5, 1, False, False),
+        (1, 3, 1, True, False),
+        (0, 0, 1, False, False),
+        (0, 5, 1, True, False),
+        (0, 0, 0, False, False),
+        (1, 0, 1, False, True),
+        (0, 0, 1, True, True),
+    ],
+)
 def test_equals_word2vec_c_in_numpy(sg, negative, cbow_mean, locked, hot, monkeypatch):
     """One thread, a constant lr: every matrix equals the numpy reference to rounding (fastmath reorders sums).
     locked: the three most frequent words' input rows held still (lock factor 0), one moving at half speed.
@@ -154,8 +179,12 @@ def test_equals_word2vec_c_in_numpy(sg, negative, cbow_mean, locked, hot, monkey
         lockf[:3], lockf[5] = 0.0, 0.5
     reference = (reference_sg if sg else reference_cbow)(corpus, cfg, lockf)
     start = init_weights(V, cfg.vector_size, cfg.seed)
-    weights = Weights(start[0].copy(), start[1].copy() if negative else np.zeros((0, cfg.vector_size), np.float32),
-                      np.zeros((V, cfg.vector_size), np.float32), lockf if locked else None)
+    weights = Weights(
+        start[0].copy(),
+        start[1].copy() if negative else np.zeros((0, cfg.vector_size), np.float32),
+        np.zeros((V, cfg.vector_size), np.float32),
+        lockf if locked else None,
+    )
     train_hogwild(corpus, cfg, progress=False, weights=weights)
     assert np.abs(reference[2]).max() > 0.01  # the tree trained
     np.testing.assert_allclose(weights.w_in, reference[0], rtol=1e-4, atol=1e-5)
@@ -191,10 +220,13 @@ def test_score_is_gensims_log_probability():
             total += 0.0 if abs(f) >= 6 else -np.log1p(np.exp(-f))
         return total
 
-    sg = sum(logsig(w_in[sentence[j]], sentence[i]) for i in range(4) for j in range(max(0, i - 2), min(4, i + 3))
-             if j != i)
-    cbow = sum(logsig(w_in[[sentence[j] for j in range(max(0, i - 2), min(4, i + 3)) if j != i]].mean(axis=0),
-                      sentence[i]) for i in range(4))
+    sg = sum(
+        logsig(w_in[sentence[j]], sentence[i]) for i in range(4) for j in range(max(0, i - 2), min(4, i + 3)) if j != i
+    )
+    cbow = sum(
+        logsig(w_in[[sentence[j] for j in range(max(0, i - 2), min(4, i + 3)) if j != i]].mean(axis=0), sentence[i])
+        for i in range(4)
+    )
     got = score_sentences([sentence, np.array([2])], w_in, syn1, tree, window=2, sg=True, cbow_mean=True)
     assert got[0] == pytest.approx(sg, rel=1e-5) and got[1] == 0.0
     got = score_sentences([sentence], w_in, syn1, tree, window=2, sg=False, cbow_mean=True)
@@ -246,11 +278,13 @@ def test_a_gensim_model_keeps_gensims_tree(tmp_path):
     the exact log-probability along them (gensim's own reads a table of log sigma: within 3% here)."""
     gensim = pytest.importorskip("gensim")
     texts = [t.split() for t in ["a b c d e", "b c d e f", "c d e f a", "a a b b c"]] * 30
-    theirs = gensim.models.Word2Vec(texts, vector_size=8, min_count=1, hs=1, negative=0, sg=1, workers=1, epochs=3,
-                                    seed=2)
+    theirs = gensim.models.Word2Vec(
+        texts, vector_size=8, min_count=1, hs=1, negative=0, sg=1, workers=1, epochs=3, seed=2
+    )
     ours = fastw2v.Word2Vec.from_gensim(theirs)
-    assert [c.tolist() for c in ours.wv.expandos["code"]] == [theirs.wv.get_vecattr(w, "code").tolist()
-                                                              for w in theirs.wv.index_to_key]
+    assert [c.tolist() for c in ours.wv.expandos["code"]] == [
+        theirs.wv.get_vecattr(w, "code").tolist() for w in theirs.wv.index_to_key
+    ]
     sample = texts[:4]
 
     def exact(sentence):

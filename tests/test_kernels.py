@@ -89,8 +89,9 @@ def test_alias_table_matches_distribution_chi_square():
     table = K.build_alias_table(weights)
     n = 400_000
     out = np.empty((n // 5, 5), dtype=np.int64)
-    K.draw_negatives(table, K.stream_base(1, 0, K.STREAM_NEGATIVE, 0),
-                     K.stream_base(1, 0, K.STREAM_NEGATIVE_COIN, 0), 0, out)
+    K.draw_negatives(
+        table, K.stream_base(1, 0, K.STREAM_NEGATIVE, 0), K.stream_base(1, 0, K.STREAM_NEGATIVE_COIN, 0), 0, out
+    )
     observed = np.bincount(out.ravel(), minlength=300)
     expected = weights / weights.sum() * n
     assert stats.chisquare(observed, expected).pvalue > 1e-3

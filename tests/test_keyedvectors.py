@@ -31,18 +31,32 @@ def test_to_gensim_keeps_words_vectors_and_counts(pair):
     assert repr(ours) == "<fastw2v.Vectors: 60 words, vector_size=8>"
 
 
-@pytest.mark.parametrize("query", [
-    dict(positive=["w1"]), dict(positive="w1"), dict(positive=["w1", "w2"], negative=["w3"]),
-    dict(positive=["w1"], negative="w4", topn=3), dict(positive=[("w1", 2.0), "w5"], negative=["w6"]),
-    dict(positive=["w7"], restrict_vocab=20), dict(negative=["w8"])])
+@pytest.mark.parametrize(
+    "query",
+    [
+        dict(positive=["w1"]),
+        dict(positive="w1"),
+        dict(positive=["w1", "w2"], negative=["w3"]),
+        dict(positive=["w1"], negative="w4", topn=3),
+        dict(positive=[("w1", 2.0), "w5"], negative=["w6"]),
+        dict(positive=["w7"], restrict_vocab=20),
+        dict(negative=["w8"]),
+    ],
+)
 def test_most_similar(pair, query):
     ours, kv = pair
     same_ranking(ours.most_similar(**query), kv.most_similar(**query))
 
 
 @pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`")
-@pytest.mark.parametrize("query", [dict(positive=["w1", "w2"], negative=["w3"]), dict(positive="w9", topn=4),
-                                   dict(positive=["w1"], negative=["w2", "w3"])])
+@pytest.mark.parametrize(
+    "query",
+    [
+        dict(positive=["w1", "w2"], negative=["w3"]),
+        dict(positive="w9", topn=4),
+        dict(positive=["w1"], negative=["w2", "w3"]),
+    ],
+)
 def test_most_similar_cosmul(pair, query):
     ours, kv = pair
     same_ranking(ours.most_similar_cosmul(**query), kv.most_similar_cosmul(**query))
@@ -85,8 +99,30 @@ def test_a_missing_word_is_a_key_error_naming_it(pair):
 
 # -- gensim's evaluation and normalisation methods, on the same vectors ----------------------------------------
 
-ANALOGY_WORDS = ["the", "man", "woman", "king", "queen", "paris", "france", "berlin", "germany", "rome", "italy",
-                 "boy", "girl", "King", "MAN", "big", "bigger", "small", "smaller", "good", "better", "rare"]
+ANALOGY_WORDS = [
+    "the",
+    "man",
+    "woman",
+    "king",
+    "queen",
+    "paris",
+    "france",
+    "berlin",
+    "germany",
+    "rome",
+    "italy",
+    "boy",
+    "girl",
+    "King",
+    "MAN",
+    "big",
+    "bigger",
+    "small",
+    "smaller",
+    "good",
+    "better",
+    "rare",
+]
 
 ANALOGIES = """\
 : capital-common-countries
@@ -122,8 +158,11 @@ def analogy_pair():
     vecs = rng.normal(size=(len(ANALOGY_WORDS), 4))
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     at = {w: i for i, w in enumerate(ANALOGY_WORDS)}
-    for a, b, c, d in [("man", "woman", "king", "queen"), ("paris", "france", "berlin", "germany"),
-                       ("big", "bigger", "small", "smaller")]:
+    for a, b, c, d in [
+        ("man", "woman", "king", "queen"),
+        ("paris", "france", "berlin", "germany"),
+        ("big", "bigger", "small", "smaller"),
+    ]:
         vecs[at[d]] = 2.0 * (vecs[at[b]] - vecs[at[a]] + vecs[at[c]])
     ours = fastw2v.Vectors(ANALOGY_WORDS, vecs.astype(np.float32), np.arange(len(ANALOGY_WORDS), 0, -1) * 10)
     theirs = gensim.models.KeyedVectors(4)
@@ -131,18 +170,33 @@ def analogy_pair():
     return ours, theirs
 
 
-@pytest.mark.parametrize("kw", [{}, {"restrict_vocab": 19}, {"restrict_vocab": None}, {"case_insensitive": False},
-                                {"dummy4unknown": True}, {"restrict_vocab": 8, "dummy4unknown": True},
-                                {"case_insensitive": False, "dummy4unknown": True}, {"restrict_vocab": 0},
-                                {"restrict_vocab": -3}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"restrict_vocab": 19},
+        {"restrict_vocab": None},
+        {"case_insensitive": False},
+        {"dummy4unknown": True},
+        {"restrict_vocab": 8, "dummy4unknown": True},
+        {"case_insensitive": False, "dummy4unknown": True},
+        {"restrict_vocab": 0},
+        {"restrict_vocab": -3},
+    ],
+)
 def test_evaluate_word_analogies_equals_gensims(analogy_pair, tmp_path, kw):
     ours, theirs = analogy_pair
     path = tmp_path / "questions.txt"
     path.write_text(ANALOGIES, encoding="utf-8")
     score, sections = ours.evaluate_word_analogies(path, **kw)
     assert (score, sections) == theirs.evaluate_word_analogies(str(path), **kw)
-    assert [s["section"] for s in sections] == ["capital-common-countries", "family", "empty-section",
-                                                "gram2-comparative", "Total accuracy"]
+    assert [s["section"] for s in sections] == [
+        "capital-common-countries",
+        "family",
+        "empty-section",
+        "gram2-comparative",
+        "Total accuracy",
+    ]
     if not kw:
         total = sections[-1]
         assert len(total["correct"]) >= 3 and len(total["incorrect"]) >= 3  # both outcomes are compared
@@ -175,8 +229,9 @@ def test_evaluate_word_analogies_errors(analogy_pair, tmp_path):
     with pytest.raises(fastw2v.UserError, match="no such file"):
         ours.evaluate_word_analogies(tmp_path / "missing.txt")
     with pytest.raises(fastw2v.UserError, match="similarity_function='cosmul': pass 'most_similar'"):
-        ours.evaluate_word_analogies(write(tmp_path / "c.txt", ": s\nman woman king queen\n"),
-                                     similarity_function="cosmul")
+        ours.evaluate_word_analogies(
+            write(tmp_path / "c.txt", ": s\nman woman king queen\n"), similarity_function="cosmul"
+        )
 
 
 def test_evaluate_word_analogies_takes_gensims_cosmul_name_and_answers_as_gensim(analogy_pair, tmp_path):
@@ -210,8 +265,16 @@ the\ta\tb\tc
 """
 
 
-@pytest.mark.parametrize("kw", [{}, {"dummy4unknown": True}, {"case_insensitive": False}, {"restrict_vocab": 15},
-                                {"restrict_vocab": 15, "dummy4unknown": True}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"dummy4unknown": True},
+        {"case_insensitive": False},
+        {"restrict_vocab": 15},
+        {"restrict_vocab": 15, "dummy4unknown": True},
+    ],
+)
 def test_evaluate_word_pairs_equals_gensims(analogy_pair, tmp_path, kw):
     ours, theirs = analogy_pair
     path = write(tmp_path / "pairs.tsv", PAIRS)
@@ -220,8 +283,13 @@ def test_evaluate_word_pairs_equals_gensims(analogy_pair, tmp_path, kw):
 
 def test_evaluate_word_pairs_delimiter_and_encoding(analogy_pair, tmp_path):
     ours, theirs = analogy_pair
-    rows = [("man", "woman", "8.3"), ("king", "queen", "8.5"), ("big", "small", "2.5"), ("good", "better", "6"),
-            ("café", "the", "1")]
+    rows = [
+        ("man", "woman", "8.3"),
+        ("king", "queen", "8.5"),
+        ("big", "small", "2.5"),
+        ("good", "better", "6"),
+        ("café", "the", "1"),
+    ]
     path = tmp_path / "pairs.csv"
     path.write_text("".join(",".join(r) + "\n" for r in rows), encoding="latin-1")
     kw = {"delimiter": ",", "encoding": "latin-1"}
@@ -275,8 +343,12 @@ def test_normed_vectors_and_norms_equal_gensims():
 
 def test_most_similar_to_given_equals_gensims(pair):
     ours, kv = pair
-    for key, candidates in [("w1", ["w2", "w3", "w4"]), ("w5", ["w5", "w6"]), ("w7", [f"w{i}" for i in range(20)]),
-                            ("w9", ["w30"])]:
+    for key, candidates in [
+        ("w1", ["w2", "w3", "w4"]),
+        ("w5", ["w5", "w6"]),
+        ("w7", [f"w{i}" for i in range(20)]),
+        ("w9", ["w30"]),
+    ]:
         assert ours.most_similar_to_given(key, candidates) == kv.most_similar_to_given(key, candidates)
     for key, candidates in [("nope", ["w1"]), ("w1", ["w2", "nope"])]:
         with pytest.raises(KeyError, match="nope"):
@@ -290,6 +362,7 @@ def test_most_similar_to_given_equals_gensims(pair):
 
 
 # -- gensim's argument types: numpy integers, 2-D arrays -------------------------------------------------------
+
 
 def test_topn_of_a_numpy_integer_type_is_an_int(pair):
     """``isinstance(np.int64(0), int)`` is False: topn=np.int64(0) returned every similarity instead of []."""
@@ -308,21 +381,31 @@ def test_a_2d_array_is_a_list_of_vectors(pair):
     """gensim takes ``positive=kv.vectors[0:5]`` as five vectors; fastw2v crashed with numpy's broadcast error."""
     ours, kv = pair
     same_ranking(ours.most_similar(positive=ours.vectors[0:5]), kv.most_similar(positive=kv.vectors[0:5]))
-    same_ranking(ours.most_similar(positive=["w9"], negative=ours.vectors[3:5], topn=6),
-                 kv.most_similar(positive=["w9"], negative=kv.vectors[3:5], topn=6))
-    same_ranking(ours.most_similar_cosmul(positive=ours.vectors[0:2], negative=ours.vectors[7:8]),
-                 kv.most_similar_cosmul(positive=kv.vectors[0:2], negative=kv.vectors[7:8]))
-    np.testing.assert_allclose(ours.most_similar(ours.vectors[[4]], topn=None),
-                               kv.most_similar(kv.vectors[[4]], topn=None), rtol=1e-5, atol=1e-6)
+    same_ranking(
+        ours.most_similar(positive=["w9"], negative=ours.vectors[3:5], topn=6),
+        kv.most_similar(positive=["w9"], negative=kv.vectors[3:5], topn=6),
+    )
+    same_ranking(
+        ours.most_similar_cosmul(positive=ours.vectors[0:2], negative=ours.vectors[7:8]),
+        kv.most_similar_cosmul(positive=kv.vectors[0:2], negative=kv.vectors[7:8]),
+    )
+    np.testing.assert_allclose(
+        ours.most_similar(ours.vectors[[4]], topn=None),
+        kv.most_similar(kv.vectors[[4]], topn=None),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_bad_vectors_and_pairs_are_one_line_errors(pair):
     ours, _ = pair
-    for call, match in [(lambda: ours.most_similar(positive=np.zeros((2, 2, 8))), "array of shape \\(2, 2, 8\\)"),
-                        (lambda: ours.most_similar(positive=[np.zeros(5)]), "vector of shape \\(5,\\).*length 8"),
-                        (lambda: ours.most_similar_cosmul(positive=[np.zeros(3)]), "vector of shape \\(3,\\)"),
-                        (lambda: ours.most_similar(positive=[("w1", 1.0, 2.0)]), "neither a key, a vector nor"),
-                        (lambda: ours.most_similar(), "at least one key or vector")]:
+    for call, match in [
+        (lambda: ours.most_similar(positive=np.zeros((2, 2, 8))), "array of shape \\(2, 2, 8\\)"),
+        (lambda: ours.most_similar(positive=[np.zeros(5)]), "vector of shape \\(5,\\).*length 8"),
+        (lambda: ours.most_similar_cosmul(positive=[np.zeros(3)]), "vector of shape \\(3,\\)"),
+        (lambda: ours.most_similar(positive=[("w1", 1.0, 2.0)]), "neither a key, a vector nor"),
+        (lambda: ours.most_similar(), "at least one key or vector"),
+    ]:
         with pytest.raises(fastw2v.UserError, match=match) as e:
             call()
         assert "\n" not in str(e.value)
@@ -332,10 +415,16 @@ def test_clip_start_clip_end_and_int_keys_as_gensims(pair):
     ours, kv = pair
     for kw in [dict(clip_start=10, clip_end=30), dict(clip_start=5), dict(clip_end=20, restrict_vocab=40)]:
         same_ranking(ours.most_similar("w12", **kw), kv.most_similar("w12", **kw))
-    np.testing.assert_allclose(ours.most_similar("w1", topn=None, clip_start=10, clip_end=30),
-                               kv.most_similar("w1", topn=None, clip_start=10, clip_end=30), rtol=1e-5, atol=1e-6)
-    same_ranking(ours.most_similar(positive=[3, "w4"], negative=[np.int64(5)]),
-                 kv.most_similar(positive=[3, "w4"], negative=[np.int64(5)]))
+    np.testing.assert_allclose(
+        ours.most_similar("w1", topn=None, clip_start=10, clip_end=30),
+        kv.most_similar("w1", topn=None, clip_start=10, clip_end=30),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    same_ranking(
+        ours.most_similar(positive=[3, "w4"], negative=[np.int64(5)]),
+        kv.most_similar(positive=[3, "w4"], negative=[np.int64(5)]),
+    )
     assert ours.get_index(7) == kv.get_index(7) == 7 and ours.get_index("nope", -1) == kv.get_index("nope", -1) == -1
     assert (7 in ours, 60 in ours, "w7" in ours) == (7 in kv, 60 in kv, "w7" in kv) == (True, False, True)
     np.testing.assert_array_equal(ours[np.int64(7)], kv[np.int64(7)])
@@ -356,6 +445,7 @@ def test_an_indexer_answers_instead(pair):
 
 # -- similarities computed as gensim's ------------------------------------------------------------------------
 
+
 def test_similarity_and_n_similarity_are_gensims_to_the_last_bit(pair):
     ours, kv = pair
     for a, b in [("w1", "w2"), ("w3", "w40"), ("w59", "w0"), ("w5", "w5")]:
@@ -369,13 +459,15 @@ def test_similarity_and_n_similarity_are_gensims_to_the_last_bit(pair):
 def test_relative_cosine_similarity_as_gensims(pair):
     ours, kv = pair
     for a, b, topn in [("w1", "w2", 10), ("w3", "w30", 4), ("w7", "w7", 1), ("w8", "w9", np.int64(5))]:
-        assert ours.relative_cosine_similarity(a, b, topn) == pytest.approx(kv.relative_cosine_similarity(a, b, topn),
-                                                                            rel=1e-5)
+        assert ours.relative_cosine_similarity(a, b, topn) == pytest.approx(
+            kv.relative_cosine_similarity(a, b, topn), rel=1e-5
+        )
     with pytest.raises(ValueError, match="without any similar words"):
         ours.relative_cosine_similarity("w1", "w2", topn=0)
 
 
 # -- adding vectors, per-word attributes ---------------------------------------------------------------------
+
 
 def fresh_pair(n=12, d=5, seed=4):
     rng = np.random.default_rng(seed)
@@ -437,13 +529,16 @@ def test_add_vector_and_item_assignment_as_gensims():
 
 def test_adding_bad_keys_or_weights_is_a_one_line_error():
     ours, _, _ = fresh_pair()
-    for call, match in [(lambda: ours.add_vectors(["a", "b"], np.zeros((3, 5))),
-                         "2 keys but weights of shape \\(3, 5\\)"),
-                        (lambda: ours.add_vectors(["a"], np.zeros((1, 4))), "one vector of length 5"),
-                        (lambda: ours.__setitem__(["a", "b"], np.zeros(5)), "2 keys but weights of shape \\(5,\\)"),
-                        (lambda: ours.add_vectors([1.5], np.zeros((1, 5))), "key 1.5 is a float: keys are words"),
-                        (lambda: ours.add_vectors(["a"], np.zeros((1, 5)), extras={"count": [1, 2]}),
-                         "extras\\['count'\\] has shape \\(2,\\) for 1 keys")]:
+    for call, match in [
+        (lambda: ours.add_vectors(["a", "b"], np.zeros((3, 5))), "2 keys but weights of shape \\(3, 5\\)"),
+        (lambda: ours.add_vectors(["a"], np.zeros((1, 4))), "one vector of length 5"),
+        (lambda: ours.__setitem__(["a", "b"], np.zeros(5)), "2 keys but weights of shape \\(5,\\)"),
+        (lambda: ours.add_vectors([1.5], np.zeros((1, 5))), "key 1.5 is a float: keys are words"),
+        (
+            lambda: ours.add_vectors(["a"], np.zeros((1, 5)), extras={"count": [1, 2]}),
+            "extras\\['count'\\] has shape \\(2,\\) for 1 keys",
+        ),
+    ]:
         with pytest.raises(fastw2v.UserError, match=match) as e:
             call()
         assert "\n" not in str(e.value)
@@ -454,8 +549,9 @@ def test_add_vectors_with_extras():
     ours, _, _ = fresh_pair()
     ours.add_vectors(["w0", "a", "b"], np.ones((3, 5)), extras={"count": np.array([99, 7, 8])})
     assert [ours.get_vecattr(w, "count") for w in ("w0", "a", "b")] == [36, 7, 8]  # w0 kept its count
-    ours.add_vectors(["w0", "c"], np.ones((2, 5)), extras={"count": np.array([99, 5]), "tag": np.array([1.5, 2.5])},
-                     replace=True)
+    ours.add_vectors(
+        ["w0", "c"], np.ones((2, 5)), extras={"count": np.array([99, 5]), "tag": np.array([1.5, 2.5])}, replace=True
+    )
     assert [ours.get_vecattr(w, "count") for w in ("w0", "c")] == [99, 5]
     np.testing.assert_array_equal(ours.expandos["tag"], [1.5] + [0] * 13 + [2.5])
 
@@ -512,6 +608,7 @@ def test_sort_by_descending_frequency_as_gensims():
 
 
 # -- lock factors, and starting from pretrained vectors ---------------------------------------------------------
+
 
 def test_vectors_lockf_is_one_factor_or_one_per_word():
     ours, _, _ = fresh_pair()

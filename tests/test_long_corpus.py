@@ -56,11 +56,37 @@ def test_r_lazyload_reads_variables_from_rdb():
 
 
 def test_novel_chapters_skip_front_matter_and_headings():
-    lines = ["EMMA", "", "By Jane Austen", "", "VOLUME I", "", "CHAPTER I", "", "",
-             "Emma Woodhouse, handsome, clever,", "and rich.", "", "It was _them_ indeed.", "",
-             "CHAPTER II", "", "Mr. Weston was a native", "of Highbury.", "", "FINIS", "", "Chapter 3", "", "End."]
-    assert lc.novel_chapters(lines) == [["Emma Woodhouse, handsome, clever, and rich.", "It was them indeed."],
-                                        ["Mr. Weston was a native of Highbury.", "FINIS"], ["End."]]
+    lines = [
+        "EMMA",
+        "",
+        "By Jane Austen",
+        "",
+        "VOLUME I",
+        "",
+        "CHAPTER I",
+        "",
+        "",
+        "Emma Woodhouse, handsome, clever,",
+        "and rich.",
+        "",
+        "It was _them_ indeed.",
+        "",
+        "CHAPTER II",
+        "",
+        "Mr. Weston was a native",
+        "of Highbury.",
+        "",
+        "FINIS",
+        "",
+        "Chapter 3",
+        "",
+        "End.",
+    ]
+    assert lc.novel_chapters(lines) == [
+        ["Emma Woodhouse, handsome, clever, and rich.", "It was them indeed."],
+        ["Mr. Weston was a native of Highbury.", "FINIS"],
+        ["End."],
+    ]
 
 
 def _sword_module(blocks, verses, size_bytes=2):
@@ -77,7 +103,7 @@ def _sword_module(blocks, verses, size_bytes=2):
 
 
 def test_sword_entries_in_order_linked_once():
-    blocks = ["<chapter osisID=\"Ps.1\" sID=\"Ps.1\"/>Blessed is the man. ", "Second block."]
+    blocks = ['<chapter osisID="Ps.1" sID="Ps.1"/>Blessed is the man. ', "Second block."]
     chapter, verse = len('<chapter osisID="Ps.1" sID="Ps.1"/>'), len("Blessed is the man. ")
     verses = [(0, 0, 0), (0, 0, chapter), (0, chapter, verse), (0, chapter, verse), (1, 0, 13)]
     for size_bytes in (2, 4):
@@ -90,15 +116,21 @@ def test_osis_markup_to_chapters():
         '<div osisID="Gen" type="book"/><title type="main">Genesis</title><div sID="g1" type="x-p"/>',
         '<chapter n="1" osisID="Gen.1" sID="Gen.1"/> ',
         'In the <w lemma="strong:H7225">beginning</w> God created the heaven and the earth. ',
-        ('And the earth was <transChange type="added">without</transChange> form.<note placement="foot">Or, '
-         'empty</note> '),
+        (
+            'And the earth was <transChange type="added">without</transChange> form.<note placement="foot">Or, '
+            "empty</note> "
+        ),
         '<div sID="g2" type="x-p"/>\u00b6 And God said, Let there be light &amp; there was light. <chapter eID="Gen.1"/>',
-        '<chapter n="2" osisID="Gen.2" sID="Gen.2"/> Thus the heavens were finished.']
+        '<chapter n="2" osisID="Gen.2" sID="Gen.2"/> Thus the heavens were finished.',
+    ]
     assert lc.sword_chapters(entries) == [
         ["Genesis"],
-        ["In the beginning God created the heaven and the earth. And the earth was without form.",
-         "And God said, Let there be light & there was light."],
-        ["Thus the heavens were finished."]]
+        [
+            "In the beginning God created the heaven and the earth. And the earth was without form.",
+            "And God said, Let there be light & there was light.",
+        ],
+        ["Thus the heavens were finished."],
+    ]
 
 
 INFO = """This is toy.info, produced by makeinfo.
@@ -150,21 +182,29 @@ End Tag Table
 def test_info_nodes_prose_only():
     nodes = lc.info_nodes(INFO)
     assert [n for n, _ in nodes] == ["Top", "Basics", "Concept Index"]
-    assert nodes[1][1] == ["1 The Basics",
-                           ("The toy program reads its input and writes it back (Top), as described in the other "
-                            "manual."),
-                           "Run the toy on INPUT and return what it wrote."]
+    assert nodes[1][1] == [
+        "1 The Basics",
+        ("The toy program reads its input and writes it back (Top), as described in the other manual."),
+        "Run the toy on INPUT and return what it wrote.",
+    ]
     assert lc.info_documents(INFO) == [
         "Toy Manual This manual describes the toy program, which does very little.",
-        ("1 The Basics The toy program reads its input and writes it back (Top), as described in the other manual. "
-         "Run the toy on INPUT and return what it wrote.")]
+        (
+            "1 The Basics The toy program reads its input and writes it back (Top), as described in the other manual. "
+            "Run the toy on INPUT and return what it wrote."
+        ),
+    ]
 
 
 def test_info_files_in_reading_order(tmp_path):
     for name in ["guile.info-10.gz", "guile.info.gz", "guile.info-2.gz", "guile.info-1.gz", "other.info.gz"]:
         (tmp_path / name).write_bytes(b"")
     assert [p.rsplit("/", 1)[1] for p in lc.info_files(str(tmp_path), "guile")] == [
-        "guile.info.gz", "guile.info-1.gz", "guile.info-2.gz", "guile.info-10.gz"]
+        "guile.info.gz",
+        "guile.info-1.gz",
+        "guile.info-2.gz",
+        "guile.info-10.gz",
+    ]
 
 
 def test_looks_like_prose():
@@ -187,11 +227,20 @@ much of the information.</div>
 <h2>6.4 Next</h2><ul><li>First item,</li><li>second item.</li></ul>
 <div class="toc"><a href="a">1. A</a></div></div></body></html>"""
     assert lc.html_sections(page) == [
-        ["6.3. The apt-cache Command", "The apt-cache command can display much of the information.", "6.3.1 Policy",
-         "It shows the pinning priorities.", "And more."],
-        ["6.4 Next", "First item,", "second item."]]
-    assert lc.html_sections(page, split_at=("h2", "h3"))[1] == ["6.3.1 Policy", "It shows the pinning priorities.",
-                                                                "And more."]
+        [
+            "6.3. The apt-cache Command",
+            "The apt-cache command can display much of the information.",
+            "6.3.1 Policy",
+            "It shows the pinning priorities.",
+            "And more.",
+        ],
+        ["6.4 Next", "First item,", "second item."],
+    ]
+    assert lc.html_sections(page, split_at=("h2", "h3"))[1] == [
+        "6.3.1 Policy",
+        "It shows the pinning priorities.",
+        "And more.",
+    ]
 
 
 def test_chapters_cut_at_paragraphs():

@@ -9,24 +9,32 @@ from tools import mixed_corpus as mc
 
 
 def test_fortunes_split_on_percent_lines():
-    text = ("A day for firm decisions!!!!!  Or is it?\n%\nTwo\nlines.\n\t\t-- Someone\n%\n"
-            "_\x08b_\x08o_\x08l_\x08d cookie\n%\n")  # overstruck (underlined) letters
-    assert mc.parse_fortunes(text) == ["A day for firm decisions!!!!! Or is it?", "Two lines. -- Someone",
-                                       "bold cookie"]
+    text = (
+        "A day for firm decisions!!!!!  Or is it?\n%\nTwo\nlines.\n\t\t-- Someone\n%\n"
+        "_\x08b_\x08o_\x08l_\x08d cookie\n%\n"
+    )  # overstruck (underlined) letters
+    assert mc.parse_fortunes(text) == [
+        "A day for firm decisions!!!!! Or is it?",
+        "Two lines. -- Someone",
+        "bold cookie",
+    ]
 
 
 def test_wordnet_line_gives_words_and_gloss():
-    line = ("00530354 00 s 03 collected 0 self-possessed 0 poised(a) 0 002 & 00529266 a 0000 + 04903813 n 0204 "
-            '| in full control of your faculties; "the witness remained collected"  \n')
-    assert mc.wordnet_document(line) == ('collected, self-possessed, poised: in full control of your faculties; '
-                                         '"the witness remained collected"')
+    line = (
+        "00530354 00 s 03 collected 0 self-possessed 0 poised(a) 0 002 & 00529266 a 0000 + 04903813 n 0204 "
+        '| in full control of your faculties; "the witness remained collected"  \n'
+    )
+    assert mc.wordnet_document(line) == (
+        'collected, self-possessed, poised: in full control of your faculties; "the witness remained collected"'
+    )
     assert mc.wordnet_document("  1 This software and database is being provided\n") is None  # licence header
     verb = "00597385 31 v 02 master 0 take_control 0 001 @ 00595935 v 0000 01 + 08 00 | have a firm grasp of  \n"
     assert mc.wordnet_document(verb) == "master, take control: have a firm grasp of"
 
 
 def test_dictd_entries_from_index_offsets():
-    data = b"00-database-short\nA test\nApple \\Ap\"ple\\, n.\n   A fruit.\n\nPear, n.\n   Another.\n"
+    data = b'00-database-short\nA test\nApple \\Ap"ple\\, n.\n   A fruit.\n\nPear, n.\n   Another.\n'
     a = data.index(b"Apple")
     p = data.index(b"Pear")
 
@@ -39,21 +47,26 @@ def test_dictd_entries_from_index_offsets():
             if not n:
                 return out
 
-    index = (f"00-database-short\t{b64(0)}\t{b64(a)}\napple\t{b64(a)}\t{b64(p - a)}\n"
-             f"apples\t{b64(a)}\t{b64(p - a)}\npear\t{b64(p)}\t{b64(len(data) - p)}\n")
+    index = (
+        f"00-database-short\t{b64(0)}\t{b64(a)}\napple\t{b64(a)}\t{b64(p - a)}\n"
+        f"apples\t{b64(a)}\t{b64(p - a)}\npear\t{b64(p)}\t{b64(len(data) - p)}\n"
+    )
     assert mc.dictd_number("Kj") == 10 * 64 + 35
     entries = mc.dictd_entries(index, data)
     assert [e.split()[0] for e in entries] == ["Apple", "Pear,"]  # database entry out, a shared span once
 
 
 def test_gcide_entry_cleaned():
-    entry = ('Abdomen \\Ab*do"men\\, n. [L. abdomen (a word of uncertain\n   etymol.): cf. F. abdomen.]\n'
-             "   1. (Anat.) The belly, or that part of the body between the\n      thorax and the pelvis.\n"
-             "      [1913 Webster]\n\n   2. (Zool.) The posterior section of the body. --Bailey.\n"
-             "      [1913 Webster]\n")
+    entry = (
+        'Abdomen \\Ab*do"men\\, n. [L. abdomen (a word of uncertain\n   etymol.): cf. F. abdomen.]\n'
+        "   1. (Anat.) The belly, or that part of the body between the\n      thorax and the pelvis.\n"
+        "      [1913 Webster]\n\n   2. (Zool.) The posterior section of the body. --Bailey.\n"
+        "      [1913 Webster]\n"
+    )
     assert mc.gcide_documents(entry) == [
         "Abdomen: 1. (Anat.) The belly, or that part of the body between the thorax and the pelvis. "
-        "2. (Zool.) The posterior section of the body."]
+        "2. (Zool.) The posterior section of the body."
+    ]
     seer = 'Seer \\Se"er\\ (s[=e]"[~e]r), n.\n   One who sees. --Addison.\n   [1913 Webster]\n'
     assert mc.gcide_documents(seer) == ["Seer: One who sees."]
 
@@ -93,22 +106,27 @@ int main(void) { return 0; }
     assert [n for n, _ in sections] == ["NAME", "SYNOPSIS", "DESCRIPTION", "SEE ALSO"]
     assert dict(sections)["DESCRIPTION"] == [
         "The strtod() function converts the initial portion of the string pointed to by nptr to double ('a' or \"b\").",
-        "A second paragraph."]
+        "A second paragraph.",
+    ]
     assert mc.man_documents(page) == [
         "strtod, strtof - convert ASCII string to floating-point number",
         "The strtod() function converts the initial portion of the string pointed to by nptr to double ('a' or "
-        "\"b\"). A second paragraph."]
+        '"b"). A second paragraph.',
+    ]
     assert mc.man_documents(".so man3/strtod.3\n") == []
 
 
 def test_package_descriptions_drop_repeated_paragraphs():
-    text = ("Package: foo\nDescription-md5: 0\nDescription-en: frobnicate things\n Foo frobnicates\n things.\n .\n"
-            " Shared paragraph.\n\nPackage: foo-data\nDescription-md5: 1\nDescription-en: frobnicate things (data)\n"
-            " Shared paragraph.\n .\n This package holds the data.\n\n"
-            "Package: librust-x-dev\nDescription-md5: 2\nDescription-en: Rust crate\n Source code.\n")
+    text = (
+        "Package: foo\nDescription-md5: 0\nDescription-en: frobnicate things\n Foo frobnicates\n things.\n .\n"
+        " Shared paragraph.\n\nPackage: foo-data\nDescription-md5: 1\nDescription-en: frobnicate things (data)\n"
+        " Shared paragraph.\n .\n This package holds the data.\n\n"
+        "Package: librust-x-dev\nDescription-md5: 2\nDescription-en: Rust crate\n Source code.\n"
+    )
     assert mc.description_documents(text) == [
         "frobnicate things. Foo frobnicates things. Shared paragraph.",
-        "frobnicate things (data). This package holds the data."]
+        "frobnicate things (data). This package holds the data.",
+    ]
 
 
 def test_budgets_weighted_capped_and_whole_when_small():

@@ -17,8 +17,11 @@ from fastw2v.sources import TOKENIZERS, _txt_blocks, split_blocks
 # code points lowercased by Python (İ, Σ), one whose lowercase is longer in UTF-8 (Ⱥ), Unicode spaces, a
 # combining mark, an emoji, and line ends inside a document.
 TRICKY = list("aAzZ09'<>_ \t-.,!éÉßΣσςİiⱥȺ中１٣\u2028\xa0\u0307\u200b😀\n\r")
-texts = st.lists(st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters(exclude_categories=["Cs"])),
-                         max_size=60), min_size=1, max_size=12)
+texts = st.lists(
+    st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters(exclude_categories=["Cs"])), max_size=60),
+    min_size=1,
+    max_size=12,
+)
 
 
 def scan_tokens(docs_bytes: list[bytes], tokenizer: str, errors: str = "strict", threads: int = 2):
@@ -26,9 +29,11 @@ def scan_tokens(docs_bytes: list[bytes], tokenizer: str, errors: str = "strict",
     ends = np.cumsum([len(d) for d in docs_bytes]).astype(np.int64)
     starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
     tokens = scan.Tokenizer(tokenizer, errors, threads=threads).tokenize(data, starts, ends)
-    words = [tokens.tok_bytes[o:o + k].tobytes().decode("utf-8")
-             for g, n in zip(tokens.group_first, tokens.group_n)
-             for o, k in zip(tokens.tok_off[g:g + n], tokens.tok_len[g:g + n])]
+    words = [
+        tokens.tok_bytes[o : o + k].tobytes().decode("utf-8")
+        for g, n in zip(tokens.group_first, tokens.group_n)
+        for o, k in zip(tokens.tok_off[g : g + n], tokens.tok_len[g : g + n])
+    ]
     per_doc = np.split(np.array(words, dtype=object), np.cumsum(tokens.doc_tokens)[:-1])
     return [list(d) for d in per_doc], tokens
 
@@ -44,9 +49,24 @@ def test_tokens_equal_the_python_tokenizers(tokenizer, docs):
 @pytest.mark.parametrize("tokenizer", ["simple", "whitespace"])
 @pytest.mark.parametrize("errors", ["replace", "skip"])
 @settings(max_examples=200, deadline=None)
-@given(raw=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b" ")) | st.sampled_from(
-    [b"caf\xc3\xa9", b"ab\xffcd", b"\xe2\x82a", b"x\xed\xa0\x80y", b"\xf0\x9f\x98", b"don\xff't", b"\xce\xa3\xff"]),
-    min_size=1, max_size=8))
+@given(
+    raw=st.lists(
+        st.binary(max_size=40).map(lambda b: b.replace(b"\n", b" "))
+        | st.sampled_from(
+            [
+                b"caf\xc3\xa9",
+                b"ab\xffcd",
+                b"\xe2\x82a",
+                b"x\xed\xa0\x80y",
+                b"\xf0\x9f\x98",
+                b"don\xff't",
+                b"\xce\xa3\xff",
+            ]
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_bytes_that_are_not_utf8_are_decoded_as_python_does(tokenizer, errors, raw):
     handler = {"replace": "replace", "skip": "ignore"}[errors]
     got, tokens = scan_tokens(raw, tokenizer, errors)
@@ -56,7 +76,9 @@ def test_bytes_that_are_not_utf8_are_decoded_as_python_does(tokenizer, errors, r
     def count(e):
         bad[0] += e.end - e.start
         return "", e.end
+
     import codecs
+
     codecs.register_error("test-count", count)
     for d in raw:
         d.decode("utf-8", "test-count")
@@ -114,8 +136,13 @@ def test_gensim_pruning_looks_at_the_table_after_each_document():
     """gensim's test_prune_vocab, limit=2: after 'system eps' the table holds 3 words, and the first pruning drops
     none (min_reduce 1); after 'graph system' eps (1 < 2) goes; after the last sentence survey (2 < 3) goes. The
     words kept are system 4, graph 3, minors 3 (word2vec.c's rule, by word, keeps minors 3 and survey 2)."""
-    docs = [["graph", "system"], ["graph", "system"], ["system", "eps"], ["graph", "system"],
-            ["minors", "survey", "minors", "survey", "minors"]]
+    docs = [
+        ["graph", "system"],
+        ["graph", "system"],
+        ["system", "eps"],
+        ["graph", "system"],
+        ["minors", "survey", "minors", "survey", "minors"],
+    ]
     _, tokens = scan_tokens([" ".join(d).encode() for d in docs], "split")
     table = scan.WordTable(limit=2, words=2, gensim=True)
     table.count(tokens)
@@ -125,14 +152,17 @@ def test_gensim_pruning_looks_at_the_table_after_each_document():
 
 
 @settings(max_examples=150, deadline=None)
-@given(docs=st.lists(st.lists(st.sampled_from([f"w{i}" for i in range(12)] + ["a"] * 6), max_size=7), max_size=40),
-       limit=st.integers(1, 8), block=st.integers(1, 5))
+@given(
+    docs=st.lists(st.lists(st.sampled_from([f"w{i}" for i in range(12)] + ["a"] * 6), max_size=7), max_size=40),
+    limit=st.integers(1, 8),
+    block=st.integers(1, 5),
+)
 def test_gensim_pruning_keeps_what_gensims_scan_keeps(docs, limit, block):
     """Any documents, any limit, counted a few documents a block (several blocks, empty documents too): the table
     holds gensim's words with gensim's counts."""
     table = scan.WordTable(limit=limit, words=2, gensim=True)
     for i in range(0, len(docs), block):
-        _, tokens = scan_tokens([" ".join(d).encode() for d in docs[i:i + block]], "split")
+        _, tokens = scan_tokens([" ".join(d).encode() for d in docs[i : i + block]], "split")
         table.count(tokens)
     words, counts, _ = table.words(0)
     assert dict(zip(words, counts.tolist())) == gensim_scan(docs, limit)
@@ -153,8 +183,10 @@ def test_gensim_pruning_across_the_tokenizers_thread_groups():
 
 
 @settings(max_examples=200, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(list("ab \r\n\té")), max_size=200),
-       block=st.integers(min_value=8, max_value=64))
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab \r\n\té")), max_size=200),
+    block=st.integers(min_value=8, max_value=64),
+)
 def test_txt_blocks_are_the_lines_python_reads(text, block):
     raw = text.encode()
     lines = [line.rstrip("\r\n") for line in io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")]
@@ -177,7 +209,7 @@ def test_a_long_document_is_cut_at_spaces_into_pieces():
     blocks = list(split_blocks(data, np.array([0]), np.array([len(doc)]), max_bytes=100))
     assert len(blocks) > 40 and all(b.ends[0] - b.starts[0] <= 100 for b in blocks)
     assert [b.continues for b in blocks] == [True] * (len(blocks) - 1) + [False]
-    joined = b"".join(data[b.starts[0]:b.ends[0]].tobytes() for b in blocks)
+    joined = b"".join(data[b.starts[0] : b.ends[0]].tobytes() for b in blocks)
     assert joined == doc
 
 
@@ -191,6 +223,7 @@ def test_encode_equals_the_python_pipeline(tmp_path):
     path = tmp_path / "c.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     import fastw2v.sources as corpus
+
     old = corpus.BLOCK_BYTES
     try:
         corpus.BLOCK_BYTES = 4096

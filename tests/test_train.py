@@ -22,8 +22,9 @@ def group_precision(vectors, n_groups=4, group_size=8, topn=5):
 
 @pytest.mark.parametrize("optimizer, epochs, alpha", [("sgd", 5, None), ("adam", 5, 0.01), ("sparse_adam", 5, 0.01)])
 def test_planted_groups_are_learnt(planted_corpus, optimizer, epochs, alpha):
-    vectors = fastw2v.train(corpus=planted_corpus, optimizer=optimizer, epochs=epochs, alpha=alpha, seed=3,
-                            progress=False, **SMALL)
+    vectors = fastw2v.train(
+        corpus=planted_corpus, optimizer=optimizer, epochs=epochs, alpha=alpha, seed=3, progress=False, **SMALL
+    )
     # Calibration: with seeds 1..5 every optimizer scored 1.00 here; chance is 7/31 = 0.23.
     assert group_precision(vectors) >= 0.9
     assert vectors.stats.pairs > 0 and np.isfinite(vectors.stats.final_loss)
@@ -60,20 +61,23 @@ def test_unknown_setting_is_a_clear_error(planted_corpus):
         fastw2v.train(corpus=planted_corpus, window_size=3, progress=False)
 
 
-@pytest.mark.parametrize("setting, message", [
-    ({"hot_rows": 2.5}, "hot_rows must be a whole number >= 0, got 2.5"),
-    ({"workers": 1.5}, "workers must be a whole number >= 0"),
-    ({"seed": -1}, "seed must be a whole number >= 0"),
-    ({"seed": 2 ** 64}, "seed must be below 2\\*\\*63"),
-    ({"window": True}, "window must be a whole number >= 1"),
-    ({"alpha": float("nan")}, "alpha must be a finite number"),
-    ({"sample": float("inf")}, "sample must be a finite number"),
-    ({"ns_exponent": "0.75"}, "ns_exponent must be a finite number"),
-    ({"sample": "1e-3"}, "sample must be a finite number"),
-    ({"alpha": 0.025, "min_alpha": 1.0}, "min_alpha \\(1.0\\) is above alpha"),
-    ({"min_alpha": 0.05}, "min_alpha \\(0.05\\) is above alpha \\(0.025\\)"),
-    ({"shuffle": "no"}, "shuffle must be True or False"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"hot_rows": 2.5}, "hot_rows must be a whole number >= 0, got 2.5"),
+        ({"workers": 1.5}, "workers must be a whole number >= 0"),
+        ({"seed": -1}, "seed must be a whole number >= 0"),
+        ({"seed": 2**64}, "seed must be below 2\\*\\*63"),
+        ({"window": True}, "window must be a whole number >= 1"),
+        ({"alpha": float("nan")}, "alpha must be a finite number"),
+        ({"sample": float("inf")}, "sample must be a finite number"),
+        ({"ns_exponent": "0.75"}, "ns_exponent must be a finite number"),
+        ({"sample": "1e-3"}, "sample must be a finite number"),
+        ({"alpha": 0.025, "min_alpha": 1.0}, "min_alpha \\(1.0\\) is above alpha"),
+        ({"min_alpha": 0.05}, "min_alpha \\(0.05\\) is above alpha \\(0.025\\)"),
+        ({"shuffle": "no"}, "shuffle must be True or False"),
+    ],
+)
 def test_a_setting_of_the_wrong_type_or_range_is_a_clear_error(setting, message):
     with pytest.raises(fastw2v.UserError, match=message):
         fastw2v.Config(**setting)
@@ -92,8 +96,12 @@ def test_a_diverging_run_is_an_error_and_leaves_the_output_as_it_was(tmp_path, p
     out.write_bytes(b"earlier run")
     for backend in ("hogwild", "torch"):
         with pytest.raises(fastw2v.UserError, match="diverged .* start learning rate 1e\\+30: lower --alpha"):
-            fastw2v.train(corpus=planted_corpus, output=str(out), progress=False,
-                          **(SMALL | {"backend": backend, "alpha": 1e30, "trust": None, "epochs": 1, "workers": 1}))
+            fastw2v.train(
+                corpus=planted_corpus,
+                output=str(out),
+                progress=False,
+                **(SMALL | {"backend": backend, "alpha": 1e30, "trust": None, "epochs": 1, "workers": 1}),
+            )
         assert out.read_bytes() == b"earlier run"
 
 
@@ -173,7 +181,7 @@ def test_adam_default_rate_comes_from_the_step_count(planted_corpus):
     batches = make_batches(planted_corpus, cfg, cfg.torch_device())
     batches.set_epoch(0)
     steps = 2 * len(batches)
-    assert default.stats.start_lr == pytest.approx(fastw2v.config.ADAM_LR_SCALE["adam"] / steps ** 0.5)
+    assert default.stats.start_lr == pytest.approx(fastw2v.config.ADAM_LR_SCALE["adam"] / steps**0.5)
     explicit = fastw2v.train(alpha=default.stats.start_lr, **kw)
     np.testing.assert_array_equal(explicit.vectors, default.vectors)
 

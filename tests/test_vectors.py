@@ -50,8 +50,10 @@ def test_most_similar_matches_brute_force_cosine(vectors):
 
 
 def test_most_similar_analogy_arithmetic():
-    v = Vectors(["king", "man", "woman", "queen", "apple"],
-                np.array([[1, 1], [1, 0], [0, 1], [0.1, 2], [-1, -1]], dtype=np.float32))
+    v = Vectors(
+        ["king", "man", "woman", "queen", "apple"],
+        np.array([[1, 1], [1, 0], [0, 1], [0.1, 2], [-1, -1]], dtype=np.float32),
+    )
     assert v.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
 
 
@@ -116,13 +118,17 @@ def test_damaged_vectors_files_are_one_line_errors(tmp_path, vectors):
     error(tmp_path / "x.txt", "line 3 of .* is not a word and 7 numbers")
     (tmp_path / "first.txt").write_bytes(b"\n".join(lines[:1] + [lines[1].replace(b" ", b" x", 1)] + lines[2:]))
     error(tmp_path / "first.txt", "line 2 of .* is not a word and 7 numbers")  # not read as binary garbage
-    (tmp_path / "latin.txt").write_bytes(b"\n".join(lines[:1] + [b"caf\xe9" + lines[1][lines[1].index(b" "):]] + lines[2:]))
+    (tmp_path / "latin.txt").write_bytes(
+        b"\n".join(lines[:1] + [b"caf\xe9" + lines[1][lines[1].index(b" ") :]] + lines[2:])
+    )
     error(tmp_path / "latin.txt", "word 1 of .*is not utf8: pass the file's encoding")
     with pytest.raises(UnicodeDecodeError):  # the type gensim raises, too
         Vectors.load(str(tmp_path / "latin.txt"))
     assert Vectors.load_word2vec_format(str(tmp_path / "latin.txt"), encoding="latin-1").index_to_key[0] == "café"
-    assert Vectors.load_word2vec_format(str(tmp_path / "latin.txt"), unicode_errors="replace").index_to_key[0] == \
-        "caf\ufffd"
+    assert (
+        Vectors.load_word2vec_format(str(tmp_path / "latin.txt"), unicode_errors="replace").index_to_key[0]
+        == "caf\ufffd"
+    )
     (tmp_path / "short.txt").write_bytes(b"\n".join(lines[:3]) + b"\n")
     error(tmp_path / "short.txt", "ends after 2 of")
     npy = tmp_path / "v.npy"
@@ -153,6 +159,7 @@ def test_any_other_name_is_gensims_own_format(tmp_path, vectors):
 
 # -- gensim's word2vec-format arguments ------------------------------------------------------------------------
 
+
 @pytest.fixture
 def counted():
     rng = np.random.default_rng(1)
@@ -166,8 +173,9 @@ def test_the_second_argument_is_the_vocabulary_file(tmp_path, counted):
     vecs, vocab = str(tmp_path / "vecs.txt"), str(tmp_path / "vocab.txt")
     counted.save_word2vec_format(vecs, vocab)
     assert (tmp_path / "vecs.txt").read_text(encoding="utf-8").startswith("6 4\nthe ")  # text, most frequent first
-    assert (tmp_path / "vocab.txt").read_text(encoding="utf-8") == \
-        "the 50\nfilm 30\nmovie 20\ngood 20\ncafé 5\nrare 1\n"
+    assert (tmp_path / "vocab.txt").read_text(
+        encoding="utf-8"
+    ) == "the 50\nfilm 30\nmovie 20\ngood 20\ncafé 5\nrare 1\n"
     with pytest.raises(fastw2v.UserError, match="fvocab=True: the second argument is the vocabulary file"):
         counted.save_word2vec_format(vecs, True)
 
@@ -211,8 +219,12 @@ def test_without_a_vocabulary_file_counts_are_made_up_as_gensims(tmp_path, count
 def test_save_options_as_gensims(tmp_path, counted):
     gensim = pytest.importorskip("gensim")
     kv = counted.to_gensim()
-    for name, kw in [("noheader", dict(write_header=False)), ("prefix", dict(prefix="p_")),
-                     ("total", dict(total_vec=9)), ("rows", dict(sort_attr=None))]:
+    for name, kw in [
+        ("noheader", dict(write_header=False)),
+        ("prefix", dict(prefix="p_")),
+        ("total", dict(total_vec=9)),
+        ("rows", dict(sort_attr=None)),
+    ]:
         ours, theirs = str(tmp_path / f"{name}.ours"), str(tmp_path / f"{name}.theirs")
         counted.save_word2vec_format(ours, **kw)
         kv.save_word2vec_format(theirs, **kw)
@@ -223,8 +235,10 @@ def test_save_options_as_gensims(tmp_path, counted):
     assert loaded.index_to_key == ["the", "film", "movie", "good", "café", "rare"]
     ours = Vectors.load_word2vec_format(str(tmp_path / "noheader.ours"), no_header=True)
     np.testing.assert_array_equal(ours.vectors, loaded.vectors)
-    assert Vectors.load_word2vec_format(str(tmp_path / "noheader.ours"), no_header=True, limit=2).index_to_key == \
-        ["the", "film"]
+    assert Vectors.load_word2vec_format(str(tmp_path / "noheader.ours"), no_header=True, limit=2).index_to_key == [
+        "the",
+        "film",
+    ]
     assert (tmp_path / "rows.ours").read_text().splitlines()[1].startswith("the ")
     assert [line.split()[0] for line in (tmp_path / "rows.ours").read_text().splitlines()[1:]] == counted.index_to_key
 

@@ -83,8 +83,13 @@ print(model.wv.similarity("human", "computer"), model.wv.n_similarity(["human"],
 def test_gensims_documented_usage_runs_with_only_the_import_changed(tmp_path, import_line):
     script = tmp_path / "script.py"
     script.write_text(GENSIM_SCRIPT.format(import_line=import_line))
-    run = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=300,
-                         env=dict(os.environ, TQDM_DISABLE="1"))
+    run = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TQDM_DISABLE="1"),
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "epoch 2 begins" in run.stdout and "words 12" in run.stdout
 
@@ -103,8 +108,9 @@ def test_planted_groups_are_learnt_as_gensim_learns_them(sg):
     real text, IMDB at 5 epochs, is benchmarks/gensim_api.py)."""
     sentences = [t.split() for t in planted_texts()]
     ours = Word2Vec(sentences, sg=sg, vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1)
-    theirs = gensim.models.Word2Vec(sentences, sg=sg, vector_size=16, window=3, min_count=1, epochs=5, seed=3,
-                                    workers=1)
+    theirs = gensim.models.Word2Vec(
+        sentences, sg=sg, vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1
+    )
     assert group_precision(ours.wv) >= 0.9
     assert group_precision(ours.wv) >= group_precision(theirs.wv) - 0.05
 
@@ -160,8 +166,8 @@ def test_update_adds_rows_for_new_words_and_keeps_the_others():
     count = model.wv.get_vecattr("g0w1", "count")
     new = [["g0w1", "novel", "words", "novel"], ["words", "novel"], ["rare"]]
     model.build_vocab(new, update=True)
-    assert model.wv.index_to_key[:len(before)] == list(before)  # old ids kept
-    assert model.wv.index_to_key[len(before):] == ["novel", "words"]  # rare: under min_count
+    assert model.wv.index_to_key[: len(before)] == list(before)  # old ids kept
+    assert model.wv.index_to_key[len(before) :] == ["novel", "words"]  # rare: under min_count
     assert model.wv.get_vecattr("g0w1", "count") == count + 1
     assert all(np.array_equal(model.wv[w], v) for w, v in before.items())  # untouched until trained
     assert np.abs(model.wv["novel"]).max() > 0 and model.syn1neg.shape == model.wv.vectors.shape
@@ -184,8 +190,10 @@ def test_one_line_errors():
 def test_a_gensim_pickle_without_gensim_is_a_one_line_error(tmp_path, monkeypatch):
     gensim.models.Word2Vec([["a", "b"]], min_count=1, vector_size=4).save(str(tmp_path / "g.model"))
     monkeypatch.setitem(sys.modules, "gensim.models", None)  # import gensim.models: ImportError
-    with pytest.raises(fastw2v.UserError, match="not a model saved by fastw2v.Word2Vec.save: a gensim model loads "
-                                                "when gensim is installed") as e:
+    with pytest.raises(
+        fastw2v.UserError,
+        match="not a model saved by fastw2v.Word2Vec.save: a gensim model loads when gensim is installed",
+    ) as e:
         Word2Vec.load(tmp_path / "g.model")
     assert "\n" not in str(e.value)
 
@@ -194,8 +202,18 @@ def test_a_gensim_pickle_without_gensim_is_a_one_line_error(tmp_path, monkeypatc
 def test_the_torch_backend_trains_on_from_the_model_matrices(sg):
     """Continued training on the torch backend starts from the model's rows (not a fresh initialisation)."""
     sentences = [t.split() for t in planted_texts()]
-    model = Word2Vec(sentences, sg=sg, vector_size=16, window=3, min_count=1, epochs=5, seed=3, backend="torch",
-                     device="cpu", batch_size=1024)
+    model = Word2Vec(
+        sentences,
+        sg=sg,
+        vector_size=16,
+        window=3,
+        min_count=1,
+        epochs=5,
+        seed=3,
+        backend="torch",
+        device="cpu",
+        batch_size=1024,
+    )
     first = model.wv.vectors.copy()
     model.train(sentences, total_examples=len(sentences), epochs=1, start_alpha=1e-9, end_alpha=1e-9)
     np.testing.assert_allclose(model.wv.vectors, first, atol=1e-5)  # a step of ~0 keeps them
@@ -219,8 +237,13 @@ def test_predict_output_word_equals_gensims():
     assert np.abs(model.syn1neg).max() > 0.1  # the trained output rows, not their zero initialisation
     twin = gensim_twin(model)
     ours_row = model.wv.key_to_index
-    for context, topn in [(["g0w1", "g0w2"], 10), (["g1w3"], 5), (["the", "g2w0", "unknown"], 3),
-                          (["g3w1", "g3w1", "g3w2", "a"], None), (["g0w1"], 0)]:
+    for context, topn in [
+        (["g0w1", "g0w2"], 10),
+        (["g1w3"], 5),
+        (["the", "g2w0", "unknown"], 3),
+        (["g3w1", "g3w1", "g3w2", "a"], None),
+        (["g0w1"], 0),
+    ]:
         expected = twin.predict_output_word(context, topn=topn)
         got = model.predict_output_word(context, topn=topn)
         assert [w for w, _ in got] == [w for w, _ in expected]
@@ -240,11 +263,15 @@ def gensim_vocab(model):
     return [(w, model.wv.get_vecattr(w, "count")) for w in model.wv.index_to_key]
 
 
-@pytest.mark.parametrize("settings, kw", [
-    ({"min_count": 1}, {}),
-    ({"min_count": 3}, {"corpus_count": 42, "keep_raw_vocab": True}),
-    ({"min_count": 3}, {"trim_rule": lambda w, c, m: 2 if w == "rare" else (1 if w == "drop" else 0)}),
-    ({"min_count": 1, "max_final_vocab": 4}, {})])
+@pytest.mark.parametrize(
+    "settings, kw",
+    [
+        ({"min_count": 1}, {}),
+        ({"min_count": 3}, {"corpus_count": 42, "keep_raw_vocab": True}),
+        ({"min_count": 3}, {"trim_rule": lambda w, c, m: 2 if w == "rare" else (1 if w == "drop" else 0)}),
+        ({"min_count": 1, "max_final_vocab": 4}, {}),
+    ],
+)
 def test_build_vocab_from_freq_equals_gensims(settings, kw):
     # distinct counts: gensim orders ties by insertion, fastw2v by the word
     freq = {"drop": 50, "rare": 1, "b": 7, "a": 9, "c": 30, "d": 2, "e": 12, "f": 3}
@@ -262,7 +289,7 @@ def test_build_vocab_from_freq_equals_gensims(settings, kw):
     ours.build_vocab_from_freq(more, update=True)
     theirs.build_vocab_from_freq(more, update=True)
     assert gensim_vocab(ours) == gensim_vocab(theirs)
-    np.testing.assert_array_equal(ours.wv.vectors[:len(before)], before)
+    np.testing.assert_array_equal(ours.wv.vectors[: len(before)], before)
     assert ours.wv.vectors.shape == ours.syn1neg.shape == (len(theirs.wv), 8)
 
 
@@ -294,8 +321,10 @@ def test_build_vocab_from_freq_errors():
         Word2Vec().build_vocab_from_freq(["a", "b"])
     with pytest.raises(fastw2v.UserError, match="word_freq maps 'a' to '3': pass words \\(str\\) and counts"):
         Word2Vec().build_vocab_from_freq({"a": "3"})
-    with pytest.raises(fastw2v.UserError, match="no word of word_freq has a count of at least min_count=5 "
-                                                "\\(the largest is 4\\): lower min_count"):
+    with pytest.raises(
+        fastw2v.UserError,
+        match="no word of word_freq has a count of at least min_count=5 \\(the largest is 4\\): lower min_count",
+    ):
         Word2Vec().build_vocab_from_freq({"a": 4, "b": 1})
     with pytest.raises(fastw2v.UserError, match="build_vocab_from_freq\\(update=True\\) extends a vocabulary"):
         Word2Vec().build_vocab_from_freq({"a": 4}, update=True)
@@ -361,14 +390,23 @@ def test_a_missing_corpus_file_is_a_one_line_error(tmp_path):
         Word2Vec(corpus_file=tmp_path)
 
 
-@pytest.mark.parametrize("sentences, expected", [
-    # gensim's test_prune_vocab: the table is looked at after each sentence; the first pruning drops nothing
-    ([["graph", "system"], ["graph", "system"], ["system", "eps"], ["graph", "system"]],
-     {"system": 4, "graph": 3}),
-    ([["graph", "system"], ["graph", "system"], ["system", "eps"], ["graph", "system"],
-      ["minors", "survey", "minors", "survey", "minors"]],
-     {"system": 4, "graph": 3, "minors": 3}),
-])
+@pytest.mark.parametrize(
+    "sentences, expected",
+    [
+        # gensim's test_prune_vocab: the table is looked at after each sentence; the first pruning drops nothing
+        ([["graph", "system"], ["graph", "system"], ["system", "eps"], ["graph", "system"]], {"system": 4, "graph": 3}),
+        (
+            [
+                ["graph", "system"],
+                ["graph", "system"],
+                ["system", "eps"],
+                ["graph", "system"],
+                ["minors", "survey", "minors", "survey", "minors"],
+            ],
+            {"system": 4, "graph": 3, "minors": 3},
+        ),
+    ],
+)
 def test_max_vocab_size_prunes_as_gensim(sentences, expected):
     ours = Word2Vec(vector_size=8, min_count=0, max_vocab_size=2)
     ours.build_vocab(sentences)
@@ -390,6 +428,7 @@ def test_max_vocab_size_keeps_gensims_words_on_random_text(seed):
     for s in sentences:
         for w in s:
             true[w] = true.get(w, 0) + 1
+
     def rule(word, count, min_count):  # gensim applies it at each pruning too
         return 2 if word in ("w40", "w41") else 1 if word == "w0" else 0
 
@@ -406,12 +445,15 @@ def test_max_vocab_size_keeps_gensims_words_on_random_text(seed):
             assert "w0" not in ours.wv and {"w40", "w41"} <= set(ours.raw_vocab) & set(true)
 
 
-@pytest.mark.parametrize("sentences, what", [
-    ([["a", "b"], None], "sentence 1 is None: pass each sentence as a list of str tokens"),
-    ([["a", "b"], (w for w in "ab")], "sentence 1 is a one-shot iterator \\(generator\\)"),
-    ([["a", "b"], 7], "sentence 1 is a int, not a list of tokens"),
-    ((s for s in [["a", "b"]]), "sentences is a one-shot iterator \\(generator\\)"),
-])
+@pytest.mark.parametrize(
+    "sentences, what",
+    [
+        ([["a", "b"], None], "sentence 1 is None: pass each sentence as a list of str tokens"),
+        ([["a", "b"], (w for w in "ab")], "sentence 1 is a one-shot iterator \\(generator\\)"),
+        ([["a", "b"], 7], "sentence 1 is a int, not a list of tokens"),
+        ((s for s in [["a", "b"]]), "sentences is a one-shot iterator \\(generator\\)"),
+    ],
+)
 def test_a_sentence_of_the_wrong_kind_is_a_one_line_type_error(sentences, what):
     """gensim's type (TypeError: test_sentences_should_not_be_a_generator), never a raw len(None)."""
     with pytest.raises(TypeError, match=what) as e:
@@ -430,13 +472,16 @@ def test_a_str_sentence_is_read_as_its_characters_with_gensims_warning(caplog):
     assert dict(gensim_vocab(ours)) == dict(gensim_vocab(theirs)) and ours.wv.get_vecattr("h", "count") == 2
 
 
-@pytest.mark.parametrize("settings, prepare", [
-    ({"min_count": 4, "max_final_vocab": 4, "sample": 0}, {}),
-    ({"min_count": 2, "max_final_vocab": 4, "sample": 0}, {}),
-    ({"min_count": 1}, {}),
-    ({"min_count": 1, "sample": 0.05}, {"dry_run": True}),
-    ({"min_count": 5}, {"min_count": 3, "sample": 2}),
-])
+@pytest.mark.parametrize(
+    "settings, prepare",
+    [
+        ({"min_count": 4, "max_final_vocab": 4, "sample": 0}, {}),
+        ({"min_count": 2, "max_final_vocab": 4, "sample": 0}, {}),
+        ({"min_count": 1}, {}),
+        ({"min_count": 1, "sample": 0.05}, {"dry_run": True}),
+        ({"min_count": 5}, {"min_count": 3, "sample": 2}),
+    ],
+)
 def test_scan_vocab_prepare_vocab_and_prepare_weights_equal_gensims(settings, prepare):
     sentences = common_texts()
     ours = Word2Vec(vector_size=8, **settings)
@@ -485,8 +530,12 @@ def test_save_takes_gensims_options_and_load_takes_mmap(tmp_path):
 
 def test_cum_table_and_estimate_memory_equal_gensims():
     sentences = common_texts()
-    for settings in ({"negative": 5}, {"negative": 3, "ns_exponent": 0.5}, {"hs": 1, "negative": 0},
-                     {"hs": 1, "negative": 5}):
+    for settings in (
+        {"negative": 5},
+        {"negative": 3, "ns_exponent": 0.5},
+        {"hs": 1, "negative": 0},
+        {"hs": 1, "negative": 5},
+    ):
         ours = Word2Vec(vector_size=12, min_count=2, **settings)
         ours.build_vocab(sentences)
         theirs = gensim.models.Word2Vec(vector_size=12, min_count=2, **settings)
@@ -494,8 +543,9 @@ def test_cum_table_and_estimate_memory_equal_gensims():
         rows = [theirs.wv.key_to_index[w] for w in ours.wv.index_to_key]
         if ours.negative:
             # the table's increments are gensim's per word (the rows are ordered otherwise on ties)
-            np.testing.assert_allclose(np.diff(ours.cum_table, prepend=0),
-                                       np.diff(theirs.cum_table.astype(np.int64), prepend=0)[rows], atol=1)
+            np.testing.assert_allclose(
+                np.diff(ours.cum_table, prepend=0), np.diff(theirs.cum_table.astype(np.int64), prepend=0)[rows], atol=1
+            )
         else:
             assert ours.cum_table is None
         ours_report, theirs_report = ours.estimate_memory(), theirs.estimate_memory()
@@ -506,8 +556,9 @@ def test_cum_table_and_estimate_memory_equal_gensims():
 
 def test_load_on_an_instance_is_gensims_attribute_error(tmp_path):
     Word2Vec(common_texts(), vector_size=8, min_count=1, epochs=1).save(tmp_path / "m")
-    with pytest.raises(AttributeError, match="load is called on the class, not on a model: model = "
-                                             "Word2Vec.load\\(path\\)"):
+    with pytest.raises(
+        AttributeError, match="load is called on the class, not on a model: model = Word2Vec.load\\(path\\)"
+    ):
         Word2Vec().load(tmp_path / "m")
     assert Word2Vec.load(tmp_path / "m").wv is not None
 
@@ -516,8 +567,11 @@ def test_gensims_exception_types_where_its_tests_pin_them(tmp_path):
     sentences = common_texts()
     # as gensim's: build_vocab keeps no word (with a warning), train() is the error
     for corpus, min_count in (([], 5), (sentences, 30)):
-        with pytest.raises(RuntimeError, match=f"build_vocab kept no word of its corpus \\(empty, or every word "
-                                               f"under min_count={min_count}\\): lower min_count"):
+        with pytest.raises(
+            RuntimeError,
+            match=f"build_vocab kept no word of its corpus \\(empty, or every word "
+            f"under min_count={min_count}\\): lower min_count",
+        ):
             Word2Vec(corpus, min_count=min_count)
     empty = Word2Vec(min_count=30)
     empty.build_vocab(sentences)
@@ -543,9 +597,11 @@ def test_gensims_exception_types_where_its_tests_pin_them(tmp_path):
     with pytest.raises(RuntimeError, match="predict_output_word needs a trained model"):
         fresh.predict_output_word(["system", "human"])
     model.wv = kv
-    for call in (lambda: model.predict_output_word(["system"]),
-                 lambda: model.train(sentences, total_examples=9, epochs=1),
-                 lambda: model.build_vocab(sentences, update=True)):
+    for call in (
+        lambda: model.predict_output_word(["system"]),
+        lambda: model.train(sentences, total_examples=9, epochs=1),
+        lambda: model.build_vocab(sentences, update=True),
+    ):
         with pytest.raises(RuntimeError, match="model.wv is a KeyedVectors of other vectors, not this model's own"):
             call()
 
@@ -566,18 +622,35 @@ def test_train_warns_as_gensim_when_alpha_rises(caplog):
 
 def assert_carried_over(ours, theirs):
     assert ours.wv.index_to_key == theirs.wv.index_to_key
-    assert [ours.wv.get_vecattr(w, "count") for w in ours.wv.index_to_key] == \
-        [theirs.wv.get_vecattr(w, "count") for w in theirs.wv.index_to_key]
+    assert [ours.wv.get_vecattr(w, "count") for w in ours.wv.index_to_key] == [
+        theirs.wv.get_vecattr(w, "count") for w in theirs.wv.index_to_key
+    ]
     np.testing.assert_array_equal(ours.wv.vectors, theirs.wv.vectors)
     for name in ("syn1neg",) * bool(theirs.negative) + ("syn1",) * bool(theirs.hs):
         np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name))
-    for k in ("sg", "hs", "negative", "window", "alpha", "min_alpha", "epochs", "vector_size", "sample",
-              "min_count", "cbow_mean", "ns_exponent", "corpus_count", "corpus_total_words", "max_final_vocab"):
+    for k in (
+        "sg",
+        "hs",
+        "negative",
+        "window",
+        "alpha",
+        "min_alpha",
+        "epochs",
+        "vector_size",
+        "sample",
+        "min_count",
+        "cbow_mean",
+        "ns_exponent",
+        "corpus_count",
+        "corpus_total_words",
+        "max_final_vocab",
+    ):
         assert getattr(ours, k) == getattr(theirs, k), k
 
 
-@pytest.mark.parametrize("settings", [{"sg": 0, "negative": 5}, {"sg": 1, "negative": 3, "window": 3},
-                                      {"sg": 1, "hs": 1, "negative": 0}])
+@pytest.mark.parametrize(
+    "settings", [{"sg": 0, "negative": 5}, {"sg": 1, "negative": 3, "window": 3}, {"sg": 1, "hs": 1, "negative": 0}]
+)
 def test_a_model_saved_by_gensim_loads_and_trains_on(tmp_path, settings):
     sentences = [t.split() for t in planted_texts(n_docs=100)]
     theirs = gensim.models.Word2Vec(sentences, vector_size=16, min_count=1, epochs=2, seed=3, **settings)
@@ -599,8 +672,12 @@ def test_a_model_saved_by_gensim_loads_and_trains_on(tmp_path, settings):
 def test_old_gensim_models_of_its_test_data_load():
     from gensim.test.utils import datapath
 
-    for name, words in [("old_w2v_models/w2v_1.0.0.mdl", 3), ("old_w2v_models/w2v_3.4.0.mdl", 3),
-                        ("word2vec_old", 12), ("word2vec_3.3", 4)]:
+    for name, words in [
+        ("old_w2v_models/w2v_1.0.0.mdl", 3),
+        ("old_w2v_models/w2v_3.4.0.mdl", 3),
+        ("word2vec_old", 12),
+        ("word2vec_3.3", 4),
+    ]:
         theirs = gensim.models.Word2Vec.load(datapath(name))
         ours = Word2Vec.load(datapath(name))
         assert len(ours.wv) == words
@@ -621,8 +698,9 @@ def test_hs_matrices_start_at_zero_grow_and_are_saved(tmp_path):
         # each word's Huffman path, as gensim's wv holds it; any Huffman tree has gensim's weighted path length
         for m in (model, theirs):
             assert all(len(m.wv.get_vecattr(w, "code")) == len(m.wv.get_vecattr(w, "point")) for w in m.wv.key_to_index)
-        assert sum(len(model.wv.get_vecattr(w, "code")) * c for w, c in gensim_vocab(model)) == \
-            sum(len(theirs.wv.get_vecattr(w, "code")) * c for w, c in gensim_vocab(theirs))
+        assert sum(len(model.wv.get_vecattr(w, "code")) * c for w, c in gensim_vocab(model)) == sum(
+            len(theirs.wv.get_vecattr(w, "code")) * c for w, c in gensim_vocab(theirs)
+        )
         assert max(max(model.wv.get_vecattr(w, "point")) for w in model.wv.key_to_index) == 12 - 2  # the root
         assert (model.syn1neg is None) == (not hasattr(theirs, "syn1neg")) == (negative == 0)
         model.syn1[:] = 1.0
@@ -642,13 +720,13 @@ def test_hs_trains_the_models_syn1_as_gensim_learns(sg, negative):
     """hs=1 reaches the trainer with the model's matrices: syn1 is trained in place (from gensim's zeros), and the
     groups are learnt as gensim's hs learns them."""
     sentences = [t.split() for t in planted_texts()]
-    ours = Word2Vec(vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1, sg=sg, hs=1,
-                    negative=negative)
+    ours = Word2Vec(vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1, sg=sg, hs=1, negative=negative)
     ours.build_vocab(sentences)
     syn1 = ours.syn1
     ours.train(sentences, total_examples=len(sentences), epochs=ours.epochs)
     assert ours.syn1 is syn1 and np.abs(syn1).max() > 0.1 and (ours.syn1neg is None) == (negative == 0)
-    theirs = gensim.models.Word2Vec(sentences, vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1,
-                                    sg=sg, hs=1, negative=negative)
+    theirs = gensim.models.Word2Vec(
+        sentences, vector_size=16, window=3, min_count=1, epochs=5, seed=3, workers=1, sg=sg, hs=1, negative=negative
+    )
     assert group_precision(ours.wv) >= min(0.9, group_precision(theirs.wv) - 0.05)
     assert ours.get_latest_training_loss() > 0

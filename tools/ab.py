@@ -47,8 +47,12 @@ def checkout(rev: str, tmp: str) -> str:
 
 
 def rate(folder: str, corpus: str, warm: str, threads: int, settings: dict) -> float:
-    out = subprocess.run([sys.executable, "-c", CHILD, folder, corpus, warm, str(threads), json.dumps(settings)],
-                         capture_output=True, text=True, cwd=common.REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, folder, corpus, warm, str(threads), json.dumps(settings)],
+        capture_output=True,
+        text=True,
+        cwd=common.REPO,
+    )
     if out.returncode != 0:
         raise SystemExit(f"tools.ab: a run at {folder} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
     return float(out.stdout.strip().splitlines()[-1])
@@ -84,13 +88,28 @@ def main(argv=None) -> int:
                 for r in range(args.rounds):
                     ra.append(rate(a, corpus, warm, t, settings))
                     rb.append(rate(b, corpus, warm, t, settings))
-                    print(f"{'shared negatives, ' if sn else ''}{t} thread(s), round {r + 1}: A {ra[-1]:,.0f}  "
-                          f"B {rb[-1]:,.0f} words/s", file=sys.stderr, flush=True)
+                    print(
+                        f"{'shared negatives, ' if sn else ''}{t} thread(s), round {r + 1}: A {ra[-1]:,.0f}  "
+                        f"B {rb[-1]:,.0f} words/s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 ratios = [y / x for x, y in zip(ra, rb)]
-                rows.append((f"hogwild{', shared negatives' if sn else ''}", t, statistics.median(ra),
-                             statistics.median(rb), statistics.median(ratios), min(ratios), max(ratios)))
-    print(f"A = {args.base}, B = {args.head}; first {args.tokens:,} tokens of "
-          f"{args.corpus or 'IMDB'}, 1 epoch, {args.rounds} rounds A, B, A, B, ...\n")
+                rows.append(
+                    (
+                        f"hogwild{', shared negatives' if sn else ''}",
+                        t,
+                        statistics.median(ra),
+                        statistics.median(rb),
+                        statistics.median(ratios),
+                        min(ratios),
+                        max(ratios),
+                    )
+                )
+    print(
+        f"A = {args.base}, B = {args.head}; first {args.tokens:,} tokens of "
+        f"{args.corpus or 'IMDB'}, 1 epoch, {args.rounds} rounds A, B, A, B, ...\n"
+    )
     print("| trainer | threads | A words/s | B words/s | B / A (median of rounds) | B / A (min–max) |")
     print("|---|---:|---:|---:|---:|---|")
     for name, t, ma, mb, mr, lo, hi in rows:

@@ -17,24 +17,34 @@ import sys
 
 import numpy as np
 
+from benchmarks.benchmarks import common
 from fastw2v.corpus import EncodedCorpus
 from fastw2v.vocab import Vocab
-
-from benchmarks.benchmarks import common
 
 
 def pack(corpus: EncodedCorpus, path: str) -> None:
     dtype = np.uint16 if len(corpus.vocab) <= 1 << 16 else np.int32
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    np.savez_compressed(path, ids=np.asarray(corpus.ids).astype(dtype), starts=np.asarray(corpus.starts),
-                        words=np.array(corpus.vocab.words, dtype=str), counts=corpus.vocab.counts,
-                        n_documents=corpus.n_documents, description=corpus.description)
+    np.savez_compressed(
+        path,
+        ids=np.asarray(corpus.ids).astype(dtype),
+        starts=np.asarray(corpus.starts),
+        words=np.array(corpus.vocab.words, dtype=str),
+        counts=corpus.vocab.counts,
+        n_documents=corpus.n_documents,
+        description=corpus.description,
+    )
 
 
 def unpack(path: str) -> EncodedCorpus:
     z = np.load(path)
-    return EncodedCorpus(ids=z["ids"].astype(np.int32), starts=z["starts"], vocab=Vocab(z["words"].tolist(), z["counts"]),
-                         n_documents=int(z["n_documents"]), description=str(z["description"]))
+    return EncodedCorpus(
+        ids=z["ids"].astype(np.int32),
+        starts=z["starts"],
+        vocab=Vocab(z["words"].tolist(), z["counts"]),
+        n_documents=int(z["n_documents"]),
+        description=str(z["description"]),
+    )
 
 
 def main(argv=None) -> int:
@@ -50,13 +60,18 @@ def main(argv=None) -> int:
     if args.command == "pack":
         corpus = common.full_corpus(args.corpus)
         pack(corpus, args.out)
-        print(f"{args.out}: {corpus.n_tokens:,} tokens, V={len(corpus.vocab):,}, "
-              f"{os.path.getsize(args.out) / 1e6:.1f} MB", file=sys.stderr)
+        print(
+            f"{args.out}: {corpus.n_tokens:,} tokens, V={len(corpus.vocab):,}, "
+            f"{os.path.getsize(args.out) / 1e6:.1f} MB",
+            file=sys.stderr,
+        )
     else:
         corpus = unpack(args.pack)
         corpus.save(args.folder)
-        print(f"{args.folder}: {corpus.n_tokens:,} tokens, V={len(corpus.vocab):,} ({corpus.description})",
-              file=sys.stderr)
+        print(
+            f"{args.folder}: {corpus.n_tokens:,} tokens, V={len(corpus.vocab):,} ({corpus.description})",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -17,10 +17,9 @@ import numpy as np
 import torch
 
 import fastw2v
+from benchmarks.benchmarks import common
 from fastw2v.batching import NumbaBatches
 from fastw2v.corpus import EncodedCorpus
-
-from benchmarks.benchmarks import common
 
 
 def run(corpus: EncodedCorpus, batch_size: int, trust: float | None, alpha=0.025, min_alpha=1e-4, seed=1):
@@ -38,16 +37,23 @@ def run(corpus: EncodedCorpus, batch_size: int, trust: float | None, alpha=0.025
     i, j = np.random.default_rng(0).integers(0, unit.shape[0], (2, 2000))
     mean_cos = float((unit[i] * unit[j]).sum(1).mean())
     neighbours = {w: [x for x, _ in vectors.most_similar(w, topn=6)] for w in ("good", "horror") if w in vectors}
-    print(f"B={batch_size} trust={trust} loss/pair={loss / pairs:.3f} mean_cos={mean_cos:.3f} "
-          f"time={time.perf_counter() - start:.0f}s {neighbours}", flush=True)
+    print(
+        f"B={batch_size} trust={trust} loss/pair={loss / pairs:.3f} mean_cos={mean_cos:.3f} "
+        f"time={time.perf_counter() - start:.0f}s {neighbours}",
+        flush=True,
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=None, help="dataset folder (default: ../shared/data/imdb)")
     ap.add_argument("--slice-tokens", type=int, default=3_000_000)
-    ap.add_argument("--runs", nargs="+", default=["16384:16", "65536:16", "16384:none"],
-                    help="BATCH:TRUST pairs; TRUST 'none' is the plain summed step")
+    ap.add_argument(
+        "--runs",
+        nargs="+",
+        default=["16384:16", "65536:16", "16384:none"],
+        help="BATCH:TRUST pairs; TRUST 'none' is the plain summed step",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     corpus = common.corpus(args.corpus, args.slice_tokens)  # the first whole pieces, counts recounted

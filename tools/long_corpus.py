@@ -56,8 +56,20 @@ import tempfile
 import zlib
 from html.parser import HTMLParser
 
-from tools.mixed_corpus import (DEFAULT_CACHE, chunk_paragraphs, deb_version, decode, download, kept_documents,
-                                print_sources, read_text, release, run, squash, write_sample)
+from tools.mixed_corpus import (
+    DEFAULT_CACHE,
+    chunk_paragraphs,
+    deb_version,
+    decode,
+    download,
+    kept_documents,
+    print_sources,
+    read_text,
+    release,
+    run,
+    squash,
+    write_sample,
+)
 
 MAX_WORDS = 2000  # a longer chapter / section is cut at paragraphs into pieces of at most this many words
 MIN_TOKENS = 20
@@ -140,7 +152,7 @@ class _RReader:
             n = self.int()
             if n == -1:
                 return None
-            v = self.data[self.pos:self.pos + n].decode("utf-8", errors="replace")
+            v = self.data[self.pos : self.pos + n].decode("utf-8", errors="replace")
             self.pos += n
             return v
         n = self.length()
@@ -153,7 +165,7 @@ class _RReader:
         elif kind in (16, 19, 20):  # character, list, expression
             v = [self.item() for _ in range(n)]
         elif kind == 24:  # raw
-            v = self.data[self.pos:self.pos + n]
+            v = self.data[self.pos : self.pos + n]
             self.pos += n
         else:
             raise ValueError(f"R object of type {kind} not supported")
@@ -197,7 +209,7 @@ def r_lazyload(rdx: bytes, rdb: bytes) -> dict:
     out = {}
     for name, (offset, size) in zip(variables.names, variables):
         offset, size = int(offset), int(size)
-        out[name] = r_unserialize(r_blob(rdb[offset:offset + size]))
+        out[name] = r_unserialize(r_blob(rdb[offset : offset + size]))
     return out
 
 
@@ -254,14 +266,16 @@ def sword_entries(bzs: bytes, bzv: bytes, bzz: bytes, size_bytes: int = 2) -> li
         seen.add((b, offset, size))
         if b not in cache:
             start, n, _ = blocks[b]
-            cache = {b: zlib.decompress(bzz[start:start + n])}  # entries come block by block: keep one
-        out.append(decode(cache[b][offset:offset + size]))
+            cache = {b: zlib.decompress(bzz[start : start + n])}  # entries come block by block: keep one
+        out.append(decode(cache[b][offset : offset + size]))
     return out
 
 
 _NOTE = re.compile(r"<note\b[^>]*>.*?</note>", re.DOTALL)
-_PARA_TAG = re.compile(r"<(?:div\b[^>]*type=\"(?:x-p|paragraph|introduction)\"[^>]*|/?p\b[^>]*|lb\b[^>]*|"
-                       r"/?lg\b[^>]*|/?l\b[^>]*|/?title\b[^>]*|/?item\b[^>]*|/?list\b[^>]*)>")
+_PARA_TAG = re.compile(
+    r"<(?:div\b[^>]*type=\"(?:x-p|paragraph|introduction)\"[^>]*|/?p\b[^>]*|lb\b[^>]*|"
+    r"/?lg\b[^>]*|/?l\b[^>]*|/?title\b[^>]*|/?item\b[^>]*|/?list\b[^>]*)>"
+)
 _TAG = re.compile(r"<[^<>]*>")
 _CHAPTER_START = re.compile(r"<chapter\b[^>]*\bsID=[^>]*>")
 
@@ -320,7 +334,7 @@ def info_nodes(text: str) -> list[tuple[str, list[str]]]:
         m = _INFO_NODE.search(part)
         if not m:
             continue
-        body = part[m.end():].split("\n", 1)[1] if "\n" in part[m.end():] else ""
+        body = part[m.end() :].split("\n", 1)[1] if "\n" in part[m.end() :] else ""
         body = re.split(r"^\* Menu:", body, maxsplit=1, flags=re.MULTILINE)[0]
         lines = [ln for ln in body.splitlines() if not _UNDERLINE.match(ln) and not ln.startswith(" -- ")]
         body = _NOTE_REF.sub(_note_name, "\n".join(lines))
@@ -345,6 +359,7 @@ def info_files(folder: str, stem: str) -> list[str]:
     def key(path):
         m = re.search(r"\.info-(\d+)", os.path.basename(path))
         return int(m.group(1)) if m else 0
+
     return sorted(files, key=key)
 
 
@@ -353,13 +368,46 @@ def info_files(folder: str, stem: str) -> list[str]:
 
 
 class _ProseHTML(HTMLParser):
-    BLOCKS = frozenset({"p", "li", "dt", "dd", "div", "br", "blockquote", "tr", "td", "th", "title", "ul", "ol",
-                        "dl", "section", "figcaption", "caption"})
+    BLOCKS = frozenset(
+        {
+            "p",
+            "li",
+            "dt",
+            "dd",
+            "div",
+            "br",
+            "blockquote",
+            "tr",
+            "td",
+            "th",
+            "title",
+            "ul",
+            "ol",
+            "dl",
+            "section",
+            "figcaption",
+            "caption",
+        }
+    )
     HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
     SKIP = frozenset({"pre", "script", "style", "table", "head", "nav"})
-    SKIP_CLASSES = frozenset({"navheader", "navfooter", "toc", "list-of-tables", "list-of-figures",
-                              "list-of-examples", "index", "footnotes", "legalnotice", "screen", "programlisting",
-                              "docnav", "indexterm"})
+    SKIP_CLASSES = frozenset(
+        {
+            "navheader",
+            "navfooter",
+            "toc",
+            "list-of-tables",
+            "list-of-figures",
+            "list-of-examples",
+            "index",
+            "footnotes",
+            "legalnotice",
+            "screen",
+            "programlisting",
+            "docnav",
+            "indexterm",
+        }
+    )
     SKIP_IDS = frozenset({"banner", "title"})  # the handbook's page banner and logo line
 
     def __init__(self, split_at: set[str]):
@@ -462,12 +510,18 @@ def extract_source(source: str, roots: dict[str, str]) -> list[str]:
                 entries += sword_entries(*(read_bytes(p) for p in paths), size_bytes=size)
         return chapters_to_documents(sword_chapters(entries))
     if source == "debian-books":
-        pages = sorted(glob.glob(os.path.join(roots["debian-handbook"], "usr", "share", "doc", "debian-handbook",
-                                              "html", "en-US", "*.html")))
+        pages = sorted(
+            glob.glob(
+                os.path.join(
+                    roots["debian-handbook"], "usr", "share", "doc", "debian-handbook", "html", "en-US", "*.html"
+                )
+            )
+        )
         pages = [p for p in pages if os.path.basename(p) not in ("index.html", "ix01.html")]
         ref = os.path.join(roots["debian-reference-en"], "usr", "share", "debian-reference")
-        pages += sorted(p for p in glob.glob(os.path.join(ref, "*.en.html"))
-                        if not os.path.basename(p).startswith("index"))
+        pages += sorted(
+            p for p in glob.glob(os.path.join(ref, "*.en.html")) if not os.path.basename(p).startswith("index")
+        )
         docs = []
         for page in pages:
             docs += chapters_to_documents(html_sections(read_text(page)))
@@ -488,8 +542,7 @@ def extract_source(source: str, roots: dict[str, str]) -> list[str]:
 # Output
 
 
-def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int,
-          min_tokens: int = MIN_TOKENS) -> dict:
+def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int, min_tokens: int = MIN_TOKENS) -> dict:
     packages = sorted({p for ps in PACKAGES.values() for p in ps})
     debs = download(packages, cache_dir)
     versions = {p: deb_version(debs[p]) for p in packages}
@@ -505,18 +558,31 @@ def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int
 
     stats, kept_docs = kept_documents(by_source, PACKAGES, versions, min_tokens)
     rows = write_sample(os.path.join(out, "long.jsonl"), kept_docs, stats, WEIGHTS, max_tokens, max_share, seed)
-    summary = {"file": "long.jsonl", "documents": len(rows), "tokens": sum(st["tokens"] for st in stats.values()),
-               "tokenizer": "fastw2v simple_tokenize", "max_words": MAX_WORDS, "min_tokens": min_tokens,
-               "max_tokens": max_tokens, "max_share": max_share, "seed": seed, "weights": WEIGHTS,
-               "release": release()[0], "sources": stats}
+    summary = {
+        "file": "long.jsonl",
+        "documents": len(rows),
+        "tokens": sum(st["tokens"] for st in stats.values()),
+        "tokenizer": "fastw2v simple_tokenize",
+        "max_words": MAX_WORDS,
+        "min_tokens": min_tokens,
+        "max_tokens": max_tokens,
+        "max_share": max_share,
+        "seed": seed,
+        "weights": WEIGHTS,
+        "release": release()[0],
+        "sources": stats,
+    }
     with open(os.path.join(out, "sources.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return summary
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tools.long_corpus", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tools.long_corpus",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--out", required=True, help="folder for long.jsonl and sources.json")
     p.add_argument("--cache-dir", default=DEFAULT_CACHE, help="where the .deb files are kept")
     p.add_argument("--max-tokens", type=int, default=8_000_000, help="tokens in all (fastw2v's simple tokenizer)")

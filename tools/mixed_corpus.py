@@ -74,8 +74,16 @@ PACKAGES = {
 }
 # share of the token budget, relative: general English first (the dictionary, WordNet), then the descriptions
 # (plain prose about software), then the rest; sources smaller than their share are taken whole
-WEIGHTS = {"gcide": 3.0, "wordnet": 2.0, "package-descriptions": 2.0, "manpages": 1.5,
-           "foldoc": 1.0, "jargon": 1.0, "devil": 1.0, "fortunes": 1.0}
+WEIGHTS = {
+    "gcide": 3.0,
+    "wordnet": 2.0,
+    "package-descriptions": 2.0,
+    "manpages": 1.5,
+    "foldoc": 1.0,
+    "jargon": 1.0,
+    "devil": 1.0,
+    "fortunes": 1.0,
+}
 FORTUNES_LEFT_OUT = {"ascii-art"}
 
 
@@ -106,7 +114,7 @@ def chunk_paragraphs(paragraphs: Iterable[str], max_words: int = MAX_WORDS, titl
             if cur:
                 docs.append(" ".join(head + cur))
                 cur, size = [], 0
-            docs += [" ".join(head + words[i:i + max_words]) for i in range(0, len(words), max_words)]
+            docs += [" ".join(head + words[i : i + max_words]) for i in range(0, len(words), max_words)]
             continue
         if cur and size + len(words) > max_words:
             docs.append(" ".join(head + cur))
@@ -151,7 +159,7 @@ def wordnet_document(line: str) -> str | None:
         return None
     fields = head.split()
     n = int(fields[3], 16)
-    words = [re.sub(r"\([a-z]+\)$", "", w).replace("_", " ") for w in fields[4:4 + 2 * n:2]]
+    words = [re.sub(r"\([a-z]+\)$", "", w).replace("_", " ") for w in fields[4 : 4 + 2 * n : 2]]
     return squash(", ".join(words) + ": " + gloss)
 
 
@@ -178,7 +186,7 @@ def dictd_entries(index: str, data: bytes) -> list[str]:
         if len(parts) < 3 or parts[0].startswith(("00-database", "00database")):
             continue
         spans.add((dictd_number(parts[1]), dictd_number(parts[2])))
-    return [decode(data[a:a + n]) for a, n in sorted(spans)]
+    return [decode(data[a : a + n]) for a, n in sorted(spans)]
 
 
 def decode(raw: bytes) -> str:
@@ -204,7 +212,7 @@ def gcide_documents(entry: str, max_words: int = MAX_WORDS) -> list[str]:
         return []
     first, _, rest = entry.partition("\n")
     headword = first.split("\\")[0].strip().rstrip(",")
-    first = _SOUND.sub("", _PRON.sub("", first[len(first.split("\\")[0]):]))
+    first = _SOUND.sub("", _PRON.sub("", first[len(first.split("\\")[0]) :]))
     body = _POS.sub("", first) + "\n" + rest
     body = _BRACKETS.sub("", _BRACKETS.sub("", _PRON.sub("", body)))  # twice: one level of nesting
     body = _AUTHOR.sub("", body.replace("{", "").replace("}", ""))
@@ -239,7 +247,7 @@ def devil_documents(entry: str, max_words: int = MAX_WORDS) -> list[str]:
     entry = entry.strip()
     m = re.match(r"([A-Z][A-Z '\-]*[A-Z])\s*,\s*((?:[a-z]{1,5}\.\s*){1,3})", entry)
     if m:
-        entry = m.group(1).capitalize() + ": " + entry[m.end():]
+        entry = m.group(1).capitalize() + ": " + entry[m.end() :]
     return chunk_paragraphs(paragraphs(entry), max_words)
 
 
@@ -261,8 +269,7 @@ _ESCAPES = [
     (re.compile(r"\\(.?)"), r"\1"),  # anything else: the character itself (a line's final \ goes)
 ]
 _FONT_MACROS = {".B", ".I", ".BR", ".RB", ".IR", ".RI", ".BI", ".IB", ".SM", ".SB"}
-_BREAKS = {".PP", ".LP", ".P", ".TP", ".TQ", ".IP", ".HP", ".sp", ".SS", ".RS", ".RE", ".in", ".INDENT",
-           ".UNINDENT"}
+_BREAKS = {".PP", ".LP", ".P", ".TP", ".TQ", ".IP", ".HP", ".sp", ".SS", ".RS", ".RE", ".in", ".INDENT", ".UNINDENT"}
 _SKIP_BLOCKS = {".nf": ".fi", ".EX": ".EE", ".TS": ".TE", ".de": "..", ".EQ": ".EN"}
 SKIP_SECTIONS = {"SYNOPSIS", "SEE ALSO", "COLOPHON", "LIBRARY"}
 
@@ -296,7 +303,7 @@ def roff_sections(text: str) -> list[tuple[str, list[str]]]:
             if stripped.split()[:1] == [skip_until]:
                 skip_until = None
             continue
-        if line.startswith((".\\\"", "'\\\"")) or stripped in (".", "'"):
+        if line.startswith(('.\\"', "'\\\"")) or stripped in (".", "'"):
             continue
         if line.startswith((".", "'")):
             macro, _, rest = line.partition(" ")
@@ -343,8 +350,9 @@ def man_documents(text: str, max_words: int = MAX_WORDS) -> list[str]:
 # Debian package descriptions (Translation-en)
 
 
-def description_documents(text: str, skip_prefixes: tuple[str, ...] = ("librust-",),
-                          max_words: int = MAX_WORDS) -> list[str]:
+def description_documents(
+    text: str, skip_prefixes: tuple[str, ...] = ("librust-",), max_words: int = MAX_WORDS
+) -> list[str]:
     """A Translation-en file (deb822 stanzas: Package, Description-md5, Description-en) -> one document per
     package: the synopsis, then the long description's paragraphs that no earlier package had."""
     seen: set[str] = set()
@@ -390,8 +398,10 @@ def download(packages: list[str], cache_dir: str) -> dict[str, str]:
     if missing:
         print(f"apt-get download {' '.join(missing)}", file=sys.stderr, flush=True)
         # root cannot hand the cache folder to apt's sandbox user: download as the current user
-        run(["apt-get", "download", "-o", "APT::Sandbox::User=" + ("root" if os.geteuid() == 0 else "_apt"),
-             *missing], cwd=cache_dir)
+        run(
+            ["apt-get", "download", "-o", "APT::Sandbox::User=" + ("root" if os.geteuid() == 0 else "_apt"), *missing],
+            cwd=cache_dir,
+        )
         have = {p: sorted(glob.glob(os.path.join(cache_dir, f"{p}_*.deb"))) for p in packages}
     for p in packages:
         if not have[p]:
@@ -435,8 +445,11 @@ def translations(cache_dir: str) -> tuple[str, dict]:
         m = re.search(r"^ ([0-9a-f]{64})\s+\d+\s+main/i18n/Translation-en\.xz$", listing, re.M)
         if m:
             if m.group(1) != sha:
-                print(f"warning: {path} is not the Translation-en.xz that {inrelease} lists (the mirror moved "
-                      f"on): delete it to fetch it again", file=sys.stderr)
+                print(
+                    f"warning: {path} is not the Translation-en.xz that {inrelease} lists (the mirror moved "
+                    f"on): delete it to fetch it again",
+                    file=sys.stderr,
+                )
             else:
                 info["checked_against"] = os.path.basename(inrelease)
                 date = re.search(r"^Date:\s*(.+)$", listing, re.M)
@@ -465,8 +478,12 @@ def extract_source(source: str, roots: dict[str, str]) -> list[str]:
     """The documents of one source from its unpacked packages ({package: folder})."""
     docs: list[str] = []
     if source in ("gcide", "foldoc", "jargon", "devil"):
-        parse = {"gcide": gcide_documents, "foldoc": foldoc_documents, "jargon": jargon_documents,
-                 "devil": devil_documents}[source]
+        parse = {
+            "gcide": gcide_documents,
+            "foldoc": foldoc_documents,
+            "jargon": jargon_documents,
+            "devil": devil_documents,
+        }[source]
         for entry in read_dictd(roots[PACKAGES[source][0]], source):
             docs += parse(entry)
     elif source == "wordnet":
@@ -544,13 +561,17 @@ def kept_documents(by_source: dict, packages: dict, versions: dict, min_tokens: 
                 docs.append(d)
                 counts.append(n)
         kept_docs[source] = (docs, counts)
-        stats[source] = {"packages": {p: versions[p] for p in packages[source]}, "documents_available": len(docs),
-                         "tokens_available": int(sum(counts))}
+        stats[source] = {
+            "packages": {p: versions[p] for p in packages[source]},
+            "documents_available": len(docs),
+            "tokens_available": int(sum(counts)),
+        }
     return stats, kept_docs
 
 
-def write_sample(path: str, kept_docs: dict, stats: dict, weights: dict, max_tokens: int, max_share: float,
-                 seed: int) -> list:
+def write_sample(
+    path: str, kept_docs: dict, stats: dict, weights: dict, max_tokens: int, max_share: float, seed: int
+) -> list:
     """Each source's seeded sample within its share of ``max_tokens`` (``budgets``, ``take``), shuffled together
     with the seed and written to ``path`` as JSON Lines ({"text", "source"}); the stats get each source's
     documents, tokens, words a document and share. Returns the rows."""
@@ -559,8 +580,11 @@ def write_sample(path: str, kept_docs: dict, stats: dict, weights: dict, max_tok
     rows = []
     for source, (docs, counts) in kept_docs.items():
         idx = take(docs, counts, budget[source], rng)
-        stats[source].update(documents=len(idx), tokens=int(sum(counts[i] for i in idx)),
-                             words_per_document=round(float(np.mean([counts[i] for i in idx])), 1) if idx else 0)
+        stats[source].update(
+            documents=len(idx),
+            tokens=int(sum(counts[i] for i in idx)),
+            words_per_document=round(float(np.mean([counts[i] for i in idx])), 1) if idx else 0,
+        )
         rows += [(docs[i], source) for i in idx]
     order = rng.permutation(len(rows))
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -580,8 +604,10 @@ def print_sources(path: str, summary: dict) -> None:
     print("| source | packages | documents | tokens | share | tokens/doc |\n|---|---|---:|---:|---:|---:|")
     for name, st in summary["sources"].items():
         pk = ", ".join(f"{k} {v}" for k, v in st["packages"].items()) or "Translation-en"
-        print(f"| {name} | {pk} | {st['documents']:,} | {st['tokens']:,} | {100 * st['share']:.1f}% "
-              f"| {st['words_per_document']} |")
+        print(
+            f"| {name} | {pk} | {st['documents']:,} | {st['tokens']:,} | {100 * st['share']:.1f}% "
+            f"| {st['words_per_document']} |"
+        )
 
 
 def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int, min_tokens: int = 3) -> dict:
@@ -607,17 +633,29 @@ def build(out: str, cache_dir: str, max_tokens: int, max_share: float, seed: int
     if provenance:
         stats["package-descriptions"]["translation_en"] = provenance
     rows = write_sample(os.path.join(out, "mixed.jsonl"), kept_docs, stats, WEIGHTS, max_tokens, max_share, seed)
-    summary = {"file": "mixed.jsonl", "documents": len(rows), "tokens": sum(st["tokens"] for st in stats.values()),
-               "tokenizer": "fastw2v simple_tokenize", "max_tokens": max_tokens, "max_share": max_share,
-               "seed": seed, "weights": WEIGHTS, "release": release()[0], "sources": stats}
+    summary = {
+        "file": "mixed.jsonl",
+        "documents": len(rows),
+        "tokens": sum(st["tokens"] for st in stats.values()),
+        "tokenizer": "fastw2v simple_tokenize",
+        "max_tokens": max_tokens,
+        "max_share": max_share,
+        "seed": seed,
+        "weights": WEIGHTS,
+        "release": release()[0],
+        "sources": stats,
+    }
     with open(os.path.join(out, "sources.json"), "w") as f:
         json.dump(summary, f, indent=1)
     return summary
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tools.mixed_corpus", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tools.mixed_corpus",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--out", required=True, help="folder for mixed.jsonl and sources.json")
     p.add_argument("--cache-dir", default=DEFAULT_CACHE, help="where the .deb files (and Translation-en) are kept")
     p.add_argument("--max-tokens", type=int, default=10_000_000, help="tokens in all (fastw2v's simple tokenizer)")

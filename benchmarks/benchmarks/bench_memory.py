@@ -3,7 +3,7 @@ peakmem_* row holds the interpreter, torch, the data and the workload), and the 
 tutorial's precomputed pair list (the reason it cannot hold IMDB: ~230M pairs)."""
 
 from . import workloads as W
-from .common import cpu_count, corpus, text_file
+from .common import corpus, cpu_count, text_file
 
 PIPELINES = ["tutorial", "numba", "device_cpu"]
 TRAINERS = ["tutorial", "torch_sgd", "hogwild", "gensim_corpus_file"]
@@ -38,8 +38,7 @@ class TrainerMemory:
         elif trainer == "hogwild":
             self.run = W.prepare_fastw2v_training(corpus(None, 1_000_000), "hogwild", threads=cpu_count())
         else:
-            self.run = W.prepare_gensim(corpus(None, 1_000_000), text_file(None, 1_000_000), "corpus_file",
-                                        cpu_count())
+            self.run = W.prepare_gensim(corpus(None, 1_000_000), text_file(None, 1_000_000), "corpus_file", cpu_count())
 
     def peakmem_train(self, trainer):
         self.run()
@@ -57,5 +56,3 @@ class NaivePairList:
         return W.naive_pair_bytes(self.corpus)
 
     track_bytes_per_pair.unit = "bytes"
-
-

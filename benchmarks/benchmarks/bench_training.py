@@ -6,13 +6,12 @@ number of batches on 20k tokens, torch on the CPU (~40k words/s) trains 200k tok
 """
 
 from . import workloads as W
-from .common import Skip, cpu_count, corpus, cuda_available, text_file
+from .common import Skip, corpus, cpu_count, cuda_available, text_file
 
 
 class _Trainer:
     """What every row shares: one untimed setup builds ``self.run``; each sample is one run's words/s.
     (asv skips names that start with an underscore, so this base is no benchmark itself.)"""
-
 
     def track_words_per_sec(self, *params):
         return self.run().value
@@ -52,8 +51,9 @@ class Hogwild(_Trainer):
     param_names = ["threads", "shared_negatives"]
 
     def setup(self, threads, shared_negatives):
-        self.run = W.prepare_fastw2v_training(corpus(None, 1_000_000), "hogwild", threads=threads,
-                                              shared_negatives=shared_negatives)
+        self.run = W.prepare_fastw2v_training(
+            corpus(None, 1_000_000), "hogwild", threads=threads, shared_negatives=shared_negatives
+        )
 
 
 class Gensim(_Trainer):
@@ -74,4 +74,3 @@ class Word2VecC(_Trainer):
 
     def setup(self, threads):
         self.run = W.prepare_word2vec_c(corpus(None, 1_000_000), text_file(None, 1_000_000), threads)
-

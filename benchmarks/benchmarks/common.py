@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 import os
 import shutil
-from functools import lru_cache
+import warnings
+from functools import cache
 
 import numpy as np
 
@@ -52,7 +52,7 @@ def corpus_path(path: str | None = None) -> str:
     return path if path == "zipf" else os.path.abspath(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def zipf_text(n_tokens: int = ZIPF_TOKENS, vocab_size: int = 50_000, seed: int = 0) -> str:
     """A generated corpus file: Zipf-Mandelbrot word ranks, documents of 20..500 words, like IMDB reviews."""
     path = os.path.join(BENCH_CACHE, f"zipf-{n_tokens}-{vocab_size}-{seed}.txt")
@@ -74,7 +74,7 @@ def zipf_text(n_tokens: int = ZIPF_TOKENS, vocab_size: int = 50_000, seed: int =
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def full_corpus(path: str | None = None) -> EncodedCorpus:
     """The whole corpus through the loading code of training (cached on disk by fastw2v.encode)."""
     path = corpus_path(path)
@@ -83,7 +83,7 @@ def full_corpus(path: str | None = None) -> EncodedCorpus:
     return load_corpus(path)  # an encoded folder (e.g. unpacked by tools.carry), files, or a dataset folder
 
 
-@lru_cache(maxsize=None)
+@cache
 def text_file(path: str | None = None, n_tokens: int | None = None) -> str:
     """The first ``n_tokens`` tokens (whole pieces; all when None) as words, one piece per line."""
     full = full_corpus(path)
@@ -100,14 +100,14 @@ def text_file(path: str | None = None, n_tokens: int | None = None) -> str:
         step = 2000
         for a in range(0, end_piece, step):
             b = min(a + step, end_piece)
-            ids = np.asarray(full.ids[full.starts[a]:full.starts[b]])
-            cuts = full.starts[a + 1:b] - full.starts[a]
+            ids = np.asarray(full.ids[full.starts[a] : full.starts[b]])
+            cuts = full.starts[a + 1 : b] - full.starts[a]
             f.write("\n".join(" ".join(piece) for piece in np.split(words[ids], cuts)) + "\n")
     os.replace(tmp, out)
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def corpus(path: str | None = None, n_tokens: int | None = None) -> EncodedCorpus:
     """The token stream of the workloads: the encoded corpus, or its first ``n_tokens`` tokens (whole pieces).
 
@@ -119,12 +119,18 @@ def corpus(path: str | None = None, n_tokens: int | None = None) -> EncodedCorpu
     if n_tokens is None or n_tokens >= full.n_tokens:
         return full
     end = max(1, int(np.searchsorted(full.starts, n_tokens)))
-    starts = np.ascontiguousarray(full.starts[:end + 1])
-    ids = np.ascontiguousarray(full.ids[:starts[-1]])
+    starts = np.ascontiguousarray(full.starts[: end + 1])
+    ids = np.ascontiguousarray(full.ids[: starts[-1]])
     counts = np.bincount(ids, minlength=len(full.vocab)).astype(np.int64)
     # Words absent from the slice keep count 0: never a token, never a negative (weight 0).
-    return EncodedCorpus(ids=ids, starts=starts, vocab=Vocab(full.vocab.words, counts), n_documents=end,
-                         description=f"{full.description} [first {starts[-1]:,} tokens]", path=None)
+    return EncodedCorpus(
+        ids=ids,
+        starts=starts,
+        vocab=Vocab(full.vocab.words, counts),
+        n_documents=end,
+        description=f"{full.description} [first {starts[-1]:,} tokens]",
+        path=None,
+    )
 
 
 def indexed_docs(c: EncodedCorpus) -> list[list[int]]:
@@ -159,14 +165,18 @@ SHARED_NEGATIVES = {"off": (False,), "on": (True,), "both": (False, True)}
 
 
 def add_shared_negatives_option(parser) -> None:
-    parser.add_argument("--shared-negatives", choices=tuple(SHARED_NEGATIVES), default="off",
-                        help="hogwild's Config.shared_negatives: off, on (fastw2v's default), or both side by side")
+    parser.add_argument(
+        "--shared-negatives",
+        choices=tuple(SHARED_NEGATIVES),
+        default="off",
+        help="hogwild's Config.shared_negatives: off, on (fastw2v's default), or both side by side",
+    )
 
 
 # --- appended: ingest and memory-vs-size rows ---------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw_text_file(path: str | None = None) -> str:
     """The corpus's documents as they are (untokenized), one per line (a line end inside a document becomes a
     space): what a user's .txt file looks like. A text-file corpus is itself; the stand-in is the Zipf file."""
@@ -210,13 +220,20 @@ def text_head(path: str, n_bytes: int) -> str:
             data = f.read(n_bytes)
         tmp = out + f".{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
-            f.write(data[:data.rfind(b"\n") + 1])
+            f.write(data[: data.rfind(b"\n") + 1])
         os.replace(tmp, out)
     return out
 
 
-def zipf_lines(folder: str, n_tokens: int, line_tokens: int, vocab_size: int = 200_000, seed: int = 0,
-               exponent: float = 1.07, shift: float = 2.7) -> str:
+def zipf_lines(
+    folder: str,
+    n_tokens: int,
+    line_tokens: int,
+    vocab_size: int = 200_000,
+    seed: int = 0,
+    exponent: float = 1.07,
+    shift: float = 2.7,
+) -> str:
     """A generated text file in ``folder``: ``n_tokens`` words of ``vocab_size`` types, word r (from 0) drawn with
     probability proportional to (r + shift) ** -exponent (Zipf-Mandelbrot; shift 1, exponent 1: Zipf's law), in
     lines of ``line_tokens`` words (0: one line). The same seed gives the same words whatever the line length."""
@@ -248,7 +265,7 @@ def zipf_lines(folder: str, n_tokens: int, line_tokens: int, vocab_size: int = 2
         for first in range(0, n_tokens, step):
             ids = np.searchsorted(cdf, rng.random(min(step, n_tokens - first)))
             out = np.empty(int((offsets[ids + 1] - offsets[ids]).sum()) + ids.shape[0], dtype=np.uint8)
-            f.write(out[:fill(ids, pool, offsets, first, line_tokens, out)].tobytes())
+            f.write(out[: fill(ids, pool, offsets, first, line_tokens, out)].tobytes())
         if line_tokens == 0 or n_tokens % line_tokens:
             f.write(b"\n")
     return path

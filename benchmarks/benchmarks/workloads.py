@@ -50,8 +50,9 @@ def prepare_tutorial_pipeline(c, n_batches: int = 30, workers: int = TUTORIAL_WO
     from fastw2v import naive
 
     docs = common.indexed_docs(c)
-    loader = naive.tutorial_dataloader(docs, len(c.vocab), window=5, k=5, batch_size=TUTORIAL_BATCH,
-                                       num_workers=workers)
+    loader = naive.tutorial_dataloader(
+        docs, len(c.vocab), window=5, k=5, batch_size=TUTORIAL_BATCH, num_workers=workers
+    )
 
     def run() -> Rate:
         it = iter(loader)
@@ -69,8 +70,14 @@ def prepare_tutorial_pipeline(c, n_batches: int = 30, workers: int = TUTORIAL_WO
     return run
 
 
-def prepare_pipeline(c, kind: str = "numba", batch_size: int = 16384, threads: int | None = None,
-                     device: str = "cpu", max_pairs: int | None = None):
+def prepare_pipeline(
+    c,
+    kind: str = "numba",
+    batch_size: int = 16384,
+    threads: int | None = None,
+    device: str = "cpu",
+    max_pairs: int | None = None,
+):
     """One epoch of fastw2v.NumbaBatches / DeviceBatches (with the default sample=1e-3, shrinking window,
     shuffle, 5 negatives), or its first ``max_pairs`` pairs."""
     import fastw2v
@@ -129,8 +136,9 @@ def prepare_tutorial_training(c, n_batches: int = 20, workers: int = TUTORIAL_WO
     from fastw2v import naive
 
     docs = common.indexed_docs(c)
-    loader = naive.tutorial_dataloader(docs, len(c.vocab), window=5, k=5, batch_size=TUTORIAL_BATCH,
-                                       num_workers=workers)
+    loader = naive.tutorial_dataloader(
+        docs, len(c.vocab), window=5, k=5, batch_size=TUTORIAL_BATCH, num_workers=workers
+    )
     pairs_per_token = len(loader.dataset) / c.n_tokens
 
     def timed(batches):
@@ -141,15 +149,28 @@ def prepare_tutorial_training(c, n_batches: int = 20, workers: int = TUTORIAL_WO
     def run() -> Rate:
         seconds = max(timed(warmup + n_batches) - timed(warmup), 1e-9)
         words = n_batches * TUTORIAL_BATCH / pairs_per_token
-        return Rate(words / seconds, "words/s", words, seconds,
-                    f"{n_batches} batches of {TUTORIAL_BATCH}; {pairs_per_token:.2f} pairs/token")
+        return Rate(
+            words / seconds,
+            "words/s",
+            words,
+            seconds,
+            f"{n_batches} batches of {TUTORIAL_BATCH}; {pairs_per_token:.2f} pairs/token",
+        )
 
     return run
 
 
-def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", device: str = "cpu",
-                             threads: int = 0, batch_size: int = 16384, checkpoint: bool = False, as_ranks: int = 0,
-                             **options):
+def prepare_fastw2v_training(
+    c,
+    backend: str = "torch",
+    optimizer: str = "sgd",
+    device: str = "cpu",
+    threads: int = 0,
+    batch_size: int = 16384,
+    checkpoint: bool = False,
+    as_ranks: int = 0,
+    **options,
+):
     """fastw2v.train(corpus=c, backend=..., optimizer=..., epochs=1, **options); the rate from ``vectors.stats``.
     With ``checkpoint`` each run writes its checkpoints (one, at the epoch's end) to a new folder; ``as_ranks``
     trains the model of a job of that many ranks, its buckets in turn (``train_corpus(..., as_ranks=N)``)."""
@@ -158,8 +179,15 @@ def prepare_fastw2v_training(c, backend: str = "torch", optimizer: str = "sgd", 
     import fastw2v
     from fastw2v.train import train_corpus
 
-    kw = dict(common.SETTINGS, backend=backend, optimizer=optimizer, device=device, workers=threads,
-              batch_size=batch_size, **options)
+    kw = dict(
+        common.SETTINGS,
+        backend=backend,
+        optimizer=optimizer,
+        device=device,
+        workers=threads,
+        batch_size=batch_size,
+        **options,
+    )
     kw.pop("min_count")  # applied when the corpus was encoded
 
     def train(corpus, **more):
@@ -179,9 +207,18 @@ def _gensim_model(workers: int, sg: int = 1, hs: int = 0):
     from gensim.models import Word2Vec
 
     s = common.SETTINGS
-    return Word2Vec(sg=sg, hs=hs, negative=0 if hs else s["negative"], window=s["window"],
-                    vector_size=s["vector_size"], sample=s["sample"], min_count=common.FILE_MIN_COUNT,
-                    epochs=s["epochs"], workers=workers, seed=1)
+    return Word2Vec(
+        sg=sg,
+        hs=hs,
+        negative=0 if hs else s["negative"],
+        window=s["window"],
+        vector_size=s["vector_size"],
+        sample=s["sample"],
+        min_count=common.FILE_MIN_COUNT,
+        epochs=s["epochs"],
+        workers=workers,
+        seed=1,
+    )
 
 
 def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 2, sg: int = 1, hs: int = 0):
@@ -211,22 +248,56 @@ def prepare_gensim(c, text_path: str, mode: str = "corpus_file", workers: int = 
     return run
 
 
-def word2vec_c_command(binary: str, text_path: str, output: str, threads: int, epochs: int = 1,
-                       min_count: int = common.FILE_MIN_COUNT, cbow: int = 0) -> list[str]:
+def word2vec_c_command(
+    binary: str,
+    text_path: str,
+    output: str,
+    threads: int,
+    epochs: int = 1,
+    min_count: int = common.FILE_MIN_COUNT,
+    cbow: int = 0,
+) -> list[str]:
     """word2vec.c's command line with the shared settings (skip-gram, or CBOW with ``cbow=1``, at gensim's
     alpha 0.025; negative sampling, binary output)."""
     s = common.SETTINGS
-    return [binary, "-train", text_path, "-output", output, "-cbow", str(cbow), "-alpha", "0.025",
-            "-size", str(s["vector_size"]),
-            "-window", str(s["window"]), "-negative", str(s["negative"]), "-hs", "0", "-sample", str(s["sample"]),
-            "-min-count", str(min_count), "-threads", str(threads), "-iter", str(epochs), "-binary", "1"]
+    return [
+        binary,
+        "-train",
+        text_path,
+        "-output",
+        output,
+        "-cbow",
+        str(cbow),
+        "-alpha",
+        "0.025",
+        "-size",
+        str(s["vector_size"]),
+        "-window",
+        str(s["window"]),
+        "-negative",
+        str(s["negative"]),
+        "-hs",
+        "0",
+        "-sample",
+        str(s["sample"]),
+        "-min-count",
+        str(min_count),
+        "-threads",
+        str(threads),
+        "-iter",
+        str(epochs),
+        "-binary",
+        "1",
+    ]
 
 
 def prepare_word2vec_c(c, text_path: str, threads: int = 2, cbow: int = 0):
     """word2vec.c (a ``word2vec`` binary on PATH) on the same file; its own Words/thread/sec x threads."""
     binary = common.word2vec_binary()
     if binary is None:
-        raise common.Skip("no word2vec binary on PATH (pip install --no-deps word2vec compiles word2vec.c into the venv)")
+        raise common.Skip(
+            "no word2vec binary on PATH (pip install --no-deps word2vec compiles word2vec.c into the venv)"
+        )
 
     def run() -> Rate:
         with tempfile.TemporaryDirectory() as tmp:
@@ -267,7 +338,7 @@ def encode_python(path: str, tokenizer: str = "simple", min_count: int = 5) -> i
                 arr = np.array(ids, dtype=np.int32)
                 arr.tofile(raw)
                 c = np.bincount(arr, minlength=len(provisional))
-                c[:counts.shape[0]] += counts
+                c[: counts.shape[0]] += counts
                 counts = c
         vocab = Vocab.from_counts(dict(zip(provisional, counts.tolist())), min_count)
         remap = np.full(len(provisional), -1, dtype=np.int32)
@@ -278,8 +349,13 @@ def encode_python(path: str, tokenizer: str = "simple", min_count: int = 5) -> i
     return int(counts.sum())
 
 
-def prepare_ingest(corpus_arg: str | None, tokenizer: str = "simple", threads: int = 0, python: bool = False,
-                   max_bytes: int | None = None):
+def prepare_ingest(
+    corpus_arg: str | None,
+    tokenizer: str = "simple",
+    threads: int = 0,
+    python: bool = False,
+    max_bytes: int | None = None,
+):
     """Encoding a .txt file of the corpus's raw documents, both passes, cache off: fastw2v.encode on ``threads``
     numba threads (0: all), or the Python baseline (``encode_python``). Tokens/s = tokens read / wall time."""
     import numba
@@ -334,9 +410,11 @@ def prepare_memory(n_tokens: int, line_tokens: int, vocab_size: int = 200_000, t
         with common.PeakMemory() as tr:
             _, stats = train_corpus(c, cfg, progress=False)
         peak = max(enc.peak_mib, tr.peak_mib)
-        note = (f"encode {enc.peak_mib:.0f} MiB at {c.n_tokens / encode_s / 1e6:.1f}M tok/s, train "
-                f"{tr.peak_mib:.0f} MiB at {stats.words_per_sec / 1e6:.2f}M words/s; V={len(c.vocab):,}, "
-                f"{c.n_documents:,} lines")
+        note = (
+            f"encode {enc.peak_mib:.0f} MiB at {c.n_tokens / encode_s / 1e6:.1f}M tok/s, train "
+            f"{tr.peak_mib:.0f} MiB at {stats.words_per_sec / 1e6:.2f}M words/s; V={len(c.vocab):,}, "
+            f"{c.n_documents:,} lines"
+        )
         return Rate(peak, "MiB", c.n_tokens, time.perf_counter() - start, note)
 
     return run
@@ -349,8 +427,7 @@ def prepare_distributed(c, ranks: int = 2, backend: str = "hogwild", device: str
     folder = tempfile.mkdtemp(prefix="fastw2v-bench-dist-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     c.save(os.path.join(folder, "corpus"))
-    return _train_command(os.path.join(folder, "corpus"), ranks, c.n_tokens,
-                          ["--backend", backend, "--device", device])
+    return _train_command(os.path.join(folder, "corpus"), ranks, c.n_tokens, ["--backend", backend, "--device", device])
 
 
 # The large-vocabulary text: Zipf's law (exponent 1) over 3M types, 20M tokens in lines of 100, numpy's
@@ -387,10 +464,25 @@ def _train_command(folder: str, ranks: int, tokens: int, flags: list[str]):
     out = tempfile.mkdtemp(prefix="fastw2v-bench-train-")
     atexit.register(shutil.rmtree, out, ignore_errors=True)
     settings = [f"--{k.replace('_', '-')}={v}" for k, v in common.SETTINGS.items() if k not in ("epochs", "min_count")]
-    launch = [sys.executable] if ranks == 1 else [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                                                  "--nproc-per-node", str(ranks)]
-    cmd = launch + ["-m", "fastw2v", "train", "--dataset", folder, "--epochs", "1", "--no-progress",
-                    "--output", os.path.join(out, "vectors.npy"), *settings, *flags]
+    launch = (
+        [sys.executable]
+        if ranks == 1
+        else [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks)]
+    )
+    cmd = launch + [
+        "-m",
+        "fastw2v",
+        "train",
+        "--dataset",
+        folder,
+        "--epochs",
+        "1",
+        "--no-progress",
+        "--output",
+        os.path.join(out, "vectors.npy"),
+        *settings,
+        *flags,
+    ]
 
     def run() -> Rate:
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=common.REPO)
@@ -400,8 +492,11 @@ def _train_command(folder: str, ranks: int, tokens: int, flags: list[str]):
         vocab = re.search(r"vocabulary\s+([\d,]+) words", proc.stdout).group(1)
         note = f"V={vocab}"
         if ranks > 1:
-            mib, per_token, share = re.search(r"processes .*?: ([\d,]+) MiB .*?\(([\d,]+) bytes a token\).*?"
-                                              r"\((\d+)% of", proc.stdout).groups()
+            mib, per_token, share = re.search(
+                r"processes .*?: ([\d,]+) MiB .*?\(([\d,]+) bytes a token\).*?"
+                r"\((\d+)% of",
+                proc.stdout,
+            ).groups()
             note += f"; sync {share}% of rank 0's training time, {mib} MiB received by it, {per_token} bytes a token"
         return Rate(float(rate.replace(",", "")), "words/s", tokens, float(seconds), note)
 
