@@ -32,7 +32,7 @@ import torch
 
 from .config import Config
 from .corpus import EncodedCorpus
-from .errors import UserError
+from .errors import Interrupted, UserError
 
 FORMAT = 1
 KEEP = 2  # checkpoints kept: the newest, and the one before in case the newest is damaged on disk
@@ -337,10 +337,6 @@ class StopSignals:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         return False
-
-
-class Interrupted(UserError):
-    """A run stopped by SIGINT/SIGTERM after writing a checkpoint."""
 
 
 class RunCheckpoints:

@@ -12,36 +12,28 @@ Bad input prints one line, ``fastw2v: error: ...``, and exits with status 2.
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
-import re
 import sys
 import time
 import typing
 from dataclasses import MISSING, fields
+from importlib.metadata import version
 
 from .cache import DEFAULT_CACHE_DIR
-from .checkpoint import Interrupted
 from .config import Config
-from .errors import UserError, on_command_line
+from .errors import Interrupted, UserError, on_command_line
+from .progress import compile_seconds
 
 EXAMPLE = "example: fastw2v train --dataset stanfordnlp/imdb --epochs 1 --output vectors.bin"
 
 
-def _field_help() -> dict[str, str]:
-    """The comment after each Config field, which says what it is and why its default is what it is."""
-    src = inspect.getsource(Config)
-    return {m.group(1): m.group(2).strip() for m in re.finditer(r"^\s+(\w+):[^=\n]+=[^#\n]+#(.*)$", src, re.M)}
-
-
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    helps = _field_help()
     hints = typing.get_type_hints(Config)
     group = parser.add_argument_group("training settings (Config fields; gensim's names)")
     for f in fields(Config):
         flag = "--" + f.name.replace("_", "-")
         names = [flag, "--dim"] if f.name == "vector_size" else [flag]
-        help_text = helps.get(f.name, "")  # ArgumentDefaultsHelpFormatter appends the default
+        help_text = f.metadata["help"]  # ArgumentDefaultsHelpFormatter appends the default
         kind = hints[f.name]
         if kind is bool or set(typing.get_args(kind)) == {bool, type(None)}:
             group.add_argument(
@@ -68,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fast word2vec (skip-gram and CBOW; negative sampling and hierarchical softmax).",
         epilog=EXAMPLE,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('fastw2v')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
@@ -187,7 +180,7 @@ def cmd_train(args) -> None:
     from .train import probe_neighbours, train
 
     config = Config(**{f.name: getattr(args, f.name) for f in fields(Config)})
-    started = time.perf_counter()
+    started, compiled_before = time.perf_counter(), compile_seconds()
     vectors = train(
         dataset=args.dataset,
         data=args.data,
@@ -210,6 +203,11 @@ def cmd_train(args) -> None:
         f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} "
         + ("pairs" if config.sg else "windows")
     )
+    compiled = compile_seconds() - compiled_before
+    if compiled >= 0.1:
+        print(
+            f"kernels      {compiled:.1f} s compiling them, or loading them from numba's cache (not in the times below)"
+        )
     if st.encode_seconds is not None and st.raw_tokens:
         print(
             f"encoding     {st.encode_seconds:.1f} s, {st.raw_tokens / st.encode_seconds:,.0f} tokens/s "

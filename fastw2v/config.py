@@ -10,12 +10,11 @@ import difflib
 import math
 import numbers
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from .errors import UserError
-from .sources import ENCODING_ERRORS
+from .errors import UserError, setting
 
 OPTIMIZERS = ("sgd", "adam", "sparse_adam")
 # Adam's default start learning rate is SCALE / sqrt(optimizer steps): Adam moves a parameter by about lr a
@@ -25,116 +24,179 @@ BACKENDS = ("auto", "torch", "hogwild")
 TOKENIZERS = ("simple", "whitespace", "split")
 FINAL_VECTORS = ("in", "avg")
 SGD_KERNELS = ("auto", "triton", "torch")
+ENCODING_ERRORS = ("strict", "replace", "skip")  # what a .txt file's bytes that are not UTF-8 become
 CPU_BATCH_SIZE, GPU_BATCH_SIZE = 16384, 65536  # Config.batch_size's default on each kind of device
+
+
+def option(default, help: str):
+    """A Config field with its default and its help text (what it is, and why the default is what it is)."""
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass
 class Config:
+    """Every setting of a run. Each field's ``metadata["help"]`` says what it is and why its default is what it
+    is (the command line's --help shows it)."""
+
     # --- the model and objective (word2vec / gensim defaults) ---
-    sg: int = 1  # 1: skip-gram, the tutorial's model (each context word predicts the center); 0: CBOW, gensim's and word2vec.c's default model (the window's mean input row predicts the center)
-    cbow_mean: int = (
-        1  # CBOW: 1 = the mean of the window's input rows (word2vec.c), 0 = their sum (gensim's cbow_mean=0)
+    sg: int = option(
+        1,
+        "1: skip-gram, the tutorial's model (each context word predicts the center); 0: CBOW, gensim's and "
+        "word2vec.c's default model (the window's mean input row predicts the center)",
     )
-    vector_size: int = 100  # embedding dimension d; the tutorial's EMBED_DIM
-    window: int = 5  # maximum distance between center and context
-    shrink_windows: bool = True  # word2vec.c/gensim draw a reach in [1, window] per center; False = static
-    negative: int = 5  # negatives per (center, context) pair, k; 0 turns negative sampling off (with --hs)
-    hs: bool = False  # hierarchical softmax (word2vec.c's -hs 1, gensim's hs=1): each word predicted along its path in a Huffman tree of the vocabulary; alone with --negative 0, or beside the negatives; trained by the hogwild backend
-    ns_exponent: float = 0.75  # negatives ~ count ** ns_exponent (Mikolov et al. 2013)
-    sample: float = 1e-3  # sub-sampling threshold; 0 turns it off. word2vec.c's default
-    min_count: int = 5  # words seen fewer times are dropped before windowing, as in word2vec.c
-    max_vocab_size: int | None = None  # keep only the most frequent words (None: no cap); gensim's max_final_vocab
-    max_counted_words: int | None = (
-        20_000_000  # distinct words held while counting; when full, those seen at most n times so far are dropped, n = 1, 2, ... (word2vec.c's rule, gensim's max_vocab_size); None: no bound
+    cbow_mean: int = option(
+        1,
+        "CBOW: 1 = the mean of the window's input rows (word2vec.c), 0 = their sum (gensim's cbow_mean=0)",
+    )
+    vector_size: int = option(100, "embedding dimension d; the tutorial's EMBED_DIM")
+    window: int = option(5, "maximum distance between center and context")
+    shrink_windows: bool = option(True, "word2vec.c/gensim draw a reach in [1, window] per center; False = static")
+    negative: int = option(5, "negatives per (center, context) pair, k; 0 turns negative sampling off (with --hs)")
+    hs: bool = option(
+        False,
+        "hierarchical softmax (word2vec.c's -hs 1, gensim's hs=1): each word predicted along its path in a Huffman "
+        "tree of the vocabulary; alone with --negative 0, or beside the negatives; trained by the hogwild backend",
+    )
+    ns_exponent: float = option(0.75, "negatives ~ count ** ns_exponent (Mikolov et al. 2013)")
+    sample: float = option(1e-3, "sub-sampling threshold; 0 turns it off. word2vec.c's default")
+    min_count: int = option(5, "words seen fewer times are dropped before windowing, as in word2vec.c")
+    max_vocab_size: int | None = option(
+        None,
+        "keep only the most frequent words (None: no cap); gensim's max_final_vocab",
+    )
+    max_counted_words: int | None = option(
+        20_000_000,
+        "distinct words held while counting; when full, those seen at most n times so far are dropped, n = 1, 2, ... "
+        "(word2vec.c's rule, gensim's max_vocab_size); None: no bound",
     )
     # --- optimisation ---
-    epochs: int = 5  # passes over the corpus
-    alpha: float | None = (
-        None  # start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 / sqrt(steps) for sparse_adam (docs/quality.md; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)
+    epochs: int = option(5, "passes over the corpus")
+    alpha: float | None = option(
+        None,
+        "start learning rate; None: 0.025 for sgd/hogwild (word2vec.c); for adam 0.356 / sqrt(optimizer steps), 0.534 "
+        "/ sqrt(steps) for sparse_adam (docs/quality.md; the tutorial's Adam: --alpha 0.001 --min-alpha 0.001)",
     )
-    min_alpha: float | None = (
-        None  # lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 for sgd/hogwild (word2vec.c), 0 for adam/sparse_adam
+    min_alpha: float | None = option(
+        None,
+        "lr decays linearly from alpha to min_alpha over all epochs; None: 1e-4 for sgd/hogwild (word2vec.c), 0 for "
+        "adam/sparse_adam",
     )
-    optimizer: str = "sgd"  # sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam
-    batch_size: int | None = (
-        None  # pairs per batch of the torch backend; None: 65536 on a GPU (the fused step's speed and quality were measured there), 16384 on a CPU
+    optimizer: str = option("sgd", "sgd: fused manual-gradient step; adam: tutorial's dense Adam; sparse_adam")
+    batch_size: int | None = option(
+        None,
+        "pairs per batch of the torch backend; None: 65536 on a GPU (the fused step's speed and quality were measured "
+        "there), 16384 on a CPU",
     )
-    sgd_kernel: str = "auto"  # torch backend, sgd: triton = the fused SGNS kernels (fastw2v.fused; needs Triton, which CUDA builds of torch bring), torch = tensor ops (SkipGramNS.sgd_step); auto: triton on a GPU when it imports
-    trust: float | None = (
-        16.0  # sgd: per-row step bound for large batches (model.sgd_step); docs/quality.md, "Large batches"
+    sgd_kernel: str = option(
+        "auto",
+        "torch backend, sgd: triton = the fused SGNS kernels (fastw2v.fused; needs Triton, which CUDA builds of torch "
+        "bring), torch = tensor ops (SkipGramNS.sgd_step); auto: triton on a GPU when it imports",
     )
-    backend: str = "auto"  # torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: hogwild on a CPU, torch on a GPU (adam and sparse_adam: torch)
-    device: str = "auto"  # torch device; auto = cuda when available, else cpu
-    workers: int = 0  # CPU threads for the numba kernels; 0 = all cores
-    shared_negatives: bool | None = (
-        None  # hogwild, skip-gram: one set of negatives per center for its whole window (Ji et al. 2016, HogBatch), its updates a small matrix product: fewer row reads, vectors as good as gensim's (docs/quality.md); None: on for hogwild's skip-gram; False: word2vec.c's negatives per pair
+    trust: float | None = option(
+        16.0,
+        'sgd: per-row step bound for large batches (model.sgd_step); docs/quality.md, "Large batches"',
     )
-    hot_rows: int = 256  # hogwild skip-gram, 2+ threads: the N most frequent words' rows are trained on per-thread copies, merged every 1024 pairs (less cache-line traffic between cores); with hs, the tree's 256 rows nearest the root too; 0 = off
-    seed: int = 1  # one seed drives init, sub-sampling, windows, negatives and shuffling
-    shuffle: bool = True  # shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))
+    backend: str = option(
+        "auto",
+        "torch (batches + SkipGramNS) or hogwild (numba, per-pair SGD); auto: hogwild on a CPU, torch on a GPU (adam "
+        "and sparse_adam: torch)",
+    )
+    device: str = option("auto", "torch device; auto = cuda when available, else cpu")
+    workers: int = option(0, "CPU threads for the numba kernels; 0 = all cores")
+    shared_negatives: bool | None = option(
+        None,
+        "hogwild, skip-gram: one set of negatives per center for its whole window (Ji et al. 2016, HogBatch), its "
+        "updates a small matrix product: fewer row reads, vectors as good as gensim's (docs/quality.md); None: on for "
+        "hogwild's skip-gram; False: word2vec.c's negatives per pair",
+    )
+    hot_rows: int = option(
+        256,
+        "hogwild skip-gram, 2+ threads: the N most frequent words' rows are trained on per-thread copies, merged every"
+        " 1024 pairs (less cache-line traffic between cores); with hs, the tree's 256 rows nearest the root too; 0 = "
+        "off",
+    )
+    seed: int = option(1, "one seed drives init, sub-sampling, windows, negatives and shuffling")
+    shuffle: bool = option(True, "shuffle pairs within a chunk (the tutorial's DataLoader(shuffle=True))")
     # --- corpus ---
-    tokenizer: str = "simple"  # simple: lowercase, strip HTML tags, words with inner apostrophes; whitespace: lowercase, split on white space (the tutorial); split: split on white space, case kept (gensim)
-    max_piece_length: int = 10000  # longer documents are cut into pieces (gensim's MAX_WORDS_IN_BATCH)
-    encoding_errors: str = "strict"  # a byte of a .txt file that is not UTF-8: strict = an error naming its file, line and offset; replace = U+FFFD; skip = dropped
-    chunk_tokens: int = 1 << 20  # tokens per chunk: memory is O(chunk), not O(corpus)
-    # --- the result ---
-    final_vectors: str = "in"  # in: word2vec's input vectors; avg: the tutorial's (in + out) / 2
-    # --- long runs ---
-    checkpoint_dir: str | None = (
-        None  # write checkpoints here (both matrices, optimizer state, position) at each epoch's end, every checkpoint_every minutes and on SIGINT/SIGTERM; None: none
+    tokenizer: str = option(
+        "simple",
+        "simple: lowercase, strip HTML tags, words with inner apostrophes; whitespace: lowercase, split on white space"
+        " (the tutorial); split: split on white space, case kept (gensim)",
     )
-    checkpoint_every: float = 15.0  # minutes between checkpoints within an epoch: a kill loses at most this much work
-    resume: bool = (
-        False  # continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)
+    max_piece_length: int = option(10000, "longer documents are cut into pieces (gensim's MAX_WORDS_IN_BATCH)")
+    encoding_errors: str = option(
+        "strict",
+        "a byte of a .txt file that is not UTF-8: strict = an error naming its file, line and offset; replace = "
+        "U+FFFD; skip = dropped",
+    )
+    chunk_tokens: int = option(1 << 20, "tokens per chunk: memory is O(chunk), not O(corpus)")
+    # --- the result ---
+    final_vectors: str = option("in", "in: word2vec's input vectors; avg: the tutorial's (in + out) / 2")
+    # --- long runs ---
+    checkpoint_dir: str | None = option(
+        None,
+        "write checkpoints here (both matrices, optimizer state, position) at each epoch's end, every checkpoint_every"
+        " minutes and on SIGINT/SIGTERM; None: none",
+    )
+    checkpoint_every: float = option(
+        15.0,
+        "minutes between checkpoints within an epoch: a kill loses at most this much work",
+    )
+    resume: bool = option(
+        False,
+        "continue from the newest checkpoint in checkpoint_dir (start from the beginning if there is none)",
     )
     # --- several processes (torchrun) ---
-    sync_timeout: float = 120.0  # seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank
-    span_tokens: int | None = (
-        None  # a job of several ranks trains the text in spans of this many tokens (at most a chunk), each in one round per rank, handing the input rows it wrote to the next rank as it goes: shorter spans keep the order of the pairs closer to one process's (quality at 1 epoch), longer ones hand on fewer rows and take fewer, larger steps (GPUs, Ethernet); None: 1/64 of the corpus rounded down to a power of two, from 262,144 to 16,777,216, and at most --chunk-tokens (docs/distributed.md)
+    sync_timeout: float = option(
+        120.0,
+        "seconds a rank waits for the others at a sync before the job stops with an error naming the missing rank",
+    )
+    span_tokens: int | None = option(
+        None,
+        "a job of several ranks trains the text in spans of this many tokens (at most a chunk), each in one round per "
+        "rank, handing the input rows it wrote to the next rank as it goes: shorter spans keep the order of the pairs "
+        "closer to one process's (quality at 1 epoch), longer ones hand on fewer rows and take fewer, larger steps "
+        "(GPUs, Ethernet); None: 1/64 of the corpus rounded down to a power of two, from 262,144 to 16,777,216, and at"
+        " most --chunk-tokens (docs/distributed.md)",
     )
 
     def __post_init__(self):
         self._check_numbers()
-        self._check_settings()
+        self._check_flags()
+        self._check_ranges()
+        self._check_choices()
+        self._check_combinations()
 
     def _check_numbers(self) -> None:
-        """Each number a number of its kind (whole, >= 1 or >= 0, finite), each flag a bool: a one-line error."""
+        """Each number a number of its kind (whole, >= 1 or >= 0, finite): a one-line error."""
         if self.batch_size is None:
             self.batch_size = GPU_BATCH_SIZE if self._device_type() == "cuda" else CPU_BATCH_SIZE
         for name in ("vector_size", "window", "epochs", "batch_size", "max_piece_length", "chunk_tokens"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
-                flag = "--" + name.replace("_", "-")
-                raise UserError(f"{name} must be a whole number >= 1, got {value!r}: pass e.g. {flag} {_default(name)}")
+                raise UserError(
+                    f"{name} must be a whole number >= 1, got {value!r}: pass e.g. {setting(name, _default(name))}"
+                )
             setattr(self, name, int(value))
-        if self.hs in (0, 1) and not isinstance(self.hs, float):  # gensim's hs=0 / hs=1
-            self.hs = bool(self.hs)
         for name, fix in (
-            ("negative", "pass 0 to turn negative sampling off (with --hs)"),
+            ("negative", f"pass 0 to turn negative sampling off (with {setting('hs', True)})"),
             ("workers", "pass 0 for all cores"),
             ("hot_rows", "pass 0 to turn it off"),
-            ("seed", "pass e.g. --seed 1"),
-            ("min_count", "pass e.g. --min-count 5 (0 keeps every word)"),
+            ("seed", f"pass e.g. {setting('seed', 1)}"),
+            ("min_count", f"pass e.g. {setting('min_count', 5)} (0 keeps every word)"),
         ):
             value = getattr(self, name)
             if not _is_int(value) or value < 0:
                 raise UserError(f"{name} must be a whole number >= 0, got {value!r}: {fix}")
             setattr(self, name, int(value))
-        for name in ("sg", "cbow_mean"):
-            if getattr(self, name) not in (0, 1) or isinstance(getattr(self, name), float):
-                raise UserError(
-                    f"{name} must be 0 or 1, got {getattr(self, name)!r}: pass --{name.replace('_', '-')} 0 or 1"
-                )
-            setattr(self, name, int(getattr(self, name)))
         if self.seed >= 2**63:
-            raise UserError(f"seed must be below 2**63, got {self.seed}: pass a smaller --seed")
+            raise UserError(f"seed must be below 2**63, got {self.seed}: pass a smaller {setting('seed')}")
         for name in ("max_vocab_size", "max_counted_words", "span_tokens"):
             value = getattr(self, name)
             if value is not None:
                 if not _is_int(value) or value < 1:
-                    flag = "--" + name.replace("_", "-")
                     raise UserError(
-                        f"{name} must be a whole number >= 1 or None, got {value!r}: drop {flag} or raise it"
+                        f"{name} must be a whole number >= 1 or None, got {value!r}: drop {setting(name)} or raise it"
                     )
                 setattr(self, name, int(value))
         for name, example in (
@@ -150,42 +212,55 @@ class Config:
             if value is not None and (
                 not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value)
             ):
+                raise UserError(f"{name} must be a finite number, got {value!r}: pass e.g. {setting(name, example)}")
+
+    def _check_flags(self) -> None:
+        """Each 0/1 setting 0 or 1 and each flag a bool (gensim's hs=0/1 and numpy's bool_ accepted)."""
+        if self.hs in (0, 1) and not isinstance(self.hs, float):  # gensim's hs=0 / hs=1
+            self.hs = bool(self.hs)
+        for name in ("sg", "cbow_mean"):
+            if getattr(self, name) not in (0, 1) or isinstance(getattr(self, name), float):
                 raise UserError(
-                    f"{name} must be a finite number, got {value!r}: pass e.g. --{name.replace('_', '-')} {example}"
+                    f"{name} must be 0 or 1, got {getattr(self, name)!r}: pass {setting(name, 0)} or {setting(name, 1)}"
                 )
+            setattr(self, name, int(getattr(self, name)))
         for name in ("hs", "shrink_windows", "shared_negatives", "shuffle", "resume"):
             if name == "shared_negatives" and self.shared_negatives is None:
                 continue
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise UserError(f"{name} must be True or False, got {getattr(self, name)!r}")
-            setattr(self, name, bool(getattr(self, name)))  # numpy's bool_ too
+            setattr(self, name, bool(getattr(self, name)))
 
-    def _check_settings(self) -> None:
-        """Values in range, names among the choices, settings that go together: a one-line error that says how."""
+    def _check_ranges(self) -> None:
+        """Numbers in their range: a one-line error naming the value and a good one."""
+        for name, value, bound, example in (
+            ("checkpoint_every", self.checkpoint_every, "> 0 minutes", 15),
+            ("sync_timeout", self.sync_timeout, "> 0 seconds", 120),
+            ("trust", self.trust, "> 0", 16),
+            ("alpha", self.alpha, "> 0", 0.025),
+        ):
+            if value is not None and value <= 0:
+                raise UserError(f"{name} must be {bound}, got {value}: pass e.g. {setting(name, example)}")
         if self.sample < 0:
             raise UserError(f"sample must be >= 0, got {self.sample}: use 0 to turn sub-sampling off, or e.g. 1e-3")
-        if self.checkpoint_every <= 0:
-            raise UserError(
-                f"checkpoint_every must be > 0 minutes, got {self.checkpoint_every}: pass e.g. --checkpoint-every 15"
-            )
-        if self.sync_timeout <= 0:
-            raise UserError(f"sync_timeout must be > 0 seconds, got {self.sync_timeout}: pass e.g. --sync-timeout 120")
-        if self.checkpoint_dir is not None:
-            self.checkpoint_dir = os.fspath(self.checkpoint_dir)
-        if self.resume and self.checkpoint_dir is None:
-            raise UserError("resume continues from a checkpoint folder: pass --checkpoint-dir DIR with --resume")
-        if self.trust is not None and self.trust <= 0:
-            raise UserError(f"trust must be > 0, got {self.trust}: pass e.g. --trust 16")
-        if self.alpha is not None and self.alpha <= 0:
-            raise UserError(f"alpha must be > 0, got {self.alpha}: pass e.g. --alpha 0.025")
         if self.min_alpha is not None and self.min_alpha < 0:
-            raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. --min-alpha 0.0001")
+            raise UserError(f"min_alpha must be >= 0, got {self.min_alpha}: pass e.g. {setting('min_alpha', 0.0001)}")
         known_start = self.alpha is not None or self.optimizer not in ADAM_LR_SCALE  # Adam's needs the step count
         if self.min_alpha is not None and known_start and self.min_alpha > self.start_lr():
             raise UserError(
                 f"min_alpha ({self.min_alpha}) is above alpha ({self.start_lr()}): the learning rate decays "
                 "from alpha to min_alpha; pass a min_alpha <= alpha"
             )
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir = os.fspath(self.checkpoint_dir)
+        if self.resume and self.checkpoint_dir is None:
+            raise UserError(
+                f"resume continues from a checkpoint folder: pass {setting('checkpoint_dir', 'DIR')} with "
+                f"{setting('resume', True)}"
+            )
+
+    def _check_choices(self) -> None:
+        """Names among the choices, and a device that exists."""
         for name, allowed in (
             ("optimizer", OPTIMIZERS),
             ("backend", BACKENDS),
@@ -196,41 +271,6 @@ class Config:
         ):
             if getattr(self, name) not in allowed:
                 raise UserError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(allowed)}")
-        if self.backend == "hogwild" and self.optimizer != "sgd":
-            raise UserError(
-                f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: "
-                "drop --optimizer or pass --backend torch"
-            )
-        if not self.sg and self.optimizer != "sgd":
-            raise UserError(
-                f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: drop --optimizer, "
-                "or pass --sg 1"
-            )
-        if not self.negative and not self.hs:
-            raise UserError(
-                "negative=0 and no hs leave nothing to train: pass --negative 5 (negative sampling) or "
-                "--hs (hierarchical softmax), or both"
-            )
-        if not self.negative and self.final_vectors == "avg":
-            raise UserError(
-                "final_vectors='avg' averages the input rows with the negatives' output rows, and "
-                "negative=0 has none: pass --final-vectors in, or --negative 5"
-            )
-        if self.hs and (self.backend == "torch" or self.optimizer != "sgd"):
-            raise UserError(
-                f"hierarchical softmax (hs) trains on the hogwild backend (per-pair SGD on the CPU), not "
-                f"on torch {self.optimizer}: pass --backend hogwild, or drop --hs"
-            )
-        if self.shared_negatives is True and not self.sg:
-            raise UserError(
-                "shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already "
-                "draws one set per window: drop --shared-negatives, or pass --sg 1"
-            )
-        if self.shared_negatives is True and (self.backend == "torch" or self.optimizer != "sgd"):
-            raise UserError(
-                f"shared_negatives is an option of the hogwild backend (per-pair SGD), not of torch "
-                f"{self.optimizer}: drop --shared-negatives, or pass --backend hogwild --optimizer sgd"
-            )
         if self.device != "auto":
             import torch
 
@@ -239,7 +279,48 @@ class Config:
             except RuntimeError:
                 raise UserError(f"unknown device {self.device!r}: use auto, cpu, cuda or cuda:N") from None
             if device.type == "cuda" and not torch.cuda.is_available():
-                raise UserError(f"device {self.device!r} asked for but no CUDA GPU is available: use --device cpu")
+                raise UserError(
+                    f"device {self.device!r} asked for but no CUDA GPU is available: use {setting('device', 'cpu')}"
+                )
+
+    def _check_combinations(self) -> None:
+        """Settings that go together: a one-line error that says which to drop or add."""
+        sgd, hogwild = setting("optimizer", "sgd"), setting("backend", "hogwild")
+        if self.backend == "hogwild" and self.optimizer != "sgd":
+            raise UserError(
+                f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: pass {sgd} or "
+                f"{setting('backend', 'torch')}"
+            )
+        if not self.sg and self.optimizer != "sgd":
+            raise UserError(
+                f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: pass {sgd}, or "
+                f"{setting('sg', 1)}"
+            )
+        if not self.negative and not self.hs:
+            raise UserError(
+                f"negative=0 and no hs leave nothing to train: pass {setting('negative', 5)} (negative sampling) or "
+                f"{setting('hs', True)} (hierarchical softmax), or both"
+            )
+        if not self.negative and self.final_vectors == "avg":
+            raise UserError(
+                "final_vectors='avg' averages the input rows with the negatives' output rows, and negative=0 has "
+                f"none: pass {setting('final_vectors', 'in')}, or {setting('negative', 5)}"
+            )
+        if self.hs and (self.backend == "torch" or self.optimizer != "sgd"):
+            raise UserError(
+                f"hierarchical softmax (hs) trains on the hogwild backend (per-pair SGD on the CPU), not on torch "
+                f"{self.optimizer}: pass {hogwild} {sgd}, or {setting('hs', False)}"
+            )
+        if self.shared_negatives is True and not self.sg:
+            raise UserError(
+                "shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already draws one "
+                f"set per window: pass {setting('shared_negatives', False)}, or {setting('sg', 1)}"
+            )
+        if self.shared_negatives is True and (self.backend == "torch" or self.optimizer != "sgd"):
+            raise UserError(
+                f"shared_negatives is an option of the hogwild backend (per-pair SGD), not of torch "
+                f"{self.optimizer}: pass {setting('shared_negatives', False)}, or {hogwild} {sgd}"
+            )
 
     def start_lr(self, steps: int | None = None) -> float:
         """alpha, else the optimizer's default: 0.025 for sgd/hogwild; for Adam it depends on the number of
@@ -303,7 +384,7 @@ class Config:
                 if fused.triton is None
                 else "the Triton kernels run on CUDA devices"
             )
-            raise UserError(f"sgd_kernel='triton' on {device}: {why}; drop --sgd-kernel or pass --sgd-kernel torch")
+            raise UserError(f"sgd_kernel='triton' on {device}: {why}; pass {setting('sgd_kernel', 'torch')}")
         return "triton"
 
     def resolved_span_tokens(self, n_tokens: int) -> int:

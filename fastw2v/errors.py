@@ -19,6 +19,10 @@ class UserError(ValueError):
     pass
 
 
+class Interrupted(UserError):
+    """A run stopped by SIGINT/SIGTERM after writing a checkpoint: args are the message and the signal's name."""
+
+
 @contextlib.contextmanager
 def on_command_line() -> Iterator[None]:
     """Within this block messages name settings as command-line flags (the ``fastw2v`` command's)."""

@@ -1,10 +1,12 @@
 """The package's shape, as the house rules state it: modules by layer of at most 500 lines, Python functions of at
-most 60 lines, and no import circle between the package's modules."""
+most 60 lines, no import circle between the package's modules, and ruff's lint and format clean."""
 
 from __future__ import annotations
 
 import ast
 import pathlib
+import shutil
+import subprocess
 
 import pytest
 
@@ -76,3 +78,12 @@ def test_functions_are_at_most_60_lines(path):
 def test_no_import_circle():
     graph = {p.stem: imports_of(p) - {p.stem} for p in MODULES}
     assert cycle_in(graph) is None, " -> ".join(cycle_in(graph))
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_is_clean(command):
+    """ruff (pyproject.toml's settings: 120 columns) finds nothing to fix in the repository."""
+    root = PACKAGE.parent
+    ruff = shutil.which("ruff") or pytest.fail("ruff is not installed: pip install -e '.[test]'")
+    done = subprocess.run([ruff, *command, "--no-cache", str(root)], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
