@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+import fastw2v
 from fastw2v.cli import main
 from tests.conftest import planted_texts
 
@@ -262,3 +263,42 @@ def test_an_unquoted_glob_says_to_quote_it(tmp_path):
         "fastw2v: error: 2 files where one path was expected (the shell expanded a glob): "
         "quote the pattern, e.g. --data 'wiki/*.txt'"
     )
+
+
+def test_a_message_names_the_setting_as_the_entry_point_writes_it(capsys):
+    with pytest.raises(fastw2v.UserError, match=r"pass e.g. vector_size=100$"):
+        fastw2v.Config(vector_size=0)
+    with pytest.raises(fastw2v.UserError, match=r"pass negative=5 \(negative sampling\) or hs=True"):
+        fastw2v.Config(negative=0)
+    assert main(["train", "--vector-size", "0", "--no-progress"]) == 2
+    assert capsys.readouterr().err.strip().endswith("pass e.g. --vector-size 100")
+    assert main(["train", "--negative", "0", "--no-progress"]) == 2
+    assert "pass --negative 5 (negative sampling) or --hs (hierarchical softmax)" in capsys.readouterr().err
+
+
+def test_help_and_version_answer_without_loading_torch_or_numba():
+    """The command's quick answers import neither torch nor numba (1.7 s together): they load where training
+    needs them."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from fastw2v.cli import main\n"
+        "for argv in (['--help'], ['train', '--help'], ['--version']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        main(argv)\n"
+        "print(sorted(m for m in ('torch', 'numba', 'datasets') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    version = subprocess.run([sys.executable, "-m", "fastw2v", "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == f"fastw2v {fastw2v.__version__}"
+
+
+def test_the_package_loads_its_names_on_first_use():
+    code = (
+        "import sys, fastw2v\n"
+        "assert 'torch' not in sys.modules\n"
+        "import fastw2v.train, fastw2v.encode\n"  # the submodules do not hide the functions of the same name
+        "print(fastw2v.train.__module__, fastw2v.encode.__module__, fastw2v.Word2Vec.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["fastw2v.train", "fastw2v.encode", "Word2Vec"]
