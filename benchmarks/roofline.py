@@ -1,0 +1,230 @@
+"""What this machine allows the CPU trainers: a roofline per center, from two measured rates.
+
+    python -m benchmarks.roofline [--dim 100] [--vocab 71290] [--threads 2] [--json out.json]
+
+The probe measures, on one core, (1) the arithmetic rate of the trainers' inner loops: a dot product of two rows
+then two row updates (axpy), on rows of ``dim`` floats that stay in the L1 cache, and (2) random row fetches from
+matrices of three sizes (one that fits in L2, one in L3, and the two matrices of a ``vocab``-word model): rows read
+independently (the rate when many loads are in flight) and as a chain (each index read from the row before: the
+latency); and the model's rows drawn as a corpus's words are (rank r with probability ~ 1/r), which is how the
+trainers fetch them: the frequent words' rows stay in the caches.
+
+The model then counts, per center word, the flops and the rows each trainer touches (word2vec.c's arithmetic, with
+the window's mean reach and the keep rate after sub-sampling given), and bounds its words/s on ``threads`` cores
+by the slower of the two: flops / the arithmetic rate, rows / the Zipfian row rate at the model's size. A trainer's
+measured words/s over this bound is the fraction of its roofline that it reaches (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass
+
+import numba
+import numpy as np
+
+from benchmarks.benchmarks.common import cpu_model
+
+FLOAT_BYTES = 4
+
+
+@numba.njit(cache=True, fastmath=True)
+def _dot_axpy(rows: np.ndarray, repeats: int) -> float:
+    """The pair step's arithmetic on rows in L1: per pair of rows a dot product and two axpy updates."""
+    n, d = rows.shape
+    total = 0.0
+    for _ in range(repeats):
+        for i in range(n - 1):
+            a, b = rows[i], rows[i + 1]
+            dot = np.float32(0.0)
+            for c in range(d):
+                dot += a[c] * b[c]
+            g = np.float32(1e-6) * (np.float32(1.0) - dot * np.float32(1e-3))
+            for c in range(d):
+                b[c] += g * a[c]
+            for c in range(d):
+                a[c] += g * b[c]
+            total += dot
+    return total
+
+
+@numba.njit(cache=True, fastmath=True)
+def _independent_rows(m: np.ndarray, ids: np.ndarray, out: np.ndarray) -> None:
+    """Read the rows ``ids`` (known in advance: the loads overlap) and add each into ``out``."""
+    d = m.shape[1]
+    for i in ids:
+        for c in range(d):
+            out[c] += m[i, c]
+
+
+@numba.njit(cache=True, fastmath=True)
+def _chained_rows(m: np.ndarray, nxt: np.ndarray, steps: int, out: np.ndarray) -> int:
+    """Read ``steps`` rows, each one's index taken from the row read before it (no two loads overlap)."""
+    d = m.shape[1]
+    i = 0
+    for _ in range(steps):
+        for c in range(d):
+            out[c] += m[i, c]
+        i = nxt[i] + int(out[0] * np.float32(0.0))  # the next index depends on this row's data
+    return i
+
+
+def _best_of(fn, runs: int = 5) -> float:
+    """The shortest of ``runs`` timings of ``fn()`` in seconds (the least disturbed by other work)."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def flops_per_second(dim: int, rows: int = 32, repeats: int = 4000) -> float:
+    """One core's rate on the dot + two axpy pattern, in flops/s (2 flops a multiply-add)."""
+    m = np.random.default_rng(0).standard_normal((rows, dim)).astype(np.float32) * 0.01
+    _dot_axpy(m, 1)
+    seconds = _best_of(lambda: _dot_axpy(m, repeats))
+    return repeats * (rows - 1) * 6 * dim / seconds
+
+
+def zipf_ids(n_rows: int, fetches: int, rng: np.random.Generator) -> np.ndarray:
+    """Row ids drawn as a corpus's words are: the row of rank r with probability ~ 1 / r."""
+    p = 1.0 / np.arange(1, n_rows + 1)
+    return rng.choice(n_rows, size=fetches, p=p / p.sum()).astype(np.int64)
+
+
+def row_rates(n_rows: int, dim: int, fetches: int = 400_000, zipf: bool = False) -> tuple[float, float]:
+    """Random rows of a ``n_rows`` x ``dim`` float32 matrix, uniform or Zipfian (``zipf``): (rows/s read
+    independently, seconds per chained row; the chain's rows are uniform)."""
+    rng = np.random.default_rng(1)
+    m = rng.standard_normal((n_rows, dim)).astype(np.float32)
+    ids = zipf_ids(n_rows, fetches, rng) if zipf else rng.integers(0, n_rows, fetches).astype(np.int64)
+    nxt = rng.permutation(n_rows).astype(np.int64)
+    out = np.zeros(dim, np.float32)
+    _independent_rows(m, ids[:10], out)
+    _chained_rows(m, nxt, 10, out)
+    independent = fetches / _best_of(lambda: _independent_rows(m, ids, out), runs=3)
+    chain_steps = fetches // 4
+    latency = _best_of(lambda: _chained_rows(m, nxt, chain_steps, out), runs=3) / chain_steps
+    return independent, latency
+
+
+@dataclass
+class Machine:
+    """The probe's figures for one core."""
+
+    cpu: str
+    dim: int
+    gflops: float  # the dot + axpy pattern, one core
+    rows_per_s: dict  # size label -> random rows read per second, independent loads
+    row_latency_ns: dict  # size label -> ns per chained row
+    sizes_mib: dict  # size label -> the matrix's MiB
+
+
+def probe(dim: int, vocab: int) -> Machine:
+    sizes = {"L2": 256 * 1024, "L3": 8 * 2**20, "model": 2 * vocab * dim * FLOAT_BYTES}
+    rates, latencies = {}, {}
+    for label, size in sizes.items():
+        rates[label], latency = row_rates(max(size // (dim * FLOAT_BYTES), 16), dim)
+        latencies[label] = latency * 1e9
+    sizes["model, Zipf"] = sizes["model"]
+    rates["model, Zipf"], _ = row_rates(2 * vocab, dim, zipf=True)
+    latencies["model, Zipf"] = float("nan")
+    return Machine(
+        cpu=cpu_model(),
+        dim=dim,
+        gflops=flops_per_second(dim) / 1e9,
+        rows_per_s=rates,
+        row_latency_ns=latencies,
+        sizes_mib={k: v / 2**20 for k, v in sizes.items()},
+    )
+
+
+@dataclass
+class CenterCost:
+    """One trainer's work per center word: flops and rows touched (each read, then written back)."""
+
+    trainer: str
+    flops: float
+    rows: float
+
+
+def center_costs(dim: int, negative: int, contexts: float) -> list[CenterCost]:
+    """Per center, with ``contexts`` context words on average (2 x the mean reach) and ``negative`` negatives.
+
+    A (context, target) step is a dot, the gradient's axpy into the input's update and the target row's axpy: 6 dim
+    flops; the input's update is one more axpy (2 dim). Skip-gram trains ``contexts`` pairs, each against the center's
+    output row and ``negative`` negatives: per-pair negatives fetch new negative rows for each pair, shared ones one
+    set per center. CBOW sums the window's input rows (dim flops each), trains the mean against negative + 1 output
+    rows, and adds the error to every window row (2 dim each)."""
+    targets = negative + 1
+    pair_flops = 6 * dim * targets + 2 * dim
+    return [
+        CenterCost("skip-gram, per-pair negatives", contexts * pair_flops, contexts * (1 + targets)),
+        CenterCost("skip-gram, shared negatives", contexts * pair_flops, contexts * 2 + negative),
+        CenterCost("CBOW", 3 * dim * contexts + 6 * dim * targets, contexts + targets),
+    ]
+
+
+def bounds(machine: Machine, costs: list[CenterCost], keep: float, threads: int) -> list[dict]:
+    """Each trainer's words/s bound on ``threads`` cores: raw tokens/s, ``keep`` of them centers after sampling."""
+    flops_per_s = machine.gflops * 1e9
+    rows_per_s = machine.rows_per_s["model, Zipf"]
+    out = []
+    for cost in costs:
+        compute, memory = cost.flops / flops_per_s, cost.rows / rows_per_s
+        per_center = max(compute, memory)
+        out.append(
+            dict(
+                trainer=cost.trainer,
+                flops_per_center=cost.flops,
+                rows_per_center=cost.rows,
+                compute_ns=compute * 1e9,
+                memory_ns=memory * 1e9,
+                bound="compute" if compute >= memory else "memory",
+                words_per_s=threads / (keep * per_center),
+            )
+        )
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--vocab", type=int, default=71_290, help="words of the model (IMDB at min_count 5)")
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument(
+        "--keep", type=float, default=0.60, help="share of tokens left after sub-sampling (IMDB, sample 1e-3)"
+    )
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args(argv)
+    machine = probe(args.dim, args.vocab)
+    contexts = args.window + 1  # 2 x the mean reach of a window shrunk uniformly in [1, window]
+    rows = bounds(machine, center_costs(args.dim, args.negative, contexts), args.keep, args.threads)
+    print(f"{machine.cpu} ({platform.machine()}), one core, d={args.dim}")
+    print(f"arithmetic (dot + 2 axpy, rows in L1): {machine.gflops:.1f} GFLOP/s")
+    for label in machine.rows_per_s:
+        print(
+            f"random rows, {label:11s} ({machine.sizes_mib[label]:7.1f} MiB): "
+            f"{machine.rows_per_s[label] / 1e6:6.1f}M rows/s independent"
+            + ("" if np.isnan(machine.row_latency_ns[label]) else f", {machine.row_latency_ns[label]:6.1f} ns chained")
+        )
+    print(f"\nper center: {contexts} contexts, {args.negative} negatives, {args.keep:.0%} of tokens kept")
+    print(f"{'trainer':32s} {'kflops':>7s} {'rows':>5s} {'compute':>9s} {'memory':>9s}  {'bound':7s} {'words/s':>8s}")
+    for r in rows:
+        print(
+            f"{r['trainer']:32s} {r['flops_per_center'] / 1e3:7.1f} {r['rows_per_center']:5.0f} "
+            f"{r['compute_ns']:7.0f}ns {r['memory_ns']:7.0f}ns  {r['bound']:7s} {r['words_per_s'] / 1e6:7.2f}M"
+        )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(machine=asdict(machine), settings=vars(args), bounds=rows), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
