@@ -7,7 +7,10 @@ import types
 import pytest
 
 import benchmarks.__main__ as runner
+from benchmarks import report
 from benchmarks.__main__ import merge_rounds
+from benchmarks.benchmarks import common
+from benchmarks.rows import DISTRIBUTED, MEMORY, plan
 
 
 def test_merge_rounds_keeps_every_run():
@@ -28,10 +31,10 @@ def fake_rows(monkeypatch):
     """The runner with its subprocess rows replaced by a recorder: row i's n-th run measures n."""
     calls = []
 
-    def measure(spec, args):
-        calls.append(spec["label"])
+    def measure(row, args):
+        calls.append(row.label)
         return dict(
-            spec,
+            row.record(),
             wall_s=1.0,
             rates=[float(len(calls))],
             unit="words/s",
@@ -59,6 +62,72 @@ def test_rounds_run_the_rows_in_turn(monkeypatch, tmp_path, capsys):
     rows = {r["label"]: r["rates"] for r in json.loads(out.read_text())["rows"]}
     assert rows == {first: [1.0, 3.0, 5.0], second: [2.0, 4.0, 6.0]}
     assert "| 3 (1–5) |" in capsys.readouterr().out
+
+
+def plans():
+    """The runner's plans: full, --quick, --large and with the CUDA rows."""
+    for quick, large, device in (
+        (False, False, "cpu"),
+        (True, False, "cpu"),
+        (False, True, "cpu"),
+        (True, False, "cuda"),
+    ):
+        yield plan(types.SimpleNamespace(quick=quick, large=large, device=device))
+
+
+def test_every_ratio_is_against_a_row_of_the_same_run():
+    """A row's ratio columns point at rows of the same plan (--quick keeps what its rows are compared with), and
+    each baseline, gensim and word2vec.c row is its own reference (1x)."""
+    for rows in plans():
+        for row in rows:
+            for other in (row.baseline, row.gensim, row.word2vec_c):
+                assert other is None or any(other is r for r in rows), (row.label, other.label)
+        for row in rows:
+            for column in ("gensim", "word2vec_c"):
+                reference = getattr(row, column)
+                assert reference is None or getattr(reference, column) is reference
+            if row.baseline is not None and row.group != DISTRIBUTED:
+                assert row.baseline.baseline is row.baseline
+        assert len({row.label for row in rows}) == len(rows)
+
+
+def test_quick_runs_the_rows_marked_quick():
+    full, quick = (plan(types.SimpleNamespace(quick=q, large=False, device="cpu")) for q in (False, True))
+    assert [r.label for r in quick if r.group != MEMORY] == [r.label for r in full if r.quick and r.group != MEMORY]
+    assert 0 < len(quick) < len(full)
+
+
+def test_ratio_columns_follow_rows_not_labels():
+    """Renaming rows leaves every ratio as it was: the columns hold rows, not label text."""
+    rows = plan(types.SimpleNamespace(quick=False, large=False, device="cpu"))
+    info = dict(report.machine(), load_average_end=(0.0,))
+
+    def results():
+        return [
+            dict(
+                row.record(),
+                rates=[100.0 * (i + 1)],
+                unit="words/s",
+                note="",
+                tokens=1,
+                maxrss_mib=1.0,
+                children_maxrss_mib=0.0,
+            )
+            for i, row in enumerate(rows)
+        ]
+
+    before = report.table(rows, results(), info).splitlines()
+    for row in rows:
+        row.label = f"renamed {row.label}"
+    after = report.table(rows, results(), info).splitlines()
+    cells = [line.split(" | ")[5:8] for line in before[5:]]  # the machine, corpus, a blank line, the table's head
+    assert cells == [line.split(" | ")[5:8] for line in after[5:]]
+    hogwild_job = next(
+        i for i, r in enumerate(rows) if r.workload == "distributed" and r.settings["backend"] == "hogwild"
+    )
+    baseline = next(i for i, r in enumerate(rows) if r is rows[hogwild_job].baseline)
+    assert cells[hogwild_job][0] == report.ratio(hogwild_job + 1, baseline + 1)
+    assert info["cpu"] == common.cpu_model() and f"Machine: {info['cpu']}," in after[0]
 
 
 def test_runner_rejects_zero_rounds_or_repeats(monkeypatch, capsys):

@@ -315,3 +315,17 @@ def peak_rss_mib() -> float:
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- appended: the CPU model, recorded with every result ------------------------------------------------------
+
+
+def cpu_model() -> str:
+    """The CPU's model name: the ``model name`` line of /proc/cpuinfo, else ``platform.processor()``, else '?'."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "?"
