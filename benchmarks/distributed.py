@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -344,9 +343,10 @@ def projection(args) -> str:
     import fastw2v
 
     cost, rate = gpu_step()
+    measured = ", ".join(f"{r / 1e6:.1f}M words/s at 2^{b.bit_length() - 1} pairs a step" for b, r in GPU_RATES.items())
     lines = [
         f"One GPU's step (measured, one H200 on IMDB): {cost * 1e6:.0f} µs plus {rate / 1e6:.1f}M words/s at "
-        f"d = 100, from its {', '.join(f'{r / 1e6:.1f}M words/s at 2^{b.bit_length() - 1} pairs a step' for b, r in GPU_RATES.items())}; "
+        f"d = 100, from its {measured}; "
         "the rate scaled by 100 / d for other d (modelled). Links (modelled): "
         + "; ".join(f"{name}: {bw / 1e9:.0f} GB/s, {lat * 1e6:.0f} µs a message" for name, _, bw, lat in LINKS)
         + ". Rows handed on and the imbalance: computed from the scheme on the corpus's first chunks "
@@ -361,7 +361,7 @@ def projection(args) -> str:
         corpus = encoded(path, fastw2v.Config(min_count=min_count))
         for span in (1 << 18, 1 << 22, 1 << 24):
             config = fastw2v.Config(min_count=min_count, span_tokens=span, chunk_tokens=max(span, 1 << 20))
-            for name, n, bandwidth, latency in LINKS:
+            for name, n, _, _ in LINKS:
                 rows, imbalance = handover_volume(corpus, config, n, max_tokens=max(4 * span, 1 << 22))
                 ((_, _, per_token, words, times),) = [r for r in project(dim, rows, span, imbalance) if r[0] == name]
                 lines.append(
@@ -372,7 +372,7 @@ def projection(args) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.distributed", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", default="imdb", help="imdb, a dataset folder, or text files (.txt/.jsonl, a glob)")
     p.add_argument("--ranks", default="1,2,8", help="processes per job, comma-separated")
@@ -406,7 +406,11 @@ def main(argv=None) -> int:
     p.add_argument("--_transfer", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--row-out", help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     from fastw2v import Config
 
     args.chunk_tokens = args.chunk_tokens or Config().chunk_tokens
@@ -431,8 +435,10 @@ def main(argv=None) -> int:
     table = summary(rows)
     print(table)
     if args.out:
+        from .benchmarks.common import cpu_model
+
         info = dict(
-            machine=platform.processor() or platform.machine(),
+            machine=cpu_model(),
             cpus=os.cpu_count(),
             command="python -m benchmarks.distributed " + " ".join(argv if argv is not None else sys.argv[1:]),
         )

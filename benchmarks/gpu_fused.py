@@ -39,6 +39,8 @@ from fastw2v.corpus import EncodedCorpus
 from fastw2v.evaluate import evaluate_analogies, evaluate_word_pairs
 from fastw2v.model import SkipGramNS
 
+from .benchmarks import common
+
 RESULTS: dict = {}
 DEVICE = "cuda"  # --device: cpu runs the same parts with TRITON_INTERPRET=1 on small corpora (a smoke test)
 
@@ -76,7 +78,7 @@ def check(corpus: EncodedCorpus, out: str, device: str, B: int = 1 << 16) -> Non
             ref.out_embed.weight.normal_(0, 0.3)
         W_in, W_out = ref.in_embed.weight.detach().clone(), ref.out_embed.weight.detach().clone()
         ref_loss = ref.sgd_step(center, pos, negs, 0.025, trust=trust)
-        step = fused.FusedStep(W_in, W_out, 5, batches._alias_table)
+        step = fused.FusedStep(W_in, W_out, 5, torch.from_numpy(batches.alias_table))
         loss = torch.zeros((), device=device)
         base_col, base_coin = fused.stream_bases(batches.seed, 0, 0)
         step.step(center, pos, 0.025, trust, loss, draw=(base_col, base_coin, 0))
@@ -204,6 +206,19 @@ def profile_run(corpus, out: str, B: int) -> None:
         emit("profile", profile_training(corpus, B, kernel, DEVICE), out)
 
 
+def pairs_per_second(step: fused.FusedStep, data: list, loss: torch.Tensor) -> float:
+    """Pairs a second of ``step`` over the (center, pos) batches of ``data``, three times, at lr 0 (the matrices
+    do not change), after one untimed step that compiles the step's current block shapes."""
+    center, pos = data[0]
+    step.step(center, pos, 0.0, 16.0, loss, draw=(1, 2, 0))
+    sync()
+    start = time.perf_counter()
+    for center, pos in data * 3:
+        step.step(center, pos, 0.0, 16.0, loss, draw=(1, 2, 0))
+    sync()
+    return sum(c.shape[0] for c, _ in data) * 3 / (time.perf_counter() - start)
+
+
 def blocks(corpus, out: str, B: int) -> None:
     """Step time for other (pairs per program, warps) of each kernel on the same batches (lr 0: the matrices do
     not change): the score kernel's shape varied with the update kernel's fixed, then the update kernel's
@@ -221,27 +236,16 @@ def blocks(corpus, out: str, B: int) -> None:
             if i == 3:
                 break
         model = SkipGramNS(len(corpus.vocab), d).to(DEVICE)
-        step = fused.FusedStep(model.in_embed.weight.detach(), model.out_embed.weight.detach(), 5, batches._alias_table)
+        alias_table = torch.from_numpy(batches.alias_table)
+        step = fused.FusedStep(model.in_embed.weight.detach(), model.out_embed.weight.detach(), 5, alias_table)
         loss = torch.zeros((), device=DEVICE)
-        n = sum(c.shape[0] for c, _ in data) * 3
-
-        def timed() -> float:
-            for center, pos in data[:1]:
-                step.step(center, pos, 0.0, 16.0, loss, draw=(1, 2, 0))  # compiles a new shape; lr 0 changes nothing
-            sync()
-            start = time.perf_counter()
-            for center, pos in data * 3:
-                step.step(center, pos, 0.0, 16.0, loss, draw=(1, 2, 0))
-            sync()
-            return n / (time.perf_counter() - start)
-
         default = fused.block_shapes(d)
         best = {}
         for which in ("score", "update"):
             rates = {}
             for shape in shapes:
                 setattr(step, f"{which}_shape", shape)
-                rates[shape] = timed()
+                rates[shape] = pairs_per_second(step, data, loss)
                 emit(
                     "blocks",
                     dict(
@@ -261,7 +265,7 @@ def blocks(corpus, out: str, B: int) -> None:
         del model, step
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.gpu_fused", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", required=True, help="encoded IMDB folder (tools.carry unpack)")
     p.add_argument("--second", default=None, help="encoded folder of the second corpus (not IMDB)")
@@ -273,64 +277,63 @@ def main(argv=None) -> int:
     p.add_argument("--quality-batch", type=int, default=1 << 16)
     p.add_argument("--device", default="cuda", help="cuda; cpu with TRITON_INTERPRET=1 is a smoke test of this script")
     p.add_argument("--speed-batches", default="14,15,16,17,18,20", help="log2 of the triton rows' batch sizes")
-    args = p.parse_args(argv)
+    return p
+
+
+def run_part(name: str, args, started: float, fn, *a, **kw) -> None:
+    """Runs one part if ``--parts`` names it; a part that fails is recorded under ``errors``, and the rest run."""
+    if name not in args.parts.split(","):
+        return
+    t = time.perf_counter()
+    try:
+        fn(*a, **kw)
+    except Exception as e:  # one failing part must not lose the others
+        emit("errors", dict(part=name, error=f"{type(e).__name__}: {e}"), args.out)
+    print(
+        f"[{time.perf_counter() - started:6.1f}s] {name} done in {time.perf_counter() - t:.1f}s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def quality_variants(batch: int) -> list[tuple[str, dict]]:
+    """The quality part's settings: the default first, then the torch step, a larger batch and k = 10."""
+    return [
+        ("default", dict(batch_size=batch)),
+        ("torch step", dict(batch_size=batch, sgd_kernel="torch")),
+        ("B=2^18", dict(batch_size=1 << 18)),
+        ("k=10", dict(batch_size=batch, negative=10)),
+    ]
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     global DEVICE
     DEVICE = args.device
+    on_gpu = DEVICE.startswith("cuda")
     os.makedirs(args.out, exist_ok=True)
     RESULTS["machine"] = dict(
-        gpu=torch.cuda.get_device_name(0) if DEVICE.startswith("cuda") else None,
+        cpu=common.cpu_model(),
+        gpu=torch.cuda.get_device_name(0) if on_gpu else None,
         torch=torch.__version__,
         triton=getattr(fused.triton, "__version__", None),
         cpus=os.cpu_count(),
     )
     corpus = EncodedCorpus.load(args.corpus)
-    parts = args.parts.split(",")
     started = time.perf_counter()
-
-    def part(name, fn, *a, **kw):
-        if name not in parts:
-            return
-        t = time.perf_counter()
-        try:
-            fn(*a, **kw)
-        except Exception as e:  # one failing part must not lose the others
-            emit("errors", dict(part=name, error=f"{type(e).__name__}: {e}"), args.out)
-        print(
-            f"[{time.perf_counter() - started:6.1f}s] {name} done in {time.perf_counter() - t:.1f}s",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    part("check", check, corpus, args.out, DEVICE, 1 << 16 if DEVICE.startswith("cuda") else 64)
-    part("blocks", blocks, corpus, args.out, 1 << 16 if DEVICE.startswith("cuda") else 64)
-    part("speed", speed, corpus, args.out, args.repeat, [int(e) for e in args.speed_batches.split(",")])
+    run_part("check", args, started, check, corpus, args.out, DEVICE, 1 << 16 if on_gpu else 64)
+    run_part("blocks", args, started, blocks, corpus, args.out, 1 << 16 if on_gpu else 64)
+    batches = [int(e) for e in args.speed_batches.split(",")]
+    run_part("speed", args, started, speed, corpus, args.out, args.repeat, batches)
     corpora = {"imdb": corpus}
     if args.second:
         corpora["second"] = EncodedCorpus.load(args.second)
     seeds = [int(s) for s in args.seeds.split(",")]
-    B = args.quality_batch
-    part(
-        "memory",
-        memory,
-        args.out,
-        5_000_000 if DEVICE.startswith("cuda") else 1000,
-        B=1 << 18 if DEVICE.startswith("cuda") else 64,
-    )
-    part("profile", profile_run, corpus, args.out, 1 << 16)
-    part(
-        "quality",
-        quality,
-        corpora,
-        args.out,
-        args.eval_dir,
-        seeds,
-        [
-            ("default", dict(batch_size=B)),
-            ("torch step", dict(batch_size=B, sgd_kernel="torch")),
-            ("B=2^18", dict(batch_size=1 << 18)),
-            ("k=10", dict(batch_size=B, negative=10)),
-        ],
-    )
+    V, B = (5_000_000, 1 << 18) if on_gpu else (1000, 64)
+    run_part("memory", args, started, memory, args.out, V, B=B)
+    run_part("profile", args, started, profile_run, corpus, args.out, 1 << 16)
+    variants = quality_variants(args.quality_batch)
+    run_part("quality", args, started, quality, corpora, args.out, args.eval_dir, seeds, variants)
     return 0
 
 

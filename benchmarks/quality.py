@@ -9,7 +9,7 @@
 
 Both sides get one encoded corpus (fastw2v's simple tokenizer, min_count=5). gensim reads it back as a
 ``corpus_file`` (one piece per line, words from the vocabulary, space-separated) with min_count=5, so both
-vocabularies are the same words with the same counts. The torch CPU backend trains ~40k words/s, so its
+vocabularies are the same words with the same counts. The torch backend is slow on the CPU, so its
 rows use a slice (the first ``--slice-tokens`` tokens, vocabulary recounted on the slice with min_count=5)
 and gensim is trained on that same slice for their comparison; the table's ``corpus`` column says which
 rows used which corpus, and each gap is to the gensim row on the same corpus.
@@ -583,12 +583,12 @@ def git_commit() -> str | None:
     git checkout."""
     import subprocess
 
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True, check=True).stdout
+
     try:
-        run = lambda *a: (
-            subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True, check=True).stdout
-        )
-        changed = run("status", "--porcelain", "-uno", "--", "fastw2v", "benchmarks/*.py").strip()
-        return run("rev-parse", "--short", "HEAD").strip() + ("+" if changed else "")
+        changed = git("status", "--porcelain", "-uno", "--", "fastw2v", "benchmarks/*.py").strip()
+        return git("rev-parse", "--short", "HEAD").strip() + ("+" if changed else "")
     except (OSError, subprocess.CalledProcessError):
         return None
 
@@ -630,6 +630,11 @@ def gpu_name() -> str | None:
     return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 
 
+def gap(row: dict, reference: dict | None, key: str, spec: str) -> str:
+    """``row[key]`` minus the reference row's, formatted with ``spec``; a dash for the reference itself or none."""
+    return "—" if reference is None or row is reference else format(row[key] - reference[key], spec)
+
+
 def table(rows: list[dict], names: dict) -> str:
     ref = {}
     for r in rows:
@@ -642,7 +647,6 @@ def table(rows: list[dict], names: dict) -> str:
     ]
     for r in rows:
         g = ref.get(r["corpus"])
-        gap = lambda k, f: "—" if g is None or r is g else format(r[k] - g[k], f)
         on = f" ({r['device']})" if r.get("device", "cpu") != "cpu" else ""
         agree = r.get("agreement", float("nan"))
         on += "".join(f" {k}={v}" for k, v in r.get("variant", {}).items())
@@ -650,8 +654,8 @@ def table(rows: list[dict], names: dict) -> str:
             on += f" ({gensim_kind(r['gensim_mode'], r['gensim_workers'])})"
         lines.append(
             f"| {r['backend']}{on} | {r.get('seed', '—')} | {r['batch_size'] or '—'} | {r['corpus']} "
-            f"| {r['epochs']} | {r['analogy']:.1f} | {gap('analogy', '+.1f')} | "
-            f"{r['ws353_rho']:.3f} | {gap('ws353_rho', '+.3f')} | {'—' if agree != agree else f'{agree:.3f}'} | "
+            f"| {r['epochs']} | {r['analogy']:.1f} | {gap(r, g, 'analogy', '+.1f')} | "
+            f"{r['ws353_rho']:.3f} | {gap(r, g, 'ws353_rho', '+.3f')} | {'—' if agree != agree else f'{agree:.3f}'} | "
             f"{r['words_per_sec']:,.0f} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |"
         )
     lines.append("")

@@ -23,6 +23,7 @@ the machine gives N copies of this memory-bound load; N threads of one process c
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
@@ -65,8 +66,8 @@ def _control_loop(rows, reps):
 
 
 def control_rate(threads: int, reps: int = 6000) -> float:
-    """Row passes per second of the control loop with 4 rows per thread (weak scaling: about 0.3 s whatever
-    the thread count, so every count is timed over the same stretch)."""
+    """Row passes per second of the control loop with 4 rows per thread (weak scaling: the same work per thread
+    whatever the thread count, so every count is timed over a stretch of the same length)."""
     rows = np.random.default_rng(0).random((4 * threads, 4096), dtype=np.float32)
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
@@ -122,7 +123,7 @@ def gains(runs: list[dict], base: int) -> dict:
     return {t: statistics.median(run[t] / run[base] * base for run in runs) for t in runs[0]}
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", default=None, help="dataset folder, text file or encoded corpus folder")
     p.add_argument("--tokens", type=int, default=4_000_000, help="train on the first N tokens (whole pieces)")
@@ -146,55 +147,73 @@ def main(argv=None) -> int:
         help="seconds the --processes children get to start and warm up before the window opens",
     )
     common.add_shared_negatives_option(p)
-    args = p.parse_args(argv)
-    cores = common.cpu_count()
-    if args.threads:
-        counts = [int(t) for t in args.threads.split(",")]
-    else:
-        counts = sorted({min(1 << i, cores) for i in range(cores.bit_length() + 1)})
-    c = common.corpus(args.corpus, args.tokens)
+    return p
+
+
+def trainers(args, c, counts: list[int]) -> dict:
+    """The measured trainers by name: each takes a thread count and gives a rate. The hogwild ones are warmed up."""
     hots = [int(h) for h in args.hot_rows.split(",")]
     shared = common.SHARED_NEGATIVES[args.shared_negatives]
     for sn in shared:
         hogwild_rate(c, counts[-1], hots[-1], sn)  # compile, warm the caches
-    trainers = {
-        f"hogwild{f' hot_rows={h}' if h else ''}{' shared negatives' if sn else ''}": (
-            lambda t, h=h, sn=sn: hogwild_rate(c, t, h, sn)
+    out = {
+        f"hogwild{f' hot_rows={h}' if h else ''}{' shared negatives' if sn else ''}": functools.partial(
+            hogwild_rate, c, hot_rows=h, shared_negatives=sn
         )
         for sn in shared
         for h in hots
     }
     if args.gensim and common.has_module("gensim"):
         text = common.text_file(args.corpus, args.tokens)
-        trainers["gensim corpus_file"] = lambda t: W.prepare_gensim(c, text, workers=t)().value
+
+        def gensim_rate(t: int) -> float:
+            return W.prepare_gensim(c, text, workers=t)().value
+
+        out["gensim corpus_file"] = gensim_rate
     if args.processes:
-        trainers["control: N one-thread hogwild processes"] = lambda t: processes_rate(
-            args.corpus, args.tokens, t, lead=args.process_lead
+        out["control: N one-thread hogwild processes"] = functools.partial(
+            processes_rate, args.corpus, args.tokens, lead=args.process_lead
         )
-    trainers["control: compute-bound loop"] = control_rate
+    out["control: compute-bound loop"] = control_rate
     control_rate(1, 1)  # compile
-    rounds = {name: [] for name in trainers}  # per trainer, one {threads: rate} per round
-    for r in range(args.repeat):
-        for name, rate in trainers.items():
-            rounds[name].append({t: rate(t) for t in counts})
-            print(
-                f"round {r + 1}, {name}: " + ", ".join(f"{t} threads {v:,.0f}" for t, v in rounds[name][-1].items()),
-                file=sys.stderr,
-                flush=True,
-            )
+    return out
+
+
+def print_table(rounds: dict, counts: list[int], header: str) -> None:
     print(
-        f"{c.description}; {cores} cores; {args.repeat} rounds, 1 epoch; words/s (the compute-bound control: row passes/s): "
-        "median of the rounds; × 1 thread: median of the rounds' own ratios\n"
+        f"{header}; words/s (the compute-bound control: row passes/s): median of the rounds; × 1 thread: median of "
+        "the rounds' own ratios\n"
     )
-    print(
-        "| trainer | threads | words/s | × 1 thread | efficiency | × 1 thread, each round |\n|---|---:|---:|---:|---:|---|"
-    )
+    print("| trainer | threads | words/s | × 1 thread | efficiency | × 1 thread, each round |")
+    print("|---|---:|---:|---:|---:|---|")
     for name, runs in rounds.items():
         gain = gains(runs, counts[0])
         for t in counts:
             rate = statistics.median(run[t] for run in runs)
             each = " ".join(f"{run[t] / run[counts[0]] * counts[0]:.2f}" for run in runs)
             print(f"| {name} | {t} | {rate:,.0f} | {gain[t]:.2f}× | {100 * gain[t] / t:.0f}% | {each} |")
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    cores = common.cpu_count()
+    if args.threads:
+        counts = [int(t) for t in args.threads.split(",")]
+    else:
+        counts = sorted({min(1 << i, cores) for i in range(cores.bit_length() + 1)})
+    c = common.corpus(args.corpus, args.tokens)
+    measured = trainers(args, c, counts)
+    rounds = {name: [] for name in measured}  # per trainer, one {threads: rate} per round
+    for r in range(args.repeat):
+        for name, rate in measured.items():
+            rounds[name].append({t: rate(t) for t in counts})
+            print(
+                f"round {r + 1}, {name}: " + ", ".join(f"{t} threads {v:,.0f}" for t, v in rounds[name][-1].items()),
+                file=sys.stderr,
+                flush=True,
+            )
+    header = f"{c.description}; {common.cpu_model()}, {cores} cores; {args.repeat} rounds, 1 epoch"
+    print_table(rounds, counts, header)
     return 0
 
 

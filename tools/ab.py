@@ -7,7 +7,7 @@ Each revision's ``fastw2v/`` is taken with ``git archive`` (the working tree for
 fresh process that imports it, trains once untimed (numba compiles or loads its cache) and then times one
 epoch of the same encoded slice of the corpus. The runs alternate A, B, A, B, ... and the table gives each
 side's median and the median of the per-round ratios B / A, which is what a kernel change is judged by on a
-machine whose speed drifts over minutes (this 2-core one drifts by ±30%).
+machine whose speed drifts over minutes.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ batch size, on a slice of IMDB, 1 epoch.
     python -m tools.large_batch --slice-tokens 3000000 --runs 16384:16 65536:16 16384:none
 
 Each run prints the mean training loss per pair, the mean cosine between the input vectors of random pairs
-of the 5,000 most frequent words (a collapsed, under-trained model is near 1; gensim on the same slice
-gives 0.78), and the neighbours of "good" and "horror". ``none`` is the plain summed step.
+of the 5,000 most frequent words (a collapsed, under-trained model is near 1; compare gensim on the same
+slice), and the neighbours of "good" and "horror". ``none`` is the plain summed step.
 """
 
 from __future__ import annotations

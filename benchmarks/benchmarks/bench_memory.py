@@ -1,6 +1,6 @@
 """Memory: peak RSS of each pipeline and trainer (asv runs every benchmark in its own process, so a
 peakmem_* row holds the interpreter, torch, the data and the workload), and the bytes per pair of the
-tutorial's precomputed pair list (the reason it cannot hold IMDB: ~230M pairs)."""
+tutorial's precomputed pair list (the reason it cannot hold all of IMDB's pairs)."""
 
 from . import workloads as W
 from .common import corpus, cpu_count, text_file

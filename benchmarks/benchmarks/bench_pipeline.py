@@ -59,7 +59,7 @@ class DevicePipeline:
     def setup(self, batch_size, device):
         if device == "cuda" and not cuda_available():
             raise Skip("no CUDA GPU")
-        n_tokens = None if device == "cuda" else 200_000  # torch ops on the CPU: ~1M pairs/s
+        n_tokens = None if device == "cuda" else 200_000  # torch ops on the CPU are slow: a slice
         self.run = W.prepare_pipeline(corpus(None, n_tokens), "device", batch_size, device=device)
 
     def time_epoch(self, batch_size, device):

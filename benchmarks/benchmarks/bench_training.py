@@ -2,7 +2,7 @@
 
 All read the same token stream with the same settings (common.SETTINGS: skip-gram, negative 5, window 5,
 dim 100, sample 1e-3, min_count 5, 1 epoch). Slices keep a run short: the tutorial's loop runs a fixed
-number of batches on 20k tokens, torch on the CPU (~40k words/s) trains 200k tokens, the rest 1M.
+number of batches on 20k tokens, torch on the CPU (slow there) trains 200k tokens, the rest 1M.
 """
 
 from . import workloads as W

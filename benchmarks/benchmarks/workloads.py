@@ -95,7 +95,7 @@ def prepare_pipeline(
     def run() -> Rate:
         pairs = 0
         start = time.perf_counter()
-        for center, _, negs in builder:
+        for center, _, _ in builder:
             pairs += center.shape[0]
             if max_pairs is not None and pairs >= max_pairs:
                 break
@@ -260,35 +260,22 @@ def word2vec_c_command(
     """word2vec.c's command line with the shared settings (skip-gram, or CBOW with ``cbow=1``, at gensim's
     alpha 0.025; negative sampling, binary output)."""
     s = common.SETTINGS
-    return [
-        binary,
-        "-train",
-        text_path,
-        "-output",
-        output,
-        "-cbow",
-        str(cbow),
-        "-alpha",
-        "0.025",
-        "-size",
-        str(s["vector_size"]),
-        "-window",
-        str(s["window"]),
-        "-negative",
-        str(s["negative"]),
-        "-hs",
-        "0",
-        "-sample",
-        str(s["sample"]),
-        "-min-count",
-        str(min_count),
-        "-threads",
-        str(threads),
-        "-iter",
-        str(epochs),
-        "-binary",
-        "1",
-    ]
+    flags = {
+        "train": text_path,
+        "output": output,
+        "cbow": cbow,
+        "alpha": "0.025",
+        "size": s["vector_size"],
+        "window": s["window"],
+        "negative": s["negative"],
+        "hs": 0,
+        "sample": s["sample"],
+        "min-count": min_count,
+        "threads": threads,
+        "iter": epochs,
+        "binary": 1,
+    }
+    return [binary] + [arg for flag, value in flags.items() for arg in (f"-{flag}", str(value))]
 
 
 def prepare_word2vec_c(c, text_path: str, threads: int = 2, cbow: int = 0):
@@ -431,7 +418,7 @@ def prepare_distributed(c, ranks: int = 2, backend: str = "hogwild", device: str
 
 
 # The large-vocabulary text: Zipf's law (exponent 1) over 3M types, 20M tokens in lines of 100, numpy's
-# default_rng(0); min_count 2 keeps 1,049,317 words of 19.2M tokens.
+# default_rng(0); min_count 2 keeps a vocabulary of over a million words.
 LARGE_VOCAB = dict(n_tokens=20_000_000, line_tokens=100, vocab_size=3_000_000, exponent=1.0, shift=1.0)
 
 
