@@ -9,13 +9,13 @@
 # On the GPU machine (carry .devdata/*.npz and the two evaluation files):
 #   bash benchmarks/gpu_session.sh OUTDIR
 #
-# 1. the fused Triton step, in one process (benchmarks.gpu_fused, ~4 minutes): its arithmetic against the torch
+# 1. the fused Triton step, in one process (benchmarks.gpu_fused): its arithmetic against the torch
 #    step on a real batch, block shapes, words/s beside the torch step for several batch sizes and d = 300,
 #    GPU memory (V = 5M, d = 300), where the time goes, and quality at 1 and 5 epochs on IMDB and the second corpus;
 # 2. the runner's CUDA rows (DeviceBatches, both steps at 2^14..2^20, each row its own process) and its profiles;
 # 3. optional (OLD_S=210): adam and sparse_adam quality on all of IMDB, 5 epochs;
 # 4. optional (SCALING_S=160): hogwild's thread scaling on this machine's cores;
-# 5. optional (SEEDS_S=300, ~4 minutes on 16 cores): hogwild over 7 seeds on all of IMDB, 5 epochs, 7 rows at a time
+# 5. optional (SEEDS_S=300): hogwild over 7 seeds on all of IMDB, 5 epochs, 7 rows at a time
 #    (--jobs), the seed-to-seed spread that a quality gap has to exceed;
 # 6. optional (CBOW_S=240): CBOW on the GPU (the fused CBOW kernels, B = 2^16 windows) and gensim's CBOW on all of
 #    IMDB, 1 epoch: words/s and quality;

@@ -38,159 +38,34 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
-import platform
-import shlex
 import sys
 import tempfile
 import time
 
-import numpy as np
-
 import fastw2v
 from fastw2v.cache import DEFAULT_CACHE_DIR
-from fastw2v.corpus import EncodedCorpus
 from fastw2v.encode import load_corpus
 from fastw2v.evaluate import evaluate_analogies, evaluate_word_pairs
-from fastw2v.vocab import Vocab
 
-from .benchmarks.common import word2vec_binary
-from .benchmarks.workloads import word2vec_c_command
+from .quality_report import header, neighbour_agreement, pairwise_agreement, print_row, table, write_results
+from .quality_train import (
+    GENSIM_MODES,
+    SETTINGS,
+    gensim_kind,
+    hs_settings,
+    slice_corpus,
+    train_fastw2v,
+    train_gensim,
+    train_word2vec_c,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EVAL = os.path.join(HERE, "..", "..", "shared", "data", "eval")
 DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "shared", "data", "imdb")
 BACKENDS = ("gensim", "word2vec_c", "sgd", "adam", "sparse_adam", "hogwild")
-SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5)
-
-
-def slice_corpus(corpus: EncodedCorpus, n_tokens: int, min_count: int) -> EncodedCorpus:
-    """The whole pieces within the first ``n_tokens`` tokens, with the vocabulary recounted on them.
-
-    Words seen fewer than ``min_count`` times in the slice are dropped from it, as encoding the slice's text
-    would have done; ids are renumbered in the Vocab order (count descending, then word)."""
-    P = max(int(np.searchsorted(corpus.starts, n_tokens, side="right")) - 1, 1)
-    ids = np.asarray(corpus.ids[: corpus.starts[P]])
-    counts = np.bincount(ids, minlength=len(corpus.vocab))
-    vocab = Vocab.from_counts({w: int(c) for w, c in zip(corpus.vocab.words, counts) if c}, min_count=min_count)
-    remap = np.full(len(corpus.vocab), -1, dtype=np.int64)
-    remap[[corpus.vocab.index[w] for w in vocab.words]] = np.arange(len(vocab))
-    new = remap[ids]
-    keep = new >= 0
-    piece = np.repeat(np.arange(P), np.diff(corpus.starts[: P + 1]))[keep]
-    lengths = np.bincount(piece, minlength=P)
-    lengths = lengths[lengths > 0]  # a piece left empty is dropped
-    starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    return EncodedCorpus(
-        ids=new[keep].astype(np.int32),
-        starts=starts,
-        vocab=vocab,
-        n_documents=len(lengths),
-        description=f"{corpus.description}, first {n_tokens:,} tokens",
-    )
-
-
-def write_corpus_file(corpus: EncodedCorpus, path: str) -> None:
-    """One piece per line, words separated by a space (gensim's corpus_file / LineSentence format). Written
-    under a temporary name and renamed, so rows running in parallel (--jobs) never read a half-written file."""
-    words = np.array(corpus.vocab.words, dtype=object)
-    part = f"{path}.{os.getpid()}.part"
-    with open(part, "w", encoding="utf-8") as f:
-        for a, b in zip(corpus.starts[:-1], corpus.starts[1:]):
-            f.write(" ".join(words[np.asarray(corpus.ids[a:b])]) + "\n")
-    os.replace(part, path)
-
-
-GENSIM_MODES = ("corpus_file", "iterable")
-
-
-def train_gensim(
-    corpus: EncodedCorpus,
-    epochs: int,
-    workers: int,
-    seed: int,
-    tmp: str,
-    mode: str = "corpus_file",
-    sg: int = 1,
-    hs: bool = False,
-):
-    """gensim's Word2Vec on the corpus file: read by its own threads (``corpus_file``), or as an iterable of
-    token lists (``iterable``: LineSentence over the same file, a producer thread feeding ``workers`` workers);
-    skip-gram, or CBOW with ``sg=0``; negative sampling, or hierarchical softmax alone with ``hs=True``."""
-    from gensim.models import Word2Vec
-    from gensim.models.word2vec import LineSentence
-
-    if mode not in GENSIM_MODES:
-        raise ValueError(f"gensim mode {mode!r}: one of {', '.join(GENSIM_MODES)}")
-    path = os.path.join(tmp, f"corpus-{corpus.n_tokens}.txt")
-    if not os.path.exists(path):
-        write_corpus_file(corpus, path)
-    model = Word2Vec(sg=sg, workers=workers, seed=seed, epochs=epochs, **{**SETTINGS, **hs_settings(hs)})
-    source = {"corpus_file": path} if mode == "corpus_file" else {"corpus_iterable": LineSentence(path)}
-    model.build_vocab(**source)
-    if len(model.wv) != len(corpus.vocab):
-        print(f"warning: gensim's vocabulary has {len(model.wv)} words, ours {len(corpus.vocab)}", file=sys.stderr)
-    start = time.perf_counter()
-    if mode == "corpus_file":
-        model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)
-    else:
-        model.train(corpus_iterable=source["corpus_iterable"], total_examples=model.corpus_count, epochs=epochs)
-    seconds = time.perf_counter() - start
-    wv = model.wv
-    vectors = fastw2v.Vectors(list(wv.index_to_key), wv.vectors)
-    return vectors, model.corpus_total_words * epochs / seconds, seconds
-
-
-def train_word2vec_c(corpus: EncodedCorpus, epochs: int, workers: int, tmp: str, sg: int = 1, hs: bool = False):
-    """word2vec.c (a ``word2vec`` binary on PATH) on the same corpus file; its rate from the wall time, which
-    includes its vocabulary pass (a few seconds). It has no seed option: its streams are keyed by thread."""
-    import subprocess
-
-    binary = word2vec_binary()
-    if binary is None:
-        raise ImportError("no word2vec binary on PATH (pip install --no-deps word2vec compiles word2vec.c)")
-    path = os.path.join(tmp, f"corpus-{corpus.n_tokens}.txt")
-    if not os.path.exists(path):
-        write_corpus_file(corpus, path)
-    out = os.path.join(tmp, f"word2vec-c-{os.getpid()}.bin")
-    cmd = word2vec_c_command(binary, path, out, workers, epochs, min_count=SETTINGS["min_count"], cbow=1 - sg)
-    if hs:
-        cmd[cmd.index("-hs") + 1], cmd[cmd.index("-negative") + 1] = "1", "0"
-    start = time.perf_counter()
-    subprocess.run(cmd, capture_output=True, text=True, check=True)
-    seconds = time.perf_counter() - start
-    vectors = fastw2v.Vectors.load(out)
-    return vectors, corpus.n_tokens * epochs / seconds, seconds
-
-
-def train_fastw2v(
-    corpus: EncodedCorpus,
-    backend: str,
-    optimizer: str,
-    batch_size: int,
-    epochs: int,
-    workers: int,
-    seed: int,
-    extra: dict,
-):
-    settings = {**SETTINGS, "workers": workers, "seed": seed, **extra}  # a --set / --variant may override these
-    vectors = fastw2v.train(
-        corpus=corpus,
-        backend=backend,
-        optimizer=optimizer,
-        batch_size=batch_size,
-        epochs=epochs,
-        progress=False,
-        **settings,
-    )
-    st = vectors.stats
-    return vectors, st.words_per_sec, st.seconds
-
-
-def hs_settings(hs: bool) -> dict:
-    """--hs: hierarchical softmax alone (gensim's hs=1, negative=0; fastw2v's Config.hs), else nothing to change."""
-    return {"hs": 1, "negative": 0} if hs else {}
 
 
 def parse_extra(items: list[str]) -> dict:
@@ -243,12 +118,21 @@ def parse_variant(text: str) -> tuple[str, dict]:
     return backend, parse_extra(items)
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.quality",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    add_corpus_options(p)
+    add_row_options(p)
+    add_comparison_options(p)
+    add_run_options(p)
+    return p
+
+
+def add_corpus_options(p: argparse.ArgumentParser) -> None:
+    """The corpus and its cache."""
     p.add_argument(
         "--corpus",
         default=DEFAULT_CORPUS,
@@ -256,6 +140,10 @@ def main(argv=None) -> int:
         "as --data takes), or an encoded corpus folder",
     )
     p.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="where the encoded corpus is cached")
+
+
+def add_row_options(p: argparse.ArgumentParser) -> None:
+    """The rows: backends, batch sizes, slices, settings."""
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
     p.add_argument("--batch-sizes", default="1024,16384,65536", help="torch sgd rows, one per batch size")
@@ -286,6 +174,10 @@ def main(argv=None) -> int:
         help="hierarchical softmax instead of negative sampling in every "
         "row (gensim and word2vec.c: hs=1, negative=0; fastw2v: hs=True, negative=0)",
     )
+
+
+def add_comparison_options(p: argparse.ArgumentParser) -> None:
+    """gensim's rows, the agreement between rows, and the variants of the fastw2v rows."""
     p.add_argument(
         "--gensim-mode",
         choices=GENSIM_MODES,
@@ -329,6 +221,10 @@ def main(argv=None) -> int:
         metavar="KEY=VALUE",
         help="a Config field for the fastw2v rows, e.g. --set alpha=0.05 (repeatable)",
     )
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """The evaluation files, the results file, the quick run and parallel rows."""
     p.add_argument("--analogies", default=os.path.join(EVAL, "questions-words.txt"))
     p.add_argument("--similarity", default=os.path.join(EVAL, "wordsim353.tsv"))
     p.add_argument("--restrict-vocab", type=int, default=30000)
@@ -341,7 +237,10 @@ def main(argv=None) -> int:
         help="train this many rows at a time, each in its own process with --workers threads (for a "
         "machine with jobs x workers cores; words/s are then not comparable between rows)",
     )
-    args = p.parse_args(argv)
+
+
+def check_args(p: argparse.ArgumentParser, args, argv) -> None:
+    """Parse the lists of ``args`` in place and refuse what cannot run, through ``p.error``."""
     args.header = header(["python", "-m", "benchmarks.quality", *(sys.argv[1:] if argv is None else argv)])
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -368,40 +267,49 @@ def main(argv=None) -> int:
         if not os.path.isfile(path):
             p.error(f"no such evaluation file {path!r}: pass --analogies / --similarity")
 
+
+def run_rows(args, corpora: dict, names: dict, rows: list[tuple], tmp: str) -> list[tuple]:
+    """Train and evaluate every row (in this process, or in --jobs processes), writing the results file after each:
+    (plan index, label, row, its Vectors when --jobs or --pairwise still need them), in the plan's order."""
+    finished = []
+    if args.jobs > 1:
+        done = run_parallel(args, rows, tmp)
+    else:
+        done = (
+            guarded(i, row, functools.partial(train_row, args, corpora, tmp, i, *row)) for i, row in enumerate(rows)
+        )
+    reference = {}  # corpus -> the first gensim row's Vectors
+    for i, label, row, vectors in done:
+        if row is None:
+            continue
+        if args.jobs == 1:  # the plan trains the reference gensim rows first
+            add_agreement(args, row, vectors, reference)
+        keep = args.jobs > 1 or args.pairwise
+        finished.append((i, label, row, vectors if keep else None))
+        finished.sort(key=lambda x: x[0])  # the plan's order, also in a file a stopped run leaves
+        print_row(row, label, names, agreement_later=args.jobs > 1)
+        write_results(args.out, args.header, names, [r for _, _, r, _ in finished])
+    if args.jobs > 1:  # rows finish in any order: agreement once all are in, in the plan's order
+        for _, _, row, vectors in finished:
+            add_agreement(args, row, vectors, reference)
+    return finished
+
+
+def main(argv=None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    check_args(p, args, argv)
     corpora, names = load_corpora(args, progress=sys.stderr.isatty())
     if args.quick:
         args.slice_tokens = 0
     rows = plan(args)
-    finished = []  # (plan index, label, row, its Vectors while they may still be needed)
     with tempfile.TemporaryDirectory(prefix="fastw2v-quality-") as tmp:
-        if args.jobs > 1:
-            done = run_parallel(args, rows, tmp)
-        else:
-            done = (
-                guarded(i, rows[i], lambda i=i: train_row(args, corpora, tmp, i, *rows[i])) for i in range(len(rows))
-            )
-        reference = {}  # corpus -> the first gensim row's Vectors
-        for i, label, row, vectors in done:
-            if row is None:
-                continue
-            if args.jobs == 1:  # the plan trains the reference gensim rows first
-                add_agreement(args, row, vectors, reference)
-            keep = args.jobs > 1 or args.pairwise
-            finished.append((i, label, row, vectors if keep else None))
-            finished.sort(key=lambda x: x[0])  # the plan's order, also in a file a stopped run leaves
-            report(row, label, names, agreement_later=args.jobs > 1)
-            write_results(args.out, args.header, names, [r for _, _, r, _ in finished])
-        if args.jobs > 1:  # rows finish in any order: agreement once all are in, in the plan's order
-            for _, _, row, vectors in finished:
-                add_agreement(args, row, vectors, reference)
-        results = [r for _, _, r, _ in finished]
-        write_results(args.out, args.header, names, results)
-        pairs = (
-            pairwise_agreement({f"{label} ({row['corpus']})": v for _, label, row, v in finished}, args.agreement_words)
-            if args.pairwise
-            else None
-        )
+        finished = run_rows(args, corpora, names, rows, tmp)
+    results = [r for _, _, r, _ in finished]
+    write_results(args.out, args.header, names, results)
     print(table(results, names))
+    vectors = {f"{label} ({row['corpus']})": v for _, label, row, v in finished}
+    pairs = pairwise_agreement(vectors, args.agreement_words) if args.pairwise else None
     if pairs:
         write_results(args.out, args.header, names, results, pairwise_agreement=pairs)
         print("\nNeighbour agreement between every two rows:\n")
@@ -426,12 +334,8 @@ def load_corpora(args, progress: bool) -> tuple[dict, dict]:
     return corpora, names
 
 
-def train_row(
-    args, corpora: dict, tmp: str, i: int, backend: str, which: str, B: int | None, seed: int, settings: dict
-):
-    """Train and evaluate row i of the plan: (i, label, row dict without its agreement, Vectors), or
-    (i, label, None, None) when its trainer is not installed."""
-    corpus = corpora[which]
+def row_label(args, backend: str, B: int | None, seed: int, settings: dict) -> str:
+    """'sgd B=16384 seed 2 alpha=0.05', 'gensim (corpus_file, 2 workers)': a row as the log and --pairwise name it."""
     label = (
         (backend if B is None else f"{backend} B={B}")
         + (f" seed {seed}" if seed != args.seed else "")
@@ -439,37 +343,42 @@ def train_row(
     )
     if backend == "gensim":
         label += f" ({gensim_kind(args.gensim_mode, args.gensim_workers)})"
+    return label
+
+
+def train_vectors(args, corpus, tmp: str, backend: str, B: int | None, seed: int, row_extra: dict):
+    """(Vectors, words/s, training seconds) of one row's trainer; ImportError when it is not installed."""
+    if backend == "gensim":
+        return train_gensim(corpus, args.epochs, args.gensim_workers, seed, tmp, args.gensim_mode, args.sg, args.hs)
+    if backend == "word2vec_c":
+        return train_word2vec_c(corpus, args.epochs, args.workers, tmp, args.sg, args.hs)
+    if backend == "hogwild":
+        return train_fastw2v(corpus, "hogwild", "sgd", 16384, args.epochs, args.workers, seed, row_extra)
+    return train_fastw2v(corpus, "torch", backend, B, args.epochs, args.workers, seed, row_extra)
+
+
+def train_row(
+    args, corpora: dict, tmp: str, i: int, backend: str, which: str, B: int | None, seed: int, settings: dict
+):
+    """Train and evaluate row i of the plan: (i, label, row dict without its agreement, Vectors), or
+    (i, label, None, None) when its trainer is not installed."""
+    corpus = corpora[which]
+    label = row_label(args, backend, B, seed, settings)
     row_extra = {"sg": args.sg, **hs_settings(args.hs), **parse_extra(args.set), **settings}
     seed = row_extra.get("seed", seed)
     print(f"--- {label} on {which} corpus, {args.epochs} epoch(s)", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
-        if backend == "gensim":
-            vectors, wps, seconds = train_gensim(
-                corpus, args.epochs, args.gensim_workers, seed, tmp, args.gensim_mode, args.sg, args.hs
-            )
-        elif backend == "word2vec_c":
-            vectors, wps, seconds = train_word2vec_c(corpus, args.epochs, args.workers, tmp, args.sg, args.hs)
-        elif backend == "hogwild":
-            vectors, wps, seconds = train_fastw2v(
-                corpus, "hogwild", "sgd", 16384, args.epochs, args.workers, seed, row_extra
-            )
-        else:
-            vectors, wps, seconds = train_fastw2v(
-                corpus, "torch", backend, B, args.epochs, args.workers, seed, row_extra
-            )
+        vectors, wps, seconds = train_vectors(args, corpus, tmp, backend, B, seed, row_extra)
     except ImportError as e:  # gensim not installed, no word2vec binary
         print(f"    skipped {label}: {e}", file=sys.stderr)
         return i, label, None, None
     wall = time.perf_counter() - started
-    an = evaluate_analogies(vectors, args.analogies, restrict_vocab=args.restrict_vocab)
-    ws = evaluate_word_pairs(vectors, args.similarity)
-    device = getattr(getattr(vectors, "stats", None), "device", "cpu")  # gensim: the CPU
     row = dict(
         backend=backend,
         variant=settings,
         seed=seed,
-        device=device,
+        device=getattr(getattr(vectors, "stats", None), "device", "cpu"),  # gensim: the CPU
         batch_size=B,
         agreement=float("nan"),
         corpus=which,
@@ -477,11 +386,7 @@ def train_row(
         vocab=len(corpus.vocab),
         epochs=args.epochs,
         hs=bool(row_extra.get("hs", 0)),
-        analogy=100 * an.accuracy,
-        analogy_evaluated=an.total,
-        analogy_skipped=an.skipped,
-        ws353_rho=ws.spearman,
-        ws353_oov_percent=ws.oov_percent,
+        **evaluation(args, vectors),
         words_per_sec=wps,
         train_seconds=seconds,
         wall_seconds=wall,
@@ -497,9 +402,17 @@ def train_row(
     return i, label, row, vectors
 
 
-def gensim_kind(mode: str, workers: int) -> str:
-    """'corpus_file, 1 worker': how a gensim row was trained (its learning-rate schedule depends on both)."""
-    return f"{mode}, {workers} worker{'s' if workers != 1 else ''}"
+def evaluation(args, vectors) -> dict:
+    """The row's analogy accuracy and WordSim353 rho, with what each left out."""
+    an = evaluate_analogies(vectors, args.analogies, restrict_vocab=args.restrict_vocab)
+    ws = evaluate_word_pairs(vectors, args.similarity)
+    return dict(
+        analogy=100 * an.accuracy,
+        analogy_evaluated=an.total,
+        analogy_skipped=an.skipped,
+        ws353_rho=ws.spearman,
+        ws353_oov_percent=ws.oov_percent,
+    )
 
 
 _WORKER = {}  # in a --jobs worker process: its args and corpora
@@ -544,140 +457,6 @@ def add_agreement(args, row: dict, vectors, reference: dict) -> None:
         reference[which] = vectors
     elif which in reference:
         row["agreement"] = neighbour_agreement(vectors, reference[which], args.agreement_words)
-
-
-def report(row: dict, label: str, names: dict, agreement_later: bool = False) -> None:
-    agree = "at the end" if agreement_later else f"{row['agreement']:.3f}"
-    print(
-        f"    {label} on {names[row['corpus']]}: analogy {row['analogy']:.1f}%  rho {row['ws353_rho']:.3f}  "
-        f"agreement {agree}  {row['words_per_sec']:,.0f} words/s  {row['train_seconds']:.0f} s  "
-        f"good -> {', '.join(row['probe'].get('good', []))}",
-        file=sys.stderr,
-        flush=True,
-    )
-
-
-def write_results(path: str, head: dict, names: dict, rows: list[dict], **more) -> None:
-    """The rows so far as JSON (rewritten after each row, so a stopped run keeps what it measured), opening with
-    the command, commit, machine and date of ``head`` (``header``), as every file in benchmarks/results/ does."""
-    with open(path, "w") as f:
-        json.dump(dict(**head, corpora=names, rows=rows, **more), f, indent=1)
-
-
-def header(argv: list[str]) -> dict:
-    """The command, commit, machine and date of this run, taken once at its start (a commit made while it runs
-    is not its code)."""
-    gpu = gpu_name()
-    return dict(
-        command=shlex.join(argv),
-        commit=git_commit(),
-        machine=f"{os.cpu_count()}-core {platform.processor() or platform.machine()}, {gpu or 'no GPU'}",
-        date=time.strftime("%Y-%m-%d"),
-        cpus=os.cpu_count(),
-        gpu=gpu,
-    )
-
-
-def git_commit() -> str | None:
-    """The checkout's short commit, '+' when the code (fastw2v/, benchmarks/*.py) differs from it; None outside a
-    git checkout."""
-    import subprocess
-
-    def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True, check=True).stdout
-
-    try:
-        changed = git("status", "--porcelain", "-uno", "--", "fastw2v", "benchmarks/*.py").strip()
-        return git("rev-parse", "--short", "HEAD").strip() + ("+" if changed else "")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def neighbour_agreement(a: fastw2v.Vectors, b: fastw2v.Vectors, n_words: int = 1000, topn: int = 10) -> float:
-    """Mean share of the ``topn`` nearest neighbours (cosine) that ``a`` and ``b`` give for the same word, over
-    the ``n_words`` most frequent words both know: how far two trainings of one corpus agree, without any
-    evaluation set. Both neighbour searches run in ``b``'s vocabulary order restricted to the shared words."""
-    shared = [w for w in b.index_to_key if w in a]
-    words = shared[: max(n_words, topn + 1)]
-    if len(shared) <= topn:
-        return float("nan")
-
-    def neighbours(v: fastw2v.Vectors) -> np.ndarray:
-        m = np.asarray(v.vectors, dtype=np.float32)[[v.key_to_index[w] for w in shared]]
-        m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
-        sims = m[: len(words)] @ m.T
-        sims[np.arange(len(words)), np.arange(len(words))] = -np.inf  # not the word itself
-        return np.argpartition(-sims, topn, axis=1)[:, :topn]
-
-    na, nb = neighbours(a), neighbours(b)
-    return float(np.mean([len(set(x) & set(y)) / topn for x, y in zip(na, nb)]))
-
-
-def pairwise_agreement(vectors: dict, n_words: int) -> list[tuple[str, str, float]]:
-    """neighbour_agreement of every two rows: does a backend agree with itself across seeds as much as gensim
-    does, and with gensim as much as word2vec.c does?"""
-    names = list(vectors)
-    return [
-        (a, b, neighbour_agreement(vectors[a], vectors[b], n_words))
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-    ]
-
-
-def gpu_name() -> str | None:
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-
-
-def gap(row: dict, reference: dict | None, key: str, spec: str) -> str:
-    """``row[key]`` minus the reference row's, formatted with ``spec``; a dash for the reference itself or none."""
-    return "—" if reference is None or row is reference else format(row[key] - reference[key], spec)
-
-
-def table(rows: list[dict], names: dict) -> str:
-    ref = {}
-    for r in rows:
-        if r["backend"] == "gensim":
-            ref.setdefault(r["corpus"], r)
-    lines = [
-        "| backend | seed | batch | corpus | epochs | analogy % | Δ analogy (pts) | WS353 rho | Δ rho "
-        "| agreement | words/s | train s | wall s |",
-        "|" + "---|" * 13,
-    ]
-    for r in rows:
-        g = ref.get(r["corpus"])
-        on = f" ({r['device']})" if r.get("device", "cpu") != "cpu" else ""
-        agree = r.get("agreement", float("nan"))
-        on += "".join(f" {k}={v}" for k, v in r.get("variant", {}).items())
-        if r["backend"] == "gensim" and "gensim_mode" in r:  # rows of older files have no mode
-            on += f" ({gensim_kind(r['gensim_mode'], r['gensim_workers'])})"
-        lines.append(
-            f"| {r['backend']}{on} | {r.get('seed', '—')} | {r['batch_size'] or '—'} | {r['corpus']} "
-            f"| {r['epochs']} | {r['analogy']:.1f} | {gap(r, g, 'analogy', '+.1f')} | "
-            f"{r['ws353_rho']:.3f} | {gap(r, g, 'ws353_rho', '+.3f')} | {'—' if agree != agree else f'{agree:.3f}'} | "
-            f"{r['words_per_sec']:,.0f} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |"
-        )
-    lines.append("")
-    lines += [f"corpus `{k}`: {v}" for k, v in names.items()]
-    models = sorted({(r.get("settings", {}).get("sg", 1), bool(r.get("hs"))) for r in rows})
-    lines += [
-        f"{'skip-gram' if sg else 'CBOW'}, {'hierarchical softmax (hs=1, negative=0)' if hs else 'negative sampling'}"
-        for sg, hs in models
-    ]
-    jobs = max((r.get("jobs", 1) for r in rows), default=1)
-    if jobs > 1:
-        lines.append(f"Rows trained {jobs} at a time in parallel processes (--jobs): their words/s are not comparable.")
-    lines.append(
-        "agreement: the share of each word's 10 nearest neighbours that the reference gensim row (the "
-        "first gensim row on the same corpus) also has, over the most frequent words: compare it with "
-        "a gensim row of another seed. It needs no evaluation set, so it works on any text."
-    )
-    lines.append(
-        "Δ: difference to the gensim row on the same corpus. analogy: questions-words.txt, 3CosAdd, "
-        "30,000 most frequent words, accuracy over the questions with all words known."
-    )
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
