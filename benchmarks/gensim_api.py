@@ -25,7 +25,7 @@ from .benchmarks import common
 
 
 def sentences_of(corpus_arg: str | None) -> list[list[str]]:
-    from fastw2v.sources import simple_tokenize
+    from fastw2v.tokenizers import simple_tokenize
 
     with open(common.raw_text_file(corpus_arg), encoding="utf-8") as f:
         return [simple_tokenize(line) for line in f]

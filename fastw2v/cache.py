@@ -13,7 +13,8 @@ DEFAULT_CACHE_DIR = os.path.join("~", ".cache", "fastw2v")  # expanded where use
 
 
 def cache_entries(cache_dir: str = DEFAULT_CACHE_DIR) -> list[dict]:
-    """The encoded corpora in a cache folder: key, path, bytes on disk, tokens, source and settings."""
+    """The encoded corpora in a cache folder: key, path, bytes on disk, tokens, description (the source: local files
+    or a folder by their resolved path, so that two files of one name tell apart) and settings."""
     cache_dir = os.path.expanduser(cache_dir)
     entries = []
     for name in sorted(os.listdir(cache_dir)) if os.path.isdir(cache_dir) else []:
@@ -32,7 +33,7 @@ def cache_entries(cache_dir: str = DEFAULT_CACHE_DIR) -> list[dict]:
                 path=path,
                 bytes=size,
                 tokens=meta.get("n_tokens"),
-                description=meta.get("description"),
+                description=meta.get("location") or meta.get("description"),
                 settings=meta.get("settings") or {},
             )
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, setting
 from .vocab import Vocab
 
 CACHE_FORMAT = 1  # bump when the cached files change meaning
@@ -94,7 +94,7 @@ class EncodedCorpus:
             shutil.rmtree(self.path, ignore_errors=True)
             raise UserError(
                 f"the cached {where} is damaged ({reason}) and was removed: run again to encode the text "
-                "again (with --resume, training goes on from the last checkpoint)"
+                f"again (with {setting('resume', True)}, training goes on from the last checkpoint)"
             )
         raise UserError(f"{where} is damaged ({reason}): {DAMAGED_FIX}")
 

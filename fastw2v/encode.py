@@ -1,17 +1,17 @@
 """Text source -> tokens -> Vocab -> token ids on disk (``corpus.EncodedCorpus``).
 
-Two streaming passes, memory O(vocabulary + chunk), never O(corpus):
+Two streaming passes (``passes``), memory O(vocabulary + block), never O(corpus):
   1. tokenize every document once, give each distinct word a provisional id and count it (a bounded table);
   2. build the Vocab from the counts, then read the text again and write each token's final id, dropping
      out-of-vocabulary tokens before any windowing (as word2vec.c does), into ``ids.int32``.
 A Python iterable is not walked twice: pass 1 spills each token's provisional id to disk and pass 2 maps those.
 The result is cached (``cache``) under a key of the source, the tokenizer and the vocabulary settings, so a
-second run skips both passes.
+second run skips both passes. ``encode_seconds`` leaves out the time numba spends compiling the tokenizer (or
+loading it from its cache), which the run's summary shows on its own line.
 """
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import hashlib
 import json
@@ -23,13 +23,16 @@ import time
 
 import numpy as np
 
-from . import scan
 from .cache import DEFAULT_CACHE_DIR, entry_lock
 from .corpus import CACHE_FORMAT, CRC_BLOCK, DAMAGED_FIX, EncodedCorpus, is_encoded_folder, load_folder, read_back
-from .errors import UserError
-from .progress import Progress, compiling
-from .sources import TOKENIZERS, TextBlock, TextSource, TokenBlock, locate_bad_utf8, open_source
+from .errors import UserError, setting
+from .passes import Spill, count_pass, mapped_blocks, write_ids, write_starts
+from .progress import Progress, compile_seconds
+from .sources import open_source
+from .text_blocks import TextSource
+from .tokenizers import TOKENIZERS, Tokenizer
 from .vocab import Vocab, frequency_order
+from .word_table import WordTable
 
 MAX_COUNTED_WORDS = 20_000_000  # distinct words held while counting (word2vec.c prunes at 21M)
 
@@ -74,7 +77,7 @@ def encode(
 
     Counting holds at most ``max_counted_words`` distinct words: when the table is full, the words seen at most
     n times so far are dropped, n = 1, then 2, ... (word2vec.c's rule); with ``gensim_pruning``, gensim's
-    ``max_vocab_size`` rule instead (``scan.WordTable``: looked at after each document, so the same words as
+    ``max_vocab_size`` rule instead (``word_table.WordTable``: looked at after each document, so the same words as
     gensim's are dropped; the words kept then get the counts of the whole text).
     With ``vocab`` the text is encoded with that vocabulary, in its order (its other words are dropped), or with
     ``extend`` with that vocabulary followed by the text's new words that pass ``min_count``; the corpus's
@@ -84,18 +87,6 @@ def encode(
     build_vocab) a corpus of no word."""
     if tokenizer not in TOKENIZERS:
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
-    if vocab is not None or trim_rule is not None:
-        cache_dir = None
-    key_fields = [
-        CACHE_FORMAT,
-        source.fingerprint,
-        tokenizer,
-        min_count,
-        max_vocab_size,
-        max_piece_length,
-        max_counted_words,
-    ] + (["gensim_pruning"] if gensim_pruning else [])
-    key = hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
     settings = {
         "tokenizer": tokenizer,
         "min_count": min_count,
@@ -104,16 +95,47 @@ def encode(
         "max_counted_words": max_counted_words,
         **({"gensim_pruning": True} if gensim_pruning else {}),
     }
-    started = time.perf_counter()
-    cache_dir = None if cache_dir is None else os.path.expanduser(os.fspath(cache_dir))
-    if cache_dir is None:
+    if cache_dir is None or vocab is not None or trim_rule is not None:
         return _encode_uncached(source, settings, progress, vocab, extend, trim_rule, allow_empty)
+    return _encode_cached(source, settings, os.path.expanduser(os.fspath(cache_dir)), progress)
+
+
+def _cache_key(source: TextSource, settings: dict) -> str:
+    """The cache entry's name: a hash of the source's fingerprint and the settings that change the ids."""
+    key_fields = [
+        CACHE_FORMAT,
+        source.fingerprint,
+        settings["tokenizer"],
+        settings["min_count"],
+        settings["max_vocab_size"],
+        settings["max_piece_length"],
+        settings["max_counted_words"],
+    ] + (["gensim_pruning"] if settings.get("gensim_pruning") else [])
+    return hashlib.sha1(json.dumps(key_fields).encode()).hexdigest()[:20]
+
+
+def _clock() -> tuple[float, float]:
+    """(now, compile seconds so far): the start of a time that ``_seconds_since`` measures without compiling."""
+    return time.perf_counter(), compile_seconds()
+
+
+def _seconds_since(clock: tuple[float, float]) -> float:
+    """Seconds since ``clock``, less the time spent compiling kernels (or loading them from numba's cache) since."""
+    started, compiled = clock
+    return time.perf_counter() - started - (compile_seconds() - compiled)
+
+
+def _encode_cached(source: TextSource, settings: dict, cache_dir: str, progress: bool) -> EncodedCorpus:
+    """``encode`` through the cache: the entry of this source and settings, loaded, or encoded first."""
+    clock = _clock()
+    key = _cache_key(source, settings)
     folder = os.path.join(cache_dir, key)
     try:
         os.makedirs(cache_dir, exist_ok=True)
     except OSError as e:
         raise UserError(
-            f"cannot use {cache_dir!r} as the cache folder ({e.strerror}): pass --cache-dir a writable folder"
+            f"cannot use {cache_dir!r} as the cache folder ({e.strerror}): pass {setting('cache_dir')} a writable "
+            "folder"
         ) from None
     with entry_lock(cache_dir, key, folder):  # one encoder per entry: a second run waits, then loads it
         if os.path.exists(os.path.join(folder, "meta.json")):
@@ -135,27 +157,27 @@ def encode(
             shutil.rmtree(work, ignore_errors=True)
             raise
     corpus = load_folder(folder, source.description, cached=True)
-    corpus.encode_seconds = time.perf_counter() - started
+    corpus.encode_seconds = _seconds_since(clock)
     return corpus
 
 
 def _encode_uncached(source, settings, progress, vocab, extend, trim_rule, allow_empty) -> EncodedCorpus:
     """``encode`` without the cache: into a temporary folder that lives as long as the corpus."""
-    started = time.perf_counter()
+    clock = _clock()
     tmp_holder = tempfile.TemporaryDirectory(prefix="fastw2v-")
     _encode_into(tmp_holder.name, source, settings, progress, vocab, extend, trim_rule, allow_empty)
     corpus = load_folder(tmp_holder.name, source.description)
     corpus._tmp = tmp_holder
-    corpus.encode_seconds = time.perf_counter() - started
+    corpus.encode_seconds = _seconds_since(clock)
     return corpus
 
 
 def _encode_into(folder, source, settings, progress, base_vocab=None, extend=False, trim_rule=None, allow_empty=False):
     """Pass 1 counts the words (a bounded table), pass 2 reads the text again and writes the vocabulary ids; then
     the vocabulary is checked against the ids written, and the folder completed (starts.npy, vocab.tsv, meta.json)."""
-    tokenizer = scan.Tokenizer(settings["tokenizer"], source.encoding_errors)
-    spill = _Spill(folder) if source.costly_to_reread else None
-    table, raw_tokens, _ = _count_words(
+    tokenizer = Tokenizer(settings["tokenizer"], source.encoding_errors)
+    spill = Spill(folder) if source.costly_to_reread else None
+    table, raw_tokens, _ = count_pass(
         source,
         tokenizer,
         settings.get("max_counted_words"),
@@ -165,18 +187,16 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
         trim_rule,
     )
     if raw_tokens == 0 and base_vocab is None and not allow_empty:
-        raise EmptyVocabularyError(
-            f"the corpus {source.description} is empty (no tokens): check the path and --text-column"
-        )
+        raise EmptyVocabularyError(f"the corpus {source.description} is empty (no tokens): {_empty_fix(source)}")
     if base_vocab is None:
         vocab, word_id = _vocab_of(table, settings["min_count"], settings["max_vocab_size"], trim_rule, allow_empty)
     else:
         vocab, word_id = _vocab_with(table, base_vocab, extend, settings["min_count"], trim_rule)
     use_spill = spill is not None and spill.records and table.pruned == 0  # pruning renumbers the words
-    blocks = spill.mapped(word_id) if use_spill else _mapped_blocks(source, tokenizer, table, word_id)
+    blocks = spill.mapped(word_id) if use_spill else mapped_blocks(source, tokenizer, table, word_id)
     ids_path = os.path.join(folder, "ids.int32")
     with Progress("pass 2/2: encode", total=raw_tokens, enabled=progress) as bar:
-        pieces, n_tokens, n_documents = _write_ids(ids_path, blocks, settings["max_piece_length"], bar)
+        pieces, n_tokens, n_documents = write_ids(ids_path, blocks, settings["max_piece_length"], bar)
         bar.line(f"{n_tokens:,} tokens kept of {bar.n:,}, {len(vocab):,} words, {bar.rate():,.0f} tokens/s")
     if spill is not None:
         spill.remove()  # not used when pruning renumbered the words
@@ -187,73 +207,36 @@ def _encode_into(folder, source, settings, progress, base_vocab=None, extend=Fal
         vocab, renumbered = _recount(vocab, counts, ids_path)
         if renumbered:
             crcs = read_back(ids_path, len(vocab))[1]
-    _write_starts(os.path.join(folder, "starts.npy"), pieces, n_tokens)
+    write_starts(os.path.join(folder, "starts.npy"), pieces, n_tokens)
     vocab.save(os.path.join(folder, "vocab.tsv"))
+    _write_meta(folder, source, settings, n_documents, n_tokens, raw_tokens, crcs)
+
+
+def _write_meta(folder: str, source: TextSource, settings: dict, n_documents, n_tokens, raw_tokens, crcs) -> None:
+    """meta.json, written last: a folder that holds it is whole. ``location``: the source's resolved path, when
+    it is local (``cache_entries`` lists it)."""
+    meta = {
+        "format": CACHE_FORMAT,
+        "n_documents": n_documents,
+        "n_tokens": n_tokens,
+        "raw_tokens": raw_tokens,
+        "settings": settings,
+        "description": source.description,
+        **({"location": source.location} if source.location else {}),
+        "crc_block": CRC_BLOCK,
+        "ids_crc32": crcs,
+    }
     with open(os.path.join(folder, "meta.json"), "w") as f:
-        json.dump(
-            {
-                "format": CACHE_FORMAT,
-                "n_documents": n_documents,
-                "n_tokens": n_tokens,
-                "raw_tokens": raw_tokens,
-                "settings": settings,
-                "description": source.description,
-                "crc_block": CRC_BLOCK,
-                "ids_crc32": crcs,
-            },
-            f,
-        )
+        json.dump(meta, f)
 
 
-def _count_words(
-    source: TextSource,
-    tokenizer: scan.Tokenizer,
-    limit: int | None,
-    spill: _Spill | None,
-    progress: bool,
-    gensim_pruning: bool = False,
-    trim_rule=None,
-) -> tuple[scan.WordTable, int, int]:
-    """Pass 1: every word of the text counted in a table of at most ``limit`` words (the rarest pruned when it is
-    full; ``gensim_pruning``: gensim's max_vocab_size rule, with its ``trim_rule``); with ``spill``, a Python
-    iterable's tokens' word numbers kept on disk for pass 2. Returns the table, the tokens read and the documents."""
-    table = scan.WordTable(limit=limit, gensim=gensim_pruning, trim_rule=trim_rule if gensim_pruning else None)
-    bad_bytes: dict[str, int] = {}
-    raw_tokens, documents = 0, 0
-    with compiling("the tokenizer"):  # numba compiles on the first call of a fresh install
-        warm = np.frombuffer(b"warm up", dtype=np.uint8)
-        warm_tokens = tokenizer.tokenize(warm, np.zeros(1, np.int64), np.array([7], np.int64))
-        scan.WordTable().count(warm_tokens)
-    with Progress("pass 1/2: count", enabled=progress) as bar:
-        for block in source.text_blocks():
-            tokens = _tokenize(tokenizer, block, source)
-            if tokens.bad:
-                bad_bytes[block.file] = bad_bytes.get(block.file, 0) + tokens.bad
-            if spill is not None and isinstance(block, TokenBlock):
-                word_of = np.empty(tokens.n, dtype=np.int32)
-                table.count(tokens, word_of)
-                spill.write(word_of, tokens.doc_tokens)
-            else:
-                table.count(tokens)
-            raw_tokens += tokens.n
-            documents += tokens.doc_tokens.shape[0] - int(block.continues)
-            bar.update(tokens.n)
-        bar.line(f"{raw_tokens:,} tokens, {len(table):,} distinct words, {bar.rate():,.0f} tokens/s")
-    for file, bad in bad_bytes.items():
-        what = "replaced by U+FFFD" if source.encoding_errors == "replace" else "dropped"
-        print(
-            f"fastw2v: note: {file}: {bad:,} byte(s) that are not UTF-8 {what} (--encoding-errors "
-            f"{source.encoding_errors})",
-            file=sys.stderr,
-        )
-    if table.pruned:
-        flag = "max_vocab_size" if table.gensim else "--max-counted-words"
-        print(
-            f"fastw2v: note: more than {table.limit:,} distinct words: {table.pruned:,} rare ones were dropped while "
-            f"counting (those seen fewer than {table.dropped_below} times when the table was full; {flag})",
-            file=sys.stderr,
-        )
-    return table, raw_tokens, documents
+def _empty_fix(source: TextSource) -> str:
+    """What to check when a source gave no token, in the words of the entry point in use."""
+    if source.text_column is not None:
+        return f"check the path, and that {setting('text_column', source.text_column)} is the column of the text"
+    if source.files:
+        return "check the path"
+    return "give it documents that hold words"
 
 
 def count_words(
@@ -268,9 +251,9 @@ def count_words(
     order the words were first seen; the bounds of ``encode`` apply."""
     if tokenizer not in TOKENIZERS:
         raise UserError(f"unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}")
-    table, raw_tokens, documents = _count_words(
+    table, raw_tokens, documents = count_pass(
         source,
-        scan.Tokenizer(tokenizer, source.encoding_errors),
+        Tokenizer(tokenizer, source.encoding_errors),
         max_counted_words,
         None,
         progress,
@@ -279,100 +262,6 @@ def count_words(
     )
     words, counts, _ = table.words(0)
     return dict(zip(words, counts.tolist())), raw_tokens, documents
-
-
-def _write_ids(path: str, blocks, max_piece_length: int, bar: Progress) -> tuple[list[np.ndarray], int, int]:
-    """Pass 2's blocks (ids kept per document, the kept ids, tokens read, whether the last document goes on in the
-    next block) into the ids file. Returns each block's piece starts (8 bytes a piece, nothing kept per document),
-    the tokens written and the documents."""
-    pieces: list[np.ndarray] = []
-    position, n_documents = 0, 0  # kept tokens before the block's first document; documents done
-    carry = 0  # kept tokens of a document that goes on in the next block
-    with open(path, "wb") as out:
-        for doc_kept, ids, n_read, continues in blocks:
-            ids.tofile(out)
-            doc_kept[0] += carry
-            carry = int(doc_kept[-1]) if continues else 0
-            done = doc_kept[:-1] if continues else doc_kept
-            starts = _piece_starts(done, max_piece_length)
-            pieces.append(starts[:-1] + position)
-            position += int(starts[-1])
-            n_documents += done.shape[0]
-            bar.update(n_read)
-    return pieces, position, n_documents
-
-
-def _write_starts(path: str, pieces: list[np.ndarray], n_tokens: int) -> None:
-    """The pieces' starts and the end into starts.npy, block by block, never concatenated in memory."""
-    n_pieces = sum(p.shape[0] for p in pieces)
-    starts = np.lib.format.open_memmap(path, mode="w+", dtype=np.int64, shape=(n_pieces + 1,))
-    at = 0
-    for p in pieces:
-        starts[at : at + p.shape[0]] = p
-        at += p.shape[0]
-    starts[n_pieces] = n_tokens
-    starts.flush()
-
-
-def _mapped_blocks(source: TextSource, tokenizer: scan.Tokenizer, table: scan.WordTable, word_id: np.ndarray):
-    """Pass 2 over the text: (ids kept per document, the kept ids, tokens read, continues) of each block."""
-    for block in source.text_blocks():
-        tokens = _tokenize(tokenizer, block, source)
-        doc_kept, ids = table.map(tokens, word_id, tokenizer.out_ids)
-        yield doc_kept, ids, tokens.n, block.continues
-
-
-class _Spill:
-    """Pass 1's word index of every token of a Python iterable, on disk (4 bytes a token, in the work folder),
-    so that pass 2 maps them with numpy instead of walking the iterable and converting its strings again."""
-
-    def __init__(self, folder: str):
-        self.paths = os.path.join(folder, "spill-words.int32"), os.path.join(folder, "spill-docs.int64")
-        self.files = [open(p, "wb") for p in self.paths]
-        self.records: list[tuple[int, int]] = []  # (tokens, documents) of each block
-
-    def write(self, word_of: np.ndarray, doc_tokens: np.ndarray) -> None:
-        word_of.tofile(self.files[0])
-        doc_tokens.astype(np.int64).tofile(self.files[1])
-        self.records.append((word_of.shape[0], doc_tokens.shape[0]))
-
-    def remove(self) -> None:
-        for f in self.files:
-            f.close()
-        for p in self.paths:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(p)
-
-    def mapped(self, word_id: np.ndarray):
-        for f in self.files:
-            f.close()
-        try:
-            with open(self.paths[0], "rb") as fw, open(self.paths[1], "rb") as fd:
-                for n_tokens, n_docs in self.records:
-                    ids = word_id[np.fromfile(fw, dtype=np.int32, count=n_tokens)]
-                    kept = np.concatenate([[0], np.cumsum(ids >= 0)])
-                    bounds = np.concatenate([[0], np.cumsum(np.fromfile(fd, dtype=np.int64, count=n_docs))])
-                    yield kept[bounds[1:]] - kept[bounds[:-1]], ids[ids >= 0], n_tokens, False
-        finally:
-            self.remove()
-
-
-def _tokenize(tokenizer: scan.Tokenizer, block: TextBlock | TokenBlock, source: TextSource) -> scan.Tokens:
-    if isinstance(block, TokenBlock):
-        return scan.given_tokens(block.data, block.starts, block.ends, block.doc_tokens)
-    tokens = tokenizer.tokenize(block.data, block.starts, block.ends)
-    if tokens.first_bad >= 0 and source.encoding_errors == "strict":
-        if block.file is None:
-            raise UserError(
-                f"{source.description} holds bytes that are not UTF-8: pass --encoding-errors replace (or skip)"
-            )
-        line, offset, reason = locate_bad_utf8(block.file, block.compression)
-        where = "byte" if not block.compression else "byte of the decompressed text"
-        raise UserError(
-            f"{block.file!r} line {line:,} is not UTF-8 ({reason} at {where} {offset:,}): convert it "
-            "to UTF-8, or pass --encoding-errors replace (or skip)"
-        )
-    return tokens
 
 
 def _kept_by_rule(words: list[str], counts: np.ndarray, index: np.ndarray, min_count: int, trim_rule):
@@ -385,14 +274,14 @@ def _kept_by_rule(words: list[str], counts: np.ndarray, index: np.ndarray, min_c
     return [words[i] for i in keep], counts[keep], index[keep]
 
 
-def _candidates(table: scan.WordTable, min_count: int, trim_rule) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _candidates(table: WordTable, min_count: int, trim_rule) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(words, counts, table indices) of the counted words that min_count, or gensim's trim_rule, keep."""
     if trim_rule is None:
         return table.words(min_count)
     return _kept_by_rule(*table.words(1), min_count, trim_rule)
 
 
-def _vocab_with(table: scan.WordTable, base: Vocab, extend: bool, min_count: int, trim_rule):
+def _vocab_with(table: WordTable, base: Vocab, extend: bool, min_count: int, trim_rule):
     """``base``'s words in their order, then (``extend``) the new words that pass min_count and trim_rule."""
     words, counts, index = table.words(1)
     if extend:
@@ -409,15 +298,15 @@ def _vocab_with(table: scan.WordTable, base: Vocab, extend: bool, min_count: int
 
 
 def _vocab_of(
-    table: scan.WordTable, min_count: int, max_vocab_size: int | None, trim_rule=None, allow_empty: bool = False
+    table: WordTable, min_count: int, max_vocab_size: int | None, trim_rule=None, allow_empty: bool = False
 ) -> tuple[Vocab, np.ndarray]:
     """The Vocab of the counted words (count descending, then the word) and each table word's id in it (-1: out)."""
     words, counts, index = _candidates(table, min_count, trim_rule)
     if not words and not allow_empty:
         most = int(table.w_count[: len(table)].max()) if len(table) else 0
         raise EmptyVocabularyError(
-            f"no word occurs at least min_count={min_count} times (the most frequent occurs "
-            f"{most} times): lower --min-count or give a larger corpus"
+            f"no word occurs at least {min_count} times (the most frequent occurs {most} times): lower "
+            f"{setting('min_count')} or give a larger corpus"
         )
     order = frequency_order(words, counts)[:max_vocab_size]
     word_id = np.full(len(table), -1, dtype=np.int32)
@@ -439,10 +328,3 @@ def _recount(vocab: Vocab, counts: np.ndarray, ids_path: str) -> tuple[Vocab, bo
         ids.flush()
         del ids
     return Vocab([vocab.words[i] for i in order], counts[order]), renumbered
-
-
-def _piece_starts(lengths: np.ndarray, max_piece_length: int) -> np.ndarray:
-    """Cut each document into pieces of at most max_piece_length tokens; drop empty documents."""
-    from .kernels import piece_starts
-
-    return piece_starts(np.ascontiguousarray(lengths, dtype=np.int64), int(max_piece_length))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, setting
 
 
 def frequency_order(words: list[str], counts: np.ndarray) -> list[int]:
@@ -45,8 +45,8 @@ class Vocab:
         if not words:
             most = max(counts.values(), default=0)
             raise UserError(
-                f"no word occurs at least min_count={min_count} times (the most frequent occurs {most} times): "
-                "lower --min-count or give a larger corpus"
+                f"no word occurs at least {min_count} times (the most frequent occurs {most} times): "
+                f"lower {setting('min_count')} or give a larger corpus"
             )
         order = frequency_order(words, kept)[:max_vocab_size]
         return cls([words[i] for i in order], kept[order])

@@ -3,6 +3,14 @@ import os
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
+
+# Property tests: the same examples on every run ("ci", the default), so that a test passes or fails for a change in
+# the code, not in the draw; HYPOTHESIS_PROFILE=explore draws many more, at random, to look for new failures (a
+# failure found there becomes an @example of its test).
+settings.register_profile("ci", derandomize=True, database=None, max_examples=100, deadline=None)
+settings.register_profile("explore", derandomize=False, max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Triton's interpreter runs the fused kernels (fastw2v.fused) on the CPU, where CI has no GPU. It is read when a
 # kernel is defined, so before anything imports fastw2v.fused.

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import fastw2v
-from fastw2v.encode import _piece_starts
-from fastw2v.sources import simple_tokenize, whitespace_tokenize
+from fastw2v.passes import piece_starts_of
+from fastw2v.tokenizers import simple_tokenize, whitespace_tokenize
 from fastw2v.vocab import Vocab
 
 
@@ -42,7 +42,7 @@ def test_encode_drops_oov_before_windowing_and_keeps_document_boundaries():
 
 
 def test_long_documents_are_cut_into_pieces():
-    assert _piece_starts(np.array([5, 0, 12]), 5).tolist() == [0, 5, 10, 15, 17]
+    assert piece_starts_of(np.array([5, 0, 12]), 5).tolist() == [0, 5, 10, 15, 17]
     c = fastw2v.encode(fastw2v.from_texts([" ".join(["w"] * 23)]), min_count=1, max_piece_length=10, cache_dir=None)
     assert c.starts.tolist() == [0, 10, 20, 23]
 
@@ -64,6 +64,55 @@ def test_cache_is_reused_and_keyed_by_settings(tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted([".locks", os.path.basename(a.path), os.path.basename(c.path)])
     np.testing.assert_array_equal(a.ids, b.ids)
     assert c.vocab.words == ["three", "two"]
+
+
+def test_the_cache_keys_a_local_source_by_its_resolved_path(tmp_path, monkeypatch):
+    """Two spellings of one folder or file are one entry; two files of one name in two folders are two, and the
+    cache's list tells them apart by their resolved paths."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from fastw2v.cache import cache_entries
+
+    (tmp_path / "ds" / "data").mkdir(parents=True)
+    pq.write_table(pa.table({"text": ["a b", "b c"]}), tmp_path / "ds" / "data" / "train-00000-of-00001.parquet")
+    cache = str(tmp_path / "cache")
+    monkeypatch.chdir(tmp_path)
+    spellings = [str(tmp_path / "ds"), "ds", "./ds/", os.path.join("ds", "data", "..")]
+    paths = {fastw2v.encode(fastw2v.from_dataset(p), min_count=1, cache_dir=cache).path for p in spellings}
+    assert len(paths) == 1
+    assert [e["description"] for e in cache_entries(cache)] == [os.path.realpath(tmp_path / "ds")]
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "small.txt").write_text(f"{sub} words here\n")
+    for spelling in ("a/small.txt", str(tmp_path / "a" / "small.txt"), "b/./small.txt"):
+        corpus = fastw2v.encode(fastw2v.from_files(spelling), min_count=1, cache_dir=cache)
+        assert corpus.description == spelling  # a run names the text as its user did
+    listed = sorted(e["description"] for e in cache_entries(cache))
+    assert len(listed) == 3 and listed[:2] == sorted(
+        os.path.realpath(tmp_path / sub / "small.txt") for sub in ("a", "b")
+    )
+
+
+CACHE_HIT = """
+import sys
+import fastw2v
+corpus = fastw2v.encode(fastw2v.from_dataset(sys.argv[1]), min_count=1, cache_dir=sys.argv[2])
+print(corpus.n_tokens, "datasets" in sys.modules, "torch" in sys.modules)
+"""
+
+
+def test_a_cache_hit_on_a_dataset_folder_loads_neither_datasets_nor_torch(tmp_path):
+    """The second run on a folder finds its entry by the folder's files: it starts training without importing
+    ``datasets`` (seconds) to open the folder."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "ds" / "data").mkdir(parents=True)
+    pq.write_table(pa.table({"text": ["a b", "b c"]}), tmp_path / "ds" / "data" / "train-00000-of-00001.parquet")
+    cmd = [sys.executable, "-c", CACHE_HIT, str(tmp_path / "ds"), str(tmp_path / "cache")]
+    first, second = (subprocess.run(cmd, capture_output=True, text=True, check=True).stdout for _ in range(2))
+    assert first.split() == ["4", "True", "False"] and second.split() == ["4", "False", "False"]
 
 
 def write_files(tmp_path, texts):
@@ -105,12 +154,14 @@ def test_dataset_folder_like_the_hub(tmp_path):
     pq.write_table(pa.table({"text": ["c d"], "label": [0]}), tmp_path / "data" / "test-00000-of-00001.parquet")
     c = fastw2v.encode(fastw2v.from_dataset(str(tmp_path)), min_count=1, cache_dir=None)
     assert c.n_documents == 3 and c.n_tokens == 6
-    with pytest.raises(fastw2v.UserError, match="no column 'review'.*--text-column"):
-        fastw2v.from_dataset(str(tmp_path), text_column="review")
-    with pytest.raises(fastw2v.UserError, match="no split 'dev'"):
-        fastw2v.from_dataset(str(tmp_path), splits=["dev"])
-    with pytest.raises(fastw2v.UserError, match="'label' of split 'train' holds int64, not text.*text columns: text"):
-        fastw2v.from_dataset(str(tmp_path), text_column="label")
+    for options, message in [
+        ({"text_column": "review"}, "no column 'review': choose the column with text_column: one of text, label"),
+        ({"splits": ["dev"]}, "no split 'dev'"),
+        ({"text_column": "label"}, "'label' of split 'train' holds int64, not text.*text columns: text"),
+    ]:
+        source = fastw2v.from_dataset(str(tmp_path), **options)  # a folder is opened when it is read
+        with pytest.raises(fastw2v.UserError, match=message):
+            fastw2v.encode(source, min_count=1, cache_dir=None)
 
 
 def test_a_streamed_dataset_gives_the_same_corpus(tmp_path):
@@ -126,9 +177,9 @@ def test_a_streamed_dataset_gives_the_same_corpus(tmp_path):
     assert streamed.vocab.words == whole.vocab.words and whole.n_documents == streamed.n_documents == 3002
     assert np.array_equal(np.asarray(streamed.ids), np.asarray(whole.ids))
     assert np.array_equal(streamed.starts, whole.starts)
-    with pytest.raises(fastw2v.UserError, match="no column 'review'.*--text-column"):
+    with pytest.raises(fastw2v.UserError, match="no column 'review'.*text_column"):
         fastw2v.from_dataset(str(tmp_path), text_column="review", streaming=True)
-    with pytest.raises(fastw2v.UserError, match="--streaming reads a --dataset .*drop --streaming"):
+    with pytest.raises(fastw2v.UserError, match="streaming=True reads a dataset .*: drop it"):
         fastw2v.open_source(data=str(tmp_path / "x.txt"), streaming=True)
 
 
@@ -142,14 +193,59 @@ def one_line(excinfo):
 
 
 def test_empty_corpus(tmp_path):
+    """The fix fits the source: a .txt file has no column to check, a text of Python strings no path."""
     (tmp_path / "empty.txt").write_text("\n\n")
-    with pytest.raises(fastw2v.UserError, match="is empty") as e:
-        fastw2v.encode(fastw2v.from_files(str(tmp_path / "empty.txt")), cache_dir=None)
-    one_line(e)
+    (tmp_path / "c.jsonl").write_text('{"text": "", "body": "a b"}\n')
+    for source, fix in [
+        (fastw2v.from_files(str(tmp_path / "empty.txt")), "check the path$"),
+        (fastw2v.from_files(str(tmp_path / "c.jsonl")), "check the path, and that text_column='text' is the column"),
+        (fastw2v.from_texts([]), "give it documents that hold words$"),
+    ]:
+        with pytest.raises(fastw2v.UserError, match="is empty \\(no tokens\\): " + fix) as e:
+            fastw2v.encode(source, cache_dir=None)
+        one_line(e)
+
+
+def test_messages_name_settings_as_the_entry_point_writes_them(tmp_path):
+    """From Python a fix names the keyword argument; under the fastw2v command, the flag."""
+    from fastw2v.errors import on_command_line
+
+    (tmp_path / "c.txt").write_text("a b\n")
+    (tmp_path / "bad.txt").write_bytes(b"a \xff b\n")
+    cases = [
+        (
+            lambda: fastw2v.from_files(str(tmp_path / "c.txt"), text_column="x"),
+            "drop text_column='x'",
+            "drop --text-column x",
+        ),
+        (
+            lambda: fastw2v.encode(fastw2v.from_texts(["a b"]), min_count=5, cache_dir=None),
+            "lower min_count",
+            "lower --min-count",
+        ),
+        (
+            lambda: fastw2v.encode(fastw2v.from_files(str(tmp_path / "bad.txt")), cache_dir=None),
+            "pass encoding_errors='replace' (or skip)",
+            "pass --encoding-errors replace (or skip)",
+        ),
+        (
+            lambda: fastw2v.open_source(data="x.txt", dataset="y"),
+            "either dataset or data",
+            "either --dataset or --data",
+        ),
+        (lambda: fastw2v.from_files(str(tmp_path / "no.txt")), "path given as data", "path given as --data"),
+    ]
+    for call, keyword, flag in cases:
+        with pytest.raises(fastw2v.UserError) as e:
+            call()
+        assert keyword in str(e.value)
+        with on_command_line(), pytest.raises(fastw2v.UserError) as e:
+            call()
+        assert flag in str(e.value)
 
 
 def test_every_word_under_min_count():
-    with pytest.raises(fastw2v.UserError, match="min_count=5.*lower --min-count") as e:
+    with pytest.raises(fastw2v.UserError, match="at least 5 times.*: lower min_count or") as e:
         fastw2v.encode(fastw2v.from_texts(["a b c", "a"]), min_count=5, cache_dir=None)
     one_line(e)
 
@@ -191,22 +287,22 @@ def test_a_text_column_of_numbers_in_files(tmp_path):
 
 def test_a_path_given_as_the_wrong_kind_says_which_flag_takes_it(tmp_path):
     (tmp_path / "c.txt").write_text("a b\n")
-    with pytest.raises(fastw2v.UserError, match="is a file, not a dataset folder: pass it with --data"):
+    with pytest.raises(fastw2v.UserError, match="is a file, not a dataset folder: pass it as data"):
         fastw2v.from_dataset(str(tmp_path / "c.txt"))
     with pytest.raises(fastw2v.UserError, match="no such dataset folder"):
         fastw2v.from_dataset(str(tmp_path / "nothing-here"))
-    with pytest.raises(fastw2v.UserError, match="is a folder: pass the files in it, e.g. --data '.*\\*.txt'"):
+    with pytest.raises(fastw2v.UserError, match="is a folder: pass the files in it, e.g. '.*\\*.txt'"):
         fastw2v.from_files(str(tmp_path))
-    with pytest.raises(fastw2v.UserError, match="--data files have none: drop --split"):
+    with pytest.raises(fastw2v.UserError, match="splits picks splits of a dataset; files have none: drop it"):
         fastw2v.open_source(data=str(tmp_path / "c.txt"), splits=["train"])
-    with pytest.raises(fastw2v.UserError, match="a .txt file has no columns .*: drop --text-column review"):
+    with pytest.raises(fastw2v.UserError, match="a .txt file has no columns .*: drop text_column='review'"):
         fastw2v.from_files(str(tmp_path / "c.txt"), text_column="review")
 
 
 def test_unreachable_hub_names_the_way_out(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    with pytest.raises(fastw2v.UserError, match="--dataset PATH.*--data") as e:
+    with pytest.raises(fastw2v.UserError, match="without network pass dataset the path of a local copy.*or data") as e:
         fastw2v.from_dataset("no-such-user/no-such-dataset-xyz")
     one_line(e)
 
@@ -349,7 +445,7 @@ def test_a_flipped_id_in_a_cache_entry_removes_it_and_the_next_run_encodes_again
 
 def test_an_unusable_cache_folder_is_a_one_line_error(tmp_path):
     (tmp_path / "a-file").write_text("x")
-    with pytest.raises(fastw2v.UserError, match="cannot use .*a-file' as the cache folder .*--cache-dir") as e:
+    with pytest.raises(fastw2v.UserError, match="cannot use .*a-file' as the cache folder .*pass cache_dir a") as e:
         fastw2v.encode(fastw2v.from_texts(["a b"]), min_count=1, cache_dir=str(tmp_path / "a-file"))
     one_line(e)
 
@@ -418,7 +514,7 @@ def test_a_bad_byte_is_named_by_file_line_and_offset(tmp_path, suffix):
     where = "byte" if suffix == ".txt" else "byte of the decompressed text"
     assert str(e.value) == (
         f"{str(path)!r} line 15,001 is not UTF-8 (invalid start byte at {where} {offset:,}): "
-        "convert it to UTF-8, or pass --encoding-errors replace (or skip)"
+        "convert it to UTF-8, or pass encoding_errors='replace' (or skip)"
     )
 
 
@@ -428,7 +524,7 @@ def test_encoding_errors_replace_or_skip_go_on_with_a_note(tmp_path, capsys):
     replaced = fastw2v.encode(fastw2v.from_files(str(path), encoding_errors="replace"), min_count=1, cache_dir=None)
     # U+FFFD is no letter, so the simple tokenizer splits there; dropped bytes join the two halves
     assert {"bad", "word"} <= set(replaced.vocab.words) and "badword" not in replaced.vocab.words
-    assert "2 byte(s) that are not UTF-8 replaced by U+FFFD (--encoding-errors replace)" in capsys.readouterr().err
+    assert "2 byte(s) that are not UTF-8 replaced by U+FFFD (encoding_errors='replace')" in capsys.readouterr().err
     skipped = fastw2v.encode(fastw2v.from_files(str(path), encoding_errors="skip"), min_count=1, cache_dir=None)
     assert "badword" in skipped.vocab.words and skipped.n_documents == 3
     assert "2 byte(s) that are not UTF-8 dropped" in capsys.readouterr().err
@@ -510,7 +606,7 @@ def test_leftovers_of_killed_runs_are_removed(tmp_path):
 
 def test_a_dataset_configuration_is_for_datasets_only(tmp_path):
     (tmp_path / "a.txt").write_text("x y\n")
-    with pytest.raises(fastw2v.UserError, match="--dataset-config picks a configuration of a --dataset.*drop it") as e:
+    with pytest.raises(fastw2v.UserError, match="dataset_config='20231101.en' picks a configuration .*: drop it") as e:
         fastw2v.open_source(data=str(tmp_path / "a.txt"), dataset_config="20231101.en")
     one_line(e)
 

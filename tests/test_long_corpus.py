@@ -120,7 +120,10 @@ def test_osis_markup_to_chapters():
             'And the earth was <transChange type="added">without</transChange> form.<note placement="foot">Or, '
             "empty</note> "
         ),
-        '<div sID="g2" type="x-p"/>\u00b6 And God said, Let there be light &amp; there was light. <chapter eID="Gen.1"/>',
+        (
+            '<div sID="g2" type="x-p"/>\u00b6 And God said, Let there be light &amp; there was light. '
+            '<chapter eID="Gen.1"/>'
+        ),
         '<chapter n="2" osisID="Gen.2" sID="Gen.2"/> Thus the heavens were finished.',
     ]
     assert lc.sword_chapters(entries) == [

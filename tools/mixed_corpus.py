@@ -27,10 +27,10 @@ What, from where (``apt-get download`` into ``--cache-dir``, unpacked with ``dpk
 * ``fortunes``: fortune cookies (``fortunes``, ``fortunes-min``, ``fortunes-bofh-excuses``; the ascii-art file
   left out): one document per cookie.
 
-Each source's documents are deduplicated (exact text, first kept), those under 3 tokens dropped. When all of them hold more than
-``--max-tokens`` tokens, each source gets a share of the budget in proportion to its weight (``WEIGHTS``; a
-source smaller than its share gives the rest to the others) and at most ``--max-share`` of it, filled with a
-seeded sample of its documents. The kept documents are then shuffled with the seed, so sources interleave.
+Each source's documents are deduplicated (exact text, first kept), those under 3 tokens dropped. When all of them
+hold more than ``--max-tokens`` tokens, each source gets a share of the budget in proportion to its weight
+(``WEIGHTS``; a source smaller than its share gives the rest to the others) and at most ``--max-share`` of it,
+filled with a seeded sample of its documents. The kept documents are then shuffled with the seed, so sources interleave.
 
 Writes ``OUT/mixed.jsonl`` (``{"text": ..., "source": ...}`` per line: ``fastw2v train --data``,
 ``benchmarks.quality --corpus`` and ``tools.carry pack --corpus`` read its ``text`` column) and
@@ -56,7 +56,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from fastw2v.sources import simple_tokenize
+from fastw2v.tokenizers import simple_tokenize
 
 DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "fastw2v", "debs")
 MAX_WORDS = 300  # a longer entry / section is split at paragraph (or sense) boundaries
