@@ -1,7 +1,39 @@
 """The CPU trainer's parallel kernels: per-pair SGD over a chunk in text order (``train_chunk``), over a round's
 bucket pair lists (``train_pairs``) and CBOW over a chunk (``train_cbow_chunk``), each on numba threads that claim
-blocks, with the per-pair step of ``pair_step``. Their fixed arguments travel as three NamedTuples: ``Model``,
-``Draws`` and ``LrDecay``. ``hogwild`` drives them."""
+blocks, with the per-pair step of ``pair_step`` and ``hs_step`` and the thread machinery of ``kernel_threads``. Their
+fixed arguments travel as NamedTuples: ``Model`` (``CbowModel`` for CBOW), ``Draws`` and ``LrDecay``. ``hogwild``
+drives them.
+
+Blocks. Each thread claims the next block (``kernel_threads.claim_block``, an atomic counter) until none is left, so
+a thread that runs slower (a core shared with another process, a block with rarer, uncached rows) takes fewer blocks,
+and the threads reach the chunk's end within one block of each other. The blocks' order does not change what a pair
+is: its negatives, sampled loss and learning rate come from its index and position, so one thread, taking the blocks
+in order, trains as on one block.
+
+Row reads. The rows are memory-bound random reads: the negatives of the next pair are drawn one pair ahead (negatives
+depend on the pair index only) and their rows prefetched, with the next center's output row and the input row
+entering the window. A pair's 1 + k scores are computed before its updates (their row reads and dot products
+overlap), and with the default k = 5 one pass over the columns then updates all six rows (``pair_step.update_pair6``);
+a pair whose negatives repeat or hit the center takes the general loop, where a negative drawn twice is rescored after
+its first update, as in word2vec.c. The two orders of the float32 sums differ only in rounding.
+
+Shared negatives (``Config.shared_negatives``; Ji et al. 2016, "HogBatch"): one set of negatives per center, keyed by
+the center's index, for every context of its window; the window is then one small matrix product: each context's
+input row is trained against the same 1 + k output rows (the center's and the negatives'), whose updates are summed
+over the window and applied once at its end. That reads k + 1 output rows per window instead of per pair.
+
+Hot rows (``Config.hot_rows``, 256 by default, used with 2+ threads): the most frequent words (ids below ``hot``)
+take a large share of every pair's row writes, as negatives and as kept tokens, and a cache line that two cores keep
+writing travels between them at each write. Each thread trains on a private copy of those rows of both matrices (and
+of the tree's ``hot_nodes`` rows nearest the root) and merges its changes into the shared rows every ``merge_every``
+pairs and at the chunk's end (``kernel_threads.merge_hot``): the other threads' updates of a hot row arrive up to
+``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c. CBOW trains every word row in place: its
+kernel takes no hot rows.
+
+Names in the loops: b a block, p a piece, s and e its first and end kept position, i a center's kept position, j a
+context's, r the center's window reach, o the index of the next pair in the chunk; in a bucket's pair list t a pair,
+x[t] and y[t] its context's and center's kept positions, and the pairs g .. h - 1 one center's.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +42,25 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import kernels as K
-from .huffman import MAX_CODE_LENGTH, HuffmanTree
-from .pair_step import (
-    LOSS_EVERY_MASK,
-    apply_window,
+from .hs_step import train_hs
+from .huffman import HuffmanTree
+from .kernel_threads import (
+    center_end,
     claim_block,
-    distinct_negatives,
     draw_ahead,
     draw_bucket,
-    lock_factor,
+    end_thread,
+    flat_model,
+    hot_copies,
     lr_at,
     merge_hot,
+    merge_when_due,
+    prefetch_pair,
     prefetch_row,
-    score_targets,
-    spread_error,
-    thread_state,
-    train_hs,
-    train_pair,
-    train_pair6,
-    window_input,
+    thread_scratch,
 )
+from .pair_step import LOSS_EVERY_MASK, apply_window, lock_factor, spread_error, train_targets, window_input
+from .windows import window_reach
 
 PREFETCH_PAIRS = 2  # train_pairs prefetches the rows of the pair this many ahead (its negatives: the next pair's)
 
@@ -53,10 +83,30 @@ class Model(NamedTuple):
     tree: HuffmanTree
     lockf: np.ndarray
 
+    def for_cbow(self) -> CbowModel:
+        """The fields ``train_cbow_chunk`` takes: all but ``hot`` (CBOW trains every word row in place)."""
+        return CbowModel(
+            self.w_in, self.w_out, self.d, self.merge_every, self.syn1, self.hot_nodes, self.tree, self.lockf
+        )
+
+
+class CbowModel(NamedTuple):
+    """``Model`` without the hot word rows, for ``train_cbow_chunk``: a CBOW window writes a pair's rows twice, and
+    merging private copies would cost it more than they save. The tree's ``hot_nodes`` stay on per-thread copies."""
+
+    w_in: np.ndarray
+    w_out: np.ndarray
+    d: int
+    merge_every: int
+    syn1: np.ndarray
+    hot_nodes: int
+    tree: HuffmanTree
+    lockf: np.ndarray
+
 
 class Draws(NamedTuple):
     """Where a chunk's negatives come from: ``table`` (an alias table, or the buckets' stacked sampler), the chunk's
-    two random streams (``kernels.stream_base``), k, and whether a center's contexts share them."""
+    two random streams (``draws.stream_base``), k, and whether a center's contexts share them."""
 
     table: np.ndarray
     base_neg: int
@@ -75,71 +125,86 @@ class LrDecay(NamedTuple):
     total: float
 
 
+@numba.njit(cache=True, fastmath=True, inline="always")
+def train_skipgram_pair(
+    loss, ctx, center, slot, model, copies, out_rows, scratch, negative, shared_negatives, sampled, lr
+):
+    """One pair of ``train_chunk``: the context's input row (word2vec.c:502; a hot row: the thread's copy in
+    ``copies``, ``kernel_threads.hot_copies``) against the center's path in the tree with hs, first, as word2vec.c
+    (the negatives read the input row unchanged), then against the center and its negatives
+    (``pair_step.train_targets``); the tree's error moves the row last, by its lock factor. Returns ``loss`` plus the
+    pair's sampled loss."""
+    m_in = copies[0] if ctx < model.hot else model.w_in
+    lock = lock_factor(model.lockf, ctx)
+    hs_err, node_scores, d = scratch[5], scratch[6], model.d
+    hs, tree = model.syn1.shape[0] > 0, (model.codes, model.points, model.offsets)
+    if hs:
+        hs_err[:] = 0.0
+        loss += train_hs(
+            m_in, ctx, center, model.syn1, copies[2], model.hot_nodes, tree, lr, d, hs_err, node_scores, sampled
+        )
+    if negative > 0:
+        loss += train_targets(
+            m_in, ctx, center, slot, out_rows, scratch, negative, shared_negatives, sampled, lr, True, lock
+        )
+    if hs:
+        for c in range(d):
+            m_in[ctx, c] += lock * hs_err[c]
+    return loss
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def train_cbow_window(loss, neu1, center, slot, model, hot_syn1, out_rows, scratch, negative, sampled, lr):
+    """CBOW's step for one window whose hidden layer is neu1[0] (``pair_step.window_input``): the window is one pair
+    of the hidden layer and the center, its error left in neu1e (not applied) for ``pair_step.spread_error``: the
+    negatives' (``pair_step.train_targets``, or none), then the tree's added with hs (word2vec.c:463-475).
+    ``model``: a ``kernel_threads.FlatModel``; ``hot_syn1``: the thread's copies of the tree's rows nearest the
+    root. Returns ``loss`` plus the window's sampled loss."""
+    neu1e, node_scores = scratch[0], scratch[6]
+    if negative > 0:
+        loss += train_targets(
+            neu1, 0, center, slot, out_rows, scratch, negative, False, sampled, lr, False, np.float32(1.0)
+        )
+    else:
+        neu1e[:] = 0.0
+    if model.syn1.shape[0] > 0:
+        tree = (model.codes, model.points, model.offsets)
+        loss += train_hs(
+            neu1, 0, center, model.syn1, hot_syn1, model.hot_nodes, tree, lr, model.d, neu1e, node_scores, sampled
+        )
+    return loss
+
+
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_chunk(
     kept, kept_starts, starts, pair_offsets, blocks, window, shrink, base_window, model, draws, lr_decay, out
 ):
-    """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544).
+    """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544), in text order.
 
-    kept/kept_starts: the chunk after ``kernels.subsample``; starts: its pieces before sub-sampling (for
-    the learning rate's token position); pair_offsets[p]: the index of piece p's first pair; blocks: the
-    bounds of blocks of consecutive pieces; window, shrink, base_window: the windows' draw (``kernels.window_reach``).
-    ``model`` (a ``Model``), ``draws`` (``Draws``, of the alias table) and ``lr_decay`` (``LrDecay``) are the fixed
-    arguments. out has a row per thread: out[t] = (loss estimate, pairs) of thread t.
-
-    Each thread claims the next block (``claim_block``, an atomic counter) until none is left, so a thread that
-    runs slower (a core shared with another process, a block with rarer, uncached rows) takes fewer blocks,
-    and the threads reach the chunk's end within one block of each other: with one fixed block per thread
-    the chunk waited for the slowest.
-    The blocks' order does not change what a pair is: its negatives, sampled loss and learning rate come
-    from its index and position, so one thread, taking the blocks in order, trains as on one block.
-
-    The rows are memory-bound random reads (two 23 MB matrices on IMDB): the negatives of the next pair are
-    drawn one pair ahead (negatives depend on the pair index only) and their rows prefetched, with the next
-    center's output row and the input row entering the window. That halves the time per pair. A pair's 1 + k
-    scores are computed before its updates (their row reads and dot products overlap), and with the default
-    k = 5 one pass over the columns then updates all six rows (``update_pair6``); a pair whose negatives
-    repeat or hit the center takes the general loop, where a negative drawn twice is rescored after its
-    first update, as in word2vec.c. The two orders of the float32 sums differ only in rounding.
-
-    shared_negatives (``Config.shared_negatives``; Ji et al. 2016, "HogBatch"): one set of negatives per
-    center, keyed by the center's index, for every context of its window; the window is then one small
-    matrix product: each context's input row is trained against the same 1 + k output rows (the center's
-    and the negatives'), whose updates are summed over the window and applied once at its end. That reads
-    k + 1 output rows per window instead of per pair.
-
-    Hot rows (``Config.hot_rows``, 256 by default, used with 2+ threads): the most frequent words (ids below
-    ``hot``) take a large share of every pair's row writes, as negatives and as kept tokens, and a cache line
-    that two cores keep writing travels between them at each write. Each thread trains on a private copy of
-    those rows of both matrices and merges its changes into the shared rows every ``merge_every`` pairs and at the chunk's end (``merge_hot``): the other threads' updates of a hot row
-    arrive up to ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c.
-    """
-    w_in, w_out, d, hot, merge_every, syn1, hot_nodes, tree, lockf = model
-    alias_table, base_neg, base_coin, negative, shared_negatives = draws
+    kept/kept_starts: the chunk after ``windows.subsample``; starts: its pieces before sub-sampling (for the learning
+    rate's token position); pair_offsets[p]: the index of piece p's first pair; blocks: the bounds of blocks of
+    consecutive pieces; window, shrink, base_window: the windows' draw (``windows.window_reach``). ``model``
+    (``Model``), ``draws`` (``Draws``, of the alias table) and ``lr_decay`` (``LrDecay``) are the fixed arguments.
+    out has a row per thread: out[t] = (loss estimate, pairs) of thread t."""
+    w_in, w_out, d, hot, merge_every, _, _, _, _ = model
+    flat = flat_model(model, hot)  # what the threads read
+    negative, shared = draws.negative, draws.shared
     lr_start, lr_end, position0, total = lr_decay
-    hs = syn1.shape[0] > 0
-    codes, points, offsets = tree
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
     for thread in numba.prange(out.shape[0]):
-        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = thread_state(
-            w_in, w_out, hot, negative, d
-        )
-        hs_err = np.zeros(d, dtype=np.float32)  # a pair's input-row error from the tree
-        node_scores = np.empty(MAX_CODE_LENGTH, dtype=np.float32)  # its scores on the path's nodes
-        hot_syn1 = syn1[:hot_nodes].copy()  # the tree's rows nearest the root: this thread's copy, and its base
-        base_syn1 = hot_syn1.copy()
-        loss = 0.0
-        pairs = 0
-        next_merge = merge_every
+        scratch, copies = thread_scratch(negative, d), hot_copies(flat)
+        ring, grad_out, hot_out = scratch[1], scratch[4], copies[1]
+        out_rows = (w_out, hot_out, hot, d)
+        loss, pairs, next_merge = 0.0, 0, merge_every
         while True:
             b = claim_block(claimed)
             if b >= n_blocks:
                 break
             o = pair_offsets[blocks[b]]  # the index of the next pair
             last = kept_starts[blocks[b + 1]]
-            first_key = kept_starts[blocks[b]] if shared_negatives else o  # the block's first center, or pair
-            draw_ahead(ring, first_key, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+            first_key = kept_starts[blocks[b]] if shared else o  # the block's first center, or pair
+            draw_ahead(ring, first_key, draws, hot, w_out, d)
             for p in range(blocks[b], blocks[b + 1]):
                 s, e = kept_starts[p], kept_starts[p + 1]
                 span = (starts[p + 1] - starts[p]) / max(e - s, 1)
@@ -151,245 +216,88 @@ def train_chunk(
                         prefetch_row(w_out, kept[i + 1], d)
                     if i + window + 1 < last and kept[i + window + 1] >= hot:
                         prefetch_row(w_in, kept[i + window + 1], d)
-                    if shared_negatives:
-                        draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+                    if shared:
+                        draw_ahead(ring, i + 1, draws, hot, w_out, d)
                         sampled = (i & LOSS_EVERY_MASK) == 0
-                    r = K.window_reach(window, shrink, base_window, i)
+                    r = window_reach(window, shrink, base_window, i)
                     for j in range(max(s, i - r), min(e, i + r + 1)):
                         if j == i:
                             continue
-                        if not shared_negatives:
-                            draw_ahead(ring, o + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
+                        if not shared:
+                            draw_ahead(ring, o + 1, draws, hot, w_out, d)
                             sampled = (o & LOSS_EVERY_MASK) == 0
-                        ctx = kept[j]  # its input row is trained against the center (word2vec.c:502)
-                        m_in = hot_in if ctx < hot else w_in
-                        lock = lock_factor(lockf, ctx)
-                        if hs:  # the tree first, as word2vec.c: the negatives read the input row unchanged
-                            hs_err[:] = 0.0
-                            loss += train_hs(
-                                m_in,
-                                ctx,
-                                center,
-                                syn1,
-                                hot_syn1,
-                                hot_nodes,
-                                codes,
-                                points,
-                                offsets,
-                                lr,
-                                d,
-                                hs_err,
-                                node_scores,
-                                sampled,
-                            )
-                        if negative > 0:
-                            slot = (i if shared_negatives else o) & 1  # this pair's negatives in the ring
-                            score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
-                            if negative == 5 and (shared_negatives or distinct_negatives(ring, slot, center, negative)):
-                                loss += train_pair6(
-                                    m_in,
-                                    ctx,
-                                    center,
-                                    ring,
-                                    slot,
-                                    hot,
-                                    hot_out,
-                                    w_out,
-                                    scores,
-                                    grads,
-                                    grad_out,
-                                    shared_negatives,
-                                    sampled,
-                                    lr,
-                                    d,
-                                    neu1e,
-                                    True,
-                                    lock,
-                                )
-                            else:
-                                loss += train_pair(
-                                    m_in,
-                                    ctx,
-                                    center,
-                                    ring,
-                                    slot,
-                                    negative,
-                                    hot,
-                                    hot_out,
-                                    w_out,
-                                    scores,
-                                    neu1e,
-                                    grad_out,
-                                    shared_negatives,
-                                    sampled,
-                                    lr,
-                                    d,
-                                    True,
-                                    lock,
-                                )
-                        if hs:
-                            for c in range(d):
-                                m_in[ctx, c] += lock * hs_err[c]
+                        slot = (i if shared else o) & 1  # this pair's negatives in the ring
+                        loss = train_skipgram_pair(
+                            loss, kept[j], center, slot, flat, copies, out_rows, scratch, negative, shared, sampled, lr
+                        )
                         o += 1
                         pairs += 1
-                    if shared_negatives:
+                    if shared:
                         apply_window(center, ring, i & 1, negative, hot, hot_out, w_out, grad_out, d)
-                    if (hot or hot_nodes) and pairs >= next_merge:
-                        next_merge = pairs + merge_every
-                        merge_hot(w_in, hot_in, base_in, hot, d)
-                        merge_hot(w_out, hot_out, base_out, hot, d)
-                        merge_hot(syn1, hot_syn1, base_syn1, hot_nodes, d)
-        merge_hot(w_in, hot_in, base_in, hot, d)
-        merge_hot(w_out, hot_out, base_out, hot, d)
-        merge_hot(syn1, hot_syn1, base_syn1, hot_nodes, d)
-        out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
-        out[thread, 1] = pairs
+                    next_merge = merge_when_due(flat, copies, pairs, next_merge)
+        end_thread(flat, copies, out, thread, loss, pairs)
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, lr_decay, out):
-    """``train_chunk`` over lists of pairs: the buckets of a round (``buckets.SpanPairs``). Pair t trains the input
-    row of kept[x[t]] (the context) against the output rows of kept[y[t]] (the center) and of its negatives. Block
-    b is the pairs blocks[b, 0] .. blocks[b, 1] - 1 of one bucket, whose negatives come from the partition
-    blocks[b, 2] (rows ``sampler_starts[p]:sampler_starts[p + 1]`` of ``sampler``: the centers' partition), drawn
-    for the pair's chunk index o[t], or with shared negatives for the center's kept position y[t] (a center's pairs
-    are consecutive, in one block); the learning rate is the center's token position's (``positions``,
-    ``kernels.kept_positions``). The next pair's negatives (or the next center's) are drawn one step ahead and
-    their rows prefetched, with the two rows of the pair ``PREFETCH_PAIRS`` ahead. Threads claim the blocks as in
-    ``train_chunk``; one thread, in order, is a pure function of the pairs, whatever the blocks. ``draws``' table is
-    the buckets' stacked sampler (``buckets.Buckets.sampler``)."""
-    w_in, w_out, d, hot, merge_every, _, _, _, lockf = model  # a job of several ranks trains no tree (train_corpus)
-    sampler, base_neg, base_coin, negative, shared_negatives = draws
+    """``train_chunk`` over lists of pairs, the buckets of a round (``buckets.SpanPairs``): pair t trains the input
+    row of kept[x[t]] (the context) against the output rows of kept[y[t]] (the center) and of its negatives, drawn for
+    its chunk index o[t] (shared negatives: for y[t]). Block b is the pairs blocks[b, 0] .. blocks[b, 1] - 1 of one
+    bucket, a center's pairs in one block, their negatives from the partition blocks[b, 2] (rows
+    ``sampler_starts[p]:sampler_starts[p + 1]`` of ``draws``' table, the buckets' stacked sampler); ``positions``: the
+    kept tokens' positions, the learning rate's (``windows.kept_positions``). One thread, in order, is a pure function
+    of the pairs, whatever the blocks. A job of several ranks trains no tree (``train_corpus``)."""
+    w_in, w_out, d, hot, merge_every, _, _, _, lockf = model
+    flat = flat_model(model, hot)  # what the threads read
+    sampler, base_neg, base_coin, negative, shared = draws
     lr_start, lr_end, position0, total = lr_decay
     n_blocks = blocks.shape[0]
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        neu1e, ring, scores, grads, grad_out, hot_in, hot_out, base_in, base_out = thread_state(
-            w_in, w_out, hot, negative, d
-        )
-        loss = 0.0
-        pairs = 0
-        next_merge = merge_every
+        scratch, copies = thread_scratch(negative, d), hot_copies(flat)
+        ring, grad_out, hot_in, hot_out = scratch[1], scratch[4], copies[0], copies[1]
+        out_rows = (w_out, hot_out, hot, d)
+        loss, pairs, next_merge = 0.0, 0, merge_every
         while True:
             b = claim_block(claimed)
             if b >= n_blocks:
                 break
             first, end, part = blocks[b, 0], blocks[b, 1], blocks[b, 2]
             lo, size = sampler_starts[part], sampler_starts[part + 1] - sampler_starts[part]
-            slot = 0
+            source = (sampler, lo, size, base_neg, base_coin, negative)  # the centers' partition's negatives
+            slot, g = 0, first
             if first < end:
-                draw_bucket(
-                    ring,
-                    0,
-                    y[first] if shared_negatives else o[first],
-                    sampler,
-                    lo,
-                    size,
-                    base_neg,
-                    base_coin,
-                    negative,
-                    hot,
-                    w_out,
-                    d,
-                )
-            g = first
+                draw_bucket(ring, 0, y[first] if shared else o[first], source, hot, w_out, d)
             while g < end:  # the pairs g .. h - 1 of one center
-                h = g + 1
-                while h < end and y[h] == y[g]:
-                    h += 1
+                h = center_end(y, g, end)
                 center = kept[y[g]]
                 lr = np.float32(lr_at(lr_start, lr_end, position0 + positions[y[g]], total))
-                if shared_negatives:
+                if shared:
                     if h < end:  # the next center's
-                        draw_bucket(
-                            ring, 1 - slot, y[h], sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d
-                        )
+                        draw_bucket(ring, 1 - slot, y[h], source, hot, w_out, d)
                     sampled = (y[g] & LOSS_EVERY_MASK) == 0
                 for t in range(g, h):
                     ctx = kept[x[t]]
-                    ahead = t + PREFETCH_PAIRS
-                    if ahead < end:
-                        if kept[x[ahead]] >= hot:
-                            prefetch_row(w_in, kept[x[ahead]], d)
-                        if kept[y[ahead]] >= hot and y[ahead] != y[ahead - 1]:  # a new center's row
-                            prefetch_row(w_out, kept[y[ahead]], d)
-                    if not shared_negatives:
+                    if t + PREFETCH_PAIRS < end:
+                        prefetch_pair(kept, x, y, t + PREFETCH_PAIRS, hot, w_in, w_out, d)
+                    if not shared:
                         if t + 1 < end:
-                            draw_bucket(
-                                ring,
-                                1 - slot,
-                                o[t + 1],
-                                sampler,
-                                lo,
-                                size,
-                                base_neg,
-                                base_coin,
-                                negative,
-                                hot,
-                                w_out,
-                                d,
-                            )
+                            draw_bucket(ring, 1 - slot, o[t + 1], source, hot, w_out, d)
                         sampled = (o[t] & LOSS_EVERY_MASK) == 0
                     m_in = hot_in if ctx < hot else w_in
                     lock = lock_factor(lockf, ctx)
-                    score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
-                    if negative == 5 and (shared_negatives or distinct_negatives(ring, slot, center, negative)):
-                        loss += train_pair6(
-                            m_in,
-                            ctx,
-                            center,
-                            ring,
-                            slot,
-                            hot,
-                            hot_out,
-                            w_out,
-                            scores,
-                            grads,
-                            grad_out,
-                            shared_negatives,
-                            sampled,
-                            lr,
-                            d,
-                            neu1e,
-                            True,
-                            lock,
-                        )
-                    else:
-                        loss += train_pair(
-                            m_in,
-                            ctx,
-                            center,
-                            ring,
-                            slot,
-                            negative,
-                            hot,
-                            hot_out,
-                            w_out,
-                            scores,
-                            neu1e,
-                            grad_out,
-                            shared_negatives,
-                            sampled,
-                            lr,
-                            d,
-                            True,
-                            lock,
-                        )
+                    loss += train_targets(
+                        m_in, ctx, center, slot, out_rows, scratch, negative, shared, sampled, lr, True, lock
+                    )
                     pairs += 1
-                    if not shared_negatives:  # the next pair's negatives
+                    if not shared:  # the next pair's negatives
                         slot = 1 - slot
-                if shared_negatives:  # the window's output rows move; the next center's negatives
+                if shared:  # the window's output rows move; the next center's negatives
                     apply_window(center, ring, slot, negative, hot, hot_out, w_out, grad_out, d)
                     slot = 1 - slot
-                if hot and pairs >= next_merge:
-                    next_merge = pairs + merge_every
-                    merge_hot(w_in, hot_in, base_in, hot, d)
-                    merge_hot(w_out, hot_out, base_out, hot, d)
+                next_merge = merge_when_due(flat, copies, pairs, next_merge)
                 g = h
-        merge_hot(w_in, hot_in, base_in, hot, d)
-        merge_hot(w_out, hot_out, base_out, hot, d)
-        out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
-        out[thread, 1] = pairs
+        end_thread(flat, copies, out, thread, loss, pairs)
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
@@ -400,118 +308,50 @@ def train_cbow_chunk(
     input rows (``cbow_mean``; their sum without it, gensim's ``cbow_mean=0``) against its own output row and k
     negatives, the output rows move, and the error goes back to every input row of the window.
 
-    The arguments are ``train_chunk``'s; the windows are the same draws (``kernels.window_reach`` keyed by the
-    center's kept position), a window with no context is skipped (word2vec.c's ``if (cw)``), and the negatives are
-    drawn for the center's kept position (one set per window, as word2vec.c draws them). Threads claim blocks,
-    the next center's negatives are drawn one step ahead with their rows prefetched, as in ``train_chunk``; every
-    row is trained in place (no private hot rows: ``ChunkTrainer`` passes hot = 0). out[t] = (loss estimate,
-    examples) of thread t.
-    """
-    w_in, w_out, d, hot, merge_every, syn1, hot_nodes, tree, lockf = model  # hot = 0: word rows in place
-    alias_table, base_neg, base_coin, negative, _ = draws
+    The arguments are ``train_chunk``'s, ``model`` a ``CbowModel`` (``Model.for_cbow``); the windows are the same
+    draws (``windows.window_reach`` keyed by the center's kept position), a window with no context is skipped
+    (word2vec.c's ``if (cw)``), and the negatives are drawn for the center's kept position (one set per window, as
+    word2vec.c draws them). Threads claim blocks, and the next center's negatives are drawn one step ahead with their
+    rows prefetched, as in ``train_chunk``. out[t] = (loss estimate, examples) of thread t."""
+    flat = flat_model(model, 0)  # what the threads read: every word row in place
+    w_in, w_out, d, syn1, hot_nodes = flat.w_in, flat.w_out, flat.d, flat.syn1, flat.hot_nodes
+    merge_every, lockf, negative = flat.merge_every, flat.lockf, draws.negative
     lr_start, lr_end, position0, total = lr_decay
-    hs = syn1.shape[0] > 0
-    codes, points, offsets = tree
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        neu1e, ring, scores, grads, grad_out, _, hot_out, _, _ = thread_state(w_in, w_out, hot, negative, d)
+        scratch = thread_scratch(negative, d)
+        neu1e, ring = scratch[0], scratch[1]
+        out_rows = (w_out, w_out, 0, d)  # every word row in place
         neu1 = np.empty((1, d), dtype=np.float32)  # the hidden layer, as a matrix of one row: the pairs' helpers
-        node_scores = np.empty(MAX_CODE_LENGTH, dtype=np.float32)  # a window's scores on its center's path
         hot_syn1 = syn1[:hot_nodes].copy()  # the tree's rows nearest the root: this thread's copy, and its base
         base_syn1 = hot_syn1.copy()
-        next_merge = merge_every
-        loss = 0.0
-        examples = 0
+        loss, examples, next_merge = 0.0, 0, merge_every
         while True:
             b = claim_block(claimed)
             if b >= n_blocks:
                 break
             last = kept_starts[blocks[b + 1]]
-            draw_ahead(ring, kept_starts[blocks[b]], alias_table, base_neg, base_coin, negative, hot, w_out, d)
+            draw_ahead(ring, kept_starts[blocks[b]], draws, 0, w_out, d)
             for p in range(blocks[b], blocks[b + 1]):
                 s, e = kept_starts[p], kept_starts[p + 1]
                 span = (starts[p + 1] - starts[p]) / max(e - s, 1)
                 for i in range(s, e):
                     lr = np.float32(lr_at(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
-                    center = kept[i]
                     if i + 1 < last and negative > 0:  # the next center's negatives, and its output row
-                        draw_ahead(ring, i + 1, alias_table, base_neg, base_coin, negative, hot, w_out, d)
-                        if kept[i + 1] >= hot:
-                            prefetch_row(w_out, kept[i + 1], d)
-                    if i + window + 1 < last and kept[i + window + 1] >= hot:
+                        draw_ahead(ring, i + 1, draws, 0, w_out, d)
+                        prefetch_row(w_out, kept[i + 1], d)
+                    if i + window + 1 < last:
                         prefetch_row(w_in, kept[i + window + 1], d)
-                    r = K.window_reach(window, shrink, base_window, i)
+                    r = window_reach(window, shrink, base_window, i)
                     lo, hi = max(s, i - r), min(e, i + r + 1)
                     if hi - lo == 1:  # no context: word2vec.c's `if (cw)`
                         continue
                     window_input(neu1[0], kept, lo, hi, i, w_in, cbow_mean, d)
                     slot, sampled = i & 1, (i & LOSS_EVERY_MASK) == 0
-                    # the window is one pair of the hidden layer (row 0 of neu1) and the center; its error stays in
-                    # neu1e (apply False) for every context row
-                    if negative > 0:
-                        score_targets(neu1, 0, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
-                        if negative == 5 and distinct_negatives(ring, slot, center, negative):
-                            loss += train_pair6(
-                                neu1,
-                                0,
-                                center,
-                                ring,
-                                slot,
-                                hot,
-                                hot_out,
-                                w_out,
-                                scores,
-                                grads,
-                                grad_out,
-                                False,
-                                sampled,
-                                lr,
-                                d,
-                                neu1e,
-                                False,
-                                np.float32(1.0),
-                            )
-                        else:
-                            loss += train_pair(
-                                neu1,
-                                0,
-                                center,
-                                ring,
-                                slot,
-                                negative,
-                                hot,
-                                hot_out,
-                                w_out,
-                                scores,
-                                neu1e,
-                                grad_out,
-                                False,
-                                sampled,
-                                lr,
-                                d,
-                                False,
-                                np.float32(1.0),
-                            )
-                    else:
-                        neu1e[:] = 0.0
-                    if hs:  # the tree adds its error to the negatives' (word2vec.c:463-475)
-                        loss += train_hs(
-                            neu1,
-                            0,
-                            center,
-                            syn1,
-                            hot_syn1,
-                            hot_nodes,
-                            codes,
-                            points,
-                            offsets,
-                            lr,
-                            d,
-                            neu1e,
-                            node_scores,
-                            sampled,
-                        )
+                    loss = train_cbow_window(
+                        loss, neu1, kept[i], slot, flat, hot_syn1, out_rows, scratch, negative, sampled, lr
+                    )
                     spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d, lockf)
                     examples += 1
                     if hot_nodes and examples >= next_merge:

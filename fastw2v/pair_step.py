@@ -1,7 +1,10 @@
-"""The per-pair step of the CPU trainer, word2vec.c's arithmetic as numba helpers inlined into the kernels
-(``cpu_kernels``): a pair's scores and gradients, the one-pass updates for k = 5 and the general loop, hierarchical
-softmax along a word's path, CBOW's window, the draws and prefetches one step ahead, the merges of a thread's private
-hot rows, and the two intrinsics they need (a write prefetch and an atomic block counter)."""
+"""The per-pair step of the CPU trainer's negative sampling, word2vec.c's arithmetic as numba helpers inlined into
+the kernels (``cpu_kernels``): a pair's scores and gradients, the one-pass updates for k = 5 and the general loop, the
+choice between them (``train_targets``), shared negatives' window update, and CBOW's hidden layer and its error.
+
+Names in the arithmetic: c a column; t a target (0 the pair's center, t > 0 its negative t - 1, ``ring[slot, t - 1]``);
+f a score and g its gradient; x the input row's value in a column; m_t and r_t target t's matrix (the shared rows or a
+thread's hot copies) and row, o_t its value before the move."""
 
 from __future__ import annotations
 
@@ -9,11 +12,6 @@ import math
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba.core import cgutils, types
-from numba.extending import intrinsic
-
-from . import kernels as K
 
 MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] before its sigmoid table (word2vec.c:517)
 # The loss (an exp and a log per score) is only for the progress bar: it is summed over one pair in 16
@@ -21,52 +19,9 @@ MAX_EXP = np.float32(6.0)  # word2vec.c clips scores to [-MAX_EXP, MAX_EXP] befo
 LOSS_EVERY_MASK = 15
 
 
-@intrinsic
-def prefetch_line(typingctx, arr, i, j):
-    """llvm.prefetch of arr[i, j]'s cache line for writing (PREFETCHW on x86), kept in all cache levels; a hint,
-    never a fault. Every row prefetched here is written soon after it is read; fetched for writing, its line
-    arrives exclusive, so when another thread last wrote it the write needs no second trip between cores
-    (at 2 threads a few percent over a read prefetch in scratch runs; ``python -m tools.ab`` measures a
-    kernel change between two commits)."""
-
-    def codegen(context, builder, sig, args):
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
-        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8"
-        )
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return types.void(arr, i, j), codegen
-
-
-@intrinsic
-def claim_block(typingctx, counter):
-    """Atomically add 1 to counter[0] and return its value before: the index of the next unclaimed block
-    (an LLVM ``atomicrmw add``, LOCK XADD on x86)."""
-
-    def codegen(context, builder, sig, args):
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        zero = context.get_constant(types.intp, 0)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [zero], wraparound=False)
-        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "monotonic")
-
-    return types.int64(counter), codegen
-
-
-@numba.njit(cache=True, inline="always")
-def prefetch_row(w, row, d):
-    for c in range(0, d, 16):  # one 64-byte line holds 16 float32
-        prefetch_line(w, row, c)
-
-
 @numba.njit(cache=True, fastmath=True, inline="always")
 def dot_rows(w_in, w_out, a, b, d):
+    """The dot product of w_in[a] and w_out[b] over their first d columns."""
     f = np.float32(0.0)
     for c in range(d):
         f += w_in[a, c] * w_out[b, c]
@@ -77,8 +32,8 @@ def dot_rows(w_in, w_out, a, b, d):
 def gradient(f, label, lr):
     """g = (label - σ(f))·lr: word2vec.c's "gradient multiplied by the learning rate" (word2vec.c:519).
 
-    f is clipped to ±MAX_EXP as word2vec.c's table is; an exact float32 sigmoid is as fast as its table
-    here, and fastmath assumes no infinities, so exp must not overflow anyway.
+    f is clipped to ±MAX_EXP as word2vec.c's table is, with an exact float32 sigmoid in place of the table;
+    fastmath assumes no infinities, so exp must not overflow anyway.
     """
     f = min(max(f, -MAX_EXP), MAX_EXP)
     return (np.float32(label) - np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-f)))) * lr
@@ -255,109 +210,6 @@ def train_pair(
     return loss
 
 
-@numba.njit(cache=True, fastmath=True, inline="always")
-def score4(m_in, row, s0, n0, s1, n1, s2, n2, s3, n3, d, scores, t):
-    """The scores of m_in[row] on four rows (s_t[n_t]), into scores[t:t + 4], in one pass over the columns."""
-    f0, f1, f2, f3 = np.float32(0.0), np.float32(0.0), np.float32(0.0), np.float32(0.0)
-    for c in range(d):
-        x = m_in[row, c]
-        f0 += x * s0[n0, c]
-        f1 += x * s1[n1, c]
-        f2 += x * s2[n2, c]
-        f3 += x * s3[n3, c]
-    scores[t], scores[t + 1], scores[t + 2], scores[t + 3] = f0, f1, f2, f3
-
-
-@numba.njit(cache=True, fastmath=True, inline="always")
-def update4(m_in, row, s0, n0, s1, n1, s2, n2, s3, n3, g0, g1, g2, g3, err, d):
-    """Four distinct rows (s_t[n_t]) move by g_t * m_in[row], and err adds sum_t g_t * (row t before its move), in
-    one pass over the columns: err is read and written once for the four (what ``update_pair6`` does for k = 5)."""
-    for c in range(d):
-        x = m_in[row, c]
-        o0, o1, o2, o3 = s0[n0, c], s1[n1, c], s2[n2, c], s3[n3, c]
-        err[c] += ((g0 * o0 + g1 * o1) + g2 * o2) + g3 * o3
-        s0[n0, c] = o0 + g0 * x
-        s1[n1, c] = o1 + g1 * x
-        s2[n2, c] = o2 + g2 * x
-        s3[n3, c] = o3 + g3 * x
-
-
-@numba.njit(cache=True, fastmath=True, inline="always")
-def train_hs(m_in, row, word, syn1, hot_syn1, hot_nodes, codes, points, offsets, lr, d, err, node_scores, sampled):
-    """Hierarchical softmax for one input row m_in[row] and the word it predicts (word2vec.c:511-524): at each
-    inner node of the word's path the node's row moves towards predicting the turn taken there, and the input row's
-    error adds up in ``err`` (applied by the caller, after the negatives, which read the row unchanged). A node
-    scored past ±MAX_EXP is skipped (its gradient 0), as in word2vec.c and gensim. ``codes``, ``points``,
-    ``offsets``: the Huffman tree (``huffman.HuffmanTree``), its points rows of syn1, of which those below
-    ``hot_nodes`` are this thread's copies in ``hot_syn1``; ``node_scores``: room for a path's scores, then its
-    gradients. The path's nodes are distinct and the input row does not move within the step, so every score is
-    computed first and every update after, four nodes to a pass over the columns: word2vec.c's arithmetic in
-    another order. Returns the sampled loss."""
-    start, end = offsets[word], offsets[word + 1]
-    n = end - start
-    t = 0
-    while t + 4 <= n:
-        n0, n1, n2, n3 = points[start + t], points[start + t + 1], points[start + t + 2], points[start + t + 3]
-        score4(
-            m_in,
-            row,
-            hot_syn1 if n0 < hot_nodes else syn1,
-            n0,
-            hot_syn1 if n1 < hot_nodes else syn1,
-            n1,
-            hot_syn1 if n2 < hot_nodes else syn1,
-            n2,
-            hot_syn1 if n3 < hot_nodes else syn1,
-            n3,
-            d,
-            node_scores,
-            t,
-        )
-        t += 4
-    for u in range(t, n):
-        node = points[start + u]
-        node_scores[u] = dot_rows(m_in, hot_syn1 if node < hot_nodes else syn1, row, node, d)
-    loss = 0.0
-    for u in range(n):
-        f = node_scores[u]
-        if f <= -MAX_EXP or f >= MAX_EXP:
-            node_scores[u] = 0.0
-            continue
-        label = 1 - codes[start + u]
-        if sampled:
-            loss += pair_loss(f, label)
-        node_scores[u] = gradient(f, label, lr)
-    t = 0
-    while t + 4 <= n:
-        n0, n1, n2, n3 = points[start + t], points[start + t + 1], points[start + t + 2], points[start + t + 3]
-        update4(
-            m_in,
-            row,
-            hot_syn1 if n0 < hot_nodes else syn1,
-            n0,
-            hot_syn1 if n1 < hot_nodes else syn1,
-            n1,
-            hot_syn1 if n2 < hot_nodes else syn1,
-            n2,
-            hot_syn1 if n3 < hot_nodes else syn1,
-            n3,
-            node_scores[t],
-            node_scores[t + 1],
-            node_scores[t + 2],
-            node_scores[t + 3],
-            err,
-            d,
-        )
-        t += 4
-    for u in range(t, n):
-        node, g = points[start + u], node_scores[u]
-        m = hot_syn1 if node < hot_nodes else syn1
-        for c in range(d):
-            err[c] += g * m[node, c]
-            m[node, c] += g * m_in[row, c]
-    return loss
-
-
 @numba.njit(cache=True, inline="always")
 def lock_factor(lockf, row):
     """Row's lock factor: its own, or the one factor for all rows."""
@@ -388,68 +240,56 @@ def apply_window(center, ring, slot, negative, hot, hot_out, w_out, grad_out, d)
             grad_out[t, c] = 0.0
 
 
-@numba.njit(cache=True, inline="always")
-def lr_at(lr_start, lr_end, position, total):
-    """Linear decay over all epochs as a function of the token position, so no thread counter is involved."""
-    return lr_start - (lr_start - lr_end) * min(position / total, 1.0)
-
-
-@numba.njit(cache=True, inline="always")
-def merge_hot(shared, private, base, hot, d):
-    """Add this thread's changes to the hot rows (private - base) into the shared rows, then take the sum as
-    the new private copy and base: the other threads' changes since the last merge arrive here. A value this
-    thread did not change is only read: writing it back could undo another thread's merge (and costs a
-    cache line transfer)."""
-    for r in range(hot):
-        for c in range(d):  # not the padding (padded_rows)
-            delta = private[r, c] - base[r, c]
-            if delta != 0.0:
-                v = shared[r, c] + delta
-                shared[r, c] = v
-            else:
-                v = shared[r, c]
-            private[r, c] = v
-            base[r, c] = v
-
-
 @numba.njit(cache=True, fastmath=True, inline="always")
-def draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_out, d):
-    """Draw the negatives of index ``key`` (a pair, or a center with shared negatives) into ``ring[key & 1]``
-    and prefetch their output rows: they are needed one step later, when the row reads would stall."""
-    for t in range(negative):
-        w = K.alias_draw(alias_table, base_neg, base_coin, key * negative + t)
-        ring[key & 1, t] = w
-        if w >= hot:
-            prefetch_row(w_out, w, d)
-
-
-@numba.njit(cache=True, fastmath=True, inline="always")
-def draw_bucket(ring, slot, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d):
-    """``draw_ahead`` in a bucket (``buckets.Buckets``): the negatives of index ``key`` from the partition at rows
-    lo .. lo + size - 1 of ``sampler``, into ``ring[slot]``, and their rows prefetched."""
-    for t in range(negative):
-        w = K.partition_draw(sampler, lo, size, base_neg, base_coin, key * negative + t)
-        ring[slot, t] = w
-        if w >= hot:
-            prefetch_row(w_out, w, d)
-
-
-@numba.njit(cache=True, inline="always")
-def thread_state(w_in, w_out, hot, negative, d):
-    """A training thread's own arrays: neu1e; the ring of negatives (this pair's or center's, and the next's); a
-    pair's 1 + k scores and gradients; grad_out (shared negatives: the window's output updates); its copies of the
-    hot rows of both matrices and their bases (``merge_hot``)."""
-    hot_in, hot_out = w_in[:hot].copy(), w_out[:hot].copy()
-    return (
-        np.empty(d, dtype=np.float32),
-        np.empty((2, negative), dtype=np.int64),
-        np.empty(negative + 1, dtype=np.float32),
-        np.empty(negative + 1, dtype=np.float32),
-        np.zeros((negative + 1, d), dtype=np.float32),
-        hot_in,
+def train_targets(m_in, ctx, center, slot, out_rows, scratch, negative, shared_negatives, sampled, lr, apply, lock):
+    """Negative sampling for one pair, the input row m_in[ctx] against the center and its negatives ring[slot]: its
+    1 + k scores first (``score_targets``), then with k = 5 one pass over the columns (``train_pair6``) when the
+    negatives are shared or the six rows differ, else target after target (``train_pair``). ``out_rows``: (w_out,
+    the thread's copies of its hot rows, hot, d); ``scratch``: the thread's arrays (``kernel_threads.thread_scratch``).
+    Returns the pair's sampled loss."""
+    w_out, hot_out, hot, d = out_rows
+    neu1e, ring, scores, grads, grad_out = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
+    score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
+    if negative == 5 and (shared_negatives or distinct_negatives(ring, slot, center, negative)):
+        return train_pair6(
+            m_in,
+            ctx,
+            center,
+            ring,
+            slot,
+            hot,
+            hot_out,
+            w_out,
+            scores,
+            grads,
+            grad_out,
+            shared_negatives,
+            sampled,
+            lr,
+            d,
+            neu1e,
+            apply,
+            lock,
+        )
+    return train_pair(
+        m_in,
+        ctx,
+        center,
+        ring,
+        slot,
+        negative,
+        hot,
         hot_out,
-        hot_in.copy(),
-        hot_out.copy(),
+        w_out,
+        scores,
+        neu1e,
+        grad_out,
+        shared_negatives,
+        sampled,
+        lr,
+        d,
+        apply,
+        lock,
     )
 
 

@@ -1,0 +1,222 @@
+"""What each thread of the CPU trainer's parallel kernels (``cpu_kernels``) does around its pairs, as numba helpers
+inlined into them: the two intrinsics (a write prefetch and an atomic block counter), the learning rate at a token
+position, the negatives drawn one step ahead with their rows prefetched, a thread's own arrays, its private copies of
+the hot rows and their merges into the shared ones, and its figures at the end."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+from .draws import alias_draw, partition_draw
+from .huffman import MAX_CODE_LENGTH
+from .pair_step import LOSS_EVERY_MASK
+
+
+class FlatModel(NamedTuple):
+    """The fields of a kernel's model (``cpu_kernels.Model``) with the Huffman tree's three arrays in its place, and
+    ``hot`` as the kernel takes it (CBOW: 0): what a kernel's threads read, as one tuple of arrays and numbers (the
+    body of a parallel loop takes no tuple of tuples)."""
+
+    w_in: np.ndarray
+    w_out: np.ndarray
+    d: int
+    hot: int
+    merge_every: int
+    syn1: np.ndarray
+    hot_nodes: int
+    codes: np.ndarray
+    points: np.ndarray
+    offsets: np.ndarray
+    lockf: np.ndarray
+
+
+@numba.njit(cache=True, inline="always")
+def flat_model(model, hot):
+    """``model`` (a ``cpu_kernels.Model`` or ``CbowModel``) as a ``FlatModel`` with ``hot`` hot rows."""
+    codes, points, offsets = model.tree
+    return FlatModel(
+        model.w_in,
+        model.w_out,
+        model.d,
+        hot,
+        model.merge_every,
+        model.syn1,
+        model.hot_nodes,
+        codes,
+        points,
+        offsets,
+        model.lockf,
+    )
+
+
+@intrinsic
+def prefetch_line(typingctx, arr, i, j):
+    """llvm.prefetch of arr[i, j]'s cache line for writing (PREFETCHW on x86), kept in all cache levels; a hint,
+    never a fault. Every row prefetched here is written soon after it is read; fetched for writing, its line
+    arrives exclusive, so when another thread last wrote it the write needs no second trip between cores."""
+
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8"
+        )
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, i, j), codegen
+
+
+@intrinsic
+def claim_block(typingctx, counter):
+    """Atomically add 1 to counter[0] and return its value before: the index of the next unclaimed block
+    (an LLVM ``atomicrmw add``, LOCK XADD on x86)."""
+
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [zero], wraparound=False)
+        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "monotonic")
+
+    return types.int64(counter), codegen
+
+
+@numba.njit(cache=True, inline="always")
+def prefetch_row(w, row, d):
+    """Prefetch the d columns of w[row] for writing, a line at a time."""
+    for c in range(0, d, 16):  # one 64-byte line holds 16 float32
+        prefetch_line(w, row, c)
+
+
+@numba.njit(cache=True, inline="always")
+def prefetch_pair(kept, x, y, t, hot, w_in, w_out, d):
+    """Prefetch the rows of pair t of a list of pairs (``cpu_kernels.train_pairs``) that are shared (not hot): its
+    context's input row, and its center's output row unless the pair before has the same center (and fetched it)."""
+    if kept[x[t]] >= hot:
+        prefetch_row(w_in, kept[x[t]], d)
+    if kept[y[t]] >= hot and y[t] != y[t - 1]:
+        prefetch_row(w_out, kept[y[t]], d)
+
+
+@numba.njit(cache=True, inline="always")
+def lr_at(lr_start, lr_end, position, total):
+    """Linear decay over all epochs as a function of the token position, so no thread counter is involved."""
+    return lr_start - (lr_start - lr_end) * min(position / total, 1.0)
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def draw_ahead(ring, key, draws, hot, w_out, d):
+    """Draw the negatives of index ``key`` (a pair, or a center with shared negatives) into ``ring[key & 1]``
+    and prefetch their output rows: they are needed one step later, when the row reads would stall. ``draws``: a
+    ``cpu_kernels.Draws`` of the alias table."""
+    alias_table, base_neg, base_coin, negative, _ = draws
+    for t in range(negative):
+        w = alias_draw(alias_table, base_neg, base_coin, key * negative + t)
+        ring[key & 1, t] = w
+        if w >= hot:
+            prefetch_row(w_out, w, d)
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def draw_bucket(ring, slot, key, source, hot, w_out, d):
+    """``draw_ahead`` in a bucket (``buckets.Buckets``): the negatives of index ``key`` from ``source`` (sampler,
+    lo, size, base_neg, base_coin, negative: the partition at rows lo .. lo + size - 1 of the stacked ``sampler``,
+    the two streams and k), into ``ring[slot]``, and their rows prefetched."""
+    sampler, lo, size, base_neg, base_coin, negative = source
+    for t in range(negative):
+        w = partition_draw(sampler, lo, size, base_neg, base_coin, key * negative + t)
+        ring[slot, t] = w
+        if w >= hot:
+            prefetch_row(w_out, w, d)
+
+
+@numba.njit(cache=True, inline="always")
+def center_end(y, first, end):
+    """The end of the run of pairs from ``first`` (before ``end``) whose center is y[first]'s."""
+    last = first + 1
+    while last < end and y[last] == y[first]:
+        last += 1
+    return last
+
+
+@numba.njit(cache=True, inline="always")
+def merge_hot(shared, private, base, hot, d):
+    """Add this thread's changes to the hot rows (private - base) into the shared rows, then take the sum as
+    the new private copy and base: the other threads' changes since the last merge arrive here. A value this
+    thread did not change is only read: writing it back could undo another thread's merge (and costs a
+    cache line transfer)."""
+    for r in range(hot):
+        for c in range(d):  # not the padding (padded_rows)
+            delta = private[r, c] - base[r, c]
+            if delta != 0.0:
+                v = shared[r, c] + delta
+                shared[r, c] = v
+            else:
+                v = shared[r, c]
+            private[r, c] = v
+            base[r, c] = v
+
+
+@numba.njit(cache=True, inline="always")
+def thread_scratch(negative, d):
+    """A training thread's own arrays: neu1e (a pair's input-row error); the ring of negatives (this pair's or
+    center's, and the next's); a pair's 1 + k scores and gradients; grad_out (shared negatives: the window's output
+    updates); hs_err (hierarchical softmax: a pair's input-row error from the tree) and node_scores (its scores on the
+    path's nodes, then their gradients)."""
+    return (
+        np.empty(d, dtype=np.float32),
+        np.empty((2, negative), dtype=np.int64),
+        np.empty(negative + 1, dtype=np.float32),
+        np.empty(negative + 1, dtype=np.float32),
+        np.zeros((negative + 1, d), dtype=np.float32),
+        np.zeros(d, dtype=np.float32),
+        np.empty(MAX_CODE_LENGTH, dtype=np.float32),
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def hot_copies(model):
+    """A thread's private copies of the hot rows (``model``, a ``FlatModel``: ids below ``hot`` of both
+    matrices, and the tree's ``hot_nodes`` rows nearest the root), then the bases they merge from (``merge_hot``):
+    (hot_in, hot_out, hot_syn1, base_in, base_out, base_syn1)."""
+    hot_in, hot_out = model.w_in[: model.hot].copy(), model.w_out[: model.hot].copy()
+    hot_syn1 = model.syn1[: model.hot_nodes].copy()
+    return hot_in, hot_out, hot_syn1, hot_in.copy(), hot_out.copy(), hot_syn1.copy()
+
+
+@numba.njit(cache=True, inline="always")
+def merge_copies(model, copies):
+    """Merge a thread's ``hot_copies`` into the shared rows of ``model``'s three matrices."""
+    hot_in, hot_out, hot_syn1, base_in, base_out, base_syn1 = copies
+    merge_hot(model.w_in, hot_in, base_in, model.hot, model.d)
+    merge_hot(model.w_out, hot_out, base_out, model.hot, model.d)
+    merge_hot(model.syn1, hot_syn1, base_syn1, model.hot_nodes, model.d)
+
+
+@numba.njit(cache=True, inline="always")
+def merge_when_due(model, copies, pairs, next_merge):
+    """Merge the copies once a thread has trained ``next_merge`` pairs; returns the pair count of the next merge
+    (every ``model.merge_every`` pairs)."""
+    if (model.hot or model.hot_nodes) and pairs >= next_merge:
+        next_merge = pairs + model.merge_every
+        merge_copies(model, copies)
+    return next_merge
+
+
+@numba.njit(cache=True, inline="always")
+def end_thread(model, copies, out, thread, loss, pairs):
+    """A thread's last merge, and its figures into out[thread]: the loss estimate (the sampled pairs' loss scaled to
+    all pairs) and its pairs."""
+    merge_copies(model, copies)
+    out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
+    out[thread, 1] = pairs
