@@ -62,7 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('fastw2v')}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_similar(sub)
+    _add_eval(sub)
+    _add_cache(sub)
+    return parser
 
+
+def _add_train(sub) -> None:
     p = sub.add_parser(
         "train", help="train word vectors", epilog=EXAMPLE, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
@@ -96,11 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_config_flags(p)
 
+
+def _add_similar(sub) -> None:
     s = sub.add_parser("similar", help="nearest neighbours of a word")
     s.add_argument("vectors", help="a vectors file written by fastw2v train (.bin, .txt or .npy)")
     s.add_argument("word")
     s.add_argument("-n", type=int, default=10, help="how many neighbours (default: 10)")
 
+
+def _add_eval(sub) -> None:
     e = sub.add_parser(
         "eval",
         help="analogy accuracy and word-similarity rho of a vectors file",
@@ -127,11 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="analogies use only the most frequent words, as word2vec.c's compute-accuracy (default: 30000)",
     )
     e.add_argument("--sections", action="store_true", help="also print the accuracy of each analogy section")
+
+
+def _add_cache(sub) -> None:
     c = sub.add_parser("cache", help="list or clear the encoded corpora in the cache folder")
     c.add_argument("action", choices=["list", "clear"])
     c.add_argument("keys", nargs="*", help="clear only these entries (the keys `fastw2v cache list` shows)")
     c.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="the cache folder (default: %(default)s)")
-    return parser
 
 
 def _size(n: float) -> str:
@@ -193,9 +206,16 @@ def cmd_train(args) -> None:
         progress=not args.no_progress,
         config=config,
     )
-    st = vectors.stats
-    if st.rank != 0:  # a distributed job: rank 0 reports for all
+    if vectors.stats.rank != 0:  # a distributed job: rank 0 reports for all
         return
+    print_summary(vectors, config, args.output, time.perf_counter() - started, compile_seconds() - compiled_before)
+    for word, neighbours in probe_neighbours(vectors).items():
+        print(f"  {word:<8} " + ", ".join(f"{w} {s:.2f}" for w, s in neighbours))
+
+
+def print_summary(vectors, config: Config, output: str, wall: float, compiled: float) -> None:
+    """The run in a few lines: the data, the kernels' compile, the model, the times and rates, the output."""
+    st = vectors.stats
     print(
         f"vocabulary   {st.vocab_size:,} words" + (f" (min_count={st.min_count})" if st.min_count is not None else "")
     )
@@ -203,7 +223,6 @@ def cmd_train(args) -> None:
         f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} "
         + ("pairs" if config.sg else "windows")
     )
-    compiled = compile_seconds() - compiled_before
     if compiled >= 0.1:
         print(
             f"kernels      {compiled:.1f} s compiling them, or loading them from numba's cache (not in the times below)"
@@ -227,7 +246,6 @@ def cmd_train(args) -> None:
             f"({st.sync_bytes / tokens:,.0f} bytes a token), {st.sync_seconds:.1f} s "
             f"({st.sync_seconds / st.run_seconds:.0%} of its training time)"
         )
-    wall = time.perf_counter() - started
     if st.resumed_seconds:  # a resumed run: this run's part, and the whole training's
         print(
             f"training     {st.run_seconds:.1f} s in this run, {st.seconds:.1f} s in all runs, "
@@ -241,9 +259,7 @@ def cmd_train(args) -> None:
             "writing them)"
         )
     print(f"final loss   {st.final_loss:.4f}")
-    print(f"vectors      {args.output}")
-    for word, neighbours in probe_neighbours(vectors).items():
-        print(f"  {word:<8} " + ", ".join(f"{w} {s:.2f}" for w, s in neighbours))
+    print(f"vectors      {output}")
 
 
 def cmd_similar(args) -> None:

@@ -288,13 +288,13 @@ class Config:
         sgd, hogwild = setting("optimizer", "sgd"), setting("backend", "hogwild")
         if self.backend == "hogwild" and self.optimizer != "sgd":
             raise UserError(
-                f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: pass {sgd} or "
-                f"{setting('backend', 'torch')}"
+                f"the hogwild backend trains with per-pair SGD, not {self.optimizer}: drop {setting('optimizer')} or "
+                f"pass {setting('backend', 'torch')}"
             )
         if not self.sg and self.optimizer != "sgd":
             raise UserError(
-                f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: pass {sgd}, or "
-                f"{setting('sg', 1)}"
+                f"CBOW trains with SGD (word2vec.c's and gensim's), not {self.optimizer}: drop {setting('optimizer')}, "
+                f"or pass {setting('sg', 1)}"
             )
         if not self.negative and not self.hs:
             raise UserError(
@@ -309,17 +309,17 @@ class Config:
         if self.hs and (self.backend == "torch" or self.optimizer != "sgd"):
             raise UserError(
                 f"hierarchical softmax (hs) trains on the hogwild backend (per-pair SGD on the CPU), not on torch "
-                f"{self.optimizer}: pass {hogwild} {sgd}, or {setting('hs', False)}"
+                f"{self.optimizer}: pass {hogwild} {sgd}, or drop {setting('hs')}"
             )
         if self.shared_negatives is True and not self.sg:
             raise UserError(
                 "shared_negatives shares a center's negatives among its skip-gram pairs, and CBOW already draws one "
-                f"set per window: pass {setting('shared_negatives', False)}, or {setting('sg', 1)}"
+                f"set per window: drop {setting('shared_negatives')}, or pass {setting('sg', 1)}"
             )
         if self.shared_negatives is True and (self.backend == "torch" or self.optimizer != "sgd"):
             raise UserError(
                 f"shared_negatives is an option of the hogwild backend (per-pair SGD), not of torch "
-                f"{self.optimizer}: pass {setting('shared_negatives', False)}, or {hogwild} {sgd}"
+                f"{self.optimizer}: drop {setting('shared_negatives')}, or pass {hogwild} {sgd}"
             )
 
     def start_lr(self, steps: int | None = None) -> float:
@@ -384,7 +384,10 @@ class Config:
                 if fused.triton is None
                 else "the Triton kernels run on CUDA devices"
             )
-            raise UserError(f"sgd_kernel='triton' on {device}: {why}; pass {setting('sgd_kernel', 'torch')}")
+            raise UserError(
+                f"sgd_kernel='triton' on {device}: {why}; drop {setting('sgd_kernel')} or pass "
+                f"{setting('sgd_kernel', 'torch')}"
+            )
         return "triton"
 
     def resolved_span_tokens(self, n_tokens: int) -> int:
