@@ -27,7 +27,7 @@ import torch
 from . import kernels as K
 from .config import Config
 from .corpus import EncodedCorpus
-from .errors import UserError
+from .errors import UserError, setting
 from .vocab import Vocab
 
 
@@ -80,7 +80,7 @@ class _Batches:
             ("chunk_tokens", chunk_tokens),
         ):
             if value < 1:
-                raise UserError(f"{name} must be >= 1, got {value}")
+                raise UserError(f"{name} must be >= 1, got {value}: pass {setting(name, 1)} or more")
         self.corpus = corpus
         self.batch_size = batch_size
         self.window = window
@@ -271,10 +271,9 @@ class NumbaBatches(_Batches):
 
     def negatives(self, epoch, c, first, n):
         # Negatives depend only on (epoch, chunk, row), so drawing them for many batches at once gives the same
-        # values with far fewer parallel regions: per-batch regions cost ~0.1 ms each with small batches, and
-        # much more when the cores are shared, as every region waits for its slowest thread.
-        e, ch, start, negs = self._ahead
-        if (e, ch) != (epoch, c) or first < start or first + n > start + negs.shape[0]:
+        # values with far fewer parallel regions: each region has a fixed cost, and waits for its slowest thread.
+        ahead_epoch, ahead_chunk, start, negs = self._ahead
+        if (ahead_epoch, ahead_chunk) != (epoch, c) or first < start or first + n > start + negs.shape[0]:
             rows = max(n, min(self.NEGATIVE_ROWS, self._chunk_sizes.get((epoch, c), n) - first))
             negs = np.empty((rows, self.negative), dtype=np.int64)
             with numba_threads(self.threads):
@@ -285,7 +284,8 @@ class NumbaBatches(_Batches):
                     first,
                     negs,
                 )
-            self._ahead = e, ch, start, negs = epoch, c, first, negs
+            self._ahead = epoch, c, first, negs
+            start = first
         return torch.from_numpy(negs[first - start : first - start + n])
 
 
@@ -312,18 +312,18 @@ class DeviceBatches(_Batches):
         self._keep = torch.from_numpy(self.keep_threshold).to(self.device)
         self._alias_table = torch.from_numpy(self.alias_table).to(self.device)
         W = self.window
-        self._offsets = torch.cat([torch.arange(-W, 0), torch.arange(1, W + 1)]).to(self.device)  # (2W,)
+        self._offsets = torch.cat([torch.arange(-W, 0), torch.arange(1, W + 1)]).to(self.device)  # (2W,): j - i
 
     def _chunk_pairs(self, epoch, c):
         dev = self.device
         ids_np, starts_np = self._chunk(c)
         ids = torch.from_numpy(ids_np).to(dev, non_blocking=True).long()
         starts = torch.from_numpy(starts_np).to(dev)
-        n, P = ids.shape[0], starts.shape[0] - 1
+        n, P = ids.shape[0], starts.shape[0] - 1  # tokens, pieces
         piece = torch.repeat_interleave(torch.arange(P, device=dev), starts.diff(), output_size=n)
         keep = draw(self._base(epoch, K.STREAM_SUBSAMPLE, c), torch.arange(n, device=dev)) < self._keep[ids]
         kept, piece = ids[keep], piece[keep]  # one sync per chunk: the number kept
-        m = kept.shape[0]
+        m = kept.shape[0]  # kept tokens
         kept_starts = torch.zeros(P + 1, dtype=torch.long, device=dev)
         kept_starts[1:] = torch.cumsum(torch.bincount(piece, minlength=P), 0)
         pos = torch.arange(m, device=dev)
@@ -339,11 +339,11 @@ class DeviceBatches(_Batches):
         )
         # Row-major nonzero: centers in text order, contexts left to right, as kernels.fill_pairs writes them.
         flat = valid.view(-1).nonzero().squeeze(1)
-        i = flat // (2 * self.window)
+        i = flat // (2 * self.window)  # each pair's center position
         center, context = kept[i], kept[j.view(-1)[flat]]
         if self.shuffle:
-            g = torch.Generator(device=dev).manual_seed(self._base(epoch, K.STREAM_SHUFFLE, c))
-            perm = torch.randperm(center.shape[0], device=dev, generator=g)
+            generator = torch.Generator(device=dev).manual_seed(self._base(epoch, K.STREAM_SHUFFLE, c))
+            perm = torch.randperm(center.shape[0], device=dev, generator=generator)
             center, context = center[perm], context[perm]
         return center, context
 
@@ -432,8 +432,8 @@ def corpus_from_indexed_docs(indexed_docs, vocab_size: int | None = None) -> Enc
     if ids.min() < 0 or ids.max() >= V:
         bad = int(ids.min() if ids.min() < 0 else ids.max())
         raise UserError(
-            f"indexed_docs holds word id {bad}, outside 0..{V - 1} for vocab_size={V}: "
-            "pass vocab_size=len(word2idx), with ids from 0 to vocab_size - 1"
+            f"indexed_docs holds word id {bad}, outside 0..{V - 1} for {setting('vocab_size', V)}: "
+            f"pass {setting('vocab_size')}=len(word2idx), with ids from 0 to vocab_size - 1"
         )
     ids = ids.astype(np.int32)
     counts = np.bincount(ids, minlength=V).astype(np.int64)

@@ -1,51 +1,26 @@
-"""The fused SGD steps on CUDA: ``model.sgd_step``'s arithmetic (and CBOW's) in two Triton kernels each, no
-(B, 1+k, d) temporary.
+"""The fused SGD steps on CUDA: ``model.sgd_step``'s arithmetic (and ``model.cbow_sgd_step``'s) in two Triton
+kernels each (``fused_kernels``), no (B, 1+k, d) temporary. Here: whether they run on a device, their block shapes,
+and ``FusedStep``, which launches them on a pair of matrices.
 
-``model.sgd_step`` (torch ops) is the reference and runs everywhere; this module runs the same step as
-
-* ``_score_kernel``, per block of pairs: loads the center's input row v and the 1 + k output rows u_j once
-  (the negatives are drawn in the kernel from the alias table, with the counter-based hash of
-  ``kernels.draw``, or read from a tensor); computes the scores, the loss, g_j = label - σ(s_j) (0 for a
-  negative equal to the positive: word2vec.c's skip) and grad_v = Σ_j g_j u_j in registers; adds |v|² to
-  h_out[t_j] and Σ_j |u_j|² to h_in[c] (the trust region's per-row sums, ``model.sgd_step``) with atomics;
-  stores v, grad_v and g for the second kernel;
-* ``_update_kernel``: in[c] += lr·s_c·grad_v and out[t_j] += lr·s_t·g_j·v with atomic adds, where
-  s_r = min(1, trust / (lr·h_r)).
-
-CBOW's step (``model.cbow_sgd_step``) is fused the same way: ``_cbow_score_kernel`` builds each window's hidden
-layer from its context rows and computes the scores, g and grad_h; ``_cbow_update_kernel`` adds grad_h to every
-context row and g·h to every target's output row (``FusedStep.cbow_step``; its negatives are given).
-
-Two launches, because a row's trust factor needs the whole batch's sums, and because every update is
-computed from the values before the step, as the reference does: the first kernel only reads the matrices,
-the second only writes them. What crosses between them is 2·d + 1 + k floats a pair (v, grad_v, g), read
-back in order, where the reference's ten kernels read and write several (B, 1+k, d) tensors.
-
-Triton ships with the CUDA builds of torch. Without it (a CPU install) ``available()`` is False and the
-torch reference is used; with ``TRITON_INTERPRET=1`` the same kernels run on the CPU (numpy), which is how the
-tests check them against the reference.
+``model.sgd_step`` (torch ops) is the reference and runs everywhere. Triton ships with the CUDA builds of torch.
+Without it (a CPU install) ``available()`` is False and the torch reference is used; with ``TRITON_INTERPRET=1`` the
+same kernels run on the CPU (numpy), which is how the tests check them against the reference.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
 
 import torch
 
-from . import kernels as K
-
-try:
-    import triton
-    import triton.language as tl
-except ImportError:  # a CPU install: the torch reference step is used
-    triton = None
-UNAVAILABLE = "Triton is not installed (pip install triton)" if triton is None else ""
+from . import draws
+from . import fused_kernels as kernels
+from .fused_kernels import UNAVAILABLE, triton
 
 # A hash base plus 2**32 has the same low 32 bits, the only ones the hash reads; it makes Triton type the
 # argument int64 for every base (bases below 2**31 would be int32, the others uint32: two compilations).
-_AS_INT64 = 1 << 32
+AS_INT64 = 1 << 32
 
 
 def available(device: torch.device) -> bool:
@@ -59,297 +34,16 @@ def available(device: torch.device) -> bool:
 
 
 def block_shapes(d: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """((pairs, warps) of the score kernel, (pairs, warps) of the update kernel) for rows of width d.
-
-    Two warps and 16 elements of a (pairs × padded width) tile per thread: the fastest of the shapes measured
-    (docs/gpu.md, "Block shapes"; ``python -m benchmarks.gpu_fused`` measures others)."""
+    """((pairs, warps) of the score kernel, (pairs, warps) of the update kernel) for rows of width d: two warps and
+    16 elements of a (pairs × padded width) tile per thread (docs/gpu.md, "Block shapes"; ``python -m
+    benchmarks.gpu_fused`` times others)."""
     shape = (max(1, 1024 // padded_width(d)), 2)
     return shape, shape
 
 
 def padded_width(d: int) -> int:
+    """A row's width in the kernels' tiles: the next power of two, at least 16."""
     return max(16, triton.next_power_of_2(d))
-
-
-if triton is not None and "do_not_specialize_on_alignment" not in inspect.signature(triton.jit).parameters:
-    UNAVAILABLE = f"this Triton ({triton.__version__}) is too old for the fused kernels: pip install -U triton"
-    triton = None
-
-if triton is not None:
-
-    @triton.jit
-    def _hash32(x):
-        """kernels.hash32 on uint32 (its int64 arithmetic masked to 32 bits is uint32 arithmetic)."""
-        x ^= x >> 16
-        x *= 0x7FEB352D
-        x ^= x >> 15
-        x *= 0x846CA68B
-        x ^= x >> 16
-        return x
-
-    @triton.jit
-    def _draw(base, index):
-        """kernels.draw(base, index): hash32(base + index * GOLDEN), on the low 32 bits."""
-        x = (base & 0xFFFFFFFF).to(tl.uint32) + (index & 0xFFFFFFFF).to(tl.uint32) * 0x9E3779B9
-        return _hash32(x)
-
-    @triton.jit
-    def _log_sigmoid(x):
-        return tl.minimum(x, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(x)))
-
-    @triton.jit
-    def _windows(center_ptr, n, D: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr):
-        """A program's block of pairs or CBOW windows: their rows in the batch, which exist, a row's columns, the
-        (rows × columns) mask and the centers' word ids."""
-        rows = tl.program_id(0).to(tl.int64) * BLOCK_P + tl.arange(0, BLOCK_P)
-        ok = rows < n
-        cols = tl.arange(0, BLOCK_D)
-        tile = ok[:, None] & (cols < D)[None, :]
-        c = tl.load(center_ptr + rows, mask=ok, other=0).to(tl.int64)
-        return rows, ok, cols, tile, c
-
-    @triton.jit
-    def _pairs(center_ptr, pos_ptr, n, D: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_D: tl.constexpr):
-        """``_windows`` and the pairs' context word ids."""
-        rows, ok, cols, tile, c = _windows(center_ptr, n, D, BLOCK_P, BLOCK_D)
-        p = tl.load(pos_ptr + rows, mask=ok, other=0).to(tl.int64)
-        return rows, ok, cols, tile, c, p
-
-    @triton.jit
-    def _target_gradient(s, j: tl.constexpr, live):
-        """g = label - σ(s) of target j (label 1 for j = 0, the positive) and its loss; 0 where it is skipped."""
-        if j == 0:
-            g = 1.0 - tl.sigmoid(s)
-            loss = -_log_sigmoid(s)
-        else:
-            g = -tl.sigmoid(s)
-            loss = -_log_sigmoid(-s)
-        return tl.where(live, g, 0.0), tl.where(live, loss, 0.0)
-
-    @triton.jit
-    def _negative(negs_ptr, rows, ok, c, j: tl.constexpr, K: tl.constexpr):
-        """Negative j - 1 of each row, and whether it counts (it is not the row's positive: word2vec.c's skip)."""
-        t = tl.load(negs_ptr + rows * K + (j - 1), mask=ok, other=0).to(tl.int64)
-        return t, ok & (t != c)
-
-    @triton.jit
-    def _add_rows(w, t, live, scale, x, lr, trust, h, cols, tile, D: tl.constexpr, TRUST: tl.constexpr):
-        """w[t] += lr·s_t·scale·x for each live row, s_t = min(1, trust / (lr·h[t])) (the trust region, with
-        TRUST), with atomic adds."""
-        step = scale * lr
-        if TRUST:
-            step = step * tl.minimum(trust / (lr * tl.load(h + t, mask=live, other=1.0)), 1.0)
-        tl.atomic_add(w + t[:, None] * D + cols[None, :], step[:, None] * x, mask=live[:, None] & tile, sem="relaxed")
-
-    @triton.jit(
-        do_not_specialize=["n", "first_row", "base_col", "base_coin", "n_alias"],
-        do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"],
-    )
-    def _score_kernel(
-        w_in,
-        w_out,
-        center_ptr,
-        pos_ptr,
-        negs_ptr,
-        alias_ptr,
-        g_ptr,
-        v_ptr,
-        gv_ptr,
-        h_in,
-        h_out,
-        loss_ptr,
-        n,
-        first_row,
-        base_col,
-        base_coin,
-        n_alias,
-        D: tl.constexpr,
-        K: tl.constexpr,
-        BLOCK_P: tl.constexpr,
-        BLOCK_D: tl.constexpr,
-        DRAW: tl.constexpr,
-        TRUST: tl.constexpr,
-    ):
-        rows, ok, cols, tile, c, p = _pairs(center_ptr, pos_ptr, n, D, BLOCK_P, BLOCK_D)
-        v = tl.load(w_in + c[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
-        v_sq = tl.sum(v * v, axis=1)
-        grad_v = tl.zeros((BLOCK_P, BLOCK_D), dtype=tl.float32)
-        u_sq = tl.zeros((BLOCK_P,), dtype=tl.float32)
-        loss = tl.zeros((BLOCK_P,), dtype=tl.float32)
-        for j in tl.static_range(K + 1):
-            if j == 0:
-                t = p
-                live = ok
-            else:
-                if DRAW:  # batching.DeviceBatches.negatives: slot (first_row + row) * K + j - 1 of the stream
-                    slot = (first_row + rows) * K + (j - 1)
-                    col = (_draw(base_col, slot).to(tl.int64) * n_alias) >> 32
-                    threshold = tl.load(alias_ptr + 2 * col, mask=ok, other=0)
-                    alias = tl.load(alias_ptr + 2 * col + 1, mask=ok, other=0)
-                    t = tl.where(_draw(base_coin, slot).to(tl.int64) < threshold, col, alias)
-                    tl.store(negs_ptr + rows * K + (j - 1), t, mask=ok)
-                    live = ok & (t != p)  # word2vec.c: if (target == word) continue
-                else:
-                    t, live = _negative(negs_ptr, rows, ok, p, j, K)
-            u = tl.load(w_out + t[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
-            g, pair_loss = _target_gradient(tl.sum(u * v, axis=1), j, live)
-            loss += pair_loss
-            grad_v += g[:, None] * u
-            tl.store(g_ptr + rows * (K + 1) + j, g, mask=ok)
-            if TRUST:
-                u_sq += tl.where(live, tl.sum(u * u, axis=1), 0.0)
-                tl.atomic_add(h_out + t, v_sq, mask=live, sem="relaxed")
-        if TRUST:
-            tl.atomic_add(h_in + c, u_sq, mask=ok, sem="relaxed")
-        out = rows[:, None] * D + cols[None, :]
-        tl.store(v_ptr + out, v, mask=tile)
-        tl.store(gv_ptr + out, grad_v, mask=tile)
-        tl.atomic_add(loss_ptr, tl.sum(loss, axis=0), sem="relaxed")
-
-    @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["center_ptr", "pos_ptr", "negs_ptr"])
-    def _update_kernel(
-        w_in,
-        w_out,
-        center_ptr,
-        pos_ptr,
-        negs_ptr,
-        g_ptr,
-        v_ptr,
-        gv_ptr,
-        h_in,
-        h_out,
-        lr,
-        trust,
-        n,
-        D: tl.constexpr,
-        K: tl.constexpr,
-        BLOCK_P: tl.constexpr,
-        BLOCK_D: tl.constexpr,
-        TRUST: tl.constexpr,
-    ):
-        rows, ok, cols, tile, c, p = _pairs(center_ptr, pos_ptr, n, D, BLOCK_P, BLOCK_D)
-        out = rows[:, None] * D + cols[None, :]
-        v = tl.load(v_ptr + out, mask=tile, other=0.0)
-        grad_v = tl.load(gv_ptr + out, mask=tile, other=0.0)
-        one = tl.zeros((BLOCK_P,), dtype=tl.float32) + 1.0
-        _add_rows(w_in, c, ok, one, grad_v, lr, trust, h_in, cols, tile, D, TRUST)  # the trust region: model.sgd_step
-        for j in tl.static_range(K + 1):
-            if j == 0:
-                t = p
-                live = ok
-            else:
-                t, live = _negative(negs_ptr, rows, ok, p, j, K)
-            g = tl.load(g_ptr + rows * (K + 1) + j, mask=ok, other=0.0)
-            _add_rows(w_out, t, live, g, v, lr, trust, h_out, cols, tile, D, TRUST)
-
-    @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["ctx_ptr", "center_ptr", "negs_ptr"])
-    def _cbow_score_kernel(
-        w_in,
-        w_out,
-        ctx_ptr,
-        center_ptr,
-        negs_ptr,
-        g_ptr,
-        h_ptr,
-        gh_ptr,
-        h_in,
-        h_out,
-        loss_ptr,
-        n,
-        D: tl.constexpr,
-        K: tl.constexpr,
-        C: tl.constexpr,
-        BLOCK_P: tl.constexpr,
-        BLOCK_D: tl.constexpr,
-        MEAN: tl.constexpr,
-        TRUST: tl.constexpr,
-    ):
-        """SkipGramNS.cbow_sgd_step's reads, per block of windows: the hidden layer h (the mean or sum of the C
-        context rows, -1 ids skipped), the 1 + k scores, g, the loss, grad_h = Σ_j g_j u_j (divided by the
-        window's size for a sum) and the trust sums, with atomics; h, grad_h and g stored for the update."""
-        rows, ok, cols, tile, c = _windows(center_ptr, n, D, BLOCK_P, BLOCK_D)
-        h = tl.zeros((BLOCK_P, BLOCK_D), dtype=tl.float32)
-        size = tl.zeros((BLOCK_P,), dtype=tl.float32)
-        for m in tl.static_range(C):
-            x = tl.load(ctx_ptr + rows * C + m, mask=ok, other=-1).to(tl.int64)
-            live = ok & (x >= 0)
-            h += tl.load(w_in + x[:, None] * D + cols[None, :], mask=live[:, None] & tile, other=0.0).to(tl.float32)
-            size += tl.where(live, 1.0, 0.0)
-        size = tl.maximum(size, 1.0)
-        if MEAN:
-            h = h / size[:, None]
-        h_sq = tl.sum(h * h, axis=1)
-        grad_h = tl.zeros((BLOCK_P, BLOCK_D), dtype=tl.float32)
-        u_sq = tl.zeros((BLOCK_P,), dtype=tl.float32)
-        loss = tl.zeros((BLOCK_P,), dtype=tl.float32)
-        for j in tl.static_range(K + 1):
-            if j == 0:
-                t = c
-                live = ok
-            else:
-                t, live = _negative(negs_ptr, rows, ok, c, j, K)
-            u = tl.load(w_out + t[:, None] * D + cols[None, :], mask=tile, other=0.0).to(tl.float32)
-            g, window_loss = _target_gradient(tl.sum(u * h, axis=1), j, live)
-            loss += window_loss
-            grad_h += g[:, None] * u
-            tl.store(g_ptr + rows * (K + 1) + j, g, mask=ok)
-            if TRUST:
-                u_sq += tl.where(live, tl.sum(u * u, axis=1), 0.0)
-                tl.atomic_add(h_out + t, h_sq, mask=live, sem="relaxed")
-        if MEAN:
-            share = 1.0 / size  # an input row's change moves h by this share of it
-        else:
-            grad_h = grad_h / size[:, None]  # gensim divides the error among the window's rows
-            share = tl.zeros((BLOCK_P,), dtype=tl.float32) + 1.0
-        if TRUST:
-            for m in tl.static_range(C):
-                x = tl.load(ctx_ptr + rows * C + m, mask=ok, other=-1).to(tl.int64)
-                tl.atomic_add(h_in + x, u_sq * share, mask=ok & (x >= 0), sem="relaxed")
-        out = rows[:, None] * D + cols[None, :]
-        tl.store(h_ptr + out, h, mask=tile)
-        tl.store(gh_ptr + out, grad_h, mask=tile)
-        tl.atomic_add(loss_ptr, tl.sum(loss, axis=0), sem="relaxed")
-
-    @triton.jit(do_not_specialize=["n"], do_not_specialize_on_alignment=["ctx_ptr", "center_ptr", "negs_ptr"])
-    def _cbow_update_kernel(
-        w_in,
-        w_out,
-        ctx_ptr,
-        center_ptr,
-        negs_ptr,
-        g_ptr,
-        h_ptr,
-        gh_ptr,
-        h_in,
-        h_out,
-        lr,
-        trust,
-        n,
-        D: tl.constexpr,
-        K: tl.constexpr,
-        C: tl.constexpr,
-        BLOCK_P: tl.constexpr,
-        BLOCK_D: tl.constexpr,
-        TRUST: tl.constexpr,
-    ):
-        """SkipGramNS.cbow_sgd_step's writes: every context row += lr·s_x·grad_h, every target's output row
-        += lr·s_t·g·h, with atomic adds; s_r = min(1, trust / (lr·h_r))."""
-        rows, ok, cols, tile, c = _windows(center_ptr, n, D, BLOCK_P, BLOCK_D)
-        out = rows[:, None] * D + cols[None, :]
-        h = tl.load(h_ptr + out, mask=tile, other=0.0)
-        grad_h = tl.load(gh_ptr + out, mask=tile, other=0.0)
-        one = tl.zeros((BLOCK_P,), dtype=tl.float32) + 1.0
-        for m in tl.static_range(C):
-            x = tl.load(ctx_ptr + rows * C + m, mask=ok, other=-1).to(tl.int64)
-            _add_rows(w_in, x, ok & (x >= 0), one, grad_h, lr, trust, h_in, cols, tile, D, TRUST)
-        for j in tl.static_range(K + 1):
-            if j == 0:
-                t = c
-                live = ok
-            else:
-                t, live = _negative(negs_ptr, rows, ok, c, j, K)
-            g = tl.load(g_ptr + rows * (K + 1) + j, mask=ok, other=0.0)
-            _add_rows(w_out, t, live, g, h, lr, trust, h_out, cols, tile, D, TRUST)
 
 
 class FusedStep:
@@ -419,6 +113,8 @@ class FusedStep:
         negs: torch.Tensor | None = None,
         draw: tuple[int, int, int] | None = None,
     ) -> None:
+        """``model.sgd_step`` fused: (B,) centers and positives, the negatives given or drawn (the class's
+        docstring); both matrices updated in place, the batch's summed loss added into ``loss_sum``."""
         n = center.shape[0]
         if n == 0:
             return
@@ -427,57 +123,14 @@ class FusedStep:
             raise ValueError("give the negatives (negs) or their stream (draw), one of the two")
         if draw is not None and self.alias_table is None:
             raise ValueError("drawing negatives in the kernel needs the alias table")
-        center, pos = center.contiguous(), pos.contiguous()
-        negs_in = self.negs if negs is None else negs.contiguous()
+        inputs = (center.contiguous(), pos.contiguous(), self.negs if negs is None else negs.contiguous())
         base_col, base_coin, first_row = draw if draw is not None else (0, 0, 0)
         alias = self.alias_table if self.alias_table is not None else self.h  # unused when not drawing
-        use_trust = trust is not None
-        if use_trust:
-            self.h.zero_()
-        (score_pairs, score_warps), (update_pairs, update_warps) = self.score_shape, self.update_shape
+        stream = (first_row, base_col + AS_INT64, base_coin + AS_INT64, alias.shape[0])
+        kernel_pair = (kernels.score_kernel, kernels.update_kernel)
         shape = dict(D=self.d, K=self.k, BLOCK_D=self.block_d)
-        _score_kernel[(triton.cdiv(n, score_pairs),)](
-            self.W_in,
-            self.W_out,
-            center,
-            pos,
-            negs_in,
-            alias,
-            self.g,
-            self.v,
-            self.grad_v,
-            self.h[0],
-            self.h[1],
-            loss_sum,
-            n,
-            first_row,
-            base_col + _AS_INT64,
-            base_coin + _AS_INT64,
-            alias.shape[0],
-            DRAW=draw is not None,
-            TRUST=use_trust,
-            BLOCK_P=score_pairs,
-            num_warps=score_warps,
-            **shape,
-        )
-        _update_kernel[(triton.cdiv(n, update_pairs),)](
-            self.W_in,
-            self.W_out,
-            center,
-            pos,
-            negs_in,
-            self.g,
-            self.v,
-            self.grad_v,
-            self.h[0],
-            self.h[1],
-            float(lr),
-            float(trust) if use_trust else math.inf,
-            n,
-            TRUST=use_trust,
-            BLOCK_P=update_pairs,
-            num_warps=update_warps,
-            **shape,
+        self.launch(
+            kernel_pair, n, inputs, (*inputs, alias), (loss_sum, n, *stream), lr, trust, shape, DRAW=draw is not None
         )
 
     def cbow_step(
@@ -490,40 +143,44 @@ class FusedStep:
         loss_sum: torch.Tensor,
         cbow_mean: bool = True,
     ) -> None:
-        """``SkipGramNS.cbow_sgd_step`` fused: (B, C) contexts (-1 after a window's last), (B,) centers, (B, k)
+        """``model.cbow_sgd_step`` fused: (B, C) contexts (-1 after a window's last), (B,) centers, (B, k)
         negatives; both matrices updated in place, the batch's summed loss added into ``loss_sum``."""
         n, C = contexts.shape
         if n == 0:
             return
         self._reserve(n)
-        contexts, center, negs = contexts.contiguous(), center.contiguous(), negs.contiguous()
+        inputs = (contexts.contiguous(), center.contiguous(), negs.contiguous())
+        kernel_pair = (kernels.cbow_score_kernel, kernels.cbow_update_kernel)
+        shape = dict(D=self.d, K=self.k, C=C, BLOCK_D=self.block_d)
+        self.launch(kernel_pair, n, inputs, inputs, (loss_sum, n), lr, trust, shape, MEAN=bool(cbow_mean))
+
+    def launch(self, kernel_pair, n, inputs, score_inputs, score_tail, lr, trust, shape, **flags) -> None:
+        """The score kernel, then the update kernel, over n pairs or windows. Both take the matrices, their inputs
+        (ids; the score kernel's ``score_inputs``), then the buffers (g; v or h; grad_v or grad_h; the trust sums);
+        the score kernel then ``score_tail`` (the loss's sum, n, and the negatives' stream) and ``flags``, the
+        update kernel lr, trust and n."""
+        score, update = kernel_pair
         use_trust = trust is not None
         if use_trust:
             self.h.zero_()
         (score_pairs, score_warps), (update_pairs, update_warps) = self.score_shape, self.update_shape
-        shape = dict(D=self.d, K=self.k, C=C, BLOCK_D=self.block_d)
-        buffers = (self.g, self.v, self.grad_v, self.h[0], self.h[1])  # g, h, grad_h, the trust sums
-        _cbow_score_kernel[(triton.cdiv(n, score_pairs),)](
+        buffers = (self.g, self.v, self.grad_v, self.h[0], self.h[1])
+        score[(triton.cdiv(n, score_pairs),)](
             self.W_in,
             self.W_out,
-            contexts,
-            center,
-            negs,
+            *score_inputs,
             *buffers,
-            loss_sum,
-            n,
-            MEAN=bool(cbow_mean),
+            *score_tail,
             TRUST=use_trust,
             BLOCK_P=score_pairs,
             num_warps=score_warps,
             **shape,
+            **flags,
         )
-        _cbow_update_kernel[(triton.cdiv(n, update_pairs),)](
+        update[(triton.cdiv(n, update_pairs),)](
             self.W_in,
             self.W_out,
-            contexts,
-            center,
-            negs,
+            *inputs,
             *buffers,
             float(lr),
             float(trust) if use_trust else math.inf,
@@ -538,6 +195,6 @@ class FusedStep:
 def stream_bases(seed: int, epoch: int, chunk: int) -> tuple[int, int]:
     """The (column, coin) bases of a chunk's negatives, as DeviceBatches.negatives uses them."""
     return (
-        int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE, chunk)),
-        int(K.stream_base(seed, epoch, K.STREAM_NEGATIVE_COIN, chunk)),
+        int(draws.stream_base(seed, epoch, draws.STREAM_NEGATIVE, chunk)),
+        int(draws.stream_base(seed, epoch, draws.STREAM_NEGATIVE_COIN, chunk)),
     )

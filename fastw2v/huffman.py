@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, setting
 
 MAX_CODE_LENGTH = 40  # word2vec.c's bound on a path (its `code` and `point` arrays); a longer one is an error here
 
@@ -64,8 +64,8 @@ def build_tree(counts: np.ndarray) -> HuffmanTree:
     word2vec.c's merge takes an inner node before a leaf of the same count, so zeros would make a chain.
 
     word2vec.c merges the two smallest of the leaves (walked from the rarest up) and the inner nodes (made in
-    increasing order), the inner node first on ties; the second of a pair gets code 1. Inner node a (the a-th merge) is row
-    a of syn1, so the root is V - 2.
+    increasing order), the inner node first on ties; the second of a pair gets code 1. Inner node a (the a-th merge)
+    is row a of syn1, so the root is V - 2.
     """
     counts = np.maximum(np.asarray(counts, dtype=np.int64), 1)
     V = counts.shape[0]
@@ -76,7 +76,8 @@ def build_tree(counts: np.ndarray) -> HuffmanTree:
     if lengths.max() > MAX_CODE_LENGTH:
         raise UserError(
             f"the Huffman tree of this vocabulary is {int(lengths.max())} levels deep, more than "
-            f"word2vec.c's {MAX_CODE_LENGTH}: raise min_count, or train with negative sampling (hs=0)"
+            f"word2vec.c's {MAX_CODE_LENGTH}: raise {setting('min_count')}, or train with negative sampling "
+            f"({setting('hs', False)})"
         )
     by_word = np.empty(V, dtype=np.int64)
     by_word[order] = lengths
@@ -90,7 +91,8 @@ def build_tree(counts: np.ndarray) -> HuffmanTree:
 @numba.njit(cache=True)
 def _huffman_paths(count_sorted):
     """word2vec.c's CreateBinaryTree over counts sorted descending: each position's code and point rows (root
-    first, padded to the longest) and their lengths."""
+    first, padded to the longest) and their lengths. Nodes 0 .. V - 1 are the leaves (positions), V + a the a-th
+    merge; b walks from a leaf up to the root, n counts its steps."""
     V = count_sorted.shape[0]
     count = np.empty(2 * V, dtype=np.float64)
     count[:V] = count_sorted
@@ -133,6 +135,7 @@ def _huffman_paths(count_sorted):
 
 @numba.njit(cache=True)
 def _scatter_paths(codes, points, lengths, order, offsets, flat_codes, flat_points):
+    """Each sorted position's path (``_huffman_paths``) into the flat arrays at its word's offset."""
     for position in range(order.shape[0]):
         word = order[position]
         o = offsets[word]
@@ -164,6 +167,7 @@ def score_sentences(
 
 @numba.njit(cache=True)
 def _log_sigmoid_of_node(x, syn1, node, code, d):
+    """log σ(±x · syn1[node]) for the turn ``code`` taken at the node; 0 past ±6, as gensim leaves it out."""
     f = np.float32(0.0)
     for c in range(d):
         f += x[c] * syn1[node, c]
@@ -176,6 +180,8 @@ def _log_sigmoid_of_node(x, syn1, node, code, d):
 
 @numba.njit(cache=True)
 def _score(ids, starts, w_in, syn1, tree, window, sg, cbow_mean, out):
+    """``score_sentences``' loop: sentence s at ids[lo:hi], the word w at position i predicted from the window
+    a .. b - 1 around it, summed over the nodes t of w's path."""
     codes, points, offsets = tree
     d = w_in.shape[1]
     hidden = np.empty(d, dtype=np.float32)

@@ -7,6 +7,7 @@ from scipy import stats
 
 import fastw2v
 from fastw2v import kernels as K
+from fastw2v import naive
 from fastw2v.batching import DeviceBatches, NumbaBatches, hash32
 
 BUILDERS = [NumbaBatches, DeviceBatches]
@@ -40,7 +41,7 @@ def test_static_window_without_subsampling_yields_the_tutorial_pairs(cls):
     if cls is DeviceBatches:
         builder = DeviceBatches(builder.corpus, batch_size=7, window=2, shrink_windows=False, sample=0, seed=3)
     got = sorted((int(c), int(p)) for center, pos, _ in builder for c, p in zip(center, pos))
-    assert got == sorted(fastw2v.naive.build_skipgram_pairs_docs(docs, 2))
+    assert got == sorted(naive.build_skipgram_pairs_docs(docs, 2))
 
 
 @pytest.mark.parametrize("cls", BUILDERS)
