@@ -121,41 +121,7 @@ def _tag_end(buf, i, end):
     return j, bad, first_bad
 
 
-@numba.njit(cache=True, inline="always")
-def _simple_step(tok_bytes, p, h, tok_start, in_tok, apostrophe, t, tok_off, tok_len, tok_hash, lc, k):
-    """The simple tokenizer on one lowercased code point lc of class k: runs of letters/digits with inner
-    apostrophes are tokens. Returns (p, h, tok_start, in_tok, apostrophe, t)."""
-    if k & IS_WORD:
-        if not in_tok:
-            in_tok, h, tok_start = True, FNV_OFFSET, p
-        elif apostrophe:
-            p, h = _put(tok_bytes, p, h, APOSTROPHE)
-            apostrophe = False
-        p, h = _put(tok_bytes, p, h, lc)
-    elif lc == APOSTROPHE and in_tok and not apostrophe:
-        apostrophe = True
-    elif in_tok:
-        t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)
-        in_tok, apostrophe = False, False
-    return p, h, tok_start, in_tok, apostrophe, t
-
-
-@numba.njit(cache=True, inline="always")
-def _split_step(tok_bytes, p, h, tok_start, in_tok, t, tok_off, tok_len, tok_hash, lc, k):
-    """The white-space tokenizers on one code point lc of class k: runs of anything but white space are tokens.
-    Returns (p, h, tok_start, in_tok, t)."""
-    if k & IS_SPACE:
-        if in_tok:
-            t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)
-            in_tok = False
-    else:
-        if not in_tok:
-            in_tok, h, tok_start = True, FNV_OFFSET, p
-        p, h = _put(tok_bytes, p, h, lc)
-    return p, h, tok_start, in_tok, t
-
-
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _tokenize_doc(buf, i, end, mode, errors, lower, classes, tok_bytes, p, tok_off, tok_len, tok_hash, t, bad, first):
     """Tokenize one document buf[i:end]: its tokens from index t, their bytes from tok_bytes[p]. ``bad`` and
     ``first`` (position of the first, or -1) count the bytes that are not UTF-8 so far. Returns (t, p, bad, first,
@@ -188,14 +154,28 @@ def _tokenize_doc(buf, i, end, mode, errors, lower, classes, tok_bytes, p, tok_o
                 continue
             tags = False
         lc = lower[c] if mode != SPLIT else c
+        k = classes[lc]
         if mode == SIMPLE:
-            p, h, tok_start, in_tok, apostrophe, t = _simple_step(
-                tok_bytes, p, h, tok_start, in_tok, apostrophe, t, tok_off, tok_len, tok_hash, lc, classes[lc]
-            )
+            if k & IS_WORD:
+                if not in_tok:
+                    in_tok, h, tok_start = True, FNV_OFFSET, p
+                elif apostrophe:
+                    p, h = _put(tok_bytes, p, h, APOSTROPHE)
+                    apostrophe = False
+                p, h = _put(tok_bytes, p, h, lc)
+            elif lc == APOSTROPHE and in_tok and not apostrophe:
+                apostrophe = True
+            elif in_tok:
+                t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)
+                in_tok, apostrophe = False, False
+        elif k & IS_SPACE:
+            if in_tok:
+                t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)
+                in_tok = False
         else:
-            p, h, tok_start, in_tok, t = _split_step(
-                tok_bytes, p, h, tok_start, in_tok, t, tok_off, tok_len, tok_hash, lc, classes[lc]
-            )
+            if not in_tok:
+                in_tok, h, tok_start = True, FNV_OFFSET, p
+            p, h = _put(tok_bytes, p, h, lc)
         i += w
     if in_tok:
         t = _emit(tok_off, tok_len, tok_hash, t, tok_start, p, h)

@@ -452,12 +452,8 @@ def test_an_unusable_cache_folder_is_a_one_line_error(tmp_path):
 
 def test_an_encoded_folder_takes_no_text_options(tmp_path, zipf_corpus):
     zipf_corpus.save(str(tmp_path / "enc"))
-    for option, flag in (
-        ({"data": "x.txt"}, "--data"),
-        ({"splits": ["test"]}, "--split"),
-        ({"text_column": "review"}, "--text-column"),
-    ):
-        with pytest.raises(fastw2v.UserError, match=f"is an encoded corpus .*: drop {flag}"):
+    for option in ({"data": "x.txt"}, {"splits": ["test"]}, {"text_column": "review"}):
+        with pytest.raises(fastw2v.UserError, match=f"is an encoded corpus .*: drop {next(iter(option))}$"):
             fastw2v.train(dataset=str(tmp_path / "enc"), progress=False, **option)
 
 
