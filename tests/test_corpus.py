@@ -115,6 +115,23 @@ def test_a_cache_hit_on_a_dataset_folder_loads_neither_datasets_nor_torch(tmp_pa
     assert first.split() == ["4", "True", "False"] and second.split() == ["4", "False", "False"]
 
 
+def test_encode_seconds_leave_out_compiling(monkeypatch):
+    """The summary's encoding rate agrees with the passes' lines: numba's compile time is apart."""
+    from fastw2v import passes, progress
+
+    warm_up = passes.warm_up
+
+    def slow_warm_up(*args):
+        with progress.compiling("the test's kernels"):
+            time.sleep(0.5)
+        warm_up(*args)
+
+    monkeypatch.setattr(passes, "warm_up", slow_warm_up)
+    started = time.perf_counter()
+    corpus = fastw2v.encode(fastw2v.from_texts(["a b c"] * 10), min_count=1, cache_dir=None)
+    assert 0 < corpus.encode_seconds < time.perf_counter() - started - 0.45
+
+
 def write_files(tmp_path, texts):
     import pyarrow as pa
     import pyarrow.parquet as pq
