@@ -311,7 +311,7 @@ def encode_python(path: str, tokenizer: str = "simple", min_count: int = 5) -> i
     Returns the tokens read."""
     import numpy as np
 
-    from fastw2v.sources import TOKENIZERS
+    from fastw2v.tokenizers import TOKENIZERS
     from fastw2v.vocab import Vocab
 
     tokenize = TOKENIZERS[tokenizer]
