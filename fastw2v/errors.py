@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 _COMMAND_LINE = contextvars.ContextVar("fastw2v_command_line", default=False)
 _OMITTED = object()
+FLAGS = {"splits": "--split"}  # the settings whose flag is not their name with dashes
 
 
 class UserError(ValueError):
@@ -39,7 +40,7 @@ def setting(name: str, value=_OMITTED) -> str:
     no value: ``--min-count`` / ``min_count``."""
     if not _COMMAND_LINE.get():
         return name if value is _OMITTED else f"{name}={value!r}"
-    flag = "--" + name.replace("_", "-")
+    flag = FLAGS.get(name, "--" + name.replace("_", "-"))
     if value is _OMITTED or value is True:
         return flag
     if value is False:
