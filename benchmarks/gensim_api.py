@@ -6,10 +6,11 @@
 The sentences are the corpus's raw documents tokenized by ``fastw2v.sources.simple_tokenize`` in Python, held
 in a list: both libraries get the identical list and the identical settings, gensim's defaults (CBOW, the mean of
 the window, negative 5, window 5, dim 100, sample 1e-3, min_count 5; ``--sg 1``: skip-gram). Each is timed end
-to end (``Word2Vec(sentences, ...)``: its vocabulary scan and its training) and on training alone; words/s = in-vocabulary tokens x epochs / training seconds
-(gensim's and word2vec.c's count). It also times fastw2v's encoder on the list against the same tokens in a
-text file (``corpus_file``), the iterable path's cost. Quality: analogy accuracy (questions-words.txt, 3CosAdd,
-the 30,000 most frequent words) and WordSim353 Spearman's rho.
+to end (``Word2Vec(sentences, ...)``: its vocabulary scan and its training) and on training alone; words/s =
+in-vocabulary tokens x epochs / training seconds (gensim's and word2vec.c's count). It also times fastw2v's
+encoder on the list against the same tokens in a text file (``corpus_file``), the iterable path's cost.
+Quality: analogy accuracy (questions-words.txt, 3CosAdd, the 30,000 most frequent words) and WordSim353
+Spearman's rho.
 """
 
 from __future__ import annotations

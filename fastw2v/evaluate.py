@@ -1,7 +1,13 @@
-"""Vector quality: analogy accuracy (questions-words format) and word-similarity Spearman (WordSim353 format).
+"""Vector quality: analogy accuracy (questions-words format) and word-pair Spearman (WordSim353 format), in two
+result shapes over the same questions (eval_files.py reads each format, once for both):
 
-Both follow gensim's ``KeyedVectors.evaluate_word_analogies`` / ``evaluate_word_pairs`` question for question,
-so a number here can be set beside gensim's (tests/test_evaluate.py checks that they are equal):
+* fastw2v's: ``evaluate_analogies`` -> ``AnalogyResult``, ``evaluate_word_pairs`` -> ``SimilarityResult`` (the
+  ``fastw2v eval`` command's numbers);
+* gensim's: ``gensim_analogies`` and ``gensim_word_pairs``, behind ``Vectors.evaluate_word_analogies`` and
+  ``Vectors.evaluate_word_pairs``: gensim 4.4's results, to the last bit (tests/test_keyedvectors.py).
+
+Both follow gensim's ``KeyedVectors.evaluate_word_analogies`` / ``evaluate_word_pairs`` question for question, so
+a number here can be set beside gensim's (tests/test_evaluate.py checks that they are equal):
 
 * case-insensitive matching upper-cases both sides, and a word with several case variants takes the vector of the
   first, most frequent one (the vocabulary is ordered by count);
@@ -12,21 +18,21 @@ so a number here can be set beside gensim's (tests/test_evaluate.py checks that 
 * similarity is the cosine of the two words; rho is Spearman's (average ranks for ties, then Pearson of the
   ranks: scipy.stats.spearmanr, here in numpy so scipy stays a test dependency).
 
-Unlike gensim, all analogy questions are scored as matrix products, a block of questions at a time, so the
-19,544 questions of questions-words.txt take seconds rather than minutes.
+Unlike gensim, which asks ``most_similar`` once per question, the analogy questions are scored as matrix products,
+a block of questions at a time.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import UserError
-from .vectors import Vectors, _lines, _open, _unitvec
+from .errors import UserError, setting
+from .eval_files import AnalogySection, Question, check_file, read_analogies, read_word_pairs
+from .vectors_core import VectorsCore, unitvec
 
-BLOCK = 1024  # questions scored per matrix product: (BLOCK, restrict_vocab) float32 scores, ~120 MB at 30k words
+BLOCK = 1024  # questions scored per matrix product at 30,000 words: (BLOCK, 30,000) float32 scores, 123 MB
 TOPN = 5  # gensim takes the best of most_similar(topn=5) that is not an input word (matters for case variants)
 
 
@@ -76,96 +82,96 @@ class SimilarityResult:
         return 100.0 * self.oov / (self.pairs + self.oov)
 
 
-def _ok_vocab(vectors: Vectors, restrict_vocab: int | None, case_insensitive: bool) -> dict[str, int]:
+def _known_rows(vectors: VectorsCore, restrict_vocab: int | None, case_insensitive: bool) -> dict[str, int]:
     """Normalised word -> row among the first restrict_vocab words; the first (most frequent) case variant wins."""
-    keys = vectors.index_to_key if restrict_vocab is None else vectors.index_to_key[:restrict_vocab]
-    ok = {}
-    for i, w in enumerate(keys):
-        ok.setdefault(w.upper() if case_insensitive else w, i)
-    return ok
+    known = {}
+    for i, w in enumerate(vectors.index_to_key[:restrict_vocab]):
+        known.setdefault(w.upper() if case_insensitive else w, i)
+    return known
+
+
+def _normalised(words: tuple[str, ...], case_insensitive: bool) -> tuple[str, ...]:
+    return tuple(w.upper() for w in words) if case_insensitive else tuple(words)
 
 
 def check_inputs(analogies: str | None = None, similarity=(), restrict_vocab: int | None = 30000) -> None:
     """The checks of evaluate_analogies / evaluate_word_pairs that need no vectors, so that a caller can run
     them before loading a large vectors file."""
     if analogies is not None:
-        _check_file(analogies, "analogy", "--analogies")
+        check_file(analogies, "analogy questions")
     for path in similarity:
-        _check_file(path, "word-similarity", "--similarity")
+        check_file(path, "word pairs")
     if restrict_vocab is not None and restrict_vocab < 1:
-        raise UserError(f"restrict_vocab must be >= 1, got {restrict_vocab}: pass e.g. --restrict-vocab 30000")
+        raise UserError(
+            f"restrict_vocab must be >= 1, got {restrict_vocab}: pass e.g. {setting('restrict_vocab', 30000)}"
+        )
 
 
-def _check_file(path: str, what: str, flag: str) -> None:
-    if not os.path.isfile(path):
-        raise UserError(f"no such file {path!r} (the {what} file): pass an existing file with {flag}")
+def _questions_asked(
+    sections: list[AnalogySection], known: dict[str, int], case_insensitive: bool
+) -> tuple[list[list[tuple[Question, int]]], np.ndarray]:
+    """Per section, each question (normalised) with its row in the returned ``(questions, 3)`` array of a, b, c
+    rows, or with -1 when one of its words is not among the ``known`` words."""
+    entries, asked = [], []
+    for section in sections:
+        found = []
+        for question in section.questions:
+            question = _normalised(question, case_insensitive)
+            if all(w in known for w in question):
+                found.append((question, len(asked)))
+                asked.append([known[w] for w in question[:3]])
+            else:
+                found.append((question, -1))
+        entries.append(found)
+    return entries, np.array(asked, dtype=np.int64).reshape(-1, 3)
 
 
-def _open_lines(path: str, what: str, flag: str):
-    _check_file(path, what, flag)
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return f.read().splitlines()
+def _block(limit: int) -> int:
+    """Questions per matrix product: BLOCK at 30,000 words, fewer for more, so the scores take as much memory."""
+    return max(1, BLOCK * 30000 // max(limit, 30000))
 
 
 def evaluate_analogies(
-    vectors: Vectors, path: str, restrict_vocab: int | None = 30000, case_insensitive: bool = True
+    vectors: VectorsCore, path: str, restrict_vocab: int | None = 30000, case_insensitive: bool = True
 ) -> AnalogyResult:
     """Accuracy on analogy questions ``a b c d`` ("a is to b as c is to d") under ``: section`` headers.
 
     ``restrict_vocab``: only the most frequent words take part, as questions and as answers (None: all).
     """
     check_inputs(restrict_vocab=restrict_vocab)
-    ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
-    limit = len(vectors) if restrict_vocab is None else min(restrict_vocab, len(vectors))
-    sections: list[SectionResult] = []
-    quads, owner = [], []  # (a, b, c, expected) as normalised words, and their section's index
-    skipped = 0
-    for line_no, line in enumerate(_open_lines(path, "analogy", "--analogies"), 1):
-        if line.startswith(": "):
-            sections.append(SectionResult(line[2:].strip()))
-            continue
-        words = line.split()
-        if len(words) != 4:
-            continue  # gensim skips blank and malformed lines too
-        if not sections:
-            raise UserError(
-                f"line {line_no} of {path!r} is a question before any ': section' line: "
-                "start the file with a section header such as ': capital-common-countries'"
-            )
-        if case_insensitive:
-            words = [w.upper() for w in words]
-        if not all(w in ok for w in words):
-            skipped += 1
-            continue
-        quads.append(words)
-        owner.append(len(sections) - 1)
-    if not sections:
+    sections = read_analogies(path)
+    entries, asked = _questions_asked(
+        sections, _known_rows(vectors, restrict_vocab, case_insensitive), case_insensitive
+    )
+    limit = len(vectors.index_to_key[:restrict_vocab])
+    if not len(asked):
+        questions = sum(len(found) for found in entries)
         raise UserError(
-            f"{path!r} has no ': section' line and no 'a b c d' question: pass a file in the questions-words.txt format"
+            f"none of the {questions:,} questions in {path!r} has all four words among the {limit:,} words used: "
+            f"raise {setting('restrict_vocab')} or train on a larger corpus"
         )
-    if not quads and skipped:
-        raise UserError(
-            f"none of the {skipped:,} questions in {path!r} has all four words among the "
-            f"{limit:,} words used: raise --restrict-vocab or train on a larger corpus"
-        )
-    if not quads:
-        raise UserError(
-            f"{path!r} has no 'a b c d' question under its section lines: pass a file in the questions-words.txt format"
-        )
-
-    idx = np.array([[ok[w] for w in q[:3]] for q in quads], dtype=np.int64)  # (Q, 3)
-    predicted = answer_analogies(vectors, idx, limit, case_insensitive, BLOCK, TOPN)
-    correct = np.array([p == q[3] for p, q in zip(predicted, quads)], dtype=bool)
-    for s, ok_ in zip(owner, correct):
-        sections[s].total += 1
-        sections[s].correct += int(ok_)
+    predicted = answer_analogies(vectors, asked, limit, case_insensitive, _block(limit), TOPN)
+    results, skipped = [], 0
+    for section, found in zip(sections, entries):
+        result = SectionResult(section.name)
+        for question, j in found:
+            if j < 0:
+                skipped += 1
+                continue
+            result.total += 1
+            result.correct += int(predicted[j] == question[3])
+        results.append(result)
     return AnalogyResult(
-        correct=int(correct.sum()), total=len(quads), skipped=skipped, sections=sections, restrict_vocab=limit
+        correct=sum(s.correct for s in results),
+        total=len(asked),
+        skipped=skipped,
+        sections=results,
+        restrict_vocab=limit,
     )
 
 
 def answer_analogies(
-    vectors: Vectors, rows: np.ndarray, limit: int, case_insensitive: bool, block: int, topn: int
+    vectors: VectorsCore, rows: np.ndarray, limit: int, case_insensitive: bool, block: int, topn: int
 ) -> list[str | None]:
     """gensim's answer to each question of ``rows`` (its a, b, c rows): 3CosAdd over the first ``limit`` words, and
     among the ``topn`` words nearest to the query, not a, b or c, the first whose (upper-cased) form is none of
@@ -198,59 +204,35 @@ def answer_analogies(
 
 
 def gensim_analogies(
-    vectors: Vectors, path: str, restrict_vocab: int | None, case_insensitive: bool, dummy4unknown: bool
+    vectors: VectorsCore, path: str, restrict_vocab: int | None, case_insensitive: bool, dummy4unknown: bool
 ) -> tuple[float, list[dict]]:
     """``Vectors.evaluate_word_analogies``: gensim's (score, sections) for the questions of ``path``."""
-    ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
-    sections, entries = [], []  # entries[s]: (question, row in `asked`, or -1 for an unknown word) in file order
-    asked = []  # the (a, b, c) rows of the questions scored
-    questions = 0
-    for line_no, line in enumerate(_lines(path, "analogy"), 1):
-        if line.startswith(": "):
-            sections.append({"section": line.lstrip(": ").strip(), "correct": [], "incorrect": []})
-            entries.append([])
-            continue
-        if not sections:
-            raise UserError(
-                f"line {line_no} of {path!r} comes before any ': section' line: start the file "
-                "with a section header such as ': capital-common-countries'"
-            )
-        words = line.split()
-        if len(words) != 4:
-            continue  # gensim skips blank and malformed lines
-        question = tuple(w.upper() for w in words) if case_insensitive else tuple(words)
-        questions += 1
-        if all(w in ok for w in question):
-            entries[-1].append((question, len(asked)))
-            asked.append([ok[w] for w in question[:3]])
-        elif dummy4unknown:
-            entries[-1].append((question, -1))
-    if not questions:
-        raise UserError(
-            f"{path!r} holds no 'a b c d' question under a ': section' line: pass a file in the "
-            "questions-words.txt format"
-        )
-    limit = len(range(len(vectors))[:restrict_vocab])  # the rows gensim's index_to_key[:restrict_vocab] keeps
-    block = max(1, BLOCK * 30000 // max(limit, 30000))  # BLOCK's memory bound, at any restrict_vocab
-    predicted = answer_analogies(
-        vectors, np.array(asked, dtype=np.int64).reshape(-1, 3), limit, case_insensitive, block, TOPN
+    sections = read_analogies(path)
+    entries, asked = _questions_asked(
+        sections, _known_rows(vectors, restrict_vocab, case_insensitive), case_insensitive
     )
+    limit = len(vectors.index_to_key[:restrict_vocab])  # the rows gensim's index_to_key[:restrict_vocab] keeps
+    predicted = answer_analogies(vectors, asked, limit, case_insensitive, _block(limit), TOPN)
+    results = []
     for section, found in zip(sections, entries):
+        result = {"section": section.name, "correct": [], "incorrect": []}
         for question, j in found:
-            right = j >= 0 and predicted[j] == question[3]
-            section["correct" if right else "incorrect"].append(question)
+            if j >= 0 or dummy4unknown:  # gensim counts a question with an unknown word as wrong, or skips it
+                right = j >= 0 and predicted[j] == question[3]
+                result["correct" if right else "incorrect"].append(question)
+        results.append(result)
     total = {
         "section": "Total accuracy",
-        "correct": [q for s in sections for q in s["correct"]],
-        "incorrect": [q for s in sections for q in s["incorrect"]],
+        "correct": [q for s in results for q in s["correct"]],
+        "incorrect": [q for s in results for q in s["incorrect"]],
     }
     scored = len(total["correct"]) + len(total["incorrect"])
-    sections.append(total)
-    return (len(total["correct"]) / scored if scored else 0.0), sections
+    results.append(total)
+    return (len(total["correct"]) / scored if scored else 0.0), results
 
 
 def gensim_word_pairs(
-    vectors: Vectors,
+    vectors: VectorsCore,
     path: str,
     delimiter: str,
     encoding: str,
@@ -261,94 +243,61 @@ def gensim_word_pairs(
     """``Vectors.evaluate_word_pairs``: gensim's (pearson, spearman, oov_ratio) for the pairs of ``path``."""
     try:
         from scipy import stats
-        from scipy.linalg.blas import dnrm2
     except ImportError:
         raise UserError(
             "evaluate_word_pairs returns scipy's correlation results and needs scipy: pip install scipy"
         ) from None
-    if not os.path.isfile(path):
-        raise UserError(f"no such file {path!r} (the word-pairs file): pass an existing file")
-    ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
-    gold, model = [], []
-    oov = 0
-    try:
-        with _open(path, "rt", encoding=encoding) as f:
-            for line in f:
-                if not line or line.startswith("#"):
-                    continue
-                fields = line.split(delimiter)
-                if case_insensitive:
-                    fields = [w.upper() for w in fields]
-                try:
-                    a, b, sim = fields
-                    sim = float(sim)
-                except (ValueError, TypeError):
-                    continue  # gensim skips a line that is not two words and a number
-                if a not in ok or b not in ok:
-                    oov += 1
-                    if dummy4unknown:
-                        gold.append(sim)
-                        model.append(0.0)
-                    continue
-                gold.append(sim)
-                model.append(np.dot(_unitvec(vectors.vectors[ok[a]], dnrm2), _unitvec(vectors.vectors[ok[b]], dnrm2)))
-    except UnicodeDecodeError as e:
-        raise UserError(
-            f"{path!r} is not {encoding} ({e.reason}): pass the file's encoding, e.g. encoding='latin-1'"
-        ) from None
+    pairs = read_word_pairs(path, delimiter, encoding)
+    known = _known_rows(vectors, restrict_vocab, case_insensitive)
+    gold, model, oov = [], [], 0
+    for pair in pairs:
+        a, b = _normalised((pair.first, pair.second), case_insensitive)
+        if a not in known or b not in known:
+            oov += 1
+            if dummy4unknown:
+                gold.append(pair.score)
+                model.append(0.0)  # gensim's similarity 0: a Python float among the float32 cosines, as in gensim
+            continue
+        gold.append(pair.score)
+        model.append(np.dot(unitvec(vectors.vectors[known[a]]), unitvec(vectors.vectors[known[b]])))
     if not gold:
-        known = len(range(len(vectors))[:restrict_vocab])
+        limit = len(vectors.index_to_key[:restrict_vocab])
         raise UserError(
-            f"no pair in {path!r} has both words among the first {known:,} words: check the file's "
-            f"format (delimiter={delimiter!r}) and the case of the words, or raise restrict_vocab"
+            f"no pair in {path!r} has both words among the first {limit:,} words: check the case of the words, "
+            "or raise restrict_vocab"
         )
-    oov_ratio = float(oov) / (len(gold) if dummy4unknown else len(gold) + oov) * 100  # gensim's rounding
+    oov_ratio = float(oov) / len(pairs) * 100  # gensim's expression, so that the float is gensim's to the last bit
     return stats.pearsonr(gold, model), stats.spearmanr(gold, model), oov_ratio
 
 
 def evaluate_word_pairs(
-    vectors: Vectors, path: str, restrict_vocab: int | None = 300000, case_insensitive: bool = True
+    vectors: VectorsCore, path: str, restrict_vocab: int | None = 300000, case_insensitive: bool = True
 ) -> SimilarityResult:
     """Spearman's rho between cosine similarity and human scores in ``w1<TAB>w2<TAB>score`` lines
     (white space between the fields also works); ``#`` lines are comments."""
-    ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
+    pairs = read_word_pairs(path, delimiter=None)
+    known = _known_rows(vectors, restrict_vocab, case_insensitive)
     gold, model = [], []
-    oov = valid = 0
-    for line in _open_lines(path, "word-similarity", "--similarity"):
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 3:
-            parts = line.split()
-        if len(parts) != 3:
-            continue
-        w1, w2 = parts[0].strip(), parts[1].strip()
-        try:
-            score = float(parts[2])
-        except ValueError:
-            continue  # e.g. a header line without '#'
-        valid += 1
-        if case_insensitive:
-            w1, w2 = w1.upper(), w2.upper()
-        if w1 not in ok or w2 not in ok:
-            oov += 1
-            continue
-        gold.append(score)
-        model.append(_cosine(vectors.vectors, ok[w1], ok[w2]))
-    if not valid:
-        raise UserError(f"{path!r} has no 'word1<TAB>word2<TAB>score' line: pass a file in the WordSim353 format")
+    for pair in pairs:
+        a, b = _normalised((pair.first, pair.second), case_insensitive)
+        if a in known and b in known:
+            gold.append(pair.score)
+            model.append(_cosine64(vectors.vectors, known[a], known[b]))
     if not gold:
         raise UserError(
-            f"none of the {valid} pairs in {path!r} has both words in the vocabulary: "
-            "check the language and case of the vectors, or train with a lower min_count"
+            f"none of the {len(pairs)} pairs in {path!r} has both words in the vocabulary: check the language "
+            f"and case of the vectors, or train with a lower {setting('min_count')}"
         )
     gold_a, model_a = np.array(gold), np.array(model)
     return SimilarityResult(
-        spearman=spearman(gold_a, model_a), pearson=_pearson(gold_a, model_a), pairs=len(gold), oov=oov
+        spearman=spearman(gold_a, model_a),
+        pearson=_pearson(gold_a, model_a),
+        pairs=len(gold),
+        oov=len(pairs) - len(gold),
     )
 
 
-def _cosine(vectors: np.ndarray, i: int, j: int) -> float:
+def _cosine64(vectors: np.ndarray, i: int, j: int) -> float:
     """In float64, and exactly 1 for a word with itself ("tiger tiger 10.00" in WordSim353): float32 rounding
     would give some words 1.0000001 and others 0.99999994, which breaks that tie at random."""
     if i == j:

@@ -123,6 +123,61 @@ def test_bad_input_is_a_user_error(royal, tmp_path):
         evaluate_analogies(royal, write(tmp_path / "ok.txt", ": s\nman woman king queen\n"), restrict_vocab=0)
 
 
+@pytest.mark.parametrize("before", ["\n", "# questions-words.txt\n", "man woman king queen\n"])
+def test_a_line_before_the_first_section_fails_the_same_in_both_shapes(royal, tmp_path, before):
+    """One reader for both result shapes: a blank line, a comment or a question before the first ': section'
+    header is gensim's ValueError ("Missing section header") in fastw2v's results and in gensim's."""
+    path = write(tmp_path / "q.txt", before + ": royal\nman woman king queen\n")
+    with pytest.raises(UserError, match="line 1 of .* comes before any ': section' line") as ours:
+        evaluate_analogies(royal, path)
+    with pytest.raises(UserError) as gensim_shape:
+        royal.evaluate_word_analogies(path)
+    assert str(ours.value) == str(gensim_shape.value)
+    with pytest.raises(ValueError, match="Missing section header before line #0"):
+        gensim_kv(royal).evaluate_word_analogies(path)
+
+
+def test_both_shapes_count_the_same_questions(royal, tmp_path):
+    """fastw2v's AnalogyResult and gensim's (score, sections) over one file: the same sections, the same questions
+    scored and right, the same questions skipped (counted as wrong by gensim's dummy4unknown); likewise the pairs."""
+    path = write(
+        tmp_path / "q.txt",
+        ": : royal\r\nman woman king queen\r\nMan Woman King Queen\n\nman woman king\nman woman king apple\n"
+        ": empty\n: other\nman woman king unicorn\nman woman king prince\n",
+    )
+    for kw in ({"restrict_vocab": 6}, {"restrict_vocab": None}, {"case_insensitive": False}):
+        ours = evaluate_analogies(royal, path, **kw)
+        score, sections = royal.evaluate_word_analogies(path, **kw)
+        assert [(s.name, s.correct, s.total) for s in ours.sections] == [
+            (s["section"], len(s["correct"]), len(s["correct"]) + len(s["incorrect"])) for s in sections[:-1]
+        ]
+        assert (ours.accuracy, ours.correct) == (score, len(sections[-1]["correct"]))
+        _, with_unknown = royal.evaluate_word_analogies(path, dummy4unknown=True, **kw)
+        assert ours.skipped == len(with_unknown[-1]["incorrect"]) - len(sections[-1]["incorrect"]) > 0
+    assert [s.name for s in ours.sections] == ["royal", "empty", "other"]  # gensim strips every leading ': '
+    pairs = write(
+        tmp_path / "p.tsv", "# c\nman\tprince\t9\nMAN\tking\t7\nman\twoman\t3\nman\tapple\t1\nman\tx\t5\nbad\n"
+    )
+    ours = evaluate_word_pairs(royal, pairs)
+    pearson, spearman_rho, oov_ratio = royal.evaluate_word_pairs(pairs)
+    assert (ours.pairs, ours.oov, ours.oov_percent) == (4, 1, oov_ratio)
+    assert ours.spearman == pytest.approx(spearman_rho[0], abs=1e-9)
+
+
+def test_messages_name_settings_as_the_entry_point_writes_them(royal, tmp_path):
+    from fastw2v.errors import on_command_line
+
+    with pytest.raises(UserError, match=r"pass e\.g\. restrict_vocab=30000"):
+        evaluate_analogies(royal, write(tmp_path / "q.txt", ": s\nman woman king queen\n"), restrict_vocab=0)
+    with on_command_line(), pytest.raises(UserError, match="pass e.g. --restrict-vocab 30000"):
+        evaluate_analogies(royal, str(tmp_path / "q.txt"), restrict_vocab=0)
+    with on_command_line(), pytest.raises(UserError, match="raise --restrict-vocab or train"):
+        evaluate_analogies(royal, write(tmp_path / "r.txt", ": s\nman woman king prince\n"), restrict_vocab=3)
+    with pytest.raises(UserError, match="no such file .*: pass the path of an existing file") as missing:
+        evaluate_analogies(royal, str(tmp_path / "missing.txt"))
+    assert "--" not in str(missing.value)
+
+
 # --- the same numbers as gensim -------------------------------------------------------------------------------------
 
 

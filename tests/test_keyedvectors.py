@@ -296,8 +296,10 @@ def test_evaluate_word_pairs_delimiter_and_encoding(analogy_pair, tmp_path):
     same_correlations(ours.evaluate_word_pairs(path, **kw), theirs.evaluate_word_pairs(str(path), **kw))
     with pytest.raises(fastw2v.UserError, match="is not utf8 .*pass the file's encoding"):
         ours.evaluate_word_pairs(path, delimiter=",")
-    with pytest.raises(fastw2v.UserError, match="no pair in .* has both words among the first 22 words"):
+    with pytest.raises(fastw2v.UserError, match=r"has no 'word1 word2 score' line split by '\\t': pass its delim"):
         ours.evaluate_word_pairs(path, encoding="latin-1")  # tab-delimited by default: no line splits in three
+    with pytest.raises(fastw2v.UserError, match="no pair in .* has both words among the first 2 words"):
+        ours.evaluate_word_pairs(path, encoding="latin-1", delimiter=",", restrict_vocab=2)
 
 
 def same_correlations(ours, theirs):
@@ -634,7 +636,7 @@ def test_intersect_word2vec_format_as_gensims(tmp_path, binary):
     path = str(tmp_path / "pre")
     pretrained.save_word2vec_format(path + ".txt")
     pretrained.save_word2vec_format(path + ".bin", binary=True)
-    ours.norms  # cached: must be dropped
+    ours.fill_norms()  # cached: must be dropped
     assert ours.intersect_word2vec_format(path + (".bin" if binary else ".txt"), lockf=0.5, binary=binary) == 3
     kv.intersect_word2vec_format(path + ".txt", lockf=0.5)
     same_vectors(ours, kv)
@@ -660,7 +662,7 @@ def test_intersect_word2vec_format_errors(tmp_path):
 @pytest.mark.filterwarnings("ignore:Call to deprecated")
 def test_unit_normalize_all_and_init_sims_as_gensims():
     ours, kv, _ = fresh_pair()
-    ours.norms  # cached before: must follow the new lengths
+    ours.fill_norms()  # cached before: must follow the new lengths
     ours.init_sims()
     kv.init_sims()
     np.testing.assert_allclose(ours.norms, kv.norms, rtol=1e-6)

@@ -63,6 +63,23 @@ def test_unknown_word_is_a_clear_error(vectors):
     assert "movie" in vectors and "nope" not in vectors
 
 
+def test_a_missing_word_says_what_the_vocabulary_shows():
+    """The vectors may come from fastw2v.train (lowercased tokens by default), Word2Vec (tokens as given) or a
+    file: the message says nothing about a tokenizer, only what the vocabulary holds."""
+    from fastw2v.errors import on_command_line
+
+    v = Vectors(["king", "Paris"], np.eye(2, dtype=np.float32))
+    with pytest.raises(KeyError, match="'King' is not in the vocabulary \\(2 words\\), but 'king' is"):
+        v["King"]
+    with pytest.raises(KeyError, match="check its spelling and case, or train with a lower min_count") as e:
+        v["paris"]
+    assert "tokenizer" not in str(e.value)
+    with on_command_line(), pytest.raises(KeyError, match="with a lower --min-count"):
+        v.most_similar("queen")
+    with pytest.raises(KeyError, match="neither a word of the vocabulary nor a row number below 2"):
+        v[5]
+
+
 def test_failed_save_leaves_no_file(tmp_path, vectors):
     vectors.index_to_key[-1] = "bad\ud800"  # cannot be encoded: the write fails half-way
     for name in ("v.bin", "v.txt"):
@@ -72,7 +89,7 @@ def test_failed_save_leaves_no_file(tmp_path, vectors):
 
 
 def test_bad_paths(tmp_path, vectors, monkeypatch):
-    monkeypatch.setattr("fastw2v.vectors._has_gensim", lambda: False)  # with gensim, any other name is its format
+    monkeypatch.setattr("fastw2v.vector_files._has_gensim", lambda: False)  # with gensim, any other name is its format
     with pytest.raises(fastw2v.UserError, match=r"\.txt, \.bin or \.npy"):
         vectors.save(str(tmp_path / "v.dat"))
     monkeypatch.undo()

@@ -100,6 +100,11 @@ def test_tokens_are_used_as_given():
     assert set(model.wv.index_to_key) == {"New_York", "new_york", "is", "IS", "big", "Café", "x y"}
     assert model.wv.get_vecattr("New_York", "count") == 10
     assert model.corpus_count == 15 and model.corpus_total_words == 45
+    with pytest.raises(KeyError, match="'CAFÉ' is not in the vocabulary .*: check its spelling and case") as e:
+        model.wv["CAFÉ"]  # the tokens are as given: no tokenizer lowercased them
+    assert "tokenizer" not in str(e.value) and "lowercase" not in str(e.value)
+    with pytest.raises(KeyError, match="'Big' is not in the vocabulary .*, but 'big' is"):
+        model.wv.most_similar("Big")
 
 
 @pytest.mark.parametrize("sg", [0, 1])
