@@ -3,7 +3,7 @@
     python -m benchmarks.gensim_api                         # IMDB, 5 epochs, all cores, seed 1, gensim's defaults
     python -m benchmarks.gensim_api --epochs 1 --seeds 1 2 --sg 1 --out results.json       # skip-gram
 
-The sentences are the corpus's raw documents tokenized by ``fastw2v.sources.simple_tokenize`` in Python, held
+The sentences are the corpus's raw documents tokenized by ``fastw2v.tokenizers.simple_tokenize`` in Python, held
 in a list: both libraries get the identical list and the identical settings, gensim's defaults (CBOW, the mean of
 the window, negative 5, window 5, dim 100, sample 1e-3, min_count 5; ``--sg 1``: skip-gram). Each is timed end
 to end (``Word2Vec(sentences, ...)``: its vocabulary scan and its training) and on training alone; words/s =
