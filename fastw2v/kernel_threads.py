@@ -1,7 +1,10 @@
 """What each thread of the CPU trainer's parallel kernels (``cpu_kernels``) does around its pairs, as numba helpers
-inlined into them: the two intrinsics (a write prefetch and an atomic block counter), the learning rate at a token
-position, the negatives drawn one step ahead with their rows prefetched, a thread's own arrays, its private copies of
-the hot rows and their merges into the shared ones, and its figures at the end."""
+inlined into them: the model as the threads read it (``FlatModel``), the two intrinsics (a write prefetch and an
+atomic block counter), the learning rate at a token position, the negatives drawn one step ahead and the rows
+prefetched, a center's run in a list of pairs, a thread's own arrays, its private copies of the hot rows and their
+merges into the shared ones, and its figures at the end.
+
+Names: t a negative's slot and w the word drawn for it, r a hot row, c a column, v a merged value."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The tutorial's SkipGramNS: same constructor, attributes, initialisation and loss; a stable forward and a
-fused SGD step. Imports nothing from the rest of the package."""
+"""The tutorial's SkipGramNS: same constructor, attributes, initialisation and loss; a stable forward and an SGD
+step from analytic gradients (``SkipGramNS.sgd_step``), and CBOW's step on the same two matrices
+(``cbow_sgd_step``). Imports nothing from the rest of the package."""
 
 from __future__ import annotations
 
@@ -87,59 +88,62 @@ class SkipGramNS(nn.Module):
         W_in.index_add_(0, center, grad_v.to(W_in.dtype), alpha=lr)
         return loss
 
-    @torch.no_grad()
-    def cbow_sgd_step(
-        self,
-        contexts: torch.Tensor,
-        center: torch.Tensor,
-        negs: torch.Tensor,
-        lr: float,
-        cbow_mean: bool = True,
-        trust: float | None = 16.0,
-    ) -> torch.Tensor:
-        """One SGD step of CBOW with negative sampling over a batch of windows, from analytic gradients.
 
-        ``contexts`` (B, C): each window's context ids, -1 after its last; ``center`` (B,), ``negs`` (B, k). The
-        hidden layer h is the mean (``cbow_mean``) or the sum of the window's input rows; each target (the center,
-        label 1, and its negatives, label 0; a negative equal to the center is skipped) moves its output row by
-        lr·g·h, and every input row of the window by lr·Σ_j g_j·u_j (divided by the window's size for a sum, as
-        gensim does): word2vec.c's CBOW (word2vec.c:446-491) with every update from the values before the step.
-        ``trust`` bounds each row's summed update as ``sgd_step`` does. Returns the batch's summed loss (a 0-d
-        tensor on the device)."""
-        W_in, W_out = self.in_embed.weight, self.out_embed.weight
-        valid = contexts >= 0  # (B, C)
-        rows = contexts.clamp(min=0)
-        size = valid.sum(1, keepdim=True).clamp_(min=1).to(W_in.dtype)  # (B, 1)
-        h = (W_in[rows] * valid.unsqueeze(2)).sum(1)  # (B, d)
-        if cbow_mean:
-            h /= size
-        targets = torch.cat([center.unsqueeze(1), negs], dim=1)  # (B, 1+k)
-        u = W_out[targets]  # (B, 1+k, d)
-        score = torch.bmm(u, h.unsqueeze(2)).squeeze(2)  # (B, 1+k)
-        mask = torch.ones_like(score)
-        mask[:, 1:] = (negs != center.unsqueeze(1)).to(score.dtype)
-        g = -torch.sigmoid(score)
-        g[:, 0] += 1.0
-        g *= mask
-        loss = -(F.logsigmoid(score[:, 0]) + (F.logsigmoid(-score[:, 1:]) * mask[:, 1:]).sum(1)).sum()
-        grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)  # (B, d): word2vec.c's neu1e
-        if cbow_mean:
-            share = 1.0 / size  # an input row's change moves h by this share of it
-        else:
-            grad_h /= size  # gensim divides the error among the window's rows
-            share = torch.ones_like(size)
-        grad_u = (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, h.shape[1])  # (B·(1+k), d)
-        flat_targets = targets.reshape(-1)
-        grad_x = grad_h.unsqueeze(1).expand(-1, rows.shape[1], -1)[valid]  # one per context row in a window
-        flat_rows = rows[valid]
-        if trust is not None:  # as sgd_step: a row's summed update changes its scores by at most ~trust
-            V = W_in.shape[0]
-            h_sq = torch.linalg.vector_norm(h, dim=1, keepdim=True).square()  # (B, 1)
-            u_sq = (torch.linalg.vector_norm(u, dim=2).square() * mask).sum(1, keepdim=True)  # (B, 1)
-            h_out = score.new_zeros(V).index_add_(0, flat_targets, (h_sq * mask).reshape(-1))
-            h_in = score.new_zeros(V).index_add_(0, flat_rows, (u_sq * share).expand(-1, rows.shape[1])[valid])
-            grad_u *= (trust / (lr * h_out[flat_targets])).clamp_(max=1.0).unsqueeze(1).to(grad_u.dtype)
-            grad_x = grad_x * (trust / (lr * h_in[flat_rows])).clamp_(max=1.0).unsqueeze(1)
-        W_out.index_add_(0, flat_targets, grad_u.to(W_out.dtype), alpha=lr)
-        W_in.index_add_(0, flat_rows, grad_x.to(W_in.dtype), alpha=lr)
-        return loss
+@torch.no_grad()
+def cbow_sgd_step(
+    model: SkipGramNS,
+    contexts: torch.Tensor,
+    center: torch.Tensor,
+    negs: torch.Tensor,
+    lr: float,
+    cbow_mean: bool = True,
+    trust: float | None = 16.0,
+) -> torch.Tensor:
+    """One SGD step of CBOW with negative sampling over a batch of windows, from analytic gradients, on the two
+    matrices of ``model`` (a ``SkipGramNS``): ``in_embed`` holds CBOW's input rows (the windows' context words) and
+    ``out_embed`` its output rows (the centers and their negatives), as they hold skip-gram's.
+
+    ``contexts`` (B, C): each window's context ids, -1 after its last; ``center`` (B,), ``negs`` (B, k). The
+    hidden layer h is the mean (``cbow_mean``) or the sum of the window's input rows; each target (the center,
+    label 1, and its negatives, label 0; a negative equal to the center is skipped) moves its output row by
+    lr·g·h, and every input row of the window by lr·Σ_j g_j·u_j (divided by the window's size for a sum, as
+    gensim does): word2vec.c's CBOW (word2vec.c:446-491) with every update from the values before the step.
+    ``trust`` bounds each row's summed update as ``SkipGramNS.sgd_step`` does. Returns the batch's summed loss (a
+    0-d tensor on the device)."""
+    W_in, W_out = model.in_embed.weight, model.out_embed.weight
+    valid = contexts >= 0  # (B, C)
+    rows = contexts.clamp(min=0)
+    size = valid.sum(1, keepdim=True).clamp_(min=1).to(W_in.dtype)  # (B, 1)
+    h = (W_in[rows] * valid.unsqueeze(2)).sum(1)  # (B, d)
+    if cbow_mean:
+        h /= size
+    targets = torch.cat([center.unsqueeze(1), negs], dim=1)  # (B, 1+k)
+    u = W_out[targets]  # (B, 1+k, d)
+    score = torch.bmm(u, h.unsqueeze(2)).squeeze(2)  # (B, 1+k)
+    mask = torch.ones_like(score)
+    mask[:, 1:] = (negs != center.unsqueeze(1)).to(score.dtype)
+    g = -torch.sigmoid(score)
+    g[:, 0] += 1.0
+    g *= mask
+    loss = -(F.logsigmoid(score[:, 0]) + (F.logsigmoid(-score[:, 1:]) * mask[:, 1:]).sum(1)).sum()
+    grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)  # (B, d): word2vec.c's neu1e
+    if cbow_mean:
+        share = 1.0 / size  # an input row's change moves h by this share of it
+    else:
+        grad_h /= size  # gensim divides the error among the window's rows
+        share = torch.ones_like(size)
+    grad_u = (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, h.shape[1])  # (B·(1+k), d)
+    flat_targets = targets.reshape(-1)
+    grad_x = grad_h.unsqueeze(1).expand(-1, rows.shape[1], -1)[valid]  # one per context row in a window
+    flat_rows = rows[valid]
+    if trust is not None:  # as sgd_step: a row's summed update changes its scores by at most ~trust
+        V = W_in.shape[0]
+        h_sq = torch.linalg.vector_norm(h, dim=1, keepdim=True).square()  # (B, 1)
+        u_sq = (torch.linalg.vector_norm(u, dim=2).square() * mask).sum(1, keepdim=True)  # (B, 1)
+        h_out = score.new_zeros(V).index_add_(0, flat_targets, (h_sq * mask).reshape(-1))
+        h_in = score.new_zeros(V).index_add_(0, flat_rows, (u_sq * share).expand(-1, rows.shape[1])[valid])
+        grad_u *= (trust / (lr * h_out[flat_targets])).clamp_(max=1.0).unsqueeze(1).to(grad_u.dtype)
+        grad_x = grad_x * (trust / (lr * h_in[flat_rows])).clamp_(max=1.0).unsqueeze(1)
+    W_out.index_add_(0, flat_targets, grad_u.to(W_out.dtype), alpha=lr)
+    W_in.index_add_(0, flat_rows, grad_x.to(W_in.dtype), alpha=lr)
+    return loss

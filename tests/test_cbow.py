@@ -2,79 +2,22 @@
 learns planted structure, counts its windows exactly, and the settings around it say what they do."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 
 import fastw2v
 from fastw2v import kernels as K
-from fastw2v.errors import UserError
+from fastw2v.errors import UserError, setting
 from fastw2v.hogwild import init_weights, train_hogwild
-from fastw2v.pair_step import MAX_EXP
+from fastw2v.model import cbow_sgd_step
 from fastw2v.train import train_corpus
 
+from .reference import chunk_streams, reference_cbow
 from .test_hogwild import BASE, own_group_precision, reference_case
 
 CBOW = dataclasses.replace(BASE, sg=0)
-
-
-def chunk_streams(corpus, cfg):
-    """For each epoch and chunk: (kept ids, kept piece starts, the window reach and the negatives of kept position
-    i), from the kernels' streams as hogwild draws them."""
-    k = cfg.negative
-    keep = K.keep_thresholds(corpus.vocab.counts, cfg.sample)
-    table = K.build_alias_table(corpus.vocab.unigram_weights(cfg.ns_exponent))
-    bounds = corpus.chunk_bounds(cfg.chunk_tokens)
-    for epoch in range(cfg.epochs):
-        for c in range(bounds.shape[0] - 1):
-
-            def base(stream, epoch=epoch, c=c):
-                return int(K.stream_base(cfg.seed, epoch, stream, c))
-
-            ids, local = corpus.chunk(bounds, c)
-            kept, kept_starts = K.subsample(ids, local, keep, base(K.STREAM_SUBSAMPLE))
-
-            def reach(i, base_window=base(K.STREAM_WINDOW)):
-                return int(K.window_reach(cfg.window, cfg.shrink_windows, base_window, i))
-
-            def negatives(i, b=(base(K.STREAM_NEGATIVE), base(K.STREAM_NEGATIVE_COIN))):
-                return [int(K.alias_draw(table, b[0], b[1], i * k + t)) for t in range(k)]
-
-            yield kept, kept_starts, reach, negatives
-
-
-def reference_cbow(corpus, cfg):
-    """word2vec.c's CBOW with negative sampling (word2vec.c:446-491) in numpy, constant lr: the hidden layer is the
-    mean of the window's input rows (with cbow_mean=0 their sum, the error then divided by their number, as
-    gensim's fast_sentence_cbow_neg does); the center (label 1) and its k negatives (those equal to the center
-    skipped) each move their output row by g * h, the error sums g * (row before its move), and every input row of
-    the window takes the error. A window without a context trains nothing."""
-    w_in, w_out = init_weights(len(corpus.vocab), cfg.vector_size, cfg.seed)
-    lr = np.float32(cfg.lr)
-    windows = 0
-    for kept, kept_starts, reach, negatives in chunk_streams(corpus, cfg):
-        for s, e in zip(kept_starts[:-1].tolist(), kept_starts[1:].tolist()):
-            for i in range(s, e):
-                r = reach(i)
-                contexts = [int(kept[j]) for j in range(max(s, i - r), min(e, i + r + 1)) if j != i]
-                if not contexts:
-                    continue
-                windows += 1
-                h = w_in[contexts].sum(axis=0)
-                if cfg.cbow_mean:
-                    h /= np.float32(len(contexts))
-                center = int(kept[i])
-                neu1e = np.zeros_like(h)
-                for target, label in [(center, 1)] + [(n, 0) for n in negatives(i) if n != center]:
-                    f = np.clip(h @ w_out[target], -MAX_EXP, MAX_EXP)
-                    g = (label - 1 / (1 + np.exp(-f))) * lr
-                    neu1e += g * w_out[target]
-                    w_out[target] += g * h
-                if not cfg.cbow_mean:
-                    neu1e /= np.float32(len(contexts))
-                for x in contexts:
-                    w_in[x] += neu1e
-    return w_in, w_out, windows
 
 
 @pytest.mark.parametrize(
@@ -86,7 +29,7 @@ def test_cbow_equals_word2vec_c_in_numpy(hot, negative, cbow_mean, monkeypatch):
     (frequent in this 35-word vocabulary); 3, the general loop."""
     corpus, cfg = reference_case(hot, negative, False, monkeypatch)
     cfg = dataclasses.replace(cfg, sg=0, cbow_mean=cbow_mean, final_vectors="avg")
-    w_in, w_out, windows = reference_cbow(corpus, cfg)
+    w_in, w_out, _, windows = reference_cbow(corpus, cfg)
     assert np.abs(w_in - init_weights(len(corpus.vocab), cfg.vector_size, cfg.seed)[0]).max() > 0.01  # it trained
     got, stats = train_hogwild(corpus, cfg, progress=False)
     assert stats.pairs == windows
@@ -160,9 +103,9 @@ def test_cbow_settings_are_checked_with_one_line_errors(planted_corpus):
     for bad in ({"sg": 2}, {"sg": 0.5}, {"cbow_mean": -1}):
         with pytest.raises(UserError, match=r"must be 0 or 1"):
             fastw2v.Config(**bad)
-    with pytest.raises(UserError, match=r"CBOW already draws one set per window: drop --shared-negatives"):
+    with pytest.raises(UserError, match=rf"one set per window: \w+ {re.escape(setting('shared_negatives'))}"):
         fastw2v.Config(sg=0, shared_negatives=True)
-    with pytest.raises(UserError, match=r"a CBOW window reads input rows of many partitions at once: pass --sg 1"):
+    with pytest.raises(UserError, match=re.escape(f"many partitions at once: pass {setting('sg', 1)}")):
         train_corpus(planted_corpus, dataclasses.replace(CBOW), progress=False, as_ranks=2)
 
 
@@ -175,7 +118,7 @@ def test_cbow_windows_by_hand():
 
 
 def reference_batch_step(w_in, w_out, contexts, center, negs, lr, cbow_mean):
-    """cbow_sgd_step in numpy, window by window, every update computed from the values before the batch and
+    """model.cbow_sgd_step in numpy, window by window, every update computed from the values before the batch and
     summed."""
     d_in, d_out = np.zeros_like(w_in), np.zeros_like(w_out)
     for ctx, c, ns in zip(contexts.tolist(), center.tolist(), negs.tolist()):
@@ -208,7 +151,7 @@ def test_the_torch_step_equals_cbow_in_numpy(cbow_mean):
     contexts = np.where(np.arange(C) < sizes[:, None], rng.integers(0, V, (B, C)), -1)
     center, negs = rng.integers(0, V, B), rng.integers(0, V, (B, k))
     negs[:5, 0] = center[:5]  # a negative equal to the center is skipped
-    loss = model.cbow_sgd_step(*(torch.from_numpy(a) for a in (contexts, center, negs)), 0.1, cbow_mean, trust=None)
+    loss = cbow_sgd_step(model, *(torch.from_numpy(a) for a in (contexts, center, negs)), 0.1, cbow_mean, trust=None)
     want_in, want_out = reference_batch_step(w_in, w_out, contexts, center, negs, 0.1, cbow_mean)
     np.testing.assert_allclose(model.in_embed.weight.detach().numpy(), want_in, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.out_embed.weight.detach().numpy(), want_out, rtol=1e-5, atol=1e-6)

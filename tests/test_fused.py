@@ -5,6 +5,7 @@ same kernels a GPU compiles; without Triton installed these tests are skipped (a
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -14,7 +15,8 @@ import fastw2v
 from fastw2v import DeviceBatches, NumbaBatches, SkipGramNS
 from fastw2v import kernels as K
 from fastw2v.batching import corpus_from_indexed_docs
-from fastw2v.errors import UserError
+from fastw2v.errors import UserError, setting
+from fastw2v.model import cbow_sgd_step
 
 fused = pytest.importorskip("fastw2v.fused")
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -86,7 +88,7 @@ def test_one_pair_by_hand_with_skipped_negatives():
 def test_trust_region_scales_a_frequent_row():
     """A center seen 40 times in one batch: its summed update is scaled by trust / (lr·H), H = Σ |u_j|², so the
     row moves less than the plain sum would move it, by exactly that factor; a row seen once is not scaled."""
-    V, d, k = 50, 8, 2
+    V, d = 50, 8  # two negatives a pair
     center = torch.tensor([0] * 40 + [1])
     pos = torch.arange(2, 43)
     negs = torch.stack([torch.arange(43, 84) % V, (torch.arange(43, 84) + 1) % V], 1)
@@ -187,7 +189,8 @@ def test_sgd_kernel_setting():
 
 def test_sgd_kernel_triton_without_triton_is_a_one_line_error(monkeypatch):
     monkeypatch.setattr(fused, "triton", None)
-    with pytest.raises(UserError, match=r"Triton is not installed \(pip install triton\).*--sgd-kernel torch"):
+    torch_kernel = setting("sgd_kernel", "torch")
+    with pytest.raises(UserError, match=r"Triton is not installed \(pip install triton\).*" + re.escape(torch_kernel)):
         fastw2v.Config(device="cpu", sgd_kernel="triton").resolved_sgd_kernel()
 
 
@@ -195,7 +198,7 @@ def test_sgd_kernel_triton_without_triton_is_a_one_line_error(monkeypatch):
 def test_cbow_step_equals_the_torch_step(cbow_mean, trust):
     """CBOW: windows of 1 to 4 contexts (-1 after the last) with repeated rows, a negative equal to its center, a
     width that is not a power of two and a batch that is not a whole number of blocks: the fused step's loss and
-    matrices are SkipGramNS.cbow_sgd_step's."""
+    matrices are model.cbow_sgd_step's."""
     V, d, k, B, C = 12, 20, 3, 45, 4
     g = torch.Generator().manual_seed(5)
     sizes = torch.randint(1, C + 1, (B,), generator=g)
@@ -209,7 +212,7 @@ def test_cbow_step_equals_the_torch_step(cbow_mean, trust):
         model.in_embed.weight.copy_(W_in)
         model.out_embed.weight.copy_(W_out)
     args = (contexts.to(DEVICE), center.to(DEVICE), negs.to(DEVICE))
-    ref_loss = float(model.cbow_sgd_step(*args, 0.3, cbow_mean, trust=trust))
+    ref_loss = float(cbow_sgd_step(model, *args, 0.3, cbow_mean, trust=trust))
     A, Bm = W_in.clone(), W_out.clone()
     step = fused.FusedStep(A, Bm, k)
     loss = torch.zeros((), device=DEVICE)

@@ -3,20 +3,20 @@
 it say what they do."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 
 import fastw2v
 from fastw2v.batching import NumbaBatches
-from fastw2v.errors import UserError
+from fastw2v.errors import UserError, setting
 from fastw2v.hogwild import init_weights, train_hogwild
 from fastw2v.huffman import build_tree, score_sentences
-from fastw2v.pair_step import MAX_EXP
 from fastw2v.stats import Weights
 from fastw2v.train import train_corpus
 
-from .test_cbow import chunk_streams
+from .reference import hs_step, neg_step, reference_cbow
 from .test_hogwild import BASE, own_group_precision, reference_case
 
 
@@ -74,26 +74,6 @@ def test_the_tree_is_a_huffman_code(seed):
     assert sum(c * len(code) for c, code in zip(counts.tolist(), codes)) == cost
 
 
-def hs_step(h, word, tree, syn1, lr, neu1e):
-    """word2vec.c's hierarchical softmax for input h predicting ``word`` (word2vec.c:511-524): a node scored past
-    +-MAX_EXP is skipped."""
-    for code, node in zip(tree.code(word).tolist(), tree.point(word).tolist()):
-        f = h @ syn1[node]
-        if f <= -MAX_EXP or f >= MAX_EXP:
-            continue
-        g = (1 - code - 1 / (1 + np.exp(-f))) * lr
-        neu1e += g * syn1[node]
-        syn1[node] += g * h
-
-
-def neg_step(h, center, negs, w_out, lr, neu1e):
-    for target, label in [(center, 1)] + [(n, 0) for n in negs if n != center]:
-        f = np.clip(h @ w_out[target], -MAX_EXP, MAX_EXP)
-        g = (label - 1 / (1 + np.exp(-f))) * lr
-        neu1e += g * w_out[target]
-        w_out[target] += g * h
-
-
 def reference_sg(corpus, cfg, lockf):
     """word2vec.c's skip-gram (word2vec.c:495-544) in numpy over NumbaBatches(shuffle=False), constant lr: the
     context's input row against the center's path (hs) and then the center and its negatives, both from the input
@@ -121,35 +101,6 @@ def reference_sg(corpus, cfg, lockf):
                 if cfg.negative:
                     neg_step(h, c, ns, w_out, lr, neu1e)
                 w_in[x] += lockf[x] * neu1e
-    return w_in, w_out, syn1
-
-
-def reference_cbow(corpus, cfg, lockf):
-    """word2vec.c's CBOW (word2vec.c:446-491) with hs, and negatives when cfg.negative, in numpy over the kernels'
-    streams, constant lr."""
-    V, d = len(corpus.vocab), cfg.vector_size
-    w_in, w_out = init_weights(V, d, cfg.seed)
-    syn1, tree, lr = np.zeros((V, d), np.float32), build_tree(corpus.vocab.counts), np.float32(cfg.lr)
-    for kept, kept_starts, reach, negatives in chunk_streams(
-        corpus, dataclasses.replace(cfg, negative=max(cfg.negative, 1))
-    ):
-        for s, e in zip(kept_starts[:-1].tolist(), kept_starts[1:].tolist()):
-            for i in range(s, e):
-                r = reach(i)
-                contexts = [int(kept[j]) for j in range(max(s, i - r), min(e, i + r + 1)) if j != i]
-                if not contexts:
-                    continue
-                h = w_in[contexts].sum(axis=0)
-                if cfg.cbow_mean:
-                    h /= np.float32(len(contexts))
-                center, neu1e = int(kept[i]), np.zeros(d, np.float32)
-                if cfg.negative:
-                    neg_step(h, center, negatives(i), w_out, lr, neu1e)
-                hs_step(h, center, tree, syn1, lr, neu1e)
-                if not cfg.cbow_mean:
-                    neu1e /= np.float32(len(contexts))
-                for x in contexts:
-                    w_in[x] += lockf[x] * neu1e
     return w_in, w_out, syn1
 
 
@@ -238,14 +189,14 @@ def test_settings():
         fastw2v.Config(negative=0)
     with pytest.raises(UserError, match="hogwild backend"):
         fastw2v.Config(hs=True, backend="torch")
-    with pytest.raises(UserError, match="final-vectors in"):
+    with pytest.raises(UserError, match=re.escape(f"pass {setting('final_vectors', 'in')}")):
         fastw2v.Config(hs=True, negative=0, final_vectors="avg")
     assert fastw2v.Config(hs=1, device="cpu").hs is True and fastw2v.Config(hs=True).resolved_backend() == "hogwild"
     assert not fastw2v.Config(hs=True, negative=0).resolved_shared_negatives()
 
 
 def test_a_job_of_several_ranks_refuses_hs_in_one_line(planted_corpus):
-    with pytest.raises(UserError, match="drop --hs"):
+    with pytest.raises(UserError, match=rf"which every word shares: \w+ {re.escape(setting('hs'))}"):
         train_corpus(planted_corpus, dataclasses.replace(BASE, hs=True), progress=False, as_ranks=2)
 
 
