@@ -212,7 +212,7 @@ def test_an_encoded_folder_keeps_its_settings_and_says_so(tmp_path, corpus_file,
 def test_eval_checks_its_files_before_loading_vectors(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "no-vectors.bin"), "--analogies", str(tmp_path / "no-questions.txt")]) == 2
     err = capsys.readouterr().err
-    assert "no such file" in err and "no-questions.txt" in err and "--analogies" in err and "vectors" not in err
+    assert "no such file" in err and "no-questions.txt" in err and "analogy questions" in err and "vectors" not in err
 
 
 def test_eval_with_no_answerable_question_is_an_error(tmp_path, capsys):
@@ -226,7 +226,7 @@ def test_eval_with_no_answerable_question_is_an_error(tmp_path, capsys):
     assert "none of the 1 questions" in capsys.readouterr().err
     (tmp_path / "q.txt").write_text(": capitals\n")
     assert main(["eval", str(tmp_path / "v.txt"), "--analogies", str(tmp_path / "q.txt")]) == 2
-    assert "has no 'a b c d' question under its section lines" in capsys.readouterr().err
+    assert "holds no 'a b c d' question under a ': section' line" in capsys.readouterr().err
 
 
 def test_cache_list_and_clear(tmp_path, corpus_file, capsys):
