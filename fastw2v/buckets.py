@@ -9,11 +9,12 @@ buckets the same way.
 Rank r owns the output rows of partition r: it trains every bucket (a, r), and no other rank ever writes those
 rows. The input rows travel. The text is trained in spans (``Config.span_tokens``); each span in N rounds, and in
 round s rank r trains the buckets of input partition (r + s) mod N, part by part (each partition is cut into
-``SUBPARTS`` parts). After a part, the rank hands the rows of it written since the next holder last held them to
-rank r - 1, which trains that part in the next round (``RingSync``): while one part travels, the next trains. The
-rows sent follow the words of the text trained, not the size of the vocabulary, and the output rows (which the
-negatives touch all over) never move while training. After N rounds every pair of the span was trained once, and
-each rank again holds the input partition of its own number.
+``SUBPARTS`` parts: ``Buckets.subparts``). After a part, the rank hands the rows of it written since the next holder
+last held them to rank r - 1, which trains that part in the next round (``RingSync``): while one part travels, the
+next trains. The rows sent follow the words of the text trained, not the size of the vocabulary, and the output
+rows (which the negatives touch all over) never move while training. After N rounds every pair of the span was
+trained once, and each rank again holds the input partition of its own number. ``loop.bucket_rounds`` goes through
+a chunk's buckets in this order, for both backends.
 
 A row has one writer between two hand-overs, so the job trains, bit for bit, the model of one process that takes
 the buckets in turn (``train_corpus(..., as_ranks=N)``). What differs from one process training every pair in
@@ -36,12 +37,14 @@ NEVER = -(1 << 62)  # the round stamp of a row not written since training starte
 SUBPARTS = 2  # parts of an input partition: one travels to the next rank while the next one trains
 
 
-def vocab_partitions(mass: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
+def vocab_partitions(mass: np.ndarray, negative_weights: np.ndarray, n: int) -> np.ndarray:
     """Each word's partition (int32[V]) of ``n``, about equal in both ``mass`` (the kept tokens: the pairs a word
-    is in) and ``q`` (its share of the negatives): words in decreasing order of mass, each into the partition with
-    the least of the two shares summed so far (greedy, as in longest-processing-time scheduling)."""
+    is in) and ``negative_weights`` (its weight in the negatives' distribution, unigram^0.75): words in decreasing
+    order of mass, each into the partition with the least of the two shares summed so far (greedy, as in
+    longest-processing-time scheduling)."""
     mass = np.asarray(mass, dtype=np.float64)
-    share = mass / max(mass.sum(), 1e-300) + np.asarray(q, dtype=np.float64) / max(float(np.sum(q)), 1e-300)
+    weights = np.asarray(negative_weights, dtype=np.float64)
+    share = mass / max(mass.sum(), 1e-300) + weights / max(float(np.sum(weights)), 1e-300)
     load = np.zeros(n)
     partition = np.empty(mass.shape[0], dtype=np.int32)
     for w in np.argsort(-mass, kind="stable"):
@@ -52,37 +55,43 @@ def vocab_partitions(mass: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
 
 
 class Buckets:
-    """The vocabulary cut into ``n`` partitions, each cut into ``k`` parts for the input rows, and which ranks'
+    """The vocabulary cut into ``n`` partitions, each cut into ``subparts`` parts for the input rows, and which ranks'
     buckets this process trains (``owners``: its own rank in a job, every rank in turn alone). ``partition``: each
-    word's partition (its output rows' owner); ``part``: its input rows' part, partition * k + its part within it;
-    ``sampler``: the alias tables of the partitions' negatives (``kernels.partition_sampler``, ``table(b)``)."""
+    word's partition (its output rows' owner); ``part``: its input rows' part, partition * subparts + its part within
+    it; ``sampler``: the alias tables of the partitions' negatives (``kernels.partition_sampler``, ``table(b)``),
+    drawn by ``negative_weights`` (each word's weight in the negatives' distribution)."""
 
     def __init__(
         self,
         counts: np.ndarray,
         keep_threshold: np.ndarray,
-        q: np.ndarray,
+        negative_weights: np.ndarray,
         n: int,
         owners: list[int] | None = None,
-        k: int = SUBPARTS,
+        subparts: int = SUBPARTS,
     ):
-        self.n, self.k = n, k
+        self.n, self.subparts = n, subparts
         self.owners = list(range(n)) if owners is None else list(owners)
-        q = np.asarray(q, dtype=np.float64)
+        weights = np.asarray(negative_weights, dtype=np.float64)
         mass = np.asarray(counts, dtype=np.float64) * np.minimum(np.asarray(keep_threshold) / K.TWO32, 1.0)
-        self.partition = vocab_partitions(mass, q, n)
+        self.partition = vocab_partitions(mass, weights, n)
         self.words = [np.flatnonzero(self.partition == b).astype(np.int64) for b in range(n)]
         self.part = np.empty(mass.shape[0], dtype=np.int32)
         for b, words in enumerate(self.words):
-            self.part[words] = b * k + vocab_partitions(mass[words], q[words], k)
-        self.part_words = [np.flatnonzero(self.part == j).astype(np.int64) for j in range(n * k)]
-        self.sampler, self.sampler_starts = K.partition_sampler(q, self.partition, n)
+            self.part[words] = b * subparts + vocab_partitions(mass[words], weights[words], subparts)
+        self.part_words = [np.flatnonzero(self.part == j).astype(np.int64) for j in range(n * subparts)]
+        self.sampler, self.sampler_starts = K.partition_sampler(weights, self.partition, n)
         self.slot_of = np.full(n, -1, dtype=np.int32)  # each owned output partition's place in a span's pairs
         self.slot_of[self.owners] = np.arange(len(self.owners), dtype=np.int32)
 
+    @property
+    def k(self) -> int:
+        """``subparts``, by its short name (read-only)."""
+        return self.subparts
+
     def input_part(self, owner: int, s: int, i: int) -> int:
         """The input part rank ``owner`` trains i-th in round s of a span: part i of partition owner + s."""
-        return (owner + s) % self.n * self.k + i
+        return (owner + s) % self.n * self.subparts + i
 
     def table(self, b: int) -> tuple[int, int]:
         """Where partition b's negatives are in ``sampler``: (first row, rows)."""
@@ -93,7 +102,7 @@ class Buckets:
         self, kept, kept_starts, pair_offsets, pieces, config, window_base: int, output_is_center: bool
     ) -> SpanPairs:
         """The pairs of one span that this process trains, grouped by bucket (``kernels.bucket_pairs``)."""
-        x, y, o, key_starts = K.bucket_pairs(
+        x, y, pair_index, key_starts = K.bucket_pairs(
             kept,
             kept_starts,
             pair_offsets,
@@ -103,24 +112,24 @@ class Buckets:
             window_base,
             self.partition,
             self.part,
-            self.n * self.k,
+            self.n * self.subparts,
             self.slot_of,
             output_is_center,
         )
-        return SpanPairs(self, x, y, o, key_starts)
+        return SpanPairs(self, x, y, pair_index, key_starts)
 
 
 class SpanPairs:
     """One span's pairs of the buckets this process trains: ``x``, ``y`` the kept positions of each pair's input-row
-    and output-row words, ``o`` its index in the chunk (its draws' key); ``bucket(owner, s, i)`` the slice of rank
-    ``owner``'s i-th bucket in round s."""
+    and output-row words, ``pair_index`` its index in the chunk (its draws' key); ``bucket(owner, s, i)`` the slice
+    of rank ``owner``'s i-th bucket in round s."""
 
-    def __init__(self, buckets: Buckets, x, y, o, key_starts):
-        self.buckets, self.x, self.y, self.o, self.key_starts = buckets, x, y, o, key_starts
+    def __init__(self, buckets: Buckets, x, y, pair_index, key_starts):
+        self.buckets, self.x, self.y, self.pair_index, self.key_starts = buckets, x, y, pair_index, key_starts
 
     def bucket(self, owner: int, s: int, i: int) -> slice:
         b = self.buckets
-        key = b.slot_of[owner] * b.n * b.k + b.input_part(owner, s, i)
+        key = b.slot_of[owner] * b.n * b.subparts + b.input_part(owner, s, i)
         return slice(int(self.key_starts[key]), int(self.key_starts[key + 1]))
 
 
@@ -157,7 +166,7 @@ class RingSync:
     ``trained(rows written)``. A courier thread then hands the part on to rank r - 1, which trains it next, and takes
     the part rank r + 1 has just trained, which this rank trains in the next round: it travels while this rank trains
     its next part. Rank r - 1 last held the part N - 1 rounds ago; since then its rows were written in rounds
-    g - N + 2 .. g (g: this one) by the ranks that held it. Each rank stamps the rows it writes with the round, and
+    g - N + 2 .. g (g: the round now) by the ranks that held it. Each rank stamps the rows it writes with the round, and
     sends the rows of the part stamped since then (their ids, stamps and values; it got the earlier ones from its
     neighbour, stamps included): at 2 ranks, the rows it wrote itself. ``w_in``, ``w_out``: numpy arrays (views are
     fine: the hogwild trainer's padded rows) or torch tensors, changed in place."""
@@ -179,7 +188,7 @@ class RingSync:
 
     def wait(self) -> None:
         """Before this rank's next bucket: the rows of its input part are here (those of the first round are)."""
-        self._wait_for(self.trained_parts - self.buckets.k + 1)
+        self._wait_for(self.trained_parts - self.buckets.subparts + 1)
 
     def trained(self, written: np.ndarray, what: str) -> None:
         """After this rank's bucket, in which it wrote the input rows ``written`` (word ids, repeats allowed): the
@@ -211,10 +220,10 @@ class RingSync:
     def _hand_on(self, t: int, written: np.ndarray, what: str) -> None:
         """Part t of this rank's order to rank r - 1, rank r + 1's part t from it."""
         b, group = self.buckets, self.group
-        n, rank, g = group.world, group.rank, t // b.k  # g: the round (of this run)
-        self.stamp[written] = g
-        words = b.part_words[b.input_part(rank, g % n, t % b.k)]
-        send = words[self.stamp[words] >= max(g - n + 2, self.current_from)]
+        n, rank, round_now = group.world, group.rank, t // b.subparts  # rounds of this run, not of a span
+        self.stamp[written] = round_now
+        words = b.part_words[b.input_part(rank, round_now % n, t % b.subparts)]
+        send = words[self.stamp[words] >= max(round_now - n + 2, self.current_from)]
         to, source, place = (rank - 1) % n, (rank + 1) % n, group.collective_device
         count, theirs = torch.tensor([send.shape[0]], device=place), torch.empty(1, dtype=torch.int64, device=place)
         group.exchange([(count, to)], [(theirs, source)], what)
@@ -237,7 +246,7 @@ class RingSync:
             self._share(self.w_in, f"{what} (input rows)")
             if output_rows:
                 self._share(self.w_out, f"{what} (output rows)")
-        self.current_from = self.trained_parts // self.buckets.k
+        self.current_from = self.trained_parts // self.buckets.subparts
         assert self.current_from % n == 0, "a collect between two rounds of a span"
 
     def _share(self, m, what: str) -> None:

@@ -8,10 +8,10 @@ corpus and vocabulary fingerprint and the settings. Resuming from it with one ho
 torch backend on a CPU, gives the vectors of an uninterrupted run exactly; with more threads, the same quality.
 
 On disk, ``DIR/ckpt-000007/`` holds ``state.pt`` (torch.save of the matrices and the optimizer's state_dict),
-``vocab.tsv`` (the vocabulary, so the folder is a whole model) and ``meta.json`` (position, settings, fingerprint, progress, and the size and
-CRC-32 of the other two files). A checkpoint is written into ``ckpt-000007.tmp/``, each file fsync'ed, then
-renamed into place, so a reader sees whole checkpoints only; the last ``KEEP`` are kept. A damaged newest one
-(cut short, bytes changed) is skipped with a warning, and the one before it is used.
+``vocab.tsv`` (the vocabulary, so the folder is a whole model) and ``meta.json`` (position, settings, fingerprint,
+progress, and the size and CRC-32 of the other two files). A checkpoint is written into ``ckpt-000007.tmp/``, each
+file fsync'ed, then renamed into place, so a reader sees whole checkpoints only; the last ``KEEP`` are kept. A
+damaged newest one (cut short, bytes changed) is skipped with a warning, and the one before it is used.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import torch
 
 from .config import Config
 from .corpus import EncodedCorpus
-from .errors import Interrupted, UserError
+from .errors import Interrupted, UserError, setting
 
 FORMAT = 1
 KEEP = 2  # checkpoints kept: the newest, and the one before in case the newest is damaged on disk
@@ -47,7 +47,7 @@ class TrainState:
 
     epoch: int = 0
     chunk: int = 0
-    pairs: int = 0
+    examples: int = 0  # trained so far (``TrainStats.examples``)
     seconds: float = 0.0  # training time before this process
     smoothed_loss: float | None = None
     loss_history: list = field(default_factory=list)
@@ -150,7 +150,8 @@ class Checkpointer:
             os.makedirs(self.folder, exist_ok=True)
         except OSError as e:
             raise UserError(
-                f"cannot create the checkpoint folder {self.folder!r} ({e.strerror}): pass another --checkpoint-dir"
+                f"cannot create the checkpoint folder {self.folder!r} ({e.strerror}): pass another "
+                f"{setting('checkpoint_dir')}"
             ) from None
         self._remove_leftovers()
 
@@ -243,7 +244,7 @@ class Checkpointer:
             listed = "; ".join(f"{os.path.basename(bad)}: {why}" for bad, why in damaged)
             raise UserError(
                 f"every checkpoint in {self.folder} is damaged ({listed}): remove them to start from the "
-                "beginning, or run without --resume"
+                f"beginning, or run without {setting('resume')}"
             )
         return None
 
@@ -255,16 +256,14 @@ class Checkpointer:
             raise UserError(
                 f"checkpoint {checkpoint.path} is of another corpus or vocabulary ({what}: "
                 f"{theirs.get(what)} there, {mine.get(what)} here): train on the same corpus, or pass "
-                "another --checkpoint-dir"
+                f"another {setting('checkpoint_dir')}"
             )
         for key in sorted(set(self.settings) | set(meta["settings"])):
             a, b = meta["settings"].get(key), self.settings.get(key)
             if a != b and not (isinstance(a, float) and isinstance(b, float) and math.isclose(a, b)):
-                flag = key.replace("_", "-")
-                flag = (f"--{flag}" if a else f"--no-{flag}") if isinstance(a, bool) else f"--{flag} {a}"
                 raise UserError(
                     f"checkpoint {checkpoint.path} was made with {key}={a!r}, this run has {key}={b!r}: "
-                    f"pass {flag}, or another --checkpoint-dir"
+                    f"pass {setting(key, a)}, or another {setting('checkpoint_dir')}"
                 )
 
 
@@ -292,7 +291,10 @@ def read(path: str) -> Checkpoint:
                 f"bytes with CRC {expect['crc32']:08x}"
             )
     tensors = torch.load(os.path.join(path, "state.pt"), map_location="cpu", weights_only=True)
-    return Checkpoint(TrainState(**meta["state"]), tensors, meta, path)
+    state = dict(meta["state"])
+    if "pairs" in state:  # a checkpoint may name the examples by skip-gram's name for them
+        state["examples"] = state.pop("pairs")
+    return Checkpoint(TrainState(**state), tensors, meta, path)
 
 
 def _cpu_tensor(x) -> torch.Tensor:
@@ -340,7 +342,7 @@ class StopSignals:
 
 
 class RunCheckpoints:
-    """One training run's checkpoints, as the training loops use them:
+    """One training run's checkpoints, as the training loop (``loop.fit``) uses them:
 
         run = RunCheckpoints(config, corpus, "hogwild")
         if run.resume_from: ... restore the matrices and the position ...
@@ -368,7 +370,6 @@ class RunCheckpoints:
         if config.resume and group is not None:  # any number of ranks continues it: positions are whole chunks
             self.resume_from = group.broadcast_object(self.resume_from, "sending the checkpoint to every rank")
         self.signals = StopSignals(self.enabled)
-        self.n_chunks = None
         self.epochs = config.epochs
 
     @property
@@ -406,8 +407,8 @@ class RunCheckpoints:
             where = f"checkpoint {path}" if path is not None else "rank 0's checkpoint"
             raise Interrupted(
                 f"stopped by {signal_name} after writing {where} (epoch "
-                f"{min(state.epoch + 1, self.epochs)} of {self.epochs}): run the same command with "
-                "--resume to continue",
+                f"{min(state.epoch + 1, self.epochs)} of {self.epochs}): run it again with "
+                f"{setting('resume', True)} to continue",
                 self.signals.requested or "SIGTERM",
             )
 

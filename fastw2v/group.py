@@ -20,10 +20,11 @@ import time
 
 import torch
 
-from .errors import UserError
+from .errors import UserError, setting
 
 # Setup waits (encoding on the first rank of each machine while the others wait, loading a checkpoint, a
-# checkpoint write) have no bound but this one: encoding 10B tokens takes about half an hour.
+# checkpoint write) have no bound but this one, long enough for the first rank to encode a corpus of billions of
+# tokens (docs/decisions.md).
 SETUP_TIMEOUT = datetime.timedelta(hours=2)
 _HEARTBEAT = "fastw2v/sync/"  # key prefix in the job's store: how many syncs each rank has entered
 _ALIVE = "fastw2v/alive/"  # key prefix: set by each rank that saw a collective fail (it is still running)
@@ -88,8 +89,8 @@ class Group:
     def exchange(self, sends: list, receives: list, what: str) -> None:
         """Point to point, all at once: each (tensor, rank) of ``sends`` to that rank, each (tensor, rank) of
         ``receives`` filled from it, in the order the sender lists them (the transfer group; the tensors on
-        ``collective_device``, contiguous). Large tensors travel in pieces of PIECE_BYTES, several in flight: faster
-        than one message over gloo (docs/distributed.md)."""
+        ``collective_device``, contiguous). Large tensors travel in pieces of PIECE_BYTES, several in flight, not as one
+        message (docs/distributed.md compares the two over gloo)."""
         self._entered()
         start = time.perf_counter()
 
@@ -183,7 +184,7 @@ class Group:
         who = f"rank{'s' if len(late) > 1 else ''} {', '.join(map(str, late))}" if late else "another rank"
         return RankLost(
             f"rank {self.rank}: lost contact with {who} while {what} ({cause}); the job stops: "
-            "run the same command with --resume to continue from the last checkpoint"
+            f"run it again with {setting('resume', True)} to continue from the last checkpoint"
         )
 
     def unanswered(self, wait: float = LOST_WAIT) -> list[int]:

@@ -22,21 +22,22 @@ symmetric window both orientations see the same set of pairs, so the two objecti
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
 from . import kernels as K
 from .batching import numba_threads
-from .buckets import RingSync, job_buckets, spans
 from .config import Config
 from .corpus import EncodedCorpus
 from .cpu_kernels import Draws, LrDecay, Model, train_cbow_chunk, train_chunk, train_pairs
 from .errors import UserError
 from .group import Group
 from .huffman import HuffmanTree, build_tree, empty_tree
-from .loop import RunProgress, fit
+from .loop import BucketRound, Run, RunProgress, WindowedChunk, bucket_rounds, fit, windowed
 from .progress import compiling
-from .stats import TrainStats, Weights
+from .stats import TrainStats, Weights, diverged
 from .vectors import Vectors
 
 MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
@@ -89,69 +90,69 @@ def pair_blocks(y: np.ndarray, n: int) -> np.ndarray:
     return np.unique(centers[np.searchsorted(centers, np.linspace(0, y.shape[0], n + 1))]).astype(np.int64)
 
 
-def round_blocks(pairs, buckets, s: int, i: int, n_blocks: int) -> np.ndarray:
-    """``train_pairs``' blocks of the i-th buckets of round s of a span: each owner's (``buckets.SpanPairs``) cut
-    into its share of ``n_blocks`` (``pair_blocks``), as rows (first pair, end, the owner: its centers' partition)."""
+def round_blocks(step: BucketRound, owners: list[int], n_blocks: int) -> np.ndarray:
+    """``train_pairs``' blocks of one step of the bucket rounds (``loop.BucketRound``): each owner's bucket cut into
+    its share of ``n_blocks`` (``pair_blocks``), as rows (first pair, end, the owner: its centers' partition)."""
     rows = []
-    for owner in buckets.owners:
-        b = pairs.bucket(owner, s, i)
-        cuts = b.start + pair_blocks(pairs.y[b], max(1, n_blocks // len(buckets.owners)))
+    for owner in owners:
+        b = step.bucket(owner)
+        cuts = b.start + pair_blocks(step.pairs.y[b], max(1, n_blocks // len(owners)))
         rows.append(np.column_stack([cuts[:-1], cuts[1:], np.full(cuts.shape[0] - 1, owner)]))
     return np.concatenate(rows).astype(np.int64)
 
 
-class ChunkTrainer:
-    """How hogwild trains one chunk of an epoch: every pair in text order (``train_chunk``), or, with ``buckets``,
-    span by span and bucket by bucket (``train_pairs``), each of this rank's buckets between the ring's
-    ``wait()`` and ``trained()`` (``sync``, a job's). Holds the padded matrices (``matrices``: w_in, w_out and with
-    hs syn1, its rows root first: ``tree_rows``), the tables and the threads' blocks; from ``weights`` the input
-    rows' lock factors and syn1's tree (``Weights.lockf``, ``Weights.tree``)."""
+class HogwildChunks:
+    """The hogwild backend's chunk trainer (``loop.ChunkTrainer``): every pair of a chunk in text order
+    (``train_chunk``; CBOW: every window, ``train_cbow_chunk``), or, with the run's buckets, bucket by bucket
+    (``loop.bucket_rounds``, ``train_pairs``). Holds the padded matrices (``padded``: w_in, w_out and with hs syn1,
+    its rows root first: ``tree_rows``), the tables and the threads' blocks; from the run's weights the input rows'
+    lock factors and syn1's tree (``Weights.lockf``, ``Weights.tree``). Its kernels are compiled when it is built."""
 
-    def __init__(
-        self,
-        corpus: EncodedCorpus,
-        config: Config,
-        matrices: dict,
-        buckets,
-        sync,
-        n_threads: int,
-        weights: Weights | None = None,
-    ):
-        self.corpus, self.config, self.padded = corpus, config, matrices
-        self.w_in, self.w_out = matrices["w_in"], matrices["w_out"]
-        self.buckets, self.sync, self.n_threads = buckets, sync, n_threads
-        V = len(corpus.vocab)
-        self.d, self.n_blocks = config.vector_size, n_threads * BLOCKS_PER_THREAD
-        # one thread shares no lines; CBOW writes every row in place: a window writes twice a pair's rows, and the
-        # merges of private copies cost it more than they save; with hs the tree's root rows are the private ones
-        self.hot = min(config.hot_rows, V) if n_threads > 1 and config.sg and not config.hs else 0
+    backend = "hogwild"
+
+    @staticmethod
+    def threads(config: Config):
+        return numba_threads(config.threads)
+
+    def __init__(self, run: Run):
+        corpus, config, weights = run.corpus, run.config, run.weights
+        self.corpus, self.config, self.weights, self.buckets = corpus, config, weights, run.buckets
+        V, self.d = len(corpus.vocab), config.vector_size
+        self.padded = {
+            name: padded_rows(m[::-1] if name == "syn1" else m)  # syn1 root first: tree_rows
+            for name, m in start_matrices(config, V, run.resumed, weights).items()
+        }
+        self.w_in, self.w_out = self.padded["w_in"], self.padded["w_out"]
+        self.stats = run.new_stats("cpu", config.lr)
+        self.sync = run.ring(self.w_in[:, : self.d], self.w_out[:, : self.d])
+        self.n_threads = numba.get_num_threads()
+        self.n_blocks = self.n_threads * BLOCKS_PER_THREAD
         self.keep_threshold = K.keep_thresholds(corpus.vocab.counts, config.sample)
         self.alias_table = K.build_alias_table(corpus.vocab.unigram_weights(config.ns_exponent))
-        self.bounds = corpus.chunk_bounds(config.chunk_tokens)
-        self.n_chunks = self.bounds.shape[0] - 1
-        syn1 = matrices.get("syn1", np.zeros((0, self.w_in.shape[1]), dtype=np.float32))
+        self.chunk_bounds = corpus.chunk_bounds(config.chunk_tokens)
+        self.n_chunks = self.chunk_bounds.shape[0] - 1
+        self.model = self.kernel_model(weights)
+        self.warm_up()
+
+    def kernel_model(self, weights: Weights | None) -> Model:
+        """The kernels' ``Model``: the padded matrices, the hot rows, syn1's tree, the lock factors."""
+        config, V = self.config, len(self.corpus.vocab)
+        # one thread shares no lines; CBOW writes every row in place: a window writes twice a pair's rows, and the
+        # merges of private copies cost it more than they save; with hs the tree's root rows are the private ones
+        hot = min(config.hot_rows, V) if self.n_threads > 1 and config.sg and not config.hs else 0
+        syn1 = self.padded.get("syn1", np.zeros((0, self.w_in.shape[1]), dtype=np.float32))
         tree = empty_tree(V)
         if config.hs:
             given = weights.tree if weights is not None else None
-            tree = tree_rows(given if given is not None else build_tree(corpus.vocab.counts), V)
-        hot_nodes = min(HOT_NODES, syn1.shape[0]) if n_threads > 1 and config.hot_rows else 0
+            tree = tree_rows(given if given is not None else build_tree(self.corpus.vocab.counts), V)
+        hot_nodes = min(HOT_NODES, syn1.shape[0]) if self.n_threads > 1 and config.hot_rows else 0
         lockf = lock_factors(None if weights is None else weights.lockf, V)
-        self.model = Model(self.w_in, self.w_out, self.d, self.hot, MERGE_EVERY, syn1, hot_nodes, tree, lockf)
-
-    def chunk(self, epoch: int, c: int):
-        """Chunk c of an epoch as the batch builders see it: its piece starts, and the sub-sampled and windowed chunk
-        (``kernels.windowed_chunk``)."""
-        cfg = self.config
-        ids, local = self.corpus.chunk(self.bounds, c)
-        return (
-            local,
-            *K.windowed_chunk(ids, local, self.keep_threshold, cfg.window, cfg.shrink_windows, cfg.seed, epoch, c),
-        )
+        return Model(self.w_in, self.w_out, self.d, hot, MERGE_EVERY, syn1, hot_nodes, tree, lockf)
 
     def schedule(self, epoch: int, c: int, table: np.ndarray) -> tuple[Draws, LrDecay]:
         """The kernels' negatives (from ``table``) and learning rate for chunk c."""
         cfg, N = self.config, self.corpus.n_tokens
-        first = int(self.corpus.starts[self.bounds[c]])
+        first = int(self.corpus.starts[self.chunk_bounds[c]])
         negatives, coins = (
             int(K.stream_base(cfg.seed, epoch, stream, c)) for stream in (K.STREAM_NEGATIVE, K.STREAM_NEGATIVE_COIN)
         )
@@ -161,21 +162,70 @@ class ChunkTrainer:
         )
 
     def train(self, epoch: int, c: int, progress: RunProgress) -> None:
-        """Train chunk c of ``epoch``; its pairs and loss (a job's: every rank's) go to ``progress``."""
-        local, kept, kept_starts, offsets, w_base = self.chunk(epoch, c)
-        out = np.zeros((self.n_threads, 2), dtype=np.float64)
+        """Train chunk c of ``epoch``; its examples and loss (a job's: every rank's) go to ``progress``."""
+        chunk = windowed(self.corpus, self.chunk_bounds, c, self.keep_threshold, self.config, epoch)
+        figures = np.zeros((self.n_threads, 2), dtype=np.float64)  # each thread's loss and examples
         if self.buckets is None:
-            self.train_plain(epoch, c, local, kept, kept_starts, offsets, w_base, shares(offsets, self.n_blocks), out)
+            kernel, arguments = self.text_order(epoch, c, chunk, shares(chunk.pair_offsets, self.n_blocks))
+            kernel(*arguments, figures)
         else:
-            self.train_buckets(epoch, c, local, kept, kept_starts, offsets, w_base, out)
-        loss, n_pairs = float(out[:, 0].sum()), int(out[:, 1].sum())
-        if self.sync is not None:  # the whole job's: every rank decides on the same figures
-            loss, n_pairs = self.sync.group.sum([loss, n_pairs], f"summing the loss of chunk {c + 1}")
+            self.train_buckets(epoch, c, chunk, figures)
+        self.report(epoch, c, figures, progress)
+
+    def text_order(self, epoch: int, c: int, chunk: WindowedChunk, blocks: np.ndarray) -> tuple:
+        """The kernel that trains chunk c in text order, over ``blocks`` of its pieces (skip-gram: every pair,
+        ``train_chunk``; CBOW: every window, ``train_cbow_chunk``), and its arguments but the last: the threads'
+        figures, which it writes."""
+        cfg, draws_and_lr = self.config, self.schedule(epoch, c, self.alias_table)
+        chunk_args = (chunk.kept, chunk.kept_starts, chunk.starts)
+        model = self.model if cfg.sg else self.model.for_cbow()  # CBOW's kernel takes no hot rows
+        window = (cfg.window, cfg.shrink_windows, chunk.window_base, model, *draws_and_lr)
+        if cfg.sg:
+            return train_chunk, (*chunk_args, chunk.pair_offsets, blocks, *window)
+        return train_cbow_chunk, (*chunk_args, blocks, *window, bool(cfg.cbow_mean))
+
+    def train_buckets(self, epoch: int, c: int, chunk: WindowedChunk, figures: np.ndarray) -> None:
+        """Chunk c bucket by bucket (``loop.bucket_rounds``): each step's buckets (one per owner this process
+        trains) in one call of ``train_pairs``, whose figures are added to ``figures``."""
+        buckets, cfg = self.buckets, self.config
+        positions = K.kept_positions(chunk.starts, chunk.kept_starts)
+        draws, lr_decay = self.schedule(epoch, c, buckets.sampler)
+        step_figures = np.zeros_like(figures)
+        span_tokens, where = cfg.resolved_span_tokens(self.corpus.n_tokens), f"chunk {c + 1}, epoch {epoch + 1}"
+        for step in bucket_rounds(buckets, self.sync, chunk, cfg, span_tokens, True, where):
+            pairs, blocks = step.pairs, round_blocks(step, buckets.owners, self.n_blocks)
+            train_pairs(
+                chunk.kept,
+                pairs.x,
+                pairs.y,
+                pairs.pair_index,
+                positions,
+                blocks,
+                buckets.sampler_starts,
+                self.model,
+                draws,
+                lr_decay,
+                step_figures,
+            )
+            figures += step_figures
+
+    def report(self, epoch: int, c: int, figures: np.ndarray, progress: RunProgress) -> None:
+        """Chunk c's examples and loss (the whole job's: every rank decides on the same figures) to ``progress``. A
+        loss that is not finite stops the run: nothing after it can be used."""
+        loss, examples = float(figures[:, 0].sum()), int(figures[:, 1].sum())
+        if self.sync is not None:
+            loss, examples = self.sync.group.sum([loss, examples], f"summing the loss of chunk {c + 1}")
+        if examples:
+            if not math.isfinite(loss / examples):
+                raise diverged(self.stats.start_lr)
+            progress.add_loss(epoch, loss, int(examples))
         N, epochs = self.corpus.n_tokens, self.config.epochs
-        tokens_done = int(self.corpus.starts[self.bounds[c + 1]])
-        progress.chunk(
-            epoch, loss, int(n_pairs), tokens_done, self.config.lr_at((epoch * N + tokens_done) / (epochs * N))
-        )
+        tokens_done = int(self.corpus.starts[self.chunk_bounds[c + 1]])
+        lr = self.config.lr_at((epoch * N + tokens_done) / (epochs * N))
+        progress.advance(epoch, int(examples), tokens_done, lr=lr)
+
+    def read_loss(self, epoch: int, progress: RunProgress) -> None:
+        """Nothing to read: each chunk's loss goes to ``progress`` with it."""
 
     def matrices(self) -> dict[str, np.ndarray]:
         """w_in, w_out (views) and with hs syn1 (a copy, in the tree's order), without the padding."""
@@ -190,89 +240,53 @@ class ChunkTrainer:
     def input_vectors(self) -> np.ndarray:
         return self.w_in[:, : self.d]
 
-    def train_plain(self, epoch, c, local, kept, kept_starts, offsets, w_base, blocks, out) -> None:
-        """Every pair of chunk c (or of ``blocks`` of its pieces), in text order."""
-        cfg = self.config
-        if cfg.sg:
-            train_chunk(
-                kept,
-                kept_starts,
-                local,
-                offsets,
-                blocks,
-                cfg.window,
-                cfg.shrink_windows,
-                w_base,
-                self.model,
-                *self.schedule(epoch, c, self.alias_table),
-                out,
-            )
-        else:
-            train_cbow_chunk(
-                kept,
-                kept_starts,
-                local,
-                blocks,
-                cfg.window,
-                cfg.shrink_windows,
-                w_base,
-                self.model,
-                *self.schedule(epoch, c, self.alias_table),
-                bool(cfg.cbow_mean),
-                out,
-            )
-
-    def train_buckets(self, epoch, c, local, kept, kept_starts, offsets, w_base, out) -> None:
-        """Chunk c span by span, each span bucket by bucket: in round s this rank's buckets (alone, every rank's in
-        turn), each followed by the hand-over of the input rows it wrote."""
-        buckets, sync = self.buckets, self.sync
-        positions = K.kept_positions(local, kept_starts)
-        round_out = np.zeros_like(out)  # train_pairs writes its figures into it: added up here
-        for pieces in spans(local, self.config.resolved_span_tokens(self.corpus.n_tokens)):
-            pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, self.config, w_base, output_is_center=True)
-            for s in range(buckets.n):
-                for i in range(buckets.k):
-                    if sync is not None:
-                        sync.wait()
-                    self.train_pairs(
-                        epoch, c, kept, pairs, positions, round_blocks(pairs, buckets, s, i, self.n_blocks), round_out
-                    )
-                    out += round_out
-                    if sync is not None:
-                        sync.trained(
-                            kept[pairs.x[pairs.bucket(sync.group.rank, s, i)]],
-                            f"handing on input rows in round {s + 1} of chunk {c + 1}, epoch {epoch + 1}",
-                        )
-
-    def train_pairs(self, epoch, c, kept, pairs, positions, blocks, out) -> None:
-        b = self.buckets
-        train_pairs(
-            kept,
-            pairs.x,
-            pairs.y,
-            pairs.o,
-            positions,
-            blocks,
-            b.sampler_starts,
-            self.model,
-            *self.schedule(epoch, c, b.sampler),
-            out,
-        )
+    def synchronize(self) -> None:
+        """Nothing queued: the kernels return when their work is done."""
 
     def warm_up(self) -> None:
-        """Make numba compile the kernels (tens of seconds in a fresh install, then a cache load) on no block at
-        all, before the clock starts, so words/s is training only."""
-        if self.bounds.shape[0] < 2:  # a corpus without a chunk
+        """Make numba compile (or load from its cache) the kernels this run calls, on no block at all, before the
+        clock starts."""
+        if self.n_chunks < 1:  # a corpus without a chunk
             return
         with compiling():
-            local, kept, kept_starts, offsets, w_base = self.chunk(0, 0)
+            chunk = windowed(self.corpus, self.chunk_bounds, 0, self.keep_threshold, self.config, 0)
             figures = np.zeros((self.n_threads, 2), dtype=np.float64)
-            self.train_plain(0, 0, local, kept, kept_starts, offsets, w_base, np.zeros(1, dtype=np.int64), figures)
+            kernel, arguments = self.text_order(0, 0, chunk, np.zeros(1, dtype=np.int64))
+            kernel(*arguments, figures)
             if self.buckets is not None:
-                pairs = self.buckets.span_pairs(kept, kept_starts, offsets, (0, 1), self.config, w_base, True)
-                self.train_pairs(
-                    0, 0, kept, pairs, K.kept_positions(local, kept_starts), np.zeros((0, 3), dtype=np.int64), figures
+                pairs = self.buckets.span_pairs(
+                    chunk.kept, chunk.kept_starts, chunk.pair_offsets, (0, 1), self.config, chunk.window_base, True
                 )
+                positions = K.kept_positions(chunk.starts, chunk.kept_starts)
+                no_blocks = np.zeros((0, 3), dtype=np.int64)
+                schedule = self.schedule(0, 0, self.buckets.sampler)
+                sampler_starts = self.buckets.sampler_starts
+                train_pairs(
+                    chunk.kept,
+                    pairs.x,
+                    pairs.y,
+                    pairs.pair_index,
+                    positions,
+                    no_blocks,
+                    sampler_starts,
+                    self.model,
+                    *schedule,
+                    figures,
+                )
+
+    def result(self) -> Vectors:
+        """The trained vectors (``Vectors`` copies them without the padding); with the run's weights, the matrices
+        back into the caller's."""
+        config, weights = self.config, self.weights
+        w_in, w_out = self.w_in[:, : self.d], self.w_out[:, : self.d]
+        if weights is not None:
+            weights.w_in[...] = w_in
+            if config.negative:
+                weights.w_out[...] = w_out
+            if config.hs and weights.syn1 is not None:
+                weights.syn1[...] = self.matrices()["syn1"]
+        final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)
+        return Vectors(self.corpus.vocab.words, final, self.corpus.vocab.counts)
 
 
 def train_hogwild(
@@ -283,54 +297,16 @@ def train_hogwild(
     on_epoch_end=None,
     group: Group | None = None,
     as_ranks: int = 0,
-):
-    """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads; returns (Vectors, TrainStats).
+) -> tuple[Vectors, TrainStats]:
+    """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads (``loop.fit`` with ``HogwildChunks``).
 
     The learning rate decays linearly from config.lr to config.end_lr over all epochs, as a function
     of the token position (epoch·N + position) / (epochs·N): the same schedule whatever the thread count.
     With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
     In a job of several ranks (a ``group.Group``), or alone as one (``as_ranks``), each chunk is trained span by
     span, each span bucket by bucket (``buckets``), and a job's ranks hand the input rows on after each round.
-    The run is ``loop.fit`` over the chunks of a ``ChunkTrainer``.
     """
-    from .checkpoint import RunCheckpoints, TrainState
-
-    V, d, N, epochs = len(corpus.vocab), config.vector_size, corpus.n_tokens, config.epochs
-    run = RunCheckpoints(config, corpus, "hogwild", group)
-    resumed = run.resume_from
-    padded = {
-        name: padded_rows(m[::-1] if name == "syn1" else m)  # syn1 root first: tree_rows
-        for name, m in start_matrices(config, V, resumed, weights).items()
-    }
-    w_in, w_out = padded["w_in"], padded["w_out"]
-    state = TrainState() if resumed is None else resumed.state
-    stats = TrainStats(
-        "hogwild", "cpu", epochs, V, N, start_lr=config.lr, pairs=state.pairs, loss_history=list(state.loss_history)
-    )
-    buckets = job_buckets(group, corpus, config, as_ranks)
-    sync = RingSync(group, w_in[:, :d], w_out[:, :d], buckets) if group is not None else None
-    with numba_threads(config.threads):
-        trainer = ChunkTrainer(corpus, config, padded, buckets, sync, numba.get_num_threads(), weights)
-        trainer.warm_up()
-        if group is not None:
-            group.barrier("compiling the kernels")  # the clock starts on all ranks together
-        bar = RunProgress(stats, epochs, progress, state, state.tokens_done(corpus, trainer.bounds, epochs))
-        fit(
-            trainer,
-            run,
-            bar,
-            state,
-            sync,
-            on_epoch_end,
-            output_rows=config.final_vectors == "avg" or weights is not None,
-        )
-    stats.checkpoint_seconds = run.seconds_saving
-    if buckets is not None:
-        stats.buckets, stats.span_tokens = True, config.resolved_span_tokens(N)
-    if group is not None:
-        sync.finish()
-        stats.note_group(group)
-    return _result(corpus, config, trainer.matrices(), weights), stats
+    return fit(HogwildChunks, corpus, config, progress, weights, on_epoch_end, group, as_ranks)
 
 
 def start_matrices(config: Config, V: int, resumed, weights: Weights | None) -> dict[str, np.ndarray]:
@@ -354,7 +330,7 @@ def start_matrices(config: Config, V: int, resumed, weights: Weights | None) -> 
 def tree_rows(tree: HuffmanTree, V: int) -> HuffmanTree:
     """The tree as the kernels take it: syn1's rows in reverse (the root, inner node V - 2, at row 1; row 0 is the
     unused row V - 1), so the nodes nearest the root, which every pair writes, are the first rows and can be hot
-    (``HOT_NODES``) as the most frequent words are. ``ChunkTrainer.matrices`` turns syn1 back."""
+    (``HOT_NODES``) as the most frequent words are. ``HogwildChunks.matrices`` turns syn1 back."""
     if tree.points.shape[0] and (tree.points.min() < 0 or tree.points.max() > V - 2):
         raise UserError(
             f"the Huffman tree points to inner nodes outside 0..{V - 2} for {V} words: rebuild the "
@@ -374,17 +350,3 @@ def lock_factors(lockf: np.ndarray | None, V: int) -> np.ndarray:
             f"np.ones({V}, dtype=np.float32), or one for all"
         )
     return lockf
-
-
-def _result(corpus: EncodedCorpus, config: Config, matrices: dict, weights: Weights | None) -> Vectors:
-    """The trained vectors (``Vectors`` copies them without the padding); with ``weights``, the matrices back into
-    the caller's."""
-    w_in, w_out = matrices["w_in"], matrices["w_out"]
-    if weights is not None:
-        weights.w_in[...] = w_in
-        if config.negative:
-            weights.w_out[...] = w_out
-        if config.hs and weights.syn1 is not None:
-            weights.syn1[...] = matrices["syn1"]
-    final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)
-    return Vectors(corpus.vocab.words, final, corpus.vocab.counts)

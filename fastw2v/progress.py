@@ -44,13 +44,15 @@ def compile_seconds() -> float:
 
 class Progress:
     """A bar over ``total`` units (tokens or words), or the lines a log gets instead: ``line()`` prints one when
-    stderr is not a terminal (the end of an epoch or a pass). ``enabled=False``: nothing at all."""
+    stderr is not a terminal (the end of an epoch or a pass). ``enabled=False``: nothing at all. ``bar``: the tqdm
+    bar, hidden when stderr is not a terminal."""
 
     def __init__(self, desc: str, total: int | None = None, initial: int = 0, unit: str = "tok", enabled: bool = True):
         from tqdm.auto import tqdm
 
         self.enabled, self.desc = enabled, desc
         self.start, self.first, self.n = time.perf_counter(), initial, initial
+        self.compiled_before = compile_seconds()
         self.bar = tqdm(
             desc=desc,
             total=total,
@@ -89,7 +91,8 @@ class Progress:
         )
 
     def rate(self) -> float:
-        elapsed = time.perf_counter() - self.start
+        """Units a second since the bar started, leaving out kernels compiled meanwhile (``compiling``)."""
+        elapsed = time.perf_counter() - self.start - (compile_seconds() - self.compiled_before)
         return (self.n - self.first) / elapsed if elapsed > 0 else 0.0
 
     def close(self) -> None:

@@ -56,7 +56,7 @@ with open(os.path.join(out, f"rank-{rank}.json"), "w") as f:
         dict(
             rank=st.rank,
             world=st.world_size,
-            pairs=st.pairs,
+            examples=st.examples,
             tokens=st.tokens,
             saves=len(saves),
             sync_bytes=st.sync_bytes,

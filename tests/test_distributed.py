@@ -77,7 +77,7 @@ def expected_hand_overs(corpus, cfg, rank, world=2):
                     kept, kept_starts, offsets, pieces, cfg, base, output_is_center=cfg.resolved_backend() == "hogwild"
                 )
                 for s in range(world):
-                    for i in range(buckets.k):
+                    for i in range(buckets.subparts):
                         received.append(np.unique(kept[pairs.x[pairs.bucket(other, s, i)]]).tolist())
     return received + [buckets.words[other].tolist()]
 
@@ -102,7 +102,9 @@ def test_two_ranks_train_the_model_of_one_process_taking_the_buckets(tmp_path, b
     d = cfg.vector_size
     for rank, row in enumerate(rows):
         assert row["rank"] == rank and row["world"] == 2
-        assert row["pairs"] == one_stats.pairs == alone_stats.pairs  # the job's pairs: one process's, each once
+        assert (
+            row["examples"] == one_stats.examples == alone_stats.examples
+        )  # the job's pairs: one process's, each once
         expected = expected_hand_overs(corpus, cfg, rank)
         assert row["received"] == expected
         collected = len(expected[-1]) * (2 if final_vectors == "avg" else 1)  # the output rows too, for avg
@@ -170,8 +172,8 @@ def test_a_lost_rank_is_named():
     message = _group(store).lost("the sync after round 1", GLOO_ERROR).args[0]
     assert message == (
         "rank 0: lost contact with rank 3 while the sync after round 1 (Connection closed by peer "
-        "[127.0.0.1]:20145); the job stops: run the same command with --resume to continue from the "
-        "last checkpoint"
+        "[127.0.0.1]:20145); the job stops: run it again with resume=True to continue from the last "
+        "checkpoint"
     )
     assert store.keys["fastw2v/alive/0"] == "1"  # this rank said it is alive, for the others
 

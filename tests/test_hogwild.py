@@ -83,7 +83,7 @@ def test_one_thread_trains_the_same_whatever_the_blocks(planted_corpus, shared, 
     monkeypatch.setattr(fastw2v.hogwild, "BLOCKS_PER_THREAD", 7)
     seven, seven_stats = train_hogwild(planted_corpus, cfg, progress=False)
     assert np.array_equal(one.vectors, seven.vectors)
-    assert one_stats.loss_history == seven_stats.loss_history and one_stats.pairs == seven_stats.pairs
+    assert one_stats.loss_history == seven_stats.loss_history and one_stats.examples == seven_stats.examples
 
 
 @pytest.mark.parametrize("shrink, shared", [(True, False), (False, False), (True, True)])
@@ -104,7 +104,7 @@ def test_trains_on_the_batch_builders_pairs(zipf_corpus, shrink, shared):
         seed=cfg.seed,
         chunk_tokens=cfg.chunk_tokens,
     )
-    assert stats.pairs == sum(batches.n_pairs(epoch) for epoch in range(cfg.epochs)) > 0
+    assert stats.examples == sum(batches.n_pairs(epoch) for epoch in range(cfg.epochs)) > 0
 
 
 def reference_sgd(corpus, cfg):
@@ -172,7 +172,7 @@ def test_auto_backend_is_hogwild_on_a_cpu(planted_corpus):
     assert fastw2v.Config(device="cpu").resolved_backend() == "hogwild"
     assert fastw2v.Config(device="cpu", backend="torch").resolved_backend() == "torch"
     vectors = fastw2v.train(corpus=planted_corpus, device="cpu", epochs=1, vector_size=8, workers=1, progress=False)
-    assert vectors.stats.backend == "hogwild" and vectors.stats.pairs > 0
+    assert vectors.stats.backend == "hogwild" and vectors.stats.examples > 0
 
 
 def reference_shared_negatives(corpus, cfg):
@@ -188,7 +188,7 @@ def reference_shared_negatives(corpus, cfg):
     for epoch in range(cfg.epochs):
         for c in range(bounds.shape[0] - 1):
 
-            def base(stream):
+            def base(stream, epoch=epoch, c=c):
                 return int(K.stream_base(cfg.seed, epoch, stream, c))
 
             ids, local = corpus.chunk(bounds, c)

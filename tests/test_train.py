@@ -1,6 +1,11 @@
 """The torch backend end to end on small corpora: it learns planted structure, is deterministic on the
 CPU, and every optimizer runs."""
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -27,7 +32,7 @@ def test_planted_groups_are_learnt(planted_corpus, optimizer, epochs, alpha):
     )
     # Calibration: with seeds 1..5 every optimizer scored 1.00 here; chance is 7/31 = 0.23.
     assert group_precision(vectors) >= 0.9
-    assert vectors.stats.pairs > 0 and np.isfinite(vectors.stats.final_loss)
+    assert vectors.stats.examples > 0 and np.isfinite(vectors.stats.final_loss)
 
 
 def test_same_seed_same_vectors_on_cpu(planted_corpus):
@@ -95,7 +100,7 @@ def test_a_diverging_run_is_an_error_and_leaves_the_output_as_it_was(tmp_path, p
     out = tmp_path / "v.bin"
     out.write_bytes(b"earlier run")
     for backend in ("hogwild", "torch"):
-        with pytest.raises(fastw2v.UserError, match="diverged .* start learning rate 1e\\+30: lower --alpha"):
+        with pytest.raises(fastw2v.UserError, match="diverged .* start learning rate 1e\\+30: lower alpha "):
             fastw2v.train(
                 corpus=planted_corpus,
                 output=str(out),
@@ -132,21 +137,21 @@ def test_output_may_not_overwrite_an_input_file(tmp_path):
 def test_auto_backend_follows_the_optimizer():
     assert fastw2v.Config(device="cpu").resolved_backend() == "hogwild"
     assert fastw2v.Config(device="cpu", optimizer="adam").resolved_backend() == "torch"
-    with pytest.raises(fastw2v.UserError, match="per-pair SGD, not adam.*--backend torch"):
+    with pytest.raises(fastw2v.UserError, match="per-pair SGD, not adam.*backend='torch'"):
         fastw2v.Config(backend="hogwild", optimizer="adam")
 
 
 def test_shared_negatives_is_a_hogwild_option(planted_corpus):
-    with pytest.raises(fastw2v.UserError, match="hogwild backend .* not of torch sgd: drop --shared-negatives"):
+    with pytest.raises(fastw2v.UserError, match="hogwild backend .* not of torch sgd: drop shared_negatives"):
         fastw2v.Config(backend="torch", shared_negatives=True)
-    with pytest.raises(fastw2v.UserError, match="not of torch adam: drop --shared-negatives"):  # before any encoding
+    with pytest.raises(fastw2v.UserError, match="not of torch adam: drop shared_negatives"):  # before any encoding
         fastw2v.Config(optimizer="adam", shared_negatives=True)
 
 
 def test_shared_negatives_on_a_gpu_is_a_clear_error(planted_corpus, monkeypatch):
     """backend auto picks torch on a GPU; the trainer then names the option and the fix."""
     monkeypatch.setattr(fastw2v.Config, "resolved_backend", lambda self: "torch")
-    with pytest.raises(fastw2v.UserError, match="trains with torch .*--backend hogwild --device cpu"):
+    with pytest.raises(fastw2v.UserError, match="trains with torch .*backend='hogwild' device='cpu'"):
         fastw2v.train(corpus=planted_corpus, shared_negatives=True, device="cpu", progress=False)
 
 
@@ -175,7 +180,7 @@ def test_learning_rate_schedule_per_optimizer():
 def test_adam_default_rate_comes_from_the_step_count(planted_corpus):
     kw = dict(corpus=planted_corpus, optimizer="adam", epochs=2, seed=7, progress=False, **SMALL)
     default = fastw2v.train(**kw)
-    from fastw2v.train import make_batches
+    from fastw2v.torch_backend import make_batches
 
     cfg = fastw2v.Config(optimizer="adam", epochs=2, seed=7, **SMALL)
     batches = make_batches(planted_corpus, cfg, cfg.torch_device())
@@ -203,10 +208,10 @@ def test_adams_default_start_below_min_alpha_is_an_error(planted_corpus):
 
 
 def test_runaway_vectors_count_as_divergence():
-    """Finite but huge (hogwild at alpha 0.5 on one thread reached 3e15 on IMDB reviews): as unusable as NaN."""
+    """Finite but huge (far past any trained vector's components): as unusable as NaN."""
     from fastw2v.train import TrainStats, check_trained
 
-    stats = TrainStats("hogwild", "cpu", 1, 2, 10, start_lr=0.5, pairs=10)
+    stats = TrainStats("hogwild", "cpu", 1, 2, 10, start_lr=0.5, examples=10)
     check_trained(fastw2v.Vectors(["a", "b"], np.array([[3.0, -40.0], [1e5, 0.0]])), stats)  # large, still fine
     with pytest.raises(fastw2v.UserError, match="larger than 1e\\+06\\) at start learning rate 0.5"):
         check_trained(fastw2v.Vectors(["a", "b"], np.array([[3.0, -40.0], [2e6, 0.0]])), stats)
@@ -214,3 +219,48 @@ def test_runaway_vectors_count_as_divergence():
 
 def test_numpy_bools_are_taken():
     assert fastw2v.Config(shuffle=np.True_, shrink_windows=np.False_).shuffle is True
+
+
+LAZY_KERNELS = """
+import json, sys
+from numba.core.dispatcher import Dispatcher
+import fastw2v, fastw2v.loop as loop
+from tests.conftest import planted_texts
+from fastw2v.train import train_corpus
+
+def signatures():  # every numba kernel of the package loaded so far: its compiled (or cache-loaded) signatures
+    return {f"{m}.{k}": len(v.signatures) for m in list(sys.modules) if m.startswith("fastw2v")
+            for k, v in vars(sys.modules[m]).items() if isinstance(v, Dispatcher)}
+
+at_start, start_clock = {}, loop.RunProgress.__init__
+def clock_starts(self, *args, **kw):
+    at_start.update(signatures())
+    start_clock(self, *args, **kw)
+loop.RunProgress.__init__ = clock_starts
+settings = json.loads(sys.argv[1])
+as_ranks = settings.pop("as_ranks", 0)
+corpus = fastw2v.encode(fastw2v.from_texts(planted_texts()), min_count=1, cache_dir=None)
+train_corpus(corpus, fastw2v.Config(vector_size=16, epochs=1, workers=1, **settings), progress=False, as_ranks=as_ranks)
+print(json.dumps(sorted(k for k, n in signatures().items() if n > at_start.get(k, 0))))
+"""
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [dict(backend="torch", device="cpu", sgd_kernel="torch", as_ranks=2), dict(backend="hogwild", sg=0, as_ranks=0)],
+    ids=["torch-buckets", "hogwild-cbow"],
+)
+def test_no_kernel_compiles_once_the_clock_runs(settings):
+    """Every numba kernel a run calls is compiled (or loaded from the cache) before its clock starts, so that its
+    seconds and words/s are training only: in a fresh process, no kernel gets a signature after that."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_KERNELS, json.dumps(settings)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=dict(os.environ, PYTHONPATH=root),
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == []
