@@ -100,7 +100,7 @@ def worker(args) -> None:
         transfer_seconds=st.transfer_seconds,
         sync_mib=st.sync_bytes / 2**20,
         sync_bytes_per_token=st.sync_bytes / (st.tokens * st.epochs),
-        pairs=st.pairs,
+        pairs=st.examples,
         vocab_size=st.vocab_size,
         tokens=st.tokens,
         analogy=analogy,
@@ -303,7 +303,7 @@ def handover_volume(
             pairs = buckets.span_pairs(kept, kept_starts, offsets, pieces, config, base, output_is_center)
             pairs_of += np.diff(pairs.key_starts).reshape(n, -1).sum(axis=1)
             for s in range(n):
-                rounds = [pairs.x[pairs.bucket(owner, s, i)] for owner in range(n) for i in range(buckets.k)]
+                rounds = [pairs.x[pairs.bucket(owner, s, i)] for owner in range(n) for i in range(buckets.subparts)]
                 written = np.unique(kept[np.concatenate(rounds)])
                 sent += int(np.minimum(n - 1, g - last[written]).sum())
                 last[written] = g

@@ -84,11 +84,6 @@ class Buckets:
         self.slot_of = np.full(n, -1, dtype=np.int32)  # each owned output partition's place in a span's pairs
         self.slot_of[self.owners] = np.arange(len(self.owners), dtype=np.int32)
 
-    @property
-    def k(self) -> int:
-        """``subparts``, by its short name (read-only)."""
-        return self.subparts
-
     def input_part(self, owner: int, s: int, i: int) -> int:
         """The input part rank ``owner`` trains i-th in round s of a span: part i of partition owner + s."""
         return (owner + s) % self.n * self.subparts + i

@@ -220,7 +220,7 @@ def print_summary(vectors, config: Config, output: str, wall: float, compiled: f
         f"vocabulary   {st.vocab_size:,} words" + (f" (min_count={st.min_count})" if st.min_count is not None else "")
     )
     print(
-        f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.pairs:,} "
+        f"tokens       {st.tokens:,} per epoch, {st.epochs} epoch(s), {st.examples:,} "
         + ("pairs" if config.sg else "windows")
     )
     if compiled >= 0.1:

@@ -70,11 +70,6 @@ class TrainStats:
         self.transfer_seconds = group.transfer_seconds
 
     @property
-    def pairs(self) -> int:
-        """``examples`` under skip-gram's name for them (read-only): under CBOW they are windows."""
-        return self.examples
-
-    @property
     def run_seconds(self) -> float:
         """This run's training time (``seconds`` less the runs' before it)."""
         return self.seconds - self.resumed_seconds

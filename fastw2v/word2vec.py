@@ -258,7 +258,7 @@ class Word2Vec(Word2VecVocabulary, Word2VecFiles):
         for cb in callbacks:
             _call(cb, "on_epoch_begin", self)
         vectors, stats = train_corpus(corpus, cfg, progress=self.progress, weights=weights, on_epoch_end=on_epoch_end)
-        if stats.pairs:  # gensim trains on nothing without a word when no sentence has two known words
+        if stats.examples:  # gensim trains on nothing without a word when no sentence has two known words
             check_trained(vectors, stats)
         self.wv.vectors_changed()
         self.running_training_loss = stats.loss_total

@@ -39,9 +39,9 @@ def test_vocab_partitions_balance_the_kept_tokens_and_the_negatives():
 
 def test_each_partition_is_cut_into_parts_of_its_own_words(zipf_corpus):
     b = zipf_buckets(zipf_corpus, 3)
-    assert b.k == 2 and sorted(np.concatenate(b.words).tolist()) == list(range(len(zipf_corpus.vocab)))
+    assert b.subparts == 2 and sorted(np.concatenate(b.words).tolist()) == list(range(len(zipf_corpus.vocab)))
     for p, words in enumerate(b.part_words):
-        assert np.all(b.partition[words] == p // b.k) and words.shape[0] > 0
+        assert np.all(b.partition[words] == p // b.subparts) and words.shape[0] > 0
     assert b.input_part(owner=2, s=2, i=1) == (2 + 2) % 3 * 2 + 1
 
 
@@ -201,13 +201,13 @@ def test_one_process_taking_the_buckets_trains_every_pair_once_and_learns(plante
     cfg = fastw2v.Config(**SETTINGS, backend=backend, shared_negatives=shared, batch_size=256)
     plain, plain_stats = train_corpus(planted_corpus, cfg, progress=False)
     alone, stats = train_corpus(planted_corpus, cfg, progress=False, as_ranks=3)
-    assert stats.pairs == plain_stats.pairs and stats.buckets
+    assert stats.examples == plain_stats.examples and stats.buckets
     assert np.abs(alone.vectors - plain.vectors).max() > 1e-3  # another order and other negatives
     assert own_group_precision(alone) >= 0.9
 
 
 def test_adam_is_refused_with_buckets(planted_corpus):
-    with pytest.raises(fastw2v.UserError, match="drop --optimizer"):
+    with pytest.raises(fastw2v.UserError, match=r"drop optimizer \(sgd\)"):
         train_corpus(planted_corpus, fastw2v.Config(optimizer="adam"), progress=False, as_ranks=2)
 
 

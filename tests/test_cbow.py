@@ -32,7 +32,7 @@ def test_cbow_equals_word2vec_c_in_numpy(hot, negative, cbow_mean, monkeypatch):
     w_in, w_out, _, windows = reference_cbow(corpus, cfg)
     assert np.abs(w_in - init_weights(len(corpus.vocab), cfg.vector_size, cfg.seed)[0]).max() > 0.01  # it trained
     got, stats = train_hogwild(corpus, cfg, progress=False)
-    assert stats.pairs == windows
+    assert stats.examples == windows
     np.testing.assert_allclose(got.vectors, (w_in + w_out) / 2, rtol=1e-4, atol=1e-5)
 
 
@@ -76,7 +76,7 @@ def test_a_hand_computed_corpus():
     expect_in = w_in.copy()
     expect_in[x] += error
     vectors, stats = train_corpus(corpus, cfg, progress=False, weights=weights)
-    assert stats.pairs == 2
+    assert stats.examples == 2
     np.testing.assert_allclose(weights.w_in, expect_in, atol=1e-7)
     np.testing.assert_allclose(weights.w_out[[x, y]], [out_x, out_y], atol=1e-7)
     np.testing.assert_allclose(vectors.vectors, expect_in, atol=1e-7)
@@ -190,7 +190,7 @@ def test_torch_cbow_one_window_a_batch_equals_hogwild(planted_corpus, cbow_mean)
             weights,
         )
     (hog_stats, hog), (torch_stats, tor) = runs["hogwild"], runs["torch"]
-    assert hog_stats.pairs == torch_stats.pairs > 1000
+    assert hog_stats.examples == torch_stats.examples > 1000
     np.testing.assert_allclose(tor.w_in, hog.w_in, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(tor.w_out, hog.w_out, rtol=1e-4, atol=1e-5)
 

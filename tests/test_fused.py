@@ -158,7 +158,7 @@ def test_training_with_the_fused_step_equals_the_torch_step(monkeypatch, sg):
     }
     a, b = runs["torch"], runs["triton"]
     assert (a.stats.kernel, b.stats.kernel) == ("torch", "triton")
-    assert a.stats.pairs == b.stats.pairs > (1000 if sg else 300)
+    assert a.stats.examples == b.stats.examples > (1000 if sg else 300)
     assert b.stats.final_loss == pytest.approx(a.stats.final_loss, rel=1e-5)
     np.testing.assert_allclose(b.vectors, a.vectors, atol=1e-5)
 
