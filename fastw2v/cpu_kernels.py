@@ -30,9 +30,24 @@ pairs and at the chunk's end (``kernel_threads.merge_hot``): the other threads' 
 ``merge_every`` pairs late. hot=0: every row is shared, as in word2vec.c. CBOW trains every word row in place: its
 kernel takes no hot rows.
 
-Names in the loops: b a block, p a piece, s and e its first and end kept position, i a center's kept position, j a
-context's, r the center's window reach, o the index of the next pair in the chunk; in a bucket's pair list t a pair,
-x[t] and y[t] its context's and center's kept positions, and the pairs g .. h - 1 one center's.
+``train_pairs`` trains lists of pairs, the buckets of a round (``buckets.SpanPairs``): pair t trains the input row
+of kept[x[t]] (the context) against the output rows of kept[y[t]] (the center) and of its negatives, drawn for its
+chunk index o[t] (shared negatives: for y[t]). Block b is the pairs blocks[b, 0] .. blocks[b, 1] - 1 of one bucket, a
+center's pairs in one block, their negatives from the partition blocks[b, 2] (rows ``sampler_starts[p]:
+sampler_starts[p + 1]`` of ``draws``' table, the buckets' stacked sampler); ``positions``: the kept tokens'
+positions, the learning rate's (``windows.kept_positions``). One thread, in order, is a pure function of the pairs,
+whatever the blocks. A job of several ranks trains no tree (``train_corpus``).
+
+``train_chunk``'s arguments: kept/kept_starts, the chunk after ``windows.subsample``; starts, its pieces before
+sub-sampling (for the learning rate's token position); pair_offsets[p], the index of piece p's first pair; blocks,
+the bounds of blocks of consecutive pieces; window, shrink, base_window, the windows' draw (``windows.window_reach``);
+``model`` (``Model``), ``draws`` (``Draws``, of the alias table) and ``lr_decay`` (``LrDecay``), the fixed arguments;
+out, a row per thread: out[t] = (loss estimate, pairs) of thread t.
+
+Names in the loops: claimed the blocks claimed so far (shared by the threads), b a block, p a piece, s and e its
+first and end kept position, i a center's kept position, j a context's, r the center's window reach, o the index of
+the next pair in the chunk; in a bucket's pair list t a pair, x[t] and y[t] its context's and center's kept
+positions, and the pairs g .. h - 1 one center's.
 """
 
 from __future__ import annotations
@@ -42,7 +57,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .hs_step import train_hs
+from .example_step import train_cbow_window, train_skipgram_pair
 from .huffman import HuffmanTree
 from .kernel_threads import (
     center_end,
@@ -50,11 +65,10 @@ from .kernel_threads import (
     draw_ahead,
     draw_bucket,
     end_thread,
-    flat_model,
     hot_copies,
     lr_at,
+    merge_copies,
     merge_hot,
-    merge_when_due,
     prefetch_pair,
     prefetch_row,
     thread_scratch,
@@ -125,77 +139,21 @@ class LrDecay(NamedTuple):
     total: float
 
 
-@numba.njit(cache=True, fastmath=True, inline="always")
-def train_skipgram_pair(
-    loss, ctx, center, slot, model, copies, out_rows, scratch, negative, shared_negatives, sampled, lr
-):
-    """One pair of ``train_chunk``: the context's input row (word2vec.c:502; a hot row: the thread's copy in
-    ``copies``, ``kernel_threads.hot_copies``) against the center's path in the tree with hs, first, as word2vec.c
-    (the negatives read the input row unchanged), then against the center and its negatives
-    (``pair_step.train_targets``); the tree's error moves the row last, by its lock factor. Returns ``loss`` plus the
-    pair's sampled loss."""
-    m_in = copies[0] if ctx < model.hot else model.w_in
-    lock = lock_factor(model.lockf, ctx)
-    hs_err, node_scores, d = scratch[5], scratch[6], model.d
-    hs, tree = model.syn1.shape[0] > 0, (model.codes, model.points, model.offsets)
-    if hs:
-        hs_err[:] = 0.0
-        loss += train_hs(
-            m_in, ctx, center, model.syn1, copies[2], model.hot_nodes, tree, lr, d, hs_err, node_scores, sampled
-        )
-    if negative > 0:
-        loss += train_targets(
-            m_in, ctx, center, slot, out_rows, scratch, negative, shared_negatives, sampled, lr, True, lock
-        )
-    if hs:
-        for c in range(d):
-            m_in[ctx, c] += lock * hs_err[c]
-    return loss
-
-
-@numba.njit(cache=True, fastmath=True, inline="always")
-def train_cbow_window(loss, neu1, center, slot, model, hot_syn1, out_rows, scratch, negative, sampled, lr):
-    """CBOW's step for one window whose hidden layer is neu1[0] (``pair_step.window_input``): the window is one pair
-    of the hidden layer and the center, its error left in neu1e (not applied) for ``pair_step.spread_error``: the
-    negatives' (``pair_step.train_targets``, or none), then the tree's added with hs (word2vec.c:463-475).
-    ``model``: a ``kernel_threads.FlatModel``; ``hot_syn1``: the thread's copies of the tree's rows nearest the
-    root. Returns ``loss`` plus the window's sampled loss."""
-    neu1e, node_scores = scratch[0], scratch[6]
-    if negative > 0:
-        loss += train_targets(
-            neu1, 0, center, slot, out_rows, scratch, negative, False, sampled, lr, False, np.float32(1.0)
-        )
-    else:
-        neu1e[:] = 0.0
-    if model.syn1.shape[0] > 0:
-        tree = (model.codes, model.points, model.offsets)
-        loss += train_hs(
-            neu1, 0, center, model.syn1, hot_syn1, model.hot_nodes, tree, lr, model.d, neu1e, node_scores, sampled
-        )
-    return loss
-
-
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_chunk(
     kept, kept_starts, starts, pair_offsets, blocks, window, shrink, base_window, model, draws, lr_decay, out
 ):
-    """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544), in text order.
-
-    kept/kept_starts: the chunk after ``windows.subsample``; starts: its pieces before sub-sampling (for the learning
-    rate's token position); pair_offsets[p]: the index of piece p's first pair; blocks: the bounds of blocks of
-    consecutive pieces; window, shrink, base_window: the windows' draw (``windows.window_reach``). ``model``
-    (``Model``), ``draws`` (``Draws``, of the alias table) and ``lr_decay`` (``LrDecay``) are the fixed arguments.
-    out has a row per thread: out[t] = (loss estimate, pairs) of thread t."""
-    w_in, w_out, d, hot, merge_every, _, _, _, _ = model
-    flat = flat_model(model, hot)  # what the threads read
-    negative, shared = draws.negative, draws.shared
+    """Per-pair SGD over the pairs of one sub-sampled chunk (word2vec.c:495-544), in text order: the module's
+    docstring says what its arguments are."""
+    w_in, w_out, d, hot, merge_every, syn1, hot_nodes, tree, lockf = model
+    codes, points, offsets = tree
+    table, base_neg, base_coin, negative, shared = draws
     lr_start, lr_end, position0, total = lr_decay
-    n_blocks = blocks.shape[0] - 1
-    claimed = np.zeros(1, dtype=np.int64)  # blocks claimed so far, shared by the threads
+    matrices, n_blocks, claimed = (w_in, w_out, syn1), blocks.shape[0] - 1, np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        scratch, copies = thread_scratch(negative, d), hot_copies(flat)
-        ring, grad_out, hot_out = scratch[1], scratch[4], copies[1]
-        out_rows = (w_out, hot_out, hot, d)
+        neu1e, ring, scores, grads, grad_out, hs_err, node_scores = thread_scratch(negative, d)
+        copies = hot_copies(w_in, w_out, syn1, hot, hot_nodes)
+        hot_in, hot_out, hot_syn1 = copies[0], copies[1], copies[2]
         loss, pairs, next_merge = 0.0, 0, merge_every
         while True:
             b = claim_block(claimed)
@@ -204,59 +162,58 @@ def train_chunk(
             o = pair_offsets[blocks[b]]  # the index of the next pair
             last = kept_starts[blocks[b + 1]]
             first_key = kept_starts[blocks[b]] if shared else o  # the block's first center, or pair
-            draw_ahead(ring, first_key, draws, hot, w_out, d)
+            draw_ahead(ring, first_key, table, base_neg, base_coin, negative, hot, w_out, d)
             for p in range(blocks[b], blocks[b + 1]):
                 s, e = kept_starts[p], kept_starts[p + 1]
                 span = (starts[p + 1] - starts[p]) / max(e - s, 1)
                 for i in range(s, e):
                     lr = np.float32(lr_at(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
-                    center = kept[i]
-                    sampled = False  # is this pair's loss in the progress estimate
+                    center, sampled = kept[i], False  # sampled: is this pair's loss in the progress estimate
                     if negative > 0 and i + 1 < last and kept[i + 1] >= hot:
                         prefetch_row(w_out, kept[i + 1], d)
                     if i + window + 1 < last and kept[i + window + 1] >= hot:
                         prefetch_row(w_in, kept[i + window + 1], d)
                     if shared:
-                        draw_ahead(ring, i + 1, draws, hot, w_out, d)
+                        draw_ahead(ring, i + 1, table, base_neg, base_coin, negative, hot, w_out, d)
                         sampled = (i & LOSS_EVERY_MASK) == 0
                     r = window_reach(window, shrink, base_window, i)
                     for j in range(max(s, i - r), min(e, i + r + 1)):
                         if j == i:
                             continue
                         if not shared:
-                            draw_ahead(ring, o + 1, draws, hot, w_out, d)
+                            draw_ahead(ring, o + 1, table, base_neg, base_coin, negative, hot, w_out, d)
                             sampled = (o & LOSS_EVERY_MASK) == 0
-                        slot = (i if shared else o) & 1  # this pair's negatives in the ring
+                        ctx = kept[j]
+                        # fmt: off
                         loss = train_skipgram_pair(
-                            loss, kept[j], center, slot, flat, copies, out_rows, scratch, negative, shared, sampled, lr
+                            loss, hot_in if ctx < hot else w_in, ctx, center, (i if shared else o) & 1,
+                            lock_factor(lockf, ctx), w_out, hot_out, hot, d, syn1, hot_syn1, hot_nodes, codes, points,
+                            offsets, neu1e, ring, scores, grads, grad_out, hs_err, node_scores, negative, shared,
+                            sampled, lr
                         )
+                        # fmt: on
                         o += 1
                         pairs += 1
                     if shared:
                         apply_window(center, ring, i & 1, negative, hot, hot_out, w_out, grad_out, d)
-                    next_merge = merge_when_due(flat, copies, pairs, next_merge)
-        end_thread(flat, copies, out, thread, loss, pairs)
+                    if (hot or hot_nodes) and pairs >= next_merge:
+                        next_merge = pairs + merge_every
+                        merge_copies(matrices, copies, hot, hot_nodes, d)
+        end_thread(matrices, copies, hot, hot_nodes, d, out, thread, loss, pairs)
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
 def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, lr_decay, out):
-    """``train_chunk`` over lists of pairs, the buckets of a round (``buckets.SpanPairs``): pair t trains the input
-    row of kept[x[t]] (the context) against the output rows of kept[y[t]] (the center) and of its negatives, drawn for
-    its chunk index o[t] (shared negatives: for y[t]). Block b is the pairs blocks[b, 0] .. blocks[b, 1] - 1 of one
-    bucket, a center's pairs in one block, their negatives from the partition blocks[b, 2] (rows
-    ``sampler_starts[p]:sampler_starts[p + 1]`` of ``draws``' table, the buckets' stacked sampler); ``positions``: the
-    kept tokens' positions, the learning rate's (``windows.kept_positions``). One thread, in order, is a pure function
-    of the pairs, whatever the blocks. A job of several ranks trains no tree (``train_corpus``)."""
-    w_in, w_out, d, hot, merge_every, _, _, _, lockf = model
-    flat = flat_model(model, hot)  # what the threads read
+    """``train_chunk`` over lists of pairs, the buckets of a round (``buckets.SpanPairs``): the module's docstring
+    says what its arguments are."""
+    w_in, w_out, d, hot, merge_every, syn1, _, _, lockf = model
     sampler, base_neg, base_coin, negative, shared = draws
     lr_start, lr_end, position0, total = lr_decay
-    n_blocks = blocks.shape[0]
-    claimed = np.zeros(1, dtype=np.int64)
+    matrices, n_blocks, claimed = (w_in, w_out, syn1), blocks.shape[0], np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        scratch, copies = thread_scratch(negative, d), hot_copies(flat)
-        ring, grad_out, hot_in, hot_out = scratch[1], scratch[4], copies[0], copies[1]
-        out_rows = (w_out, hot_out, hot, d)
+        neu1e, ring, scores, grads, grad_out, _, _ = thread_scratch(negative, d)
+        copies = hot_copies(w_in, w_out, syn1, hot, 0)
+        hot_in, hot_out = copies[0], copies[1]
         loss, pairs, next_merge = 0.0, 0, merge_every
         while True:
             b = claim_block(claimed)
@@ -264,17 +221,19 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
                 break
             first, end, part = blocks[b, 0], blocks[b, 1], blocks[b, 2]
             lo, size = sampler_starts[part], sampler_starts[part + 1] - sampler_starts[part]
-            source = (sampler, lo, size, base_neg, base_coin, negative)  # the centers' partition's negatives
             slot, g = 0, first
             if first < end:
-                draw_bucket(ring, 0, y[first] if shared else o[first], source, hot, w_out, d)
+                key = y[first] if shared else o[first]
+                draw_bucket(ring, 0, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
             while g < end:  # the pairs g .. h - 1 of one center
                 h = center_end(y, g, end)
                 center = kept[y[g]]
                 lr = np.float32(lr_at(lr_start, lr_end, position0 + positions[y[g]], total))
                 if shared:
                     if h < end:  # the next center's
-                        draw_bucket(ring, 1 - slot, y[h], source, hot, w_out, d)
+                        draw_bucket(
+                            ring, 1 - slot, y[h], sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d
+                        )
                     sampled = (y[g] & LOSS_EVERY_MASK) == 0
                 for t in range(g, h):
                     ctx = kept[x[t]]
@@ -282,22 +241,28 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
                         prefetch_pair(kept, x, y, t + PREFETCH_PAIRS, hot, w_in, w_out, d)
                     if not shared:
                         if t + 1 < end:
-                            draw_bucket(ring, 1 - slot, o[t + 1], source, hot, w_out, d)
+                            key = o[t + 1]
+                            draw_bucket(
+                                ring, 1 - slot, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d
+                            )
                         sampled = (o[t] & LOSS_EVERY_MASK) == 0
-                    m_in = hot_in if ctx < hot else w_in
-                    lock = lock_factor(lockf, ctx)
+                    # fmt: off
                     loss += train_targets(
-                        m_in, ctx, center, slot, out_rows, scratch, negative, shared, sampled, lr, True, lock
+                        hot_in if ctx < hot else w_in, ctx, center, slot, w_out, hot_out, hot, d, neu1e, ring, scores,
+                        grads, grad_out, negative, shared, sampled, lr, True, lock_factor(lockf, ctx)
                     )
+                    # fmt: on
                     pairs += 1
                     if not shared:  # the next pair's negatives
                         slot = 1 - slot
                 if shared:  # the window's output rows move; the next center's negatives
                     apply_window(center, ring, slot, negative, hot, hot_out, w_out, grad_out, d)
                     slot = 1 - slot
-                next_merge = merge_when_due(flat, copies, pairs, next_merge)
+                if hot and pairs >= next_merge:
+                    next_merge = pairs + merge_every
+                    merge_copies(matrices, copies, hot, 0, d)
                 g = h
-        end_thread(flat, copies, out, thread, loss, pairs)
+        end_thread(matrices, copies, hot, 0, d, out, thread, loss, pairs)
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True)
@@ -313,16 +278,14 @@ def train_cbow_chunk(
     (word2vec.c's ``if (cw)``), and the negatives are drawn for the center's kept position (one set per window, as
     word2vec.c draws them). Threads claim blocks, and the next center's negatives are drawn one step ahead with their
     rows prefetched, as in ``train_chunk``. out[t] = (loss estimate, examples) of thread t."""
-    flat = flat_model(model, 0)  # what the threads read: every word row in place
-    w_in, w_out, d, syn1, hot_nodes = flat.w_in, flat.w_out, flat.d, flat.syn1, flat.hot_nodes
-    merge_every, lockf, negative = flat.merge_every, flat.lockf, draws.negative
+    w_in, w_out, d, merge_every, syn1, hot_nodes, tree, lockf = model
+    codes, points, offsets = tree
+    table, base_neg, base_coin, negative, _ = draws
     lr_start, lr_end, position0, total = lr_decay
     n_blocks = blocks.shape[0] - 1
     claimed = np.zeros(1, dtype=np.int64)
     for thread in numba.prange(out.shape[0]):
-        scratch = thread_scratch(negative, d)
-        neu1e, ring = scratch[0], scratch[1]
-        out_rows = (w_out, w_out, 0, d)  # every word row in place
+        neu1e, ring, scores, grads, grad_out, _, node_scores = thread_scratch(negative, d)
         neu1 = np.empty((1, d), dtype=np.float32)  # the hidden layer, as a matrix of one row: the pairs' helpers
         hot_syn1 = syn1[:hot_nodes].copy()  # the tree's rows nearest the root: this thread's copy, and its base
         base_syn1 = hot_syn1.copy()
@@ -332,14 +295,14 @@ def train_cbow_chunk(
             if b >= n_blocks:
                 break
             last = kept_starts[blocks[b + 1]]
-            draw_ahead(ring, kept_starts[blocks[b]], draws, 0, w_out, d)
+            draw_ahead(ring, kept_starts[blocks[b]], table, base_neg, base_coin, negative, 0, w_out, d)
             for p in range(blocks[b], blocks[b + 1]):
                 s, e = kept_starts[p], kept_starts[p + 1]
                 span = (starts[p + 1] - starts[p]) / max(e - s, 1)
                 for i in range(s, e):
                     lr = np.float32(lr_at(lr_start, lr_end, position0 + starts[p] + (i - s) * span, total))
                     if i + 1 < last and negative > 0:  # the next center's negatives, and its output row
-                        draw_ahead(ring, i + 1, draws, 0, w_out, d)
+                        draw_ahead(ring, i + 1, table, base_neg, base_coin, negative, 0, w_out, d)
                         prefetch_row(w_out, kept[i + 1], d)
                     if i + window + 1 < last:
                         prefetch_row(w_in, kept[i + window + 1], d)
@@ -349,9 +312,12 @@ def train_cbow_chunk(
                         continue
                     window_input(neu1[0], kept, lo, hi, i, w_in, cbow_mean, d)
                     slot, sampled = i & 1, (i & LOSS_EVERY_MASK) == 0
+                    # fmt: off
                     loss = train_cbow_window(
-                        loss, neu1, kept[i], slot, flat, hot_syn1, out_rows, scratch, negative, sampled, lr
+                        loss, neu1, kept[i], slot, w_out, d, syn1, hot_syn1, hot_nodes, codes, points, offsets, neu1e,
+                        ring, scores, grads, grad_out, node_scores, negative, sampled, lr
                     )
+                    # fmt: on
                     spread_error(neu1e, kept, lo, hi, i, w_in, cbow_mean, d, lockf)
                     examples += 1
                     if hot_nodes and examples >= next_merge:

@@ -120,15 +120,14 @@ def update_path(m_in, row, points, start, n, syn1, hot_syn1, hot_nodes, d, node_
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def train_hs(m_in, row, word, syn1, hot_syn1, hot_nodes, tree, lr, d, err, node_scores, sampled):
+def train_hs(m_in, row, word, syn1, hot_syn1, hot_nodes, codes, points, offsets, lr, d, err, node_scores, sampled):
     """Hierarchical softmax for one input row m_in[row] and the word it predicts (word2vec.c:511-524): at each
     inner node of the word's path the node's row moves towards predicting the turn taken there, and the input row's
-    error adds up in ``err`` (applied by the caller, after the negatives, which read the row unchanged). ``tree``:
-    the Huffman tree (``huffman.HuffmanTree``), its points rows of syn1, of which those below ``hot_nodes`` are this
-    thread's copies in ``hot_syn1``; ``node_scores``: room for a path's scores, then its gradients. The path's nodes
-    are distinct and the input row does not move within the step, so every score is computed first and every update
-    after: word2vec.c's arithmetic in another order. Returns the sampled loss."""
-    codes, points, offsets = tree
+    error adds up in ``err`` (applied by the caller, after the negatives, which read the row unchanged). ``codes``,
+    ``points``, ``offsets``: the Huffman tree (``huffman.HuffmanTree``), its points rows of syn1, of which those below
+    ``hot_nodes`` are this thread's copies in ``hot_syn1``; ``node_scores``: room for a path's scores, then its
+    gradients. The path's nodes are distinct and the input row does not move within the step, so every score is
+    computed first and every update after: word2vec.c's arithmetic in another order. Returns the sampled loss."""
     start, end = offsets[word], offsets[word + 1]
     n = end - start
     score_path(m_in, row, points, start, n, syn1, hot_syn1, hot_nodes, d, node_scores)

@@ -1,5 +1,5 @@
 """What each thread of the CPU trainer's parallel kernels (``cpu_kernels``) does around its pairs, as numba helpers
-inlined into them: the model as the threads read it (``FlatModel``), the two intrinsics (a write prefetch and an
+inlined into them: the two intrinsics (a write prefetch and an
 atomic block counter), the learning rate at a token position, the negatives drawn one step ahead and the rows
 prefetched, a center's run in a list of pairs, a thread's own arrays, its private copies of the hot rows and their
 merges into the shared ones, and its figures at the end.
@@ -7,8 +7,6 @@ merges into the shared ones, and its figures at the end.
 Names: t a negative's slot and w the word drawn for it, r a hot row, c a column, v a merged value."""
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -19,43 +17,6 @@ from numba.extending import intrinsic
 from .draws import alias_draw, partition_draw
 from .huffman import MAX_CODE_LENGTH
 from .pair_step import LOSS_EVERY_MASK
-
-
-class FlatModel(NamedTuple):
-    """The fields of a kernel's model (``cpu_kernels.Model``) with the Huffman tree's three arrays in its place, and
-    ``hot`` as the kernel takes it (CBOW: 0): what a kernel's threads read, as one tuple of arrays and numbers (the
-    body of a parallel loop takes no tuple of tuples)."""
-
-    w_in: np.ndarray
-    w_out: np.ndarray
-    d: int
-    hot: int
-    merge_every: int
-    syn1: np.ndarray
-    hot_nodes: int
-    codes: np.ndarray
-    points: np.ndarray
-    offsets: np.ndarray
-    lockf: np.ndarray
-
-
-@numba.njit(cache=True, inline="always")
-def flat_model(model, hot):
-    """``model`` (a ``cpu_kernels.Model`` or ``CbowModel``) as a ``FlatModel`` with ``hot`` hot rows."""
-    codes, points, offsets = model.tree
-    return FlatModel(
-        model.w_in,
-        model.w_out,
-        model.d,
-        hot,
-        model.merge_every,
-        model.syn1,
-        model.hot_nodes,
-        codes,
-        points,
-        offsets,
-        model.lockf,
-    )
 
 
 @intrinsic
@@ -118,11 +79,10 @@ def lr_at(lr_start, lr_end, position, total):
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def draw_ahead(ring, key, draws, hot, w_out, d):
+def draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_out, d):
     """Draw the negatives of index ``key`` (a pair, or a center with shared negatives) into ``ring[key & 1]``
-    and prefetch their output rows: they are needed one step later, when the row reads would stall. ``draws``: a
-    ``cpu_kernels.Draws`` of the alias table."""
-    alias_table, base_neg, base_coin, negative, _ = draws
+    and prefetch their output rows: they are needed one step later, when the row reads would stall. The draws:
+    ``cpu_kernels.Draws``' alias table, streams and k, unpacked (a tuple argument costs atomic reference counts)."""
     for t in range(negative):
         w = alias_draw(alias_table, base_neg, base_coin, key * negative + t)
         ring[key & 1, t] = w
@@ -131,11 +91,10 @@ def draw_ahead(ring, key, draws, hot, w_out, d):
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def draw_bucket(ring, slot, key, source, hot, w_out, d):
-    """``draw_ahead`` in a bucket (``buckets.Buckets``): the negatives of index ``key`` from ``source`` (sampler,
-    lo, size, base_neg, base_coin, negative: the partition at rows lo .. lo + size - 1 of the stacked ``sampler``,
-    the two streams and k), into ``ring[slot]``, and their rows prefetched."""
-    sampler, lo, size, base_neg, base_coin, negative = source
+def draw_bucket(ring, slot, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d):
+    """``draw_ahead`` in a bucket (``buckets.Buckets``): the negatives of index ``key`` from the partition at rows
+    lo .. lo + size - 1 of the stacked ``sampler``, with the two streams and k, into ``ring[slot]``, and their rows
+    prefetched."""
     for t in range(negative):
         w = partition_draw(sampler, lo, size, base_neg, base_coin, key * negative + t)
         ring[slot, t] = w
@@ -188,38 +147,29 @@ def thread_scratch(negative, d):
 
 
 @numba.njit(cache=True, inline="always")
-def hot_copies(model):
-    """A thread's private copies of the hot rows (``model``, a ``FlatModel``: ids below ``hot`` of both
-    matrices, and the tree's ``hot_nodes`` rows nearest the root), then the bases they merge from (``merge_hot``):
-    (hot_in, hot_out, hot_syn1, base_in, base_out, base_syn1)."""
-    hot_in, hot_out = model.w_in[: model.hot].copy(), model.w_out[: model.hot].copy()
-    hot_syn1 = model.syn1[: model.hot_nodes].copy()
+def hot_copies(w_in, w_out, syn1, hot, hot_nodes):
+    """A thread's private copies of the hot rows (ids below ``hot`` of both matrices, and the tree's ``hot_nodes``
+    rows nearest the root), then the bases they merge from (``merge_hot``): (hot_in, hot_out, hot_syn1, base_in,
+    base_out, base_syn1)."""
+    hot_in, hot_out, hot_syn1 = w_in[:hot].copy(), w_out[:hot].copy(), syn1[:hot_nodes].copy()
     return hot_in, hot_out, hot_syn1, hot_in.copy(), hot_out.copy(), hot_syn1.copy()
 
 
 @numba.njit(cache=True, inline="always")
-def merge_copies(model, copies):
-    """Merge a thread's ``hot_copies`` into the shared rows of ``model``'s three matrices."""
+def merge_copies(matrices, copies, hot, hot_nodes, d):
+    """Merge a thread's ``hot_copies`` into the shared rows of ``matrices`` (w_in, w_out, syn1). Called once in many
+    pairs: its tuple arguments' reference counts cost nothing there."""
+    w_in, w_out, syn1 = matrices
     hot_in, hot_out, hot_syn1, base_in, base_out, base_syn1 = copies
-    merge_hot(model.w_in, hot_in, base_in, model.hot, model.d)
-    merge_hot(model.w_out, hot_out, base_out, model.hot, model.d)
-    merge_hot(model.syn1, hot_syn1, base_syn1, model.hot_nodes, model.d)
+    merge_hot(w_in, hot_in, base_in, hot, d)
+    merge_hot(w_out, hot_out, base_out, hot, d)
+    merge_hot(syn1, hot_syn1, base_syn1, hot_nodes, d)
 
 
 @numba.njit(cache=True, inline="always")
-def merge_when_due(model, copies, pairs, next_merge):
-    """Merge the copies once a thread has trained ``next_merge`` pairs; returns the pair count of the next merge
-    (every ``model.merge_every`` pairs)."""
-    if (model.hot or model.hot_nodes) and pairs >= next_merge:
-        next_merge = pairs + model.merge_every
-        merge_copies(model, copies)
-    return next_merge
-
-
-@numba.njit(cache=True, inline="always")
-def end_thread(model, copies, out, thread, loss, pairs):
+def end_thread(matrices, copies, hot, hot_nodes, d, out, thread, loss, pairs):
     """A thread's last merge, and its figures into out[thread]: the loss estimate (the sampled pairs' loss scaled to
     all pairs) and its pairs."""
-    merge_copies(model, copies)
+    merge_copies(matrices, copies, hot, hot_nodes, d)
     out[thread, 0] = loss * (LOSS_EVERY_MASK + 1)
     out[thread, 1] = pairs

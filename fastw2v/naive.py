@@ -1,4 +1,4 @@
-"""The tutorial's pipeline (seed/skipgram_tutorial.md), kept faithfully: the baseline of the benchmarks and
+"""The tutorial's pipeline (docs/usage.md says what it is), kept faithfully: the baseline of the benchmarks and
 the reference of the equivalence tests. Slow on purpose; do not optimise.
 
 Differences, each needed to run it as a library: ``read_corpus`` takes the texts instead of loading IMDB

@@ -107,6 +107,7 @@ def accumulate_pair6(m_in, ctx, m0, r0, m1, r1, m2, r2, m3, r3, m4, r4, m5, r5, 
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
+# fmt: off
 def train_pair6(
     m_in,
     ctx,
@@ -127,6 +128,7 @@ def train_pair6(
     apply,
     lock,
 ):
+    # fmt: on
     """One pair with the default k = 5, from its six scores: one pass over the columns updates all six rows
     (with shared negatives: adds to the window's grad_out), and the input row m_in[ctx] with ``apply`` (else the
     error goes into neu1e: CBOW's window, whose hidden layer is m_in[ctx]). Returns the pair's sampled loss."""
@@ -152,6 +154,7 @@ def train_pair6(
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
+# fmt: off
 def train_pair(
     m_in,
     ctx,
@@ -172,6 +175,7 @@ def train_pair(
     apply,
     lock,
 ):
+    # fmt: on
     """One pair, any k, target after target (word2vec.c:519-543), from the scores computed first; a negative
     drawn twice is rescored after its first update, as word2vec.c scores it. neu1e ends as the error, added to
     m_in[ctx] with ``apply`` (CBOW: without it, to spread over the window). Returns the pair's sampled loss."""
@@ -241,56 +245,49 @@ def apply_window(center, ring, slot, negative, hot, hot_out, w_out, grad_out, d)
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def train_targets(m_in, ctx, center, slot, out_rows, scratch, negative, shared_negatives, sampled, lr, apply, lock):
+# fmt: off
+def train_targets(
+    m_in,
+    ctx,
+    center,
+    slot,
+    w_out,
+    hot_out,
+    hot,
+    d,
+    neu1e,
+    ring,
+    scores,
+    grads,
+    grad_out,
+    negative,
+    shared_negatives,
+    sampled,
+    lr,
+    apply,
+    lock,
+):
+    # fmt: on
     """Negative sampling for one pair, the input row m_in[ctx] against the center and its negatives ring[slot]: its
     1 + k scores first (``score_targets``), then with k = 5 one pass over the columns (``train_pair6``) when the
-    negatives are shared or the six rows differ, else target after target (``train_pair``). ``out_rows``: (w_out,
-    the thread's copies of its hot rows, hot, d); ``scratch``: the thread's arrays (``kernel_threads.thread_scratch``).
-    Returns the pair's sampled loss."""
-    w_out, hot_out, hot, d = out_rows
-    neu1e, ring, scores, grads, grad_out = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
+    negatives are shared or the six rows differ, else target after target (``train_pair``). ``hot_out``: the
+    thread's copies of the output rows below ``hot``; neu1e .. grad_out: the thread's arrays
+    (``kernel_threads.thread_scratch``). Every array comes as its own argument, never in a tuple: an inlined helper's
+    tuple argument costs an atomic reference count per array and call. Returns the pair's sampled loss."""
     score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
     if negative == 5 and (shared_negatives or distinct_negatives(ring, slot, center, negative)):
+        # fmt: off
         return train_pair6(
-            m_in,
-            ctx,
-            center,
-            ring,
-            slot,
-            hot,
-            hot_out,
-            w_out,
-            scores,
-            grads,
-            grad_out,
-            shared_negatives,
-            sampled,
-            lr,
-            d,
-            neu1e,
-            apply,
-            lock,
+            m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, grads, grad_out, shared_negatives, sampled, lr,
+            d, neu1e, apply, lock
         )
+        # fmt: on
+    # fmt: off
     return train_pair(
-        m_in,
-        ctx,
-        center,
-        ring,
-        slot,
-        negative,
-        hot,
-        hot_out,
-        w_out,
-        scores,
-        neu1e,
-        grad_out,
-        shared_negatives,
-        sampled,
-        lr,
-        d,
-        apply,
-        lock,
+        m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, neu1e, grad_out, shared_negatives,
+        sampled, lr, d, apply, lock
     )
+    # fmt: on
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
