@@ -8,10 +8,9 @@ with status 2. A fix names the setting as the user writes it where they are: ``s
 from __future__ import annotations
 
 import contextlib
-import contextvars
 from collections.abc import Iterator
 
-_COMMAND_LINE = contextvars.ContextVar("fastw2v_command_line", default=False)
+_command_line = [False]  # in the process, not a context variable: a job's threads (its ring, its heartbeat) raise too
 _OMITTED = object()
 FLAGS = {"splits": "--split"}  # the settings whose flag is not their name with dashes
 
@@ -27,18 +26,18 @@ class Interrupted(UserError):
 @contextlib.contextmanager
 def on_command_line() -> Iterator[None]:
     """Within this block messages name settings as command-line flags (the ``fastw2v`` command's)."""
-    token = _COMMAND_LINE.set(True)
+    before, _command_line[0] = _command_line[0], True
     try:
         yield
     finally:
-        _COMMAND_LINE.reset(token)
+        _command_line[0] = before
 
 
 def setting(name: str, value=_OMITTED) -> str:
     """``name`` (a ``Config`` field or a ``train`` argument) with ``value`` as the user writes it at the entry point
     in use: ``--min-count 5`` / ``min_count=5``; a bool: ``--hs`` / ``--no-hs`` against ``hs=True`` / ``hs=False``;
     no value: ``--min-count`` / ``min_count``."""
-    if not _COMMAND_LINE.get():
+    if not _command_line[0]:
         return name if value is _OMITTED else f"{name}={value!r}"
     flag = FLAGS.get(name, "--" + name.replace("_", "-"))
     if value is _OMITTED or value is True:

@@ -302,3 +302,17 @@ def test_the_package_loads_its_names_on_first_use():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["fastw2v.train", "fastw2v.encode", "Word2Vec"]
+
+
+def test_a_command_names_flags_in_every_thread():
+    """A job's ring and heartbeat raise in threads of their own: their messages name flags too."""
+    import threading
+
+    from fastw2v.errors import on_command_line, setting
+
+    named = []
+    with on_command_line():
+        thread = threading.Thread(target=lambda: named.append(setting("resume", True)))
+        thread.start()
+        thread.join()
+    assert named == ["--resume"] and setting("resume", True) == "resume=True"

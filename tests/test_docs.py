@@ -38,7 +38,7 @@ def test_the_readme_is_short_and_machine_free_outside_its_run_command():
 
 RESULTS = os.path.join(REPO, "benchmarks", "results")
 INDEX = "README.md"  # benchmarks/results/README.md: the index, not a result
-DOCS_BUDGET = 930  # lines of docs/*.md, the generated reference.md not counted
+DOCS_BUDGET = 990  # lines of docs/*.md, the generated reference.md not counted
 # A results file's name in backticks, with or without its folder: `cpu-2core-xeon.txt`, `benchmarks/results/x.json`
 RESULT_NAME = re.compile(r"`(?:benchmarks/results/)?([\w.-]+\.(?:txt|json|jsonl))`")
 # Names in backticks that are inputs or outputs of the tools, not results files

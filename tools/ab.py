@@ -2,6 +2,7 @@
 
     python -m tools.ab f7df891                 # that commit against the working tree, 1 and 2 threads
     python -m tools.ab f7df891 HEAD --rounds 8 --shared-negatives both --tokens 2000000
+    python -m tools.ab f7df891 --cbow         # CBOW instead of skip-gram
 
 Each revision's ``fastw2v/`` is taken with ``git archive`` (the working tree for ``.``), and every run is a
 fresh process that imports it, trains once untimed (numba compiles or loads its cache) and then times one
@@ -67,11 +68,12 @@ def main(argv=None) -> int:
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--rounds", type=int, default=6, help="runs of each side per setting, alternating")
     common.add_shared_negatives_option(p)
+    p.add_argument("--cbow", action="store_true", help="train CBOW (sg=0) instead of skip-gram")
     args = p.parse_args(argv)
     if args.rounds < 1:
         p.error(f"--rounds {args.rounds}: give 1 or more")
     threads = [int(t) for t in args.threads.split(",")]
-    shared = common.SHARED_NEGATIVES[args.shared_negatives]
+    shared = [None] if args.cbow else common.SHARED_NEGATIVES[args.shared_negatives]
     rows = []
     with tempfile.TemporaryDirectory(prefix="fastw2v-ab-") as tmp:
         try:
@@ -83,7 +85,7 @@ def main(argv=None) -> int:
         common.corpus(args.corpus, 100_000).save(warm)
         for sn in shared:
             for t in threads:
-                settings = dict(common.SETTINGS, shared_negatives=sn, epochs=1)
+                settings = dict(common.SETTINGS, shared_negatives=sn, epochs=1, sg=0 if args.cbow else 1)
                 ra, rb = [], []
                 for r in range(args.rounds):
                     ra.append(rate(a, corpus, warm, t, settings))
@@ -97,7 +99,7 @@ def main(argv=None) -> int:
                 ratios = [y / x for x, y in zip(ra, rb)]
                 rows.append(
                     (
-                        f"hogwild{', shared negatives' if sn else ''}",
+                        f"hogwild{', CBOW' if args.cbow else ''}{', shared negatives' if sn else ''}",
                         t,
                         statistics.median(ra),
                         statistics.median(rb),
