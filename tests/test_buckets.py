@@ -83,7 +83,7 @@ def test_bucket_pairs_hand_computed():
     assert hand_pairs([0, 1], False) == ([1, 1, 3, 0, 2, 2], [0, 2, 2, 1, 1, 3], [1, 2, 5, 0, 3, 4], [0, 0, 3, 6, 6])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=settings.default.max_examples * 3 // 5)  # the profile's 60 of 100: slower cases
 @given(
     st.lists(st.integers(0, 30), min_size=1, max_size=12),
     st.integers(1, 4),
@@ -133,7 +133,6 @@ def test_every_pair_of_a_chunk_is_in_exactly_one_ranks_list(lengths, n, k, windo
     assert sorted(np.concatenate(seen).tolist()) == list(range(center.shape[0]))
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(1, 50), min_size=1, max_size=30), st.integers(1, 200))
 def test_spans_are_whole_pieces_of_about_span_tokens(lengths, span_tokens):
     starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
@@ -145,7 +144,6 @@ def test_spans_are_whole_pieces_of_about_span_tokens(lengths, span_tokens):
         assert starts[b] - starts[a] <= span_tokens + max(lengths) and starts[b] >= starts[a] + 1
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(1, 6), min_size=1, max_size=40), st.integers(1, 10))
 def test_pair_blocks_keep_a_centers_pairs_together(group_sizes, n):
     y = np.repeat(np.arange(len(group_sizes)), group_sizes).astype(np.int32)
@@ -154,7 +152,6 @@ def test_pair_blocks_keep_a_centers_pairs_together(group_sizes, n):
     assert all(b == y.shape[0] or y[b] != y[b - 1] for b in blocks[1:])
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 50), min_size=1, max_size=40), st.integers(1, 12))
 def test_shares_cover_every_piece_once(pair_counts, n):
     offsets = np.concatenate([[0], np.cumsum(pair_counts)]).astype(np.int64)
