@@ -30,14 +30,12 @@ import numpy as np
 from . import kernels as K
 from .batching import numba_threads
 from .config import Config
-from .corpus import EncodedCorpus
 from .cpu_kernels import Draws, LrDecay, Model, train_cbow_chunk, train_chunk, train_pairs
 from .errors import UserError
-from .group import Group
 from .huffman import HuffmanTree, build_tree, empty_tree
-from .loop import BucketRound, Run, RunProgress, WindowedChunk, bucket_rounds, fit, windowed
+from .loop import BucketRound, Run, RunProgress, WindowedChunk, bucket_rounds, windowed
 from .progress import compiling
-from .stats import TrainStats, Weights, diverged
+from .stats import Weights, diverged
 from .vectors import Vectors
 
 MERGE_EVERY = 1024  # pairs between two merges of a thread's hot rows (Config.hot_rows) into the shared ones
@@ -287,26 +285,6 @@ class HogwildChunks:
                 weights.syn1[...] = self.matrices()["syn1"]
         final = w_in if config.final_vectors == "in" else (w_in + w_out) / np.float32(2)
         return Vectors(self.corpus.vocab.words, final, self.corpus.vocab.counts)
-
-
-def train_hogwild(
-    corpus: EncodedCorpus,
-    config: Config,
-    progress: bool = True,
-    weights: Weights | None = None,
-    on_epoch_end=None,
-    group: Group | None = None,
-    as_ranks: int = 0,
-) -> tuple[Vectors, TrainStats]:
-    """Train on ``corpus`` with per-pair SGD on ``config.threads`` threads (``loop.fit`` with ``HogwildChunks``).
-
-    The learning rate decays linearly from config.lr to config.end_lr over all epochs, as a function
-    of the token position (epoch·N + position) / (epochs·N): the same schedule whatever the thread count.
-    With more than one thread the threads race on shared rows (Hogwild), so only workers=1 is bit-exact.
-    In a job of several ranks (a ``group.Group``), or alone as one (``as_ranks``), each chunk is trained span by
-    span, each span bucket by bucket (``buckets``), and a job's ranks hand the input rows on after each round.
-    """
-    return fit(HogwildChunks, corpus, config, progress, weights, on_epoch_end, group, as_ranks)
 
 
 def start_matrices(config: Config, V: int, resumed, weights: Weights | None) -> dict[str, np.ndarray]:

@@ -20,7 +20,6 @@ from .checkpoint import Checkpoint
 from .config import Config
 from .corpus import EncodedCorpus
 from .errors import UserError, setting
-from .group import Group
 from .kernels import (
     STREAM_NEGATIVE,
     STREAM_NEGATIVE_COIN,
@@ -29,10 +28,10 @@ from .kernels import (
     keep_thresholds,
     stream_base,
 )
-from .loop import Run, RunProgress, bucket_rounds, fit, windowed
+from .loop import Run, RunProgress, bucket_rounds, windowed
 from .model import SkipGramNS, cbow_sgd_step
 from .progress import compiling
-from .stats import TrainStats, Weights
+from .stats import Weights
 from .vectors import Vectors
 
 
@@ -162,23 +161,6 @@ class TorchChunks:
             self.weights.w_out[...] = w_out.float().cpu().numpy()
         final = w_in if self.config.final_vectors == "in" else (w_in + w_out) / 2
         return Vectors(self.corpus.vocab.words, final.float().cpu().numpy(), self.corpus.vocab.counts)
-
-
-def train_torch(
-    corpus: EncodedCorpus,
-    config: Config,
-    progress: bool = True,
-    weights: Weights | None = None,
-    on_epoch_end=None,
-    group: Group | None = None,
-    as_ranks: int = 0,
-) -> tuple[Vectors, TrainStats]:
-    """Train on ``corpus`` with the torch backend (``loop.fit`` with ``TorchChunks``): the SGD step (the fused
-    Triton kernels on a GPU, negatives drawn in the kernel; torch's ops elsewhere, with the batch builder's
-    negatives: the same pairs and negatives either way), or Adam / SparseAdam on ``forward``'s loss. In a job of
-    several ranks (a ``group.Group``), or alone as one (``as_ranks``), each chunk is trained span by span, each span
-    bucket by bucket (``buckets``), and a job's ranks hand the input rows on after each round."""
-    return fit(TorchChunks, corpus, config, progress, weights, on_epoch_end, group, as_ranks)
 
 
 def compile_batch_kernels(config: Config, device: torch.device) -> None:

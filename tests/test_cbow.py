@@ -10,7 +10,7 @@ import pytest
 import fastw2v
 from fastw2v import kernels as K
 from fastw2v.errors import UserError, setting
-from fastw2v.hogwild import init_weights, train_hogwild
+from fastw2v.hogwild import init_weights
 from fastw2v.model import cbow_sgd_step
 from fastw2v.train import train_corpus
 
@@ -31,7 +31,7 @@ def test_cbow_equals_word2vec_c_in_numpy(hot, negative, cbow_mean, monkeypatch):
     cfg = dataclasses.replace(cfg, sg=0, cbow_mean=cbow_mean, final_vectors="avg")
     w_in, w_out, _, windows = reference_cbow(corpus, cfg)
     assert np.abs(w_in - init_weights(len(corpus.vocab), cfg.vector_size, cfg.seed)[0]).max() > 0.01  # it trained
-    got, stats = train_hogwild(corpus, cfg, progress=False)
+    got, stats = train_corpus(corpus, cfg, progress=False)
     assert stats.examples == windows
     np.testing.assert_allclose(got.vectors, (w_in + w_out) / 2, rtol=1e-4, atol=1e-5)
 
@@ -84,7 +84,7 @@ def test_a_hand_computed_corpus():
 
 @pytest.mark.parametrize("options", [{}, {"workers": 2}, {"cbow_mean": 0}, {"shrink_windows": False}])
 def test_cbow_learns_planted_structure(planted_corpus, options):
-    vectors, stats = train_hogwild(planted_corpus, dataclasses.replace(CBOW, **options), progress=False)
+    vectors, stats = train_corpus(planted_corpus, dataclasses.replace(CBOW, **options), progress=False)
     losses = [loss for _, loss in stats.loss_history]
     assert len(losses) == 4 * CBOW.epochs and np.mean(losses[-4:]) < np.mean(losses[:4]) - 0.3
     precision = own_group_precision(vectors)
@@ -92,9 +92,9 @@ def test_cbow_learns_planted_structure(planted_corpus, options):
 
 
 def test_cbow_on_one_thread_is_reproducible_and_not_skip_gram(planted_corpus):
-    a, _ = train_hogwild(planted_corpus, CBOW, progress=False)
-    b, _ = train_hogwild(planted_corpus, CBOW, progress=False)
-    sg, _ = train_hogwild(planted_corpus, BASE, progress=False)
+    a, _ = train_corpus(planted_corpus, CBOW, progress=False)
+    b, _ = train_corpus(planted_corpus, CBOW, progress=False)
+    sg, _ = train_corpus(planted_corpus, BASE, progress=False)
     assert np.array_equal(a.vectors, b.vectors) and not np.array_equal(a.vectors, sg.vectors)
 
 

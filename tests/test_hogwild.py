@@ -10,8 +10,9 @@ import pytest
 import fastw2v
 from fastw2v import kernels as K
 from fastw2v.batching import NumbaBatches
-from fastw2v.hogwild import init_weights, padded_rows, train_hogwild
+from fastw2v.hogwild import init_weights, padded_rows
 from fastw2v.pair_step import MAX_EXP
+from fastw2v.train import train_corpus
 
 from .conftest import planted_texts
 
@@ -46,7 +47,7 @@ def own_group_precision(vectors):
     ],
 )
 def test_planted_structure_is_learnt(planted_corpus, options):
-    vectors, stats = train_hogwild(planted_corpus, dataclasses.replace(BASE, **options), progress=False)
+    vectors, stats = train_corpus(planted_corpus, dataclasses.replace(BASE, **options), progress=False)
     assert stats.backend == "hogwild" and stats.device == "cpu" and stats.tokens == planted_corpus.n_tokens
     losses = [loss for _, loss in stats.loss_history]  # estimates from 1 pair in 16, one per chunk
     assert len(losses) == 4 * BASE.epochs and np.mean(losses[-4:]) < np.mean(losses[:4]) - 0.5
@@ -57,9 +58,9 @@ def test_planted_structure_is_learnt(planted_corpus, options):
 @pytest.mark.parametrize("shared", [False, True])
 def test_one_thread_is_reproducible(planted_corpus, shared):
     cfg = dataclasses.replace(BASE, shared_negatives=shared)
-    a, _ = train_hogwild(planted_corpus, cfg, progress=False)
-    b, _ = train_hogwild(planted_corpus, cfg, progress=False)
-    c, _ = train_hogwild(planted_corpus, dataclasses.replace(cfg, seed=2), progress=False)
+    a, _ = train_corpus(planted_corpus, cfg, progress=False)
+    b, _ = train_corpus(planted_corpus, cfg, progress=False)
+    c, _ = train_corpus(planted_corpus, dataclasses.replace(cfg, seed=2), progress=False)
     assert np.array_equal(a.vectors, b.vectors)
     assert not np.array_equal(a.vectors, c.vectors)
 
@@ -79,9 +80,9 @@ def test_one_thread_trains_the_same_whatever_the_blocks(planted_corpus, shared, 
     single block (a pair's negatives, sampled loss and learning rate depend on its index, not its block)."""
     cfg = dataclasses.replace(BASE, shared_negatives=shared)
     monkeypatch.setattr(fastw2v.hogwild, "BLOCKS_PER_THREAD", 1)
-    one, one_stats = train_hogwild(planted_corpus, cfg, progress=False)
+    one, one_stats = train_corpus(planted_corpus, cfg, progress=False)
     monkeypatch.setattr(fastw2v.hogwild, "BLOCKS_PER_THREAD", 7)
-    seven, seven_stats = train_hogwild(planted_corpus, cfg, progress=False)
+    seven, seven_stats = train_corpus(planted_corpus, cfg, progress=False)
     assert np.array_equal(one.vectors, seven.vectors)
     assert one_stats.loss_history == seven_stats.loss_history and one_stats.examples == seven_stats.examples
 
@@ -92,7 +93,7 @@ def test_trains_on_the_batch_builders_pairs(zipf_corpus, shrink, shared):
         BASE, epochs=2, workers=2, shrink_windows=shrink, chunk_tokens=5000, seed=7, shared_negatives=shared
     )
     before = numba.get_num_threads()
-    _, stats = train_hogwild(zipf_corpus, cfg, progress=False)
+    _, stats = train_corpus(zipf_corpus, cfg, progress=False)
     assert numba.get_num_threads() == before  # restored
     batches = NumbaBatches(
         zipf_corpus,
@@ -161,8 +162,8 @@ def test_equals_per_pair_sgd_over_the_batch_builders_stream(hot, negative, monke
     corpus, cfg = reference_case(hot, negative, False, monkeypatch)
     w_in, w_out = reference_sgd(corpus, cfg)
     assert np.abs(w_in).max() > 0.05  # it trained
-    got_in, _ = train_hogwild(corpus, cfg, progress=False)
-    got_avg, _ = train_hogwild(corpus, dataclasses.replace(cfg, final_vectors="avg"), progress=False)
+    got_in, _ = train_corpus(corpus, cfg, progress=False)
+    got_avg, _ = train_corpus(corpus, dataclasses.replace(cfg, final_vectors="avg"), progress=False)
     # fastmath reorders the float32 sums of the dot products: equal up to rounding
     np.testing.assert_allclose(got_in.vectors, w_in, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got_avg.vectors, (w_in + w_out) / 2, rtol=1e-4, atol=1e-5)
@@ -226,9 +227,9 @@ def test_shared_negatives_equal_hogbatch_in_numpy(hot, negative, monkeypatch):
     corpus, cfg = reference_case(hot, negative, True, monkeypatch)
     w_in, w_out = reference_shared_negatives(corpus, cfg)
     assert np.abs(w_in).max() > 0.05  # it trained
-    got, _ = train_hogwild(corpus, dataclasses.replace(cfg, final_vectors="avg"), progress=False)
+    got, _ = train_corpus(corpus, dataclasses.replace(cfg, final_vectors="avg"), progress=False)
     np.testing.assert_allclose(got.vectors, (w_in + w_out) / 2, rtol=1e-4, atol=1e-5)
-    per_pair, _ = train_hogwild(
+    per_pair, _ = train_corpus(
         corpus, dataclasses.replace(cfg, shared_negatives=False, final_vectors="avg"), progress=False
     )
     assert not np.allclose(per_pair.vectors, got.vectors, rtol=1e-4, atol=1e-5)  # the option does something
@@ -241,9 +242,9 @@ def test_shared_negatives_are_hogwilds_skip_gram_default(planted_corpus):
     assert not fastw2v.Config(shared_negatives=False).resolved_shared_negatives()
     assert not fastw2v.Config(sg=0).resolved_shared_negatives()
     fastw2v.Config(backend="torch", device="cpu")  # the default is no error on torch
-    default, _ = train_hogwild(planted_corpus, BASE, progress=False)
-    shared, _ = train_hogwild(planted_corpus, dataclasses.replace(BASE, shared_negatives=True), progress=False)
-    per_pair, _ = train_hogwild(planted_corpus, dataclasses.replace(BASE, shared_negatives=False), progress=False)
+    default, _ = train_corpus(planted_corpus, BASE, progress=False)
+    shared, _ = train_corpus(planted_corpus, dataclasses.replace(BASE, shared_negatives=True), progress=False)
+    per_pair, _ = train_corpus(planted_corpus, dataclasses.replace(BASE, shared_negatives=False), progress=False)
     assert np.array_equal(default.vectors, shared.vectors) and not np.array_equal(default.vectors, per_pair.vectors)
     with pytest.raises(fastw2v.UserError, match="shared_negatives is an option of the hogwild backend"):
         fastw2v.Config(backend="torch", shared_negatives=True)

@@ -11,7 +11,7 @@ import pytest
 import fastw2v
 from fastw2v.batching import NumbaBatches
 from fastw2v.errors import UserError, setting
-from fastw2v.hogwild import init_weights, train_hogwild
+from fastw2v.hogwild import init_weights
 from fastw2v.huffman import build_tree, score_sentences
 from fastw2v.stats import Weights
 from fastw2v.train import train_corpus
@@ -136,7 +136,7 @@ def test_equals_word2vec_c_in_numpy(sg, negative, cbow_mean, locked, hot, monkey
         np.zeros((V, cfg.vector_size), np.float32),
         lockf if locked else None,
     )
-    train_hogwild(corpus, cfg, progress=False, weights=weights)
+    train_corpus(corpus, cfg, progress=False, weights=weights)
     assert np.abs(reference[2]).max() > 0.01  # the tree trained
     np.testing.assert_allclose(weights.w_in, reference[0], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(weights.syn1, reference[2], rtol=1e-4, atol=1e-5)
@@ -149,7 +149,7 @@ def test_equals_word2vec_c_in_numpy(sg, negative, cbow_mean, locked, hot, monkey
 @pytest.mark.parametrize("options", [{"sg": 1}, {"sg": 0}, {"sg": 1, "workers": 2}, {"sg": 0, "negative": 5}])
 def test_planted_structure_is_learnt(planted_corpus, options):
     cfg = dataclasses.replace(BASE, **{"hs": True, "negative": 0, **options})
-    vectors, stats = train_hogwild(planted_corpus, cfg, progress=False)
+    vectors, stats = train_corpus(planted_corpus, cfg, progress=False)
     assert own_group_precision(vectors) >= 0.9
     losses = [loss for _, loss in stats.loss_history]
     assert np.mean(losses[-4:]) < np.mean(losses[:4]) - 0.3
@@ -204,7 +204,7 @@ def test_vectors_lockf_of_the_wrong_length_is_one_line(planted_corpus):
     V, d = len(planted_corpus.vocab), BASE.vector_size
     w_in, w_out = init_weights(V, d, 1)
     with pytest.raises(UserError, match="one per word"):
-        train_hogwild(planted_corpus, BASE, progress=False, weights=Weights(w_in, w_out, None, np.ones(3)))
+        train_corpus(planted_corpus, BASE, progress=False, weights=Weights(w_in, w_out, None, np.ones(3)))
 
 
 def test_word2vec_score_is_the_kernels_log_probability():
