@@ -64,6 +64,7 @@ from .kernel_threads import (
     claim_block,
     draw_ahead,
     draw_bucket,
+    draw_next,
     end_thread,
     hot_copies,
     lr_at,
@@ -224,27 +225,26 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
             slot, g = 0, first
             if first < end:
                 key = y[first] if shared else o[first]
-                draw_bucket(ring, 0, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
+                draw_bucket(ring, 0, key, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
             while g < end:  # the pairs g .. h - 1 of one center
                 h = center_end(y, g, end)
                 center = kept[y[g]]
                 lr = np.float32(lr_at(lr_start, lr_end, position0 + positions[y[g]], total))
-                if shared:
-                    if h < end:  # the next center's
-                        draw_bucket(
-                            ring, 1 - slot, y[h], sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d
-                        )
+                if shared:  # the next center's negatives
+                    # fmt: off
+                    draw_next(ring, 1 - slot, y, o, g, end, True, sampler, lo, size, base_neg, base_coin, negative,
+                              hot, w_out, d)
+                    # fmt: on
                     sampled = (y[g] & LOSS_EVERY_MASK) == 0
                 for t in range(g, h):
                     ctx = kept[x[t]]
                     if t + PREFETCH_PAIRS < end:
                         prefetch_pair(kept, x, y, t + PREFETCH_PAIRS, hot, w_in, w_out, d)
-                    if not shared:
-                        if t + 1 < end:
-                            key = o[t + 1]
-                            draw_bucket(
-                                ring, 1 - slot, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d
-                            )
+                    if not shared:  # the next pair's negatives
+                        # fmt: off
+                        draw_next(ring, 1 - slot, y, o, t, end, False, sampler, lo, size, base_neg, base_coin,
+                                  negative, hot, w_out, d)
+                        # fmt: on
                         sampled = (o[t] & LOSS_EVERY_MASK) == 0
                     # fmt: off
                     loss += train_targets(

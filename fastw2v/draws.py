@@ -96,10 +96,17 @@ def build_alias_table(weights):
 
 
 @numba.njit(cache=True, inline="always")
+def alias_column(n, base_col, index):
+    """The column of an alias table of ``n`` columns that slot ``index`` of the column's stream picks: what a
+    draw reads, so that the kernels can prefetch it a step early."""
+    return (draw(base_col, index) * n) >> 32
+
+
+@numba.njit(cache=True, inline="always")
 def alias_draw(table, base_col, base_coin, index):
     """The word drawn from ``table`` (``build_alias_table``) at slot ``index`` of the column's and the coin's streams:
     the column, or its alias."""
-    col = (draw(base_col, index) * table.shape[0]) >> 32
+    col = alias_column(table.shape[0], base_col, index)
     return col if draw(base_coin, index) < table[col, 0] else table[col, 1]
 
 
@@ -124,7 +131,7 @@ def partition_sampler(q, partition, n):
 @numba.njit(cache=True, inline="always")
 def partition_draw(sampler, lo, size, base_col, base_coin, index):
     """``alias_draw`` from the partition whose rows of ``sampler`` are lo .. lo + size - 1: the word drawn."""
-    col = lo + ((draw(base_col, index) * size) >> 32)
+    col = lo + alias_column(size, base_col, index)
     return sampler[col, 1] if draw(base_coin, index) < sampler[col, 0] else sampler[col, 2]
 
 

@@ -14,16 +14,14 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from .draws import alias_draw, partition_draw
+from .draws import alias_column, alias_draw, partition_draw
 from .huffman import MAX_CODE_LENGTH
 from .pair_step import LOSS_EVERY_MASK
 
 
-@intrinsic
-def prefetch_line(typingctx, arr, i, j):
-    """llvm.prefetch of arr[i, j]'s cache line for writing (PREFETCHW on x86), kept in all cache levels; a hint,
-    never a fault. Every row prefetched here is written soon after it is read; fetched for writing, its line
-    arrives exclusive, so when another thread last wrote it the write needs no second trip between cores."""
+def prefetch_codegen(rw):
+    """The code of llvm.prefetch of arr[i, j]'s cache line, kept in all cache levels, for writing (rw=1) or
+    reading (rw=0): a hint, never a fault."""
 
     def codegen(context, builder, sig, args):
         aryty = sig.args[0]
@@ -34,10 +32,25 @@ def prefetch_line(typingctx, arr, i, j):
         fn = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8"
         )
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, rw), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
-    return types.void(arr, i, j), codegen
+    return codegen
+
+
+@intrinsic
+def prefetch_line(typingctx, arr, i, j):
+    """Prefetch arr[i, j]'s cache line for writing (PREFETCHW on x86). Every row prefetched so is written soon
+    after it is read; fetched for writing, its line arrives exclusive, so when another thread last wrote it the
+    write needs no second trip between cores."""
+    return types.void(arr, i, j), prefetch_codegen(1)
+
+
+@intrinsic
+def prefetch_read(typingctx, arr, i, j):
+    """Prefetch arr[i, j]'s cache line for reading: for tables the threads share and never write (a line
+    prefetched for writing would travel between their cores)."""
+    return types.void(arr, i, j), prefetch_codegen(0)
 
 
 @intrinsic
@@ -81,25 +94,45 @@ def lr_at(lr_start, lr_end, position, total):
 @numba.njit(cache=True, fastmath=True, inline="always")
 def draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_out, d):
     """Draw the negatives of index ``key`` (a pair, or a center with shared negatives) into ``ring[key & 1]``
-    and prefetch their output rows: they are needed one step later, when the row reads would stall. The draws:
-    ``cpu_kernels.Draws``' alias table, streams and k, unpacked (a tuple argument costs atomic reference counts)."""
+    and prefetch their output rows: they are needed one step later, when the row reads would stall. The alias
+    table's entries that index key + 1's draws read are prefetched too (the table outgrows L2 at V in the tens of
+    thousands, and each draw's row address waits on its entry). The draws: ``cpu_kernels.Draws``' alias table,
+    streams and k, unpacked (a tuple argument costs atomic reference counts)."""
+    n = alias_table.shape[0]
     for t in range(negative):
         w = alias_draw(alias_table, base_neg, base_coin, key * negative + t)
         ring[key & 1, t] = w
         if w >= hot:
             prefetch_row(w_out, w, d)
+        prefetch_read(alias_table, alias_column(n, base_neg, (key + 1) * negative + t), 0)
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def draw_bucket(ring, slot, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d):
+def draw_bucket(ring, slot, key, next_key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d):
     """``draw_ahead`` in a bucket (``buckets.Buckets``): the negatives of index ``key`` from the partition at rows
     lo .. lo + size - 1 of the stacked ``sampler``, with the two streams and k, into ``ring[slot]``, and their rows
-    prefetched."""
+    prefetched, with the sampler's entries that index ``next_key``'s draws read."""
     for t in range(negative):
         w = partition_draw(sampler, lo, size, base_neg, base_coin, key * negative + t)
         ring[slot, t] = w
         if w >= hot:
             prefetch_row(w_out, w, d)
+        prefetch_read(sampler, lo + alias_column(size, base_neg, next_key * negative + t), 0)
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def draw_next(ring, slot, y, o, t, end, shared, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d):
+    """``draw_bucket`` of the draw after pair t's in a list of pairs that ends before ``end``
+    (``cpu_kernels.train_pairs``) into ``ring[slot]``, if there is one: with shared negatives the next center's (t is
+    a center's first pair), else pair t + 1's; the entries of the draw after it are prefetched."""
+    if shared:
+        t = center_end(y, t, end)
+        if t < end:
+            after = y[min(center_end(y, t, end), end - 1)]
+            draw_bucket(ring, slot, y[t], after, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
+    elif t + 1 < end:
+        after = o[min(t + 2, end - 1)]
+        draw_bucket(ring, slot, o[t + 1], after, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
 
 
 @numba.njit(cache=True, inline="always")
