@@ -4,7 +4,7 @@ blocks, with the per-pair step of ``pair_step`` and ``hs_step`` and the thread m
 fixed arguments travel as NamedTuples: ``Model`` (``CbowModel`` for CBOW), ``Draws`` and ``LrDecay``. ``hogwild``
 drives them.
 
-Blocks. Each thread claims the next block (``kernel_threads.claim_block``, an atomic counter) until none is left, so
+Blocks. Each thread claims the next block (``intrinsics.claim_block``, an atomic counter) until none is left, so
 a thread that runs slower (a core shared with another process, a block with rarer, uncached rows) takes fewer blocks,
 and the threads reach the chunk's end within one block of each other. The blocks' order does not change what a pair
 is: its negatives, sampled loss and learning rate come from its index and position, so one thread, taking the blocks
@@ -59,9 +59,9 @@ import numpy as np
 
 from .example_step import train_cbow_window, train_skipgram_pair
 from .huffman import HuffmanTree
+from .intrinsics import claim_block
 from .kernel_threads import (
     center_end,
-    claim_block,
     draw_ahead,
     draw_bucket,
     draw_next,

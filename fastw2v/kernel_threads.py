@@ -1,6 +1,5 @@
 """What each thread of the CPU trainer's parallel kernels (``cpu_kernels``) does around its pairs, as numba helpers
-inlined into them: the two intrinsics (a write prefetch and an
-atomic block counter), the learning rate at a token position, the negatives drawn one step ahead and the rows
+inlined into them: the learning rate at a token position, the negatives drawn one step ahead and the rows
 prefetched, a center's run in a list of pairs, a thread's own arrays, its private copies of the hot rows and their
 merges into the shared ones, and its figures at the end.
 
@@ -10,69 +9,18 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba.core import cgutils, types
-from numba.extending import intrinsic
 
 from .draws import alias_column, alias_draw, partition_draw
 from .huffman import MAX_CODE_LENGTH
+from .intrinsics import prefetch_read, prefetch_write
 from .pair_step import LOSS_EVERY_MASK
-
-
-def prefetch_codegen(rw):
-    """The code of llvm.prefetch of arr[i, j]'s cache line, kept in all cache levels, for writing (rw=1) or
-    reading (rw=0): a hint, never a fault."""
-
-    def codegen(context, builder, sig, args):
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
-        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8"
-        )
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, rw), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return codegen
-
-
-@intrinsic
-def prefetch_line(typingctx, arr, i, j):
-    """Prefetch arr[i, j]'s cache line for writing (PREFETCHW on x86). Every row prefetched so is written soon
-    after it is read; fetched for writing, its line arrives exclusive, so when another thread last wrote it the
-    write needs no second trip between cores."""
-    return types.void(arr, i, j), prefetch_codegen(1)
-
-
-@intrinsic
-def prefetch_read(typingctx, arr, i, j):
-    """Prefetch arr[i, j]'s cache line for reading: for tables the threads share and never write (a line
-    prefetched for writing would travel between their cores)."""
-    return types.void(arr, i, j), prefetch_codegen(0)
-
-
-@intrinsic
-def claim_block(typingctx, counter):
-    """Atomically add 1 to counter[0] and return its value before: the index of the next unclaimed block
-    (an LLVM ``atomicrmw add``, LOCK XADD on x86)."""
-
-    def codegen(context, builder, sig, args):
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        zero = context.get_constant(types.intp, 0)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [zero], wraparound=False)
-        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "monotonic")
-
-    return types.int64(counter), codegen
 
 
 @numba.njit(cache=True, inline="always")
 def prefetch_row(w, row, d):
     """Prefetch the d columns of w[row] for writing, a line at a time."""
     for c in range(0, d, 16):  # one 64-byte line holds 16 float32
-        prefetch_line(w, row, c)
+        prefetch_write(w, (row, c))
 
 
 @numba.njit(cache=True, inline="always")
@@ -104,7 +52,7 @@ def draw_ahead(ring, key, alias_table, base_neg, base_coin, negative, hot, w_out
         ring[key & 1, t] = w
         if w >= hot:
             prefetch_row(w_out, w, d)
-        prefetch_read(alias_table, alias_column(n, base_neg, (key + 1) * negative + t), 0)
+        prefetch_read(alias_table, (alias_column(n, base_neg, (key + 1) * negative + t), 0))
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
@@ -117,7 +65,7 @@ def draw_bucket(ring, slot, key, next_key, sampler, lo, size, base_neg, base_coi
         ring[slot, t] = w
         if w >= hot:
             prefetch_row(w_out, w, d)
-        prefetch_read(sampler, lo + alias_column(size, base_neg, next_key * negative + t), 0)
+        prefetch_read(sampler, (lo + alias_column(size, base_neg, next_key * negative + t), 0))
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
