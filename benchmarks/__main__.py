@@ -6,6 +6,7 @@
     python -m benchmarks --device cuda        # plus the CUDA group: torch words/s for batch sizes 2^14..2^20
     python -m benchmarks --corpus FILE_OR_DIR --repeat 5 --out results.json
     python -m benchmarks --rows hogwild,corpus_file,word2vec.c --rounds 3 --repeat 2   # ratios robust to drift
+    python -m benchmarks --rows 'hogwild, 2 threads$,hogwild, 1 thread,per-pair,hogwild CBOW' --whole-corpus
 
 No asv environment machinery: each row runs in a fresh ``python -m benchmarks --_row ...`` subprocess (its
 repeats inside it, after one untimed setup), so a row's peak RSS (VmHWM of that process; the
@@ -16,6 +17,12 @@ alike, instead of whichever rows ran during a slow spell. Slow rows (the tutoria
 the CPU) run on a slice of the corpus, or a fixed number of batches, and are scaled to a rate; the table's
 ``tokens`` column says which.
 
+The hogwild trainers' rows (skip-gram with per-pair or shared negatives, CBOW) get a ``% of roofline``: their
+words/s over the bound ``benchmarks.roofline`` gives their trainer at the row's threads, from one probe of this
+machine before the rows run (a few seconds; ``--no-roofline`` skips it) and the keep rate and contexts a center
+counted on the row's slice of the corpus. ``--out`` writes a results file: command, commit, machine (CPU model) and
+date first.
+
 The rows are ``benchmarks.rows``' typed table, the table's text is ``benchmarks.report``'s (the machine's CPU model
 first) and ``--profile``'s section is ``benchmarks.profile``'s.
 """
@@ -25,14 +32,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shlex
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 
-from . import report
+from . import report, roofline
 from .benchmarks import common
 from .profile import where_the_time_goes
 from .rows import Row, plan
@@ -142,7 +151,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rows",
         default=None,
-        help="only rows whose label contains this text (or one of these, comma-separated: hogwild,word2vec.c)",
+        help="only rows whose label contains this text, or one of these, separated by commas without a space after "
+        "them (hogwild,word2vec.c; a comma and a space belong to the text); a text ending in $ must end the label "
+        "('hogwild, 2 threads$': not its variants)",
     )
     p.add_argument(
         "--rounds",
@@ -160,14 +171,30 @@ def parser() -> argparse.ArgumentParser:
         help="add the large memory rows: 300M tokens and a 50M-token "
         "line against 50M in lines (~30 min more on 2 cores, ~2 GB of temporary text)",
     )
+    p.add_argument(
+        "--whole-corpus",
+        action="store_true",
+        help="the hogwild, gensim and word2vec.c rows on the whole corpus, not their first 2M tokens (500k: --quick)",
+    )
+    p.add_argument(
+        "--no-roofline",
+        action="store_true",
+        help="skip the roofline probe (a few seconds before the rows); the %% of roofline column stays blank",
+    )
     p.add_argument("--_row", default=None, help=argparse.SUPPRESS)
     return p
 
 
+def matches(text: str, label: str) -> bool:
+    """Whether ``label`` contains ``text``, or ends with it when ``text`` ends in ``$``."""
+    return label.endswith(text[:-1]) if text.endswith("$") else text in label
+
+
 def select_rows(args) -> list[Row]:
-    """The plan's rows whose label contains one of ``--rows``'s comma-separated texts (all without it)."""
-    wanted = [w.strip() for w in (args.rows or "").split(",") if w.strip()]
-    return [row for row in plan(args) if not wanted or any(w in row.label for w in wanted)]
+    """The plan's rows that one of ``--rows``'s texts ``matches`` (all without it). The texts are separated by commas
+    not followed by a space: ``, `` is part of a label ('fastw2v hogwild, 1 thread')."""
+    wanted = [w.strip() for w in re.split(r",(?! )", args.rows or "") if w.strip()]
+    return [row for row in plan(args) if not wanted or any(matches(w, row.label) for w in wanted)]
 
 
 def numba_threading_layer() -> str:
@@ -200,6 +227,32 @@ def run_rounds(rows: list[Row], args, corpus_description: str, started: float) -
     return results
 
 
+def roofline_bounds(rows: list[Row], args, full) -> tuple[list[float | None], dict | None]:
+    """Each row's words/s bound (None for a row without a ``roofline`` trainer) and what they came from: one probe of
+    this machine, and the keep rate and contexts a center counted on each bounded row's slice; all None with
+    ``--no-roofline`` (the second then says so) or when no row has a bound."""
+    bounded = [row for row in rows if row.roofline]
+    if args.no_roofline or not bounded:
+        return [None] * len(rows), (dict(skipped="--no-roofline") if bounded else None)
+    settings = common.SETTINGS
+    dim, window, negative = settings["vector_size"], settings["window"], settings["negative"]
+    machine = roofline.probe(dim, len(full.vocab))
+    shapes = {
+        tokens: roofline.corpus_shape(common.corpus(args.corpus, tokens), window, settings["sample"])
+        for tokens in dict.fromkeys(row.tokens for row in bounded)
+    }
+
+    def bound(row: Row) -> float | None:
+        if not row.roofline:
+            return None
+        shape = shapes[row.tokens]
+        cost = next(c for c in roofline.center_costs(dim, negative, shape.contexts) if c.trainer == row.roofline)
+        rows_per_s = machine.rows_per_s["model, Zipf"]
+        return roofline.words_per_s_bound(cost, machine.gflops, rows_per_s, shape.keep, row.settings["threads"])
+
+    return [bound(row) for row in rows], dict(probe=asdict(machine), corpus=[asdict(s) for s in shapes.values()])
+
+
 def main(argv=None) -> int:
     p = parser()
     args = p.parse_args(argv)
@@ -217,11 +270,16 @@ def main(argv=None) -> int:
         args.device = "cpu"
 
     started = time.perf_counter()
+    command = ["python", "-m", "benchmarks", *(argv if argv is not None else sys.argv[1:])]
+    head = common.results_header(command)  # before the rows: the commit they ran
     info = report.machine()
     full = common.full_corpus(args.corpus)  # encode once (cached) before the rows start
     info["numba_threading_layer"] = numba_threading_layer()
     rows = select_rows(args)
+    bounds, info["roofline"] = roofline_bounds(rows, args, full)  # before the rows: the machine alone
     results = run_rounds(rows, args, full.description, started)
+    for result, bound in zip(results, bounds):
+        result["roofline_words_per_s"] = bound
     info["load_average_end"] = os.getloadavg()
     text = report.table(rows, results, info)
     print(text, flush=True)
@@ -230,13 +288,11 @@ def main(argv=None) -> int:
         section, profiles = where_the_time_goes(args, rows, full)
         text += section
         print(section)
-    print(
-        f"\n(total {time.perf_counter() - started:.0f} s; "
-        f"command: python -m benchmarks {shlex.join(argv if argv is not None else sys.argv[1:])})"
-    )
-    if args.out:
+    print(f"\n(total {time.perf_counter() - started:.0f} s; command: {shlex.join(command)}; commit: {head['commit']})")
+    if args.out:  # a results file: command, commit, machine (CPU model) and date first, then the machine's details
         with open(args.out, "w") as f:
-            json.dump(dict(machine=info, args=vars(args), rows=results, profiles=profiles, table=text), f, indent=1)
+            out = dict(head, machine_details=info, args=vars(args), rows=results, profiles=profiles, table=text)
+            json.dump(out, f, indent=1)
     return 0
 
 

@@ -4,19 +4,14 @@ rows, the table, and the results file with its command, commit, machine (CPU mod
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import sys
-import time
 
 import numpy as np
 
 import fastw2v
 
-from .benchmarks.common import cpu_model
+from .benchmarks.common import results_header
 from .quality_train import gensim_kind
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def neighbour_agreement(a: fastw2v.Vectors, b: fastw2v.Vectors, n_words: int = 1000, topn: int = 10) -> float:
@@ -69,38 +64,9 @@ def write_results(path: str, head: dict, names: dict, rows: list[dict], **more) 
 
 
 def header(argv: list[str]) -> dict:
-    """The command, commit, machine and date of this run, taken once at its start (a commit made while it runs
-    is not its code)."""
-    gpu = gpu_name()
-    return dict(
-        command=shlex.join(argv),
-        commit=git_commit(),
-        machine=f"{os.cpu_count()}-core {cpu_model()}, {gpu or 'no GPU'}",
-        date=time.strftime("%Y-%m-%d"),
-        cpus=os.cpu_count(),
-        gpu=gpu,
-    )
-
-
-def git_commit() -> str | None:
-    """The checkout's short commit, '+' when the code (fastw2v/, benchmarks/*.py) differs from it; None outside a
-    git checkout."""
-    import subprocess
-
-    def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=os.path.dirname(HERE), capture_output=True, text=True, check=True).stdout
-
-    try:
-        changed = git("status", "--porcelain", "-uno", "--", "fastw2v", "benchmarks/*.py").strip()
-        return git("rev-parse", "--short", "HEAD").strip() + ("+" if changed else "")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def gpu_name() -> str | None:
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    """The command, commit, machine (CPU model and GPU) and date of this run, taken once at its start (a commit made
+    while it runs is not its code): ``common.results_header``."""
+    return results_header(argv)
 
 
 def gap(row: dict, reference: dict | None, key: str, spec: str) -> str:

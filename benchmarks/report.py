@@ -1,5 +1,5 @@
 """The runner's markdown table: the machine it ran on (CPU model included), then one line per row with its median
-rate and its ratios to the rows ``benchmarks.rows`` gives it."""
+rate, its ratios to the rows ``benchmarks.rows`` gives it and the share of its roofline it reaches."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import platform
 import statistics
 
 from .benchmarks import common
+from .roofline import share_of_bound
 from .rows import Row
 
 HEADER = [
     "| group | implementation | tokens | median rate | runs (min–max) | × baseline | × gensim corpus_file "
-    "| × word2vec.c | peak RSS MiB |",
-    "|---|---|---:|---:|---|---:|---:|---:|---:|",
+    "| × word2vec.c | % of roofline | peak RSS MiB |",
+    "|---|---|---:|---:|---|---:|---:|---:|---:|---:|",
 ]
 
 
@@ -61,10 +62,18 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{r:,.0f}×" if r >= 100 else f"{r:.3g}×"
 
 
+def percent_of_roofline(rate: float | None, bound: float | None) -> str:
+    """The ``% of roofline`` cell: a row's median words/s over its trainer's bound; a dash without either."""
+    share = share_of_bound(rate, bound)
+    if share is None:
+        return "-"
+    return f"{100 * share:.0f}%" if share >= 0.1 else f"{100 * share:.2g}%"
+
+
 def line(row: Row, result: dict, rate: dict[Row, float]) -> str:
     """The row's line of the table: ``rate`` holds the median rate of every row that ran."""
     if "rates" not in result:
-        return f"| {row.group} | {row.label} | - | skipped: {result['skipped']} | | | | | |"
+        return f"| {row.group} | {row.label} | - | skipped: {result['skipped']} | | | | | | |"
     med = statistics.median(result["rates"])
     spread = f"{len(result['rates'])} ({fmt(min(result['rates']))}–{fmt(max(result['rates']))})"
     if result.get("skipped_rounds"):
@@ -74,9 +83,28 @@ def line(row: Row, result: dict, rate: dict[Row, float]) -> str:
         rss += f" + workers {result['children_maxrss_mib']:.0f}"
     tokens = f"{result['tokens']:,}" + (f" ({result['note']})" if result["note"] else "")
     ratios = [ratio(med, rate.get(other)) for other in (row.baseline, row.gensim, row.word2vec_c)]
+    roof = percent_of_roofline(med, result.get("roofline_words_per_s"))
     return (
         f"| {row.group} | {row.label} | {tokens} | {fmt(med)} {result['unit']} | {spread} | {' | '.join(ratios)} "
-        f"| {rss} |"
+        f"| {roof} | {rss} |"
+    )
+
+
+def roofline_note(roof: dict | None) -> str:
+    """What the ``% of roofline`` column divides by (``info["roofline"]``, from ``roofline_bounds``)."""
+    if not roof:
+        return ""
+    if "probe" not in roof:
+        return " % of roofline: not measured (--no-roofline)."
+    probe = roof["probe"]
+    counted = "; ".join(
+        f"{c['keep']:.1%} of {c['tokens']:,} tokens kept, {c['contexts']:.2f} contexts a center" for c in roof["corpus"]
+    )
+    return (
+        " % of roofline: the row's words/s over its trainer's bound at its threads (python -m benchmarks.roofline): "
+        "threads / (keep × the slower of flops / GFLOP/s and rows / rows/s, per center); one core here: "
+        f"{probe['gflops']:.1f} GFLOP/s, {probe['rows_per_s']['model, Zipf'] / 1e6:.1f}M Zipfian rows/s of a "
+        f"{probe['sizes_mib']['model']:.0f} MiB model; counted: {counted}."
     )
 
 
@@ -92,7 +120,7 @@ def heading(info: dict, corpus: str) -> list[str]:
         "word2vec.c's CBOW. Rates: median of the runs; words/s = in-vocabulary tokens before sub-sampling per second "
         "of training. × baseline: against the tutorial (pipeline, training), the Python encoder with the same "
         "tokenizer (ingest: the corpus's raw text as .txt, both passes), the first size (memory), one process of the "
-        "same backend on all cores (distributed).",
+        "same backend on all cores (distributed)." + roofline_note(info.get("roofline")),
         "",
     ]
 

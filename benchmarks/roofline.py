@@ -1,6 +1,6 @@
 """What this machine allows the CPU trainers: a roofline per center, from two measured rates.
 
-    python -m benchmarks.roofline [--dim 100] [--vocab 71290] [--threads 2] [--json out.json]
+    python -m benchmarks.roofline [--corpus DIR] [--dim 100] [--threads 2] [--json out.json]
 
 The probe measures, on one core, (1) the arithmetic rate of the trainers' inner loops: a dot product of two rows
 then two row updates (axpy), on rows of ``dim`` floats that stay in the L1 cache, and (2) random row fetches from
@@ -9,10 +9,13 @@ independently (the rate when many loads are in flight) and as a chain (each inde
 latency); and the model's rows drawn as a corpus's words are (rank r with probability ~ 1/r), which is how the
 trainers fetch them: the frequent words' rows stay in the caches.
 
-The model then counts, per center word, the flops and the rows each trainer touches (word2vec.c's arithmetic, with
-the window's mean reach and the keep rate after sub-sampling given), and bounds its words/s on ``threads`` cores
-by the slower of the two: flops / the arithmetic rate, rows / the Zipfian row rate at the model's size. A trainer's
-measured words/s over this bound is the fraction of its roofline that it reaches (docs/performance.md).
+The model then counts, per center word, the flops and the rows each trainer touches (word2vec.c's arithmetic), and
+bounds its words/s on ``threads`` cores by the slower of the two: flops / the arithmetic rate, rows / the Zipfian row
+rate at the model's size. The share of tokens kept after sub-sampling and the mean number of contexts of a kept
+center are counted on the corpus (``corpus_shape``: the trainers' own sub-sampling and windows, epoch 0), the
+vocabulary is the corpus's; ``--keep``, ``--contexts`` and ``--vocab`` set them instead. A trainer's measured words/s
+over this bound is the fraction of its roofline that it reaches: the runner's ``% of roofline`` column
+(``python -m benchmarks``; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -20,15 +23,19 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from dataclasses import asdict, dataclass
 
 import numba
 import numpy as np
 
+from benchmarks.benchmarks import common
 from benchmarks.benchmarks.common import cpu_model
 
 FLOAT_BYTES = 4
+# The trainers the model bounds (``CenterCost.trainer``; a runner row names its own in ``Row.roofline``)
+SG_PER_PAIR, SG_SHARED, CBOW = "skip-gram, per-pair negatives", "skip-gram, shared negatives", "CBOW"
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -163,10 +170,47 @@ def center_costs(dim: int, negative: int, contexts: float) -> list[CenterCost]:
     targets = negative + 1
     pair_flops = 6 * dim * targets + 2 * dim
     return [
-        CenterCost("skip-gram, per-pair negatives", contexts * pair_flops, contexts * (1 + targets)),
-        CenterCost("skip-gram, shared negatives", contexts * pair_flops, contexts * 2 + negative),
-        CenterCost("CBOW", 3 * dim * contexts + 6 * dim * targets, contexts + targets),
+        CenterCost(SG_PER_PAIR, contexts * pair_flops, contexts * (1 + targets)),
+        CenterCost(SG_SHARED, contexts * pair_flops, contexts * 2 + negative),
+        CenterCost(CBOW, 3 * dim * contexts + 6 * dim * targets, contexts + targets),
     ]
+
+
+@dataclass
+class CorpusShape:
+    """What a corpus gives the trainers per token: counted, not assumed."""
+
+    tokens: int  # in-vocabulary tokens (the words of words/s)
+    keep: float  # the share of them kept after sub-sampling: the centers
+    contexts: float  # the mean number of contexts of a kept center (skip-gram pairs per kept token)
+
+
+def corpus_shape(corpus, window: int = 5, sample: float = 1e-3, seed: int = 1, chunk_tokens: int = 1 << 20):
+    """``corpus``'s ``CorpusShape`` in epoch 0, chunk by chunk as hogwild trains it: fastw2v's own sub-sampling and
+    shrunk windows (``windowed_chunk``, the same draws), so the counts are the trainers' exactly."""
+    from fastw2v.draws import keep_thresholds
+    from fastw2v.windows import windowed_chunk
+
+    thresholds = keep_thresholds(corpus.vocab.counts, sample)
+    bounds = corpus.chunk_bounds(chunk_tokens)
+    kept = pairs = 0
+    for c in range(bounds.shape[0] - 1):
+        ids, starts = corpus.chunk(bounds, c)
+        chunk_kept, _, pair_offsets, _ = windowed_chunk(ids, starts, thresholds, window, True, seed, 0, c)
+        kept, pairs = kept + chunk_kept.shape[0], pairs + int(pair_offsets[-1])
+    return CorpusShape(tokens=int(corpus.n_tokens), keep=kept / max(corpus.n_tokens, 1), contexts=pairs / max(kept, 1))
+
+
+def words_per_s_bound(cost: CenterCost, gflops: float, rows_per_s: float, keep: float, threads: int) -> float:
+    """The words/s (tokens before sub-sampling) that ``threads`` cores allow a trainer of ``cost`` per center, at
+    ``gflops`` and ``rows_per_s`` a core, ``keep`` of the tokens being centers: the slower of flops and rows."""
+    per_center = max(cost.flops / (gflops * 1e9), cost.rows / rows_per_s)
+    return threads / (keep * per_center)
+
+
+def share_of_bound(words_per_s: float | None, bound: float | None) -> float | None:
+    """A measured words/s over its bound (0.5: half the roofline); None without either."""
+    return words_per_s / bound if words_per_s and bound else None
 
 
 def bounds(machine: Machine, costs: list[CenterCost], keep: float, threads: int) -> list[dict]:
@@ -176,7 +220,6 @@ def bounds(machine: Machine, costs: list[CenterCost], keep: float, threads: int)
     out = []
     for cost in costs:
         compute, memory = cost.flops / flops_per_s, cost.rows / rows_per_s
-        per_center = max(compute, memory)
         out.append(
             dict(
                 trainer=cost.trainer,
@@ -185,28 +228,43 @@ def bounds(machine: Machine, costs: list[CenterCost], keep: float, threads: int)
                 compute_ns=compute * 1e9,
                 memory_ns=memory * 1e9,
                 bound="compute" if compute >= memory else "memory",
-                words_per_s=threads / (keep * per_center),
+                words_per_s=words_per_s_bound(cost, machine.gflops, rows_per_s, keep, threads),
             )
         )
     return out
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dim", type=int, default=100)
-    parser.add_argument("--vocab", type=int, default=71_290, help="words of the model (IMDB at min_count 5)")
-    parser.add_argument("--negative", type=int, default=5)
-    parser.add_argument("--window", type=int, default=5)
-    parser.add_argument(
-        "--keep", type=float, default=0.60, help="share of tokens left after sub-sampling (IMDB, sample 1e-3)"
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.roofline", description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--corpus", default=None, help="the corpus counted (default: the runner's, ../shared/data/imdb when present)"
     )
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--json", help="also write the figures here")
-    args = parser.parse_args(argv)
-    machine = probe(args.dim, args.vocab)
-    contexts = args.window + 1  # 2 x the mean reach of a window shrunk uniformly in [1, window]
-    rows = bounds(machine, center_costs(args.dim, args.negative, contexts), args.keep, args.threads)
-    print(f"{machine.cpu} ({platform.machine()}), one core, d={args.dim}")
+    p.add_argument("--dim", type=int, default=100)
+    p.add_argument("--vocab", type=int, default=None, help="words of the model (default: the corpus's)")
+    p.add_argument("--negative", type=int, default=5)
+    p.add_argument("--window", type=int, default=5)
+    p.add_argument("--sample", type=float, default=1e-3, help="the sub-sampling threshold the keep rate is counted at")
+    p.add_argument("--keep", type=float, default=None, help="share of tokens kept by sub-sampling (default: counted)")
+    p.add_argument("--contexts", type=float, default=None, help="mean contexts of a kept center (default: counted)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", help="also write the figures here, opening with command, commit, machine and date")
+    return p
+
+
+def settings(args) -> tuple[int, float, float, CorpusShape | None]:
+    """The vocabulary, keep rate and contexts a center of ``args``: counted on the corpus where not given."""
+    shape = None
+    if args.vocab is None or args.keep is None or args.contexts is None:
+        corpus = common.full_corpus(args.corpus)
+        shape = corpus_shape(corpus, args.window, args.sample)
+        args.vocab = len(corpus.vocab) if args.vocab is None else args.vocab
+    keep = shape.keep if args.keep is None else args.keep
+    contexts = shape.contexts if args.contexts is None else args.contexts
+    return args.vocab, keep, contexts, shape
+
+
+def print_machine(machine: Machine) -> None:
+    print(f"{machine.cpu} ({platform.machine()}), one core, d={machine.dim}")
     print(f"arithmetic (dot + 2 axpy, rows in L1): {machine.gflops:.1f} GFLOP/s")
     for label in machine.rows_per_s:
         print(
@@ -214,7 +272,18 @@ def main(argv=None) -> None:
             f"{machine.rows_per_s[label] / 1e6:6.1f}M rows/s independent"
             + ("" if np.isnan(machine.row_latency_ns[label]) else f", {machine.row_latency_ns[label]:6.1f} ns chained")
         )
-    print(f"\nper center: {contexts} contexts, {args.negative} negatives, {args.keep:.0%} of tokens kept")
+
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser().parse_args(argv)
+    head = common.results_header(["python", "-m", "benchmarks.roofline", *argv])  # before the run: its commit
+    vocab, keep, contexts, shape = settings(args)
+    machine = probe(args.dim, vocab)
+    rows = bounds(machine, center_costs(args.dim, args.negative, contexts), keep, args.threads)
+    print_machine(machine)
+    counted = f"counted on {shape.tokens:,} tokens" if shape else "given"
+    print(f"\nper center: {contexts:.2f} contexts, {args.negative} negatives, {keep:.1%} of tokens kept ({counted})")
     print(f"{'trainer':32s} {'kflops':>7s} {'rows':>5s} {'compute':>9s} {'memory':>9s}  {'bound':7s} {'words/s':>8s}")
     for r in rows:
         print(
@@ -222,8 +291,10 @@ def main(argv=None) -> None:
             f"{r['compute_ns']:7.0f}ns {r['memory_ns']:7.0f}ns  {r['bound']:7s} {r['words_per_s'] / 1e6:7.2f}M"
         )
     if args.json:
+        corpus = None if shape is None else dict(asdict(shape), description=common.full_corpus(args.corpus).description)
+        out = dict(**head, probe=asdict(machine), settings=vars(args), keep=keep, contexts=contexts, corpus=corpus)
         with open(args.json, "w") as f:
-            json.dump(dict(machine=asdict(machine), settings=vars(args), bounds=rows), f, indent=1)
+            json.dump(dict(out, bounds=rows), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,17 @@
 the ratio columns share.
 
 A ``Row`` says what it runs (a ``prepare_*`` workload of ``benchmarks/benchmarks/workloads.py`` and its settings),
-on which slice of the corpus, whether ``--quick`` runs it, and the rows its ratio columns divide by, held as
-references to those rows: renaming a row changes its label and nothing else.
+on which slice of the corpus, whether ``--quick`` runs it, the rows its ratio columns divide by, held as
+references to those rows (renaming a row changes its label and nothing else), and which trainer of
+``benchmarks.roofline`` bounds it (its ``% of roofline`` column).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
+from . import roofline
 from .benchmarks import common
 
 PIPELINE, TRAINING, CUDA = "pipeline (pairs/s)", "training (words/s)", "cuda training (words/s)"
@@ -24,7 +27,9 @@ HS = "hierarchical softmax training, hs=1 negative=0 (words/s)"
 class Row:
     """One row of the table. ``baseline``, ``gensim`` and ``word2vec_c`` are the rows of its three ratio columns
     (× baseline, × gensim corpus_file, × word2vec.c); None leaves the column blank, and a reference row points
-    at itself (1×). Rows compare by identity, so a row is a key of the table's rates."""
+    at itself (1×). ``roofline`` names the trainer of ``benchmarks.roofline`` whose words/s bound, at the row's
+    ``settings["threads"]``, its ``% of roofline`` column divides by; None leaves it blank. Rows compare by
+    identity, so a row is a key of the table's rates."""
 
     group: str
     label: str
@@ -35,6 +40,7 @@ class Row:
     baseline: Row | None = None
     gensim: Row | None = None
     word2vec_c: Row | None = None
+    roofline: str | None = None  # roofline.SG_PER_PAIR, SG_SHARED or CBOW
 
     def record(self) -> dict:
         """What the row's subprocess is given and what its result in ``--out`` starts from."""
@@ -52,13 +58,16 @@ class Slices:
     pipeline: int  # NumbaBatches
     device: int  # DeviceBatches on the CPU
     torch: int  # torch training on the CPU
-    fast: int  # hogwild, gensim, word2vec.c
+    fast: int | None  # hogwild, gensim, word2vec.c; None: the whole corpus
 
     @classmethod
-    def of(cls, quick: bool) -> Slices:
+    def of(cls, quick: bool, whole_corpus: bool = False) -> Slices:
+        """The slices of a run; with ``whole_corpus`` the fast rows take all of the corpus."""
         if quick:
-            return cls(tutorial=20_000, pipeline=1_000_000, device=100_000, torch=20_000, fast=500_000)
-        return cls(tutorial=20_000, pipeline=5_000_000, device=500_000, torch=100_000, fast=2_000_000)
+            size = cls(tutorial=20_000, pipeline=1_000_000, device=100_000, torch=20_000, fast=500_000)
+        else:
+            size = cls(tutorial=20_000, pipeline=5_000_000, device=500_000, torch=100_000, fast=2_000_000)
+        return dataclasses.replace(size, fast=None) if whole_corpus else size
 
 
 def compare(rows: list[Row], baseline: Row | None = None, gensim: Row | None = None, word2vec_c: Row | None = None):
@@ -126,13 +135,14 @@ def torch_cpu_rows(size: Slices, threads: int) -> list[Row]:
 
 def hogwild_rows(size: Slices, threads: int) -> list[Row]:
     """fastw2v's hogwild trainer (all threads first: the distributed rows' baseline) and its variants."""
+    shared, per_pair = roofline.SG_SHARED, roofline.SG_PER_PAIR
     cases = (
-        (f"{threads} threads", dict(threads=threads), True),
-        ("1 thread", dict(threads=1), False),
-        (f"{threads} threads, the 8 x 8 buckets of a job in turn", dict(threads=threads, as_ranks=8), False),
-        (f"{threads} threads, a checkpoint at the end", dict(threads=threads, checkpoint=True), False),
-        (f"per-pair negatives, {threads} threads", dict(threads=threads, shared_negatives=False), True),
-        ("per-pair negatives, 1 thread", dict(threads=1, shared_negatives=False), False),
+        (f"{threads} threads", dict(threads=threads), True, shared),
+        ("1 thread", dict(threads=1), False, shared),
+        (f"{threads} threads, the 8 x 8 buckets of a job in turn", dict(threads=threads, as_ranks=8), False, shared),
+        (f"{threads} threads, a checkpoint at the end", dict(threads=threads, checkpoint=True), False, shared),
+        (f"per-pair negatives, {threads} threads", dict(threads=threads, shared_negatives=False), True, per_pair),
+        ("per-pair negatives, 1 thread", dict(threads=1, shared_negatives=False), False, per_pair),
     )
     return [
         Row(
@@ -142,8 +152,9 @@ def hogwild_rows(size: Slices, threads: int) -> list[Row]:
             dict(backend="hogwild", **settings),
             size.fast,
             quick=quick,
+            roofline=bound,
         )
-        for name, settings, quick in cases
+        for name, settings, quick, bound in cases
     ]
 
 
@@ -203,7 +214,8 @@ def cbow_rows(size: Slices, threads: int) -> list[Row]:
 
     def hogwild(t: int, name: str) -> Row:
         settings = dict(backend="hogwild", threads=t, sg=0)
-        return Row(CBOW, f"fastw2v hogwild CBOW, {name}", "fastw2v_training", settings, size.fast)
+        label = f"fastw2v hogwild CBOW, {name}"
+        return Row(CBOW, label, "fastw2v_training", settings, size.fast, roofline=roofline.CBOW)
 
     def gensim(mode: str) -> Row:
         label = f"gensim 4 CBOW {mode}, {threads} workers"
@@ -298,8 +310,9 @@ def cuda_rows(device: str, quick: bool, tutorial_pipeline: Row, tutorial_trainin
 
 
 def plan(args) -> list[Row]:
-    """Every row of a run with ``args`` (``quick``, ``large``, ``device``), in the table's order."""
-    threads, size = common.cpu_count(), Slices.of(args.quick)
+    """Every row of a run with ``args`` (``quick``, ``large``, ``device``, ``whole_corpus`` when set), in the table's
+    order."""
+    threads, size = common.cpu_count(), Slices.of(args.quick, getattr(args, "whole_corpus", False))
     pipeline = pipeline_rows(size, threads, args.quick)
     tutorial = tutorial_training_row(args.quick, size)
     torch_cpu, hogwild = torch_cpu_rows(size, threads), hogwild_rows(size, threads)

@@ -278,3 +278,97 @@ def test_raw_text_of_a_jsonl_corpus_is_its_text_column(tmp_path, monkeypatch):
     path.write_text('{"text": "one two\\nthree", "source": "a"}\n{"text": "four", "source": "b"}\n', encoding="utf-8")
     with open(common.raw_text_file(str(path)), encoding="utf-8") as f:
         assert f.read() == "one two three\nfour\n"
+
+
+def test_percent_of_roofline_is_the_rate_over_the_bound():
+    assert report.percent_of_roofline(1.5e6, 3e6) == "50%"
+    assert report.percent_of_roofline(4.5e6, 3e6) == "150%"  # above the bound: the model undercounts, shown as is
+    assert report.percent_of_roofline(3.7e4, 1e6) == "3.7%"
+    for rate, bound in ((1e6, None), (None, 1e6), (1e6, 0.0)):
+        assert report.percent_of_roofline(rate, bound) == "-"
+
+
+def test_hogwild_rows_name_the_trainer_that_bounds_them():
+    from benchmarks.roofline import CBOW, SG_PER_PAIR, SG_SHARED
+
+    rows = plan(types.SimpleNamespace(quick=False, large=False, device="cpu"))
+    bound = {row.label: row.roofline for row in rows if row.roofline}
+    t = common.cpu_count()
+    expected = {
+        f"fastw2v hogwild, {t} threads": SG_SHARED,
+        "fastw2v hogwild, 1 thread": SG_SHARED,
+        f"fastw2v hogwild, per-pair negatives, {t} threads": SG_PER_PAIR,
+        "fastw2v hogwild, per-pair negatives, 1 thread": SG_PER_PAIR,
+        f"fastw2v hogwild CBOW, {t} threads": CBOW,
+        "fastw2v hogwild CBOW, 1 thread": CBOW,
+    }
+    assert {label: bound.get(label) for label in expected} == expected
+    # the model has no cost for hs, nor for a job of processes: their column stays blank
+    assert all("hogwild" in label and " hs " not in label and "processes" not in label for label in bound)
+
+
+def fake_roofline(monkeypatch):
+    """The runner's probe and corpus counts replaced by fixed figures: one CBOW center (6 contexts, 5 negatives, d
+    100: 5,400 flops, 12 rows) takes 1 s of arithmetic and 1 s of rows, half the tokens are centers; so a CBOW
+    row's bound is 2 words/s a thread. Returns the list of the probe's calls."""
+    from benchmarks import roofline
+
+    calls = []
+
+    def probe(dim, vocab):
+        calls.append((dim, vocab))
+        return roofline.Machine("test CPU", dim, 5400e-9, {"model, Zipf": 12.0}, {}, {"model": 1.0})
+
+    monkeypatch.setattr(runner.roofline, "probe", probe)
+    monkeypatch.setattr(runner.roofline, "corpus_shape", lambda c, w, s: roofline.CorpusShape(10, 0.5, 6.0))
+    monkeypatch.setattr(runner.common, "corpus", lambda arg, tokens: None)
+    monkeypatch.setattr(runner.common, "full_corpus", lambda arg: types.SimpleNamespace(description="f", vocab="abc"))
+    return calls
+
+
+def test_the_runner_divides_each_hogwild_rate_by_its_bound(monkeypatch, tmp_path, capsys):
+    calls = fake_rows(monkeypatch)
+    probes = fake_roofline(monkeypatch)
+    threads = common.cpu_count()
+    out = tmp_path / "r.json"
+    assert runner.main(["--rows", "hogwild CBOW,4 CBOW iterable", "--repeat", "1", "--out", str(out)]) == 0
+    assert probes == [(100, 3)] and len(calls) == 3  # one probe for the run, the model's d and vocabulary
+    column = report.HEADER[0].split(" | ").index("% of roofline")
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    cells = {line.split(" | ")[1]: line.split(" | ")[column] for line in table[1:]}
+    # row 1 (all threads) measured 1 word/s, row 2 (1 thread) 2, gensim 3: bounds 2 x threads, 2, none
+    assert cells[calls[0]] == report.percent_of_roofline(1.0, 2.0 * threads)
+    assert cells[calls[1]] == "100%" and cells[calls[2]] == "-"
+    written = json.loads(out.read_text())
+    assert list(written)[:4] == ["command", "commit", "machine", "date"] and common.cpu_model() in written["machine"]
+    assert [r["roofline_words_per_s"] for r in written["rows"]] == [2.0 * threads, 2.0, None]
+    assert written["machine_details"]["roofline"]["probe"]["cpu"] == "test CPU"
+    assert "counted: 50.0% of 10 tokens kept, 6.00 contexts a center" in written["table"]
+
+    calls.clear()
+    assert runner.main(["--rows", "hogwild CBOW", "--repeat", "1", "--no-roofline"]) == 0
+    assert len(probes) == 1  # not probed again
+    printed = capsys.readouterr().out
+    table = [line for line in printed.splitlines() if line.startswith("| ") and "| fastw2v hogwild" in line]
+    assert [line.split(" | ")[column] for line in table] == ["-", "-"]
+    assert "% of roofline: not measured (--no-roofline)" in printed
+
+
+def test_rows_texts_keep_the_commas_of_labels_and_can_anchor_the_end():
+    t = common.cpu_count()
+
+    def labels(rows: str) -> list[str]:
+        args = runner.parser().parse_args(["--rows", rows])
+        return [row.label for row in runner.select_rows(args)]
+
+    wanted = f"hogwild, {t} threads$,hogwild, 1 thread,per-pair,hogwild CBOW"
+    assert labels(wanted) == [
+        f"fastw2v hogwild, {t} threads",  # not its variants (buckets, checkpoint), which go on after "threads"
+        "fastw2v hogwild, 1 thread",
+        f"fastw2v hogwild, per-pair negatives, {t} threads",
+        "fastw2v hogwild, per-pair negatives, 1 thread",
+        f"fastw2v hogwild CBOW, {t} threads",
+        "fastw2v hogwild CBOW, 1 thread",
+    ]
+    both = labels("hs ,word2vec.c")  # a comma without a space after it separates two texts, as before
+    assert labels("hs") and labels("word2vec.c") and set(both) == set(labels("hs")) | set(labels("word2vec.c"))

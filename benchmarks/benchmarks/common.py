@@ -329,3 +329,45 @@ def cpu_model() -> str:
             return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         return platform.processor() or "?"
+
+
+# --- appended: the header every results file opens with -------------------------------------------------------
+
+
+def git_commit() -> str | None:
+    """The checkout's short commit, '+' when the code (fastw2v/, benchmarks/*.py) differs from it; None outside a
+    git checkout."""
+    import subprocess
+
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True, check=True).stdout
+
+    try:
+        changed = git("status", "--porcelain", "-uno", "--", "fastw2v", "benchmarks/*.py").strip()
+        return git("rev-parse", "--short", "HEAD").strip() + ("+" if changed else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def gpu_name() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+def results_header(argv: list[str]) -> dict:
+    """The command, commit, machine (cores, CPU model, GPU) and date of this run, the first four keys of a results
+    file's JSON (tests/test_docs.py), then its cores and GPU; taken once at its start (a commit made while it runs
+    is not its code)."""
+    import shlex
+    import time
+
+    gpu = gpu_name()
+    return dict(
+        command=shlex.join(argv),
+        commit=git_commit(),
+        machine=f"{os.cpu_count()}-core {cpu_model()}, {gpu or 'no GPU'}",
+        date=time.strftime("%Y-%m-%d"),
+        cpus=os.cpu_count(),
+        gpu=gpu,
+    )
