@@ -152,7 +152,8 @@ def probe(dim: int, vocab: int) -> Machine:
 
 @dataclass
 class CenterCost:
-    """One trainer's work per center word: flops and rows touched (each read, then written back)."""
+    """One trainer's work per center word: flops, and the rows it fetches from beyond the core's caches (each read,
+    then written back)."""
 
     trainer: str
     flops: float
@@ -162,17 +163,21 @@ class CenterCost:
 def center_costs(dim: int, negative: int, contexts: float) -> list[CenterCost]:
     """Per center, with ``contexts`` context words on average (2 x the mean reach) and ``negative`` negatives.
 
-    A (context, target) step is a dot, the gradient's axpy into the input's update and the target row's axpy: 6 dim
-    flops; the input's update is one more axpy (2 dim). Skip-gram trains ``contexts`` pairs, each against the center's
-    output row and ``negative`` negatives: per-pair negatives fetch new negative rows for each pair, shared ones one
-    set per center. CBOW sums the window's input rows (dim flops each), trains the mean against negative + 1 output
-    rows, and adds the error to every window row (2 dim each)."""
+    Flops: a (context, target) step is a dot, the gradient's axpy into the input's update and the target row's axpy
+    (6 dim flops); the input's update is one more axpy (2 dim). Skip-gram trains ``contexts`` pairs, each against
+    the center's output row and ``negative`` negatives. CBOW sums the window's input rows (dim flops each), scales
+    the sum (dim), trains it against negative + 1 output rows, and adds the error to every window row (2 dim each).
+
+    Rows fetched: the rows a center needs that the centers before it did not leave in the caches. Its window's input
+    rows are its neighbours' too: one new row enters per center. The center's output row stays in L1 across its
+    pairs. The negatives are new rows: one set per pair with per-pair negatives, one per center with shared
+    negatives and in CBOW."""
     targets = negative + 1
     pair_flops = 6 * dim * targets + 2 * dim
     return [
-        CenterCost(SG_PER_PAIR, contexts * pair_flops, contexts * (1 + targets)),
-        CenterCost(SG_SHARED, contexts * pair_flops, contexts * 2 + negative),
-        CenterCost(CBOW, 3 * dim * contexts + 6 * dim * targets, contexts + targets),
+        CenterCost(SG_PER_PAIR, contexts * pair_flops, 2 + contexts * negative),
+        CenterCost(SG_SHARED, contexts * pair_flops, 2 + negative),
+        CenterCost(CBOW, 3 * dim * contexts + dim + 6 * dim * targets, 2 + negative),
     ]
 
 

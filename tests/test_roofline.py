@@ -46,3 +46,12 @@ def test_the_json_opens_with_command_commit_machine_and_date(monkeypatch, tmp_pa
     shared = next(b for b in written["bounds"] if b["trainer"] == roofline.SG_SHARED)
     cost = next(c for c in roofline.center_costs(100, 5, 6.0) if c.trainer == roofline.SG_SHARED)
     assert shared["words_per_s"] == roofline.words_per_s_bound(cost, 10.0, 2e7, 0.5, 2)
+
+
+def test_center_costs_count_the_rows_a_center_fetches_and_its_flops_by_hand():
+    """d = 100, k = 5, 6 contexts: a pair is 6 x 100 x 6 + 200 = 3,800 flops; per-pair negatives fetch a new input
+    row, the center's output row and 5 negatives a pair; shared negatives and CBOW 5 a center."""
+    costs = {c.trainer: (c.flops, c.rows) for c in roofline.center_costs(100, 5, 6.0)}
+    assert costs[roofline.SG_PER_PAIR] == (22_800, 32)
+    assert costs[roofline.SG_SHARED] == (22_800, 7)
+    assert costs[roofline.CBOW] == (3 * 100 * 6 + 100 + 3_600, 7)
