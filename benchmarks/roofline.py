@@ -5,11 +5,12 @@
 The probe measures, on one core, (1) the arithmetic rate of the trainers' inner loops: a dot product of two rows
 then two row updates (axpy), on rows of ``dim`` floats that stay in the L1 cache, and (2) random row fetches from
 matrices of three sizes (one that fits in L2, one in L3, and the two matrices of a ``vocab``-word model): rows read
-independently (the rate when many loads are in flight) and as a chain (each index read from the row before: the
+and written back independently, prefetched a few rows ahead as the trainers prefetch theirs (the rate when many
+loads are in flight) and as a chain (each index read from the row before: the
 latency); and the model's rows drawn as a corpus's words are (rank r with probability ~ 1/r), which is how the
 trainers fetch them: the frequent words' rows stay in the caches.
 
-The model then counts, per center word, the flops and the rows each trainer touches (word2vec.c's arithmetic), and
+The model then counts, per center word, the flops and the rows each trainer fetches (word2vec.c's arithmetic), and
 bounds its words/s on ``threads`` cores by the slower of the two: flops / the arithmetic rate, rows / the Zipfian row
 rate at the model's size. The share of tokens kept after sub-sampling and the mean number of contexts of a kept
 center are counted on the corpus (``corpus_shape``: the trainers' own sub-sampling and windows, epoch 0), the
@@ -32,8 +33,10 @@ import numpy as np
 
 from benchmarks.benchmarks import common
 from benchmarks.benchmarks.common import cpu_model
+from fastw2v.intrinsics import prefetch_write
 
 FLOAT_BYTES = 4
+AHEAD = 8  # rows prefetched ahead in the independent fetches
 # The trainers the model bounds (``CenterCost.trainer``; a runner row names its own in ``Row.roofline``)
 SG_PER_PAIR, SG_SHARED, CBOW = "skip-gram, per-pair negatives", "skip-gram, shared negatives", "CBOW"
 
@@ -60,11 +63,19 @@ def _dot_axpy(rows: np.ndarray, repeats: int) -> float:
 
 @numba.njit(cache=True, fastmath=True)
 def _independent_rows(m: np.ndarray, ids: np.ndarray, out: np.ndarray) -> None:
-    """Read the rows ``ids`` (known in advance: the loads overlap) and add each into ``out``."""
+    """Read the rows ``ids``, add each into ``out`` and write it back, as the trainers do; each row's lines are
+    prefetched ``AHEAD`` rows early, as the trainers prefetch theirs, so that as many loads overlap as the core
+    allows."""
     d = m.shape[1]
-    for i in ids:
+    for k in range(ids.shape[0]):
+        if k + AHEAD < ids.shape[0]:
+            for c in range(0, d, 16):
+                prefetch_write(m, (ids[k + AHEAD], c))
+        i = ids[k]
         for c in range(d):
-            out[c] += m[i, c]
+            v = m[i, c]
+            out[c] += v
+            m[i, c] = v * np.float32(0.9999999)
 
 
 @numba.njit(cache=True, fastmath=True)

@@ -231,6 +231,29 @@ def score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, 
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
+def score_six(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, d):
+    """``score_targets`` with k = 5, in one pass over the columns: the input row is read once, and the six sums are
+    independent, so their reductions overlap where six dot products one after the other would wait on each."""
+    r0, r1, r2, r3, r4 = ring[slot, 0], ring[slot, 1], ring[slot, 2], ring[slot, 3], ring[slot, 4]
+    m0 = hot_out if center < hot else w_out
+    m1 = hot_out if r0 < hot else w_out
+    m2 = hot_out if r1 < hot else w_out
+    m3 = hot_out if r2 < hot else w_out
+    m4 = hot_out if r3 < hot else w_out
+    m5 = hot_out if r4 < hot else w_out
+    f0 = f1 = f2 = f3 = f4 = f5 = np.float32(0.0)
+    for c in range(d):
+        x = m_in[ctx, c]
+        f0 += x * m0[center, c]
+        f1 += x * m1[r0, c]
+        f2 += x * m2[r1, c]
+        f3 += x * m3[r2, c]
+        f4 += x * m4[r3, c]
+        f5 += x * m5[r4, c]
+    scores[0], scores[1], scores[2], scores[3], scores[4], scores[5] = f0, f1, f2, f3, f4, f5
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
 def apply_window(center, ring, slot, negative, hot, hot_out, w_out, grad_out, d):
     """Shared negatives, at a window's end: each of its 1 + k output rows moves by the updates its contexts
     summed in grad_out, which is cleared for the next window."""
@@ -269,12 +292,16 @@ def train_targets(
 ):
     # fmt: on
     """Negative sampling for one pair, the input row m_in[ctx] against the center and its negatives ring[slot]: its
-    1 + k scores first (``score_targets``), then with k = 5 one pass over the columns (``train_pair6``) when the
-    negatives are shared or the six rows differ, else target after target (``train_pair``). ``hot_out``: the
-    thread's copies of the output rows below ``hot``; neu1e .. grad_out: the thread's arrays
+    1 + k scores first (``score_targets``; with k = 5 ``score_six``), then with k = 5 one pass over the columns
+    (``train_pair6``) when the negatives are shared or the six rows differ, else target after target
+    (``train_pair``). ``hot_out``: the thread's copies of the output rows below ``hot``; neu1e .. grad_out: the
+    thread's arrays
     (``kernel_threads.thread_scratch``). Every array comes as its own argument, never in a tuple: an inlined helper's
     tuple argument costs an atomic reference count per array and call. Returns the pair's sampled loss."""
-    score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
+    if negative == 5:
+        score_six(m_in, ctx, center, ring, slot, hot, hot_out, w_out, scores, d)
+    else:
+        score_targets(m_in, ctx, center, ring, slot, negative, hot, hot_out, w_out, scores, d)
     if negative == 5 and (shared_negatives or distinct_negatives(ring, slot, center, negative)):
         # fmt: off
         return train_pair6(
