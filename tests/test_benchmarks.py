@@ -309,7 +309,7 @@ def test_hogwild_rows_name_the_trainer_that_bounds_them():
 
 def fake_roofline(monkeypatch):
     """The runner's probe and corpus counts replaced by fixed figures: one CBOW center (6 contexts, 5 negatives, d
-    100: 5,400 flops, 12 rows) takes 1 s of arithmetic and 1 s of rows, half the tokens are centers; so a CBOW
+    100: 5,500 flops, 7 rows) takes 1 s of arithmetic and 1 s of rows, half the tokens are centers; so a CBOW
     row's bound is 2 words/s a thread. Returns the list of the probe's calls."""
     from benchmarks import roofline
 
@@ -317,7 +317,7 @@ def fake_roofline(monkeypatch):
 
     def probe(dim, vocab):
         calls.append((dim, vocab))
-        return roofline.Machine("test CPU", dim, 5400e-9, {"model, Zipf": 12.0}, {}, {"model": 1.0})
+        return roofline.Machine("test CPU", dim, 5500e-9, {"model, Zipf": 7.0}, {}, {"model": 1.0})
 
     monkeypatch.setattr(runner.roofline, "probe", probe)
     monkeypatch.setattr(runner.roofline, "corpus_shape", lambda c, w, s: roofline.CorpusShape(10, 0.5, 6.0))
