@@ -247,8 +247,7 @@ def roofline_bounds(rows: list[Row], args, full) -> tuple[list[float | None], di
             return None
         shape = shapes[row.tokens]
         cost = next(c for c in roofline.center_costs(dim, negative, shape.contexts) if c.trainer == row.roofline)
-        rows_per_s = machine.rows_per_s["model, Zipf"]
-        return roofline.words_per_s_bound(cost, machine.gflops, rows_per_s, shape.keep, row.settings["threads"])
+        return roofline.machine_bound(machine, cost, shape.keep, row.settings["threads"])
 
     return [bound(row) for row in rows], dict(probe=asdict(machine), corpus=[asdict(s) for s in shapes.values()])
 

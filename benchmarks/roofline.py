@@ -224,6 +224,11 @@ def words_per_s_bound(cost: CenterCost, gflops: float, rows_per_s: float, keep: 
     return threads / (keep * per_center)
 
 
+def machine_bound(machine: Machine, cost: CenterCost, keep: float, threads: int) -> float:
+    """``words_per_s_bound`` at the probe's rates: its arithmetic and its Zipfian rows at the model's size."""
+    return words_per_s_bound(cost, machine.gflops, machine.rows_per_s["model, Zipf"], keep, threads)
+
+
 def share_of_bound(words_per_s: float | None, bound: float | None) -> float | None:
     """A measured words/s over its bound (0.5: half the roofline); None without either."""
     return words_per_s / bound if words_per_s and bound else None
@@ -244,7 +249,7 @@ def bounds(machine: Machine, costs: list[CenterCost], keep: float, threads: int)
                 compute_ns=compute * 1e9,
                 memory_ns=memory * 1e9,
                 bound="compute" if compute >= memory else "memory",
-                words_per_s=words_per_s_bound(cost, machine.gflops, rows_per_s, keep, threads),
+                words_per_s=machine_bound(machine, cost, keep, threads),
             )
         )
     return out

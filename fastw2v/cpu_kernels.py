@@ -63,7 +63,6 @@ from .intrinsics import claim_block
 from .kernel_threads import (
     center_end,
     draw_ahead,
-    draw_bucket,
     draw_next,
     end_thread,
     hot_copies,
@@ -223,16 +222,17 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
             first, end, part = blocks[b, 0], blocks[b, 1], blocks[b, 2]
             lo, size = sampler_starts[part], sampler_starts[part + 1] - sampler_starts[part]
             slot, g = 0, first
-            if first < end:
-                key = y[first] if shared else o[first]
-                draw_bucket(ring, 0, key, key, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
+            # fmt: off
+            draw_next(ring, 0, y, o, first, end, shared, sampler, lo, size, base_neg, base_coin, negative, hot, w_out,
+                      d)
+            # fmt: on
             while g < end:  # the pairs g .. h - 1 of one center
                 h = center_end(y, g, end)
                 center = kept[y[g]]
                 lr = np.float32(lr_at(lr_start, lr_end, position0 + positions[y[g]], total))
                 if shared:  # the next center's negatives
                     # fmt: off
-                    draw_next(ring, 1 - slot, y, o, g, end, True, sampler, lo, size, base_neg, base_coin, negative,
+                    draw_next(ring, 1 - slot, y, o, h, end, True, sampler, lo, size, base_neg, base_coin, negative,
                               hot, w_out, d)
                     # fmt: on
                     sampled = (y[g] & LOSS_EVERY_MASK) == 0
@@ -242,7 +242,7 @@ def train_pairs(kept, x, y, o, positions, blocks, sampler_starts, model, draws, 
                         prefetch_pair(kept, x, y, t + PREFETCH_PAIRS, hot, w_in, w_out, d)
                     if not shared:  # the next pair's negatives
                         # fmt: off
-                        draw_next(ring, 1 - slot, y, o, t, end, False, sampler, lo, size, base_neg, base_coin,
+                        draw_next(ring, 1 - slot, y, o, t + 1, end, False, sampler, lo, size, base_neg, base_coin,
                                   negative, hot, w_out, d)
                         # fmt: on
                         sampled = (o[t] & LOSS_EVERY_MASK) == 0

@@ -69,18 +69,16 @@ def draw_bucket(ring, slot, key, next_key, sampler, lo, size, base_neg, base_coi
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
-def draw_next(ring, slot, y, o, t, end, shared, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d):
-    """``draw_bucket`` of the draw after pair t's in a list of pairs that ends before ``end``
-    (``cpu_kernels.train_pairs``) into ``ring[slot]``, if there is one: with shared negatives the next center's (t is
-    a center's first pair), else pair t + 1's; the entries of the draw after it are prefetched."""
-    if shared:
-        t = center_end(y, t, end)
-        if t < end:
-            after = y[min(center_end(y, t, end), end - 1)]
-            draw_bucket(ring, slot, y[t], after, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
-    elif t + 1 < end:
-        after = o[min(t + 2, end - 1)]
-        draw_bucket(ring, slot, o[t + 1], after, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
+def draw_next(ring, slot, y, o, nxt, end, shared, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d):
+    """``draw_bucket`` into ``ring[slot]`` of the draw that pair ``nxt`` of a list of pairs ending before ``end``
+    (``cpu_kernels.train_pairs``) trains with, if there is one: with shared negatives its center's (``nxt`` is the
+    center's first pair), else its own; the entries of the draw after it are prefetched."""
+    if nxt < end:
+        if shared:
+            key, after = y[nxt], y[min(center_end(y, nxt, end), end - 1)]
+        else:
+            key, after = o[nxt], o[min(nxt + 1, end - 1)]
+        draw_bucket(ring, slot, key, after, sampler, lo, size, base_neg, base_coin, negative, hot, w_out, d)
 
 
 @numba.njit(cache=True, inline="always")

@@ -331,9 +331,6 @@ def cpu_model() -> str:
         return platform.processor() or "?"
 
 
-# --- appended: the header every results file opens with -------------------------------------------------------
-
-
 def git_commit() -> str | None:
     """The checkout's short commit, '+' when the code (fastw2v/, benchmarks/*.py) differs from it; None outside a
     git checkout."""
